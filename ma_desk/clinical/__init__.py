@@ -1,0 +1,1 @@
+"""Clinical rules as plain functions: used by the UI, reports and tests alike."""

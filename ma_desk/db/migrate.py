@@ -1,0 +1,53 @@
+"""Schema versions: check cheaply on every open, upgrade (after a copy) when old.
+
+Alembic is imported only when a migration must run; a normal start reads
+``alembic_version`` and compares it with ``SCHEMA_HEAD`` (a test keeps the
+constant equal to the newest revision).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+log = logging.getLogger("ma_desk.db.migrate")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Oldest to newest. Add each new revision id here and in migrations/versions.
+SCHEMA_REVISIONS = ("0001",)
+SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
+
+
+def alembic_config(connection: Connection | None = None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def current_revision(connection: Connection) -> str | None:
+    has_table = connection.execute(
+        text("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='alembic_version'")
+    ).scalar()
+    if not has_table:
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def table_count(connection: Connection) -> int:
+    return int(
+        connection.execute(
+            text("SELECT count(*) FROM sqlite_master WHERE type='table'")
+        ).scalar_one()
+    )
+
+
+def upgrade(connection: Connection, target: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), target)

@@ -1,0 +1,191 @@
+"""Create and open a clinic's store in a data folder.
+
+``open_store`` never creates anything: a missing store is reported, a wrong
+key or a foreign file leaves every byte as it was. ``create_store`` refuses a
+folder that already holds a store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ma_desk.db import keys
+from ma_desk.db.engine import Database, check_not_plain_sqlite, make_engine
+from ma_desk.db.migrate import SCHEMA_HEAD, SCHEMA_REVISIONS, current_revision, table_count
+from ma_desk.errors import NotAStoreError, StoreError, StoreTooNewError
+from ma_desk.paths import keyinfo_path, store_path
+
+log = logging.getLogger("ma_desk.db.store")
+
+NETWORK_FS_TYPES = {"cifs", "smb", "smbfs", "smb2", "smb3", "nfs", "nfs4", "afs", "9p", "sshfs"}
+
+
+@dataclass
+class OpenedStore:
+    db: Database
+    data_dir: Path
+    key_source: str
+    revision: str
+    recovery_key: str | None = None  # only right after creation: show it once
+    upgraded_from: str | None = None
+    backup_before_upgrade: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        return store_path(self.data_dir)
+
+
+def network_filesystem(path: Path) -> str | None:
+    """The filesystem type when ``path`` lies on a network share (Linux mounts, UNC paths)."""
+    text = str(path)
+    if text.startswith("\\\\") or text.startswith("//"):
+        return "network share"
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    best, best_type = "", None
+    resolved = str(path.resolve())
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mount_point, fs_type = parts[1], parts[2]
+        if resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/"):
+            if len(mount_point) > len(best):
+                best, best_type = mount_point, fs_type
+    return best_type if best_type in NETWORK_FS_TYPES else None
+
+
+def refuse_network_path(data_dir: Path) -> None:
+    fs = network_filesystem(data_dir)
+    if fs:
+        raise StoreError(
+            f"{data_dir} is on a network share ({fs}). SQLite's file locking is unreliable "
+            "there and the clinic store could be corrupted. Choose a folder on this "
+            "computer's own disk."
+        )
+
+
+def store_exists(data_dir: Path) -> bool:
+    return store_path(data_dir).exists()
+
+
+def create_store(
+    data_dir: Path,
+    *,
+    passphrase: str | None = None,
+    ask_passphrase: keys.PassphrasePrompt | None = None,
+    use_keyring: bool = True,
+) -> OpenedStore:
+    """A new, empty, migrated store; returns it with the recovery key to show once."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    refuse_network_path(data_dir)
+    path = store_path(data_dir)
+    if path.exists() or keyinfo_path(data_dir).exists():
+        raise StoreError(f"{data_dir} already holds a clinic store; it was not changed.")
+    new = keys.create_key(
+        data_dir, passphrase=passphrase, ask_passphrase=ask_passphrase, use_keyring=use_keyring
+    )
+    db = Database(make_engine(path, new.key, create=True), path)
+    try:
+        with db.engine.begin() as conn:
+            from ma_desk.db.migrate import upgrade
+
+            upgrade(conn)
+        keys.write_keyinfo(data_dir, new.info)
+    except BaseException:
+        db.close()
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+    log.info("created store (key in %s)", new.info.source)
+    return OpenedStore(db, data_dir, new.info.source, SCHEMA_HEAD, recovery_key=new.recovery_key)
+
+
+def open_store(
+    data_dir: Path,
+    *,
+    passphrase: str | None = None,
+    recovery_key: str | None = None,
+    ask_passphrase: keys.PassphrasePrompt | None = None,
+    upgrade: bool = True,
+) -> OpenedStore:
+    """Open an existing store; upgrade an older schema after copying the file."""
+    path = store_path(data_dir)
+    if not path.exists():
+        raise StoreError(
+            f"There is no clinic store in {data_dir}. Create one (ma-desk demo, or start "
+            "MA Desk and follow the first-run steps) or choose another data folder."
+        )
+    refuse_network_path(data_dir)
+    check_not_plain_sqlite(path)
+    info = keys.read_keyinfo(data_dir)
+    if info is None:
+        if not recovery_key and not keys.os.environ.get(keys.RECOVERY_ENV):
+            raise NotAStoreError(
+                f"{keyinfo_path(data_dir)} is missing, so MA Desk does not know where the key "
+                "of this store is kept. Open it with the recovery key."
+            )
+        info = keys.KeyInfo(source=keys.SOURCE_KEYRING)
+    key = keys.find_key(
+        data_dir,
+        info,
+        passphrase=passphrase,
+        recovery_key=recovery_key,
+        ask_passphrase=ask_passphrase,
+    )
+    db = Database(make_engine(path, key), path)
+    try:
+        with db.engine.connect() as conn:  # keys and checks the file before anything else
+            revision = current_revision(conn)
+            tables = table_count(conn)
+        if revision is None and tables > 0:
+            raise NotAStoreError(
+                f"{path} is an encrypted database but not an MA Desk store; it was not changed."
+            )
+        upgraded_from = None
+        backup = None
+        if revision not in SCHEMA_REVISIONS:
+            if revision is not None:
+                raise StoreTooNewError(
+                    f"{path} was written by a newer MA Desk (schema {revision}). Install the "
+                    "newer version; this one will not touch the store."
+                )
+        if revision != SCHEMA_HEAD:
+            if not upgrade:
+                raise StoreError(f"{path} needs an upgrade to schema {SCHEMA_HEAD}.")
+            backup = copy_before_upgrade(db, path, revision)
+            from ma_desk.db.migrate import upgrade as run_upgrade
+
+            with db.engine.begin() as conn:
+                run_upgrade(conn)
+            upgraded_from, revision = revision or "empty", SCHEMA_HEAD
+    except BaseException:
+        db.close()
+        raise
+    if key.source == "recovery key" and info.source == keys.SOURCE_KEYRING:
+        keys.keyring_set(data_dir, key.raw)  # put the key back where it belongs
+    if keyinfo_path(data_dir).exists() is False:
+        keys.write_keyinfo(data_dir, info)
+    return OpenedStore(
+        db,
+        data_dir,
+        info.source,
+        revision,
+        upgraded_from=upgraded_from,
+        backup_before_upgrade=backup,
+    )
+
+
+def copy_before_upgrade(db: Database, path: Path, revision: str | None) -> Path:
+    """A full copy of the (still encrypted) file before its schema changes."""
+    db.checkpoint()
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.before-{revision or 'empty'}-{stamp}.bak")
+    shutil.copy2(path, target)
+    return target

@@ -1,0 +1,79 @@
+"""The one exception family that services raise.
+
+Every message is written for the person at the desk: it says what is wrong
+and, where it can, what to do. The UI shows ``str(error)`` as it is; when
+``field`` is set it shows the message next to that input.
+"""
+
+from __future__ import annotations
+
+
+class MADeskError(Exception):
+    """Base of every error a user may see."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(MADeskError):
+    """Input that cannot be saved; nothing was written."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, field=field)
+        self.errors: dict[str, str] = dict(errors or ({field: message} if field else {}))
+
+
+class NotFoundError(MADeskError):
+    """The record asked for does not exist (any more)."""
+
+
+class ConflictError(MADeskError):
+    """The change clashes with the current state (for example an illegal status change)."""
+
+
+class PermissionDenied(MADeskError):
+    """The signed-in user's role does not allow this action."""
+
+
+class NeedsConfirmation(MADeskError):
+    """Warnings the user may override by confirming (double booking, duplicates...)."""
+
+    def __init__(self, message: str, *, warnings: list[str], candidates: list | None = None) -> None:
+        super().__init__(message)
+        self.warnings = warnings
+        self.candidates = candidates or []
+
+
+class StoreError(MADeskError):
+    """The clinic store cannot be opened or used; the file is left untouched."""
+
+
+class WrongKeyError(StoreError):
+    """The key does not open the store, or the file is not an MA Desk store."""
+
+
+class NotAStoreError(StoreError):
+    """The file exists but is not an MA Desk store."""
+
+
+class StoreTooNewError(StoreError):
+    """The store was written by a newer MA Desk."""
+
+
+class KeyUnavailableError(StoreError):
+    """No key could be found for the store (keyring entry gone, no passphrase given)."""
+
+
+class AuthenticationError(MADeskError):
+    """Sign-in failed."""

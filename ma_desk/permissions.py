@@ -1,0 +1,47 @@
+"""Roles and what each may do; enforced by the services, not by hiding widgets."""
+
+from __future__ import annotations
+
+ADMINISTRATOR = "administrator"
+MEDICAL_ASSISTANT = "medical_assistant"
+FRONT_DESK = "front_desk"
+PROVIDER = "provider"
+
+ROLES = (ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK, PROVIDER)
+ROLE_LABELS = {
+    ADMINISTRATOR: "Administrator",
+    MEDICAL_ASSISTANT: "Medical assistant",
+    FRONT_DESK: "Front desk",
+    PROVIDER: "Provider",
+}
+
+# permission -> roles allowed
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "patient.read": frozenset(ROLES),
+    "patient.write": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK}),
+    "schedule.read": frozenset(ROLES),
+    "schedule.write": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK}),
+    "flow.write": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK, PROVIDER}),
+    "checkin.write": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK}),
+    "vitals.read": frozenset(ROLES),
+    "vitals.write": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT}),
+    "vitals.acknowledge": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, PROVIDER}),
+    "rooms.read": frozenset(ROLES),
+    "rooms.write": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT}),
+    "checklists.admin": frozenset({ADMINISTRATOR}),
+    "insurance.read": frozenset(ROLES),
+    "insurance.write": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK}),
+    "reports.print": frozenset(ROLES),
+    "reports.end_of_day": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK}),
+    "handouts.admin": frozenset({ADMINISTRATOR}),
+    "settings.write": frozenset({ADMINISTRATOR}),
+    "users.admin": frozenset({ADMINISTRATOR}),
+    "audit.read": frozenset({ADMINISTRATOR}),
+    "backup.run": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK}),
+    "backup.restore": frozenset({ADMINISTRATOR}),
+}
+
+
+def allowed(role: str, permission: str) -> bool:
+    """True when ``role`` may do ``permission``; unknown permissions are refused."""
+    return role in PERMISSIONS.get(permission, frozenset())

@@ -1,0 +1,32 @@
+"""The services the UI, CLI and reports call: one object per area, sharing one context."""
+
+from __future__ import annotations
+
+from ma_desk.actor import Actor
+from ma_desk.clock import Clock
+from ma_desk.db.engine import Database
+from ma_desk.services.base import ServiceContext
+from ma_desk.services.insurance import InsuranceService
+from ma_desk.services.patients import PatientService
+from ma_desk.services.rooms import RoomService
+from ma_desk.services.schedule import ScheduleService
+from ma_desk.services.settings import SettingsService
+
+
+class Services:
+    """Built once per open store; pass it to widgets through their constructors."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, actor: Actor | None = None):
+        self.ctx = ServiceContext(db, clock, actor)
+        self.settings = SettingsService(self.ctx)
+        self.patients = PatientService(self.ctx)
+        self.schedule = ScheduleService(self.ctx)
+        self.rooms = RoomService(self.ctx)
+        self.insurance = InsuranceService(self.ctx)
+
+    @property
+    def actor(self) -> Actor:
+        return self.ctx.actor
+
+    def set_actor(self, actor: Actor) -> None:
+        self.ctx.actor = actor
