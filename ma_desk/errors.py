@@ -49,7 +49,9 @@ class PermissionDenied(MADeskError):
 class NeedsConfirmation(MADeskError):
     """Warnings the user may override by confirming (double booking, duplicates...)."""
 
-    def __init__(self, message: str, *, warnings: list[str], candidates: list | None = None) -> None:
+    def __init__(
+        self, message: str, *, warnings: list[str], candidates: list | None = None
+    ) -> None:
         super().__init__(message)
         self.warnings = warnings
         self.candidates = candidates or []

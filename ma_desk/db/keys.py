@@ -193,9 +193,7 @@ def read_keyinfo(data_dir: Path) -> KeyInfo | None:
     params = None
     if kdf:
         params = {k: kdf[k] for k in ("time_cost", "memory_cost", "parallelism") if k in kdf}
-    return KeyInfo(
-        source=data["key_source"], salt=kdf["salt"] if kdf else None, kdf_params=params
-    )
+    return KeyInfo(source=data["key_source"], salt=kdf["salt"] if kdf else None, kdf_params=params)
 
 
 def write_keyinfo(data_dir: Path, info: KeyInfo) -> None:
@@ -278,5 +276,3 @@ def find_key(
         )
     assert info.salt is not None
     return StoreKey(derive_key(passphrase, info.salt, info.kdf_params), SOURCE_PASSPHRASE)
-
-

@@ -332,9 +332,7 @@ class ChecklistTemplate(Base):
     items: Mapped[list[ChecklistTemplateItem]] = relationship(
         back_populates="template", order_by="ChecklistTemplateItem.position", cascade="all"
     )
-    __table_args__ = (
-        CheckConstraint("moment IN ('opening','between','closing')", name="moment"),
-    )
+    __table_args__ = (CheckConstraint("moment IN ('opening','between','closing')", name="moment"),)
 
 
 class ChecklistTemplateItem(Base):

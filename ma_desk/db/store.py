@@ -55,9 +55,9 @@ def network_filesystem(path: Path) -> str | None:
         if len(parts) < 3:
             continue
         mount_point, fs_type = parts[1], parts[2]
-        if resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/"):
-            if len(mount_point) > len(best):
-                best, best_type = mount_point, fs_type
+        inside = resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/")
+        if inside and len(mount_point) > len(best):
+            best, best_type = mount_point, fs_type
     return best_type if best_type in NETWORK_FS_TYPES else None
 
 
@@ -83,7 +83,7 @@ def create_store(
     use_keyring: bool = True,
 ) -> OpenedStore:
     """A new, empty, migrated store; returns it with the recovery key to show once."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     refuse_network_path(data_dir)
     path = store_path(data_dir)
     if path.exists() or keyinfo_path(data_dir).exists():
@@ -98,9 +98,14 @@ def create_store(
 
             upgrade(conn)
         keys.write_keyinfo(data_dir, new.info)
+        path.chmod(0o600)
     except BaseException:
         db.close()
-        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        for leftover in (
+            path,
+            path.with_name(path.name + "-wal"),
+            path.with_name(path.name + "-shm"),
+        ):
             leftover.unlink(missing_ok=True)
         raise
     log.info("created store (key in %s)", new.info.source)
@@ -150,12 +155,11 @@ def open_store(
             )
         upgraded_from = None
         backup = None
-        if revision not in SCHEMA_REVISIONS:
-            if revision is not None:
-                raise StoreTooNewError(
-                    f"{path} was written by a newer MA Desk (schema {revision}). Install the "
-                    "newer version; this one will not touch the store."
-                )
+        if revision not in SCHEMA_REVISIONS and revision is not None:
+            raise StoreTooNewError(
+                f"{path} was written by a newer MA Desk (schema {revision}). Install the "
+                "newer version; this one will not touch the store."
+            )
         if revision != SCHEMA_HEAD:
             if not upgrade:
                 raise StoreError(f"{path} needs an upgrade to schema {SCHEMA_HEAD}.")

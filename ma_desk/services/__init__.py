@@ -11,6 +11,7 @@ from ma_desk.services.patients import PatientService
 from ma_desk.services.rooms import RoomService
 from ma_desk.services.schedule import ScheduleService
 from ma_desk.services.settings import SettingsService
+from ma_desk.services.vitals import VitalsService
 
 
 class Services:
@@ -23,6 +24,7 @@ class Services:
         self.schedule = ScheduleService(self.ctx)
         self.rooms = RoomService(self.ctx)
         self.insurance = InsuranceService(self.ctx)
+        self.vitals = VitalsService(self.ctx)
 
     @property
     def actor(self) -> Actor:

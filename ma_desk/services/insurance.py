@@ -32,7 +32,9 @@ class CoverageRow:
         return {1: "Primary", 2: "Secondary", 3: "Tertiary"}.get(self.priority, str(self.priority))
 
     def is_stale(self, now: dt.datetime, days: int) -> bool:
-        return self.last_verified_at is None or now - self.last_verified_at > dt.timedelta(days=days)
+        return self.last_verified_at is None or now - self.last_verified_at > dt.timedelta(
+            days=days
+        )
 
     def copay_for(self, visit_type: str) -> int:
         return int(self.copays_cents.get(visit_type, self.default_copay_cents))
@@ -44,7 +46,9 @@ class InsuranceService(Service):
         with self._read("insurance.read") as s:
             stmt = (
                 select(InsuranceCoverage)
-                .where(InsuranceCoverage.patient_id == patient_id, InsuranceCoverage.active.is_(True))
+                .where(
+                    InsuranceCoverage.patient_id == patient_id, InsuranceCoverage.active.is_(True)
+                )
                 .order_by(InsuranceCoverage.priority)
             )
             rows = []
@@ -59,10 +63,19 @@ class InsuranceService(Service):
                 ).first()
                 rows.append(
                     CoverageRow(
-                        c.id, c.priority, c.payer, c.plan, c.member_id, c.group_number,
-                        c.subscriber_relationship, c.effective_date, c.end_date,
-                        c.default_copay_cents, dict(c.copays_cents or {}),
-                        last[0] if last else None, last[1] if last else "",
+                        c.id,
+                        c.priority,
+                        c.payer,
+                        c.plan,
+                        c.member_id,
+                        c.group_number,
+                        c.subscriber_relationship,
+                        c.effective_date,
+                        c.end_date,
+                        c.default_copay_cents,
+                        dict(c.copays_cents or {}),
+                        last[0] if last else None,
+                        last[1] if last else "",
                     )  # fmt: skip
                 )
             return rows

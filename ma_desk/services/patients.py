@@ -16,8 +16,64 @@ from ma_desk.services.base import Service
 from ma_desk.text import fold, format_us_phone, phone_digits, prefix_upper_bound
 
 US_STATES = frozenset(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI".split()
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "AS",
+        "GU",
+        "MP",
+        "PR",
+        "VI",
+    ]
 )
 SEXES = ("female", "male", "other", "unknown")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -145,7 +201,9 @@ def parse_query(text: str) -> SearchQuery:
     letters = re.sub(r"[\d\s()+\-.]", "", text)
     if not letters and digits:
         if len(digits) >= 7:
-            return SearchQuery("phone", digits=digits, alternatives=[SearchQuery("mrn", digits=digits)])
+            return SearchQuery(
+                "phone", digits=digits, alternatives=[SearchQuery("mrn", digits=digits)]
+            )
         return SearchQuery("mrn", digits=digits)
     if re.fullmatch(r"[A-Za-z]{1,3}\d{3,}", text):
         return SearchQuery("mrn", digits=text.upper())
@@ -157,7 +215,10 @@ def parse_query(text: str) -> SearchQuery:
         first, last = fold(parts[0]), fold("".join(parts[1:]))
         # "smith jo" or "jo smith": try both orders
         return SearchQuery(
-            "name", last=last, first=first, alternatives=[SearchQuery("name", last=first, first=last)]
+            "name",
+            last=last,
+            first=first,
+            alternatives=[SearchQuery("name", last=first, first=last)],
         )
     return SearchQuery("name", last=fold(text))
 
@@ -252,7 +313,9 @@ class PatientService(Service):
                         details={"purpose": purpose})  # fmt: skip
         return record
 
-    def search(self, text: str, *, limit: int = 50, today: dt.date | None = None) -> list[PatientHit]:
+    def search(
+        self, text: str, *, limit: int = 50, today: dt.date | None = None
+    ) -> list[PatientHit]:
         """Patients matching what was typed; today's scheduled patients first."""
         query = parse_query(text)
         if query.kind == "empty":
@@ -267,8 +330,15 @@ class PatientService(Service):
                 return []
             todays = self._todays_appointments(session, list(found), today)
         hits = [
-            PatientHit(p.id, p.mrn, p.last_name, p.first_name, p.dob, p.phone,
-                       *todays.get(p.id, (None, "")))  # fmt: skip
+            PatientHit(
+                p.id,
+                p.mrn,
+                p.last_name,
+                p.first_name,
+                p.dob,
+                p.phone,
+                *todays.get(p.id, (None, "")),
+            )  # fmt: skip
             for p in found.values()
         ]
         hits.sort(

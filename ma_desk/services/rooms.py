@@ -46,8 +46,15 @@ class RoomService(Service):
                 .order_by(Room.sort_order, Room.name)
             ).all()
             return [
-                RoomRow(r.id, r.name, r.room_type, r.state, r.state_since, r.current_visit_id,
-                        f"{last}, {first}" if last else "")  # fmt: skip
+                RoomRow(
+                    r.id,
+                    r.name,
+                    r.room_type,
+                    r.state,
+                    r.state_since,
+                    r.current_visit_id,
+                    f"{last}, {first}" if last else "",
+                )  # fmt: skip
                 for r, last, first in rows
             ]
 
@@ -68,4 +75,6 @@ class RoomService(Service):
             if state != "occupied":
                 room.current_visit_id = None
             self._audit(s, "update", "room", room.id, details={"state": {"old": old, "new": state}})
-            return RoomRow(room.id, room.name, room.room_type, room.state, room.state_since, None, "")
+            return RoomRow(
+                room.id, room.name, room.room_type, room.state, room.state_since, None, ""
+            )

@@ -96,8 +96,15 @@ class ScheduleService(Service):
             if active_only:
                 stmt = stmt.where(Provider.active.is_(True))
             return [
-                ProviderRow(p.id, p.display_name, p.credentials, p.color, p.work_start,
-                            p.work_end, p.work_days)  # fmt: skip
+                ProviderRow(
+                    p.id,
+                    p.display_name,
+                    p.credentials,
+                    p.color,
+                    p.work_start,
+                    p.work_end,
+                    p.work_days,
+                )  # fmt: skip
                 for p in s.scalars(stmt)
             ]
 
@@ -165,9 +172,13 @@ class ScheduleService(Service):
             if len(reason) > 200:
                 raise ValidationError("The reason is limited to 200 characters.", field="reason")
             if minutes <= 0:
-                raise ValidationError("An appointment must last at least one minute.", field="minutes")
+                raise ValidationError(
+                    "An appointment must last at least one minute.", field="minutes"
+                )
             if minutes > 8 * 60:
-                raise ValidationError("An appointment cannot last more than 8 hours.", field="minutes")
+                raise ValidationError(
+                    "An appointment cannot last more than 8 hours.", field="minutes"
+                )
             now = self.now()
             if not walk_in and start < now - dt.timedelta(minutes=1):
                 raise ValidationError("A new booking cannot start in the past.", field="start")
@@ -195,7 +206,11 @@ class ScheduleService(Service):
         warnings = []
         if str(start.weekday()) not in provider.work_days:
             warnings.append(f"{provider.display_name} does not work on {start:%A}s.")
-        elif start.time() < provider.work_start or end.time() > provider.work_end or end.date() != start.date():
+        elif (
+            start.time() < provider.work_start
+            or end.time() > provider.work_end
+            or end.date() != start.date()
+        ):
             warnings.append(
                 f"Outside {provider.display_name}'s hours "
                 f"({provider.work_start:%H:%M}-{provider.work_end:%H:%M})."
@@ -265,7 +280,11 @@ def apply_transition(
             raise ValidationError("That room does not exist.", field="room")
         if room.state != "ready":
             raise ConflictError(f"{room.name} is not ready ({room.state.replace('_', ' ')}).")
-        room.state, room.state_since, room.current_visit_id = "occupied", now, visit.id if visit else None
+        room.state, room.state_since, room.current_visit_id = (
+            "occupied",
+            now,
+            visit.id if visit else None,
+        )
         appt.room_id = room_id
         if visit is not None:
             visit.roomed_at, visit.room_id = now, room_id

@@ -1,0 +1,3 @@
+from ma_desk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""The ``ma-desk`` command: GUI by default, plus support and automation subcommands.
+
+Exit codes: 0 success, 2 usage error, 1 anything else (one line on stderr;
+the traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from ma_desk import __version__
+from ma_desk.errors import MADeskError
+
+# Each module has ``register(subparsers, parents)``; its subcommands set ``func``.
+COMMAND_MODULES = ["ma_desk.cli.store_cmds"]
+
+log = logging.getLogger("ma_desk.cli")
+
+
+def common_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--data-dir", metavar="DIR", help="folder of the clinic store "
+                        "(default: $MA_DESK_DATA_DIR or the platform's user data folder)")  # fmt: skip
+    parent.add_argument("--recovery-key", metavar="KEY",
+                        help="open the store with its recovery key (or set MA_DESK_RECOVERY_KEY)")  # fmt: skip
+    parent.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parents = [common_options()]
+    parser = argparse.ArgumentParser(
+        prog="ma-desk",
+        description="MA Desk: the medical assistant's workstation. Without a command, "
+        "opens the app on the clinic store.",
+        parents=parents,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, parents)
+    parser.set_defaults(func=_run_gui)
+    return parser
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from ma_desk.ui.app import run_app
+
+    return run_app(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except MADeskError as exc:
+        if args.debug:
+            log.exception("command failed")
+        print(f"ma-desk: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ma-desk: interrupted", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one line unless --debug
+        if args.debug:
+            raise
+        print(f"ma-desk: unexpected error ({type(exc).__name__}); run again with --debug "
+              "for details", file=sys.stderr)  # fmt: skip
+        return 1

@@ -1,0 +1,23 @@
+"""Opening the store from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from ma_desk.db.store import OpenedStore, open_store
+from ma_desk.paths import resolve_data_dir
+
+
+def ask_passphrase_on_tty(prompt: str) -> str | None:
+    if not sys.stdin or not sys.stdin.isatty():
+        return None
+    return getpass.getpass(prompt + "\nPassphrase: ")
+
+
+def open_for_cli(args: argparse.Namespace) -> OpenedStore:
+    data_dir = resolve_data_dir(args.data_dir)
+    return open_store(
+        data_dir, recovery_key=args.recovery_key, ask_passphrase=ask_passphrase_on_tty
+    )

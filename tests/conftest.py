@@ -1,0 +1,122 @@
+"""Shared fixtures: offscreen Qt, no real keyring, temporary encrypted stores, a fixed clock."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+os.environ.pop("MA_DESK_PASSPHRASE", None)
+os.environ.pop("MA_DESK_RECOVERY_KEY", None)
+os.environ.pop("MA_DESK_DATA_DIR", None)
+
+import datetime as dt  # noqa: E402
+import shutil  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import keyring  # noqa: E402
+import pytest  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+
+from ma_desk.clock import FixedClock  # noqa: E402
+from ma_desk.db.store import OpenedStore, create_store, open_store  # noqa: E402
+from ma_desk.services import Services  # noqa: E402
+
+PASSPHRASE = "test passphrase 1"
+# Monday 23 Nov 2026, mid-morning: the demo day has patients in every flow state.
+NOW = dt.datetime(2026, 11, 23, 10, 30)
+DEMO_PATIENTS = 300
+DEMO_SEED = 11
+
+
+class MemoryKeyring(KeyringBackend):
+    """A working keyring that lives only in this process."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "clinic"
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[OpenedStore]:
+    """A new, empty store protected by a passphrase (no keyring in tests)."""
+    opened = create_store(data_dir, passphrase=PASSPHRASE)
+    try:
+        yield opened
+    finally:
+        opened.db.close()
+
+
+@pytest.fixture
+def services(store: OpenedStore, clock: FixedClock) -> Services:
+    """Services on an empty store, acting as the system (sign-in is tested separately)."""
+    return Services(store.db, clock)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small demo clinic built per test session; tests get copies of its files."""
+    from ma_desk.demo import build_demo
+
+    folder = tmp_path_factory.mktemp("demo-template")
+    opened = create_store(folder, passphrase=PASSPHRASE)
+    try:
+        build_demo(Services(opened.db, FixedClock(NOW)), patients=DEMO_PATIENTS, seed=DEMO_SEED)
+        opened.db.checkpoint()
+    finally:
+        opened.db.close()
+    return folder
+
+
+@pytest.fixture
+def demo_dir(demo_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "demo"
+    shutil.copytree(demo_template, target)
+    return target
+
+
+@pytest.fixture
+def demo_store(demo_dir: Path) -> Iterator[OpenedStore]:
+    opened = open_store(demo_dir, passphrase=PASSPHRASE)
+    try:
+        yield opened
+    finally:
+        opened.db.close()
+
+
+@pytest.fixture
+def demo_services(demo_store: OpenedStore, clock: FixedClock) -> Services:
+    return Services(demo_store.db, clock)
