@@ -21,3 +21,15 @@ def open_for_cli(args: argparse.Namespace) -> OpenedStore:
     return open_store(
         data_dir, recovery_key=args.recovery_key, ask_passphrase=ask_passphrase_on_tty
     )
+
+
+def services_for_cli(args: argparse.Namespace):
+    """Open the store and return (opened, services) acting for the command-line user.
+
+    Every command that reads or writes patient data goes through here, so that
+    signing in (``--user`` / ``MA_DESK_USER``) is enforced in one place.
+    """
+    from ma_desk.services import Services
+
+    opened = open_for_cli(args)
+    return opened, Services(opened.db)
