@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ma_desk.db.models import EligibilityCheck, InsuranceCoverage
 from ma_desk.services.base import Service
@@ -41,6 +41,47 @@ class CoverageRow:
 
 
 class InsuranceService(Service):
+    def verification_flags(self, patient_ids: list[int]) -> dict[int, str]:
+        """A short warning per patient whose active coverage is unverified or stale.
+
+        Used by the Check-in and Schedule screens; patients with no flag are omitted.
+        """
+        if not patient_ids:
+            return {}
+        from ma_desk.services.settings import SettingsService
+
+        days = SettingsService(self.ctx).get().verification_stale_days
+        now = self.now()
+        today = now.date()
+        flags: dict[int, str] = {}
+        with self._read("insurance.read") as s:
+            last_check = (
+                select(
+                    EligibilityCheck.coverage_id,
+                    func.max(EligibilityCheck.checked_at).label("last"),
+                )
+                .group_by(EligibilityCheck.coverage_id)
+                .subquery()
+            )
+            rows = s.execute(
+                select(InsuranceCoverage.patient_id, InsuranceCoverage.end_date, last_check.c.last)
+                .outerjoin(last_check, last_check.c.coverage_id == InsuranceCoverage.id)
+                .where(
+                    InsuranceCoverage.patient_id.in_(patient_ids),
+                    InsuranceCoverage.active.is_(True),
+                )
+            ).all()
+        for patient_id, end_date, last in rows:
+            if end_date is not None and end_date < today:
+                continue
+            if last is None:
+                flags.setdefault(patient_id, "Insurance never verified")
+            elif now - last > dt.timedelta(days=days):
+                flags.setdefault(
+                    patient_id, f"Insurance last verified {(now - last).days} days ago"
+                )
+        return flags
+
     def coverages(self, patient_id: int, *, include_ended: bool = False) -> list[CoverageRow]:
         today = self.now().date()
         with self._read("insurance.read") as s:
