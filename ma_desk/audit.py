@@ -1,7 +1,11 @@
 """The audit trail: append-only, hash-chained, written in the caller's transaction.
 
 Each entry's hash covers its own fields and the previous entry's hash, so
-editing, deleting or reordering any entry breaks the chain at that entry.
+editing, deleting or reordering any entry breaks the chain at that entry. A
+one-row head anchor (``audit_head``) is rewritten with every entry, so deleting
+the newest entries or emptying the log is detected as well; a witness file
+beside the store (written by the app and by backups) catches a truncation that
+also rewrote the anchor.
 Details carry field names and old/new values; they are inside the encrypted
 store and never logged.
 """
@@ -19,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ma_desk.actor import Actor
-from ma_desk.db.models import AuditEvent
+from ma_desk.db.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 
@@ -88,6 +92,11 @@ def record(
     )
     event.hash = entry_hash(event, prev_hash)
     session.add(event)
+    head = session.get(AuditHead, 1)
+    if head is None:
+        session.add(AuditHead(id=1, last_id=event.id, last_hash=event.hash))
+    else:
+        head.last_id, head.last_hash = event.id, event.hash
     session.flush()
     return event
 
@@ -113,10 +122,81 @@ class ChainProblem:
 
 def verify_chain(events: Iterable[AuditEvent]) -> list[ChainProblem]:
     """Walk the entries in id order; report every entry whose link or hash is wrong."""
+    return _verify_batch(list(events), None, 0)[0]
+
+
+def verify_head(
+    last: tuple[int, str] | None, head: tuple[int, str] | None, position: int
+) -> list[ChainProblem]:
+    """Compare the newest entry with the head anchor; a mismatch means truncation or tampering."""
+    if head is None:
+        if last is None:
+            return []
+        return [ChainProblem(last[0], position, "the chain's head anchor is missing")]
+    head_id, head_hash = head
+    if last is None:
+        return [
+            ChainProblem(head_id, 0, f"entries 1 to {head_id} are missing: the log was emptied")
+        ]
+    last_id, last_hash = last
+    if last_id < head_id:
+        return [
+            ChainProblem(
+                head_id,
+                position + 1,
+                f"entries {last_id + 1} to {head_id} are missing: the log was truncated",
+            )
+        ]
+    if last_id > head_id or last_hash != head_hash:
+        return [ChainProblem(last_id, position, "does not match the chain's head anchor")]
+    return []
+
+
+def verify_witness(
+    session: Session, witness: tuple[int, str] | None
+) -> list[ChainProblem]:
+    """The entry a witness file remembers must still be there, unchanged."""
+    if witness is None:
+        return []
+    wid, whash = witness
+    stored = session.execute(select(AuditEvent.hash).where(AuditEvent.id == wid)).scalar()
+    if stored is None:
+        return [ChainProblem(wid, wid, "recorded by the witness file but missing from the log")]
+    if stored != whash:
+        return [ChainProblem(wid, wid, "differs from the copy recorded by the witness file")]
+    return []
+
+
+def verify_store(
+    session: Session, *, witness: tuple[int, str] | None = None
+) -> list[ChainProblem]:
+    """Every problem in the store's audit trail: chain links, hashes, head anchor, witness."""
     problems: list[ChainProblem] = []
-    prev_hash = GENESIS
-    expected_id = 1
-    for position, event in enumerate(events, start=1):
+    last: tuple[int, str] | None = None
+    count = 0
+    for batch in session.execute(
+        select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
+    ).scalars().partitions():
+        pass_problems, last_seen, n = _verify_batch(batch, last, count)
+        problems.extend(pass_problems)
+        if last_seen is not None:
+            last = last_seen
+        count += n
+    head_row = session.get(AuditHead, 1)
+    head = (head_row.last_id, head_row.last_hash) if head_row else None
+    problems.extend(verify_head(last, head, count))
+    problems.extend(verify_witness(session, witness))
+    return problems
+
+
+def _verify_batch(
+    events: list[AuditEvent], last: tuple[int, str] | None, count: int
+) -> tuple[list[ChainProblem], tuple[int, str] | None, int]:
+    problems: list[ChainProblem] = []
+    prev_hash = last[1] if last else GENESIS
+    expected_id = last[0] + 1 if last else 1
+    seen = None
+    for position, event in enumerate(events, start=count + 1):
         if event.id != expected_id:
             problems.append(
                 ChainProblem(
@@ -129,9 +209,13 @@ def verify_chain(events: Iterable[AuditEvent]) -> list[ChainProblem]:
             problems.append(ChainProblem(event.id, position, "contents changed after writing"))
         prev_hash = event.hash
         expected_id = event.id + 1
-    return problems
+        seen = (event.id, event.hash)
+    return problems, seen, len(events)
 
 
-def verify_store(session: Session) -> list[ChainProblem]:
-    events = session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
-    return verify_chain(events)
+def chain_head(session: Session) -> tuple[int, str] | None:
+    """The newest entry's id and hash (what a witness file records)."""
+    row = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None

@@ -499,3 +499,15 @@ class AuditEvent(Base):
         Index("ix_audit_events_user", "user_id"),
         Index("ix_audit_events_at", "at"),
     )
+
+class AuditHead(Base):
+    """The audit chain's newest entry, rewritten with every entry in the same transaction.
+
+    Deleting the last entries or emptying the log leaves this row pointing at an
+    entry that is gone, so ``audit verify`` notices truncation too.
+    """
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -59,6 +59,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_events_patient', ['patient_id'], unique=False)
         batch_op.create_index('ix_audit_events_user', ['user_id'], unique=False)
 
+    op.create_table('audit_head',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('last_id', sa.Integer(), nullable=False),
+    sa.Column('last_hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
+    )
     op.create_table('checklist_templates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
@@ -549,6 +555,7 @@ def downgrade() -> None:
     op.drop_table('rooms')
     op.drop_table('handouts')
     op.drop_table('checklist_templates')
+    op.drop_table('audit_head')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_user')
         batch_op.drop_index('ix_audit_events_patient')
