@@ -1,14 +1,53 @@
-"""Insurance coverages on file (the Insurance tab builds on this)."""
+"""The insurance desk: coverages, card images, eligibility checks, notes, prior authorisations.
+
+Every write is one audited transaction. Card images live in the encrypted
+store (never in temp files); notes are never edited in place: an edit adds a
+new row that supersedes the old one, so the history stays readable.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
-from ma_desk.db.models import EligibilityCheck, InsuranceCoverage
+from ma_desk.audit import changes
+from ma_desk.db.models import (
+    EligibilityCheck,
+    InsuranceCoverage,
+    InsuranceNote,
+    Patient,
+    PriorAuthorization,
+    User,
+)
+from ma_desk.errors import NotFoundError, ValidationError
 from ma_desk.services.base import Service
+from ma_desk.services.insurance_rules import (
+    AUTH_STATUSES,
+    METHODS,
+    RELATIONSHIPS,
+    RESULTS,
+    SCAN_SUFFIXES,
+    SIDES,
+    CoverageInput,
+    PriorAuthInput,
+    auth_flag,
+    check_card_image,
+    clean_note_body,
+    priority_label,
+    validate_coverage,
+    validate_prior_auth,
+    validate_verification,
+)
+
+EDITABLE_COVERAGE = (
+    "payer", "plan", "member_id", "group_number", "subscriber_relationship", "subscriber_name",
+    "subscriber_dob", "effective_date", "end_date", "copays_cents", "default_copay_cents",
+    "deductible_note", "coinsurance_note", "priority",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -26,21 +65,151 @@ class CoverageRow:
     copays_cents: dict
     last_verified_at: dt.datetime | None
     last_result: str
+    subscriber_name: str = ""
+    subscriber_dob: dt.date | None = None
+    deductible_note: str = ""
+    coinsurance_note: str = ""
+    has_card_front: bool = False
+    has_card_back: bool = False
+    last_method: str = ""
+    last_reference: str = ""
+    patient_id: int = 0
 
     @property
     def priority_label(self) -> str:
-        return {1: "Primary", 2: "Secondary", 3: "Tertiary"}.get(self.priority, str(self.priority))
+        return priority_label(self.priority)
+
+    @property
+    def relationship_label(self) -> str:
+        return RELATIONSHIPS.get(self.subscriber_relationship, self.subscriber_relationship)
+
+    @property
+    def last_result_label(self) -> str:
+        return RESULTS.get(self.last_result, self.last_result)
 
     def is_stale(self, now: dt.datetime, days: int) -> bool:
         return self.last_verified_at is None or now - self.last_verified_at > dt.timedelta(
             days=days
         )
 
+    def is_ended(self, today: dt.date) -> bool:
+        return self.end_date is not None and self.end_date < today
+
+    def in_effect(self, today: dt.date) -> bool:
+        started = self.effective_date is None or self.effective_date <= today
+        return started and not self.is_ended(today)
+
     def copay_for(self, visit_type: str) -> int:
         return int(self.copays_cents.get(visit_type, self.default_copay_cents))
 
+    def attention(self, now: dt.datetime, stale_days: int) -> str:
+        """The one thing the desk must act on for this coverage, or ""."""
+        today = now.date()
+        if self.is_ended(today):
+            return f"Ended {self.end_date:%m/%d/%Y}"
+        if self.effective_date is not None and self.effective_date > today:
+            return f"Starts {self.effective_date:%m/%d/%Y}"
+        if self.last_verified_at is None:
+            return "Never verified"
+        if self.last_result in ("inactive", "needs_info"):
+            return f"Last check: {self.last_result_label.lower()}"
+        if self.is_stale(now, stale_days):
+            return f"Verification stale ({(now - self.last_verified_at).days} days)"
+        return ""
+
+
+@dataclass(frozen=True)
+class CardImage:
+    coverage_id: int
+    side: str
+    data: bytes = field(repr=False)
+    content_type: str
+
+
+@dataclass(frozen=True)
+class EligibilityRow:
+    id: int
+    coverage_id: int
+    checked_at: dt.datetime
+    user_name: str
+    method: str
+    reference: str
+    result: str
+    notes: str
+
+    @property
+    def method_label(self) -> str:
+        return METHODS.get(self.method, self.method)
+
+    @property
+    def result_label(self) -> str:
+        return RESULTS.get(self.result, self.result)
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    id: int
+    patient_id: int
+    coverage_id: int | None
+    coverage_label: str
+    created_at: dt.datetime
+    author_name: str
+    text: str
+    supersedes_id: int | None
+    superseded: bool
+
+    @property
+    def edited(self) -> bool:
+        return self.supersedes_id is not None
+
+
+@dataclass(frozen=True)
+class PriorAuthRow:
+    id: int
+    patient_id: int
+    coverage_id: int | None
+    service: str
+    payer: str
+    auth_number: str
+    units_approved: int
+    units_used: int
+    start_date: dt.date
+    end_date: dt.date
+    status: str
+    flag: str
+
+    @property
+    def units_left(self) -> int:
+        return max(self.units_approved - self.units_used, 0)
+
+    @property
+    def status_label(self) -> str:
+        return AUTH_STATUSES.get(self.status, self.status)
+
+
+def _user_names(session: Session, ids: set[int | None]) -> dict[int | None, str]:
+    wanted = {i for i in ids if i is not None}
+    names: dict[int | None, str] = {None: "system"}
+    if wanted:
+        for uid, name in session.execute(
+            select(User.id, User.display_name).where(User.id.in_(wanted))
+        ):
+            names[uid] = name
+    return names
+
+
+def _coverage_values(c: InsuranceCoverage) -> dict:
+    return {name: getattr(c, name) for name in EDITABLE_COVERAGE}
+
+
+def _overlaps(a: InsuranceCoverage, b: InsuranceCoverage) -> bool:
+    a_start, b_start = a.effective_date or dt.date.min, b.effective_date or dt.date.min
+    a_end, b_end = a.end_date or dt.date.max, b.end_date or dt.date.max
+    return a_start <= b_end and b_start <= a_end
+
 
 class InsuranceService(Service):
+    # ------------------------------------------------------------------ flags
     def verification_flags(self, patient_ids: list[int]) -> dict[int, str]:
         """A short warning per patient whose active coverage is unverified or stale.
 
@@ -48,9 +217,7 @@ class InsuranceService(Service):
         """
         if not patient_ids:
             return {}
-        from ma_desk.services.settings import SettingsService
-
-        days = SettingsService(self.ctx).get().verification_stale_days
+        days = self.stale_days()
         now = self.now()
         today = now.date()
         flags: dict[int, str] = {}
@@ -82,7 +249,14 @@ class InsuranceService(Service):
                 )
         return flags
 
+    def stale_days(self) -> int:
+        from ma_desk.services.settings import SettingsService
+
+        return SettingsService(self.ctx).get().verification_stale_days
+
+    # ------------------------------------------------------------------ coverages
     def coverages(self, patient_id: int, *, include_ended: bool = False) -> list[CoverageRow]:
+        """The patient's coverages in order (primary first); ended ones only when asked."""
         today = self.now().date()
         with self._read("insurance.read") as s:
             stmt = (
@@ -90,33 +264,589 @@ class InsuranceService(Service):
                 .where(
                     InsuranceCoverage.patient_id == patient_id, InsuranceCoverage.active.is_(True)
                 )
-                .order_by(InsuranceCoverage.priority)
+                .order_by(InsuranceCoverage.priority, InsuranceCoverage.effective_date)
             )
-            rows = []
-            for c in s.scalars(stmt):
-                if not include_ended and c.end_date is not None and c.end_date < today:
-                    continue
-                last = s.execute(
-                    select(EligibilityCheck.checked_at, EligibilityCheck.result)
-                    .where(EligibilityCheck.coverage_id == c.id)
-                    .order_by(EligibilityCheck.checked_at.desc())
-                    .limit(1)
-                ).first()
-                rows.append(
-                    CoverageRow(
-                        c.id,
-                        c.priority,
-                        c.payer,
-                        c.plan,
-                        c.member_id,
-                        c.group_number,
-                        c.subscriber_relationship,
-                        c.effective_date,
-                        c.end_date,
-                        c.default_copay_cents,
-                        dict(c.copays_cents or {}),
-                        last[0] if last else None,
-                        last[1] if last else "",
-                    )  # fmt: skip
+            rows = [
+                self._row(s, c)
+                for c in s.scalars(stmt)
+                if include_ended or c.end_date is None or c.end_date >= today
+            ]
+        if include_ended:
+            rows.sort(
+                key=lambda r: (r.is_ended(today), r.priority, r.effective_date or dt.date.min)
+            )
+        return rows
+
+    def coverage(self, coverage_id: int) -> CoverageRow:
+        with self._read("insurance.read") as s:
+            return self._row(s, self._get(s, coverage_id))
+
+    @staticmethod
+    def _get(s: Session, coverage_id: int) -> InsuranceCoverage:
+        c = s.get(InsuranceCoverage, coverage_id)
+        if c is None or not c.active:
+            raise NotFoundError("That coverage no longer exists; reload the patient.")
+        return c
+
+    @staticmethod
+    def _row(s: Session, c: InsuranceCoverage) -> CoverageRow:
+        last = s.execute(
+            select(
+                EligibilityCheck.checked_at,
+                EligibilityCheck.result,
+                EligibilityCheck.method,
+                EligibilityCheck.reference,
+            )
+            .where(EligibilityCheck.coverage_id == c.id)
+            .order_by(EligibilityCheck.checked_at.desc(), EligibilityCheck.id.desc())
+            .limit(1)
+        ).first()
+        has_front, has_back = s.execute(
+            select(
+                InsuranceCoverage.card_front.is_not(None), InsuranceCoverage.card_back.is_not(None)
+            ).where(InsuranceCoverage.id == c.id)
+        ).one()
+        return CoverageRow(
+            c.id, c.priority, c.payer, c.plan, c.member_id, c.group_number,
+            c.subscriber_relationship, c.effective_date, c.end_date, c.default_copay_cents,
+            dict(c.copays_cents or {}), last[0] if last else None, last[1] if last else "",
+            subscriber_name=c.subscriber_name, subscriber_dob=c.subscriber_dob,
+            deductible_note=c.deductible_note, coinsurance_note=c.coinsurance_note,
+            has_card_front=bool(has_front), has_card_back=bool(has_back),
+            last_method=last[2] if last else "", last_reference=last[3] if last else "",
+            patient_id=c.patient_id,
+        )  # fmt: skip
+
+    def _check_order(self, s: Session, patient_id: int, today: dt.date) -> None:
+        """One coverage per order at a time, and no gap (a secondary needs a primary)."""
+        s.flush()
+        current = [
+            c
+            for c in s.scalars(
+                select(InsuranceCoverage).where(
+                    InsuranceCoverage.patient_id == patient_id,
+                    InsuranceCoverage.active.is_(True),
+                    or_(InsuranceCoverage.end_date.is_(None), InsuranceCoverage.end_date >= today),
                 )
-            return rows
+            )
+        ]
+        for i, a in enumerate(current):
+            for b in current[i + 1 :]:
+                if a.priority == b.priority and _overlaps(a, b):
+                    label = priority_label(a.priority).lower()
+                    raise ValidationError(
+                        f"Only one {label} coverage at a time: {a.payer} and {b.payer} would "
+                        f"both be {label} for the same dates. End-date or move one of them "
+                        "first.",
+                        field="priority",
+                    )
+        in_effect = sorted(
+            c.priority for c in current if c.effective_date is None or c.effective_date <= today
+        )
+        if in_effect and in_effect != list(range(1, len(in_effect) + 1)):
+            missing = priority_label(next(p for p in range(1, 4) if p not in in_effect))
+            raise ValidationError(
+                f"There would be no {missing.lower()} coverage in effect today. Coverages must "
+                "be in order primary, secondary, tertiary without gaps; add or move the "
+                f"{missing.lower()} coverage first.",
+                field="priority",
+            )
+
+    def add_coverage(self, patient_id: int, data: CoverageInput) -> CoverageRow:
+        now = self.now()
+        clean = validate_coverage(data, now.date())
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            if s.get(Patient, patient_id) is None:
+                raise NotFoundError("That patient no longer exists.")
+            c = InsuranceCoverage(patient_id=patient_id, created_at=now, updated_at=now, **clean)
+            s.add(c)
+            self._check_order(s, patient_id, now.date())
+            self._audit(s, "create", "insurance_coverage", c.id, patient_id=patient_id,
+                        details=changes({}, _coverage_values(c)))  # fmt: skip
+            return self._row(s, c)
+
+    def update_coverage(self, coverage_id: int, data: CoverageInput) -> CoverageRow:
+        """Correct a coverage's details (order changes go through move/end-date)."""
+        now = self.now()
+        clean = validate_coverage(data, now.date())
+        with self._read("insurance.read") as s:
+            patient_id = self._get(s, coverage_id).patient_id
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            c = self._get(s, coverage_id)
+            before = _coverage_values(c)
+            for key, value in clean.items():
+                setattr(c, key, value)
+            diff = changes(before, _coverage_values(c))
+            if not diff:
+                return self._row(s, c)
+            c.updated_at = now
+            self._check_order(s, patient_id, now.date())
+            self._audit(s, "update", "insurance_coverage", c.id, patient_id=patient_id,
+                        details=diff)  # fmt: skip
+            return self._row(s, c)
+
+    def end_coverage(self, coverage_id: int, end_date: dt.date | str) -> list[CoverageRow]:
+        """Set the last day of a coverage; once ended, the others move up to close the gap."""
+        from ma_desk.services.insurance_rules import parse_date
+
+        now = self.now()
+        today = now.date()
+        day = parse_date(end_date, "End date", "end_date")
+        if day is None:
+            raise ValidationError("Type the coverage's last day (MM/DD/YYYY).", field="end_date")
+        with self._read("insurance.read") as s:
+            patient_id = self._get(s, coverage_id).patient_id
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            c = self._get(s, coverage_id)
+            if c.effective_date is not None and day < c.effective_date:
+                raise ValidationError(
+                    f"The end date is before the coverage started ({c.effective_date:%m/%d/%Y}).",
+                    field="end_date",
+                )
+            if day > today + dt.timedelta(days=3 * 366):
+                raise ValidationError("The end date is more than 3 years ahead; check the year.",
+                                      field="end_date")  # fmt: skip
+            before = c.end_date
+            c.end_date, c.updated_at = day, now
+            moved = self._close_gaps(s, patient_id, today) if day < today else {}
+            self._check_order(s, patient_id, today)
+            self._audit(s, "end_date", "insurance_coverage", c.id, patient_id=patient_id,
+                        details={"end_date": {"old": before, "new": day},
+                                 "moved_up": moved})  # fmt: skip
+        return self.coverages(patient_id, include_ended=True)
+
+    @staticmethod
+    def _close_gaps(s: Session, patient_id: int, today: dt.date) -> dict[str, dict]:
+        s.flush()
+        in_effect = s.scalars(
+            select(InsuranceCoverage)
+            .where(
+                InsuranceCoverage.patient_id == patient_id,
+                InsuranceCoverage.active.is_(True),
+                or_(InsuranceCoverage.end_date.is_(None), InsuranceCoverage.end_date >= today),
+                or_(
+                    InsuranceCoverage.effective_date.is_(None),
+                    InsuranceCoverage.effective_date <= today,
+                ),
+            )
+            .order_by(InsuranceCoverage.priority)
+        ).all()
+        moved: dict[str, dict] = {}
+        for number, c in enumerate(in_effect, start=1):
+            if c.priority != number:
+                moved[str(c.id)] = {"old": c.priority, "new": number}
+                c.priority = number
+        return moved
+
+    def move_coverage(self, coverage_id: int, step: int) -> list[CoverageRow]:
+        """Move a coverage up (-1) or down (+1) in order, swapping with its neighbour."""
+        if step not in (-1, 1):
+            raise ValidationError("A coverage moves one place up or down at a time.")
+        today = self.now().date()
+        with self._read("insurance.read") as s:
+            patient_id = self._get(s, coverage_id).patient_id
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            c = self._get(s, coverage_id)
+            if c.end_date is not None and c.end_date < today:
+                raise ValidationError("An ended coverage has no order; it cannot be moved.")
+            target = c.priority + step
+            if target < 1:
+                raise ValidationError(f"{c.payer} is already the primary coverage.")
+            neighbours = [
+                n
+                for n in s.scalars(
+                    select(InsuranceCoverage).where(
+                        InsuranceCoverage.patient_id == patient_id,
+                        InsuranceCoverage.active.is_(True),
+                        InsuranceCoverage.priority == target,
+                        or_(
+                            InsuranceCoverage.end_date.is_(None),
+                            InsuranceCoverage.end_date >= today,
+                        ),
+                    )
+                )
+                if _overlaps(n, c)
+            ]
+            if not neighbours:
+                where = "above" if step < 0 else "below"
+                raise ValidationError(
+                    f"There is no coverage {where} {c.payer} to swap with; "
+                    f"{c.payer} stays {priority_label(c.priority).lower()}."
+                )
+            old = c.priority
+            for n in neighbours:
+                n.priority = old
+            c.priority = target
+            self._check_order(s, patient_id, today)
+            moved = {str(c.id): {"old": old, "new": target}}
+            moved.update({str(n.id): {"old": target, "new": old} for n in neighbours})
+            self._audit(s, "reorder", "insurance_coverage", c.id, patient_id=patient_id,
+                        details={"priority": moved})  # fmt: skip
+        return self.coverages(patient_id, include_ended=True)
+
+    def remove_coverage(self, coverage_id: int, reason: str) -> None:
+        """Take a coverage entered in error off the patient (kept in the store, audited)."""
+        reason = clean_note_body(reason, "reason")
+        today = self.now().date()
+        with self._read("insurance.read") as s:
+            patient_id = self._get(s, coverage_id).patient_id
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            c = self._get(s, coverage_id)
+            c.active, c.updated_at = False, self.now()
+            moved = self._close_gaps(s, patient_id, today)
+            self._audit(s, "remove", "insurance_coverage", c.id, patient_id=patient_id,
+                        details={"reason": reason, "moved_up": moved})  # fmt: skip
+
+    # ------------------------------------------------------------------ card images
+    def set_card_image(
+        self, coverage_id: int, side: str, data: bytes, *, source: str = "file"
+    ) -> CoverageRow:
+        """Store a card image inside the encrypted store (the bytes never touch a temp file)."""
+        if side not in SIDES:
+            raise ValidationError("A card image is either the front or the back.", field="side")
+        mime = check_card_image(data)
+        with self._read("insurance.read") as s:
+            patient_id = self._get(s, coverage_id).patient_id
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            c = self._get(s, coverage_id)
+            setattr(c, f"card_{side}", bytes(data))
+            setattr(c, f"card_{side}_type", mime)
+            c.updated_at = self.now()
+            self._audit(s, "card_image", "insurance_coverage", c.id, patient_id=patient_id,
+                        details={"side": side, "bytes": len(data), "type": mime,
+                                 "source": source})  # fmt: skip
+            return self._row(s, c)
+
+    def import_card_file(
+        self, coverage_id: int, side: str, path: Path, *, delete_after: bool = False
+    ) -> CoverageRow:
+        """Read an image file into the store; a scanner's file is then deleted from disk."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ValidationError(
+                f"The file could not be read ({exc.strerror or 'unreadable'}).", field="card"
+            ) from exc
+        row = self.set_card_image(
+            coverage_id, side, data, source="scanner" if delete_after else "file"
+        )
+        if delete_after:
+            try:
+                Path(path).unlink()
+            except OSError as exc:
+                raise ValidationError(
+                    "The card was saved, but the scan file could not be deleted from the "
+                    f"scanner folder ({exc.strerror}). Delete it by hand: it holds patient data.",
+                    field="card",
+                ) from exc
+        return row
+
+    @staticmethod
+    def newest_scan(folder: Path) -> Path | None:
+        """The most recent image file a scanner left in ``folder`` (None when there is none)."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise ValidationError(
+                "The scanner folder is not set or no longer exists. Choose it with "
+                "'Scanner folder…'.",
+                field="card",
+            )
+        scans = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES]
+        return max(scans, key=lambda p: (p.stat().st_mtime, p.name)) if scans else None
+
+    def clear_card_image(self, coverage_id: int, side: str) -> CoverageRow:
+        if side not in SIDES:
+            raise ValidationError("A card image is either the front or the back.", field="side")
+        with self._read("insurance.read") as s:
+            patient_id = self._get(s, coverage_id).patient_id
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            c = self._get(s, coverage_id)
+            setattr(c, f"card_{side}", None)
+            setattr(c, f"card_{side}_type", "")
+            c.updated_at = self.now()
+            self._audit(s, "card_image_removed", "insurance_coverage", c.id,
+                        patient_id=patient_id, details={"side": side})  # fmt: skip
+            return self._row(s, c)
+
+    def card_image(self, coverage_id: int, side: str) -> CardImage | None:
+        if side not in SIDES:
+            raise ValidationError("A card image is either the front or the back.", field="side")
+        with self._read("insurance.read") as s:
+            c = self._get(s, coverage_id)
+            data = getattr(c, f"card_{side}")
+            if data is None:
+                return None
+            return CardImage(coverage_id, side, bytes(data), getattr(c, f"card_{side}_type"))
+
+    def record_card_print(self, coverage_id: int, sides: list[str]) -> None:
+        """Printing PHI is audited like any other disclosure."""
+        self.check("reports.print")
+        with self._read("insurance.read") as s:
+            patient_id = self._get(s, coverage_id).patient_id
+        with self.ctx.db.write() as s:
+            self._audit(s, "print_card", "insurance_coverage", coverage_id,
+                        patient_id=patient_id, details={"sides": sides})  # fmt: skip
+
+    # ------------------------------------------------------------------ eligibility
+    def verify(
+        self,
+        coverage_id: int,
+        *,
+        method: str,
+        result: str,
+        reference: str = "",
+        notes: str = "",
+    ) -> EligibilityRow:
+        """Log one eligibility check made now by the signed-in user."""
+        clean = validate_verification(method, result, reference, notes)
+        now = self.now()
+        with self._read("insurance.read") as s:
+            c = self._get(s, coverage_id)
+            patient_id, ended = c.patient_id, c.end_date is not None and c.end_date < now.date()
+        if ended:
+            raise ValidationError("This coverage has ended; verify the patient's current one.")
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            check = EligibilityCheck(
+                coverage_id=coverage_id, checked_at=now, user_id=self.actor.user_id, **clean
+            )
+            s.add(check)
+            s.flush()
+            self._audit(s, "verify", "insurance_coverage", coverage_id, patient_id=patient_id,
+                        details={"method": clean["method"], "result": clean["result"],
+                                 "check_id": check.id})  # fmt: skip
+            names = _user_names(s, {check.user_id})
+            return self._check_row(check, names)
+
+    @staticmethod
+    def _check_row(e: EligibilityCheck, names: dict) -> EligibilityRow:
+        return EligibilityRow(
+            e.id, e.coverage_id, e.checked_at, names.get(e.user_id, "unknown user"), e.method,
+            e.reference, e.result, e.notes,
+        )  # fmt: skip
+
+    def verification_log(self, coverage_id: int) -> list[EligibilityRow]:
+        """Every check of one coverage, newest first."""
+        with self._read("insurance.read") as s:
+            self._get(s, coverage_id)
+            checks = s.scalars(
+                select(EligibilityCheck)
+                .where(EligibilityCheck.coverage_id == coverage_id)
+                .order_by(EligibilityCheck.checked_at.desc(), EligibilityCheck.id.desc())
+            ).all()
+            names = _user_names(s, {e.user_id for e in checks})
+            return [self._check_row(e, names) for e in checks]
+
+    # ------------------------------------------------------------------ notes
+    def add_note(self, patient_id: int, text: str, *, coverage_id: int | None = None) -> NoteRow:
+        body = clean_note_body(text)
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            if s.get(Patient, patient_id) is None:
+                raise NotFoundError("That patient no longer exists.")
+            if coverage_id is not None and self._get(s, coverage_id).patient_id != patient_id:
+                raise ValidationError("That coverage belongs to another patient.")
+            note = InsuranceNote(patient_id=patient_id, coverage_id=coverage_id,
+                                 created_at=self.now(), author_id=self.actor.user_id,
+                                 text=body, superseded=False)  # fmt: skip
+            s.add(note)
+            s.flush()
+            self._audit(s, "create", "insurance_note", note.id, patient_id=patient_id,
+                        details={"coverage_id": coverage_id, "chars": len(body)})  # fmt: skip
+            return self._note_rows(s, [note])[0]
+
+    def edit_note(self, note_id: int, text: str) -> NoteRow:
+        """A correction is a new note that supersedes the old one; the old text is kept."""
+        body = clean_note_body(text)
+        with self._read("insurance.read") as s:
+            old = s.get(InsuranceNote, note_id)
+            if old is None:
+                raise NotFoundError("That note no longer exists.")
+            patient_id = old.patient_id
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            old = s.get(InsuranceNote, note_id)
+            if old is None:
+                raise NotFoundError("That note no longer exists.")
+            if old.superseded:
+                raise ValidationError(
+                    "This note was already corrected; edit its latest version instead."
+                )
+            if old.text == body:
+                raise ValidationError("The note is unchanged; nothing to save.", field="text")
+            new = InsuranceNote(patient_id=patient_id, coverage_id=old.coverage_id,
+                                created_at=self.now(), author_id=self.actor.user_id, text=body,
+                                supersedes_id=old.id, superseded=False)  # fmt: skip
+            old.superseded = True
+            s.add(new)
+            s.flush()
+            self._audit(s, "edit", "insurance_note", new.id, patient_id=patient_id,
+                        details={"supersedes": old.id, "chars": len(body)})  # fmt: skip
+            return self._note_rows(s, [new])[0]
+
+    def notes(
+        self,
+        patient_id: int,
+        *,
+        search: str = "",
+        coverage_id: int | None = None,
+        include_superseded: bool = False,
+    ) -> list[NoteRow]:
+        """The patient's insurance notes, newest first; ``search`` matches words in any order."""
+        with self._read("insurance.read") as s:
+            stmt = select(InsuranceNote).where(InsuranceNote.patient_id == patient_id)
+            if not include_superseded:
+                stmt = stmt.where(InsuranceNote.superseded.is_(False))
+            if coverage_id is not None:
+                stmt = stmt.where(InsuranceNote.coverage_id == coverage_id)
+            for word in search.split():
+                escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                stmt = stmt.where(InsuranceNote.text.ilike(f"%{escaped}%", escape="\\"))
+            notes = s.scalars(
+                stmt.order_by(InsuranceNote.created_at.desc(), InsuranceNote.id.desc())
+            ).all()
+            return self._note_rows(s, list(notes))
+
+    def note_history(self, note_id: int) -> list[NoteRow]:
+        """Every version of a note, oldest first (the last one is current)."""
+        with self._read("insurance.read") as s:
+            note = s.get(InsuranceNote, note_id)
+            if note is None:
+                raise NotFoundError("That note no longer exists.")
+            chain = [note]
+            while chain[0].supersedes_id is not None:
+                chain.insert(0, s.get(InsuranceNote, chain[0].supersedes_id))
+            while True:
+                newer = s.scalar(
+                    select(InsuranceNote).where(InsuranceNote.supersedes_id == chain[-1].id)
+                )
+                if newer is None:
+                    break
+                chain.append(newer)
+            return self._note_rows(s, chain)
+
+    @staticmethod
+    def _note_rows(s: Session, notes: list[InsuranceNote]) -> list[NoteRow]:
+        names = _user_names(s, {n.author_id for n in notes})
+        coverage_ids = {n.coverage_id for n in notes if n.coverage_id is not None}
+        payers = (
+            dict(
+                s.execute(
+                    select(InsuranceCoverage.id, InsuranceCoverage.payer).where(
+                        InsuranceCoverage.id.in_(coverage_ids)
+                    )
+                ).all()
+            )
+            if coverage_ids
+            else {}
+        )
+        return [
+            NoteRow(
+                n.id,
+                n.patient_id,
+                n.coverage_id,
+                payers.get(n.coverage_id, ""),
+                n.created_at,
+                names.get(n.author_id, "unknown user"),
+                n.text,
+                n.supersedes_id,
+                n.superseded,
+            )  # fmt: skip
+            for n in notes
+        ]
+
+    # ------------------------------------------------------------------ prior authorisations
+    def prior_auths(self, patient_id: int) -> list[PriorAuthRow]:
+        """The patient's authorisations: flagged ones first, then by end date."""
+        today = self.now().date()
+        with self._read("insurance.read") as s:
+            auths = s.scalars(
+                select(PriorAuthorization)
+                .where(PriorAuthorization.patient_id == patient_id)
+                .order_by(PriorAuthorization.end_date.desc())
+            ).all()
+            rows = [self._auth_row(a, today) for a in auths]
+        return sorted(rows, key=lambda r: (not r.flag, r.end_date < today, r.end_date))
+
+    @staticmethod
+    def _auth_row(a: PriorAuthorization, today: dt.date) -> PriorAuthRow:
+        return PriorAuthRow(
+            a.id, a.patient_id, a.coverage_id, a.service, a.payer, a.auth_number,
+            a.units_approved, a.units_used, a.start_date, a.end_date, a.status,
+            auth_flag(a.status, a.start_date, a.end_date, a.units_approved, a.units_used, today),
+        )  # fmt: skip
+
+    def _auth_payer(self, s: Session, patient_id: int, clean: dict) -> None:
+        if clean["coverage_id"] is not None:
+            c = self._get(s, clean["coverage_id"])
+            if c.patient_id != patient_id:
+                raise ValidationError("That coverage belongs to another patient.")
+            clean["payer"] = clean["payer"] or c.payer
+        if not clean["payer"]:
+            raise ValidationError("Payer is required (or choose the coverage).", field="payer")
+
+    def add_prior_auth(self, patient_id: int, data: PriorAuthInput) -> PriorAuthRow:
+        clean = validate_prior_auth(data)
+        now = self.now()
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            if s.get(Patient, patient_id) is None:
+                raise NotFoundError("That patient no longer exists.")
+            self._auth_payer(s, patient_id, clean)
+            auth = PriorAuthorization(patient_id=patient_id, created_at=now, **clean)
+            s.add(auth)
+            s.flush()
+            self._audit(s, "create", "prior_authorization", auth.id, patient_id=patient_id,
+                        details=changes({}, clean))  # fmt: skip
+            return self._auth_row(auth, now.date())
+
+    def update_prior_auth(self, auth_id: int, data: PriorAuthInput) -> PriorAuthRow:
+        clean = validate_prior_auth(data)
+        with self._read("insurance.read") as s:
+            auth = s.get(PriorAuthorization, auth_id)
+            if auth is None:
+                raise NotFoundError("That authorization no longer exists.")
+            patient_id = auth.patient_id
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            auth = s.get(PriorAuthorization, auth_id)
+            if auth is None:
+                raise NotFoundError("That authorization no longer exists.")
+            self._auth_payer(s, patient_id, clean)
+            before = {key: getattr(auth, key) for key in clean}
+            diff = changes(before, clean)
+            for key in diff:
+                setattr(auth, key, clean[key])
+            if diff:
+                self._audit(s, "update", "prior_authorization", auth.id, patient_id=patient_id,
+                            details=diff)  # fmt: skip
+            return self._auth_row(auth, self.now().date())
+
+    def use_auth_units(self, auth_id: int, units: int = 1) -> PriorAuthRow:
+        """Count units used by a visit; refuses when the authorisation cannot cover them."""
+        today = self.now().date()
+        with self._read("insurance.read") as s:
+            auth = s.get(PriorAuthorization, auth_id)
+            if auth is None:
+                raise NotFoundError("That authorization no longer exists.")
+            patient_id = auth.patient_id
+        with self._write("insurance.write", patient_id=patient_id) as s:
+            auth = s.get(PriorAuthorization, auth_id)
+            if units < 1:
+                raise ValidationError("Use at least one unit.", field="units")
+            if auth.status != "approved":
+                raise ValidationError(
+                    f"This authorization is {AUTH_STATUSES.get(auth.status, auth.status).lower()}"
+                    "; units can only be used on an approved one."
+                )
+            if not auth.start_date <= today <= auth.end_date:
+                raise ValidationError(
+                    f"This authorization covers {auth.start_date:%m/%d/%Y}–"
+                    f"{auth.end_date:%m/%d/%Y}, not today. Ask the payer for a new one."
+                )
+            if auth.units_used + units > auth.units_approved:
+                left = auth.units_approved - auth.units_used
+                raise ValidationError(
+                    f"Only {left} of {auth.units_approved} approved units are left.",
+                    field="units",
+                )
+            before = auth.units_used
+            auth.units_used += units
+            self._audit(s, "use_units", "prior_authorization", auth.id, patient_id=patient_id,
+                        details={"units_used": {"old": before, "new": auth.units_used}})  # fmt: skip
+            return self._auth_row(auth, today)
