@@ -1,0 +1,1 @@
+"""Printed documents (ReportLab, no Qt): each builder takes plain dataclasses, returns PDF bytes."""

@@ -1,0 +1,289 @@
+"""The shared page furniture of every letter-size document: letterhead, styles, page numbers.
+
+``build_pdf`` lays a story out in memory and returns the PDF bytes; nothing is
+written to disk here. Every page carries a running header (for patient
+documents, the patient's name and date of birth) and "Page N of M".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ma_desk.reports import fonts
+from ma_desk.reports.data import ClinicHeader
+
+INK = "#1f2933"
+MUTED = "#52606d"
+RULE = "#9aa5b1"
+ACCENT = "#1f5f8b"
+SHADE = "#eef2f6"
+ATTENTION = "#8a5a00"
+CRITICAL = "#b00020"
+
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
+LOGO_MAX_BYTES = 2_000_000
+
+
+@functools.cache
+def styles() -> dict[str, Any]:
+    """Paragraph styles in large, readable type (patients read these at home)."""
+    fonts.ensure_fonts()
+    from reportlab.lib.colors import HexColor
+    from reportlab.lib.styles import ParagraphStyle
+
+    ink, muted, accent = HexColor(INK), HexColor(MUTED), HexColor(ACCENT)
+    base = ParagraphStyle(
+        "body", fontName=fonts.REGULAR, fontSize=12, leading=16, textColor=ink,
+        splitLongWords=True, spaceAfter=4,
+    )  # fmt: skip
+    made = {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=9.5, leading=12, spaceAfter=0),
+        "muted": ParagraphStyle("muted", parent=base, fontSize=10, leading=13, textColor=muted),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=11, leading=14, spaceAfter=0),
+        "cell_bold": ParagraphStyle(
+            "cell_bold", parent=base, fontName=fonts.BOLD, fontSize=11, leading=14, spaceAfter=0
+        ),
+        "tiny": ParagraphStyle("tiny", parent=base, fontSize=8, leading=9.5, spaceAfter=0),
+        "title": ParagraphStyle(
+            "title",
+            parent=base,
+            fontName=fonts.BOLD,
+            fontSize=20,
+            leading=24,
+            textColor=accent,
+            spaceBefore=4,
+            spaceAfter=8,
+        ),  # fmt: skip
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=fonts.BOLD,
+            fontSize=14,
+            leading=18,
+            textColor=accent,
+            spaceBefore=10,
+            spaceAfter=4,
+            keepWithNext=True,
+        ),  # fmt: skip
+        "h3": ParagraphStyle(
+            "h3",
+            parent=base,
+            fontName=fonts.BOLD,
+            fontSize=12.5,
+            leading=16,
+            spaceBefore=6,
+            spaceAfter=2,
+            keepWithNext=True,
+        ),  # fmt: skip
+        "bullet": ParagraphStyle(
+            "bullet", parent=base, leftIndent=18, bulletIndent=6, spaceAfter=2
+        ),
+        "clinic": ParagraphStyle(
+            "clinic",
+            parent=base,
+            fontName=fonts.BOLD,
+            fontSize=16,
+            leading=19,
+            textColor=accent,
+            spaceAfter=0,
+        ),  # fmt: skip
+        "clinic_line": ParagraphStyle(
+            "clinic_line", parent=base, fontSize=10, leading=13, textColor=muted, spaceAfter=0
+        ),
+        "callout": ParagraphStyle(
+            "callout",
+            parent=base,
+            fontName=fonts.BOLD,
+            fontSize=13,
+            leading=17,
+            backColor=HexColor(SHADE),
+            borderPadding=(6, 8, 6, 8),
+            spaceBefore=12,
+            spaceAfter=6,
+        ),  # fmt: skip
+    }
+    return made
+
+
+def p(text: object, style: str = "body", *, limit: int | None = None):
+    """A Paragraph of user text, always escaped (see ``fonts.para``)."""
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(fonts.para(text, limit=limit), styles()[style])
+
+
+def p_markup(markup: str, style: str = "body", *, bullet: str | None = None):
+    """A Paragraph of markup this package wrote itself; user parts must already be ``para()``."""
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(markup, styles()[style], bulletText=bullet)
+
+
+def logo_image(path: str, max_height: float):
+    """The clinic logo as a flowable, or None when there is none or it cannot be read."""
+    if not path:
+        return None
+    try:
+        if not path.lower().endswith(LOGO_SUFFIXES) or not os.path.isfile(path):
+            return None
+        if os.path.getsize(path) > LOGO_MAX_BYTES:
+            return None
+        from reportlab.lib.utils import ImageReader
+        from reportlab.platypus import Image
+
+        with open(path, "rb") as fh:
+            data = io.BytesIO(fh.read())
+        width, height = ImageReader(data).getSize()
+        data.seek(0)
+        if not width or not height:
+            return None
+        scale = max_height / height
+        return Image(data, width=width * scale, height=max_height)
+    except Exception:  # a broken logo must never stop a print
+        return None
+
+
+def letterhead(clinic: ClinicHeader, width: float, title: str = ""):
+    """Clinic name, address and phone beside the logo, then a rule and the title."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import HRFlowable, Table, TableStyle
+
+    lines = [p(clinic.name or "Clinic", "clinic", limit=120)]
+    if clinic.address:
+        lines.append(p(clinic.address, "clinic_line", limit=200))
+    if clinic.phone:
+        lines.append(p(f"Phone {clinic.phone}", "clinic_line", limit=60))
+    logo = logo_image(clinic.logo_path, 0.7 * 72)
+    if logo is not None:
+        row = [[logo, lines]]
+        col_widths = [logo.drawWidth + 10, width - logo.drawWidth - 10]
+    else:
+        row = [[lines]]
+        col_widths = [width]
+    table = Table(row, colWidths=col_widths, hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )  # fmt: skip
+    )
+    flow: list[Any] = [table, HRFlowable(width="100%", thickness=1.2, color=HexColor(ACCENT),
+                                         spaceBefore=4, spaceAfter=6)]  # fmt: skip
+    if title:
+        flow.append(p_markup(title, "title"))
+    return flow
+
+
+def _numbered_canvas_class(
+    header_left: str, header_right: str, footer_left: str, page_words: tuple[str, str]
+):
+    """A canvas that holds pages until the end, so each can say "Page N of M"."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._saved_pages: list[dict] = []
+
+        def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+            self._saved_pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved_pages)
+            for state in self._saved_pages:
+                self.__dict__.update(state)
+                self._furniture(total)
+                Canvas.showPage(self)
+            Canvas.save(self)
+
+        def _furniture(self, total: int) -> None:
+            width, height = self._pagesize
+            self.saveState()
+            self.setFillColor(HexColor(MUTED))
+            self.setStrokeColor(HexColor(RULE))
+            top = height - 0.45 * 72
+            usable = width - 1.5 * 72 - 12
+            right = fonts.fit(header_right, usable * 0.6, font=fonts.BOLD, size=9)
+            right_width = fonts.text_width(right, font=fonts.BOLD, size=9)
+            left = fonts.fit(header_left, usable - right_width, size=9)
+            fonts.draw_string(self, 0.75 * 72, top, left, size=9)
+            fonts.draw_string(self, width - 0.75 * 72, top, right, size=9, font=fonts.BOLD,
+                              align="right")  # fmt: skip
+            self.line(0.75 * 72, top - 4, width - 0.75 * 72, top - 4)
+            bottom = 0.45 * 72
+            self.line(0.75 * 72, bottom + 11, width - 0.75 * 72, bottom + 11)
+            fonts.draw_string(self, 0.75 * 72, bottom, footer_left, size=9)
+            fonts.draw_string(self, width - 0.75 * 72, bottom,
+                              f"{page_words[0]} {self._pageNumber} {page_words[1]} {total}", size=9, align="right")  # fmt: skip
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def build_pdf(
+    story: Sequence[Any],
+    *,
+    title: str,
+    header_left: str,
+    header_right: str = "",
+    footer_left: str = "",
+    landscape: bool = False,
+    page_words: tuple[str, str] = ("Page", "of"),
+) -> bytes:
+    """Lay the story out on US Letter pages with 0.75" margins; returns the PDF bytes."""
+    fonts.ensure_fonts()
+    from reportlab.lib.pagesizes import landscape as to_landscape
+    from reportlab.lib.pagesizes import letter
+    from reportlab.platypus import SimpleDocTemplate
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=to_landscape(letter) if landscape else letter,
+        leftMargin=0.75 * 72,
+        rightMargin=0.75 * 72,
+        topMargin=0.7 * 72,
+        bottomMargin=0.75 * 72,
+        title=title,
+        author="MA Desk",
+        creator="MA Desk",
+        subject="",
+    )
+    canvas_class = _numbered_canvas_class(header_left, header_right, footer_left, page_words)
+    doc.build(list(story), canvasmaker=canvas_class)
+    return buffer.getvalue()
+
+
+def frame_width(landscape: bool = False) -> float:
+    return (11 if landscape else 8.5) * 72 - 1.5 * 72
+
+
+def fmt_date(day: dt.date | None) -> str:
+    return f"{day:%b} {day.day}, {day.year}" if day else ""
+
+
+def fmt_long_date(day: dt.date | None) -> str:
+    return f"{day:%A, %B} {day.day}, {day.year}" if day else ""
+
+
+def fmt_time(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    hour = moment.hour % 12 or 12
+    return f"{hour}:{moment:%M} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
