@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlcipher3
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from ma_desk.db.keys import StoreKey
 from ma_desk.errors import NotAStoreError, StoreError, WrongKeyError
@@ -98,8 +99,15 @@ def make_engine(path: Path, key: StoreKey, *, create: bool = False) -> Engine:
         first["create"] = False
         return conn
 
+    # "sqlite://" alone would make SQLAlchemy pick its one-connection-per-thread pool for
+    # in-memory databases; a file store wants a normal pool so a read can run beside a write.
     engine = create_engine(
-        "sqlite://", creator=creator, module=sqlcipher3.dbapi2, pool_pre_ping=False
+        "sqlite://",
+        creator=creator,
+        module=sqlcipher3.dbapi2,
+        poolclass=QueuePool,
+        pool_size=4,
+        max_overflow=8,
     )
 
     @event.listens_for(engine, "begin")

@@ -31,12 +31,13 @@ def alembic_config(connection: Connection | None = None):
 
 
 def current_revision(connection: Connection) -> str | None:
+    """None when there is no alembic_version table; "" when it is there but empty."""
     has_table = connection.execute(
         text("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='alembic_version'")
     ).scalar()
     if not has_table:
         return None
-    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar() or ""
 
 
 def table_count(connection: Connection) -> int:

@@ -155,7 +155,7 @@ def open_store(
             )
         upgraded_from = None
         backup = None
-        if revision not in SCHEMA_REVISIONS and revision is not None:
+        if revision not in SCHEMA_REVISIONS and revision not in (None, ""):
             raise StoreTooNewError(
                 f"{path} was written by a newer MA Desk (schema {revision}). Install the "
                 "newer version; this one will not touch the store."
