@@ -6,6 +6,8 @@ maps each to Appointment.status for export.
 
 from __future__ import annotations
 
+import datetime as dt
+
 SCHEDULED = "scheduled"
 CONFIRMED = "confirmed"
 ARRIVED = "arrived"
@@ -90,3 +92,57 @@ def transition_refusal(current: str, target: str) -> str | None:
         f"{LABELS.get(target, target).lower()}."
     )
     return f"{base} It can be marked: {allowed}." if allowed else base + " Its status is final."
+
+
+# ------------------------------------------------------------------ timing
+def minutes_between(start: dt.datetime | None, end: dt.datetime | None) -> int:
+    """Whole minutes from start to end, never negative (clock skew, early arrivals)."""
+    if start is None or end is None:
+        return 0
+    return max(0, int((end - start).total_seconds() // 60))
+
+
+def is_late(scheduled: dt.datetime, arrived: dt.datetime, late_after_minutes: int) -> bool:
+    """Arriving more than ``late_after_minutes`` after the start marks the visit late."""
+    return arrived > scheduled + dt.timedelta(minutes=late_after_minutes)
+
+
+WAIT_OK, WAIT_WARN, WAIT_ALERT = "ok", "warn", "alert"
+
+
+def wait_level(minutes: int, warn_after: int = 15, alert_after: int = 30) -> str:
+    """How the flow board colours a wait: ok, warn (at the first threshold), alert."""
+    if minutes >= alert_after:
+        return WAIT_ALERT
+    if minutes >= warn_after:
+        return WAIT_WARN
+    return WAIT_OK
+
+
+# ------------------------------------------------------------------ undo
+def undo_refusal(current: str, from_status: str, to_status: str) -> str | None:
+    """Why the last change (from_status -> to_status) cannot be taken back, else None.
+
+    Only the most recent change is undone, and only while the appointment is
+    still in the state that change produced.
+    """
+    if current != to_status:
+        return "The appointment changed since; only its latest status change can be undone."
+    if to_status == ENTERED_IN_ERROR:
+        return "An appointment entered in error stays that way; book it again instead."
+    if from_status not in STATUSES:
+        return "That change cannot be undone."
+    return None
+
+
+# ------------------------------------------------------------------ desk shortcuts
+# Single keys the Schedule tab uses for the commonest moves (documented in its help).
+SHORTCUT_KEYS = {
+    CONFIRMED: "C",
+    ARRIVED: "A",
+    ROOMED: "R",
+    WITH_PROVIDER: "P",
+    CHECKED_OUT: "O",
+    NO_SHOW: "N",
+    LEFT_WITHOUT_BEING_SEEN: "L",
+}

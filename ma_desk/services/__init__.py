@@ -12,6 +12,7 @@ from ma_desk.services.rooms import RoomService
 from ma_desk.services.schedule import ScheduleService
 from ma_desk.services.settings import SettingsService
 from ma_desk.services.vitals import VitalsService
+from ma_desk.services.waitlist import WaitlistService
 
 
 class Services:
@@ -25,6 +26,7 @@ class Services:
         self.rooms = RoomService(self.ctx)
         self.insurance = InsuranceService(self.ctx)
         self.vitals = VitalsService(self.ctx)
+        self.waitlist = WaitlistService(self.ctx)
 
     @property
     def actor(self) -> Actor:
