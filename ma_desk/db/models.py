@@ -139,7 +139,11 @@ class Patient(Base):
     coverages: Mapped[list[InsuranceCoverage]] = relationship(
         back_populates="patient", order_by="InsuranceCoverage.priority"
     )
-    __table_args__ = (Index("ix_patients_dob", "dob"),)
+    __table_args__ = (
+        Index("ix_patients_dob", "dob"),
+        # Name search scans this range in display order, so LIMIT stops early (no sort).
+        Index("ix_patients_search_name", "search_last", "search_first"),
+    )
 
 
 # ------------------------------------------------------------------ schedule

@@ -6,6 +6,7 @@ from ma_desk.actor import Actor
 from ma_desk.clock import Clock
 from ma_desk.db.engine import Database
 from ma_desk.services.base import ServiceContext
+from ma_desk.services.checkin import CheckinService
 from ma_desk.services.insurance import InsuranceService
 from ma_desk.services.patients import PatientService
 from ma_desk.services.rooms import RoomService
@@ -22,6 +23,7 @@ class Services:
         self.ctx = ServiceContext(db, clock, actor)
         self.settings = SettingsService(self.ctx)
         self.patients = PatientService(self.ctx)
+        self.checkin = CheckinService(self.ctx)
         self.schedule = ScheduleService(self.ctx)
         self.rooms = RoomService(self.ctx)
         self.insurance = InsuranceService(self.ctx)

@@ -6,12 +6,14 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field, fields
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ma_desk.audit import changes
-from ma_desk.db.models import Appointment, Patient, Provider
-from ma_desk.errors import NotFoundError, ValidationError
+from ma_desk.clinical.flow import OPEN_STATUSES
+from ma_desk.db.models import Appointment, Patient, Provider, User
+from ma_desk.errors import NeedsConfirmation, NotFoundError, ValidationError
+from ma_desk.names import could_be_confused, same_person_name
 from ma_desk.services.base import Service
 from ma_desk.text import fold, format_us_phone, phone_digits, prefix_upper_bound
 
@@ -78,7 +80,12 @@ US_STATES = frozenset(
 SEXES = ("female", "male", "other", "unknown")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
-DOB_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%m%d%Y", "%d.%m.%Y", "%Y%m%d")
+DOB_FORMATS = (
+    "%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%Y/%m/%d", "%m/%d/%y", "%m-%d-%y", "%m%d%Y",
+    "%Y%m%d", "%d.%m.%Y", "%b %d %Y", "%b %d, %Y", "%B %d %Y", "%B %d, %Y", "%d %b %Y",
+    "%d %B %Y",
+)  # fmt: skip
+DUPLICATE_LIMIT = 20
 EDITABLE = (
     "first_name", "middle_name", "last_name", "preferred_name", "dob", "sex", "phone", "email",
     "address1", "address2", "city", "state", "zip", "preferred_language", "emergency_name",
@@ -147,6 +154,8 @@ class PatientRecord:
 
 @dataclass(frozen=True)
 class PatientHit:
+    """One search result; the appointment fields are set when the patient is booked today."""
+
     id: int
     mrn: str
     last_name: str
@@ -155,19 +164,52 @@ class PatientHit:
     phone: str
     appointment_time: dt.datetime | None = None
     provider_name: str = ""
+    appointment_id: int | None = None
+    appointment_status: str = ""
 
     @property
     def full_name(self) -> str:
         return f"{self.last_name}, {self.first_name}"
 
 
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    """A patient on file who may be the person being registered, and why."""
+
+    id: int
+    mrn: str
+    last_name: str
+    first_name: str
+    dob: dt.date
+    phone: str
+    reason: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+    def describe(self) -> str:
+        return f"{self.full_name}, DOB {self.dob:%m/%d/%Y}, MRN {self.mrn}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The desk's "verified today" mark: when, by whom."""
+
+    at: dt.datetime | None
+    by: str
+    today: bool
+
+
 @dataclass
 class SearchQuery:
-    kind: str  # name | dob | phone | mrn | empty
+    """What was typed, read as one kind of search; ``alternatives`` are tried after it."""
+
+    kind: str  # name | first | dob | phone | mrn | empty
     last: str = ""
     first: str = ""
     dob: dt.date | None = None
-    digits: str = ""
+    digits: str = ""  # phone digits, or the MRN prefix for kind "mrn"
     alternatives: list[SearchQuery] = field(default_factory=list)
 
 
@@ -175,52 +217,80 @@ def age_years(dob: dt.date, on: dt.date) -> int:
     return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
 
-def parse_dob(text: str) -> dt.date | None:
-    """A date typed in any of the common US formats, or None."""
-    text = text.strip()
+def parse_dob(text: str, today: dt.date | None = None) -> dt.date | None:
+    """A date typed in any of the common US formats, or None.
+
+    Two-digit years are read as the most recent past year ("4/5/80" is 1980).
+    """
+    text = " ".join(text.strip().split())
+    if not text or len(text) > 40:
+        return None
+    today = today or dt.date.today()
     for fmt in DOB_FORMATS:
         try:
             parsed = dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-        if fmt == "%m/%d/%y" and parsed.year > dt.date.today().year:
+        if "%y" in fmt and parsed > today:
             parsed = parsed.replace(year=parsed.year - 100)
         return parsed
     return None
 
 
-def parse_query(text: str) -> SearchQuery:
+_DATE_SHAPED = re.compile(
+    r"^\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}$|^\d{8}$|^[A-Za-z]+\.? \d{1,2},? \d{4}$|^\d{1,2} [A-Za-z]+\.? \d{4}$"
+)
+_MRN_SHAPED = re.compile(r"^[A-Za-z]{1,3}\d+$")
+
+
+def parse_query(text: str, today: dt.date | None = None) -> SearchQuery:
     """Work out what was typed: a DOB, a phone number, an MRN or a name."""
-    text = text.strip()
+    text = " ".join(str(text).split())[:100]
     if not text:
         return SearchQuery("empty")
-    dob = parse_dob(text) if re.search(r"[/.\-]", text) or len(text) == 8 else None
-    if dob is not None:
-        return SearchQuery("dob", dob=dob)
-    digits = phone_digits(text)
-    letters = re.sub(r"[\d\s()+\-.]", "", text)
-    if not letters and digits:
-        if len(digits) >= 7:
-            return SearchQuery(
-                "phone", digits=digits, alternatives=[SearchQuery("mrn", digits=digits)]
-            )
-        return SearchQuery("mrn", digits=digits)
-    if re.fullmatch(r"[A-Za-z]{1,3}\d{3,}", text):
+    if _DATE_SHAPED.match(text):
+        dob = parse_dob(text.replace(".", "") if text[0].isalpha() else text, today)
+        if dob is not None:
+            return SearchQuery("dob", dob=dob)
+    letters = re.sub(r"[\d\s()+\-./]", "", text)
+    if not letters:
+        digits = phone_digits(text)
+        if not digits:
+            return SearchQuery("empty")
+        mrn = SearchQuery("mrn", digits=f"M{digits}")
+        phone = SearchQuery("phone", digits=digits)
+        looks_like_phone = len(digits) >= 7 or bool(re.search(r"[()\-\s]", text))
+        if looks_like_phone:
+            return SearchQuery("phone", digits=digits, alternatives=[mrn])
+        return SearchQuery("mrn", digits=f"M{digits}", alternatives=[phone])
+    if _MRN_SHAPED.match(text):
         return SearchQuery("mrn", digits=text.upper())
     if "," in text:
         last, _, first = text.partition(",")
+        if not fold(last):
+            return SearchQuery("first", first=fold(first)) if fold(first) else SearchQuery("empty")
         return SearchQuery("name", last=fold(last), first=fold(first))
-    parts = text.split()
-    if len(parts) >= 2:
-        first, last = fold(parts[0]), fold("".join(parts[1:]))
-        # "smith jo" or "jo smith": try both orders
+    parts = [fold(part) for part in text.split()]
+    parts = [part for part in parts if part]
+    if not parts:
+        return SearchQuery("empty")
+    if len(parts) == 1:
         return SearchQuery(
-            "name",
-            last=last,
-            first=first,
-            alternatives=[SearchQuery("name", last=first, first=last)],
+            "name", last=parts[0], alternatives=[SearchQuery("first", first=parts[0])]
         )
-    return SearchQuery("name", last=fold(text))
+    # "jo smith", "smith jo", "mary ann smith", "de la cruz": try each reading in turn.
+    readings = [
+        SearchQuery("name", last="".join(parts[1:]), first=parts[0]),
+        SearchQuery("name", last=parts[-1], first=parts[0]),
+        SearchQuery("name", last=parts[0], first="".join(parts[1:])),
+        SearchQuery("name", last="".join(parts)),
+    ]
+    unique: list[SearchQuery] = []
+    for reading in readings:
+        if all((r.last, r.first) != (reading.last, reading.first) for r in unique):
+            unique.append(reading)
+    return SearchQuery(unique[0].kind, last=unique[0].last, first=unique[0].first,
+                       alternatives=unique[1:])  # fmt: skip
 
 
 def _record(p: Patient) -> PatientRecord:
@@ -313,81 +383,178 @@ class PatientService(Service):
                         details={"purpose": purpose})  # fmt: skip
         return record
 
+    # ------------------------------------------------------------- search
     def search(
         self, text: str, *, limit: int = 50, today: dt.date | None = None
     ) -> list[PatientHit]:
-        """Patients matching what was typed; today's scheduled patients first."""
-        query = parse_query(text)
+        """Patients matching what was typed; those booked today first, with their time.
+
+        Every reading of the query is an indexed range scan stopped by ``limit``,
+        so a keystroke costs a few milliseconds even with 100,000 patients.
+        """
+        today = today or self.now().date()
+        query = parse_query(text, today)
         if query.kind == "empty":
             return []
-        today = today or self.now().date()
+        limit = max(1, min(int(limit), 500))
+        readings = [query, *query.alternatives]
         with self._read("patient.read") as session:
-            found: dict[int, Patient] = {}
-            for q in [query, *query.alternatives]:
-                for p in session.execute(self._search_stmt(q).limit(limit)).scalars():
-                    found.setdefault(p.id, p)
-            if not found:
-                return []
-            todays = self._todays_appointments(session, list(found), today)
-        hits = [
-            PatientHit(
-                p.id,
-                p.mrn,
-                p.last_name,
-                p.first_name,
-                p.dob,
-                p.phone,
-                *todays.get(p.id, (None, "")),
-            )  # fmt: skip
-            for p in found.values()
-        ]
-        hits.sort(
-            key=lambda h: (
-                h.appointment_time is None,
-                h.appointment_time or dt.datetime.min,
-                fold(h.last_name),
-                fold(h.first_name),
-                h.dob,
+            booked: dict[int, PatientHit] = {}
+            for reading in readings:
+                for hit in self._booked_today(session, reading, today):
+                    booked.setdefault(hit.id, hit)
+            found: dict[int, tuple[int, Patient]] = {}
+            for rank, reading in enumerate(readings):
+                if len(found) >= limit:
+                    break
+                for p in session.execute(self._search_stmt(reading).limit(limit)).scalars():
+                    if p.id not in booked:
+                        found.setdefault(p.id, (rank, p))
+        todays = sorted(booked.values(), key=lambda h: (h.appointment_time, fold(h.last_name)))
+        others = [
+            PatientHit(p.id, p.mrn, p.last_name, p.first_name, p.dob, p.phone)
+            for _rank, p in sorted(
+                found.values(), key=lambda rp: (rp[0], rp[1].search_last, rp[1].search_first)
             )
-        )
-        return hits[:limit]
+        ]
+        return (todays + others)[:limit]
 
     @staticmethod
-    def _search_stmt(q: SearchQuery):
-        stmt = select(Patient).where(Patient.active.is_(True))
+    def _conditions(q: SearchQuery) -> list:
+        """WHERE terms for one reading; each is a range on an indexed, normalised column."""
         if q.kind == "dob":
-            return stmt.where(Patient.dob == q.dob).order_by(Patient.search_last)
+            return [Patient.dob == q.dob]
         if q.kind == "phone":
-            return stmt.where(Patient.phone_digits == q.digits)
+            return [Patient.phone_digits >= q.digits,
+                    Patient.phone_digits < prefix_upper_bound(q.digits)]  # fmt: skip
         if q.kind == "mrn":
-            return stmt.where(or_(Patient.mrn == q.digits, Patient.mrn == f"M{q.digits}"))
+            return [Patient.mrn >= q.digits, Patient.mrn < prefix_upper_bound(q.digits)]
+        if q.kind == "first":
+            return [Patient.search_first >= q.first,
+                    Patient.search_first < prefix_upper_bound(q.first)]  # fmt: skip
         conds = [Patient.search_last >= q.last, Patient.search_last < prefix_upper_bound(q.last)]
         if q.first:
             conds += [Patient.search_first >= q.first,
                       Patient.search_first < prefix_upper_bound(q.first)]  # fmt: skip
-        return stmt.where(and_(*conds)).order_by(Patient.search_last, Patient.search_first)
+        return conds
 
-    @staticmethod
-    def _todays_appointments(session: Session, ids: list[int], today: dt.date):
+    @classmethod
+    def _search_stmt(cls, q: SearchQuery):
+        """The statement for one reading, ordered the way its index is (so LIMIT stops early)."""
+        order = {
+            "dob": (Patient.search_last, Patient.search_first),
+            "phone": (Patient.phone_digits,),
+            "mrn": (Patient.mrn,),
+            "first": (Patient.search_first,),
+        }.get(q.kind, (Patient.search_last, Patient.search_first))
+        return select(Patient).where(Patient.active.is_(True), *cls._conditions(q)).order_by(*order)
+
+    @classmethod
+    def _booked_today_stmt(cls, q: SearchQuery, today: dt.date):
         start = dt.datetime.combine(today, dt.time())
-        rows = session.execute(
-            select(Appointment.patient_id, func.min(Appointment.start), Provider.display_name)
+        return (
+            select(
+                Patient,
+                Appointment.id,
+                Appointment.start,
+                Appointment.status,
+                Provider.display_name,
+            )  # fmt: skip
+            .join(Appointment, Appointment.patient_id == Patient.id)
             .join(Provider, Provider.id == Appointment.provider_id)
             .where(
-                Appointment.patient_id.in_(ids),
                 Appointment.start >= start,
                 Appointment.start < start + dt.timedelta(days=1),
                 Appointment.status.notin_(("cancelled", "entered_in_error")),
+                Patient.active.is_(True),
+                *cls._conditions(q),
             )
-            .group_by(Appointment.patient_id, Provider.display_name)
-        ).all()
-        return {pid: (when, provider) for pid, when, provider in rows}
+            .order_by(Appointment.start)
+        )
 
+    def _booked_today(self, session: Session, q: SearchQuery, today: dt.date) -> list[PatientHit]:
+        """Today's matching patients; an open appointment wins over one already seen."""
+        best: dict[int, PatientHit] = {}
+        for p, appt_id, start, status, provider in session.execute(
+            self._booked_today_stmt(q, today)
+        ):
+            hit = PatientHit(p.id, p.mrn, p.last_name, p.first_name, p.dob, p.phone, start,
+                             provider, appt_id, status)  # fmt: skip
+            current = best.get(p.id)
+            if current is None or (
+                current.appointment_status not in OPEN_STATUSES and status in OPEN_STATUSES
+            ):
+                best[p.id] = hit
+        return list(best.values())
+
+    # ------------------------------------------------------------- duplicates
+    def find_duplicates(
+        self, data: PatientInput, *, exclude_id: int | None = None
+    ) -> list[DuplicateCandidate]:
+        """Patients on file who may be this person: same DOB and a similar name, or same phone.
+
+        Raises ValidationError first if the input itself cannot be saved.
+        """
+        clean = validate(data, self.now().date())
+        with self._read("patient.read") as session:
+            return self._duplicates(session, clean, exclude_id)
+
+    @staticmethod
+    def _duplicates(
+        session: Session, clean: dict, exclude_id: int | None = None
+    ) -> list[DuplicateCandidate]:
+        reasons: dict[int, list[str]] = {}
+        patients: dict[int, Patient] = {}
+        same_dob = session.scalars(
+            select(Patient).where(Patient.dob == clean["dob"], Patient.active.is_(True)).limit(500)
+        )
+        for p in same_dob:
+            why = same_person_name(clean["first_name"], clean["last_name"], p.first_name,
+                                   p.last_name)  # fmt: skip
+            if why is None and p.preferred_name:
+                why = same_person_name(clean["first_name"], clean["last_name"],
+                                       p.preferred_name, p.last_name)  # fmt: skip
+            if why is not None:
+                patients[p.id] = p
+                reasons.setdefault(p.id, []).append(f"same date of birth, {why}")
+        digits = phone_digits(clean["phone"])
+        if digits:
+            same_phone = session.scalars(
+                select(Patient)
+                .where(Patient.phone_digits == digits, Patient.active.is_(True))
+                .limit(DUPLICATE_LIMIT)
+            )
+            for p in same_phone:
+                patients[p.id] = p
+                reasons.setdefault(p.id, []).append("same phone number")
+        patients.pop(exclude_id, None)  # type: ignore[arg-type]
+        ordered = sorted(patients.values(), key=lambda p: (-len(reasons[p.id]), p.search_last))
+        return [
+            DuplicateCandidate(
+                p.id, p.mrn, p.last_name, p.first_name, p.dob, p.phone, "; ".join(reasons[p.id])
+            )  # fmt: skip
+            for p in ordered[:DUPLICATE_LIMIT]
+        ]
+
+    # ------------------------------------------------------------- writing
     def register(self, data: PatientInput, *, duplicate_override: bool = False) -> PatientRecord:
-        """Save a new patient; one transaction with its audit entry."""
+        """Save a new patient; one transaction with its audit entry.
+
+        Possible duplicates stop the save with NeedsConfirmation (its ``candidates``
+        are DuplicateCandidate rows) unless ``duplicate_override`` says the user chose
+        "create anyway"; that choice and the candidates are recorded in the audit.
+        """
         now = self.now()
         clean = validate(data, now.date())
         with self._write("patient.write") as session:
+            candidates = self._duplicates(session, clean)
+            if candidates and not duplicate_override:
+                raise NeedsConfirmation(
+                    "This person may already be registered. Use the existing patient, "
+                    "or create a new record anyway.",
+                    warnings=[c.describe() for c in candidates],
+                    candidates=candidates,
+                )
             patient = Patient(
                 mrn="", **clean, search_last=fold(clean["last_name"]),
                 search_first=fold(clean["first_name"]),
@@ -396,8 +563,25 @@ class PatientService(Service):
             session.add(patient)
             session.flush()
             patient.mrn = mrn_for(patient.id)
+            details: dict = changes({}, {**clean, "mrn": patient.mrn})
+            details["duplicate_override"] = duplicate_override
+            if candidates:
+                details["duplicate_choice"] = "create_anyway"
+                details["duplicate_candidates"] = [c.id for c in candidates]
             self._audit(session, "create", "patient", patient.id, patient_id=patient.id,
-                        details={"duplicate_override": duplicate_override})  # fmt: skip
+                        details=details)  # fmt: skip
+            return _record(patient)
+
+    def use_existing(self, patient_id: int, candidate_ids: list[int]) -> PatientRecord:
+        """Record that registration stopped because the person was already on file."""
+        with self._write("patient.write", patient_id=patient_id) as session:
+            patient = session.get(Patient, patient_id)
+            if patient is None:
+                raise NotFoundError("That patient no longer exists.")
+            self._audit(session, "duplicate_use_existing", "patient", patient_id,
+                        patient_id=patient_id,
+                        details={"duplicate_choice": "use_existing",
+                                 "duplicate_candidates": sorted(set(candidate_ids))})  # fmt: skip
             return _record(patient)
 
     def update(self, patient_id: int, **values) -> PatientRecord:
@@ -427,19 +611,97 @@ class PatientService(Service):
             return _record(patient)
 
     def mark_verified(self, patient_id: int) -> PatientRecord:
+        """The patient confirmed what is on file, at the desk, now, with this user."""
         now = self.now()
         with self._write("patient.write", patient_id=patient_id) as session:
             patient = session.get(Patient, patient_id)
             if patient is None:
                 raise NotFoundError("That patient no longer exists.")
+            old = {"verified_at": patient.verified_at, "verified_by_id": patient.verified_by_id}
             patient.verified_at = now
             patient.verified_by_id = self.actor.user_id
-            self._audit(session, "verify", "patient", patient_id, patient_id=patient_id)
+            new = {"verified_at": now, "verified_by_id": self.actor.user_id}
+            self._audit(session, "verify", "patient", patient_id, patient_id=patient_id,
+                        details=changes(old, new))  # fmt: skip
             return _record(patient)
+
+    # ------------------------------------------------------------- desk checks
+    def verification(self, patient_id: int) -> Verification:
+        """When and by whom the patient's details were last confirmed at the desk."""
+        today = self.now().date()
+        with self._read("patient.read") as session:
+            patient = session.get(Patient, patient_id)
+            if patient is None:
+                raise NotFoundError("That patient no longer exists.")
+            by = ""
+            if patient.verified_by_id is not None:
+                user = session.get(User, patient.verified_by_id)
+                by = user.display_name if user is not None else ""
+            elif patient.verified_at is not None:
+                by = "system"
+            at = patient.verified_at
+            return Verification(at, by, at is not None and at.date() == today)
+
+    def name_alerts(self, day: dt.date) -> dict[int, str]:
+        """For each patient booked on ``day``: a warning when another booked patient that
+        day has the same last name and a similar first name (easy to mix up)."""
+        start = dt.datetime.combine(day, dt.time())
+        with self._read("patient.read") as session:
+            rows = session.execute(
+                select(Patient.id, Patient.first_name, Patient.last_name, Patient.dob)
+                .join(Appointment, Appointment.patient_id == Patient.id)
+                .where(
+                    Appointment.start >= start,
+                    Appointment.start < start + dt.timedelta(days=1),
+                    Appointment.status.notin_(("cancelled", "entered_in_error")),
+                )
+                .distinct()
+            ).all()
+        return _alerts_among(rows, [r[0] for r in rows])
+
+    def name_alert(self, patient_id: int, day: dt.date | None = None) -> str:
+        """The name alert for one patient against everyone booked on ``day`` (walk-ins too)."""
+        day = day or self.now().date()
+        start = dt.datetime.combine(day, dt.time())
+        with self._read("patient.read") as session:
+            me = session.get(Patient, patient_id)
+            if me is None:
+                raise NotFoundError("That patient no longer exists.")
+            rows = session.execute(
+                select(Patient.id, Patient.first_name, Patient.last_name, Patient.dob)
+                .join(Appointment, Appointment.patient_id == Patient.id)
+                .where(
+                    Appointment.start >= start,
+                    Appointment.start < start + dt.timedelta(days=1),
+                    Appointment.status.notin_(("cancelled", "entered_in_error")),
+                    Patient.search_last == me.search_last,
+                )
+                .distinct()
+            ).all()
+            mine = (me.id, me.first_name, me.last_name, me.dob)
+        return _alerts_among([*rows, mine], [patient_id]).get(patient_id, "")
 
     def count(self) -> int:
         with self.ctx.db.read() as session:
             return session.scalar(select(func.count(Patient.id))) or 0
+
+
+def _alerts_among(rows, wanted: list[int]) -> dict[int, str]:
+    people = {pid: (first, last, dob) for pid, first, last, dob in rows}
+    alerts: dict[int, str] = {}
+    for pid in wanted:
+        if pid not in people:
+            continue
+        first, last, _dob = people[pid]
+        similar = [
+            (ofirst, olast, odob)
+            for oid, (ofirst, olast, odob) in people.items()
+            if oid != pid and could_be_confused(first, last, ofirst, olast)
+        ]
+        if similar:
+            names = "; ".join(f"{f} {ln} (DOB {d:%m/%d/%Y})" for f, ln, d in similar[:3])
+            alerts[pid] = f"Name alert: also here today: {names}. Confirm name and DOB."
+    return alerts
 
 
 def mrn_for(patient_id: int) -> str:

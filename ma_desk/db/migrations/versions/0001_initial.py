@@ -186,6 +186,7 @@ def upgrade() -> None:
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.create_index('ix_patients_dob', ['dob'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_phone_digits'), ['phone_digits'], unique=False)
+        batch_op.create_index('ix_patients_search_name', ['search_last', 'search_first'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_search_first'), ['search_first'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_search_last'), ['search_last'], unique=False)
 
@@ -538,6 +539,7 @@ def downgrade() -> None:
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_patients_search_last'))
         batch_op.drop_index(batch_op.f('ix_patients_search_first'))
+        batch_op.drop_index('ix_patients_search_name')
         batch_op.drop_index(batch_op.f('ix_patients_phone_digits'))
         batch_op.drop_index('ix_patients_dob')
 
