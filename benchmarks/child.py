@@ -1,0 +1,105 @@
+"""A fresh process that shows a window offscreen and reports when it first painted.
+
+``python -m benchmarks.child app DATA_DIR`` opens the clinic like ``ma-desk``
+does (store from the keyring, stylesheet, the main window on today's
+schedule); ``python -m benchmarks.child floor`` shows a bare QMainWindow with
+five empty tabs. Prints one JSON line: the CLOCK_MONOTONIC time of the first
+completed paint (comparable with the parent's clock) and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+TAB_TITLES = ["Schedule", "Check-in", "Vitals", "Room prep", "Insurance"]
+
+
+def peak_rss_mb() -> float:
+    """VmHWM (the kernel's peak resident set) in MB; ru_maxrss where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build_floor_window():
+    from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
+
+    window = QMainWindow()
+    tabs = QTabWidget()
+    for title in TAB_TITLES:
+        tabs.addTab(QWidget(), title)
+    window.setCentralWidget(tabs)
+    window.resize(1400, 860)
+    return window, None
+
+
+def build_app_window(app, data_dir: Path):
+    """What ``ma_desk.ui.app.run_app`` does, with the benchmark's fixed clock."""
+    from benchmarks.data import NOW
+    from ma_desk.clock import FixedClock
+    from ma_desk.db.store import open_store
+    from ma_desk.services import Services
+    from ma_desk.ui import app as app_module
+
+    app.setApplicationName("MA Desk")
+    app.setOrganizationName("MA Desk")
+    app_module.load_stylesheet(app)
+    opened = open_store(data_dir)
+    services = Services(opened.db, FixedClock(NOW))
+    from ma_desk.ui.main_window import MainWindow
+
+    window = MainWindow(services, store_label=app_module.store_label(opened),
+                        settings_file=data_dir / "window.ini")  # fmt: skip
+    return window, opened
+
+
+def main(argv: list[str]) -> int:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    mode = argv[0]
+    app = QApplication([sys.argv[0]])
+    window, opened = (build_floor_window() if mode == "floor"
+                      else build_app_window(app, Path(argv[1])))  # fmt: skip
+    report: dict[str, float] = {}
+
+    def painted() -> None:
+        report["paint"] = time.monotonic()
+        app.processEvents()
+        report["rss_mb"] = peak_rss_mb()
+        app.quit()
+
+    class FirstPaint(QObject):
+        seen = False
+
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+            if not self.seen and event.type() == QEvent.Type.Paint:
+                self.seen = True
+                QTimer.singleShot(0, painted)  # after the whole paint pass has run
+            return False
+
+    watcher = FirstPaint()
+    app.installEventFilter(watcher)
+    QTimer.singleShot(30_000, app.quit)
+    window.show()
+    app.exec()
+    if opened is not None:
+        opened.db.close()
+    if "paint" not in report:
+        print(json.dumps({"error": "no paint within 30 s"}))
+        return 1
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,58 @@
+"""Cold start: process start to the main window's first paint, offscreen, on today's schedule.
+
+Each sample is a fresh ``python -m benchmarks.child`` process (interpreter,
+imports, key from the keyring, store open, main window, first paint). Floor:
+the same for a bare PySide6 QMainWindow with five empty tabs. App and floor
+runs alternate so that machine noise hits both alike. The OS file cache is
+warm after the first run (as on a workstation that has run the app before).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from benchmarks import keyring_backend
+from benchmarks.context import RunContext
+from benchmarks.data import REPO
+from benchmarks.harness import Result, Target
+
+TARGET = Target(limit=1.5, stat="median", max_ratio=2.0)
+
+
+def spawn(mode: str, clinic=None) -> dict:
+    """Run one child; returns its report with ``seconds`` from spawn to first paint."""
+    args = [sys.executable, "-m", "benchmarks.child", mode]
+    env = keyring_backend.child_env(clinic.key_hex if clinic else "")
+    if clinic is not None:
+        args.append(str(clinic.data_dir))
+    started = time.monotonic()
+    proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"child {mode} failed ({proc.returncode}): {proc.stderr[-800:]}")
+    report = json.loads(lines[-1])
+    report["seconds"] = report["paint"] - started
+    return report
+
+
+def samples(clinic, reps: int) -> tuple[list[dict], list[dict]]:
+    app, floor = [], []
+    spawn("app", clinic), spawn("floor")  # warm the file cache; not counted
+    for _ in range(reps):
+        app.append(spawn("app", clinic))
+        floor.append(spawn("floor"))
+    return app, floor
+
+
+def run(ctx: RunContext) -> list[Result]:
+    results = []
+    for size in ctx.sizes:
+        clinic = ctx.writable_clinic(size)  # window.ini may be written
+        app, floor = samples(clinic, ctx.reps(10, 3))
+        results.append(Result("cold start to first paint", size.display,
+                              [r["seconds"] for r in app], [r["seconds"] for r in floor],
+                              target=TARGET))  # fmt: skip
+    return results
