@@ -34,6 +34,7 @@ from ma_desk.db.models import (
 from ma_desk.services import Services
 from ma_desk.services.patients import mrn_for
 from ma_desk.text import fold, format_us_phone
+from ma_desk.services.roomprep_demo import seed_demo_roomprep
 
 DEMO_CLINIC = ClinicSettings(
     clinic_name="Maple Grove Family Practice (demo)",
@@ -169,6 +170,8 @@ def build_demo(
         seeder(services, rng)
     return DemoSummary(patients, n_appts, n_visits, len(providers), len(rooms))
 
+    seed_demo_roomprep(services, rng)
+    seed_demo_accounts(services, demo_password)
 
 def _fake_patient(
     fake: Faker, rng: random.Random, pid: int, today: dt.date, now: dt.datetime

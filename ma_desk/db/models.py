@@ -95,6 +95,7 @@ class Room(Base):
     current_visit_id: Mapped[int | None] = mapped_column(Integer)  # no FK: avoids a cycle
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    state_note: Mapped[str] = mapped_column(String(200), default="")  # e.g. out-of-service reason
     __table_args__ = (
         CheckConstraint(
             "state IN ('ready','occupied','needs_turnover','out_of_service')", name="state"
@@ -348,6 +349,8 @@ class ChecklistTemplateItem(Base):
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     is_supply: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    hint: Mapped[str] = mapped_column(String(300), default="")
+    interval_days: Mapped[int] = mapped_column(Integer, default=0)  # 0 = every run, 7 = weekly
     template: Mapped[ChecklistTemplate] = relationship(back_populates="items")
 
 
@@ -358,11 +361,16 @@ class ChecklistRun(Base):
     template_id: Mapped[int] = mapped_column(ForeignKey("checklist_templates.id"))
     moment: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    user_name: Mapped[str] = mapped_column(String(120), default="")  # as shown when run
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), default="in_progress")
+    note: Mapped[str] = mapped_column(String(300), default="")  # e.g. why it was abandoned
     items: Mapped[list[ChecklistRunItem]] = relationship(
         back_populates="run", order_by="ChecklistRunItem.position", cascade="all"
+    )
+    __table_args__ = (
+        CheckConstraint("status IN ('in_progress','completed','abandoned')", name="status"),
     )
 
 
@@ -378,6 +386,12 @@ class ChecklistRunItem(Base):
     not_done_reason: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(String(300), default="")
     low_supply: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_supply: Mapped[bool] = mapped_column(Boolean, default=False)
+    hint: Mapped[str] = mapped_column(String(300), default="")
+    not_due: Mapped[bool] = mapped_column(Boolean, default=False)  # periodic item done recently
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    restocked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    restocked_by: Mapped[str] = mapped_column(String(120), default="")
     run: Mapped[ChecklistRun] = relationship(back_populates="items")
 
 

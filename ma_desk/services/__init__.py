@@ -9,6 +9,7 @@ from ma_desk.services.base import ServiceContext
 from ma_desk.services.checkin import CheckinService
 from ma_desk.services.insurance import InsuranceService
 from ma_desk.services.patients import PatientService
+from ma_desk.services.checklists import ChecklistService
 from ma_desk.services.rooms import RoomService
 from ma_desk.services.schedule import ScheduleService
 from ma_desk.services.settings import SettingsService
@@ -28,6 +29,7 @@ class Services:
         self.rooms = RoomService(self.ctx)
         self.insurance = InsuranceService(self.ctx)
         self.vitals = VitalsService(self.ctx)
+        self.checklists = ChecklistService(self.ctx)
         self.waitlist = WaitlistService(self.ctx)
 
     @property

@@ -1,4 +1,10 @@
-"""The room board: each exam room's state and since when."""
+"""The room board: each exam room's state and since when.
+
+Rooming a patient (Schedule/Check-in) makes a room occupied and checking out
+makes it need a turnover (``schedule.apply_transition``). A room becomes ready
+again only by finishing a checklist (``ChecklistService.finish_run``); here
+are the board itself and the manual out-of-service switch.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ma_desk.db.models import Patient, Room, Visit
+from ma_desk.db.models import ChecklistRun, Patient, Room, Visit
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.services.base import Service
 
@@ -18,6 +24,7 @@ STATE_LABELS = {
     "needs_turnover": "Needs turnover",
     "out_of_service": "Out of service",
 }
+MAX_STATE_NOTE = 200
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,14 @@ class RoomRow:
     state_since: dt.datetime | None
     visit_id: int | None
     patient_name: str
+    state_note: str = ""
+    open_run_id: int | None = None
+    open_run_moment: str = ""
+    open_run_by: str = ""
+    open_run_started: dt.datetime | None = None
+    last_run_finished: dt.datetime | None = None
+    last_run_by: str = ""
+    last_run_moment: str = ""
 
     @property
     def state_label(self) -> str:
@@ -45,36 +60,83 @@ class RoomService(Service):
                 .where(Room.active.is_(True))
                 .order_by(Room.sort_order, Room.name)
             ).all()
-            return [
-                RoomRow(
-                    r.id,
-                    r.name,
-                    r.room_type,
-                    r.state,
-                    r.state_since,
-                    r.current_visit_id,
-                    f"{last}, {first}" if last else "",
-                )  # fmt: skip
-                for r, last, first in rows
-            ]
+            room_ids = [r.id for r, _l, _f in rows]
+            open_runs: dict[int, ChecklistRun] = {}
+            last_runs: dict[int, ChecklistRun] = {}
+            if room_ids:
+                since = self.now() - dt.timedelta(days=2)
+                recent = s.scalars(
+                    select(ChecklistRun)
+                    .where(ChecklistRun.room_id.in_(room_ids), ChecklistRun.started_at >= since)
+                    .order_by(ChecklistRun.started_at)
+                ).all()
+                for run in recent:
+                    if run.status == "in_progress":
+                        open_runs[run.room_id] = run
+                    elif run.status == "completed":
+                        last_runs[run.room_id] = run
+            result = []
+            for r, last, first in rows:
+                open_run, last_run = open_runs.get(r.id), last_runs.get(r.id)
+                result.append(
+                    RoomRow(
+                        r.id,
+                        r.name,
+                        r.room_type,
+                        r.state,
+                        r.state_since,
+                        r.current_visit_id,
+                        f"{last}, {first}" if last else "",
+                        r.state_note or "",
+                        open_run.id if open_run else None,
+                        open_run.moment if open_run else "",
+                        open_run.user_name if open_run else "",
+                        open_run.started_at if open_run else None,
+                        last_run.finished_at if last_run else None,
+                        last_run.user_name if last_run else "",
+                        last_run.moment if last_run else "",
+                    )  # fmt: skip
+                )
+            return result
 
-    def set_state(self, room_id: int, state: str) -> RoomRow:
-        """Manual state changes (out of service and back); turnover runs go through checklists."""
+    def set_state(self, room_id: int, state: str, reason: str = "") -> RoomRow:
+        """Take a room out of service (with a reason) or put it back (it then needs a turnover).
+
+        Ready is reached only through a finished checklist, occupied only by rooming a patient.
+        """
         if state not in ROOM_STATES:
             raise ValidationError("Unknown room state.", field="state")
+        reason = " ".join((reason or "").split())
+        if len(reason) > MAX_STATE_NOTE:
+            raise ValidationError(
+                f"The reason is too long (at most {MAX_STATE_NOTE} characters).", field="reason"
+            )
         with self._write("rooms.write") as s:
             room = s.get(Room, room_id)
             if room is None:
                 raise NotFoundError("That room no longer exists.")
             if state == "occupied":
                 raise ConflictError("A room becomes occupied by rooming a patient in it.")
-            if room.state == "occupied" and state != "out_of_service":
+            if state == "ready":
+                raise ConflictError(
+                    f"{room.name} is set ready by completing its checklist; start the checklist."
+                )
+            if room.state == "occupied":
                 raise ConflictError(f"{room.name} is occupied; check the patient out first.")
-            old = room.state
+            if state == "out_of_service" and not reason:
+                raise ValidationError(
+                    "Say why the room is out of service (e.g. exam table broken).", field="reason"
+                )
+            if state == "needs_turnover" and room.state == "ready":
+                reason = reason or "Marked for turnover"
+            old = {"state": room.state, "state_note": room.state_note}
             room.state, room.state_since = state, self.now()
-            if state != "occupied":
-                room.current_visit_id = None
-            self._audit(s, "update", "room", room.id, details={"state": {"old": old, "new": state}})
+            room.state_note = reason if state == "out_of_service" else ""
+            room.current_visit_id = None
+            self._audit(s, "update", "room", room.id, details={
+                "state": {"old": old["state"], "new": state},
+                "reason": reason or None})  # fmt: skip
             return RoomRow(
-                room.id, room.name, room.room_type, room.state, room.state_since, None, ""
-            )
+                room.id, room.name, room.room_type, room.state, room.state_since, None, "",
+                room.state_note,
+            )  # fmt: skip

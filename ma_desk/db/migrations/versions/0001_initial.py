@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:47:05.610384
+Create Date: 2026-11-22 22:02:20.934157
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ def upgrade() -> None:
     sa.Column('current_visit_id', sa.Integer(), nullable=True),
     sa.Column('sort_order', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('state_note', sa.String(length=200), nullable=False),
     sa.CheckConstraint("state IN ('ready','occupied','needs_turnover','out_of_service')", name=op.f('ck_rooms_state')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rooms')),
     sa.UniqueConstraint('name', name=op.f('uq_rooms_name'))
@@ -124,9 +125,12 @@ def upgrade() -> None:
     sa.Column('template_id', sa.Integer(), nullable=False),
     sa.Column('moment', sa.String(length=20), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('user_name', sa.String(length=120), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.String(length=300), nullable=False),
+    sa.CheckConstraint("status IN ('in_progress','completed','abandoned')", name=op.f('ck_checklist_runs_status')),
     sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], name=op.f('fk_checklist_runs_room_id_rooms')),
     sa.ForeignKeyConstraint(['template_id'], ['checklist_templates.id'], name=op.f('fk_checklist_runs_template_id_checklist_templates')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_checklist_runs_user_id_users')),
@@ -134,6 +138,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('checklist_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_checklist_runs_room_id'), ['room_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_checklist_runs_started_at'), ['started_at'], unique=False)
 
     op.create_table('checklist_template_items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -143,6 +148,8 @@ def upgrade() -> None:
     sa.Column('required', sa.Boolean(), nullable=False),
     sa.Column('is_supply', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('hint', sa.String(length=300), nullable=False),
+    sa.Column('interval_days', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['template_id'], ['checklist_templates.id'], name=op.f('fk_checklist_template_items_template_id_checklist_templates')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checklist_template_items'))
     )
@@ -186,9 +193,9 @@ def upgrade() -> None:
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.create_index('ix_patients_dob', ['dob'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_phone_digits'), ['phone_digits'], unique=False)
-        batch_op.create_index('ix_patients_search_name', ['search_last', 'search_first'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_search_first'), ['search_first'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_search_last'), ['search_last'], unique=False)
+        batch_op.create_index('ix_patients_search_name', ['search_last', 'search_first'], unique=False)
 
     op.create_table('providers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -246,6 +253,12 @@ def upgrade() -> None:
     sa.Column('not_done_reason', sa.String(length=200), nullable=False),
     sa.Column('note', sa.String(length=300), nullable=False),
     sa.Column('low_supply', sa.Boolean(), nullable=False),
+    sa.Column('is_supply', sa.Boolean(), nullable=False),
+    sa.Column('hint', sa.String(length=300), nullable=False),
+    sa.Column('not_due', sa.Boolean(), nullable=False),
+    sa.Column('done_at', sa.DateTime(), nullable=True),
+    sa.Column('restocked_at', sa.DateTime(), nullable=True),
+    sa.Column('restocked_by', sa.String(length=120), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['checklist_runs.id'], name=op.f('fk_checklist_run_items_run_id_checklist_runs')),
     sa.ForeignKeyConstraint(['template_item_id'], ['checklist_template_items.id'], name=op.f('fk_checklist_run_items_template_item_id_checklist_template_items')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checklist_run_items'))
@@ -537,9 +550,9 @@ def downgrade() -> None:
     op.drop_table('appointments')
     op.drop_table('providers')
     with op.batch_alter_table('patients', schema=None) as batch_op:
+        batch_op.drop_index('ix_patients_search_name')
         batch_op.drop_index(batch_op.f('ix_patients_search_last'))
         batch_op.drop_index(batch_op.f('ix_patients_search_first'))
-        batch_op.drop_index('ix_patients_search_name')
         batch_op.drop_index(batch_op.f('ix_patients_phone_digits'))
         batch_op.drop_index('ix_patients_dob')
 
@@ -549,6 +562,7 @@ def downgrade() -> None:
 
     op.drop_table('checklist_template_items')
     with op.batch_alter_table('checklist_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_checklist_runs_started_at'))
         batch_op.drop_index(batch_op.f('ix_checklist_runs_room_id'))
 
     op.drop_table('checklist_runs')
