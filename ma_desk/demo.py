@@ -171,7 +171,6 @@ def build_demo(
     return DemoSummary(patients, n_appts, n_visits, len(providers), len(rooms))
 
     seed_demo_roomprep(services, rng)
-    seed_demo_accounts(services, demo_password)
 
 def _fake_patient(
     fake: Faker, rng: random.Random, pid: int, today: dt.date, now: dt.datetime
