@@ -152,9 +152,7 @@ def verify_head(
     return []
 
 
-def verify_witness(
-    session: Session, witness: tuple[int, str] | None
-) -> list[ChainProblem]:
+def verify_witness(session: Session, witness: tuple[int, str] | None) -> list[ChainProblem]:
     """The entry a witness file remembers must still be there, unchanged."""
     if witness is None:
         return []
@@ -167,16 +165,18 @@ def verify_witness(
     return []
 
 
-def verify_store(
-    session: Session, *, witness: tuple[int, str] | None = None
-) -> list[ChainProblem]:
+def verify_store(session: Session, *, witness: tuple[int, str] | None = None) -> list[ChainProblem]:
     """Every problem in the store's audit trail: chain links, hashes, head anchor, witness."""
     problems: list[ChainProblem] = []
     last: tuple[int, str] | None = None
     count = 0
-    for batch in session.execute(
-        select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
-    ).scalars().partitions():
+    for batch in (
+        session.execute(
+            select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
+        )
+        .scalars()
+        .partitions()
+    ):
         pass_problems, last_seen, n = _verify_batch(batch, last, count)
         problems.extend(pass_problems)
         if last_seen is not None:

@@ -31,6 +31,7 @@ from ma_desk.db.models import (
     VitalObservation,
     VitalSet,
 )
+from ma_desk.security.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from ma_desk.services import Services
 from ma_desk.services.patients import mrn_for
 from ma_desk.text import fold, format_us_phone
@@ -100,6 +101,7 @@ def build_demo(
     now: dt.datetime | None = None,
     days_before: int = 7,
     days_after: int = 7,
+    demo_password: str = DEMO_PASSWORD,
 ) -> DemoSummary:
     """Fill an empty store with a synthetic clinic; one transaction, audited as one event."""
     rng = random.Random(seed)
@@ -168,6 +170,7 @@ def build_demo(
             "patients": patients, "seed": seed, "appointments": n_appts})  # fmt: skip
     for seeder in EXTRA_SEEDERS:
         seeder(services, rng)
+    seed_demo_accounts(services, demo_password)
     return DemoSummary(patients, n_appts, n_visits, len(providers), len(rooms))
 
     seed_demo_roomprep(services, rng)

@@ -16,7 +16,7 @@ from ma_desk import __version__
 from ma_desk.errors import MADeskError
 
 # Each module has ``register(subparsers, parents)``; its subcommands set ``func``.
-COMMAND_MODULES = ["ma_desk.cli.store_cmds"]
+COMMAND_MODULES = ["ma_desk.cli.store_cmds", "ma_desk.cli.security_cmds"]
 
 log = logging.getLogger("ma_desk.cli")
 
@@ -27,6 +27,8 @@ def common_options() -> argparse.ArgumentParser:
                         "(default: $MA_DESK_DATA_DIR or the platform's user data folder)")  # fmt: skip
     parent.add_argument("--recovery-key", metavar="KEY",
                         help="open the store with its recovery key (or set MA_DESK_RECOVERY_KEY)")  # fmt: skip
+    parent.add_argument("--user", metavar="NAME", help="sign in as this user (or set "
+                        "MA_DESK_USER; password asked for, or MA_DESK_PASSWORD)")  # fmt: skip
     parent.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     return parent
 

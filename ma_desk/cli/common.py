@@ -1,13 +1,26 @@
-"""Opening the store from the command line."""
+"""Opening the store and signing in from the command line.
+
+Every command that reads or writes patient data calls ``services_for_cli``:
+it opens the store and signs in as ``--user NAME`` (or ``MA_DESK_USER``) with
+the password from a hidden prompt, or ``MA_DESK_PASSWORD`` for automation.
+The sign-in (and a failed one) is audited exactly like the GUI's.
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ma_desk.db.store import OpenedStore, open_store
+from ma_desk.errors import AuthenticationError
 from ma_desk.paths import resolve_data_dir
+
+USER_ENV = "MA_DESK_USER"
+PASSWORD_ENV = "MA_DESK_PASSWORD"
 
 
 def ask_passphrase_on_tty(prompt: str) -> str | None:
@@ -23,6 +36,39 @@ def open_for_cli(args: argparse.Namespace) -> OpenedStore:
     )
 
 
+def cli_username(args: argparse.Namespace) -> str | None:
+    return getattr(args, "user", None) or os.environ.get(USER_ENV) or None
+
+
+def cli_password(username: str) -> str:
+    """MA_DESK_PASSWORD, else a hidden prompt on a terminal; never a command-line argument."""
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None and sys.stdin and sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {username}: ")
+    if not password:
+        raise AuthenticationError(
+            f"No password for {username}: type it when asked (on a terminal) or set "
+            f"{PASSWORD_ENV} for automation."
+        )
+    return password
+
+
+def sign_in_for_cli(services, args: argparse.Namespace) -> None:
+    """Sign ``services`` in as the command-line user; raises AuthenticationError."""
+    if not services.accounts.has_users():
+        raise AuthenticationError(
+            "This store has no user accounts yet. Start MA Desk to create the administrator, "
+            "or run: ma-desk users create-admin --user NAME --name 'Full Name'."
+        )
+    username = cli_username(args)
+    if not username:
+        raise AuthenticationError(
+            f"Sign in first: add --user NAME (or set {USER_ENV}); the password is asked for, "
+            f"or taken from {PASSWORD_ENV}."
+        )
+    services.accounts.sign_in(username, cli_password(username))
+
+
 def services_for_cli(args: argparse.Namespace):
     """Open the store and return (opened, services) acting for the command-line user.
 
@@ -32,4 +78,26 @@ def services_for_cli(args: argparse.Namespace):
     from ma_desk.services import Services
 
     opened = open_for_cli(args)
-    return opened, Services(opened.db)
+    try:
+        services = Services(opened.db)
+        sign_in_for_cli(services, args)
+    except BaseException:
+        opened.db.close()
+        raise
+    return opened, services
+
+
+@contextmanager
+def cli_session(args: argparse.Namespace) -> Iterator[tuple[OpenedStore, object]]:
+    """``services_for_cli`` plus sign-out, witness file and closing at the end."""
+    from ma_desk.security.witness import write_witness
+
+    opened, services = services_for_cli(args)
+    try:
+        yield opened, services
+    finally:
+        try:
+            services.accounts.sign_out()
+            write_witness(opened.data_dir, opened.db)
+        finally:
+            opened.db.close()

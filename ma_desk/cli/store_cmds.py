@@ -13,6 +13,7 @@ from ma_desk.db.models import Appointment, AuditEvent, Patient
 from ma_desk.db.store import create_store, store_exists
 from ma_desk.errors import StoreError, ValidationError
 from ma_desk.paths import resolve_data_dir
+from ma_desk.security.demo_accounts import DEMO_PASSWORD
 
 
 def register(sub, parents) -> None:
@@ -27,6 +28,8 @@ def register(sub, parents) -> None:
         "--patients", type=int, default=2000, metavar="N", help="number of patients (default 2000)"
     )
     demo.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    demo.add_argument("--demo-password", metavar="PW", default=None,
+                      help="password of the demo accounts (default: printed)")  # fmt: skip
     demo.set_defaults(func=cmd_demo)
 
     check = sub.add_parser(
@@ -52,7 +55,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     opened = create_store(data_dir, ask_passphrase=ask_passphrase_on_tty)
     try:
         services = Services(opened.db)
-        summary = build_demo(services, patients=args.patients, seed=args.seed)
+        summary = build_demo(services, patients=args.patients, seed=args.seed,
+                             demo_password=args.demo_password or DEMO_PASSWORD)  # fmt: skip
     finally:
         opened.db.close()
     out = sys.stdout
@@ -61,7 +65,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
               f"{summary.appointments} appointments, {summary.visits} visits (synthetic data)\n")  # fmt: skip
     out.write(f"  key kept in: {opened.key_source}\n")
     out.write(f"  RECOVERY KEY (write it down, shown once): {opened.recovery_key}\n")
+    out.write(demo_accounts_text(args.demo_password or DEMO_PASSWORD))
     return 0
+
+
+def demo_accounts_text(password: str) -> str:
+    from ma_desk.permissions import ROLE_LABELS
+    from ma_desk.security.demo_accounts import DEMO_ACCOUNTS
+
+    lines = [f"  Sign in as one of (password: {password}):"]
+    lines += [f"    {user:<10} {ROLE_LABELS[role]}" for user, _name, role in DEMO_ACCOUNTS]
+    return "\n".join(lines) + "\n"
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ma_desk.actor import Actor
 from ma_desk.clock import Clock
 from ma_desk.db.engine import Database
+from ma_desk.services.accounts import AccountService
+from ma_desk.services.audit_log import AuditLogService
 from ma_desk.services.base import ServiceContext
 from ma_desk.services.checkin import CheckinService
 from ma_desk.services.insurance import InsuranceService
@@ -29,6 +31,8 @@ class Services:
         self.rooms = RoomService(self.ctx)
         self.insurance = InsuranceService(self.ctx)
         self.vitals = VitalsService(self.ctx)
+        self.accounts = AccountService(self.ctx)
+        self.audit_log = AuditLogService(self.ctx)
         self.checklists = ChecklistService(self.ctx)
         self.waitlist = WaitlistService(self.ctx)
 

@@ -1,0 +1,398 @@
+"""User accounts: sign-in and out, lock-out, first administrator, user admin, break-glass.
+
+Every sign-in, failed sign-in, sign-out, lock, account change and emergency
+elevation is written to the audit trail in the same transaction as the
+change. Passwords are Argon2id hashes (ma_desk/security/passwords.py) and are
+never logged or returned. Administrative methods check the role strictly:
+a break-glass elevation opens patient data, never user administration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ma_desk import audit
+from ma_desk.actor import Actor, workstation_name
+from ma_desk.db.models import User
+from ma_desk.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    ValidationError,
+)
+from ma_desk.permissions import ADMINISTRATOR, ROLE_LABELS, ROLES, allowed
+from ma_desk.security import passwords
+from ma_desk.services.base import Service
+
+NO_ROLE = "signed_out"
+# Failures allowed before the account waits; each further failure doubles the wait.
+FREE_ATTEMPTS = 4
+FIRST_DELAY_SECONDS = 30
+MAX_DELAY_SECONDS = 15 * 60
+BREAK_GLASS_MAX_MINUTES = 240
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+WRONG_CREDENTIALS = "The user name or password is wrong."
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    failed_attempts: int
+    locked_until: dt.datetime | None
+    last_sign_in_at: dt.datetime | None
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+def signed_out_actor() -> Actor:
+    """Nobody signed in: every permission is refused."""
+    return Actor(None, "", "Nobody signed in", NO_ROLE, workstation_name())
+
+
+def lockout_delay(failures: int) -> int:
+    """Seconds an account waits after ``failures`` consecutive failures (0 = none)."""
+    if failures <= FREE_ATTEMPTS:
+        return 0
+    return min(FIRST_DELAY_SECONDS * 2 ** (failures - FREE_ATTEMPTS - 1), MAX_DELAY_SECONDS)
+
+
+def clean_username(username: str) -> str:
+    return username.strip().casefold()
+
+
+def _row(user: User) -> UserRow:
+    return UserRow(
+        user.id,
+        user.username,
+        user.display_name,
+        user.role,
+        bool(user.active),
+        user.failed_attempts or 0,
+        user.locked_until,
+        user.last_sign_in_at,
+    )
+
+
+def _actor(user: User) -> Actor:
+    return Actor(user.id, user.username, user.display_name, user.role, workstation_name())
+
+
+class AccountService(Service):
+    # ------------------------------------------------------------ first run
+    def has_users(self) -> bool:
+        with self.ctx.db.read() as s:
+            return bool(s.scalar(select(func.count(User.id))))
+
+    def create_first_administrator(self, username: str, display_name: str, password: str) -> Actor:
+        """Only while the store has no account at all; signs the new administrator in."""
+        clean = self._validate_new(username, display_name, ADMINISTRATOR, password)
+        with self.ctx.db.write() as s:
+            if s.scalar(select(func.count(User.id))):
+                raise ConflictError("This store already has accounts; sign in instead.")
+            user = self._insert(s, clean, display_name, ADMINISTRATOR, password)
+            actor = _actor(user)
+            audit.record(s, actor, "create", "user", user.id,
+                         details={"username": user.username, "role": ADMINISTRATOR,
+                                  "first_administrator": True})  # fmt: skip
+            audit.record(s, actor, "sign_in", "session", user.id)
+        self._become(actor)
+        return actor
+
+    # ------------------------------------------------------------ sign-in / out
+    def sign_in(self, username: str, password: str) -> Actor:
+        """Check the password, apply the lock-out, audit the attempt; become the user."""
+        actor = self.authenticate(username, password, purpose="sign_in")
+        self._become(actor)
+        return actor
+
+    def authenticate(self, username: str, password: str, *, purpose: str) -> Actor:
+        """Verify credentials without changing who is signed in (sign-in, break-glass)."""
+        clean = clean_username(username)
+        now = self.now()
+        with self.ctx.db.write() as s:
+            user = s.scalar(select(User).where(User.username == clean)) if clean else None
+            attempted = Actor(None, clean[:64] or "(blank)", clean[:64], NO_ROLE,
+                              workstation_name())  # fmt: skip
+            if user is None or not user.active:
+                passwords.verify_password(None, password)  # same time as a real check
+                audit.record(s, attempted, f"{purpose}_failed", "session", outcome="failure",
+                             details={"reason": "unknown or inactive user"})  # fmt: skip
+                failure: AuthenticationError | None = AuthenticationError(WRONG_CREDENTIALS)
+            elif user.locked_until is not None and now < user.locked_until:
+                wait = int((user.locked_until - now).total_seconds()) + 1
+                audit.record(s, _actor(user), f"{purpose}_refused", "session", user.id,
+                             outcome="locked", details={"seconds_left": wait})  # fmt: skip
+                failure = AuthenticationError(
+                    f"Too many wrong passwords for {user.username}. Try again in "
+                    f"{_duration(wait)}, or ask an administrator to unlock the account."
+                )
+            elif not passwords.verify_password(user.password_hash, password):
+                user.failed_attempts = (user.failed_attempts or 0) + 1
+                delay = lockout_delay(user.failed_attempts)
+                user.locked_until = now + dt.timedelta(seconds=delay) if delay else None
+                audit.record(s, _actor(user), f"{purpose}_failed", "session", user.id,
+                             outcome="failure",
+                             details={"failed_attempts": user.failed_attempts,
+                                      "locked_seconds": delay})  # fmt: skip
+                message = WRONG_CREDENTIALS
+                if delay:
+                    message += f" The account now waits {_duration(delay)} before the next try."
+                failure = AuthenticationError(message)
+            else:
+                failure = None
+                user.failed_attempts = 0
+                user.locked_until = None
+                if purpose == "sign_in":
+                    user.last_sign_in_at = now
+                if passwords.needs_rehash(user.password_hash or ""):
+                    user.password_hash = passwords.hash_password(password)
+                actor = _actor(user)
+                audit.record(s, actor, purpose, "session", user.id)
+        if failure is not None:
+            raise failure
+        return actor
+
+    def sign_out(self) -> None:
+        actor = self.actor
+        if actor.role != NO_ROLE:
+            with self.ctx.db.write() as s:
+                audit.record(s, actor, "sign_out", "session", actor.user_id or "")
+        self._become(signed_out_actor())
+
+    def record_lock(self, reason: str) -> None:
+        """The screen was locked (idle or Ctrl+L): who and why, for the audit trail."""
+        with self.ctx.db.write() as s:
+            audit.record(s, self.actor, "lock", "session", self.actor.user_id or "",
+                         details={"reason": reason})  # fmt: skip
+
+    def _become(self, actor: Actor) -> None:
+        self.ctx.actor = actor
+        self.ctx.elevated_until = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.actor.role in ROLES
+
+    # ------------------------------------------------------------ own password
+    def change_own_password(self, current: str, new: str) -> None:
+        actor = self.actor
+        if actor.user_id is None:
+            raise PermissionDenied("Sign in first.")
+        with self.ctx.db.write() as s:
+            user = s.get(User, actor.user_id)
+            if user is None or not passwords.verify_password(user.password_hash, current):
+                raise ValidationError("The current password is wrong.", field="current")
+            passwords.check_new_password(new, username=user.username,
+                                         display_name=user.display_name)  # fmt: skip
+            user.password_hash = passwords.hash_password(new)
+            audit.record(s, actor, "password_change", "user", user.id)
+
+    # ------------------------------------------------------------ administration
+    def require_admin(self) -> None:
+        """Administrators only; a break-glass elevation does not count here."""
+        if allowed(self.actor.role, "users.admin"):
+            return
+        with self.ctx.db.write() as s:
+            audit.record(s, self.actor, "permission_refused", "permission", "users.admin",
+                         outcome="refused")  # fmt: skip
+        raise PermissionDenied("Only an administrator can manage user accounts.")
+
+    def list_users(self, *, include_inactive: bool = True) -> list[UserRow]:
+        self.require_admin()
+        with self.ctx.db.read() as s:
+            stmt = select(User).order_by(User.active.desc(), func.lower(User.display_name))
+            if not include_inactive:
+                stmt = stmt.where(User.active.is_(True))
+            return [_row(u) for u in s.scalars(stmt)]
+
+    def usernames(self) -> list[str]:
+        """Active user names, for the sign-in dialog's completer (no other detail)."""
+        with self.ctx.db.read() as s:
+            return list(
+                s.scalars(
+                    select(User.username).where(User.active.is_(True)).order_by(User.username)
+                )
+            )
+
+    def create_user(self, username: str, display_name: str, role: str, password: str) -> UserRow:
+        self.require_admin()
+        clean = self._validate_new(username, display_name, role, password)
+        with self.ctx.db.write() as s:
+            if s.scalar(select(User.id).where(User.username == clean)):
+                raise ValidationError(f"The user name {clean} is taken.", field="username")
+            user = self._insert(s, clean, display_name, role, password)
+            audit.record(s, self.actor, "create", "user", user.id,
+                         details={"username": clean, "display_name": user.display_name,
+                                  "role": role})  # fmt: skip
+            return _row(user)
+
+    def update_user(
+        self,
+        user_id: int,
+        *,
+        display_name: str | None = None,
+        role: str | None = None,
+        active: bool | None = None,
+    ) -> UserRow:
+        self.require_admin()
+        with self.ctx.db.write() as s:
+            user = self._get(s, user_id)
+            before = {"display_name": user.display_name, "role": user.role, "active": user.active}
+            if display_name is not None:
+                user.display_name = _clean_display_name(display_name)
+            if role is not None:
+                if role not in ROLES:
+                    raise ValidationError("Choose one of the roles.", field="role")
+                user.role = role
+            if active is not None:
+                user.active = bool(active)
+            if user.id == self.actor.user_id and (not user.active or user.role != ADMINISTRATOR):
+                raise ConflictError(
+                    "You cannot deactivate your own account or remove your own administrator "
+                    "role; ask another administrator."
+                )
+            s.flush()
+            if not s.scalar(
+                select(func.count(User.id)).where(User.role == ADMINISTRATOR, User.active.is_(True))
+            ):
+                raise ConflictError("The store must keep at least one active administrator.")
+            after = {"display_name": user.display_name, "role": user.role, "active": user.active}
+            diff = audit.changes(before, after)
+            if diff:
+                audit.record(s, self.actor, "update", "user", user.id, details=diff)
+            return _row(user)
+
+    def reset_password(self, user_id: int, new_password: str) -> None:
+        """An administrator sets a new password (and clears any lock-out)."""
+        self.require_admin()
+        with self.ctx.db.write() as s:
+            user = self._get(s, user_id)
+            passwords.check_new_password(new_password, username=user.username,
+                                         display_name=user.display_name)  # fmt: skip
+            user.password_hash = passwords.hash_password(new_password)
+            user.failed_attempts = 0
+            user.locked_until = None
+            audit.record(s, self.actor, "password_reset", "user", user.id)
+
+    def unlock_user(self, user_id: int) -> None:
+        self.require_admin()
+        with self.ctx.db.write() as s:
+            user = self._get(s, user_id)
+            user.failed_attempts = 0
+            user.locked_until = None
+            audit.record(s, self.actor, "unlock", "user", user.id)
+
+    # ------------------------------------------------------------ break-glass
+    def grant_break_glass(
+        self, admin_username: str, admin_password: str, minutes: int, reason: str
+    ) -> dt.datetime:
+        """An administrator's credentials open every patient permission for this session.
+
+        Time-limited (at most four hours); the grant and every action taken under
+        it are flagged ``break_glass`` in the audit trail.
+        """
+        reason = " ".join(reason.split())
+        if not reason:
+            raise ValidationError("Say why emergency access is needed.", field="reason")
+        if not 1 <= minutes <= BREAK_GLASS_MAX_MINUTES:
+            raise ValidationError(
+                f"Emergency access lasts 1 to {BREAK_GLASS_MAX_MINUTES} minutes.", field="minutes"
+            )
+        if not self.signed_in:
+            raise PermissionDenied("Sign in first; emergency access is granted to a session.")
+        admin = self.authenticate(admin_username, admin_password, purpose="break_glass_auth")
+        if admin.role != ADMINISTRATOR:
+            with self.ctx.db.write() as s:
+                audit.record(s, admin, "permission_refused", "permission", "break_glass",
+                             outcome="refused")  # fmt: skip
+            raise PermissionDenied("Only an administrator can grant emergency access.")
+        until = self.now() + dt.timedelta(minutes=minutes)
+        with self.ctx.db.write() as s:
+            audit.record(s, self.actor, "break_glass_start", "session", self.actor.user_id or "",
+                         outcome="emergency",
+                         details={"break_glass": True, "granted_by": admin.username,
+                                  "minutes": minutes, "until": until, "reason": reason[:300]})  # fmt: skip
+        self.ctx.elevated_until = until
+        return until
+
+    def end_break_glass(self) -> None:
+        if self.ctx.elevated_until is None:
+            return
+        with self.ctx.db.write() as s:
+            audit.record(s, self.actor, "break_glass_end", "session", self.actor.user_id or "",
+                         details={"break_glass": True})  # fmt: skip
+        self.ctx.elevated_until = None
+
+    def break_glass_until(self) -> dt.datetime | None:
+        """When the current elevation ends, or None (also once it has run out)."""
+        until = self.ctx.elevated_until
+        return until if until is not None and self.now() < until else None
+
+    # ------------------------------------------------------------ helpers
+    def _validate_new(self, username: str, display_name: str, role: str, password: str) -> str:
+        clean = clean_username(username)
+        errors: dict[str, str] = {}
+        if not _USERNAME.match(clean):
+            errors["username"] = (
+                "User names have 2 to 64 letters, digits, dots, dashes or underscores "
+                "(no spaces) and start with a letter or digit."
+            )
+        if not " ".join(display_name.split()):
+            errors["display_name"] = "Enter the person's name as colleagues should see it."
+        elif len(display_name) > 120:
+            errors["display_name"] = "Use at most 120 characters."
+        if role not in ROLES:
+            errors["role"] = "Choose one of the roles."
+        problem = passwords.password_problem(password, username=clean, display_name=display_name)
+        if problem:
+            errors["password"] = problem
+        if errors:
+            first = next(iter(errors))
+            raise ValidationError(errors[first], field=first, errors=errors)
+        return clean
+
+    def _insert(self, s: Session, username: str, display_name: str, role: str, password: str):
+        user = User(
+            username=username,
+            display_name=_clean_display_name(display_name),
+            role=role,
+            password_hash=passwords.hash_password(password),
+            active=True,
+            failed_attempts=0,
+            created_at=self.now(),
+        )
+        s.add(user)
+        s.flush()
+        return user
+
+    @staticmethod
+    def _get(s: Session, user_id: int) -> User:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFoundError("That user account no longer exists.")
+        return user
+
+
+def _clean_display_name(text: str) -> str:
+    clean = " ".join(text.split())
+    if not clean or len(clean) > 120:
+        raise ValidationError("Enter a name of 1 to 120 characters.", field="display_name")
+    return clean
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"
