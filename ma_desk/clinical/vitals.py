@@ -1,0 +1,848 @@
+"""Every vital-sign rule in one place: plausible ranges, flags, categories, critical values.
+
+The UI calls :func:`evaluate` on each keystroke to colour and word the flags, the vitals
+service calls it again on save (the authoritative check), reports and tests call the same
+functions. Three tiers, by age band (shared/clinical/vitals-reference.md):
+
+* refused: implausible, never stored; the message names the likely cause (unit mix-ups,
+  two numbers run together, a fraction typed as a percentage...);
+* abnormal: stored and flagged in colour and words (low/high, BP category, age norms);
+* critical: stored only after an explicit acknowledgement; creates a "notify provider" task.
+
+Ranges marked *engineering* are this project's own choice for catching typing and unit
+errors, not clinical guidance. Values are canonical UCUM (kg, cm, Cel, mm[Hg], /min, %).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ma_desk.clinical import codes, growth, units
+
+# ------------------------------------------------------------------ fields
+HEIGHT = "height"
+WEIGHT = "weight"
+BMI = "bmi"
+BP = "bp"  # a reading "120/80"; stored as SYSTOLIC + DIASTOLIC
+SYSTOLIC = "systolic"
+DIASTOLIC = "diastolic"
+PULSE = "pulse"
+RESPIRATORY_RATE = "respiratory_rate"
+TEMPERATURE = "temperature"
+SPO2 = "spo2"
+PAIN = "pain"
+HEAD_CIRCUMFERENCE = "head_circumference"
+
+LOINC = {
+    HEIGHT: codes.HEIGHT,
+    WEIGHT: codes.WEIGHT,
+    BMI: codes.BMI,
+    SYSTOLIC: codes.SYSTOLIC,
+    DIASTOLIC: codes.DIASTOLIC,
+    PULSE: codes.HEART_RATE,
+    RESPIRATORY_RATE: codes.RESPIRATORY_RATE,
+    TEMPERATURE: codes.TEMPERATURE,
+    SPO2: codes.SPO2,
+    PAIN: codes.PAIN,
+    HEAD_CIRCUMFERENCE: codes.HEAD_CIRCUMFERENCE,
+}
+FIELD_OF_LOINC = {loinc: name for name, loinc in LOINC.items()}
+LABELS = {
+    HEIGHT: "Height",
+    WEIGHT: "Weight",
+    BMI: "BMI",
+    BP: "Blood pressure",
+    SYSTOLIC: "Systolic BP",
+    DIASTOLIC: "Diastolic BP",
+    PULSE: "Pulse",
+    RESPIRATORY_RATE: "Resp. rate",
+    TEMPERATURE: "Temperature",
+    SPO2: "SpO2",
+    PAIN: "Pain (0-10)",
+    HEAD_CIRCUMFERENCE: "Head circ.",
+}
+# Fields typed with a toggleable unit, and fields whose unit is fixed.
+QUANTITY_FIELDS = (HEIGHT, WEIGHT, HEAD_CIRCUMFERENCE, TEMPERATURE)
+COUNT_FIELDS = (PULSE, RESPIRATORY_RATE, SPO2, PAIN)
+ENTRY_FIELDS = (HEIGHT, WEIGHT, PULSE, RESPIRATORY_RATE, TEMPERATURE, SPO2, PAIN)
+ENTRY_FIELDS += (HEAD_CIRCUMFERENCE,)
+
+POSITIONS = ("sitting", "standing", "lying")
+ARMS = ("right", "left")
+CUFFS = ("adult", "large adult", "small adult", "child", "infant", "thigh")
+RHYTHMS = ("regular", "irregular")
+ROUTES = ("oral", "temporal", "tympanic", "axillary", "rectal")
+OXYGEN = ("room air", "on O2")
+
+NORMAL = "normal"
+ABNORMAL = "abnormal"
+CRITICAL = "critical"
+_RANK = {NORMAL: 0, ABNORMAL: 1, CRITICAL: 2}
+
+# HL7 v3 ObservationInterpretation codes, stored in VitalObservation.flag.
+INTERPRETATION = {("abnormal", "low"): "L", ("abnormal", "high"): "H", ("abnormal", ""): "A"}
+INTERPRETATION |= {("critical", "low"): "LL", ("critical", "high"): "HH", ("critical", ""): "AA"}
+
+
+# ------------------------------------------------------------------ data types
+@dataclass(frozen=True)
+class Finding:
+    """How one value reads: its tier, direction and the words shown beside it."""
+
+    key: str
+    level: str = NORMAL
+    direction: str = ""  # "low" | "high" | ""
+    words: str = ""
+
+    @property
+    def flagged(self) -> bool:
+        return self.level != NORMAL
+
+    @property
+    def interpretation(self) -> str:
+        return INTERPRETATION.get((self.level, self.direction), "N" if self.words else "")
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The last recorded value of a field (canonical) with when it was taken."""
+
+    value: float
+    taken_at: dt.datetime
+    entered_value: str = ""
+    entered_unit: str = ""
+
+
+@dataclass(frozen=True)
+class PatientContext:
+    """What the rules need to know about the patient: age, sex, previous values."""
+
+    age_days: int
+    sex: str = "unknown"
+    previous: Mapping[str, Previous] = field(default_factory=dict)
+    age_months: int = 0
+    age_years: int = 0
+
+    @classmethod
+    def on(
+        cls,
+        dob: dt.date,
+        day: dt.date,
+        sex: str = "unknown",
+        previous: Mapping[str, Previous] | None = None,
+    ) -> PatientContext:
+        months = (day.year - dob.year) * 12 + day.month - dob.month - (day.day < dob.day)
+        return cls(
+            age_days=max(0, (day - dob).days),
+            sex=sex,
+            previous=dict(previous or {}),
+            age_months=max(0, months),
+            age_years=max(0, months // 12),
+        )
+
+    @property
+    def adult(self) -> bool:
+        return self.age_years >= 18
+
+    @property
+    def band(self) -> str:
+        """Age band used in messages."""
+        if self.adult:
+            return "adult"
+        if self.age_years < 1:
+            return "infant"
+        return f"{self.age_years}-year-old"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Text as typed in one field, with the unit the field was set to."""
+
+    text: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class BPEntry:
+    text: str  # "120/80" (also "120 80")
+    position: str = "sitting"
+    arm: str = "right"
+    cuff: str = "adult"
+
+
+@dataclass(frozen=True)
+class VitalsForm:
+    """One screenful of vitals as typed (empty text = not taken)."""
+
+    entries: Mapping[str, Entry] = field(default_factory=dict)
+    bp: tuple[BPEntry, ...] = ()
+    pulse_rhythm: str = "regular"
+    temperature_route: str = "oral"
+    oxygen: str = "room air"
+    o2_flow: str = ""  # L/min when on O2
+
+    def is_empty(self) -> bool:
+        return not any(e.text.strip() for e in self.entries.values()) and not any(
+            b.text.strip() for b in self.bp
+        )
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One value ready to store as a VitalObservation (and later a FHIR Observation)."""
+
+    field: str
+    loinc: str
+    value: float
+    unit: str
+    entered_value: str = ""
+    entered_unit: str = ""
+    qualifiers: Mapping[str, object] = field(default_factory=dict)
+    flag: str = ""
+
+
+@dataclass
+class Assessment:
+    """The result of checking a whole form: refusals, findings and what to store."""
+
+    refusals: dict[str, str] = field(default_factory=dict)  # key -> message
+    findings: dict[str, Finding] = field(default_factory=dict)  # key -> finding
+    measurements: list[Measurement] = field(default_factory=list)
+    bmi: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+    @property
+    def criticals(self) -> list[Finding]:
+        return [f for f in self.findings.values() if f.level == CRITICAL]
+
+    def critical_summary(self) -> str:
+        """One line for the 'notify provider' task."""
+        parts = [f"{key_label(f.key)}: {f.words}" for f in self.criticals]
+        return "Critical vitals - notify provider: " + "; ".join(parts)
+
+
+class Refused(ValueError):
+    """A value that must not be stored; ``message`` says why and what to do."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+def key_label(key: str) -> str:
+    """'bp.1' -> 'Blood pressure (reading 2)'."""
+    if key.startswith(BP + "."):
+        n = int(key.split(".", 1)[1])
+        return LABELS[BP] if n == 0 else f"{LABELS[BP]} (reading {n + 1})"
+    return LABELS.get(key, key)
+
+
+# ------------------------------------------------------------------ ranges (engineering)
+def plausible_range(name: str, ctx: PatientContext) -> tuple[float, float]:
+    """Canonical [low, high] outside which a value is refused (engineering limits)."""
+    y = ctx.age_years
+    if name == WEIGHT:
+        if ctx.adult:
+            return (22.7, 340.0)
+        return (0.3, 25.0) if y < 1 else (4.0, 60.0) if y <= 5 else (10.0, 160.0) if y <= 12 else (20.0, 250.0)  # fmt: skip
+    if name == HEIGHT:
+        if ctx.adult:
+            return (90.0, 250.0)
+        return (25.0, 100.0) if y < 1 else (50.0, 140.0) if y <= 5 else (80.0, 200.0) if y <= 12 else (100.0, 230.0)  # fmt: skip
+    if name == HEAD_CIRCUMFERENCE:
+        return (20.0, 60.0)
+    if name == PULSE:
+        return (20.0, 300.0)
+    if name == RESPIRATORY_RATE:
+        return (4.0, 120.0) if y < 1 else (4.0, 80.0)
+    if name == TEMPERATURE:
+        return (30.0, 45.0)
+    if name == SPO2:
+        return (50.0, 100.0)
+    if name == PAIN:
+        return (0.0, 10.0)
+    if name == SYSTOLIC:
+        return (50.0, 300.0) if ctx.adult else (30.0, 200.0) if y < 1 else (40.0, 250.0)
+    if name == DIASTOLIC:
+        return (20.0, 200.0) if ctx.adult else (15.0, 150.0)
+    if name == BMI:
+        return (10.0, 100.0)  # exclusive at both ends
+    raise KeyError(name)
+
+
+# ------------------------------------------------------------------ norms
+def heart_rate_norms(ctx: PatientContext) -> tuple[float, float, float, float]:
+    """(critical low, normal low, normal high, critical high) in /min.
+
+    Below critical low or above critical high is critical; outside normal is abnormal.
+    Children: PALS awake ranges; critical below 60 (PALS bradycardia) and from 220 under
+    2 years / from 180 at 2-10 years (PALS SVT thresholds). From 11 years: adult limits.
+    """
+    if ctx.age_years >= 11:
+        return (40.0, 60.0, 100.0, 130.0)
+    if ctx.age_days < 91:
+        return (60.0, 85.0, 205.0, 219.0)
+    if ctx.age_years < 2:
+        return (60.0, 100.0, 190.0, 219.0)
+    return (60.0, 60.0, 140.0, 179.0)
+
+
+def respiratory_norms(ctx: PatientContext) -> tuple[float, float, float]:
+    """(normal low, normal high, critical high): PALS by age; critical > 30 adults and
+    teenagers, > normal high + 10 under 13 (engineering)."""
+    y = ctx.age_years
+    if ctx.adult:
+        return (12.0, 20.0, 30.0)
+    if y >= 13:
+        return (12.0, 16.0, 30.0)
+    low, high = (30.0, 60.0) if y < 1 else (24.0, 40.0) if y <= 3 else (22.0, 34.0) if y <= 5 else (18.0, 30.0)  # fmt: skip
+    return (low, high, high + 10.0)
+
+
+def hypotension_limit(ctx: PatientContext) -> float:
+    """Systolic below this is hypotension (PALS); 90 above 10 years and for adults."""
+    if ctx.age_days < 28:
+        return 60.0
+    if ctx.age_years < 1:
+        return 70.0
+    if ctx.age_years <= 10:
+        return 70.0 + 2.0 * ctx.age_years
+    return 90.0
+
+
+def adult_bp_category(systolic: float, diastolic: float) -> str:
+    """ACC/AHA 2017: the higher of the systolic and diastolic categories."""
+    if systolic > 180 or diastolic > 120:
+        return "Hypertensive crisis"
+    if systolic >= 140 or diastolic >= 90:
+        return "Stage 2 hypertension"
+    if systolic >= 130 or diastolic >= 80:
+        return "Stage 1 hypertension"
+    if systolic >= 120:
+        return "Elevated"
+    return "Normal"
+
+
+def adult_bmi_category(bmi: float) -> str:
+    if bmi < 18.5:
+        return "Underweight"
+    if bmi < 25:
+        return "Healthy weight"
+    if bmi < 30:
+        return "Overweight"
+    if bmi < 35:
+        return "Obesity class 1"
+    if bmi < 40:
+        return "Obesity class 2"
+    return "Obesity class 3"
+
+
+def compute_bmi(weight_kg: float, height_cm: float) -> float:
+    return weight_kg / (height_cm / 100.0) ** 2
+
+
+# ------------------------------------------------------------------ parsing
+def _fmt(value: float, unit: str) -> str:
+    return f"{units.format_in(value, unit)} {units.label(unit)}"
+
+
+def parse_count(key: str, text: str, name: str) -> float:
+    """Whole numbers for pulse, RR, SpO2, pain (with hints for common slips)."""
+    stripped = text.strip().rstrip("%").strip()
+    if name == SPO2 and stripped.startswith(("0.", ".")):
+        try:
+            fraction = float(stripped)
+        except ValueError:
+            fraction = -1.0
+        if 0 < fraction <= 1:
+            raise Refused(key, f"Type SpO2 as a percentage: {fraction * 100:.0f}, not {stripped}.")
+    try:
+        value = units.parse_plain(stripped)
+    except units.UnitError as error:
+        raise Refused(key, str(error)) from None
+    if value != int(value):
+        raise Refused(key, f"{LABELS[name]} is a whole number.")
+    return value
+
+
+def parse_bp(key: str, text: str) -> tuple[float, float]:
+    """'120/80' (or '120 80') -> (120, 80)."""
+    stripped = text.strip()
+    if len(stripped) > units.MAX_TEXT:
+        raise Refused(key, "Too long: type systolic/diastolic, e.g. 120/80.")
+    separators = [s for s in ("/", " ") if s in stripped]
+    if not separators:
+        raise Refused(key, "Type both numbers: systolic/diastolic, e.g. 120/80.")
+    parts = [p for p in stripped.replace(" ", "/").split("/") if p]
+    if len(parts) != 2:
+        raise Refused(key, "Type blood pressure as systolic/diastolic, e.g. 120/80.")
+    values = []
+    for part in parts:
+        try:
+            value = units.parse_plain(part)
+        except units.UnitError:
+            raise Refused(key, f"'{part[:10]}' is not a number: type e.g. 120/80.") from None
+        if value != int(value):
+            raise Refused(key, "Blood pressure is in whole mmHg.")
+        values.append(value)
+    return values[0], values[1]
+
+
+# ------------------------------------------------------------------ refusals
+def check_quantity(key: str, name: str, parsed: units.Parsed, ctx: PatientContext) -> float:
+    """Canonical value of a typed length/weight/temperature, or Refused with the cause."""
+    # Rounded to 6 decimals so 103.1 °F compares as exactly 39.5 °C at the limits.
+    value = round(units.to_canonical(parsed.value, parsed.unit), 6)
+    typed = f"{units.format_number(parsed.value, 3)} {units.label(parsed.unit)}"
+    alt_unit = units.other_unit(parsed.unit)
+    alt_value = round(units.to_canonical(parsed.value, alt_unit), 6)
+    alt_typed = f"{units.format_number(parsed.value, 3)} {units.label(alt_unit)}"
+    low, high = plausible_range(name, ctx)
+    if name == TEMPERATURE:
+        if not (low <= value <= high):
+            if low <= alt_value <= high:
+                raise Refused(
+                    key,
+                    f"{typed} is not a body temperature; it looks like {units.label(alt_unit)} "
+                    f"({alt_typed} = {_fmt(alt_value, parsed.unit)}). Switch the unit to "
+                    f"{units.label(alt_unit)}.",
+                )
+            raise Refused(
+                key,
+                f"{typed} is outside {_fmt(low, parsed.unit)} to {_fmt(high, parsed.unit)}: "
+                "re-measure.",
+            )
+        return value
+    previous = ctx.previous.get(name)
+    if previous is not None and previous.value > 0:
+        ratio, alt_ratio = value / previous.value, alt_value / previous.value
+        if not (0.75 <= ratio <= 1.33) and 0.9 <= alt_ratio <= 1.1:
+            shown_unit = parsed.unit
+            direction = "less than" if ratio < 1 else "more than"
+            raise Refused(
+                key,
+                f"{typed} is far {direction} last time's {_fmt(previous.value, shown_unit)} "
+                f"({previous.taken_at:%m/%d/%Y}); {alt_typed} would be "
+                f"{_fmt(alt_value, shown_unit)}. Was it measured in {units.label(alt_unit)}? "
+                f"Switch the unit to {units.label(alt_unit)}.",
+            )
+    if not (low <= value <= high):
+        hint = ""
+        if low <= alt_value <= high:
+            hint = (
+                f" Was it in {units.label(alt_unit)}? {alt_typed} = {_fmt(alt_value, parsed.unit)}."
+            )
+        raise Refused(
+            key,
+            f"{typed} is not plausible for {_article(ctx.band)} "
+            f"({_fmt(low, parsed.unit)} to {_fmt(high, parsed.unit)}).{hint}",
+        )
+    return value
+
+
+def _article(band: str) -> str:
+    vowel_sound = band[0] in "aeiou8" or band.startswith(("11-", "18-"))
+    return ("an " if vowel_sound else "a ") + band
+
+
+def check_count(key: str, name: str, value: float, ctx: PatientContext) -> None:
+    low, high = plausible_range(name, ctx)
+    label = LABELS[name]
+    if name == PAIN and not (0 <= value <= 10):
+        raise Refused(key, "Pain is scored 0 to 10.")
+    if name == SPO2 and value > 100:
+        raise Refused(key, "SpO2 cannot be above 100 %.")
+    if value < low:
+        advice = {
+            PULSE: "re-count for a full minute or check the monitor",
+            RESPIRATORY_RATE: "re-count for a full minute",
+            SPO2: "check the probe and re-measure",
+        }.get(name, "re-measure")
+        raise Refused(key, f"{label} {value:.0f} is below {low:.0f}, not plausible: {advice}.")
+    if value > high:
+        raise Refused(
+            key,
+            f"{label} {value:.0f} is above {high:.0f}, not plausible: were two numbers run "
+            "together? Re-measure.",
+        )
+
+
+def check_bp(key: str, systolic: float, diastolic: float, ctx: PatientContext) -> None:
+    s_low, s_high = plausible_range(SYSTOLIC, ctx)
+    d_low, d_high = plausible_range(DIASTOLIC, ctx)
+    if diastolic >= systolic:
+        swapped = " The numbers look swapped: systolic comes first." if diastolic > systolic else ""
+        raise Refused(
+            key,
+            f"Diastolic ({diastolic:.0f}) must be lower than systolic ({systolic:.0f}).{swapped}",
+        )
+    if not (s_low <= systolic <= s_high):
+        raise Refused(
+            key, f"Systolic {systolic:.0f} is outside {s_low:.0f}-{s_high:.0f}: re-measure."
+        )
+    if not (d_low <= diastolic <= d_high):
+        raise Refused(
+            key, f"Diastolic {diastolic:.0f} is outside {d_low:.0f}-{d_high:.0f}: re-measure."
+        )
+
+
+# ------------------------------------------------------------------ flags
+def classify_pulse(value: float, ctx: PatientContext, key: str = PULSE) -> Finding:
+    crit_low, low, high, crit_high = heart_rate_norms(ctx)
+    if value < crit_low:
+        return Finding(key, CRITICAL, "low", f"Critically low (< {crit_low:.0f})")
+    if value > crit_high:
+        return Finding(key, CRITICAL, "high", f"Critically high (> {crit_high:.0f})")
+    norm = f"{low:.0f}-{high:.0f}" + ("" if ctx.adult else f" for {_article(ctx.band)}")
+    if value < low:
+        return Finding(key, ABNORMAL, "low", f"Low (normal {norm})")
+    if value > high:
+        return Finding(key, ABNORMAL, "high", f"High (normal {norm})")
+    return Finding(key)
+
+
+def classify_respiratory_rate(value: float, ctx: PatientContext) -> Finding:
+    low, high, crit_high = respiratory_norms(ctx)
+    key = RESPIRATORY_RATE
+    if value > crit_high:
+        return Finding(key, CRITICAL, "high", f"Critically high (> {crit_high:.0f})")
+    norm = f"{low:.0f}-{high:.0f}" + ("" if ctx.adult else f" for {_article(ctx.band)}")
+    if value < low:
+        return Finding(key, ABNORMAL, "low", f"Low (normal {norm})")
+    if value > high:
+        return Finding(key, ABNORMAL, "high", f"High (normal {norm})")
+    return Finding(key)
+
+
+def classify_temperature(value: float, ctx: PatientContext, route: str = "oral") -> Finding:
+    key = TEMPERATURE
+    if value < 35.0:
+        return Finding(key, CRITICAL, "low", "Hypothermia (< 35.0 °C / 95.0 °F)")
+    if value >= 38.0 and ctx.age_days < 91:
+        return Finding(key, CRITICAL, "high", "Fever in an infant under 3 months: urgent")
+    if value >= 39.5:
+        return Finding(key, CRITICAL, "high", "High fever (≥ 39.5 °C / 103.1 °F)")
+    if value >= 38.0:
+        return Finding(key, ABNORMAL, "high", "Fever (≥ 38.0 °C / 100.4 °F)")
+    return Finding(key)
+
+
+def classify_spo2(value: float, ctx: PatientContext, on_o2: bool = False) -> Finding:
+    key = SPO2
+    critical = 90.0 if ctx.adult else 92.0
+    suffix = " on O2" if on_o2 else ""
+    if value < critical:
+        return Finding(key, CRITICAL, "low", f"Critically low (< {critical:.0f} %){suffix}")
+    if value < 95.0:
+        return Finding(key, ABNORMAL, "low", f"Low (< 95 %){suffix}")
+    if on_o2:
+        return Finding(key, NORMAL, "", "On supplemental O2")
+    return Finding(key)
+
+
+def classify_pain(value: float) -> Finding:
+    if value >= 7:
+        return Finding(PAIN, ABNORMAL, "high", "Severe pain (7-10)")
+    if value >= 4:
+        return Finding(PAIN, NORMAL, "", "Moderate pain")
+    return Finding(PAIN)
+
+
+def classify_bp(systolic: float, diastolic: float, ctx: PatientContext, key: str = BP) -> Finding:
+    """Adults and teenagers: ACC/AHA category; under 13: fixed AAP cut-offs (percentile
+    tables by height are not built in, so words say 'at least'); hypotension by age."""
+    if systolic >= 180 or diastolic >= 120:
+        category = adult_bp_category(systolic, diastolic)
+        label = category if category == "Hypertensive crisis" else f"{category}, severe"
+        return Finding(key, CRITICAL, "high", f"{label} (≥ 180/120)")
+    if systolic < hypotension_limit(ctx):
+        limit = hypotension_limit(ctx)
+        if ctx.adult:
+            return Finding(key, ABNORMAL, "low", f"Low (systolic < {limit:.0f})")
+        return Finding(key, CRITICAL, "low", f"Hypotension for age (systolic < {limit:.0f})")
+    if ctx.age_years >= 13:
+        category = adult_bp_category(systolic, diastolic)
+        if category == "Normal":
+            return Finding(key, NORMAL, "", "Normal")
+        return Finding(key, ABNORMAL, "high", category)
+    if ctx.age_years < 1:
+        return Finding(key)
+    if systolic >= 140 or diastolic >= 90:
+        words = "At least stage 2 for age (≥ 140/90)"
+    elif systolic >= 130 or diastolic >= 80:
+        words = "At least stage 1 for age (≥ 130/80)"
+    elif systolic >= 120:
+        words = "At least elevated for age (≥ 120/80)"
+    else:
+        return Finding(key, NORMAL, "", "Below 120/80; compare with AAP percentiles")
+    return Finding(key, ABNORMAL, "high", words + "; check AAP percentiles")
+
+
+def classify_bmi(bmi: float, ctx: PatientContext) -> Finding:
+    """Adults (20+): CDC category; 2-19: CDC BMI-for-age percentile when sex is known."""
+    if ctx.age_years >= 20:
+        category = adult_bmi_category(bmi)
+        if category == "Underweight":
+            return Finding(BMI, ABNORMAL, "low", category)
+        if category.startswith("Obesity"):
+            return Finding(BMI, ABNORMAL, "high", category)
+        return Finding(BMI, NORMAL, "", category)
+    pct = growth.percentile(growth.BMI_FOR_AGE, ctx.sex, ctx.age_months + 0.5, bmi)
+    if pct is None:
+        return Finding(BMI, NORMAL, "", "BMI-for-age percentile needs sex male/female")
+    category = growth.bmi_for_age_category(pct)
+    words = f"{_ordinal(pct)} percentile for age: {category}"
+    if category == "Underweight":
+        return Finding(BMI, ABNORMAL, "low", words)
+    if category == "Obesity":
+        return Finding(BMI, ABNORMAL, "high", words)
+    return Finding(BMI, NORMAL, "", words)
+
+
+def weight_change(
+    value: float, ctx: PatientContext, threshold_percent: float
+) -> tuple[float, Previous] | None:
+    """Percentage change since the last recorded weight, when beyond the threshold.
+    Losses count at any age; gains only for adults (children are meant to grow)."""
+    previous = ctx.previous.get(WEIGHT)
+    if previous is None or previous.value <= 0:
+        return None
+    change = (value - previous.value) / previous.value * 100.0
+    if abs(change) <= threshold_percent:
+        return None
+    if change > 0 and not ctx.adult:
+        return None
+    return change, previous
+
+
+def classify_weight(value: float, ctx: PatientContext, threshold_percent: float) -> Finding:
+    words: list[str] = []
+    level, direction = NORMAL, ""
+    change = weight_change(value, ctx, threshold_percent)
+    if change is not None:
+        pct, previous = change
+        verb = "Up" if pct > 0 else "Down"
+        words.append(f"{verb} {abs(pct):.1f} % since {previous.taken_at:%m/%d/%Y}")
+        level, direction = ABNORMAL, "high" if pct > 0 else "low"
+    if 2 <= ctx.age_years < 20:
+        pct_for_age = growth.percentile(growth.WEIGHT_FOR_AGE, ctx.sex, ctx.age_months + 0.5, value)
+        if pct_for_age is not None:
+            words.append(f"{_ordinal(pct_for_age)} percentile weight-for-age")
+            if pct_for_age < 5 and level == NORMAL:
+                level, direction = ABNORMAL, "low"
+    return Finding(WEIGHT, level, direction, "; ".join(words))
+
+
+def _ordinal(pct: float) -> str:
+    n = max(1, min(99, int(pct)))  # CDC reports whole percentiles, <1 and >99 clamped
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _worse(a: Finding, b: Finding) -> Finding:
+    return b if _RANK[b.level] > _RANK[a.level] else a
+
+
+# ------------------------------------------------------------------ the whole form
+def evaluate(
+    form: VitalsForm, ctx: PatientContext, *, weight_change_percent: float = 10.0
+) -> Assessment:
+    """Check a whole form: never raises for bad input, reports it in ``refusals``."""
+    result = Assessment()
+    values: dict[str, float] = {}
+    for name in ENTRY_FIELDS:
+        entry = form.entries.get(name)
+        if entry is None or not entry.text.strip():
+            continue
+        try:
+            values[name] = _evaluate_entry(name, entry, form, ctx, result, weight_change_percent)
+        except Refused as refusal:
+            result.refusals[refusal.key] = refusal.message
+    for i, reading in enumerate(form.bp):
+        key = f"{BP}.{i}"
+        if not reading.text.strip():
+            continue
+        try:
+            systolic, diastolic = parse_bp(key, reading.text)
+            check_bp(key, systolic, diastolic, ctx)
+        except Refused as refusal:
+            result.refusals[refusal.key] = refusal.message
+            continue
+        finding = classify_bp(systolic, diastolic, ctx, key)
+        result.findings[key] = finding
+        qualifiers = {
+            "reading": i + 1,
+            "position": reading.position,
+            "arm": reading.arm,
+            "cuff": reading.cuff,
+        }
+        for name, value in ((SYSTOLIC, systolic), (DIASTOLIC, diastolic)):
+            result.measurements.append(
+                Measurement(
+                    name,
+                    LOINC[name],
+                    value,
+                    units.MMHG,
+                    f"{value:.0f}",
+                    units.MMHG,
+                    qualifiers,
+                    finding.interpretation,
+                )  # fmt: skip
+            )
+    if HEAD_CIRCUMFERENCE in values and ctx.age_years >= 3:
+        result.refusals[HEAD_CIRCUMFERENCE] = "Head circumference is recorded under 3 years only."
+        result.measurements = [m for m in result.measurements if m.field != HEAD_CIRCUMFERENCE]
+    if HEIGHT in values and WEIGHT in values and ctx.age_years >= 2:
+        bmi = compute_bmi(values[WEIGHT], values[HEIGHT])
+        if not (10.0 < bmi < 100.0):
+            result.refusals[BMI] = (
+                f"BMI {bmi:.1f} from this height and weight is not plausible: check both "
+                "(was one typed in the other unit?)."
+            )
+        else:
+            result.bmi = bmi
+            finding = classify_bmi(bmi, ctx)
+            result.findings[BMI] = finding
+            result.measurements.append(
+                Measurement(
+                    BMI,
+                    codes.BMI,
+                    bmi,
+                    units.KG_M2,
+                    "",
+                    "",
+                    {"computed": True},
+                    finding.interpretation,
+                )  # fmt: skip
+            )
+    return result
+
+
+def _evaluate_entry(
+    name: str,
+    entry: Entry,
+    form: VitalsForm,
+    ctx: PatientContext,
+    result: Assessment,
+    weight_change_percent: float,
+) -> float:
+    qualifiers: dict[str, object] = {}
+    if name in QUANTITY_FIELDS:
+        unit = entry.unit or codes.CANONICAL_UNIT[LOINC[name]]
+        try:
+            parsed = units.parse_quantity(entry.text, unit)
+        except units.UnitError as error:
+            raise Refused(name, str(error)) from None
+        value = check_quantity(name, name, parsed, ctx)
+        entered_value, entered_unit = parsed.text, parsed.unit
+    else:
+        value = parse_count(name, entry.text, name)
+        check_count(name, name, value, ctx)
+        entered_value, entered_unit = f"{value:.0f}", codes.CANONICAL_UNIT[LOINC[name]]
+    if name == PULSE:
+        finding = classify_pulse(value, ctx)
+        qualifiers["rhythm"] = form.pulse_rhythm
+        if form.pulse_rhythm == "irregular" and finding.level == NORMAL:
+            finding = Finding(PULSE, ABNORMAL, "", "Irregular rhythm")
+        elif form.pulse_rhythm == "irregular":
+            finding = Finding(PULSE, finding.level, finding.direction, finding.words + "; irregular")  # fmt: skip
+    elif name == RESPIRATORY_RATE:
+        finding = classify_respiratory_rate(value, ctx)
+    elif name == TEMPERATURE:
+        finding = classify_temperature(value, ctx, form.temperature_route)
+        qualifiers["route"] = form.temperature_route
+    elif name == SPO2:
+        on_o2 = form.oxygen == "on O2"
+        qualifiers["oxygen"] = form.oxygen
+        if on_o2 and form.o2_flow.strip():
+            try:
+                flow = units.parse_plain(form.o2_flow)
+            except units.UnitError:
+                raise Refused(SPO2, "O2 flow must be a number of L/min (e.g. 2).") from None
+            if not (0 < flow <= 60):
+                raise Refused(SPO2, "O2 flow must be between 0 and 60 L/min.")
+            qualifiers["o2_flow_l_min"] = flow
+        finding = classify_spo2(value, ctx, on_o2)
+    elif name == PAIN:
+        finding = classify_pain(value)
+    elif name == WEIGHT:
+        finding = classify_weight(value, ctx, weight_change_percent)
+    else:
+        finding = Finding(name)
+    if finding.flagged or finding.words:
+        result.findings[name] = finding
+    result.measurements.append(
+        Measurement(
+            name,
+            LOINC[name],
+            value,
+            codes.CANONICAL_UNIT[LOINC[name]],
+            entered_value,
+            entered_unit,
+            qualifiers,
+            finding.interpretation,
+        )  # fmt: skip
+    )
+    return value
+
+
+# ------------------------------------------------------------------ display helpers
+def display_value(name: str, value: float | None, unit: str = "") -> str:
+    """A canonical value as staff read it, in ``unit`` (or the canonical unit)."""
+    if value is None or not math.isfinite(value):
+        return ""
+    if name in QUANTITY_FIELDS:
+        shown_unit = unit or codes.CANONICAL_UNIT[LOINC[name]]
+        return f"{units.format_in(value, shown_unit)} {units.label(shown_unit)}"
+    if name == BMI:
+        return f"{value:.1f}"
+    if name == SPO2:
+        return f"{value:.0f} %"
+    return f"{value:.0f}"
+
+
+def display_previous(name: str, previous: Previous | None, unit: str = "") -> str:
+    """'Last: 154.2 lb on 10/01/2026': in the typed text when the unit matches, so the
+    value reads exactly as it was entered."""
+    if previous is None:
+        return "Last: none"
+    if previous.entered_value and previous.entered_unit == unit and name in QUANTITY_FIELDS:
+        text = f"{previous.entered_value} {units.label(unit)}"
+    else:
+        text = display_value(name, previous.value, unit)
+    return f"Last: {text} on {previous.taken_at:%m/%d/%Y}"
+
+
+__all__ = [
+    "Assessment",
+    "BPEntry",
+    "Entry",
+    "Finding",
+    "Measurement",
+    "PatientContext",
+    "Previous",
+    "Refused",
+    "VitalsForm",
+    "adult_bmi_category",
+    "adult_bp_category",
+    "classify_bmi",
+    "classify_bp",
+    "classify_pain",
+    "classify_pulse",
+    "classify_respiratory_rate",
+    "classify_spo2",
+    "classify_temperature",
+    "classify_weight",
+    "compute_bmi",
+    "display_previous",
+    "display_value",
+    "evaluate",
+    "plausible_range",
+]
