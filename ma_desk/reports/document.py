@@ -71,6 +71,16 @@ def styles() -> dict[str, Any]:
             spaceAfter=4,
             keepWithNext=True,
         ),  # fmt: skip
+        "h2_loose": ParagraphStyle(
+            "h2_loose",
+            parent=base,
+            fontName=fonts.BOLD,
+            fontSize=14,
+            leading=18,
+            textColor=accent,
+            spaceBefore=10,
+            spaceAfter=4,
+        ),  # fmt: skip
         "h3": ParagraphStyle(
             "h3",
             parent=base,

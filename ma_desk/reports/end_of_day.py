@@ -1,0 +1,226 @@
+"""The manager's end-of-day report: counts, waits, copays, open items and every visit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ma_desk.reports import fonts
+from ma_desk.reports.charts import arrivals_chart, waits_chart
+from ma_desk.reports.data import EndOfDayData
+from ma_desk.reports.day_summary import (
+    DaySummary,
+    WaitStats,
+    summarise,
+    wait_stats,
+    wait_to_provider,
+    wait_to_room,
+)
+from ma_desk.reports.document import (
+    ACCENT,
+    CRITICAL,
+    RULE,
+    SHADE,
+    build_pdf,
+    fmt_long_date,
+    fmt_time,
+    frame_width,
+    letterhead,
+    money,
+    p,
+    p_markup,
+)
+
+STATUS_LABELS = {
+    "scheduled": "Scheduled", "confirmed": "Confirmed", "arrived": "Arrived",
+    "roomed": "Roomed", "with_provider": "With provider", "checked_out": "Checked out",
+    "no_show": "No-show", "cancelled": "Cancelled", "left_without_being_seen": "Left unseen",
+}  # fmt: skip
+
+OPEN_ITEM_TITLES = {
+    "not_checked_out": "Visits not checked out",
+    "notify_provider": "Provider not yet notified",
+    "critical_vitals": "Critical vitals not acknowledged",
+    "room_not_closed": "Rooms without a closing checklist today",
+    "insurance_stale": "Insurance verification stale or missing",
+}
+
+
+def _grid(rows, col_widths, *, header: bool = True, zebra: bool = False, total: bool = False):
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import Table, TableStyle
+
+    table = Table(rows, colWidths=col_widths, hAlign="LEFT", repeatRows=1 if header else 0)
+    style = [
+        ("FONT", (0, 0), (-1, -1), fonts.REGULAR, 9.5),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+    ]
+    if header:
+        style += [
+            ("FONT", (0, 0), (-1, 0), fonts.BOLD, 8.5),
+            ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
+            ("BACKGROUND", (0, 0), (-1, 0), HexColor(SHADE)),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, HexColor(ACCENT)),
+        ]
+    if zebra:
+        style.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [None, HexColor("#f7f9fb")]))
+    if total:
+        style += [
+            ("FONT", (0, -1), (-1, -1), fonts.BOLD, 9.5),
+            ("LINEABOVE", (0, -1), (-1, -1), 0.8, HexColor(RULE)),
+        ]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _minutes(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _key_figures(summary: DaySummary, width: float):
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import Table, TableStyle
+
+    figures = [
+        ("Scheduled", summary.scheduled), ("Walk-ins", summary.walk_ins),
+        ("Arrived", summary.arrived), ("No-shows", summary.no_show),
+        ("Cancelled", summary.cancelled), ("Checked out", summary.checked_out),
+        ("Left unseen", summary.left_without_being_seen),
+        ("Still in clinic", summary.still_in_clinic),
+    ]  # fmt: skip
+    numbers = [p_markup(f"{value}", "title") for _, value in figures]
+    labels = [p_markup(label, "small") for label, _ in figures]
+    cells = [numbers[:4], labels[:4], numbers[4:], labels[4:]]
+    table = Table(cells, colWidths=[width / 4] * 4, hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), HexColor(SHADE)),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 1), (-1, 1), 8),
+                ("BOTTOMPADDING", (0, 3), (-1, 3), 8),
+                ("LINEAFTER", (0, 0), (2, -1), 0.5, HexColor("#ffffff")),
+            ]
+        )  # fmt: skip
+    )
+    return table
+
+
+def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> bytes:
+    """The PDF bytes; ``summary`` defaults to ``summarise(data.visits)`` (the CSV's figures)."""
+    fonts.ensure_fonts()
+    from reportlab.platypus import KeepTogether, Spacer, Table
+
+    summary = summary or summarise(data.visits, data.providers)
+    width = frame_width()
+    scope = f" — {fonts.para(data.provider_filter, limit=80)}" if data.provider_filter else ""
+    story: list[Any] = letterhead(data.clinic, width, f"End-of-Day Report{scope}")
+    story.append(p(f"{fmt_long_date(data.day)}. Prepared {fmt_time(data.generated_at)} on "
+                   f"{data.generated_at:%Y-%m-%d}.", "muted"))  # fmt: skip
+    story.append(_key_figures(summary, width))
+
+    story.append(p_markup("By provider", "h2"))
+    rows: list[list[Any]] = [["Provider", "Scheduled", "Walk-ins", "Arrived", "No-shows",
+                              "Cancelled", "Checked\nout"]]  # fmt: skip
+    for c in summary.per_provider:
+        rows.append([p(c.provider, "cell", limit=80), c.scheduled, c.walk_ins, c.arrived,
+                     c.no_show, c.cancelled, c.checked_out])  # fmt: skip
+    rows.append(["All", summary.scheduled, summary.walk_ins, summary.arrived, summary.no_show,
+                 summary.cancelled, summary.checked_out])  # fmt: skip
+    story.append(_grid(rows, [width - 6 * 0.88 * 72] + [0.88 * 72] * 6, total=True))
+
+    story.append(p_markup("Waiting times", "h2"))
+    rows = [["Wait", "Visits timed", "Average (min)", "90th percentile (min)"]]
+    for label, stats in (("Arrival to rooming", summary.wait_to_room),
+                         ("Rooming to provider", summary.wait_to_provider)):  # fmt: skip
+        rows.append([label, stats.count, _minutes(stats.average), _minutes(stats.p90)])
+    story.append(_grid(rows, [width - 4.2 * 72, 1.2 * 72, 1.4 * 72, 1.6 * 72]))
+
+    per_provider_waits: list[tuple[str, WaitStats, WaitStats]] = []
+    for c in summary.per_provider:
+        mine = [v for v in data.visits if v.provider == c.provider]
+        per_provider_waits.append((c.provider, wait_stats(wait_to_room(v) for v in mine),
+                                   wait_stats(wait_to_provider(v) for v in mine)))  # fmt: skip
+    half = (width - 12) / 2
+    charts = Table(
+        [[arrivals_chart(summary.arrivals_by_hour, half, 150),
+          waits_chart(per_provider_waits[:8], half, 150)]],
+        colWidths=[half + 6, half + 6], hAlign="LEFT",
+    )  # fmt: skip
+    story.append(Spacer(1, 8))
+    story.append(charts)
+
+    story.append(p_markup("Copays", "h2"))
+    rows = [["Payment method", "Visits", "Expected", "Collected", "Difference"]]
+    for line in summary.copays:
+        rows.append([line.label, line.visits, money(line.expected_cents),
+                     money(line.collected_cents),
+                     money(line.collected_cents - line.expected_cents)])  # fmt: skip
+    rows.append(["Total", sum(x.visits for x in summary.copays),
+                 money(summary.copay_expected_cents), money(summary.copay_collected_cents),
+                 money(summary.copay_collected_cents - summary.copay_expected_cents)])  # fmt: skip
+    story.append(KeepTogether([_grid(rows, [width - 5 * 72, 72, 1.3 * 72, 1.3 * 72, 1.4 * 72],
+                                     total=True)]))  # fmt: skip
+
+    story.append(p_markup(f"Open items ({len(data.open_items)})", "h2"))
+    if data.open_items:
+        kinds = list(dict.fromkeys(item.kind for item in data.open_items))
+        for kind in kinds:
+            items = [i for i in data.open_items if i.kind == kind]
+            story.append(p_markup(f"{OPEN_ITEM_TITLES.get(kind, fonts.para(kind))} "
+                                  f"({len(items)})", "h3"))  # fmt: skip
+            for item in items:
+                story.append(p_markup(fonts.para(item.description, limit=300), "bullet",
+                                      bullet="•"))  # fmt: skip
+    else:
+        story.append(p("Nothing left open. Good work, team."))
+
+    story.append(p_markup(f"All appointments ({len(data.visits)})", "h2_loose"))
+    story.append(_visit_table(data, width))
+
+    return build_pdf(
+        story,
+        title=f"End-of-day report {data.day.isoformat()}",
+        header_left=fonts.clean(data.clinic.name)[:80],
+        header_right=f"End of day · {data.day.isoformat()}"
+        + (f" · {fonts.clean(data.provider_filter)[:40]}" if data.provider_filter else ""),
+        footer_left="Contains patient information: keep secure, shred when done.",
+    )
+
+
+def _visit_table(data: EndOfDayData, width: float):
+    from reportlab.lib.colors import HexColor
+
+    rows: list[list[Any]] = [["Time", "Patient", "MRN", "Provider", "Status", "To room",
+                              "To prov.", "Copay"]]  # fmt: skip
+    widths = [0.55 * 72, None, 0.95 * 72, 1.25 * 72, 0.95 * 72, 0.55 * 72, 0.6 * 72, 0.7 * 72]
+    fixed = sum(w for w in widths if w)
+    widths[1] = width - fixed
+    flagged = []
+    for i, v in enumerate(data.visits, start=1):
+        status = STATUS_LABELS.get(v.status, v.status.replace("_", " "))
+        if v.walk_in:
+            status += " (walk-in)"
+        rows.append([
+            f"{v.start:%H:%M}",
+            p(v.patient_name, "tiny", limit=90),
+            fonts.fit(v.mrn, widths[2] - 8, size=8),
+            p(v.provider, "tiny", limit=60),
+            p(status, "tiny"),
+            _minutes(wait_to_room(v)),
+            _minutes(wait_to_provider(v)),
+            money(v.copay_collected_cents) if v.copay_collected_cents else "",
+        ])  # fmt: skip
+        if v.open_items:
+            flagged.append(i)
+    table = _grid(rows, widths, zebra=True)
+    extra = [("FONT", (0, 1), (-1, -1), fonts.REGULAR, 8), ("FONT", (0, 0), (-1, 0), fonts.BOLD, 8),
+             ("ALIGN", (1, 0), (4, -1), "LEFT")]  # fmt: skip
+    for i in flagged:
+        extra.append(("LINEBEFORE", (0, i), (0, i), 2.5, HexColor(CRITICAL)))
+    table.setStyle(extra)
+    return table
