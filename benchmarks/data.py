@@ -88,7 +88,7 @@ class Clinic:
     def use_key(self) -> None:
         """Make the benchmark keyring hand out this clinic's key."""
         keyring_backend.install()
-        keyring_backend.BenchKeyring().set_password("MA Desk", "", self.key_hex)
+        keyring_backend.BenchKeyring().set_password("MA Desk", "benchmark", self.key_hex)
 
     def open(self):
         from ma_desk.db.store import open_store
@@ -162,9 +162,9 @@ def build_clinic(data_dir: Path, size: Size, seed: int) -> str:
     from ma_desk.services import Services
 
     keyring_backend.install()
-    keyring_backend.BenchKeyring().delete_password("MA Desk", "")
+    keyring_backend.BenchKeyring().delete_password("MA Desk", "benchmark")
     opened = create_store(data_dir)
-    key_hex = keyring_backend.BenchKeyring().get_password("MA Desk", "")
+    key_hex = keyring_backend.BenchKeyring().get_password("MA Desk", "benchmark")
     assert key_hex and opened.key_source == "keyring"
     try:
         services = Services(opened.db, FixedClock(NOW))
