@@ -33,9 +33,10 @@ from ma_desk.db.models import (
 )
 from ma_desk.security.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from ma_desk.services import Services
+from ma_desk.services.insurance_demo import seed_demo_insurance
 from ma_desk.services.patients import mrn_for
-from ma_desk.text import fold, format_us_phone
 from ma_desk.services.roomprep_demo import seed_demo_roomprep
+from ma_desk.text import fold, format_us_phone
 
 DEMO_CLINIC = ClinicSettings(
     clinic_name="Maple Grove Family Practice (demo)",
@@ -170,10 +171,11 @@ def build_demo(
             "patients": patients, "seed": seed, "appointments": n_appts})  # fmt: skip
     for seeder in EXTRA_SEEDERS:
         seeder(services, rng)
+    seed_demo_roomprep(services, rng)
+    seed_demo_insurance(services, rng)
     seed_demo_accounts(services, demo_password)
     return DemoSummary(patients, n_appts, n_visits, len(providers), len(rooms))
 
-    seed_demo_roomprep(services, rng)
 
 def _fake_patient(
     fake: Faker, rng: random.Random, pid: int, today: dt.date, now: dt.datetime

@@ -263,3 +263,21 @@ def test_writes_are_audited_and_permission_checked(services, patient_id, store):
     assert services.insurance.coverages(patient_id)  # providers may read
     with pytest.raises(NotFoundError):
         services.insurance.coverage(99999)
+
+
+def test_demo_clinic_has_insurance_desk_data(demo_services, demo_store):
+    from sqlalchemy import func
+
+    from ma_desk.db.models import InsuranceCoverage, InsuranceNote, PriorAuthorization
+
+    with demo_store.db.read() as s:
+        cards = s.scalar(select(func.count()).where(InsuranceCoverage.card_front.is_not(None)))
+        secondary = s.scalar(select(func.count()).where(InsuranceCoverage.priority == 2))
+        notes = s.scalar(select(func.count(InsuranceNote.id)))
+        auths = s.scalars(select(PriorAuthorization.patient_id)).all()
+    assert cards >= 20 and secondary >= 10 and notes >= 40 and len(auths) >= 10
+    flags = [a.flag for pid in set(auths) for a in demo_services.insurance.prior_auths(pid)]
+    assert any(flags) and not all(flags)
+    with_card = demo_services.insurance.coverages(auths[0])[0]
+    image = demo_services.insurance.card_image(with_card.id, "front")
+    assert image is None or image.content_type == "image/png"
