@@ -65,6 +65,15 @@ def store_label(opened: OpenedStore) -> str:
     return f"🔒 Encrypted store · key: {opened.key_source} · schema {opened.revision}"
 
 
+def sign_in_at_start(services: Services, clinic: str) -> bool:
+    """First run: create the administrator; otherwise the sign-in dialog. False = quit."""
+    from ma_desk.ui.security.sign_in import FirstAdministratorDialog, SignInDialog
+
+    if not services.accounts.has_users():
+        return bool(FirstAdministratorDialog(services).exec())
+    return bool(SignInDialog(services, clinic=clinic).exec())
+
+
 def run_app(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_ENABLE_HIGHDPI_SCALING", "1")
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -77,13 +86,27 @@ def run_app(args: argparse.Namespace) -> int:
     except MADeskError as exc:
         QMessageBox.critical(None, "MA Desk — cannot open the clinic store", str(exc))
         raise
-    services = Services(opened.db)
-    from ma_desk.ui.main_window import MainWindow
+    from ma_desk.security.witness import write_witness
+    from ma_desk.services.accounts import signed_out_actor
 
-    window = MainWindow(services, store_label=store_label(opened),
-                        settings_file=opened.data_dir / "window.ini")  # fmt: skip
-    window.show()
+    services = Services(opened.db, actor=signed_out_actor())
     try:
-        return app.exec()
+        if not sign_in_at_start(services, services.settings.get().clinic_name):
+            return 0
+        from ma_desk.ui.main_window import MainWindow
+        from ma_desk.ui.security.backup_schedule import BackupScheduler
+
+        window = MainWindow(services, store_label=store_label(opened),
+                            settings_file=opened.data_dir / "window.ini")  # fmt: skip
+        scheduler = BackupScheduler(services, opened.data_dir, window)
+        window.show()
+        scheduler.start()
+        code = app.exec()
+        scheduler.stop()
+        window.session.shutdown()
+        if services.accounts.signed_in:
+            services.accounts.sign_out()
+        return code
     finally:
+        write_witness(opened.data_dir, opened.db)
         opened.db.close()

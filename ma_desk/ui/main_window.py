@@ -8,11 +8,13 @@ from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
+from ma_desk.clock import Clock
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
 from ma_desk.ui.insurance.tab import InsuranceTab
 from ma_desk.ui.roomprep.tab import RoomPrepTab
 from ma_desk.ui.schedule.tab import ScheduleTab
+from ma_desk.ui.security.session import SessionController
 from ma_desk.ui.selection import Selection
 from ma_desk.ui.tab_base import Tab
 from ma_desk.ui.vitals.tab import VitalsTab
@@ -28,6 +30,7 @@ class MainWindow(QMainWindow):
         store_label: str,
         settings_file: Path | None = None,
         parent: QWidget | None = None,
+        idle_clock: Clock | None = None,
     ) -> None:
         super().__init__(parent)
         self.services = services
@@ -75,6 +78,7 @@ class MainWindow(QMainWindow):
         self._tick.start(30_000)
         self.update_status()
         self._restore_state()
+        self.session = SessionController(self, services, idle_clock=idle_clock)
 
     def update_status(self) -> None:
         now = self.services.ctx.clock.now()

@@ -1,0 +1,1 @@
+"""Sign-in, lock screen, audit view, user administration and emergency access."""

@@ -1,0 +1,198 @@
+"""The main window's session: lock (idle / Ctrl+L), unlock or switch user, menus.
+
+Installed by MainWindow with one line. It moves the window's tab widget into
+a QStackedWidget next to the lock screen (``takeCentralWidget`` keeps the
+tabs alive), so locking swaps pages and never touches a form. While locked,
+every action and shortcut of the window is disabled and the title shows no
+clinic data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget
+
+from ma_desk.clock import Clock, SystemClock
+from ma_desk.errors import MADeskError
+from ma_desk.permissions import allowed
+from ma_desk.services import Services
+from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.security.lock import IdleWatcher, LockScreen
+
+DEFAULT_IDLE_MINUTES = 5
+
+
+class SessionController(QObject):
+    def __init__(self, window: QMainWindow, services: Services, *,
+                 idle_clock: Clock | None = None) -> None:  # fmt: skip
+        super().__init__(window)
+        self.window = window
+        self.services = services
+        self.locked = False
+        self._saved_enabled: list[tuple[QObject, bool]] = []
+        self._title = window.windowTitle()
+
+        self.content = window.takeCentralWidget()
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("main_stack")
+        self.lock_screen = LockScreen(services)
+        self.stack.addWidget(self.content)
+        self.stack.addWidget(self.lock_screen)
+        window.setCentralWidget(self.stack)
+        self.lock_screen.unlocked.connect(self._after_unlock)
+
+        try:
+            minutes = services.settings.get().idle_lock_minutes
+        except MADeskError:
+            minutes = DEFAULT_IDLE_MINUTES
+        self.idle = IdleWatcher(idle_clock or SystemClock(), minutes, self)
+        self.idle.idle.connect(lambda: self.lock("idle"))
+
+        self.emergency_label = QLabel()
+        self.emergency_label.setObjectName("status_emergency")
+        self.emergency_label.setStyleSheet(
+            "background: #b00020; color: white; font-weight: bold; padding: 0 8px;"
+        )
+        self.emergency_label.hide()
+        window.statusBar().addPermanentWidget(self.emergency_label)
+        self._build_menus()
+        self._tick = QTimer(self)
+        self._tick.timeout.connect(self.refresh_emergency)
+        self._tick.start(15_000)
+        self.refresh_permissions()
+
+    # ------------------------------------------------------------ menus
+    def _build_menus(self) -> None:
+        bar = self.window.menuBar()
+        account = bar.addMenu("&Account")
+        account.setObjectName("menu_account")
+        self.lock_action = self._action(account, "Lock screen", "action_lock", "Ctrl+L",
+                                        lambda: self.lock("Ctrl+L"))  # fmt: skip
+        self.switch_action = self._action(account, "Switch user…", "action_switch_user",
+                                          "Ctrl+Shift+L", self.switch_user)  # fmt: skip
+        self.password_action = self._action(account, "Change my password…",
+                                            "action_change_password", None,
+                                            self.change_password)  # fmt: skip
+        account.addSeparator()
+        self.emergency_action = self._action(account, "Emergency access…",
+                                             "action_emergency_access", None,
+                                             self.emergency_access)  # fmt: skip
+        account.addSeparator()
+        self.sign_out_action = self._action(account, "Sign out", "action_sign_out", None,
+                                            self.sign_out)  # fmt: skip
+        admin = bar.addMenu("A&dministration")
+        admin.setObjectName("menu_admin")
+        self.admin_menu = admin
+        self.users_action = self._action(admin, "User accounts…", "action_users", None,
+                                         self.open_users)  # fmt: skip
+        self.audit_action = self._action(admin, "Audit trail…", "action_audit", None,
+                                         self.open_audit)  # fmt: skip
+
+    def _action(self, menu, text: str, name: str, shortcut: str | None, slot) -> QAction:
+        action = QAction(text, self.window)
+        action.setObjectName(name)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.window.addAction(action)
+        return action
+
+    def refresh_permissions(self) -> None:
+        role = self.services.actor.role
+        is_admin = allowed(role, "users.admin")
+        self.users_action.setEnabled(is_admin)
+        self.audit_action.setEnabled(allowed(role, "audit.read"))
+        self.emergency_action.setEnabled(not is_admin)
+        self.refresh_emergency()
+
+    def refresh_emergency(self) -> None:
+        until = self.services.accounts.break_glass_until()
+        if until is None:
+            self.emergency_label.hide()
+            return
+        self.emergency_label.setText(f"EMERGENCY ACCESS until {until:%H:%M}")
+        self.emergency_label.show()
+
+    # ------------------------------------------------------------ lock / unlock
+    def lock(self, reason: str = "Ctrl+L") -> None:
+        """Cover the window; forms stay untouched behind the lock screen."""
+        if self.locked:
+            return
+        actor = self.services.actor
+        if self.services.accounts.signed_in:
+            with contextlib.suppress(MADeskError):
+                self.services.accounts.record_lock(reason)
+        self.locked = True
+        self._saved_enabled = []
+        for obj in self.window.findChildren(QAction) + self.window.findChildren(QShortcut):
+            self._saved_enabled.append((obj, obj.isEnabled()))
+            obj.setEnabled(False)
+        self.window.menuBar().setEnabled(False)
+        self._title = self.window.windowTitle() or self._title
+        self.window.setWindowTitle("MA Desk — locked")
+        self.lock_screen.prepare(previous_username=actor.username if actor.user_id else "",
+                                 previous_name=actor.display_name, reason=reason)  # fmt: skip
+        self.stack.setCurrentWidget(self.lock_screen)
+
+    def switch_user(self) -> None:
+        self.lock("switch user")
+        self.lock_screen.focus_username()
+
+    def sign_out(self) -> None:
+        self.lock("sign out")
+        self.services.accounts.sign_out()
+        self.lock_screen.prepare(previous_username="", previous_name="", reason="signed out")
+
+    def _after_unlock(self) -> None:
+        self.locked = False
+        for obj, enabled in self._saved_enabled:
+            obj.setEnabled(enabled)
+        self._saved_enabled = []
+        self.window.menuBar().setEnabled(True)
+        self.window.setWindowTitle(self._title)
+        self.stack.setCurrentWidget(self.content)
+        self.idle.reset()
+        self.refresh_permissions()
+        update = getattr(self.window, "update_status", None)
+        if callable(update):
+            update()
+        tabs = getattr(self.window, "tabs", None)
+        widgets = getattr(self.window, "tab_widgets", [])
+        if tabs is not None and 0 <= tabs.currentIndex() < len(widgets):
+            widgets[tabs.currentIndex()].activated()
+
+    # ------------------------------------------------------------ dialogs
+    def change_password(self) -> None:
+        from ma_desk.ui.security.user_admin import ChangePasswordDialog
+
+        ChangePasswordDialog(self.services, self.window).exec()
+
+    def emergency_access(self) -> None:
+        from ma_desk.ui.security.user_admin import EmergencyAccessDialog
+
+        if EmergencyAccessDialog(self.services, self.window).exec():
+            self.refresh_emergency()
+
+    def open_users(self) -> None:
+        from ma_desk.ui.security.user_admin import UserAdminDialog
+
+        try:
+            UserAdminDialog(self.services, self.window).exec()
+        except MADeskError as exc:
+            dialogs.warn(self.window, "User accounts", str(exc))
+
+    def open_audit(self) -> None:
+        from ma_desk.ui.security.audit_view import AuditDialog
+
+        try:
+            AuditDialog(self.services, self.window).exec()
+        except MADeskError as exc:
+            dialogs.warn(self.window, "Audit trail", str(exc))
+
+    def shutdown(self) -> None:
+        self.idle.stop()
+        self._tick.stop()
