@@ -33,6 +33,7 @@ from ma_desk.db.models import (
 )
 from ma_desk.security.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from ma_desk.services import Services
+from ma_desk.services.handouts import seed_demo_handouts
 from ma_desk.services.insurance_demo import seed_demo_insurance
 from ma_desk.services.patients import mrn_for
 from ma_desk.services.roomprep_demo import seed_demo_roomprep
@@ -173,6 +174,7 @@ def build_demo(
         seeder(services, rng)
     seed_demo_roomprep(services, rng)
     seed_demo_insurance(services, rng)
+    seed_demo_handouts(services, rng)
     seed_demo_accounts(services, demo_password)
     return DemoSummary(patients, n_appts, n_visits, len(providers), len(rooms))
 

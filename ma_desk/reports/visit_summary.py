@@ -79,7 +79,7 @@ def build_visit_summary(data: VisitSummaryData) -> bytes:
                 colour = HexColor(CRITICAL if line.severity == "critical" else ATTENTION)
                 styling.append(("TEXTCOLOR", (2, i), (2, i), colour))
                 styling.append(("LINEBEFORE", (0, i), (0, i), 3, colour))
-        vitals = Table(vital_rows, colWidths=[1.7 * 72, 1.6 * 72, width - 3.3 * 72],
+        vitals = Table(vital_rows, colWidths=[1.85 * 72, 1.95 * 72, width - 3.8 * 72],
                        hAlign="LEFT", repeatRows=1)  # fmt: skip
         vitals.setStyle(TableStyle(styling))
         story.append(vitals)

@@ -9,9 +9,11 @@ from ma_desk.services.accounts import AccountService
 from ma_desk.services.audit_log import AuditLogService
 from ma_desk.services.base import ServiceContext
 from ma_desk.services.checkin import CheckinService
+from ma_desk.services.handouts import HandoutService
 from ma_desk.services.insurance import InsuranceService
 from ma_desk.services.patients import PatientService
 from ma_desk.services.checklists import ChecklistService
+from ma_desk.services.reports import ReportService
 from ma_desk.services.rooms import RoomService
 from ma_desk.services.schedule import ScheduleService
 from ma_desk.services.settings import SettingsService
@@ -35,6 +37,8 @@ class Services:
         self.audit_log = AuditLogService(self.ctx)
         self.checklists = ChecklistService(self.ctx)
         self.waitlist = WaitlistService(self.ctx)
+        self.reports = ReportService(self.ctx)
+        self.handouts = HandoutService(self.ctx)
 
     @property
     def actor(self) -> Actor:

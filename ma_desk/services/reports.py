@@ -1,0 +1,454 @@
+"""Gathering each printed document's data from the store, building it, auditing the print.
+
+The ``ma_desk.reports`` builders get only the dataclasses made here (no session).
+Every document handed out or exported is audited as ``print`` / ``export`` with
+the ASTM E2147 fields, in its own transaction after the PDF was built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ma_desk.clinical import codes, flow, units
+from ma_desk.clinical import vitals as rules
+from ma_desk.db.models import (
+    Appointment,
+    ChecklistRun,
+    Handout,
+    HandoutGiven,
+    Patient,
+    Provider,
+    Room,
+    Visit,
+    VisitTask,
+    VitalSet,
+)
+from ma_desk.errors import NotFoundError, ValidationError
+from ma_desk.reports.data import (
+    ClinicHeader,
+    DayVisit,
+    EndOfDayData,
+    FollowUp,
+    LabelData,
+    OpenItem,
+    PatientHeader,
+    VisitSummaryData,
+    VitalLine,
+)
+from ma_desk.services.base import Service
+
+NOTIFY_KINDS = ("notify_provider", "notify-provider")
+CRITICAL_FLAGS = ("LL", "HH", "AA")
+LABEL_KINDS = ("patient", "specimen")
+LABEL_LAYOUTS = ("sheet", "roll")
+MAX_LABELS = 300
+_SPECIMEN_TYPE_RE = re.compile(r"^[^\x00-\x1f]{1,40}$")
+
+
+def printed_name(first: str, middle: str, last: str) -> str:
+    return " ".join(part for part in (first, middle, last) if part and part.strip())
+
+
+def clinic_header(settings) -> ClinicHeader:
+    return ClinicHeader(settings.clinic_name, settings.address, settings.phone, settings.logo_path)
+
+
+# ------------------------------------------------------------------ vitals in plain words
+def _level_words(finding: rules.Finding) -> tuple[str, str]:
+    """(what it means for the patient, severity) from the Vitals rules' finding."""
+    if finding.level == rules.CRITICAL:
+        return f"{finding.words}. Your care team was alerted.", "critical"
+    if finding.level == rules.ABNORMAL:
+        return f"{finding.words}. Ask your care team what this means for you.", "attention"
+    return finding.words or "In the usual range", ""
+
+
+def vital_lines(values: dict[str, float], dob: dt.date, day: dt.date, sex: str,
+                settings) -> list[VitalLine]:  # fmt: skip
+    """Each measurement in the clinic's display units (metric in brackets) with its meaning."""
+    ctx = rules.PatientContext.on(dob, day, sex)
+    lines: list[VitalLine] = []
+    get = values.get
+    weight_unit = units.LB if settings.units_weight == "lb" else units.KG
+    length_unit = units.IN if settings.units_length == "in" else units.CM
+    temp_unit = units.DEGF if settings.units_temperature == "F" else units.CEL
+
+    def both(value: float, unit: str, canonical: str) -> str:
+        shown = f"{units.format_in(value, unit)} {units.label(unit)}"
+        if unit == canonical:
+            return shown
+        return f"{shown} ({units.format_in(value, canonical)} {units.label(canonical)})"
+
+    def add(label: str, value: str, finding: rules.Finding | None) -> None:
+        meaning, severity = _level_words(finding) if finding else ("", "")
+        lines.append(VitalLine(label, value, meaning, severity))
+
+    s, d = get(codes.SYSTOLIC), get(codes.DIASTOLIC)
+    if s is not None and d is not None:
+        add("Blood pressure", f"{s:.0f}/{d:.0f} mmHg", rules.classify_bp(s, d, ctx))
+    if (v := get(codes.HEART_RATE)) is not None:
+        add("Pulse (heart rate)", f"{v:.0f} beats/min", rules.classify_pulse(v, ctx))
+    if (v := get(codes.RESPIRATORY_RATE)) is not None:
+        add("Breathing rate", f"{v:.0f} breaths/min", rules.classify_respiratory_rate(v, ctx))
+    if (v := get(codes.TEMPERATURE)) is not None:
+        add("Temperature", both(v, temp_unit, units.CEL), rules.classify_temperature(v, ctx))
+    if (v := get(codes.SPO2)) is not None:
+        add("Oxygen level (SpO2)", f"{v:.0f} %", rules.classify_spo2(v, ctx))
+    if (v := get(codes.HEIGHT)) is not None:
+        add("Height", both(v, length_unit, units.CM), None)
+    if (v := get(codes.WEIGHT)) is not None:
+        add("Weight", both(v, weight_unit, units.KG), None)
+    if (v := get(codes.BMI)) is not None:
+        add("Body mass index (BMI)", f"{v:.1f}", rules.classify_bmi(v, ctx))
+    if (v := get(codes.HEAD_CIRCUMFERENCE)) is not None:
+        add("Head circumference", both(v, length_unit, units.CM), None)
+    if (v := get(codes.PAIN)) is not None:
+        add("Pain (0 to 10)", f"{v:.0f}", rules.classify_pain(v))
+    return lines
+
+
+class ReportService(Service):
+    # ------------------------------------------------------------- visit summary
+    def visit_summary_data(self, visit_id: int) -> VisitSummaryData:
+        settings = self._settings()
+        with self._read("reports.print") as s:
+            visit = s.get(Visit, visit_id, options=[joinedload(Visit.appointment),
+                                                    joinedload(Visit.patient),
+                                                    joinedload(Visit.provider)])  # fmt: skip
+            if visit is None:
+                raise NotFoundError("That visit no longer exists.")
+            p = visit.patient
+            vital_set = s.scalars(
+                select(VitalSet)
+                .options(selectinload(VitalSet.observations))
+                .where(VitalSet.visit_id == visit_id, VitalSet.status == "final")
+                .order_by(VitalSet.taken_at.desc(), VitalSet.id.desc())
+                .limit(1)
+            ).first()
+            values: dict[str, float] = {}
+            if vital_set is not None:
+                for obs in vital_set.observations:
+                    values.setdefault(obs.loinc, obs.value)
+            follow = s.scalars(
+                select(Appointment)
+                .options(joinedload(Appointment.provider), joinedload(Appointment.type))
+                .where(
+                    Appointment.patient_id == p.id,
+                    Appointment.start > visit.appointment.start,
+                    Appointment.status.in_(tuple(flow.OPEN_STATUSES)),
+                )
+                .order_by(Appointment.start)
+                .limit(1)
+            ).first()
+            handouts = s.scalars(
+                select(Handout.title)
+                .join(HandoutGiven, HandoutGiven.handout_id == Handout.id)
+                .where(HandoutGiven.visit_id == visit_id)
+                .order_by(HandoutGiven.given_at, HandoutGiven.id)
+            ).all()
+            provider = visit.provider
+            return VisitSummaryData(
+                clinic=clinic_header(settings),
+                patient=PatientHeader(
+                    printed_name(p.first_name, p.middle_name, p.last_name),
+                    p.dob,
+                    p.mrn,
+                    p.preferred_language,
+                ),  # fmt: skip
+                visit_id=visit.id,
+                visit_date=visit.visit_date,
+                provider=_provider_name(provider),
+                reason=visit.chief_complaint or visit.appointment.reason,
+                vitals_taken_at=vital_set.taken_at if vital_set else None,
+                vitals=tuple(vital_lines(values, p.dob, visit.visit_date, p.sex, settings)),
+                allergies=p.allergies,
+                medications=p.medications,
+                follow_up=FollowUp(
+                    follow.start, _provider_name(follow.provider), follow.type.name, follow.reason
+                )
+                if follow
+                else None,  # fmt: skip
+                instructions=visit.instructions,
+                handouts=tuple(dict.fromkeys(handouts)),
+                printed_at=self.now(),
+            )
+
+    def visit_summary(self, visit_id: int) -> bytes:
+        """The after-visit summary PDF (in memory); the print is audited."""
+        from ma_desk.reports.visit_summary import build_visit_summary
+
+        data = self.visit_summary_data(visit_id)
+        pdf = build_visit_summary(data)
+        self._record_output(
+            "print", "visit_summary", visit_id, patient_id=self._patient_of(visit_id)
+        )
+        return pdf
+
+    # ------------------------------------------------------------- end of day
+    def end_of_day_data(self, day: dt.date, provider_id: int | None = None) -> EndOfDayData:
+        settings = self._settings()
+        start = dt.datetime.combine(day, dt.time())
+        end = start + dt.timedelta(days=1)
+        with self._read("reports.end_of_day") as s:
+            provider_name = ""
+            if provider_id is not None:
+                provider = s.get(Provider, provider_id)
+                if provider is None:
+                    raise ValidationError("There is no provider with that number.",
+                                          field="provider")  # fmt: skip
+                provider_name = _provider_name(provider)
+                providers = [provider_name]
+            else:
+                providers = [_provider_name(p) for p in s.scalars(
+                    select(Provider).where(Provider.active.is_(True)).order_by(Provider.display_name))]  # fmt: skip
+            stmt = (
+                select(Appointment)
+                .options(
+                    joinedload(Appointment.patient),
+                    joinedload(Appointment.provider),
+                    joinedload(Appointment.type),
+                    joinedload(Appointment.visit),
+                    joinedload(Appointment.room),
+                )  # fmt: skip
+                .where(
+                    Appointment.start >= start,
+                    Appointment.start < end,
+                    Appointment.status != flow.ENTERED_IN_ERROR,
+                )  # fmt: skip
+                .order_by(Appointment.start, Appointment.id)
+            )
+            if provider_id is not None:
+                stmt = stmt.where(Appointment.provider_id == provider_id)
+            appointments = list(s.scalars(stmt).unique())
+            visit_ids = [a.visit.id for a in appointments if a.visit is not None]
+            open_tasks = _by_visit(s.execute(
+                select(VisitTask.visit_id, VisitTask.message).where(
+                    VisitTask.visit_id.in_(visit_ids), VisitTask.kind.in_(NOTIFY_KINDS),
+                    VisitTask.done_at.is_(None)).order_by(VisitTask.id)).all())  # fmt: skip
+            critical_sets = _critical_unacknowledged(s, visit_ids)
+            rooms_open = self._rooms_without_closing(s, start, end)
+        stale = self._stale_insurance(appointments)
+
+        visits: list[DayVisit] = []
+        items: list[OpenItem] = []
+        for a in appointments:
+            p, v = a.patient, a.visit
+            name = f"{p.last_name}, {p.first_name}"
+            own: list[str] = []
+            if v is not None and a.status in flow.IN_CLINIC_STATUSES:
+                where = f" in {a.room.name}" if a.room else ""
+                own.append("not checked out")
+                items.append(OpenItem("not_checked_out", f"{name} ({p.mrn}) — "
+                                      f"{flow.LABELS[a.status].lower()}{where}, booked {a.start:%H:%M}"))  # fmt: skip
+            if v is not None:
+                for message in open_tasks.get(v.id, []):
+                    own.append("provider not notified")
+                    items.append(OpenItem("notify_provider", f"{name} ({p.mrn}) — {message}"))
+                if v.id in critical_sets:
+                    own.append("critical vitals not acknowledged")
+                    items.append(OpenItem("critical_vitals", f"{name} ({p.mrn}) — vitals at "
+                                          f"{critical_sets[v.id]:%H:%M}"))  # fmt: skip
+                if p.id in stale:
+                    own.append("insurance " + stale[p.id].lower())
+                    items.append(OpenItem("insurance_stale", f"{name} ({p.mrn}) — {stale[p.id]}"))
+            visits.append(DayVisit(
+                appointment_id=a.id, visit_id=v.id if v else None, start=a.start,
+                patient_name=name, mrn=p.mrn, provider_id=a.provider_id,
+                provider=_provider_name(a.provider), appointment_type=a.type.name,
+                status=a.status, walk_in=a.is_walk_in,
+                arrived_at=v.arrived_at if v else None, roomed_at=v.roomed_at if v else None,
+                provider_at=v.provider_at if v else None,
+                checked_out_at=v.checked_out_at if v else None,
+                copay_expected_cents=v.copay_expected_cents if v else 0,
+                copay_collected_cents=v.copay_collected_cents if v else 0,
+                copay_method=v.copay_method if v else "",
+                open_items=tuple(dict.fromkeys(own)),
+            ))  # fmt: skip
+        for room_name in rooms_open:
+            items.append(OpenItem("room_not_closed", room_name))
+        order = ["not_checked_out", "critical_vitals", "notify_provider", "room_not_closed",
+                 "insurance_stale"]  # fmt: skip
+        items.sort(key=lambda i: order.index(i.kind) if i.kind in order else len(order))
+        return EndOfDayData(clinic_header(settings), day, provider_name, tuple(visits),
+                            tuple(items), self.now(), tuple(providers))  # fmt: skip
+
+    def end_of_day_pdf(self, day: dt.date, provider_id: int | None = None) -> bytes:
+        from ma_desk.reports.end_of_day import build_end_of_day
+
+        data = self.end_of_day_data(day, provider_id)
+        pdf = build_end_of_day(data)
+        self._record_output("print", "end_of_day_report", day.isoformat(),
+                            details={"format": "pdf", "provider_id": provider_id,
+                                     "appointments": len(data.visits)})  # fmt: skip
+        return pdf
+
+    def end_of_day_csv(self, day: dt.date, provider_id: int | None = None) -> str:
+        from ma_desk.reports.end_of_day_csv import build_end_of_day_csv
+
+        data = self.end_of_day_data(day, provider_id)
+        text = build_end_of_day_csv(data)
+        self._record_output("export", "end_of_day_report", day.isoformat(),
+                            details={"format": "csv", "provider_id": provider_id,
+                                     "appointments": len(data.visits)})  # fmt: skip
+        return text
+
+    # ------------------------------------------------------------- labels
+    def label_data(
+        self,
+        *,
+        kind: str,
+        visit_id: int | None = None,
+        patient_id: int | None = None,
+        count: int = 1,
+        specimen_types: Sequence[str] = (),
+        collected_at: dt.datetime | None = None,
+    ) -> list[LabelData]:
+        """Patient labels (``count`` copies) or one specimen label per specimen type."""
+        errors: dict[str, str] = {}
+        if kind not in LABEL_KINDS:
+            errors["kind"] = "Choose patient or specimen labels."
+        if kind == "patient" and not 1 <= count <= MAX_LABELS:
+            errors["count"] = f"Print between 1 and {MAX_LABELS} labels."
+        types = [" ".join(t.split()) for t in specimen_types if t and t.strip()]
+        if kind == "specimen":
+            if visit_id is None:
+                errors["visit"] = "Specimen labels belong to a visit: choose the patient's visit."
+            if not types:
+                errors["specimens"] = (
+                    "Add at least one specimen (for example: Blood, lavender top)."
+                )
+            elif len(types) > 30:
+                errors["specimens"] = "At most 30 specimens at a time."
+            elif not all(_SPECIMEN_TYPE_RE.match(t) for t in types):
+                errors["specimens"] = "Each specimen description is limited to 40 characters."
+        if visit_id is None and patient_id is None and "visit" not in errors:
+            errors["visit"] = "Choose a patient or a visit first."
+        if errors:
+            raise ValidationError(next(iter(errors.values())), field=next(iter(errors)),
+                                  errors=errors)  # fmt: skip
+        with self._read("reports.print") as s:
+            visit = s.get(Visit, visit_id) if visit_id is not None else None
+            if visit_id is not None and visit is None:
+                raise NotFoundError("That visit no longer exists.")
+            patient = s.get(Patient, visit.patient_id if visit else patient_id)
+            if patient is None:
+                raise NotFoundError("That patient no longer exists.")
+            name = f"{patient.last_name}, {patient.first_name}"
+            if kind == "patient":
+                return [LabelData("patient", patient.mrn, name, patient.dob, patient.mrn)] * count
+            assert visit is not None
+            when = collected_at or self.now()
+            collector = self.actor.display_name
+            return [
+                LabelData(
+                    "specimen",
+                    specimen_id(visit.visit_date, visit.id, n),
+                    name,
+                    patient.dob,
+                    patient.mrn,
+                    specimen,
+                    when,
+                    collector,
+                )  # fmt: skip
+                for n, specimen in enumerate(types, start=1)
+            ]
+
+    def labels(self, labels: Sequence[LabelData], *, layout: str = "sheet",
+               start_position: int = 1) -> bytes:  # fmt: skip
+        """The label PDF for rows from ``label_data``; the print is audited per patient."""
+        from ma_desk.reports.labels import LAYOUTS, build_labels
+
+        if layout not in LABEL_LAYOUTS:
+            raise ValidationError("Choose a label sheet or a roll printer.", field="layout")
+        per_page = LAYOUTS[layout].per_page
+        if not 1 <= start_position <= per_page:
+            raise ValidationError(f"Start at a label position from 1 to {per_page}.",
+                                  field="start_position")  # fmt: skip
+        if not labels:
+            raise ValidationError("There are no labels to print.", field="count")
+        pdf = build_labels(labels, layout, start_position)
+        mrns = sorted({label.mrn for label in labels})
+        with self._write("reports.print") as s:
+            ids = dict(
+                s.execute(select(Patient.mrn, Patient.id).where(Patient.mrn.in_(mrns))).all()
+            )
+            for mrn in mrns:
+                mine = [label for label in labels if label.mrn == mrn]
+                self._audit(s, "print", "labels", mrn, patient_id=ids.get(mrn),
+                            details={"kind": mine[0].kind, "count": len(mine), "layout": layout,
+                                     "barcodes": sorted({x.barcode_value for x in mine})})  # fmt: skip
+        return pdf
+
+    # ------------------------------------------------------------- helpers
+    def _settings(self):
+        from ma_desk.services.settings import SettingsService
+
+        return SettingsService(self.ctx).get()
+
+    def _patient_of(self, visit_id: int) -> int | None:
+        with self.ctx.db.read() as s:
+            return s.scalar(select(Visit.patient_id).where(Visit.id == visit_id))
+
+    def _record_output(self, action: str, entity: str, entity_id: object, *,
+                       patient_id: int | None = None, details: dict | None = None) -> None:  # fmt: skip
+        permission = "reports.end_of_day" if entity == "end_of_day_report" else "reports.print"
+        with self._write(permission, patient_id=patient_id) as s:
+            self._audit(s, action, entity, entity_id, patient_id=patient_id, details=details)
+
+    @staticmethod
+    def _rooms_without_closing(s, start: dt.datetime, end: dt.datetime) -> list[str]:
+        closed = set(s.scalars(select(ChecklistRun.room_id).where(
+            ChecklistRun.moment == "closing", ChecklistRun.status == "completed",
+            ChecklistRun.started_at >= start, ChecklistRun.started_at < end)))  # fmt: skip
+        rooms = s.scalars(select(Room).where(Room.active.is_(True))
+                          .order_by(Room.sort_order, Room.name))  # fmt: skip
+        return [r.name for r in rooms if r.id not in closed and r.state != "out_of_service"]
+
+    def _stale_insurance(self, appointments: list[Appointment]) -> dict[int, str]:
+        from ma_desk.services.insurance import InsuranceService
+
+        patient_ids = sorted({a.patient_id for a in appointments if a.visit is not None})
+        return InsuranceService(self.ctx).verification_flags(patient_ids)
+
+
+def specimen_id(visit_date: dt.date, visit_id: int, number: int) -> str:
+    """A clinic specimen ID, unique per visit and tube: S<yymmdd>-<visit>-<n>."""
+    return f"S{visit_date:%y%m%d}-{visit_id}-{number}"
+
+
+def _provider_name(provider: Provider) -> str:
+    if provider.credentials and provider.credentials not in provider.display_name:
+        return f"{provider.display_name}, {provider.credentials}"
+    return provider.display_name
+
+
+def _by_visit(rows) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for visit_id, message in rows:
+        out.setdefault(visit_id, []).append(message)
+    return out
+
+
+def _critical_unacknowledged(s, visit_ids: list[int]) -> dict[int, dt.datetime]:
+    """Visits with a final vital set flagged critical that nobody acknowledged."""
+    if not visit_ids:
+        return {}
+    sets = s.scalars(
+        select(VitalSet)
+        .options(selectinload(VitalSet.observations))
+        .where(
+            VitalSet.visit_id.in_(visit_ids),
+            VitalSet.status == "final",
+            VitalSet.critical_acknowledged_by_id.is_(None),
+        )  # fmt: skip
+    )
+    out: dict[int, dt.datetime] = {}
+    for vs in sets:
+        if any(o.flag in CRITICAL_FLAGS for o in vs.observations):
+            out.setdefault(vs.visit_id, vs.taken_at)
+    return out
