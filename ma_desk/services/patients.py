@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ma_desk.audit import changes
-from ma_desk.clinical.flow import OPEN_STATUSES
+from ma_desk.clinical.flow import IN_CLINIC_STATUSES, OPEN_STATUSES
 from ma_desk.db.models import Appointment, Patient, Provider, User
 from ma_desk.errors import NeedsConfirmation, NotFoundError, ValidationError
 from ma_desk.names import could_be_confused, same_person_name
@@ -205,7 +205,7 @@ class Verification:
 class SearchQuery:
     """What was typed, read as one kind of search; ``alternatives`` are tried after it."""
 
-    kind: str  # name | first | dob | phone | mrn | empty
+    kind: str  # name | first | dob | phone | mrn | empty | all (today's list)
     last: str = ""
     first: str = ""
     dob: dt.date | None = None
@@ -410,7 +410,7 @@ class PatientService(Service):
                 for p in session.execute(self._search_stmt(reading).limit(limit)).scalars():
                     if p.id not in booked:
                         found.setdefault(p.id, (rank, p))
-        todays = sorted(booked.values(), key=lambda h: (h.appointment_time, fold(h.last_name)))
+        todays = sorted(booked.values(), key=_desk_order)
         others = [
             PatientHit(p.id, p.mrn, p.last_name, p.first_name, p.dob, p.phone)
             for _rank, p in sorted(
@@ -419,9 +419,18 @@ class PatientService(Service):
         ]
         return (todays + others)[:limit]
 
+    def booked_today(self, today: dt.date | None = None) -> list[PatientHit]:
+        """Everyone with an appointment today (the desk's list before anything is typed)."""
+        today = today or self.now().date()
+        with self._read("patient.read") as session:
+            hits = self._booked_today(session, SearchQuery("all"), today)
+        return sorted(hits, key=_desk_order)
+
     @staticmethod
     def _conditions(q: SearchQuery) -> list:
         """WHERE terms for one reading; each is a range on an indexed, normalised column."""
+        if q.kind == "all":
+            return []
         if q.kind == "dob":
             return [Patient.dob == q.dob]
         if q.kind == "phone":
@@ -684,6 +693,13 @@ class PatientService(Service):
     def count(self) -> int:
         with self.ctx.db.read() as session:
             return session.scalar(select(func.count(Patient.id))) or 0
+
+
+def _desk_order(hit: PatientHit) -> tuple:
+    """Still to arrive first (by time), then those in clinic, then those done for the day."""
+    status = hit.appointment_status
+    stage = 0 if status in OPEN_STATUSES else 1 if status in IN_CLINIC_STATUSES else 2
+    return (stage, hit.appointment_time or dt.datetime.min, fold(hit.last_name))
 
 
 def _alerts_among(rows, wanted: list[int]) -> dict[int, str]:

@@ -1,30 +1,51 @@
-"""Check-in tab: find the patient as you type and confirm who they are."""
+"""Check-in tab: find or register the patient, verify at the desk, collect, arrive.
+
+Keyboard path: type in the search box (Down or Enter moves into the results),
+Enter on a result opens the patient and puts focus on "mark verified", Enter
+verifies and moves to the copay, Tab through method, receipt and complaint,
+Enter in the complaint (or Ctrl+Enter anywhere) marks the patient arrived.
+Ctrl+N registers a new patient; Ctrl+F or F3 returns to the search box.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from ma_desk.clinical import flow
 from ma_desk.errors import MADeskError
+from ma_desk.services.checkin import ArrivalResult
 from ma_desk.services.patients import PatientHit
+from ma_desk.ui.checkin.arrive_panel import ArrivePanel
+from ma_desk.ui.checkin.registration import RegistrationPanel
+from ma_desk.ui.checkin.verify_panel import VerifyPanel
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.tab_base import Tab
 
-COLUMNS: list[Column[PatientHit]] = [
-    Column("Today", lambda h: f"{h.appointment_time:%H:%M}" if h.appointment_time else ""),
-    Column("Patient", lambda h: h.full_name),
-    Column("DOB", lambda h: f"{h.dob:%m/%d/%Y}"),
-    Column("MRN", lambda h: h.mrn),
-    Column("Phone", lambda h: h.phone),
-    Column("Provider", lambda h: h.provider_name),
-]
+SEARCH_DEBOUNCE_MS = 25  # the service answers in a few ms; this only merges fast bursts
 
-DETAIL_FIELDS = [
-    ("Phone", "phone"), ("Email", "email"), ("Address", "address1"), ("City", "city"),
-    ("State / ZIP", None), ("Language", "preferred_language"), ("Emergency contact", None),
-    ("Allergies", "allergies"),
-]  # fmt: skip
+
+def _status_text(h: PatientHit) -> str:
+    return flow.LABELS.get(h.appointment_status, h.appointment_status)
+
+
+def _status_colour(h: PatientHit) -> str | None:
+    if h.appointment_status in flow.OPEN_STATUSES:
+        return "#0b4f8a"
+    return "#5f6b76" if h.appointment_status else None
 
 
 class CheckinTab(Tab):
@@ -32,70 +53,314 @@ class CheckinTab(Tab):
 
     def __init__(self, services, selection, parent=None):
         super().__init__(services, selection, parent)
-        layout = QVBoxLayout(self)
+        self._name_alerts: dict[int, str] = {}
+        self._showing_patient: int | None = None
+        columns: list[Column[PatientHit]] = [
+            Column("Today", lambda h: f"{h.appointment_time:%H:%M}" if h.appointment_time else ""),
+            Column("Status", _status_text, foreground=_status_colour),
+            Column("Patient", lambda h: h.full_name),
+            Column("DOB", lambda h: f"{h.dob:%m/%d/%Y}"),
+            Column("MRN", lambda h: h.mrn),
+            Column("Phone", lambda h: h.phone),
+            Column("Provider", lambda h: h.provider_name),
+            Column(
+                "Alert",
+                lambda h: "⚠ name" if h.id in self._name_alerts else "",
+                background=lambda h: "#fff3cd" if h.id in self._name_alerts else None,
+                tooltip=lambda h: self._name_alerts.get(h.id),
+            ),
+        ]
+        outer = QHBoxLayout(self)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        outer.addWidget(splitter)
+
+        # ---- left: search and results
+        left = QWidget()
+        left_box = QVBoxLayout(left)
+        left_box.setContentsMargins(0, 0, 6, 0)
         self.search = named(QLineEdit(), "checkin_search", "Find patient")
-        self.search.setPlaceholderText(
-            "Find patient: last name, first  ·  DOB 04/05/1980  ·  MRN  ·  phone"
-        )
+        self.search.setPlaceholderText("Last, first  ·  DOB 04/05/1980  ·  MRN  ·  phone")
         self.search.setClearButtonEnabled(True)
-        layout.addWidget(self.search)
-        body = QHBoxLayout()
-        self.model: RowTableModel[PatientHit] = RowTableModel(COLUMNS, self)
+        self.search.setProperty("role", "search")
+        left_box.addWidget(self.search)
+        self.search_hint = named(QLabel(""), "checkin_search_hint", "Search summary")
+        self.search_hint.setProperty("role", "hint")
+        left_box.addWidget(self.search_hint)
+        self.model: RowTableModel[PatientHit] = RowTableModel(columns, self)
         self.results = make_table("checkin_results", "Matching patients")
         self.results.setModel(self.model)
-        body.addWidget(self.results, 3)
-        details_box = QGroupBox("Patient on file")
-        details = QVBoxLayout(details_box)
-        self.banner = PatientBanner()
-        details.addWidget(self.banner)
-        form = QFormLayout()
-        self.detail_labels: dict[str, QLabel] = {}
-        for label, _attr in DETAIL_FIELDS:
-            value = QLabel("")
-            value.setObjectName(
-                f"checkin_detail_{label.lower().replace(' ', '_').replace('/', '')}"
-            )
-            value.setWordWrap(True)
-            form.addRow(label, value)
-            self.detail_labels[label] = value
-        details.addLayout(form)
-        details.addStretch(1)
-        body.addWidget(details_box, 2)
-        layout.addLayout(body, 1)
-        self.search.textChanged.connect(self.run_search)
-        self.results.selectionModel().currentRowChanged.connect(self._row_changed)
-        selection.patient_changed.connect(self.show_patient)
+        left_box.addWidget(self.results, 1)
+        buttons = QHBoxLayout()
+        self.new_button = named(
+            QPushButton("&New patient (Ctrl+N)"), "checkin_new_patient", "Register new patient"
+        )
+        self.new_button.setAutoDefault(True)
+        buttons.addWidget(self.new_button)
+        buttons.addStretch(1)
+        left_box.addLayout(buttons)
+        splitter.addWidget(left)
 
-    def run_search(self, text: str) -> None:
+        # ---- right: patient page or registration page
+        self.stack = QStackedWidget()
+        patient_page = QWidget()
+        page_box = QVBoxLayout(patient_page)
+        page_box.setContentsMargins(6, 0, 0, 0)
+        self.banner = PatientBanner()
+        page_box.addWidget(self.banner)
+        self.verify = VerifyPanel(services)
+        self.arrive = ArrivePanel(services)
+        inner = QWidget()
+        inner_box = QVBoxLayout(inner)
+        inner_box.setContentsMargins(0, 0, 0, 0)
+        self.empty_hint = named(
+            QLabel(
+                "Find the patient on the left: type a name, date of birth, MRN or phone, "
+                "then Down and Enter.\nToday's patients are listed first with their time.\n\n"
+                "Not on file? Ctrl+N registers a new patient."
+            ),
+            "checkin_empty_hint",
+            "How to start",
+        )
+        self.empty_hint.setProperty("role", "hint")
+        self.empty_hint.setWordWrap(True)
+        inner_box.addWidget(self.empty_hint)
+        inner_box.addWidget(self.verify)
+        inner_box.addWidget(self.arrive)
+        inner_box.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("checkin_patient_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        scroll.setFrameShape(scroll.Shape.NoFrame)
+        page_box.addWidget(scroll, 1)
+        self.registration = RegistrationPanel(services)
+        self.stack.addWidget(patient_page)
+        self.stack.addWidget(self.registration)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 5)
+        splitter.setSizes([560, 760])
+
+        # ---- behaviour
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.run_search)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.installEventFilter(self)
+        self.results.installEventFilter(self)
+        self.results.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.results.activated.connect(lambda _index: self.open_current())
+        self.new_button.clicked.connect(self.start_registration)
+        self.registration.patient_chosen.connect(self._registered)
+        self.registration.cancelled.connect(self._registration_cancelled)
+        self.verify.verified.connect(self._verified)
+        self.verify.edited.connect(self._edited)
+        self.arrive.arrived.connect(self._arrived)
+        selection.patient_changed.connect(self._selection_changed)
+        selection.data_changed.connect(self._data_changed)
+        for keys, slot in (
+            ("Ctrl+N", self.start_registration),
+            ("Ctrl+F", self.focus_search),
+            ("F3", self.focus_search),
+            ("Ctrl+Return", self.arrive.arrive),
+            ("Ctrl+Enter", self.arrive.arrive),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self.show_patient(None)
+        self.arrive.reload_reference()
+        self.run_search()
+
+    # ------------------------------------------------------------- search
+    def run_search(self, _text: str | None = None) -> None:
+        """Refresh the results for what is in the box now (called by the debounce timer)."""
+        text = self.search.text()
         try:
-            hits = self.services.patients.search(text)
-        except MADeskError:
-            hits = []
+            if text.strip():
+                hits = self.services.patients.search(text)
+                summary = f"{len(hits)}{'+' if len(hits) >= 50 else ''} found"
+                if not hits:
+                    summary = "No patient found. Check the spelling, or Ctrl+N to register."
+            else:
+                hits = self.services.patients.booked_today()
+                summary = f"Today's patients ({len(hits)}). Type to search everyone."
+        except MADeskError as exc:
+            hits, summary = [], str(exc)
+        self.search_hint.setText(summary)
+        self._set_hits(hits)
+
+    def _set_hits(self, hits: list[PatientHit]) -> None:
+        """Replace the rows only when they changed, and keep the chosen patient chosen."""
+        if hits == self.model.rows():
+            return
+        keep = self._current_hit()
+        self.results.selectionModel().blockSignals(True)
         self.model.set_rows(hits)
+        self.results.selectionModel().blockSignals(False)
+        if keep is not None:
+            for row, hit in enumerate(hits):
+                if hit.id == keep.id:
+                    self.results.selectionModel().blockSignals(True)
+                    self.results.setCurrentIndex(self.model.index(row, 2))
+                    self.results.selectionModel().blockSignals(False)
+                    break
         self.results.resizeColumnsToContents()
+
+    def _current_hit(self) -> PatientHit | None:
+        index = self.results.currentIndex()
+        return self.model.row_at(index.row()) if index.isValid() else None
+
+    def focus_search(self) -> None:
+        self.stack.setCurrentIndex(0)
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            key = event.key()
+            if watched is self.search and key in (
+                Qt.Key.Key_Down,
+                Qt.Key.Key_Return,
+                Qt.Key.Key_Enter,
+            ):
+                self._enter_results()
+                return True
+            if watched is self.results and key == Qt.Key.Key_Escape:
+                self.focus_search()
+                return True
+            if watched is self.results and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.open_current()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _enter_results(self) -> None:
+        if self._debounce.isActive():  # typed faster than the timer: search now
+            self._debounce.stop()
+            self.run_search()
+        if self.model.rowCount() == 0:
+            return
+        self.results.setFocus()
+        if not self.results.currentIndex().isValid():
+            self.results.setCurrentIndex(self.model.index(0, 2))
 
     def _row_changed(self, current, _previous) -> None:
         hit = self.model.row_at(current.row())
         if hit is not None:
-            self.selection.select_patient(hit.id)
+            self._choose(hit)
 
-    def show_patient(self, patient_id) -> None:
-        today = self.services.ctx.clock.now().date()
-        if patient_id is None:
-            self.banner.show_patient(None, today)
-            for value in self.detail_labels.values():
-                value.setText("")
+    def _choose(self, hit: PatientHit) -> None:
+        if hit.appointment_id is not None:
+            self.selection.select_appointment(hit.appointment_id, hit.id)
+        else:
+            self.selection.select_patient(hit.id)
+        if self._showing_patient != hit.id:
+            self.show_patient(hit.id)
+
+    def open_current(self) -> None:
+        """Enter on a result: show the patient and go to verification (or the copay)."""
+        hit = self._current_hit()
+        if hit is None:
             return
-        p = self.services.patients.get(patient_id)
-        self.banner.show_patient(p, today)
-        values = {
-            "Phone": p.phone, "Email": p.email, "Address": p.address1, "City": p.city,
-            "State / ZIP": f"{p.state} {p.zip}".strip(), "Language": p.preferred_language,
-            "Emergency contact": f"{p.emergency_name} ({p.emergency_relation}) {p.emergency_phone}".strip(),
-            "Allergies": p.allergies or "None recorded",
-        }  # fmt: skip
-        for label, value in values.items():
-            self.detail_labels[label].setText(value)
+        self._choose(hit)
+        self.stack.setCurrentIndex(0)
+        if self.verify.verified_today:
+            self.arrive.copay.setFocus()
+            self.arrive.copay.selectAll()
+        else:
+            self.verify.verify_button.setFocus()
+
+    # ------------------------------------------------------------- the patient
+    def _selection_changed(self, patient_id) -> None:
+        if patient_id != self._showing_patient and self.isVisible():
+            self.show_patient(patient_id)
+
+    def show_patient(self, patient_id: int | None) -> None:
+        today = self.services.ctx.clock.now().date()
+        record = None
+        if patient_id is not None:
+            try:
+                record = self.services.patients.get(patient_id)
+            except MADeskError:
+                record = None
+        self._showing_patient = record.id if record else None
+        alert = ""
+        if record is not None:
+            try:
+                alert = self.services.patients.name_alert(record.id, today)
+            except MADeskError:
+                alert = ""
+        self.banner.show_patient(record, today, alert)
+        self.empty_hint.setVisible(record is None)
+        self.verify.setVisible(record is not None)
+        self.arrive.setVisible(record is not None)
+        self.verify.load(record)
+        self.arrive.load(record.id if record else None)
+
+    def _verified(self, patient_id: int) -> None:
+        self.arrive.copay.setFocus()
+        self.arrive.copay.selectAll()
+        self.selection.notify_changed("patients")
+
+    def _edited(self, patient_id: int) -> None:
+        today = self.services.ctx.clock.now().date()
+        record = self.services.patients.get(patient_id)
+        self.banner.show_patient(record, today, self.services.patients.name_alert(patient_id))
+        self.selection.notify_changed("patients")
+
+    def _arrived(self, result: ArrivalResult) -> None:
+        self.selection.select_appointment(result.appointment_id, result.patient_id)
+        self.arrive.load(result.patient_id, keep_result=True)
+        self._refresh_alerts()
+        self.run_search()
+        self.selection.notify_changed("schedule")
+        self.arrive.arrive_button.setFocus()
+
+    # ------------------------------------------------------------- registration
+    def start_registration(self) -> None:
+        self.stack.setCurrentIndex(1)
+        self.registration.start(self.search.text())
+
+    def _registered(self, patient_id: int) -> None:
+        self.stack.setCurrentIndex(0)
+        record = self.services.patients.get(patient_id)
+        self.search.blockSignals(True)
+        self.search.setText(record.mrn)
+        self.search.blockSignals(False)
+        self.run_search()
+        for row, hit in enumerate(self.model.rows()):
+            if hit.id == patient_id:
+                self.results.setCurrentIndex(self.model.index(row, 2))
+        self.selection.select_patient(patient_id)
+        self.show_patient(patient_id)
+        self.selection.notify_changed("patients")
+        self.verify.verify_button.setFocus()
+
+    def _registration_cancelled(self) -> None:
+        self.focus_search()
+
+    # ------------------------------------------------------------- refresh
+    def _refresh_alerts(self) -> None:
+        try:
+            self._name_alerts = self.services.patients.name_alerts(
+                self.services.ctx.clock.now().date()
+            )
+        except MADeskError:
+            self._name_alerts = {}
+
+    def _data_changed(self, area: str) -> None:
+        if area in ("schedule", "patients", "flow") and self.isVisible():
+            self._refresh_alerts()
+            self.model.set_rows([])  # force a redraw with fresh times and states
+            self.run_search()
 
     def activated(self) -> None:
-        self.search.setFocus()
+        self._refresh_alerts()
+        self.arrive.reload_reference()
+        self.model.set_rows([])
+        self.run_search()
+        if self.selection.patient_id != self._showing_patient:
+            self.show_patient(self.selection.patient_id)
+        self.focus_search()

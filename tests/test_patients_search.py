@@ -1,0 +1,174 @@
+"""Search as you type: what each kind of query finds, today's patients first, and no table scans."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from ma_desk.services.patients import (
+    PatientInput,
+    PatientService,
+    SearchQuery,
+    parse_dob,
+    parse_query,
+)
+
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def people(services):
+    """A handful of patients with awkward names and formats."""
+    reg = services.patients.register
+    return {
+        "zoe": reg(
+            PatientInput(
+                first_name="Zoë", last_name="Ångström", dob="04/05/1980", phone="503-555-0101"
+            )
+        ),  # fmt: skip
+        "obrien": reg(
+            PatientInput(
+                first_name="Seán", last_name="O'Brien", dob="1975-12-01", phone="(503) 555 0177"
+            )
+        ),  # fmt: skip
+        "smith": reg(PatientInput(first_name="Jo", last_name="Smith", dob="02/03/1971")),
+        "smithers": reg(
+            PatientInput(
+                first_name="Waylon", last_name="Smithers", dob="07/08/1950", phone="5035550199"
+            )
+        ),  # fmt: skip
+        "delacruz": reg(
+            PatientInput(first_name="Maria", last_name="De la Cruz", dob="10/10/1990")
+        ),  # fmt: skip
+    }
+
+
+def ids(hits):
+    return [h.id for h in hits]
+
+
+@pytest.mark.parametrize(
+    "typed, kind",
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("!!", "empty"),
+        ("smi", "name"),
+        ("Smith, Jo", "name"),
+        ("jo smith", "name"),
+        ("04/05/1980", "dob"),
+        ("1980-04-05", "dob"),
+        ("04-05-1980", "dob"),
+        ("04051980", "dob"),
+        ("Apr 5, 1980", "dob"),
+        ("M100001", "mrn"),
+        ("100001", "mrn"),
+        ("(503) 555-0101", "phone"),
+        ("503.555.0101", "phone"),
+        ("5035550101", "phone"),
+    ],
+)
+def test_parse_query_reads_each_kind(typed, kind):
+    assert parse_query(typed, TODAY).kind == kind
+
+
+def test_parse_dob_formats_and_two_digit_years():
+    expected = dt.date(1980, 4, 5)
+    for typed in ("04/05/1980", "4/5/1980", "1980-04-05", "04-05-1980", "04051980",
+                  "19800405", "Apr 5 1980", "April 5, 1980", "5 Apr 1980", "4/5/80"):  # fmt: skip
+        assert parse_dob(typed, TODAY) == expected, typed
+    assert parse_dob("1/2/25", TODAY) == dt.date(2025, 1, 2)
+    assert parse_dob("02/30/1980", TODAY) is None
+    assert parse_dob("not a date", TODAY) is None
+
+
+def test_name_prefix_is_case_and_accent_insensitive(services, people):
+    for typed in ("angs", "ANGSTROM", "Ångs", "angstrom, zo", "ANGSTROM, ZOE", "zoe angstrom"):
+        assert people["zoe"].id in ids(services.patients.search(typed)), typed
+    for typed in ("obrien", "o'brien", "O'BRIEN, sean", "sean obr"):
+        assert people["obrien"].id in ids(services.patients.search(typed)), typed
+    assert ids(services.patients.search("de la cruz")) == [people["delacruz"].id]
+
+
+def test_name_prefix_narrows_as_you_type(services, people):
+    assert set(ids(services.patients.search("smi"))) == {people["smith"].id, people["smithers"].id}
+    assert ids(services.patients.search("smith, j")) == [people["smith"].id]
+    assert ids(services.patients.search("smithe")) == [people["smithers"].id]
+    assert services.patients.search("smithx") == []
+
+
+def test_single_word_also_matches_first_names_after_last_names(services, people):
+    hits = services.patients.search("ma")
+    assert people["delacruz"].id in ids(hits)
+
+
+def test_dob_in_several_formats(services, people):
+    for typed in ("04/05/1980", "1980-04-05", "04051980", "4/5/80", "April 5, 1980"):
+        assert ids(services.patients.search(typed)) == [people["zoe"].id], typed
+
+
+def test_mrn_with_or_without_prefix(services, people):
+    mrn = people["obrien"].mrn
+    assert ids(services.patients.search(mrn)) == [people["obrien"].id]
+    assert ids(services.patients.search(mrn.lower())) == [people["obrien"].id]
+    assert people["obrien"].id in ids(services.patients.search(mrn[1:]))
+
+
+def test_phone_in_any_formatting_and_as_a_prefix(services, people):
+    for typed in ("(503) 555-0177", "503-555-0177", "503.555.0177", "5035550177",
+                  "+1 503 555 0177", "503 555 01"):  # fmt: skip
+        assert people["obrien"].id in ids(services.patients.search(typed)), typed
+    assert ids(services.patients.search("503 555 0177")) == [people["obrien"].id]
+
+
+def test_todays_patients_come_first_with_their_time(demo_services):
+    booked = demo_services.patients.booked_today(TODAY)
+    assert booked and all(h.appointment_time.date() == TODAY for h in booked)
+    target = next(h for h in booked if h.appointment_status == "scheduled")
+    hits = demo_services.patients.search(target.last_name[:2])
+    with_time = [h for h in hits if h.appointment_time is not None]
+    assert hits[: len(with_time)] == with_time, "booked patients must lead the list"
+    mine = next(h for h in hits if h.id == target.id)
+    assert mine.appointment_time == target.appointment_time
+    assert mine.provider_name
+
+
+def test_todays_list_puts_those_still_to_arrive_first(demo_services):
+    booked = demo_services.patients.booked_today(TODAY)
+    stages = [0 if h.appointment_status in ("scheduled", "confirmed") else 1 for h in booked]
+    assert stages == sorted(stages)
+
+
+def test_inactive_patients_are_not_found(services, people):
+    with services.ctx.db.write() as s:
+        s.execute(text("UPDATE patients SET active = 0 WHERE id = :id"), {"id": people["smith"].id})
+    assert ids(services.patients.search("smith, jo")) == []
+
+
+def _plan(session, stmt) -> list[str]:
+    compiled = stmt.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    return [row[3] for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+
+
+@pytest.mark.parametrize(
+    "typed", ["s", "smith", "smith, jo", "jo smith", "04/05/1980", "M1000", "100", "(503) 555"]
+)
+def test_every_search_statement_uses_an_index(demo_services, typed):
+    query = parse_query(typed, TODAY)
+    readings: list[SearchQuery] = [query, *query.alternatives]
+    with demo_services.ctx.db.read() as session:
+        for reading in readings:
+            for stmt in (
+                PatientService._search_stmt(reading).limit(50),
+                PatientService._booked_today_stmt(reading, TODAY),
+            ):
+                plan = _plan(session, stmt)
+                scans = [step for step in plan if step.startswith("SCAN")]
+                assert not scans, f"{typed!r} ({reading.kind}) scans: {plan}"
+                assert any("INDEX" in step for step in plan), plan
+            name_plan = " ".join(_plan(session, PatientService._search_stmt(reading).limit(50)))
+            assert "TEMP B-TREE" not in name_plan or reading.kind == "dob", name_plan
