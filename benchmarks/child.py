@@ -1,10 +1,11 @@
 """A fresh process that shows a window offscreen and reports when it first painted.
 
-``python -m benchmarks.child app DATA_DIR`` opens the clinic like ``ma-desk``
-does (store from the keyring, stylesheet, the main window on today's
-schedule); ``python -m benchmarks.child floor`` shows a bare QMainWindow with
-five empty tabs. Prints one JSON line: the CLOCK_MONOTONIC time of the first
-completed paint (comparable with the parent's clock) and the peak RSS.
+``python -m benchmarks.child app DATA_DIR NOW`` opens the clinic like ``ma-desk``
+does (store from the keyring, stylesheet, the main window on the schedule of
+the day, the clock standing at NOW); ``python -m benchmarks.child floor``
+shows a bare QMainWindow with five empty tabs. Prints one JSON line: the
+CLOCK_MONOTONIC time of the first completed paint (comparable with the
+parent's clock) and the peak RSS.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def build_floor_window():
     return window, None
 
 
-def build_app_window(app, data_dir: Path):
+def build_app_window(app, data_dir: Path, now: str):
     """What ``ma_desk.ui.app.run_app`` does, with the benchmark's fixed clock."""
-    from benchmarks.data import NOW
+    import datetime as dt
+
     from ma_desk.clock import FixedClock
     from ma_desk.db.store import open_store
     from ma_desk.services import Services
@@ -54,7 +56,7 @@ def build_app_window(app, data_dir: Path):
     app.setOrganizationName("MA Desk")
     app_module.load_stylesheet(app)
     opened = open_store(data_dir)
-    services = Services(opened.db, FixedClock(NOW))
+    services = Services(opened.db, FixedClock(dt.datetime.fromisoformat(now)))
     from ma_desk.ui.main_window import MainWindow
 
     window = MainWindow(services, store_label=app_module.store_label(opened),
@@ -69,7 +71,7 @@ def main(argv: list[str]) -> int:
     mode = argv[0]
     app = QApplication([sys.argv[0]])
     window, opened = (build_floor_window() if mode == "floor"
-                      else build_app_window(app, Path(argv[1])))  # fmt: skip
+                      else build_app_window(app, Path(argv[1]), argv[2]))  # fmt: skip
     report: dict[str, float] = {}
 
     def painted() -> None:

@@ -45,7 +45,8 @@ EXTRA_PROVIDERS = [
     ("Grace Abernathy", "PA-C", "Physician assistant", "#c0392b"),
 ]
 # Code whose change makes a cached clinic stale (besides the schema itself).
-FINGERPRINT_FILES = ("ma_desk/demo.py", "benchmarks/data.py")
+FINGERPRINT_FILES = ("ma_desk/demo.py",)
+BUILDER_VERSION = "1"  # bump when HistoryBuilder or SIZES change what gets built
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -114,7 +115,7 @@ def fingerprint() -> str:
 
     from ma_desk.db.models import Base
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(BUILDER_VERSION.encode())
     dialect = sqlite.dialect()
     for table in Base.metadata.sorted_tables:
         digest.update(str(CreateTable(table).compile(dialect=dialect)).encode())
@@ -141,6 +142,9 @@ def cached_clinic(size: Size, seed: int, cache_dir: Path, log=print) -> Clinic:
     (building / "bench-key.hex").write_text(key_hex)
     shutil.rmtree(entry, ignore_errors=True)
     building.rename(entry)
+    for stale in cache_dir.glob(f"{size.name}-seed{seed}-*"):  # older schema or builder
+        if stale != entry:
+            shutil.rmtree(stale, ignore_errors=True)
     log(f"built the {size.display} clinic in {time.perf_counter() - started:.0f} s")
     return Clinic(size, seed, entry / "clinic", key_hex)
 

@@ -16,7 +16,7 @@ import time
 
 from benchmarks import keyring_backend
 from benchmarks.context import RunContext
-from benchmarks.data import REPO
+from benchmarks.data import NOW, REPO
 from benchmarks.harness import Result, Target
 
 TARGET = Target(limit=1.5, stat="median", max_ratio=2.0)
@@ -27,7 +27,7 @@ def spawn(mode: str, clinic=None) -> dict:
     args = [sys.executable, "-m", "benchmarks.child", mode]
     env = keyring_backend.child_env(clinic.key_hex if clinic else "")
     if clinic is not None:
-        args.append(str(clinic.data_dir))
+        args += [str(clinic.data_dir), NOW.isoformat()]
     started = time.monotonic()
     proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     lines = proc.stdout.strip().splitlines()
