@@ -16,7 +16,7 @@ from ma_desk import __version__
 from ma_desk.errors import MADeskError
 
 # Each module has ``register(subparsers, parents)``; its subcommands set ``func``.
-COMMAND_MODULES = ["ma_desk.cli.store_cmds", "ma_desk.cli.security_cmds"]
+COMMAND_MODULES = ["ma_desk.cli.store_cmds", "ma_desk.cli.security_cmds", "ma_desk.cli.report_cmds"]
 
 log = logging.getLogger("ma_desk.cli")
 

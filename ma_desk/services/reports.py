@@ -254,7 +254,8 @@ class ReportService(Service):
                     items.append(OpenItem("critical_vitals", f"{name} ({p.mrn}) — vitals at "
                                           f"{critical_sets[v.id]:%H:%M}"))  # fmt: skip
                 if p.id in stale:
-                    own.append("insurance " + stale[p.id].lower())
+                    flag = stale[p.id].lower()
+                    own.append(flag if flag.startswith("insurance") else f"insurance: {flag}")
                     items.append(OpenItem("insurance_stale", f"{name} ({p.mrn}) — {stale[p.id]}"))
             visits.append(DayVisit(
                 appointment_id=a.id, visit_id=v.id if v else None, start=a.start,
