@@ -29,6 +29,7 @@ MAX_CARD_BYTES = 10 * 1024 * 1024
 MAX_NOTE_CHARS = 4000
 AUTH_EXPIRING_DAYS = 14
 AUTH_LOW_UNITS = 1
+AUTH_RECENTLY_EXPIRED_DAYS = 30
 MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-*]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MONEY_RE = re.compile(r"^\$?\s*(\d{1,5})(?:\.(\d{1,2}))?$")
@@ -368,8 +369,9 @@ def auth_flag(
     """Why an authorisation needs attention, or "" when it is fine (or no longer matters)."""
     if status in ("denied", "cancelled"):
         return ""
-    if end < today:
-        return "Expired" if status == "approved" and used < approved else ""
+    if end < today:  # recently lapsed with units left: the patient may need a new one
+        recent = (today - end).days <= AUTH_RECENTLY_EXPIRED_DAYS
+        return "Expired" if status == "approved" and used < approved and recent else ""
     if status == "approved":
         if used >= approved:
             return "Exhausted: all units used"

@@ -90,7 +90,7 @@ class EligibilityPanel(QWidget):
         super().__init__(parent)
         self.services = services
         layout = QVBoxLayout(self)
-        row, buttons = _buttons(("checks_verify", "&Verify eligibility…", "Verify eligibility"))
+        row, buttons = _buttons(("checks_verify", "Verify eligibility…", "Verify eligibility"))
         self.verify_button = buttons["checks_verify"]
         self.verify_button.clicked.connect(self.verify_requested)
         self.summary = QLabel("")
@@ -156,8 +156,8 @@ class NotesPanel(QWidget):
         self.coverage_id: int | None = None
         layout = QVBoxLayout(self)
         row, self.buttons = _buttons(
-            ("notes_add", "&Add note…", "Add note"),
-            ("notes_edit", "&Correct note…", "Correct note"),
+            ("notes_add", "Add no&te…", "Add note"),
+            ("notes_edit", "Co&rrect note…", "Correct note"),
             ("notes_history", "&History…", "Note history"),
         )
         self.search = named(QLineEdit(), "notes_search", "Search notes")
@@ -252,7 +252,7 @@ class PriorAuthPanel(QWidget):
         self.coverages: list[CoverageRow] = []
         layout = QVBoxLayout(self)
         row, self.buttons = _buttons(
-            ("auth_add", "Add a&uthorization…", "Add prior authorization"),
+            ("auth_add", "Add auth&orization…", "Add prior authorization"),
             ("auth_edit", "Edit…", "Edit prior authorization"),
             ("auth_use", "Use 1 unit", "Use one authorized unit"),
         )

@@ -208,8 +208,11 @@ class InsuranceTab(Tab):
             parts.append("No insurance on file (self-pay?)")
         flagged = [a for a in self.services.insurance.prior_auths(self.patient_id) if a.flag]
         if flagged:
-            parts.append(f"{len(flagged)} authorization{'s' if len(flagged) > 1 else ''} "
-                         "need attention")  # fmt: skip
+            parts.append(
+                "1 authorization needs attention"
+                if len(flagged) == 1
+                else f"{len(flagged)} authorizations need attention"
+            )  # fmt: skip
         return " · ".join(parts)
 
     def current(self) -> CoverageRow | None:
