@@ -120,3 +120,38 @@ def demo_store(demo_dir: Path) -> Iterator[OpenedStore]:
 @pytest.fixture
 def demo_services(demo_store: OpenedStore, clock: FixedClock) -> Services:
     return Services(demo_store.db, clock)
+
+
+# ------------------------------------------------------------------ security (issue 7)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every log record of the whole test run, at DEBUG, into one file (checked for PHI)."""
+    import logging
+
+    path = tmp_path_factory.getbasetemp() / "suite.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+        handler.close()
+
+
+@pytest.fixture
+def sign_in_as(demo_services: Services):
+    """Sign ``demo_services`` in as a demo account: admin, ma, frontdesk or provider."""
+    from ma_desk.security.demo_accounts import DEMO_PASSWORD
+
+    def sign_in(username: str):
+        return demo_services.accounts.sign_in(username, DEMO_PASSWORD)
+
+    return sign_in
