@@ -9,15 +9,13 @@ to ``--out`` (owner-only permissions, never over an existing file unless
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ma_desk.cli.common import cli_session
 from ma_desk.errors import ValidationError
+from ma_desk.reports.output import write_file_atomic
 
 
 def register(sub, parents) -> None:
@@ -79,27 +77,11 @@ def _out(parser: argparse.ArgumentParser) -> None:
 
 
 def write_output(path: str, data: bytes, *, force: bool = False) -> Path:
-    """Write atomically: a private temp file beside the target, fsync, then rename."""
-    target = Path(path).expanduser()
-    if target.exists() and not force:
-        raise ValidationError(f"{target} already exists; choose another name or add --force.",
+    """Write atomically with owner-only permissions (see ``write_file_atomic``)."""
+    if Path(path).expanduser().exists() and not force:
+        raise ValidationError(f"{path} already exists; choose another name or add --force.",
                               field="out")  # fmt: skip
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValidationError(f"The folder {folder} does not exist.", field="out")
-    fd, tmp = tempfile.mkstemp(prefix=".ma-desk-", suffix=".part", dir=folder)
-    try:
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return target
+    return write_file_atomic(path, data, force=force)
 
 
 def _date(text: str) -> dt.date:

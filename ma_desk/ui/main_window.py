@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 from ma_desk.clock import Clock
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
+from ma_desk.ui.printing.menu import install_print_menu
 from ma_desk.ui.insurance.tab import InsuranceTab
 from ma_desk.ui.roomprep.tab import RoomPrepTab
 from ma_desk.ui.schedule.tab import ScheduleTab
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.update_status()
         self._restore_state()
         self.session = SessionController(self, services, idle_clock=idle_clock)
+        self.print_menu = install_print_menu(self, services, self.selection)
 
     def update_status(self) -> None:
         now = self.services.ctx.clock.now()

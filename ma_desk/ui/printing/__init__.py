@@ -1,0 +1,1 @@
+"""Printing from the app: PDF preview with Print/Save, handouts, labels, end of day."""

@@ -1,0 +1,190 @@
+"""The Labels and End-of-day dialogs of the Print menu."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ma_desk.errors import MADeskError
+from ma_desk.reports.output import write_file_atomic
+from ma_desk.services import Services
+from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.widgets import named
+from ma_desk.ui.printing import preview
+
+
+class LabelsDialog(QDialog):
+    """Patient labels (MRN barcode) or specimen labels (one per specimen) for a visit."""
+
+    def __init__(self, services: Services, *, visit_id: int | None, patient_id: int,
+                 patient_name: str, parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.services = services
+        self.visit_id = visit_id
+        self.patient_id = patient_id
+        self.setObjectName("labels_dialog")
+        self.setWindowTitle(f"Labels for {patient_name}")
+        self.kind = named(QComboBox(), "label_kind", "Label kind")
+        self.kind.addItem("Patient labels (MRN barcode)", "patient")
+        if visit_id is not None:
+            self.kind.addItem("Specimen labels (specimen ID barcode)", "specimen")
+        self.count = named(QSpinBox(), "label_count", "Number of labels")
+        self.count.setRange(1, 300)
+        self.count.setValue(1)
+        self.specimens = named(QPlainTextEdit(), "label_specimens", "Specimens, one per line")
+        self.specimens.setPlaceholderText("One specimen per line, e.g.\nBlood, lavender top\nUrine")
+        self.specimens.setTabChangesFocus(True)
+        self.specimens.setMaximumHeight(90)
+        self.layout_choice = named(QComboBox(), "label_layout", "Label stock")
+        self.layout_choice.addItem("Sheet: Avery 5160, 30 per page", "sheet")
+        self.layout_choice.addItem("Roll printer: 2.25 x 1.25 in", "roll")
+        self.start = named(QSpinBox(), "label_start", "First free label position")
+        self.start.setRange(1, 30)
+        self.message = FieldMessage("labels", self)
+        self.preview_button = named(QPushButton("&Preview…"), "labels_preview", "Preview labels")
+        self.preview_button.setDefault(True)
+        self.preview_button.clicked.connect(self.preview_labels)
+        close = named(QPushButton("Close"), "labels_close", "Close")
+        close.clicked.connect(self.reject)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.layout_choice.currentIndexChanged.connect(self._kind_changed)
+
+        form = QFormLayout()
+        form.addRow("&Kind", self.kind)
+        form.addRow("&Copies", self.count)
+        form.addRow("&Specimens", self.specimens)
+        form.addRow("&Label stock", self.layout_choice)
+        form.addRow("Start at &position", self.start)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.preview_button)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self._kind_changed()
+
+    def _kind_changed(self) -> None:
+        specimen = self.kind.currentData() == "specimen"
+        self.count.setEnabled(not specimen)
+        self.specimens.setEnabled(specimen)
+        self.start.setEnabled(self.layout_choice.currentData() == "sheet")
+
+    def build(self) -> bytes | None:
+        self.message.show_message("")
+        try:
+            rows = self.services.reports.label_data(
+                kind=self.kind.currentData(), visit_id=self.visit_id,
+                patient_id=self.patient_id, count=self.count.value(),
+                specimen_types=self.specimens.toPlainText().splitlines(),
+            )  # fmt: skip
+            start = self.start.value() if self.layout_choice.currentData() == "sheet" else 1
+            return self.services.reports.labels(rows, layout=self.layout_choice.currentData(),
+                                                start_position=start)  # fmt: skip
+        except MADeskError as error:
+            errors = field_errors(error)
+            self.message.show_message(next(iter(errors.values()), str(error)))
+            return None
+
+    def preview_labels(self) -> None:
+        pdf = self.build()
+        if pdf is not None:
+            preview.show_pdf(self, pdf, title="Labels", suggested_name="labels.pdf")
+
+
+class EndOfDayDialog(QDialog):
+    """Choose the day (and a provider), then preview the PDF or save the CSV."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setObjectName("end_of_day_dialog")
+        self.setWindowTitle("End-of-day report")
+        today = services.ctx.clock.now().date()
+        self.date = named(QDateEdit(QDate(today.year, today.month, today.day)), "eod_date",
+                          "Report date")  # fmt: skip
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.provider = named(QComboBox(), "eod_provider", "Provider")
+        self.provider.addItem("All providers", None)
+        for p in services.schedule.providers(active_only=False):
+            self.provider.addItem(p.display_name, p.id)
+        self.message = FieldMessage("eod", self)
+        self.pdf_button = named(QPushButton("&Preview PDF…"), "eod_pdf", "Preview PDF report")
+        self.pdf_button.setDefault(True)
+        self.pdf_button.clicked.connect(self.preview_pdf)
+        self.csv_button = named(QPushButton("Save &CSV…"), "eod_csv", "Save CSV export")
+        self.csv_button.clicked.connect(self.save_csv)
+        close = named(QPushButton("Close"), "eod_close", "Close")
+        close.clicked.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("&Date", self.date)
+        form.addRow("P&rovider", self.provider)
+        note = QLabel("The CSV has one row per appointment; its columns are described in "
+                      "docs/end-of-day-csv.md.")  # fmt: skip
+        note.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.csv_button)
+        buttons.addWidget(self.pdf_button)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+
+    def chosen_day(self) -> dt.date:
+        return self.date.date().toPython()
+
+    def preview_pdf(self) -> None:
+        self.message.show_message("")
+        try:
+            pdf = self.services.reports.end_of_day_pdf(self.chosen_day(),
+                                                       self.provider.currentData())  # fmt: skip
+        except MADeskError as error:
+            self.message.show_message(str(error))
+            return
+        preview.show_pdf(self, pdf, title="End-of-day report",
+                         suggested_name=f"end-of-day-{self.chosen_day().isoformat()}.pdf")  # fmt: skip
+
+    def ask_csv_path(self) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the end-of-day CSV", f"end-of-day-{self.chosen_day().isoformat()}.csv",
+            "CSV file (*.csv)",
+        )  # fmt: skip
+        return path or None
+
+    def save_csv(self) -> bool:
+        self.message.show_message("")
+        path = self.ask_csv_path()
+        if not path:
+            return False
+        if not path.lower().endswith(".csv"):
+            path += ".csv"
+        try:
+            text = self.services.reports.end_of_day_csv(self.chosen_day(),
+                                                        self.provider.currentData())  # fmt: skip
+            write_file_atomic(path, text.encode("utf-8-sig"), force=True)
+        except (MADeskError, OSError) as error:
+            self.message.show_message(f"The CSV was not saved: {error}")
+            return False
+        dialogs.info(self, "End-of-day report", f"Saved {path}.")
+        return True

@@ -1,0 +1,207 @@
+"""Show a PDF held in memory, then print it through Qt's print dialog or save it.
+
+The PDF bytes live in a QBuffer only: nothing is written to a temporary file,
+so no unencrypted copy of patient data is left on disk when the dialog closes.
+``ask_printer`` and ``ask_save_path`` are separate methods so tests can answer
+them without opening modal system dialogs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ma_desk.errors import MADeskError
+from ma_desk.reports.output import write_file_atomic
+from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.common.widgets import named
+
+MAX_PRINT_DPI = 300
+
+
+def render_page(document: QPdfDocument, page: int, size: QSize) -> QImage:
+    """One page as an opaque image (QtPdf renders on transparent: paint it on white)."""
+    rendered = document.render(page, size)
+    image = QImage(size, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.drawImage(0, 0, rendered)
+    painter.end()
+    return image
+
+
+def print_document(document: QPdfDocument, printer: QPrinter) -> int:
+    """Send every page to ``printer`` (real printer or Qt's PDF printer); returns pages sent."""
+    pages = document.pageCount()
+    if pages <= 0:
+        return 0
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise MADeskError("The printer could not be started. Check that it is connected.")
+    try:
+        dpi = min(printer.resolution(), MAX_PRINT_DPI)
+        for page in range(pages):
+            if page:
+                printer.newPage()
+            target = painter.viewport()
+            points = document.pagePointSize(page)
+            size = QSize(max(1, round(points.width() / 72 * dpi)),
+                         max(1, round(points.height() / 72 * dpi)))  # fmt: skip
+            image = render_page(document, page, size)
+            scaled = size.scaled(target.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            painter.drawImage(QRect(target.topLeft(), scaled), image)
+    finally:
+        painter.end()
+    return pages
+
+
+class PdfPreviewDialog(QDialog):
+    """The in-app preview with Print and Save; ``on_output`` runs after a print or a save."""
+
+    def __init__(
+        self,
+        pdf: bytes,
+        *,
+        title: str,
+        suggested_name: str,
+        on_output: Callable[[str], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("pdf_preview_dialog")
+        self.setWindowTitle(title)
+        self.setAccessibleName(f"{title} preview")
+        self.resize(820, 940)
+        self._suggested_name = suggested_name
+        self._on_output = on_output
+        self.outputs: list[str] = []
+
+        self._bytes = QByteArray(pdf)
+        self._buffer = QBuffer(self)
+        self._buffer.setData(self._bytes)
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.document = QPdfDocument(self)
+        self.document.load(self._buffer)
+
+        self.view = QPdfView(self)
+        named(self.view, "pdf_view", "Document preview")
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+
+        pages = self.document.pageCount()
+        self.pages_label = QLabel(f"{pages} page{'s' if pages != 1 else ''}")
+        self.pages_label.setObjectName("pdf_pages")
+        self.print_button = named(QPushButton("&Print…"), "print_button", "Print")
+        self.save_button = named(QPushButton("&Save…"), "save_button", "Save as file")
+        self.close_button = named(QPushButton("Close"), "close_button", "Close preview")
+        self.print_button.setDefault(True)
+        self.print_button.clicked.connect(self.print_now)
+        self.save_button.clicked.connect(self.save_now)
+        self.close_button.clicked.connect(self.reject)
+        QShortcut(QKeySequence.StandardKey.Print, self, activated=self.print_now)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save_now)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.pages_label)
+        buttons.addStretch(1)
+        for button in (self.save_button, self.print_button, self.close_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+        if self.document.status() != QPdfDocument.Status.Ready:
+            self.print_button.setEnabled(False)
+            self.save_button.setEnabled(False)
+            self.pages_label.setText("The document could not be shown.")
+
+    # -- hooks that tests replace
+    def ask_printer(self) -> QPrinter | None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(self.windowTitle())
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle(f"Print {self.windowTitle()}")
+        return printer if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def ask_save_path(self) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save a copy", self._suggested_name, "PDF document (*.pdf)"
+        )
+        return path or None
+
+    # -- actions
+    def print_now(self) -> bool:
+        printer = self.ask_printer()
+        if printer is None:
+            return False
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            print_document(self.document, printer)
+        except MADeskError as error:
+            dialogs.warn(self, "Print", str(error))
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._output("print")
+        return True
+
+    def save_now(self) -> bool:
+        path = self.ask_save_path()
+        if not path:
+            return False
+        if not path.lower().endswith(".pdf"):
+            path += ".pdf"
+        try:
+            write_file_atomic(path, bytes(self._bytes.data()), force=True)
+        except (MADeskError, OSError) as error:
+            dialogs.warn(self, "Save", f"The file was not saved: {error}")
+            return False
+        self._output("save")
+        return True
+
+    def _output(self, kind: str) -> None:
+        self.outputs.append(kind)
+        if self._on_output is not None:
+            try:
+                self._on_output(kind)
+            except MADeskError as error:
+                dialogs.warn(self, self.windowTitle(), str(error))
+
+    def done(self, result: int) -> None:
+        """Drop the document and its bytes as soon as the dialog closes."""
+        self.view.setDocument(None)
+        self.document.close()
+        self._buffer.close()
+        self._buffer.setData(QByteArray())
+        self._bytes = QByteArray()
+        super().done(result)
+
+
+def show_pdf(
+    parent: QWidget | None,
+    pdf: bytes,
+    *,
+    title: str,
+    suggested_name: str,
+    on_output: Callable[[str], None] | None = None,
+) -> PdfPreviewDialog:
+    """Open the preview modally (tests replace ``PdfPreviewDialog.exec``)."""
+    dialog = PdfPreviewDialog(pdf, title=title, suggested_name=suggested_name,
+                              on_output=on_output, parent=parent)  # fmt: skip
+    dialog.exec()
+    return dialog
