@@ -133,8 +133,7 @@ def clean_member_id(value: str | None) -> str:
         raise ValidationError("Member ID is required.", field="member_id")
     if any(ch.isspace() for ch in text):
         raise ValidationError(
-            "Member ID contains a space or line break. Type it without spaces, exactly as "
-            "the payer expects (cards sometimes print it in groups).",
+            "Member ID has a space in it; type it without spaces, as the payer expects.",
             field="member_id",
         )
     if len(text) > 40:

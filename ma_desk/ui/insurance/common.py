@@ -46,6 +46,7 @@ class ServiceFormDialog(QDialog):
         self.setObjectName(object_name)
         self.setAccessibleName(title)
         self.setModal(True)
+        self.setMinimumWidth(520)
         self.result_row: Any = None
         self.inputs: dict[str, QWidget] = {}
         self.messages: dict[str, FieldMessage] = {}
@@ -95,6 +96,7 @@ class ServiceFormDialog(QDialog):
     def save(self) -> None:
         for message in self.messages.values():
             message.show_message("")
+            message.setMinimumHeight(0)
         self.general_message.show_message("")
         try:
             self.result_row = self.submit()
@@ -112,6 +114,9 @@ class ServiceFormDialog(QDialog):
                 placed = True
         if not placed:
             self.general_message.show_message(str(error))
+        for message in self.messages.values():  # wrapped labels need their height set by hand
+            if message.isVisibleTo(self):
+                message.setMinimumHeight(message.heightForWidth(max(message.width(), 320)))
         first = next((n for n in field_errors(error) if n in self.inputs), None)
         if first:
             self.inputs[first].setFocus()
