@@ -144,16 +144,19 @@ def build_demo(
         baselines: dict[int, tuple[float, float]] = {}
         n_appts = n_visits = 0
         weights = [w for *_, w in APPOINTMENT_TYPES]
+        children = [p for p in patient_ids if (today - dobs[p]).days < 18 * 365]
+        adults = [p for p in patient_ids if (today - dobs[p]).days >= 18 * 365]
         for offset in range(-days_before, days_after + 1):
             day = today + dt.timedelta(days=offset)  # the demo clinic is open every day
             for provider in providers:
                 for start, appt_type in _day_slots(rng, day, types, weights):
-                    pid = rng.choice(patient_ids)
+                    pid = _patient_for(rng, appt_type.name, patient_ids, children, adults)
                     status = _status_for(rng, start, now)
                     appt = Appointment(
                         patient_id=pid, provider_id=provider.id, type_id=appt_type.id,
                         start=start, minutes=appt_type.default_minutes,
-                        reason=rng.choice(REASONS[appt_type.name]), status=status,
+                        reason=_reason_for(rng, appt_type.name, (start.date() - dobs[pid]).days // 365),
+                        status=status,
                         is_walk_in=False, created_at=start - dt.timedelta(days=rng.randint(1, 30)),
                     )  # fmt: skip
                     s.add(appt)
@@ -233,6 +236,25 @@ def _add_coverages(s, rng: random.Random, patient_ids: list[int], now: dt.dateti
             })  # fmt: skip
     for start in range(0, len(checks), 5000):
         s.execute(insert(EligibilityCheck), checks[start : start + 5000])
+
+
+def _patient_for(rng: random.Random, type_name: str, everyone, children, adults) -> int:
+    """An age-appropriate patient: well-child visits for under-18s, procedures for adults."""
+    pool = {"Well child": children, "Procedure": adults}.get(type_name) or everyone
+    return rng.choice(pool)
+
+
+def _reason_for(rng: random.Random, type_name: str, age: int) -> str:
+    """Medicare wellness visits for 65+, sports physicals for the young."""
+    reasons = REASONS[type_name]
+    if type_name == "Annual physical":
+        if age >= 65:
+            reasons = ["Medicare wellness visit", "Annual physical"]
+        elif age < 22:
+            reasons = ["Sports physical", "Annual physical"]
+        else:
+            reasons = ["Annual physical"]
+    return rng.choice(reasons)
 
 
 def _day_slots(rng: random.Random, day: dt.date, types, weights):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -231,6 +232,25 @@ def occurrences(
             )
         i += 1
     return result
+
+
+_FOLLOW_UP_RE = re.compile(r"^\s*(\d{1,3})\s*(d|day|days|w|wk|wks|week|weeks|m|mo|month|months)\s*$",
+                           re.IGNORECASE)  # fmt: skip
+
+
+def parse_follow_up(text: str) -> tuple[int, int]:
+    """'2w', '10 days', '3 months' -> (days, weeks); a month counts as 30 days."""
+    match = _FOLLOW_UP_RE.match(text or "")
+    if not match:
+        raise ValidationError("Write the interval like 10d, 2w or 3 months.", field="interval")
+    n, unit = int(match.group(1)), match.group(2).lower()
+    if n <= 0:
+        raise ValidationError("A follow-up is at least one day later.", field="interval")
+    if unit.startswith("w"):
+        return 0, n
+    if unit.startswith("m"):
+        return n * 30, 0
+    return n, 0
 
 
 def overlaps(a_start: dt.datetime, a_min: int, b_start: dt.datetime, b_min: int) -> bool:

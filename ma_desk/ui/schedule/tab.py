@@ -1,31 +1,58 @@
-"""Schedule tab: the day's appointment book."""
+"""Schedule tab: the day's appointment book, the flow board and the waitlist.
+
+Keyboard first: arrows move between slots and appointments, Enter opens (books
+an empty slot, edits a booking), Delete cancels, single keys move the patient
+along (C confirm, A arrive, R room, P with provider, O check out, N no-show,
+L left without being seen), Ctrl+Z undoes the last move, F books a follow-up,
+S finds the next open slot, W puts the patient on the waitlist, Ctrl+E exports
+to a calendar file, Alt+Left/Right change day, T goes to today, F6 switches
+between the book and the side panel.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+)
 
-from ma_desk.services.schedule import AppointmentRow
-from ma_desk.ui.common.table_model import Column, RowTableModel
-from ma_desk.ui.common.widgets import make_table, named
+from ma_desk import ical_export
+from ma_desk.clinical import flow
+from ma_desk.errors import MADeskError, NeedsConfirmation
+from ma_desk.services.schedule import AppointmentRow, parse_follow_up
+from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.common.widgets import named
+from ma_desk.ui.schedule.appointment_dialog import AppointmentDialog
+from ma_desk.ui.schedule.flow_board import REFRESH_MS, FlowBoard
+from ma_desk.ui.schedule.grid_model import ScheduleGridModel, age_label
+from ma_desk.ui.schedule.grid_view import ScheduleGridView
+from ma_desk.ui.schedule.loading import load_book, week_start
+from ma_desk.ui.schedule.prompts import prompts
+from ma_desk.ui.schedule.waitlist_panel import WaitlistPanel
 from ma_desk.ui.tab_base import Tab
 
-STATUS_COLOURS = {
-    "arrived": "#fff3cd", "roomed": "#d1ecf1", "with_provider": "#d4edda",
-    "checked_out": "#e2e3e5", "no_show": "#f8d7da", "cancelled": "#f8d7da",
-}  # fmt: skip
-
-COLUMNS: list[Column[AppointmentRow]] = [
-    Column("Time", lambda r: f"{r.start:%H:%M}"),
-    Column("Provider", lambda r: r.provider_name),
-    Column("Patient", lambda r: r.patient_name),
-    Column("Age", lambda r: r.patient_age, align_right=True),
-    Column("Type", lambda r: r.type_name, background=lambda r: r.type_color),
-    Column("Reason", lambda r: r.reason),
-    Column("Status", lambda r: r.status_label, background=lambda r: STATUS_COLOURS.get(r.status)),
-    Column("Room", lambda r: r.room_name),
+FLOW_KEYS = [
+    (flow.CONFIRMED, "Confirm", "C"),
+    (flow.ARRIVED, "Arrive", "A"),
+    (flow.ROOMED, "Room", "R"),
+    (flow.WITH_PROVIDER, "With provider", "P"),
+    (flow.CHECKED_OUT, "Check out", "O"),
+    (flow.NO_SHOW, "No-show", "N"),
+    (flow.LEFT_WITHOUT_BEING_SEEN, "Left (LWBS)", "L"),
 ]
 
 
@@ -35,36 +62,183 @@ class ScheduleTab(Tab):
     def __init__(self, services, selection, parent=None):
         super().__init__(services, selection, parent)
         self.day = services.ctx.clock.now().date()
+        self.week_provider_id: int | None = None
+        self.hidden_providers: set[int] = set()
+        self.current_id: int | None = None
+        self.pending_type_id: int | None = None
+        self.dialog: AppointmentDialog | None = None
+        self._rows: list[AppointmentRow] = []
+        self._following_selection = False
+        self._build()
+        self._build_actions()
+        self.flow_board.timer.stop()
+        self.timer = QTimer(self)
+        self.timer.setObjectName("schedule_refresh_timer")
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        selection.data_changed.connect(self._data_changed)
+        selection.appointment_changed.connect(self._selection_moved)
+        self.set_day(self.day)
+
+    # ------------------------------------------------------------- layout
+    def _build(self) -> None:
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
-        self.prev_button = named(QPushButton("◀ Previous day"), "schedule_prev_day", "Previous day")
+        self.prev_button = named(QPushButton("◀"), "schedule_prev_day", "Previous day")
+        self.prev_button.setToolTip("Previous day (Alt+Left)")
         self.today_button = named(QPushButton("Today"), "schedule_today", "Today")
-        self.next_button = named(QPushButton("Next day ▶"), "schedule_next_day", "Next day")
+        self.today_button.setToolTip("Today (T)")
+        self.next_button = named(QPushButton("▶"), "schedule_next_day", "Next day")
+        self.next_button.setToolTip("Next day (Alt+Right)")
         self.date_edit = named(QDateEdit(), "schedule_date", "Schedule date")
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd MM/dd/yyyy")
+        self.view_mode = named(QComboBox(), "schedule_view_mode", "Day or week view")
+        self.view_mode.addItem("Day", "day")
+        self.view_mode.addItem("Week of", "week")
+        self.week_provider = named(QComboBox(), "schedule_week_provider", "Provider for week")
+        self.provider_button = named(QToolButton(), "schedule_providers", "Providers shown")
+        self.provider_button.setText("Providers ▾")
+        self.provider_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.provider_menu = QMenu(self.provider_button)
+        self.provider_button.setMenu(self.provider_menu)
+        self.show_cancelled = named(QCheckBox("Cancelled"), "schedule_show_cancelled",
+                                    "Show cancelled and no-show visits")  # fmt: skip
+        self.show_cancelled.setChecked(False)
+        self.book_button = named(QPushButton("Book… (Ins)"), "schedule_book", "Book appointment")
+        self.next_open_button = named(QPushButton("Next open (S)"), "schedule_next_open",
+                                      "Find the next open slot")  # fmt: skip
+        self.export_button = named(QPushButton("Export .ics"), "schedule_export",
+                                   "Export to calendar file")  # fmt: skip
+        self.export_button.setToolTip("Export the provider's day or week (Ctrl+E)")
+        for w in (self.prev_button, self.today_button, self.next_button, self.date_edit,
+                  self.view_mode, self.week_provider, self.provider_button, self.show_cancelled,
+                  self.book_button, self.next_open_button, self.export_button):  # fmt: skip
+            bar.addWidget(w)
         self.summary = QLabel()
         self.summary.setObjectName("schedule_summary")
-        for w in (self.prev_button, self.today_button, self.next_button, self.date_edit):
-            bar.addWidget(w)
-        bar.addSpacing(16)
+        bar.addSpacing(8)
         bar.addWidget(self.summary, 1)
         layout.addLayout(bar)
-        self.model: RowTableModel[AppointmentRow] = RowTableModel(COLUMNS, self)
-        self.table = make_table("schedule_table", "Appointments of the day")
-        self.table.setModel(self.model)
-        layout.addWidget(self.table, 1)
 
-        self.prev_button.clicked.connect(lambda: self.set_day(self.day - dt.timedelta(days=1)))
-        self.next_button.clicked.connect(lambda: self.set_day(self.day + dt.timedelta(days=1)))
-        self.today_button.clicked.connect(
-            lambda: self.set_day(self.services.ctx.clock.now().date())
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.model = ScheduleGridModel(self)
+        self.grid = named(ScheduleGridView(), "schedule_grid", "Appointment book")
+        self.grid.setModel(self.model)
+        self.splitter.addWidget(self.grid)
+        self.side = QTabWidget()
+        self.side.setObjectName("schedule_side_panel")
+        self.flow_board = FlowBoard(self.services)
+        self.waitlist = WaitlistPanel(self.services)
+        self.details = QLabel()
+        self.details.setObjectName("schedule_details")
+        self.details.setAccessibleName("Appointment details")
+        self.details.setWordWrap(True)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard
+            | Qt.TextInteractionFlag.TextSelectableByMouse
         )
-        self.date_edit.dateChanged.connect(lambda d: self.set_day(d.toPython()))
-        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
-        selection.data_changed.connect(lambda _area: self.reload())
-        self.set_day(self.day)
+        self.side.addTab(self.flow_board, "Flow board")
+        self.side.addTab(self.waitlist, "Waitlist")
+        self.side.addTab(self.details, "Details")
+        self.splitter.addWidget(self.side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([780, 620])
+        layout.addWidget(self.splitter, 1)
 
+        actions = QHBoxLayout()
+        self.flow_buttons: dict[str, QPushButton] = {}
+        for status, label, key in FLOW_KEYS:
+            button = named(QPushButton(f"{label} ({key})"), f"schedule_flow_{status}", label)
+            button.clicked.connect(lambda _=False, s=status: self.move_patient(s))
+            actions.addWidget(button)
+            self.flow_buttons[status] = button
+        self.undo_button = named(QPushButton("Undo (Ctrl+Z)"), "schedule_undo",
+                                 "Undo last status change")  # fmt: skip
+        self.follow_button = named(QPushButton("Follow-up (F)"), "schedule_follow_up",
+                                   "Book follow-up")  # fmt: skip
+        self.waitlist_button = named(QPushButton("Waitlist (W)"), "schedule_waitlist_add",
+                                     "Put patient on the waitlist")  # fmt: skip
+        self.cancel_button = named(QPushButton("Cancel visit (Del)"), "schedule_cancel",
+                                   "Cancel appointment")  # fmt: skip
+        for b in (self.undo_button, self.follow_button, self.waitlist_button, self.cancel_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        self.status = QLabel()
+        self.status.setObjectName("schedule_status")
+        self.status.setAccessibleName("Schedule messages")
+        layout.addWidget(self.status)
+
+        self.prev_button.clicked.connect(lambda: self.step(-1))
+        self.next_button.clicked.connect(lambda: self.step(1))
+        self.today_button.clicked.connect(self.go_today)
+        self.date_edit.dateChanged.connect(lambda d: self.set_day(d.toPython()))
+        self.view_mode.currentIndexChanged.connect(self._mode_changed)
+        self.week_provider.currentIndexChanged.connect(self._mode_changed)
+        self.show_cancelled.toggled.connect(lambda _c: self.reload())
+        self.book_button.clicked.connect(self.book_at_cursor)
+        self.next_open_button.clicked.connect(self.find_next_open)
+        self.export_button.clicked.connect(self.export_calendar)
+        self.undo_button.clicked.connect(self.undo)
+        self.follow_button.clicked.connect(self.book_follow_up)
+        self.waitlist_button.clicked.connect(self.add_to_waitlist)
+        self.cancel_button.clicked.connect(self.cancel_current)
+        self.grid.selectionModel().currentChanged.connect(self._cell_changed)
+        self.grid.open_requested.connect(lambda _i: self.open_at_cursor())
+        self.model.move_requested.connect(self.move_appointment)
+        self.flow_board.appointment_chosen.connect(self._flow_chosen)
+        self.waitlist.book_requested.connect(self.book_from_waitlist)
+        self.waitlist.changed.connect(lambda: self.selection.notify_changed("schedule"))
+        self._fill_provider_choices()
+
+    def _build_actions(self) -> None:
+        def add(name: str, keys: list[str], slot) -> QAction:
+            action = QAction(name, self)
+            action.setObjectName(f"schedule_action_{name.lower().replace(' ', '_')}")
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+            return action
+
+        self.actions_by_name = {
+            "book": add("book", ["Ins", "Ctrl+N"], self.book_at_cursor),
+            "cancel": add("cancel", ["Del"], self.cancel_current),
+            "undo": add("undo", ["Ctrl+Z"], self.undo),
+            "follow_up": add("follow up", ["F"], self.book_follow_up),
+            "next_open": add("next open", ["S"], self.find_next_open),
+            "waitlist": add("waitlist", ["W"], self.add_to_waitlist),
+            "export": add("export", ["Ctrl+E"], self.export_calendar),
+            "previous_day": add("previous day", ["Alt+Left"], lambda: self.step(-1)),
+            "next_day": add("next day", ["Alt+Right"], lambda: self.step(1)),
+            "today": add("today", ["T"], self.go_today),
+            "switch_panel": add("switch panel", ["F6"], self.switch_focus),
+        }
+        for status, _label, key in FLOW_KEYS:
+            self.actions_by_name[status] = add(
+                f"flow {status}", [key], lambda _=False, s=status: self.move_patient(s)
+            )
+
+    def _fill_provider_choices(self) -> None:
+        providers = self.services.schedule.providers()
+        self.week_provider.blockSignals(True)
+        self.week_provider.clear()
+        for p in providers:
+            self.week_provider.addItem(p.display_name, p.id)
+        self.week_provider.blockSignals(False)
+        self.week_provider.setEnabled(False)
+        self.provider_menu.clear()
+        for p in providers:
+            action = self.provider_menu.addAction(p.display_name)
+            action.setCheckable(True)
+            action.setChecked(p.id not in self.hidden_providers)
+            action.toggled.connect(lambda on, pid=p.id: self._toggle_provider(pid, on))
+
+    # ------------------------------------------------------------- navigation
     def set_day(self, day: dt.date) -> None:
         self.day = day
         self.date_edit.blockSignals(True)
@@ -72,27 +246,491 @@ class ScheduleTab(Tab):
         self.date_edit.blockSignals(False)
         self.reload()
 
-    def reload(self) -> None:
-        rows = self.services.schedule.day(self.day)
-        current = self.selection.appointment_id
-        self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
-        active = [r for r in rows if r.status not in ("cancelled", "no_show")]
-        in_clinic = sum(r.status in ("arrived", "roomed", "with_provider") for r in rows)
-        self.summary.setText(
-            f"{len(active)} appointments · {in_clinic} in clinic · "
-            f"{sum(r.status == 'checked_out' for r in rows)} checked out"
-        )
-        for i, row in enumerate(rows):
-            if row.id == current:
-                self.table.selectRow(i)
-                break
+    def step(self, direction: int) -> None:
+        days = 7 if self.week_provider_id is not None else 1
+        self.set_day(self.day + dt.timedelta(days=days * direction))
 
-    def _row_changed(self, current, _previous) -> None:
-        row = self.model.row_at(current.row())
-        if row is not None:
-            self.selection.select_appointment(row.id, row.patient_id)
+    def go_today(self) -> None:
+        self.set_day(self.services.ctx.clock.now().date())
+        now = self.services.ctx.clock.now()
+        column = self.model.column_of(now.date(), self._cursor_provider() or -1)
+        self.grid.select_cell(self.model.row_of(now.time()), column or 0)
+
+    def show_week(self, provider_id: int | None) -> None:
+        """Week view for one provider (None returns to the day view)."""
+        if provider_id is None:
+            self.view_mode.setCurrentIndex(0)
+        else:
+            self.week_provider.setCurrentIndex(max(0, self.week_provider.findData(provider_id)))
+            self.view_mode.setCurrentIndex(1)
+        self._mode_changed()
+
+    def _mode_changed(self) -> None:
+        week = self.view_mode.currentData() == "week"
+        self.week_provider.setEnabled(week)
+        self.week_provider_id = self.week_provider.currentData() if week else None
+        self.reload()
+
+    def _toggle_provider(self, provider_id: int, shown: bool) -> None:
+        (self.hidden_providers.discard if shown else self.hidden_providers.add)(provider_id)
+        self.reload()
+
+    def switch_focus(self) -> None:
+        if self.grid.hasFocus():
+            self.side.setCurrentWidget(self.flow_board)
+            self.flow_board.focus_table()
+        else:
+            self.grid.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # ------------------------------------------------------------- loading
+    def reload(self) -> None:
+        """Reload the book, flow board and waitlist; the cursor stays where it was."""
+        current = self.grid.currentIndex()
+        keep_cell = (current.row(), current.column()) if current.isValid() else None
+        provider_ids = None
+        if self.hidden_providers:
+            provider_ids = [p.id for p in self.services.schedule.providers()
+                            if p.id not in self.hidden_providers]  # fmt: skip
+        self._rows = load_book(
+            self.model, self.services, day=self.day, provider_ids=provider_ids,
+            week_provider_id=self.week_provider_id,
+            show_inactive=self.show_cancelled.isChecked(),
+        )  # fmt: skip
+        self.grid.now = self.services.ctx.clock.now()
+        self._restore_cursor(keep_cell)
+        self.flow_board.refresh()
+        self.waitlist.refresh()
+        self._update_summary()
+        self._show_details()
+
+    def refresh(self) -> None:
+        """The 30-second tick: statuses and waits change at other desks."""
+        self.reload()
+
+    def _restore_cursor(self, keep_cell) -> None:
+        block = self.model.block_of(self.current_id) if self.current_id else None
+        self._following_selection = True
+        try:
+            if block is not None:
+                self.grid.select_cell(block.row, block.column)
+            elif keep_cell and self.model.rowCount() and self.model.columnCount():
+                self.grid.select_cell(min(keep_cell[0], self.model.rowCount() - 1),
+                                      min(keep_cell[1], self.model.columnCount() - 1))  # fmt: skip
+            elif self.model.rowCount() and self.model.columnCount():
+                now = self.services.ctx.clock.now()
+                row = self.model.row_of(now.time()) if now.date() == self.day else 0
+                self.grid.select_cell(row, 0)
+        finally:
+            self._following_selection = False
+
+    def _update_summary(self) -> None:
+        rows = [r for r in self._rows if r.status != flow.ENTERED_IN_ERROR]
+        active = [r for r in rows if r.is_active]
+        in_clinic = sum(r.status in flow.IN_CLINIC_STATUSES for r in rows)
+        done = sum(r.status == flow.CHECKED_OUT for r in rows)
+        no_show = sum(r.status == flow.NO_SHOW for r in rows)
+        cancelled = sum(r.status == flow.CANCELLED for r in rows)
+        when = (f"Week of {week_start(self.day):%a %m/%d}" if self.week_provider_id
+                else f"{self.day:%A %m/%d}")  # fmt: skip
+        self.summary.setText(
+            f"<b>{when}</b> · {len(active)} booked · {in_clinic} in clinic · {done} checked out"
+            f" · {no_show} no-show · {cancelled} cancelled"
+        )
+
+    def _data_changed(self, _area: str) -> None:
+        self.reload()
+
+    # ------------------------------------------------------------- selection
+    def current_appointment(self) -> AppointmentRow | None:
+        if self.current_id is None:
+            return None
+        return next((r for r in self._rows if r.id == self.current_id), None) or self._fetch(
+            self.current_id
+        )
+
+    def _fetch(self, appointment_id: int) -> AppointmentRow | None:
+        try:
+            return self.services.schedule.get(appointment_id)
+        except MADeskError:
+            return None
+
+    def _cell_changed(self, current, _previous) -> None:
+        if not current.isValid():
+            return
+        a = self.model.appointment_at(current.row(), current.column())
+        self.current_id = a.id if a else None
+        self.grid.viewport().update()
+        self._show_details()
+        if a is not None and not self._following_selection:
+            self.flow_board.select_appointment(a.id)
+            self.selection.select_appointment(a.id, a.patient_id)
+
+    def _flow_chosen(self, appointment_id: int, patient_id: int) -> None:
+        self.current_id = appointment_id
+        self._move_cursor_to(appointment_id)
+        self._show_details()
+        self.selection.select_appointment(appointment_id, patient_id)
+
+    def _selection_moved(self, appointment_id) -> None:
+        """Another tab chose an appointment: follow it if it is in view."""
+        if appointment_id is None or appointment_id == self.current_id:
+            return
+        if self.model.block_of(appointment_id) is not None:
+            self.current_id = appointment_id
+            self._move_cursor_to(appointment_id)
+            self.flow_board.select_appointment(appointment_id)
+
+    def _move_cursor_to(self, appointment_id: int) -> None:
+        block = self.model.block_of(appointment_id)
+        if block is not None:
+            self._following_selection = True
+            try:
+                self.grid.select_cell(block.row, block.column)
+            finally:
+                self._following_selection = False
+
+    def _cursor_slot(self) -> tuple[dt.datetime, int] | None:
+        index = self.grid.currentIndex()
+        if not index.isValid() or not self.model.lanes:
+            return None
+        return (self.model.slot_start(index.row(), index.column()),
+                self.model.lanes[index.column()].provider.id)  # fmt: skip
+
+    def _cursor_provider(self) -> int | None:
+        slot = self._cursor_slot()
+        return slot[1] if slot else None
+
+    def _show_details(self) -> None:
+        a = self.current_appointment()
+        if a is None:
+            slot = self._cursor_slot()
+            self.details.setText(
+                f"Open slot {slot[0]:%a %m/%d %H:%M}. Press Enter or Ins to book." if slot else ""
+            )
+            return
+        lines = [
+            f"<b>{a.patient_name}</b> ({age_label(a.patient_dob, a.start.date())}) · DOB "
+            f"{a.patient_dob:%m/%d/%Y} · {a.mrn}",
+            f"{a.start:%a %m/%d %H:%M}–{a.end:%H:%M} · {a.type_name} ({a.minutes} min) · "
+            f"{a.provider_name}",
+            f"Reason: {a.reason or '—'}",
+            f"Status: <b>{a.status_label}</b>" + (" (late)" if a.is_late else "")
+            + (f" · {a.room_name}" if a.room_name else ""),
+        ]  # fmt: skip
+        if a.cancel_reason:
+            lines.append(f"Cancelled: {a.cancel_reason}")
+        if a.series_id:
+            lines.append("Part of a recurring series.")
+        flag = self.model.flags_by_patient.get(a.patient_id)
+        if flag:
+            lines.append(f"<span style='color:#9a5b00'>⚠ {flag}</span>")
+        history = self.services.schedule.history(a.id)
+        if history:
+            lines.append("<br><b>History</b>")
+            for h in history:
+                undone = " <i>(undone)</i>" if h.undone else ""
+                lines.append(f"{h.at:%m/%d %H:%M} {flow.LABELS.get(h.from_status)} → "
+                             f"{flow.LABELS.get(h.to_status)}{undone}")  # fmt: skip
+        self.details.setText("<br>".join(lines))
+
+    def say(self, text: str) -> None:
+        self.status.setText(text)
+
+    # ------------------------------------------------------------- booking
+    def open_at_cursor(self) -> None:
+        """Enter: edit the booking under the cursor, or book the open slot."""
+        a = self.current_appointment()
+        if a is None:
+            self.book_at_cursor()
+        elif a.status in flow.OPEN_STATUSES:
+            self.open_dialog(appointment=a)
+        else:
+            self.side.setCurrentWidget(self.details)
+            self.say(f"{a.patient_name} is {a.status_label.lower()}; the visit can no longer be "
+                     "edited. Use the flow keys (or Ctrl+Z to undo the last step).")  # fmt: skip
+
+    def book_at_cursor(self) -> None:
+        slot = self._cursor_slot()
+        if slot is None:
+            return
+        self.open_dialog(start=slot[0], provider_id=slot[1], type_id=self.pending_type_id)
+
+    def open_dialog(self, *, appointment: AppointmentRow | None = None,
+                    start: dt.datetime | None = None, provider_id: int | None = None,
+                    type_id: int | None = None, patient_id: int | None = None,
+                    waitlist_entry_id: int | None = None) -> AppointmentDialog:  # fmt: skip
+        self.dialog = AppointmentDialog(
+            self.services, start=start or (appointment.start if appointment else self._now()),
+            provider_id=provider_id or (appointment.provider_id if appointment else 0),
+            appointment=appointment, type_id=type_id, patient_id=patient_id,
+            waitlist_entry_id=waitlist_entry_id, parent=self,
+        )  # fmt: skip
+        self.dialog.accepted.connect(self._dialog_saved)
+        self.dialog.open()
+        return self.dialog
+
+    def _dialog_saved(self) -> None:
+        dialog = self.dialog
+        if dialog is None or not dialog.saved:
+            return
+        first = dialog.saved[0]
+        self.current_id = first.id
+        self.pending_type_id = None
+        if first.start.date() != self.day and self.week_provider_id is None:
+            self.day = first.start.date()
+            self.set_day(self.day)
+        verb = "Saved" if dialog.appointment else "Booked"
+        extra = f" ({len(dialog.saved)} visits)" if len(dialog.saved) > 1 else ""
+        self.say(f"{verb}: {first.start:%a %m/%d %H:%M} {first.patient_name}{extra}.")
+        self.selection.notify_changed("schedule")
+        self.selection.select_appointment(first.id, first.patient_id)
+        self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def move_appointment(self, appointment_id: int, start: dt.datetime, provider_id: int) -> bool:
+        """A block dropped on a slot: reschedule it, confirming warnings."""
+        a = self._fetch(appointment_id)
+        if a is None:
+            return False
+        if a.start == start and a.provider_id == provider_id:
+            return False
+        confirm = False
+        while True:
+            try:
+                self.services.schedule.update(
+                    appointment_id, start=start, provider_id=provider_id, confirm=confirm
+                )
+            except NeedsConfirmation as warn:
+                text = "\n".join(f"• {w}" for w in warn.warnings)
+                if not dialogs.confirm(self, "Move appointment", f"{warn.message}\n\n{text}"):
+                    self.say("Move cancelled.")
+                    return False
+                confirm = True
+                continue
+            except MADeskError as err:
+                dialogs.warn(self, "Move appointment", str(err))
+                return False
+            break
+        self.current_id = appointment_id
+        self.say(f"Moved {a.patient_name} to {start:%a %m/%d %H:%M}.")
+        self.selection.notify_changed("schedule")
+        return True
+
+    def cancel_current(self) -> None:
+        a = self.current_appointment()
+        if a is None:
+            return
+        if a.status not in flow.OPEN_STATUSES:
+            dialogs.warn(self, "Cancel appointment", flow.transition_refusal(
+                a.status, flow.CANCELLED) or "This visit cannot be cancelled.")  # fmt: skip
+            return
+        reason = dialogs.ask_text(
+            self, "Cancel appointment",
+            f"Cancel {a.start:%a %m/%d %H:%M} {a.patient_name}?\nReason for cancelling:",
+        )  # fmt: skip
+        if reason is None:
+            return
+        scope = "one"
+        if a.series_id is not None and dialogs.confirm(
+            self, "Recurring visit", "Also cancel the later visits of this series?"
+        ):
+            scope = "following"
+        try:
+            result = self.services.schedule.cancel(a.id, reason, scope=scope)
+        except MADeskError as err:
+            dialogs.warn(self, "Cancel appointment", str(err))
+            return
+        n = len(result.cancelled)
+        self.say(f"Cancelled {n} visit{'s' if n > 1 else ''} for {a.patient_name}.")
+        self._offer_slot((a.provider_id, a.start, a.minutes), result.offers)
+        self.selection.notify_changed("schedule")
+
+    def _offer_slot(self, slot, offers) -> None:
+        self.waitlist.show_offers(slot, offers)
+        if offers:
+            self.side.setCurrentWidget(self.waitlist)
+            self.say(self.status.text() + f" {len(offers)} waitlist patient(s) fit the freed slot.")
+
+    def book_from_waitlist(self, entry) -> None:
+        """Book a waitlist patient into the freed slot (or the slot under the cursor)."""
+        slot = self.waitlist.offer_slot
+        start, provider_id = (slot[1], slot[0]) if slot else (self._cursor_slot() or (None, None))
+        if start is None:
+            return
+        self.open_dialog(start=start, provider_id=entry.provider_id or provider_id,
+                         type_id=entry.type_id, patient_id=entry.patient_id,
+                         waitlist_entry_id=entry.id)  # fmt: skip
+
+    def book_follow_up(self) -> None:
+        a = self.current_appointment()
+        if a is None:
+            return
+        text = dialogs.ask_text(
+            self, "Book follow-up",
+            f"Follow-up for {a.patient_name} in how long? (e.g. 2w, 10d, 3 weeks)", "2w",
+        )  # fmt: skip
+        if text is None:
+            return
+        try:
+            days, weeks = parse_follow_up(text)
+        except MADeskError as err:
+            dialogs.warn(self, "Book follow-up", str(err))
+            return
+        confirm = False
+        while True:
+            try:
+                row = self.services.schedule.book_follow_up(a.id, days=days, weeks=weeks,
+                                                            confirm=confirm)  # fmt: skip
+            except NeedsConfirmation as warn:
+                text = "\n".join(f"• {w}" for w in warn.warnings)
+                if not dialogs.confirm(self, "Book follow-up", f"{warn.message}\n\n{text}"):
+                    return
+                confirm = True
+                continue
+            except MADeskError as err:
+                dialogs.warn(self, "Book follow-up", str(err))
+                return
+            break
+        self.say(f"Follow-up booked: {row.start:%a %m/%d %H:%M} with {row.provider_name}.")
+        self.selection.notify_changed("schedule")
+
+    def add_to_waitlist(self) -> None:
+        a = self.current_appointment()
+        self.side.setCurrentWidget(self.waitlist)
+        self.waitlist.open_add_dialog(a.patient_id if a else None)
+
+    def find_next_open(self) -> None:
+        slot = self._cursor_slot()
+        if slot is None:
+            return
+        types = self.services.schedule.appointment_types()
+        names = [f"{t.name} ({t.default_minutes} min)" for t in types]
+        chosen = prompts.choose(self, "Next open slot", "Visit type:", names)
+        if chosen is None:
+            return
+        appt_type = types[chosen]
+        provider = next(p for p in self.services.schedule.providers() if p.id == slot[1])
+        try:
+            found = self.services.schedule.next_open_slot(
+                provider.id, appt_type.default_minutes, after=slot[0]
+            )
+        except MADeskError as err:
+            dialogs.warn(self, "Next open slot", str(err))
+            return
+        if found is None:
+            self.say(f"No open {appt_type.default_minutes}-minute slot for "
+                     f"{provider.display_name} in the next 60 days.")  # fmt: skip
+            return
+        self.pending_type_id = appt_type.id
+        shown_first = week_start(self.day) if self.week_provider_id else self.day
+        wanted_first = week_start(found.date()) if self.week_provider_id else found.date()
+        if shown_first != wanted_first:
+            self.set_day(found.date())
+        column = self.model.column_of(found.date(), provider.id)
+        if column is not None:
+            self.current_id = None
+            self.grid.select_cell(self.model.row_of(found.time()), column)
+        self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.say(f"Next open {appt_type.name} slot for {provider.display_name}: "
+                 f"{found:%a %m/%d %H:%M}. Press Enter to book it.")  # fmt: skip
+
+    # ------------------------------------------------------------- flow
+    def move_patient(self, target: str) -> None:
+        a = self.current_appointment()
+        if a is None:
+            self.say("Choose an appointment first.")
+            return
+        room_id = None
+        if target == flow.ROOMED and flow.can_transition(a.status, target):
+            rooms = [r for r in self.services.rooms.board() if r.state == "ready"]
+            if not rooms:
+                dialogs.warn(self, "Room patient", "No room is ready. Turn a room over first.")
+                return
+            chosen = prompts.choose(self, "Room patient", f"Room for {a.patient_name}:",
+                                    [r.name for r in rooms])  # fmt: skip
+            if chosen is None:
+                return
+            room_id = rooms[chosen].id
+        reason = ""
+        if target == flow.NO_SHOW and not dialogs.confirm(
+            self, "No-show", f"Mark {a.patient_name} ({a.start:%H:%M}) as a no-show?"
+        ):
+            return
+        try:
+            row = self.services.schedule.transition(a.id, target, room_id=room_id, reason=reason)
+        except MADeskError as err:
+            dialogs.warn(self, flow.LABELS.get(target, target), str(err))
+            return
+        late = " (late)" if target == flow.ARRIVED and row.is_late else ""
+        self.say(f"{row.patient_name}: {flow.LABELS[target]}{late}"
+                 + (f" in {row.room_name}" if row.room_name and target == flow.ROOMED else "")
+                 + ". Ctrl+Z undoes.")  # fmt: skip
+        if target == flow.NO_SHOW:
+            now = self._now()
+            if row.end > now:
+                start = max(row.start, now)
+                free = int((row.end - start).total_seconds() // 60)
+                offers = self.services.waitlist.matches(row.provider_id, start, free)
+                self._offer_slot((row.provider_id, start, free), offers)
+        self.selection.notify_changed("schedule")
+
+    def undo(self) -> None:
+        a = self.current_appointment()
+        if a is None:
+            return
+        try:
+            row = self.services.schedule.undo_last_transition(a.id)
+        except MADeskError as err:
+            dialogs.warn(self, "Undo", str(err))
+            return
+        self.say(f"Undone: {row.patient_name} is {row.status_label.lower()} again.")
+        self.selection.notify_changed("schedule")
+
+    # ------------------------------------------------------------- export
+    def export_calendar(self) -> None:
+        provider_id = self.week_provider_id or self._cursor_provider()
+        if provider_id is None:
+            return
+        provider = next(p for p in self.services.schedule.providers() if p.id == provider_id)
+        if self.week_provider_id is not None:
+            first = week_start(self.day)
+            rows = self.services.schedule.week(provider_id, first)
+            label, suggested = f"week of {first:%m/%d/%Y}", f"{first:%Y-%m-%d}-week"
+        else:
+            rows = self.services.schedule.day(self.day, [provider_id])
+            label, suggested = f"{self.day:%m/%d/%Y}", f"{self.day:%Y-%m-%d}"
+        include_names = dialogs.confirm(
+            self, "Export calendar",
+            f"Export {provider.display_name}'s {label} ({sum(r.is_active for r in rows)} visits)."
+            "\n\nInclude patient names and visit reasons? Choose No unless the file stays on "
+            "a protected device: with names it contains patient information.",
+        )  # fmt: skip
+        slug = "".join(c for c in provider.display_name if c.isalnum())
+        path = prompts.save_path(self, "Export calendar", f"{slug}-{suggested}.ics",
+                                 "iCalendar (*.ics)")  # fmt: skip
+        if not path:
+            return
+        clinic = self.services.settings.get()
+        data = ical_export.export_bytes(
+            rows, calendar_name=f"{provider.display_name} — {clinic.clinic_name}",
+            stamp=self._now(), include_names=include_names,
+        )  # fmt: skip
+        try:
+            ical_export.write_atomically(Path(path), data)
+        except OSError as err:
+            dialogs.warn(self, "Export calendar", f"The file could not be written: {err.strerror}")
+            return
+        names = "with" if include_names else "without"
+        self.say(f"Exported {provider.display_name}'s {label} {names} patient names.")
+
+    # ------------------------------------------------------------- misc
+    def _now(self) -> dt.datetime:
+        return self.services.ctx.clock.now()
 
     def activated(self) -> None:
         self.reload()
-        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self.timer.isActive():
+            self.timer.start()

@@ -1,0 +1,177 @@
+"""The flow board: who is in the building, where, and how long they have waited.
+
+Refreshed every 30 seconds by a QTimer (tests call ``refresh()`` directly);
+a refresh keeps the selected appointment selected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ma_desk.clinical import flow
+from ma_desk.services.schedule import FlowRow
+from ma_desk.ui.common.table_model import Column, RowTableModel
+from ma_desk.ui.common.widgets import make_table
+
+REFRESH_MS = 30_000
+LEVEL_COLOURS = {flow.WAIT_OK: None, flow.WAIT_WARN: "#fdebd0", flow.WAIT_ALERT: "#f5b7b1"}
+STATUS_COLOURS = {flow.ARRIVED: "#fff3cd", flow.ROOMED: "#d1ecf1", flow.WITH_PROVIDER: "#d4edda"}
+
+
+@dataclass
+class Thresholds:
+    """Read by the columns at paint time; refreshed from the clinic settings."""
+
+    warn: int = 15
+    alert: int = 30
+    flags: dict[int, str] = field(default_factory=dict)
+
+
+def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
+    flags = t.flags
+
+    def level(minutes: int) -> str | None:
+        return LEVEL_COLOURS[flow.wait_level(minutes, t.warn, t.alert)]
+
+    return [
+        Column("Appt", lambda f: f"{f.appointment.start:%H:%M}"),
+        Column(
+            "Arrived",
+            lambda f: _time(f.appointment.arrived_at) + (" late" if f.appointment.is_late else ""),
+        ),
+        Column(
+            "Patient",
+            lambda f: (
+                f.appointment.patient_name + ("  $?" if f.appointment.patient_id in flags else "")
+            ),
+            tooltip=lambda f: flags.get(f.appointment.patient_id),
+            background=lambda f: "#fdebd0" if f.appointment.patient_id in flags else None,
+        ),
+        Column(
+            "Status",
+            lambda f: f.appointment.status_label,
+            background=lambda f: STATUS_COLOURS.get(f.appointment.status),
+        ),
+        Column("Room", lambda f: f.appointment.room_name),
+        Column(
+            "Type", lambda f: f.appointment.type_name, background=lambda f: f.appointment.type_color
+        ),
+        Column(
+            "Provider",
+            lambda f: f.appointment.provider_name.split()[-1],
+            tooltip=lambda f: f.appointment.provider_name,
+        ),
+        Column(
+            "Waiting",
+            lambda f: f"{f.waiting_minutes} min",
+            background=lambda f: level(f.waiting_minutes),
+            align_right=True,
+        ),
+        Column(
+            "In room",
+            lambda f: f"{f.in_room_minutes} min" if f.appointment.roomed_at else "",
+            background=lambda f: level(f.in_room_minutes) if f.appointment.roomed_at else None,
+            align_right=True,
+        ),
+        Column("Total", lambda f: f"{f.total_minutes} min", align_right=True),
+    ]
+
+
+def _time(value) -> str:
+    return f"{value:%H:%M}" if value else ""
+
+
+def status_counts(rows: list[FlowRow]) -> str:
+    counts = {s: 0 for s in (flow.ARRIVED, flow.ROOMED, flow.WITH_PROVIDER)}
+    for r in rows:
+        counts[r.appointment.status] = counts.get(r.appointment.status, 0) + 1
+    return " · ".join(f"{flow.LABELS[s]} {n}" for s, n in counts.items())
+
+
+class FlowBoard(QWidget):
+    appointment_chosen = Signal(int, int)  # appointment id, patient id
+
+    def __init__(self, services, parent=None) -> None:
+        super().__init__(parent)
+        self.services = services
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.header = QLabel()
+        self.header.setObjectName("flow_board_counts")
+        self.header.setAccessibleName("Patients in clinic by status")
+        layout.addWidget(self.header)
+        self.thresholds = Thresholds()
+        self.model: RowTableModel[FlowRow] = RowTableModel(flow_columns(self.thresholds), self)
+        self.table = make_table("flow_board_table", "Flow board")
+        self.table.setModel(self.model)
+        layout.addWidget(self.table, 1)
+        self.timer = QTimer(self)
+        self.timer.setObjectName("flow_board_timer")
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self._selected_id: int | None = None
+
+    def start(self) -> None:
+        self.refresh()
+        self.timer.start()
+
+    def refresh(self) -> None:
+        """Reload the rows; the selected appointment stays selected if still on the board."""
+        clinic = self.services.settings.get()
+        rows = self.services.schedule.flow_board()
+        flags = self.services.insurance.verification_flags(
+            sorted({r.appointment.patient_id for r in rows})
+        )
+        keep = self._selected_id
+        self.thresholds.warn = clinic.wait_warn_minutes
+        self.thresholds.alert = clinic.wait_alert_minutes
+        self.thresholds.flags.clear()
+        self.thresholds.flags.update(flags)
+        self.table.selectionModel().blockSignals(True)
+        self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
+        self.header.setText(
+            f"<b>Flow board</b> — {len(rows)} in clinic: {status_counts(rows)}"
+            f" <span style='color:#7b7d7d'>(waits coloured at {clinic.wait_warn_minutes}"
+            f" and {clinic.wait_alert_minutes} min)</span>"
+        )
+        for i, r in enumerate(rows):
+            if r.appointment.id == keep:
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(i, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+                break
+        self.table.selectionModel().blockSignals(False)
+
+    def select_appointment(self, appointment_id: int | None) -> None:
+        """Follow the tab's selection without echoing it back."""
+        self._selected_id = appointment_id
+        sm = self.table.selectionModel()
+        sm.blockSignals(True)
+        sm.clearSelection()
+        for i, r in enumerate(self.model.rows()):
+            if r.appointment.id == appointment_id:
+                sm.setCurrentIndex(self.model.index(i, 0),
+                                   QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                   | QItemSelectionModel.SelectionFlag.Rows)  # fmt: skip
+                break
+        sm.blockSignals(False)
+        self.table.viewport().update()
+
+    def selected_row(self) -> FlowRow | None:
+        return self.model.row_at(self.table.currentIndex().row())
+
+    def _row_changed(self, current, _previous) -> None:
+        row = self.model.row_at(current.row())
+        if row is not None:
+            self._selected_id = row.appointment.id
+            self.appointment_chosen.emit(row.appointment.id, row.appointment.patient_id)
+
+    def focus_table(self) -> None:
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
