@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ma_desk.audit import changes
@@ -691,14 +691,16 @@ class ChecklistService(Service):
                 select(ChecklistRun, ChecklistTemplate.name)
                 .join(ChecklistTemplate, ChecklistTemplate.id == ChecklistRun.template_id)
                 .where(ChecklistRun.started_at >= start, ChecklistRun.started_at < end)
-                .options(selectinload(ChecklistRun.items))
                 .order_by(ChecklistRun.started_at.desc())
             )
             if room_id is not None:
                 run_query = run_query.where(ChecklistRun.room_id == room_id)
+            found = s.execute(run_query).all()
+            counts, skipped = self._item_counts(s, [run.id for run, _ in found])
             runs = []
             finished: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]] = defaultdict(list)
-            for run, template_name in s.execute(run_query).all():
+            for run, template_name in found:
+                total, done, low = counts.get(run.id, (0, 0, 0))
                 runs.append(
                     RunSummaryRow(
                         run.id,
@@ -710,12 +712,10 @@ class ChecklistService(Service):
                         run.started_at,
                         run.finished_at,
                         run.status,
-                        len(run.items),
-                        sum(1 for i in run.items if i.done),
-                        tuple(
-                            f"{i.text}: {i.not_done_reason}" for i in run.items if i.not_done_reason
-                        ),
-                        sum(1 for i in run.items if i.low_supply),
+                        total,
+                        done,
+                        tuple(skipped.get(run.id, ())),
+                        low,
                         run.note,
                     )  # fmt: skip
                 )
@@ -750,6 +750,34 @@ class ChecklistService(Service):
         return ComplianceReport(date_from, date_to, room_id, tuple(runs), tuple(gaps))
 
     # ------------------------------------------------------------ internals
+    def _item_counts(
+        self, s: Session, run_ids: list[int]
+    ) -> tuple[dict[int, tuple[int, int, int]], dict[int, list[str]]]:
+        """Per run: (items, ticked, low supply) and "item: reason" for skipped items."""
+        counts: dict[int, tuple[int, int, int]] = {}
+        skipped: dict[int, list[str]] = defaultdict(list)
+        for chunk in (run_ids[i : i + 500] for i in range(0, len(run_ids), 500)):
+            for run_id, total, done, low in s.execute(
+                select(
+                    ChecklistRunItem.run_id,
+                    func.count(ChecklistRunItem.id),
+                    func.sum(case((ChecklistRunItem.done.is_(True), 1), else_=0)),
+                    func.sum(case((ChecklistRunItem.low_supply.is_(True), 1), else_=0)),
+                )
+                .where(ChecklistRunItem.run_id.in_(chunk))
+                .group_by(ChecklistRunItem.run_id)
+            ).all():
+                counts[run_id] = (int(total), int(done or 0), int(low or 0))
+            for run_id, text, reason in s.execute(
+                select(
+                    ChecklistRunItem.run_id, ChecklistRunItem.text, ChecklistRunItem.not_done_reason
+                )
+                .where(ChecklistRunItem.run_id.in_(chunk), ChecklistRunItem.not_done_reason != "")
+                .order_by(ChecklistRunItem.run_id, ChecklistRunItem.position)
+            ).all():
+                skipped[run_id].append(f"{text}: {reason}")
+        return counts, skipped
+
     def _load_run(self, s: Session, run_id: int) -> RunRow:
         run = s.get(ChecklistRun, run_id)
         if run is None:
