@@ -89,8 +89,8 @@ def test_previous_values_come_back_exactly_as_typed(ma: Services) -> None:
     appt = arrived_adult(ma)
     ma.vitals.save(appt.patient_id, NORMAL_SET, appointment_id=appt.id)
     previous = ma.vitals.previous_values(appt.patient_id)
-    assert v.display_previous(v.WEIGHT, previous[v.WEIGHT], units.LB).startswith("Last: 154 lb")
-    assert v.display_previous(v.WEIGHT, previous[v.WEIGHT], units.KG).startswith("Last: 69.9 kg")
+    assert v.display_previous(v.WEIGHT, previous[v.WEIGHT], units.LB).startswith("Last 154 lb")
+    assert v.display_previous(v.WEIGHT, previous[v.WEIGHT], units.KG).startswith("Last 69.9 kg")
     assert "98.6 °F" in v.display_previous(v.TEMPERATURE, previous[v.TEMPERATURE], units.DEGF)
 
 

@@ -809,7 +809,7 @@ def display_value(name: str, value: float | None, unit: str = "") -> str:
 
 
 def display_previous(name: str, previous: Previous | None, unit: str = "") -> str:
-    """'Last: 154.2 lb on 10/01/2026': in the typed text when the unit matches, so the
+    """'Last 154.2 lb (10/01/26)': in the typed text when the unit matches, so the
     value reads exactly as it was entered."""
     if previous is None:
         return "Last: none"
@@ -817,32 +817,29 @@ def display_previous(name: str, previous: Previous | None, unit: str = "") -> st
         text = f"{previous.entered_value} {units.label(unit)}"
     else:
         text = display_value(name, previous.value, unit)
-    return f"Last: {text} on {previous.taken_at:%m/%d/%Y}"
+    return f"Last {text} ({previous.taken_at:%m/%d/%y})"
 
 
-__all__ = [
-    "Assessment",
-    "BPEntry",
-    "Entry",
-    "Finding",
-    "Measurement",
-    "PatientContext",
-    "Previous",
-    "Refused",
-    "VitalsForm",
-    "adult_bmi_category",
-    "adult_bp_category",
-    "classify_bmi",
-    "classify_bp",
-    "classify_pain",
-    "classify_pulse",
-    "classify_respiratory_rate",
-    "classify_spo2",
-    "classify_temperature",
-    "classify_weight",
-    "compute_bmi",
-    "display_previous",
-    "display_value",
-    "evaluate",
-    "plausible_range",
-]
+def default_units(weight: str = "lb", length: str = "in", temperature: str = "F") -> dict[str, str]:
+    """Entry units from the clinic's settings ('lb'/'kg', 'in'/'cm', 'F'/'C')."""
+    length_unit = units.CM if length.lower().startswith("c") else units.IN
+    return {
+        WEIGHT: units.KG if weight.lower().startswith("k") else units.LB,
+        HEIGHT: length_unit,
+        HEAD_CIRCUMFERENCE: length_unit,
+        TEMPERATURE: units.CEL if temperature.upper().startswith("C") else units.DEGF,
+    }
+
+
+def worst(findings: list[Finding]) -> str:
+    """The highest tier among findings (for a row colour or a set summary)."""
+    return max((f.level for f in findings), key=lambda level: _RANK[level], default=NORMAL)
+
+
+def level_of_interpretation(code: str) -> str:
+    """Tier of a stored interpretation code (N, L, H, A, LL, HH, AA)."""
+    if code in ("LL", "HH", "AA"):
+        return CRITICAL
+    if code in ("L", "H", "A"):
+        return ABNORMAL
+    return NORMAL

@@ -1,32 +1,37 @@
-"""Vitals tab: the selected patient's identifiers and vital-sign history."""
+"""Vitals tab: enter a full set fast and safely, see history and trends, correct entries.
+
+Follows the shared selection: the patient's identifiers stay on top, new vitals attach to
+the selected appointment's visit (or the patient's visit today). All rules are in
+``ma_desk.clinical.vitals``; all writes go through ``services.vitals``.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ma_desk.clinical import codes
-from ma_desk.services.vitals import VitalSetRow
+from ma_desk.clinical import vitals as rules
+from ma_desk.errors import MADeskError, NeedsConfirmation, ValidationError
+from ma_desk.services.patients import PatientRecord
+from ma_desk.services.vitals import FINAL, VitalSetRow
+from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.patient_banner import PatientBanner
-from ma_desk.ui.common.table_model import Column, RowTableModel
-from ma_desk.ui.common.widgets import make_table
+from ma_desk.ui.common.table_model import ROW_ROLE, RowTableModel
+from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.tab_base import Tab
-
-
-def _fmt(value: float | None, digits: int = 0, suffix: str = "") -> str:
-    return "" if value is None else f"{value:.{digits}f}{suffix}"
-
-
-COLUMNS: list[Column[VitalSetRow]] = [
-    Column("Taken", lambda r: f"{r.taken_at:%m/%d/%Y %H:%M}"),
-    Column("BP", lambda r: r.blood_pressure),
-    Column("Pulse", lambda r: _fmt(r.get(codes.HEART_RATE)), align_right=True),
-    Column("Resp", lambda r: _fmt(r.get(codes.RESPIRATORY_RATE)), align_right=True),
-    Column("Temp °F", lambda r: _fmt(None if r.get(codes.TEMPERATURE) is None else r.get(codes.TEMPERATURE) * 9 / 5 + 32, 1), align_right=True),
-    Column("SpO2", lambda r: _fmt(r.get(codes.SPO2), 0, " %"), align_right=True),
-    Column("Weight lb", lambda r: _fmt(None if r.get(codes.WEIGHT) is None else r.get(codes.WEIGHT) / 0.45359237, 1), align_right=True),
-    Column("BMI", lambda r: _fmt(r.get(codes.BMI), 1), align_right=True),
-    Column("Pain", lambda r: _fmt(r.get(codes.PAIN)), align_right=True),
-]  # fmt: skip
+from ma_desk.ui.vitals.charts import TrendCharts
+from ma_desk.ui.vitals.entry_form import VitalsEntryForm
+from ma_desk.ui.vitals.history import history_columns
 
 
 class VitalsTab(Tab):
@@ -34,22 +39,297 @@ class VitalsTab(Tab):
 
     def __init__(self, services, selection, parent=None):
         super().__init__(services, selection, parent)
+        self.patient: PatientRecord | None = None
+        self.context: rules.PatientContext | None = None
+        self.amending: VitalSetRow | None = None
+        self.preferred_units = rules.default_units()
+
         layout = QVBoxLayout(self)
         self.banner = PatientBanner()
         layout.addWidget(self.banner)
-        layout.addWidget(QLabel("Vital-sign history"))
-        self.model: RowTableModel[VitalSetRow] = RowTableModel(COLUMNS, self)
+        info = QHBoxLayout()
+        self.visit_label = named(QLabel(""), "vitals_visit", "Visit the vitals attach to")
+        self.status_label = named(QLabel(""), "vitals_status", "Vitals status")
+        self.status_label.setWordWrap(True)
+        info.addWidget(self.visit_label)
+        info.addStretch(1)
+        layout.addLayout(info)
+        layout.addWidget(self.status_label)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.entry = VitalsEntryForm()
+        scroll = QScrollArea()
+        scroll.setWidget(self.entry)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        splitter.addWidget(scroll)
+
+        self.side = QTabWidget()
+        self.side.setObjectName("vitals_side")
+        history_page = QWidget()
+        history_layout = QVBoxLayout(history_page)
+        history_layout.setContentsMargins(0, 0, 0, 0)
         self.table = make_table("vitals_history", "Vital-sign history")
-        self.table.setModel(self.model)
-        layout.addWidget(self.table, 1)
+        self._make_model()
+        history_layout.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        self.show_all = named(QCheckBox("Show corrected and voided sets"), "vitals_show_all")
+        self.show_all.toggled.connect(lambda _on: self.reload())
+        self.amend_button = named(QPushButton("Amend selected…"), "vitals_amend", "Amend selected set")  # fmt: skip
+        self.error_button = named(QPushButton("Mark entered in error…"), "vitals_entered_in_error", "Mark selected set entered in error")  # fmt: skip
+        self.amend_button.clicked.connect(self.start_amend)
+        self.error_button.clicked.connect(self.mark_entered_in_error)
+        buttons.addWidget(self.show_all)
+        buttons.addStretch(1)
+        buttons.addWidget(self.amend_button)
+        buttons.addWidget(self.error_button)
+        history_layout.addLayout(buttons)
+        self.side.addTab(history_page, "History")
+        self.charts = TrendCharts()
+        self.side.addTab(self.charts, "Trends")
+        splitter.addWidget(self.side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([900, 500])
+        layout.addWidget(splitter, 1)
+
+        self.entry.save_requested.connect(self.save)
+        self.entry.cancel_requested.connect(self.cancel)
         selection.patient_changed.connect(self.show_patient)
+        selection.appointment_changed.connect(lambda _a: self._show_visit())
+        self.show_patient(selection.patient_id)
+
+    # ------------------------------------------------------------------ loading
+    def activated(self) -> None:
+        if self.patient is not None and not self.entry.has_input():
+            self.show_patient(self.patient.id)
 
     def show_patient(self, patient_id) -> None:
         today = self.services.ctx.clock.now().date()
+        self.amending = None
+        self.status_label.setText("")
+        self._set_status_role("")
+        settings = self.services.settings.get()
+        self.preferred_units = rules.default_units(
+            settings.units_weight, settings.units_length, settings.units_temperature
+        )
+        if self.model.columnCount() and self._model_units != self.preferred_units:
+            self._make_model()
         if patient_id is None:
+            self.patient = self.context = None
             self.banner.show_patient(None, today)
+            self.entry.set_context(None, default_units=self.preferred_units)
             self.model.set_rows([])
+            self.charts.show_history([], dob=None)
+            self._show_visit()
+            self._update_buttons()
             return
-        self.banner.show_patient(self.services.patients.get(patient_id), today)
-        self.model.set_rows(self.services.vitals.history(patient_id))
+        try:
+            self.patient = self.services.patients.get(patient_id)
+            self.context = self.services.vitals.context(patient_id)
+        except MADeskError as error:
+            self.patient = self.context = None
+            dialogs.warn(self, "Vitals", str(error))
+            return
+        self.banner.show_patient(self.patient, today)
+        self.entry.set_context(
+            self.context,
+            weight_change_percent=float(settings.weight_change_percent),
+            default_units=self.preferred_units,
+        )
+        self._show_visit()
+        self.reload()
+
+    def _make_model(self) -> None:
+        """A table model whose columns show the clinic's preferred units."""
+        self._model_units = dict(self.preferred_units)
+        self.model: RowTableModel[VitalSetRow] = RowTableModel(
+            history_columns(self.preferred_units), self
+        )
+        self.table.setModel(self.model)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+
+    def reload(self) -> None:
+        """History table and trend charts from the store."""
+        if self.patient is None:
+            return
+        rows = self.services.vitals.history(self.patient.id, include_voided=True)
+        shown = rows if self.show_all.isChecked() else [r for r in rows if r.status == FINAL]
+        self.model.set_rows(shown)
         self.table.resizeColumnsToContents()
+        self.charts.show_history(
+            rows,
+            dob=self.patient.dob,
+            sex=self.patient.sex,
+            weight_unit=self.preferred_units[rules.WEIGHT],
+        )
+        self._update_buttons()
+
+    def _show_visit(self) -> None:
+        if self.patient is None:
+            self.visit_label.setText("")
+            return
+        appointment_id = self._appointment_id()
+        visit_id = self.services.vitals.visit_for(self.patient.id, appointment_id)
+        if appointment_id is not None:
+            appt = self.services.schedule.get(appointment_id)
+            text = f"Visit: {appt.start:%H:%M} {appt.type_name} with {appt.provider_name} ({appt.status_label})"  # fmt: skip
+            if visit_id is None:
+                text += " - not arrived: vitals are saved without a visit"
+        elif visit_id is not None:
+            text = "Visit: today's visit"
+        else:
+            text = "No visit today: vitals are saved to the chart without a visit"
+        self.visit_label.setText(text)
+
+    def _appointment_id(self) -> int | None:
+        appointment_id = self.selection.appointment_id
+        if appointment_id is None or self.patient is None:
+            return None
+        try:
+            appt = self.services.schedule.get(appointment_id)
+        except MADeskError:
+            return None
+        return appointment_id if appt.patient_id == self.patient.id else None
+
+    # ------------------------------------------------------------------ saving
+    def save(self) -> None:
+        """Enter: validate and save (or save the correction being made)."""
+        if self.patient is None:
+            dialogs.warn(self, "Vitals", "Select a patient first.")
+            return
+        form = self.entry.form()
+        reason = ""
+        if self.amending is not None:
+            answer = dialogs.ask_text(self, "Amend vitals", "Reason for the correction:")
+            if answer is None:
+                return
+            reason = answer
+        acknowledge = False
+        while True:
+            try:
+                if self.amending is not None:
+                    result = self.services.vitals.amend(
+                        self.amending.id, form, reason=reason, acknowledge_critical=acknowledge
+                    )
+                else:
+                    result = self.services.vitals.save(
+                        self.patient.id,
+                        form,
+                        appointment_id=self._appointment_id(),
+                        acknowledge_critical=acknowledge,
+                    )
+                break
+            except NeedsConfirmation as question:
+                text = "\n".join([str(question), "", *question.warnings, "", "Acknowledge these critical values?"])  # fmt: skip
+                if not dialogs.confirm(self, "Critical vital signs", text):
+                    self._status("Not saved: critical values not acknowledged.", "warning")
+                    return
+                acknowledge = True
+            except ValidationError as error:
+                self.entry.show_errors(error.errors)
+                self._status(str(error), "error")
+                return
+            except MADeskError as error:
+                dialogs.warn(self, "Vitals", str(error))
+                return
+        was_amend = self.amending is not None
+        self.amending = None
+        self.entry.clear()
+        self.context = self.services.vitals.context(self.patient.id)
+        self.entry.context = self.context
+        self.entry.clear()
+        self.reload()
+        self.selection.notify_changed("vitals")
+        taken = self.services.ctx.clock.now()
+        message = f"{'Correction saved' if was_amend else 'Vitals saved'} at {taken:%H:%M}."
+        if result.criticals:
+            if result.task_id is not None:
+                message += " Critical values acknowledged; 'notify provider' added to the visit."
+            else:
+                message += " Critical values acknowledged; no visit today: tell the provider now."
+            self._status(message, "critical")
+        else:
+            self._status(message, "ok")
+        self.entry.first_input.setFocus()
+
+    def cancel(self) -> None:
+        """Esc: discard what was typed, asking first when anything was typed."""
+        if self.entry.has_input() and not dialogs.confirm(
+            self, "Discard vitals", "Discard the vital signs typed on this screen?"
+        ):
+            return
+        was_amend = self.amending is not None
+        self.amending = None
+        self.entry.clear()
+        self._status("Correction cancelled." if was_amend else "", "")
+
+    # ------------------------------------------------------------------ corrections
+    def selected_set(self) -> VitalSetRow | None:
+        indexes = self.table.selectionModel().selectedRows()
+        if not indexes:
+            return None
+        return indexes[0].data(ROW_ROLE)
+
+    def start_amend(self) -> None:
+        row = self.selected_set()
+        if row is None or row.status != FINAL:
+            return
+        if self.entry.has_input() and not dialogs.confirm(
+            self, "Amend vitals", "Discard what is typed and load the selected set to correct it?"
+        ):
+            return
+        self.context = self.services.vitals.context(self.patient.id, exclude_set_id=row.id)
+        self.entry.context = self.context
+        self.amending = row
+        self.entry.load(row)
+        self._status(
+            f"Correcting the set taken {row.taken_at:%m/%d/%Y %H:%M}. The original is kept. "
+            "Enter saves the correction, Esc cancels.",
+            "warning",
+        )
+        self.entry.first_input.setFocus()
+
+    def mark_entered_in_error(self) -> None:
+        row = self.selected_set()
+        if row is None or row.status != FINAL:
+            return
+        reason = dialogs.ask_text(
+            self,
+            "Entered in error",
+            f"Why is the set of {row.taken_at:%m/%d/%Y %H:%M} wrong (e.g. wrong patient)?",
+        )
+        if reason is None:
+            return
+        try:
+            self.services.vitals.mark_entered_in_error(row.id, reason)
+        except MADeskError as error:
+            dialogs.warn(self, "Vitals", str(error))
+            return
+        self.context = self.services.vitals.context(self.patient.id)
+        self.entry.context = self.context
+        self.entry._refresh()
+        self.reload()
+        self.selection.notify_changed("vitals")
+        self._status(f"Set of {row.taken_at:%m/%d/%Y %H:%M} marked entered in error.", "ok")
+
+    def _update_buttons(self) -> None:
+        row = self.selected_set()
+        enabled = row is not None and row.status == FINAL
+        self.amend_button.setEnabled(enabled)
+        self.error_button.setEnabled(enabled)
+
+    # ------------------------------------------------------------------ status line
+    def _status(self, text: str, role: str) -> None:
+        self.status_label.setText(text)
+        self._set_status_role(role)
+
+    def _set_status_role(self, role: str) -> None:
+        colours = {
+            "ok": "color: #2e6b30;",
+            "warning": "color: #7a4a00; background: #fff4d6; padding: 4px;",
+            "error": "color: #b71c1c;",
+            "critical": "color: white; background: #c62828; padding: 4px; font-weight: bold;",
+        }
+        self.status_label.setStyleSheet(colours.get(role, ""))
+        self.status_label.setProperty("role", role)
