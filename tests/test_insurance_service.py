@@ -7,6 +7,8 @@ import struct
 import zlib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from ma_desk.actor import Actor
@@ -281,3 +283,40 @@ def test_demo_clinic_has_insurance_desk_data(demo_services, demo_store):
     with_card = demo_services.insurance.coverages(auths[0])[0]
     image = demo_services.insurance.card_image(with_card.id, "front")
     assert image is None or image.content_type == "image/png"
+
+
+def test_update_coverage_corrects_fields_and_closes_gaps(services, patient_id, store):
+    a = services.insurance.add_coverage(patient_id, cov(payer="A"))
+    services.insurance.add_coverage(patient_id, cov(payer="B", priority=2))
+    fixed = services.insurance.update_coverage(a.id, cov(payer="A", member_id="ABC124", plan="HMO"))
+    assert (fixed.member_id, fixed.plan, fixed.priority) == ("ABC124", "HMO", 1)
+    with store.db.read() as s:
+        details = s.scalars(select(AuditEvent.details).where(AuditEvent.action == "update")).all()[
+            -1
+        ]
+    assert "ABC123" in details and "ABC124" in details
+    services.insurance.update_coverage(
+        a.id, cov(payer="A", member_id="ABC124", end_date="06/30/2026")
+    )
+    assert [(c.payer, c.priority) for c in services.insurance.coverages(patient_id)] == [("B", 1)]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=200), search=st.text(max_size=30))
+def test_any_note_and_search_text(services, patient_id, text, search):
+    """Whatever is typed is stored exactly as cleaned, and any search text is safe."""
+    from ma_desk.services.insurance_rules import clean_note_body
+
+    try:
+        expected = clean_note_body(text)
+    except ValidationError:
+        with pytest.raises(ValidationError):
+            services.insurance.add_note(patient_id, text)
+        return
+    note = services.insurance.add_note(patient_id, text)
+    assert note.text == expected
+    found = services.insurance.notes(patient_id, search=search)
+    if all(word.casefold() in expected.casefold() for word in search.split()) and search.isascii():
+        assert note.id in [n.id for n in found]

@@ -297,3 +297,19 @@ def test_stale_verification_flag_on_the_demo_clinic(qtbot, demo_services, clock)
     attention = tab.model.index(0, tab.model.columnCount() - 1)
     assert tab.model.data(attention).startswith("Verification stale")
     assert tab.model.data(attention, Qt.ItemDataRole.BackgroundRole) is not None
+
+
+def test_models_pass_qt_model_checks(qtbot, qtmodeltester, demo_services):
+    selection = Selection()
+    tab = InsuranceTab(demo_services, selection)
+    qtbot.addWidget(tab)
+    ins = demo_services.insurance
+    pid = next(
+        p
+        for p in range(1, 300)
+        if ins.prior_auths(p) and ins.notes(p) and ins.coverages(p)[0].last_verified_at
+    )
+    selection.select_patient(pid)
+    for model in (tab.model, tab.checks.model, tab.notes.model, tab.auths.model):
+        assert model.rowCount() > 0
+        qtmodeltester.check(model)

@@ -380,6 +380,8 @@ class InsuranceService(Service):
             if not diff:
                 return self._row(s, c)
             c.updated_at = now
+            if c.end_date is not None and c.end_date < now.date():
+                diff["moved_up"] = self._close_gaps(s, patient_id, now.date())
             self._check_order(s, patient_id, now.date())
             self._audit(s, "update", "insurance_coverage", c.id, patient_id=patient_id,
                         details=diff)  # fmt: skip
