@@ -225,6 +225,9 @@ class TemplateEditorDialog(QDialog):
         right.addWidget(self.status)
         layout.addLayout(right, 5)
 
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)  # Enter in a field must not start a new checklist
+        self.save_button.setDefault(True)
         self.template_list.selectionModel().currentRowChanged.connect(self._template_chosen)
         self.new_button.clicked.connect(self.new_template)
         self.retire_button.clicked.connect(self.toggle_retired)
