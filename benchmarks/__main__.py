@@ -24,6 +24,7 @@ for _name in ("MA_DESK_PASSPHRASE", "MA_DESK_RECOVERY_KEY", "MA_DESK_DATA_DIR"):
 from benchmarks import data, tasks  # noqa: E402
 from benchmarks.context import NotAvailable, RunContext  # noqa: E402
 from benchmarks.harness import Result, format_table  # noqa: E402
+from benchmarks.machine import describe, format_machine  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,10 +101,20 @@ def main(argv: list[str] | None = None) -> int:
         for name, (_module, what) in tasks.TASKS.items():
             print(f"{name:<14} {what}")
         return 0
+    machine = describe()
+    started = time.strftime("%Y-%m-%d %H:%M")
     results = run(args, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    print(format_machine(machine))
+    print()
     print(format_table(results))
     if args.markdown:
-        args.markdown.write_text(format_table(results, markdown=True) + "\n", encoding="utf-8")
+        command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
+        args.markdown.write_text(
+            f"Run of `{command.strip()}` started {started}.\n\n"
+            f"{format_machine(machine, markdown=True)}\n\n"
+            f"{format_table(results, markdown=True)}\n",
+            encoding="utf-8",
+        )
     return 0
 
 

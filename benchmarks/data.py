@@ -20,6 +20,7 @@ synthetic, the key is kept beside the cached store so reruns can open it.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import random
 import shutil
@@ -128,11 +129,21 @@ def fingerprint() -> str:
 
 
 def cached_clinic(size: Size, seed: int, cache_dir: Path, log=print) -> Clinic:
-    """The clinic for (size, seed, code fingerprint), built first if it is not cached."""
+    """The clinic for (size, seed, code fingerprint), built first if it is not cached.
+
+    A lock file keeps two benchmark runs from building the same clinic at once.
+    """
     entry = cache_dir / f"{size.name}-seed{seed}-{fingerprint()}"
     key_file = entry / "bench-key.hex"
-    if key_file.exists():
-        return Clinic(size, seed, entry / "clinic", key_file.read_text().strip())
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / f"{size.name}-seed{seed}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not key_file.exists():
+            _build_entry(entry, size, seed, log)
+    return Clinic(size, seed, entry / "clinic", key_file.read_text().strip())
+
+
+def _build_entry(entry: Path, size: Size, seed: int, log) -> None:
     building = entry.with_name(entry.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
@@ -142,11 +153,10 @@ def cached_clinic(size: Size, seed: int, cache_dir: Path, log=print) -> Clinic:
     (building / "bench-key.hex").write_text(key_hex)
     shutil.rmtree(entry, ignore_errors=True)
     building.rename(entry)
-    for stale in cache_dir.glob(f"{size.name}-seed{seed}-*"):  # older schema or builder
+    for stale in entry.parent.glob(f"{size.name}-seed{seed}-*"):  # older schema or builder
         if stale != entry:
             shutil.rmtree(stale, ignore_errors=True)
     log(f"built the {size.display} clinic in {time.perf_counter() - started:.0f} s")
-    return Clinic(size, seed, entry / "clinic", key_hex)
 
 
 def working_copy(clinic: Clinic, workdir: Path) -> Clinic:

@@ -34,14 +34,8 @@ def report_functions(services):
         raise NotAvailable("services.reports")
     pdf = getattr(reports, "end_of_day_pdf", None)
     csv_text = getattr(reports, "end_of_day_csv", None)
-    if (pdf is None or csv_text is None) and hasattr(reports, "end_of_day"):
-        from ma_desk.reports.end_of_day import build_end_of_day
-        from ma_desk.reports.end_of_day_csv import build_end_of_day_csv
-
-        pdf = pdf or (lambda day: build_end_of_day(reports.end_of_day(day)))
-        csv_text = csv_text or (lambda day: build_end_of_day_csv(reports.end_of_day(day)))
     if pdf is None or csv_text is None:
-        raise NotAvailable("an end-of-day method on services.reports")
+        raise NotAvailable("services.reports.end_of_day_pdf / end_of_day_csv")
     return pdf, csv_text
 
 

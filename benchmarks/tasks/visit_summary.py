@@ -29,13 +29,10 @@ def summary_pdf_function(services):
     reports = getattr(services, "reports", None)
     if reports is None:
         raise NotAvailable("services.reports")
-    for name in ("visit_summary_pdf", "visit_summary_document"):
-        if hasattr(reports, name):
-            return getattr(reports, name)
-    if hasattr(reports, "visit_summary"):
-        from ma_desk.reports.visit_summary import build_visit_summary
-
-        return lambda visit_id: build_visit_summary(reports.visit_summary(visit_id))
+    if hasattr(reports, "visit_summary_pdf"):
+        return reports.visit_summary_pdf
+    if hasattr(reports, "visit_summary"):  # the audited print: data + PDF bytes
+        return reports.visit_summary
     raise NotAvailable("a visit-summary method on services.reports")
 
 
