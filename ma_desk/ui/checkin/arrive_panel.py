@@ -56,10 +56,6 @@ class ArrivePanel(QGroupBox):
         self.copay = self.form.add_line("copay", "Copay collected ($)", "0.00", max_length=20)
         self.method = self.form.add_combo("method", "Paid by", ["", *COPAY_METHODS])
         self.receipt = self.form.add_line("receipt", "Receipt number", "", max_length=40)
-        self.complaint = self.form.add_line(
-            "chief_complaint", "Chief complaint / reason for visit", "In the patient's words",
-            span=3, max_length=500,
-        )  # fmt: skip
         layout.addWidget(self.form)
         layout.addWidget(self.expected)
 
@@ -72,6 +68,14 @@ class ArrivePanel(QGroupBox):
         self.forms_message = FieldMessage("arrive_forms")
         layout.addWidget(self.forms_message)
         self.form_checks: list[QCheckBox] = []
+        self.complaint_form = FieldGrid("arrive", columns=1)
+        self.complaint = self.complaint_form.add_line(
+            "chief_complaint",
+            "Chief complaint / reason for visit (Enter marks arrived)",
+            "In the patient's words",
+            max_length=500,
+        )
+        layout.addWidget(self.complaint_form)
 
         actions = QHBoxLayout()
         self.arrive_button = named(
@@ -121,10 +125,15 @@ class ArrivePanel(QGroupBox):
             check = named(QCheckBox(name), f"arrive_form_{number}", f"Signed: {name}")
             self.forms_box.addWidget(check)
             self.form_checks.append(check)
+        chain = [self.copay, self.method, self.receipt, *self.form_checks, self.complaint,
+                 self.arrive_button]  # fmt: skip
+        for before, after in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(before, after)
 
     def load(self, patient_id: int | None, *, keep_result: bool = False) -> None:
         self.patient_id = patient_id
         self.form.clear_errors()
+        self.complaint_form.clear_errors()
         self.forms_message.show_message("")
         if not keep_result:
             self.result_label.setText("")
@@ -204,6 +213,7 @@ class ArrivePanel(QGroupBox):
         if self.patient_id is None:
             return
         self.form.clear_errors()
+        self.complaint_form.clear_errors()
         self.forms_message.show_message("")
         data = self.collected()
         try:
@@ -240,9 +250,12 @@ class ArrivePanel(QGroupBox):
     def _show_error(self, exc: MADeskError) -> None:
         errors = field_errors(exc)
         self.forms_message.show_message(errors.pop("forms", ""))
-        first = self.form.show_errors(errors)
+        first_top = self.form.show_errors(errors)
+        first_complaint = self.complaint_form.show_errors(errors)
+        first = first_top or first_complaint
         if first is not None:
-            self.form.editors[first].setFocus()
+            grid = self.form if first_top else self.complaint_form
+            grid.editors[first].setFocus()
             self.result_label.setText("Not arrived: fix the marked fields.")
         else:
             self.result_label.setText(f"Not arrived: {exc}")

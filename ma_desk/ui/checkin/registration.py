@@ -118,7 +118,9 @@ class RegistrationPanel(QWidget):
         )
         self.use_existing_button.setAutoDefault(True)
         self.create_anyway_button = named(
-            QPushButton("Create new &anyway"), "reg_create_anyway", "Create new patient anyway"
+            QPushButton("Create new anyway (Alt+A)"),
+            "reg_create_anyway",
+            "Create new patient anyway",
         )
         self.create_anyway_button.setAutoDefault(True)
         dup_buttons.addWidget(self.use_existing_button)
@@ -134,6 +136,9 @@ class RegistrationPanel(QWidget):
         self.use_existing_button.clicked.connect(self.use_existing)
         self.create_anyway_button.clicked.connect(self.create_anyway)
         self.candidate_view.activated.connect(lambda _index: self.use_existing())
+        anyway = QShortcut(QKeySequence("Alt+A"), self)
+        anyway.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        anyway.activated.connect(self._create_anyway_if_asked)
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self.cancelled.emit)
@@ -184,6 +189,10 @@ class RegistrationPanel(QWidget):
 
     def create_anyway(self) -> None:
         self._register(override=True)
+
+    def _create_anyway_if_asked(self) -> None:
+        if self.showing_duplicates:
+            self.create_anyway()
 
     def _register(self, *, override: bool) -> None:
         self.form.clear_errors()

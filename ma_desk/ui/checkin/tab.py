@@ -195,6 +195,9 @@ class CheckinTab(Tab):
     def _set_hits(self, hits: list[PatientHit]) -> None:
         """Replace the rows only when they changed, and keep the chosen patient chosen."""
         if hits == self.model.rows():
+            if hits:  # same patients: repaint only (alerts may have changed)
+                last = self.model.index(len(hits) - 1, self.model.columnCount() - 1)
+                self.model.dataChanged.emit(self.model.index(0, 0), last)
             return
         keep = self._current_hit()
         self.results.selectionModel().blockSignals(True)
@@ -353,14 +356,13 @@ class CheckinTab(Tab):
     def _data_changed(self, area: str) -> None:
         if area in ("schedule", "patients", "flow") and self.isVisible():
             self._refresh_alerts()
-            self.model.set_rows([])  # force a redraw with fresh times and states
             self.run_search()
 
     def activated(self) -> None:
         self._refresh_alerts()
         self.arrive.reload_reference()
-        self.model.set_rows([])
         self.run_search()
         if self.selection.patient_id != self._showing_patient:
             self.show_patient(self.selection.patient_id)
-        self.focus_search()
+        if self.stack.currentWidget() is not self.registration:  # keep a half-typed form
+            self.focus_search()
