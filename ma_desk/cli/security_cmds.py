@@ -139,7 +139,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         if args.daily:
             keep = services.settings.get().backup_keep
             result = run_scheduled_backup(opened.db, opened.data_dir, keep=keep,
-                                          now=services.now(), actor=services.actor)  # fmt: skip
+                                          now=services.ctx.clock.now(), actor=services.actor)  # fmt: skip
             if result is None:
                 _out("Today's backup already exists; nothing to do.")
                 return 0
