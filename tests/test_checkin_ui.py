@@ -100,6 +100,8 @@ def test_full_check_in_by_keyboard_alone(qtbot, tab, desk, monkeypatch):
     press(qtbot, Qt.Key.Key_Return)
 
     assert "Arrived at 10:30" in tab.arrive.result_label.text()
+    assert not tab.arrive.arrive_button.isEnabled()  # no second check-in by a stray Enter
+    assert focused() is tab.search  # ready for the next patient
     with desk.ctx.db.read() as s:
         visit = s.scalars(select(Visit).where(Visit.appointment_id == target.appointment_id)).one()
         assert visit.patient_id == target.id

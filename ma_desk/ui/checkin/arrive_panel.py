@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.clinical import flow
 from ma_desk.errors import MADeskError, NeedsConfirmation
 from ma_desk.services import Services
 from ma_desk.services.checkin import (
@@ -152,10 +153,10 @@ class ArrivePanel(QGroupBox):
         for appt in self._appointments:
             self.appointment.addItem(appt.label, appt.id)
         self.appointment.addItem("Walk-in: no appointment today (book one for now)", WALK_IN)
+        # An open appointment first; else the one already arrived (so a second Enter cannot
+        # check the patient in again as a walk-in); walk-in only when nothing is booked.
         first_open = next((i for i, a in enumerate(self._appointments) if a.can_arrive), None)
-        self.appointment.setCurrentIndex(
-            first_open if first_open is not None else len(self._appointments)
-        )
+        self.appointment.setCurrentIndex(first_open if first_open is not None else 0)
         self.appointment.blockSignals(False)
         self.setEnabled(patient_id is not None)
         self._appointment_changed()
@@ -171,7 +172,18 @@ class ArrivePanel(QGroupBox):
         appt = self._selected()
         self.complaint.setText(appt.reason if appt else "")
         self.complaint.setCursorPosition(0)
+        closed = appt is not None and not appt.can_arrive
+        for widget in (self.copay, self.method, self.receipt, self.complaint, *self.form_checks):
+            widget.setEnabled(not closed)
+        self.arrive_button.setEnabled(not closed)
         self._update_expected()
+        if closed and appt is not None:
+            state = flow.LABELS.get(appt.status, appt.status).lower()
+            self.expected.setText(
+                f"This appointment is already {state}. Choose the walk-in line to start "
+                "another visit today."
+            )
+            self.copay.clear()
 
     def expected_cents(self) -> int:
         appt = self._selected()

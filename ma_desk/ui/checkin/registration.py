@@ -68,6 +68,7 @@ class RegistrationPanel(QWidget):
         layout = QVBoxLayout(self)
         title = QLabel("Register a new patient")
         title.setProperty("role", "panel-title")
+        title.setStyleSheet("font-size: 14pt; font-weight: bold; color: #0b4f8a;")
         layout.addWidget(title)
         hint = QLabel("Fields marked * are required. Enter saves; Esc goes back to the search.")
         hint.setProperty("role", "hint")

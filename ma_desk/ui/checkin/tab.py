@@ -319,7 +319,7 @@ class CheckinTab(Tab):
         self._refresh_alerts()
         self.run_search()
         self.selection.notify_changed("schedule")
-        self.arrive.arrive_button.setFocus()
+        self.focus_search()  # ready for the next patient in the queue
 
     # ------------------------------------------------------------- registration
     def start_registration(self) -> None:

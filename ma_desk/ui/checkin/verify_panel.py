@@ -166,17 +166,16 @@ class VerifyPanel(QWidget):
         mark = self.services.patients.verification(self.patient_id)
         if mark.today and mark.at is not None:
             self.verified_label.setText(f"✔ Verified today {mark.at:%H:%M} by {mark.by}")
-            self.verified_label.setProperty("state", "ok")
         elif mark.at is not None:
             self.verified_label.setText(
                 f"Not verified today (last {mark.at:%m/%d/%Y} by {mark.by}): confirm details"
             )
-            self.verified_label.setProperty("state", "due")
         else:
             self.verified_label.setText("Never verified: confirm every detail with the patient")
-            self.verified_label.setProperty("state", "due")
-        self.verified_label.style().unpolish(self.verified_label)
-        self.verified_label.style().polish(self.verified_label)
+        ok = mark.today
+        self.verified_label.setStyleSheet(
+            "color: #1e6b34; font-weight: bold;" if ok else "color: #8a5a00; font-weight: bold;"
+        )
 
     def refresh_insurance(self) -> None:
         if self.patient_id is None:
