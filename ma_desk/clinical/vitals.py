@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ma_desk.clinical import codes, growth, units
 
@@ -96,10 +96,27 @@ class Finding:
     level: str = NORMAL
     direction: str = ""  # "low" | "high" | ""
     words: str = ""
+    shown: str = ""  # the value as read, e.g. "87 %" or "186/124"
 
     @property
     def flagged(self) -> bool:
         return self.level != NORMAL
+
+    @property
+    def tier_words(self) -> str:
+        """'CRITICAL LOW', 'HIGH', 'ABNORMAL' or '' (the label's first words)."""
+        direction = {"low": "LOW", "high": "HIGH"}.get(self.direction, "")
+        if self.level == CRITICAL:
+            return f"CRITICAL {direction}".strip()
+        if self.level == ABNORMAL:
+            return direction or "ABNORMAL"
+        return ""
+
+    def summary(self) -> str:
+        """'SpO2 87 %: CRITICAL LOW, below 90 %' (for tasks, audit and reports)."""
+        head = f"{key_label(self.key)} {self.shown}".strip()
+        tier = self.tier_words
+        return f"{head}: {tier}, {self.words}" if tier else f"{head}: {self.words}"
 
     @property
     def interpretation(self) -> str:
@@ -223,7 +240,7 @@ class Assessment:
 
     def critical_summary(self) -> str:
         """One line for the 'notify provider' task."""
-        parts = [f"{key_label(f.key)}: {f.words}" for f in self.criticals]
+        parts = [f.summary() for f in self.criticals]
         return "Critical vitals - notify provider: " + "; ".join(parts)
 
 
@@ -497,14 +514,14 @@ def check_bp(key: str, systolic: float, diastolic: float, ctx: PatientContext) -
 def classify_pulse(value: float, ctx: PatientContext, key: str = PULSE) -> Finding:
     crit_low, low, high, crit_high = heart_rate_norms(ctx)
     if value < crit_low:
-        return Finding(key, CRITICAL, "low", f"Critically low (< {crit_low:.0f})")
+        return Finding(key, CRITICAL, "low", f"below {crit_low:.0f}")
     if value > crit_high:
-        return Finding(key, CRITICAL, "high", f"Critically high (> {crit_high:.0f})")
+        return Finding(key, CRITICAL, "high", f"above {crit_high:.0f}")
     norm = f"{low:.0f}-{high:.0f}" + ("" if ctx.adult else f" for {_article(ctx.band)}")
     if value < low:
-        return Finding(key, ABNORMAL, "low", f"Low (normal {norm})")
+        return Finding(key, ABNORMAL, "low", f"normal {norm}")
     if value > high:
-        return Finding(key, ABNORMAL, "high", f"High (normal {norm})")
+        return Finding(key, ABNORMAL, "high", f"normal {norm}")
     return Finding(key)
 
 
@@ -512,12 +529,12 @@ def classify_respiratory_rate(value: float, ctx: PatientContext) -> Finding:
     low, high, crit_high = respiratory_norms(ctx)
     key = RESPIRATORY_RATE
     if value > crit_high:
-        return Finding(key, CRITICAL, "high", f"Critically high (> {crit_high:.0f})")
+        return Finding(key, CRITICAL, "high", f"above {crit_high:.0f}")
     norm = f"{low:.0f}-{high:.0f}" + ("" if ctx.adult else f" for {_article(ctx.band)}")
     if value < low:
-        return Finding(key, ABNORMAL, "low", f"Low (normal {norm})")
+        return Finding(key, ABNORMAL, "low", f"normal {norm}")
     if value > high:
-        return Finding(key, ABNORMAL, "high", f"High (normal {norm})")
+        return Finding(key, ABNORMAL, "high", f"normal {norm}")
     return Finding(key)
 
 
@@ -539,9 +556,9 @@ def classify_spo2(value: float, ctx: PatientContext, on_o2: bool = False) -> Fin
     critical = 90.0 if ctx.adult else 92.0
     suffix = " on O2" if on_o2 else ""
     if value < critical:
-        return Finding(key, CRITICAL, "low", f"Critically low (< {critical:.0f} %){suffix}")
+        return Finding(key, CRITICAL, "low", f"below {critical:.0f} %{suffix}")
     if value < 95.0:
-        return Finding(key, ABNORMAL, "low", f"Low (< 95 %){suffix}")
+        return Finding(key, ABNORMAL, "low", f"below 95 %{suffix}")
     if on_o2:
         return Finding(key, NORMAL, "", "On supplemental O2")
     return Finding(key)
@@ -675,7 +692,9 @@ def evaluate(
         except Refused as refusal:
             result.refusals[refusal.key] = refusal.message
             continue
-        finding = classify_bp(systolic, diastolic, ctx, key)
+        finding = replace(
+            classify_bp(systolic, diastolic, ctx, key), shown=f"{systolic:.0f}/{diastolic:.0f}"
+        )
         result.findings[key] = finding
         qualifiers = {
             "reading": i + 1,
@@ -708,7 +727,7 @@ def evaluate(
             )
         else:
             result.bmi = bmi
-            finding = classify_bmi(bmi, ctx)
+            finding = replace(classify_bmi(bmi, ctx), shown=f"{bmi:.1f}")
             result.findings[BMI] = finding
             result.measurements.append(
                 Measurement(
@@ -777,7 +796,12 @@ def _evaluate_entry(
     else:
         finding = Finding(name)
     if finding.flagged or finding.words:
-        result.findings[name] = finding
+        shown = (
+            f"{entered_value} {units.label(entered_unit)}"
+            if name in QUANTITY_FIELDS
+            else display_value(name, value)
+        )
+        result.findings[name] = replace(finding, shown=shown)
     result.measurements.append(
         Measurement(
             name,

@@ -306,7 +306,7 @@ class VitalsService(Service):
             raise ValidationError("Enter at least one vital sign before saving.")
         if assessment.criticals:
             if not acknowledge_critical:
-                warnings = [f"{rules.key_label(f.key)}: {f.words}" for f in assessment.criticals]
+                warnings = [f.summary() for f in assessment.criticals]
                 raise NeedsConfirmation(
                     "Critical values: confirm they were re-checked. Saving adds a "
                     "'notify provider' item to the visit.",
@@ -337,7 +337,7 @@ class VitalsService(Service):
             )
             for i, m in enumerate(assessment.measurements)
         ]
-        criticals = tuple(f"{rules.key_label(f.key)}: {f.words}" for f in assessment.criticals)
+        criticals = tuple(f.summary() for f in assessment.criticals)
         if criticals:
             vital_set.critical_acknowledged_by_id = self.actor.user_id
         s.add(vital_set)

@@ -541,13 +541,8 @@ class VitalsEntryForm(QFrame):
             label.setText("")
             _set_flag(label, "")
             return
-        if finding.level == rules.CRITICAL:
-            prefix = "CRITICAL " + ("LOW" if finding.direction == "low" else "HIGH" if finding.direction == "high" else "")  # fmt: skip
-        elif finding.level == rules.ABNORMAL:
-            prefix = {"low": "LOW", "high": "HIGH"}.get(finding.direction, "ABNORMAL")
-        else:
-            prefix = ""
-        text = f"{prefix.strip()}: {finding.words}" if prefix else finding.words
+        prefix = finding.tier_words
+        text = f"{prefix}: {finding.words}" if prefix else finding.words
         label.setText(text)
         label.setAccessibleDescription(text)
         _set_flag(label, finding.level)
