@@ -80,7 +80,13 @@ class HandoutPickerDialog(QDialog):
         layout.addLayout(buttons)
         self.reload()
 
+    def selected_slugs(self) -> list[str]:
+        rows = self.model.rows()
+        return [next(iter(rows[i.row()][1].values())).slug
+                for i in self.table.selectionModel().selectedRows()]  # fmt: skip
+
     def reload(self) -> None:
+        keep = self.selected_slugs()
         topics: dict[str, dict[str, HandoutRow]] = {}
         for row in self.services.handouts.list():
             topics.setdefault(row.slug, {})[row.language] = row
@@ -89,6 +95,8 @@ class HandoutPickerDialog(QDialog):
             title = (versions.get("en") or next(iter(versions.values()))).title
             rows.append((title, versions))
         self.model.set_rows(sorted(rows, key=lambda r: r[0].casefold()))
+        if keep:
+            self.select_slugs(keep)
         given = self.services.handouts.given_on_visit(self.visit_id)
         self.given.setText(
             "Already given on this visit: " + "; ".join(f"{t} ({at:%H:%M})" for at, t in given)
