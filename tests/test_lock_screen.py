@@ -254,3 +254,32 @@ def test_idle_minutes_come_from_the_clinic_settings(qtbot, demo_services, tmp_pa
     clock.advance(minutes=2)
     win.session.idle.check()
     assert win.session.locked
+
+
+def test_lock_covers_an_open_dialog_and_keeps_its_input(qtbot, window, demo_services, idle_clock):
+    from PySide6.QtWidgets import QDialog, QPushButton, QVBoxLayout
+
+    dialog = QDialog(window)
+    dialog.setWindowTitle("Appointment for Garcia, Sarah")
+    field = QLineEdit("Garcia, Sarah — half-typed reason")
+    save = QPushButton("Save")
+    save.setDefault(True)
+    saved = []
+    save.clicked.connect(lambda: saved.append(True))
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(field)
+    layout.addWidget(save)
+    dialog.show()
+    idle_clock.advance(minutes=6)
+    window.session.idle.check()
+    cover = window.session._covers[0][1]
+    assert cover.isVisible() and cover.geometry() == dialog.rect()
+    assert dialog.windowTitle() == "MA Desk — locked"
+    assert not field.isEnabled() and not save.isEnabled()
+    qtbot.keyClicks(cover.form.password, DEMO_PASSWORD)
+    qtbot.keyClick(cover.form.password, Qt.Key.Key_Return)
+    assert saved == []  # Enter unlocked; it did not press the dialog's default button
+    assert not window.session.locked
+    assert dialog.windowTitle() == "Appointment for Garcia, Sarah"
+    assert field.isEnabled() and field.text() == "Garcia, Sarah — half-typed reason"
+    assert window.session.stack.currentWidget() is window.session.content

@@ -70,7 +70,11 @@ class IdleWatcher(QObject):
 
     def check(self) -> None:
         """Called by the timer (and by tests): lock when the idle time has passed."""
-        if self.armed and self.minutes > 0 and self.idle_for() >= dt.timedelta(minutes=self.minutes):
+        if (
+            self.armed
+            and self.minutes > 0
+            and self.idle_for() >= dt.timedelta(minutes=self.minutes)
+        ):
             self.armed = False
             self.idle.emit()
 
@@ -104,8 +108,10 @@ class LockScreen(QWidget):
         self.unlock_button.setProperty("role", "primary")
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self._unlock)
-        self.form.password.returnPressed.connect(self._unlock)
-        self.form.username.returnPressed.connect(self.form.password.setFocus)
+        # Enter is consumed here: on a cover over a dialog it must never reach that
+        # dialog's default button (which would save a form nobody is looking at).
+        self.form.password.installEventFilter(self)
+        self.form.username.installEventFilter(self)
 
         card = QFrame()
         card.setObjectName("lock_card")
@@ -138,6 +144,16 @@ class LockScreen(QWidget):
         else:
             self.detail.setText("Nobody is signed in. Sign in to continue.")
         self.form.reset(previous_username)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return,
+                                                                     Qt.Key.Key_Enter):  # fmt: skip
+            if watched is self.form.username:
+                self.form.password.setFocus()
+            else:
+                self._unlock()
+            return True
+        return super().eventFilter(watched, event)
 
     def _unlock(self) -> None:
         if self.form.try_sign_in():

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMenu, QStackedWidget, QWidget
 
 from ma_desk.clock import Clock, SystemClock
 from ma_desk.errors import MADeskError
@@ -33,6 +33,7 @@ class SessionController(QObject):
         self.services = services
         self.locked = False
         self._saved_enabled: list[tuple[QObject, bool]] = []
+        self._covers: list = []
         self._title = window.windowTitle()
 
         self.content = window.takeCentralWidget()
@@ -134,9 +135,38 @@ class SessionController(QObject):
         self.window.menuBar().setEnabled(False)
         self._title = self.window.windowTitle() or self._title
         self.window.setWindowTitle("MA Desk — locked")
-        self.lock_screen.prepare(previous_username=actor.username if actor.user_id else "",
-                                 previous_name=actor.display_name, reason=reason)  # fmt: skip
+        previous = actor.username if actor.user_id else ""
+        self.lock_screen.prepare(previous_username=previous, previous_name=actor.display_name,
+                                 reason=reason)  # fmt: skip
         self.stack.setCurrentWidget(self.lock_screen)
+        self._cover_other_windows(previous, actor.display_name, reason)
+
+    def _cover_other_windows(self, previous: str, name: str, reason: str) -> None:
+        """Open dialogs (forms, previews) get their own lock cover; their inputs are disabled.
+
+        The dialog stays open (a modal dialog's loop keeps running), so nothing typed in it
+        is lost; it simply shows no patient data until someone unlocks.
+        """
+        self._covers = []
+        for top in QApplication.topLevelWidgets():
+            if top is self.window or not top.isVisible() or isinstance(top, QMenu):
+                continue
+            if top.windowType() not in (Qt.WindowType.Dialog, Qt.WindowType.Window):
+                continue
+            children = [c for c in top.findChildren(QWidget, options=Qt.FindChildOption
+                        .FindDirectChildrenOnly) if not c.isWindow()]  # fmt: skip
+            states = [(c, c.isEnabled()) for c in children]
+            for child in children:
+                child.setEnabled(False)
+            cover = LockScreen(self.services, top)
+            cover.setAutoFillBackground(True)
+            cover.setGeometry(top.rect())
+            cover.prepare(previous_username=previous, previous_name=name, reason=reason)
+            cover.unlocked.connect(self._after_unlock)
+            cover.show()
+            cover.raise_()
+            self._covers.append((top, cover, top.windowTitle(), states))
+            top.setWindowTitle("MA Desk — locked")
 
     def switch_user(self) -> None:
         self.lock("switch user")
@@ -148,7 +178,16 @@ class SessionController(QObject):
         self.lock_screen.prepare(previous_username="", previous_name="", reason="signed out")
 
     def _after_unlock(self) -> None:
+        if not self.locked:
+            return
         self.locked = False
+        for top, cover, title, states in self._covers:
+            cover.hide()
+            cover.deleteLater()
+            for child, enabled in states:
+                child.setEnabled(enabled)
+            top.setWindowTitle(title)
+        self._covers = []
         for obj, enabled in self._saved_enabled:
             obj.setEnabled(enabled)
         self._saved_enabled = []
