@@ -38,14 +38,21 @@ AUDIT_COLUMNS: list[Column[AuditRow]] = [
     Column("Time", lambda r: f"{r.at_local:%Y-%m-%d %H:%M:%S}"),
     Column("User", lambda r: r.username),
     Column("Workstation", lambda r: r.workstation),
-    Column("Action", lambda r: r.action + (" ⚠ emergency" if r.break_glass else ""),
-           background=lambda r: "#fde2e4" if r.break_glass else None),  # fmt: skip
+    Column(
+        "Action",
+        lambda r: r.action + (" ⚠ emergency" if r.break_glass else ""),
+        background=lambda r: "#fde2e4" if r.break_glass else None,
+    ),  # fmt: skip
     Column("Entity", lambda r: f"{r.entity} {r.entity_id}".strip()),
     Column("Patient", lambda r: r.mrn),
-    Column("Outcome", lambda r: r.outcome,
-           foreground=lambda r: None if r.outcome == "success" else "#b00020"),  # fmt: skip
-    Column("Details", lambda r: r.details if r.details != "{}" else "",
-           tooltip=lambda r: r.details),  # fmt: skip
+    Column(
+        "Outcome",
+        lambda r: r.outcome,
+        foreground=lambda r: None if r.outcome == "success" else "#b00020",
+    ),  # fmt: skip
+    Column(
+        "Details", lambda r: r.details if r.details != "{}" else "", tooltip=lambda r: r.details
+    ),  # fmt: skip
 ]
 
 

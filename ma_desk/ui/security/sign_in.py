@@ -76,7 +76,9 @@ class CredentialsForm(QWidget):
 
 
 class SignInDialog(QDialog):
-    def __init__(self, services: Services, parent: QWidget | None = None, *, clinic: str = "") -> None:
+    def __init__(
+        self, services: Services, parent: QWidget | None = None, *, clinic: str = ""
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("signin_dialog")
         self.setWindowTitle("MA Desk — sign in")

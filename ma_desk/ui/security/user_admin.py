@@ -30,11 +30,17 @@ USER_COLUMNS: list[Column[UserRow]] = [
     Column("User name", lambda u: u.username),
     Column("Name", lambda u: u.display_name),
     Column("Role", lambda u: u.role_label),
-    Column("State", lambda u: ("active" if u.active else "inactive")
-           + (" · locked out" if u.locked_until else ""),
-           foreground=lambda u: None if u.active else "#777777"),  # fmt: skip
-    Column("Last sign-in", lambda u: f"{u.last_sign_in_at:%Y-%m-%d %H:%M}"
-           if u.last_sign_in_at else "never"),  # fmt: skip
+    Column(
+        "State",
+        lambda u: (
+            ("active" if u.active else "inactive") + (" · locked out" if u.locked_until else "")
+        ),
+        foreground=lambda u: None if u.active else "#777777",
+    ),  # fmt: skip
+    Column(
+        "Last sign-in",
+        lambda u: f"{u.last_sign_in_at:%Y-%m-%d %H:%M}" if u.last_sign_in_at else "never",
+    ),  # fmt: skip
 ]
 
 
