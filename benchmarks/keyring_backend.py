@@ -33,8 +33,12 @@ class BenchKeyring(KeyringBackend):
         os.environ.pop(KEY_ENV, None)
 
 
-def install() -> None:
-    keyring.set_keyring(BenchKeyring())
+def install(key_hex: str | None = None) -> None:
+    """Use the benchmark keyring in this process, handing out ``key_hex`` if given."""
+    if not isinstance(keyring.get_keyring(), BenchKeyring):
+        keyring.set_keyring(BenchKeyring())
+    if key_hex is not None:
+        os.environ[KEY_ENV] = key_hex
 
 
 def child_env(key_hex: str) -> dict[str, str]:
