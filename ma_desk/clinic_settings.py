@@ -22,6 +22,8 @@ class ClinicSettings:
     verification_stale_days: int = 30
     idle_lock_minutes: int = 5
     weight_change_percent: float = 10.0
+    # Overrides of ma_desk.clinical.vitals.Thresholds (e.g. {"systolic_critical": 170}).
+    vitals_thresholds: dict[str, float] = field(default_factory=dict)
     units_weight: str = "lb"
     units_length: str = "in"
     units_temperature: str = "F"

@@ -439,3 +439,58 @@ def test_arbitrary_input_never_crashes(
         assert m.field not in result.refusals
         low, high = v.plausible_range(m.field, v.PatientContext.on(AGES[age], TODAY, sex))
         assert low <= m.value <= high or m.field == v.BMI
+
+
+# ------------------------------------------------------------------ clinic thresholds
+def test_clinic_thresholds_override_the_reference_defaults() -> None:
+    limits = v.Thresholds.from_settings({"systolic_critical": 170, "spo2_critical": "92"})
+    assert (limits.systolic_critical, limits.spo2_critical) == (170.0, 92.0)
+    form = v.VitalsForm(entries={v.SPO2: v.Entry("91")}, bp=(v.BPEntry("172/90"),))
+    default = v.evaluate(form, ctx("adult"))
+    custom = v.evaluate(form, ctx("adult"), limits=limits)
+    assert default.findings["bp.0"].level == A and default.findings["spo2"].level == A
+    assert custom.findings["bp.0"].level == C and "≥ 170/120" in custom.findings["bp.0"].words
+    assert custom.findings["spo2"].level == C
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"systolic_critical": "high"},  # not a number
+        {"systolic_critical": float("nan")},
+        {"pulse_critical_high": 90},  # below the normal high: out of order
+        {"fever_c": 45},
+        {"no_such_limit": 1},
+        {"spo2_critical": True},
+    ],
+)
+def test_bad_threshold_overrides_are_ignored(overrides: dict) -> None:
+    assert v.Thresholds.from_settings(overrides) == v.DEFAULT_THRESHOLDS
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(v.Thresholds.__dataclass_fields__)),
+        st.one_of(st.floats(), st.integers(), st.text(max_size=5), st.none()),
+    )
+)
+def test_any_threshold_overrides_give_consistent_limits(overrides: dict) -> None:
+    assert v.Thresholds.from_settings(overrides).consistent()
+
+
+@pytest.mark.parametrize(
+    ("form", "key", "text"),
+    [
+        (v.VitalsForm(entries={v.SPO2: v.Entry("88")}), "spo2", "Critically low (below 90 %)"),
+        (v.VitalsForm(entries={v.PULSE: v.Entry("104")}), "pulse", "High (normal 60-100)"),
+        (v.VitalsForm(bp=(v.BPEntry("142/80"),)), "bp.0", "HIGH: Stage 2 hypertension"),
+        (v.VitalsForm(bp=(v.BPEntry("190/100"),)), "bp.0", "CRITICAL: Hypertensive crisis (≥ 180/120)"),
+        (v.VitalsForm(entries={v.TEMPERATURE: v.Entry("100.4", units.DEGF)}), "temperature", "HIGH: Fever (≥ 38.0 °C / 100.4 °F)"),
+        (v.VitalsForm(entries={v.TEMPERATURE: v.Entry("94.9", units.DEGF)}), "temperature", "CRITICAL: Hypothermia (< 35.0 °C / 95.0 °F)"),
+    ],
+)  # fmt: skip
+def test_flag_words_say_the_tier_without_colour(form, key: str, text: str) -> None:
+    finding = v.evaluate(form, ctx("adult")).findings[key]
+    assert v.flag_text(finding) == text
+    assert finding.summary().endswith(text)

@@ -209,3 +209,15 @@ def test_history_keeps_the_shape_reports_use(ma: Services) -> None:
     for row in rows:
         assert isinstance(row.taken_at, dt.datetime) and row.status == "final"
         assert isinstance(row.values, dict)
+
+
+def test_clinic_thresholds_from_settings_apply_on_save(ma: Services) -> None:
+    appt = arrived_adult(ma)
+    form = v.VitalsForm(bp=(v.BPEntry("172/96"),))
+    assert not ma.vitals.assess(appt.patient_id, form).criticals
+    system = ma.actor
+    ma.set_actor(Actor.system())
+    ma.settings.update(vitals_thresholds={"systolic_critical": 170})
+    ma.set_actor(system)
+    with pytest.raises(NeedsConfirmation):
+        ma.vitals.save(appt.patient_id, form, appointment_id=appt.id)

@@ -113,10 +113,9 @@ class Finding:
         return ""
 
     def summary(self) -> str:
-        """'SpO2 87 %: CRITICAL LOW, below 90 %' (for tasks, audit and reports)."""
+        """'SpO2 87 %: Critically low (below 90 %)' (for tasks, audit and reports)."""
         head = f"{key_label(self.key)} {self.shown}".strip()
-        tier = self.tier_words
-        return f"{head}: {tier}, {self.words}" if tier else f"{head}: {self.words}"
+        return f"{head}: {flag_text(self)}"
 
     @property
     def interpretation(self) -> str:
@@ -244,6 +243,20 @@ class Assessment:
         return "Critical vitals - notify provider: " + "; ".join(parts)
 
 
+def flag_text(finding: Finding) -> str:
+    """The words shown beside a value: they always say the tier ('Critically low (below
+    90 %)', 'CRITICAL: Hypertensive crisis', 'HIGH: Stage 2 hypertension'), so the flag
+    reads the same without colour."""
+    words = finding.words
+    if finding.level == CRITICAL:
+        return words if words.startswith("Critically") else f"CRITICAL: {words}"
+    if finding.level == ABNORMAL:
+        if words.startswith(("Low", "High")):
+            return words
+        return f"{finding.tier_words}: {words}"
+    return words
+
+
 class Refused(ValueError):
     """A value that must not be stored; ``message`` says why and what to do."""
 
@@ -294,8 +307,67 @@ def plausible_range(name: str, ctx: PatientContext) -> tuple[float, float]:
     raise KeyError(name)
 
 
+# ------------------------------------------------------------------ clinic thresholds
+@dataclass(frozen=True)
+class Thresholds:
+    """Flag and critical limits a clinic's protocol may change (adults and teenagers; fever,
+    SpO2 and severe BP at every age). Defaults are the reference values."""
+
+    pulse_low: float = 60.0
+    pulse_high: float = 100.0
+    pulse_critical_low: float = 40.0
+    pulse_critical_high: float = 130.0
+    respiratory_low: float = 12.0
+    respiratory_high: float = 20.0
+    respiratory_critical_high: float = 30.0
+    fever_c: float = 38.0
+    temperature_critical_high_c: float = 39.5
+    temperature_critical_low_c: float = 35.0
+    spo2_low: float = 95.0
+    spo2_critical: float = 90.0
+    spo2_critical_child: float = 92.0
+    systolic_critical: float = 180.0
+    diastolic_critical: float = 120.0
+
+    @classmethod
+    def from_settings(cls, overrides: Mapping[str, object] | None) -> Thresholds:
+        """Defaults with the clinic's overrides; unknown keys, non-numbers and overrides
+        that would put limits out of order are ignored (the default stays)."""
+        limits = cls()
+        for name, raw in (overrides or {}).items():
+            if name not in cls.__dataclass_fields__ or isinstance(raw, bool):
+                continue
+            try:
+                value = float(raw)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                continue
+            if not math.isfinite(value):
+                continue
+            candidate = replace(limits, **{name: value})
+            if candidate.consistent():
+                limits = candidate
+        return limits
+
+    def consistent(self) -> bool:
+        return (
+            0 < self.pulse_critical_low <= self.pulse_low < self.pulse_high <= self.pulse_critical_high < 300
+            and 0 < self.respiratory_low < self.respiratory_high <= self.respiratory_critical_high < 80
+            and 35.0 <= self.fever_c <= self.temperature_critical_high_c <= 42.0
+            and 30.0 <= self.temperature_critical_low_c < self.fever_c
+            and 50 < self.spo2_critical <= self.spo2_low <= 100
+            and 50 < self.spo2_critical_child <= self.spo2_low
+            and 140 <= self.systolic_critical <= 250
+            and 90 <= self.diastolic_critical <= 150
+        )  # fmt: skip
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
 # ------------------------------------------------------------------ norms
-def heart_rate_norms(ctx: PatientContext) -> tuple[float, float, float, float]:
+def heart_rate_norms(
+    ctx: PatientContext, limits: Thresholds = DEFAULT_THRESHOLDS
+) -> tuple[float, float, float, float]:
     """(critical low, normal low, normal high, critical high) in /min.
 
     Below critical low or above critical high is critical; outside normal is abnormal.
@@ -303,7 +375,9 @@ def heart_rate_norms(ctx: PatientContext) -> tuple[float, float, float, float]:
     2 years / from 180 at 2-10 years (PALS SVT thresholds). From 11 years: adult limits.
     """
     if ctx.age_years >= 11:
-        return (40.0, 60.0, 100.0, 130.0)
+        return (
+            limits.pulse_critical_low, limits.pulse_low, limits.pulse_high, limits.pulse_critical_high
+        )  # fmt: skip
     if ctx.age_days < 91:
         return (60.0, 85.0, 205.0, 219.0)
     if ctx.age_years < 2:
@@ -311,14 +385,16 @@ def heart_rate_norms(ctx: PatientContext) -> tuple[float, float, float, float]:
     return (60.0, 60.0, 140.0, 179.0)
 
 
-def respiratory_norms(ctx: PatientContext) -> tuple[float, float, float]:
+def respiratory_norms(
+    ctx: PatientContext, limits: Thresholds = DEFAULT_THRESHOLDS
+) -> tuple[float, float, float]:
     """(normal low, normal high, critical high): PALS by age; critical > 30 adults and
     teenagers, > normal high + 10 under 13 (engineering)."""
     y = ctx.age_years
     if ctx.adult:
-        return (12.0, 20.0, 30.0)
+        return (limits.respiratory_low, limits.respiratory_high, limits.respiratory_critical_high)
     if y >= 13:
-        return (12.0, 16.0, 30.0)
+        return (12.0, 16.0, limits.respiratory_critical_high)
     low, high = (30.0, 60.0) if y < 1 else (24.0, 40.0) if y <= 3 else (22.0, 34.0) if y <= 5 else (18.0, 30.0)  # fmt: skip
     return (low, high, high + 10.0)
 
@@ -511,54 +587,70 @@ def check_bp(key: str, systolic: float, diastolic: float, ctx: PatientContext) -
 
 
 # ------------------------------------------------------------------ flags
-def classify_pulse(value: float, ctx: PatientContext, key: str = PULSE) -> Finding:
-    crit_low, low, high, crit_high = heart_rate_norms(ctx)
+def classify_pulse(
+    value: float, ctx: PatientContext, limits: Thresholds = DEFAULT_THRESHOLDS
+) -> Finding:
+    key = PULSE
+    crit_low, low, high, crit_high = heart_rate_norms(ctx, limits)
     if value < crit_low:
-        return Finding(key, CRITICAL, "low", f"below {crit_low:.0f}")
+        return Finding(key, CRITICAL, "low", f"Critically low (below {crit_low:.0f})")
     if value > crit_high:
-        return Finding(key, CRITICAL, "high", f"above {crit_high:.0f}")
+        return Finding(key, CRITICAL, "high", f"Critically high (above {crit_high:.0f})")
     norm = f"{low:.0f}-{high:.0f}" + ("" if ctx.adult else f" for {_article(ctx.band)}")
     if value < low:
-        return Finding(key, ABNORMAL, "low", f"normal {norm}")
+        return Finding(key, ABNORMAL, "low", f"Low (normal {norm})")
     if value > high:
-        return Finding(key, ABNORMAL, "high", f"normal {norm}")
+        return Finding(key, ABNORMAL, "high", f"High (normal {norm})")
     return Finding(key)
 
 
-def classify_respiratory_rate(value: float, ctx: PatientContext) -> Finding:
-    low, high, crit_high = respiratory_norms(ctx)
+def classify_respiratory_rate(
+    value: float, ctx: PatientContext, limits: Thresholds = DEFAULT_THRESHOLDS
+) -> Finding:
+    low, high, crit_high = respiratory_norms(ctx, limits)
     key = RESPIRATORY_RATE
     if value > crit_high:
-        return Finding(key, CRITICAL, "high", f"above {crit_high:.0f}")
+        return Finding(key, CRITICAL, "high", f"Critically high (above {crit_high:.0f})")
     norm = f"{low:.0f}-{high:.0f}" + ("" if ctx.adult else f" for {_article(ctx.band)}")
     if value < low:
-        return Finding(key, ABNORMAL, "low", f"normal {norm}")
+        return Finding(key, ABNORMAL, "low", f"Low (normal {norm})")
     if value > high:
-        return Finding(key, ABNORMAL, "high", f"normal {norm}")
+        return Finding(key, ABNORMAL, "high", f"High (normal {norm})")
     return Finding(key)
 
 
-def classify_temperature(value: float, ctx: PatientContext, route: str = "oral") -> Finding:
+def classify_temperature(
+    value: float, ctx: PatientContext, limits: Thresholds = DEFAULT_THRESHOLDS
+) -> Finding:
     key = TEMPERATURE
-    if value < 35.0:
-        return Finding(key, CRITICAL, "low", "Hypothermia (< 35.0 °C / 95.0 °F)")
-    if value >= 38.0 and ctx.age_days < 91:
+
+    def both(celsius: float) -> str:
+        return f"{celsius:.1f} °C / {units.from_canonical(celsius, units.DEGF):.1f} °F"
+
+    if value < limits.temperature_critical_low_c:
+        return Finding(key, CRITICAL, "low", f"Hypothermia (< {both(limits.temperature_critical_low_c)})")  # fmt: skip
+    if value >= limits.fever_c and ctx.age_days < 91:
         return Finding(key, CRITICAL, "high", "Fever in an infant under 3 months: urgent")
-    if value >= 39.5:
-        return Finding(key, CRITICAL, "high", "High fever (≥ 39.5 °C / 103.1 °F)")
-    if value >= 38.0:
-        return Finding(key, ABNORMAL, "high", "Fever (≥ 38.0 °C / 100.4 °F)")
+    if value >= limits.temperature_critical_high_c:
+        return Finding(key, CRITICAL, "high", f"High fever (≥ {both(limits.temperature_critical_high_c)})")  # fmt: skip
+    if value >= limits.fever_c:
+        return Finding(key, ABNORMAL, "high", f"Fever (≥ {both(limits.fever_c)})")
     return Finding(key)
 
 
-def classify_spo2(value: float, ctx: PatientContext, on_o2: bool = False) -> Finding:
+def classify_spo2(
+    value: float,
+    ctx: PatientContext,
+    on_o2: bool = False,
+    limits: Thresholds = DEFAULT_THRESHOLDS,
+) -> Finding:
     key = SPO2
-    critical = 90.0 if ctx.adult else 92.0
+    critical = limits.spo2_critical if ctx.adult else limits.spo2_critical_child
     suffix = " on O2" if on_o2 else ""
     if value < critical:
-        return Finding(key, CRITICAL, "low", f"below {critical:.0f} %{suffix}")
-    if value < 95.0:
-        return Finding(key, ABNORMAL, "low", f"below 95 %{suffix}")
+        return Finding(key, CRITICAL, "low", f"Critically low (below {critical:g} %){suffix}")
+    if value < limits.spo2_low:
+        return Finding(key, ABNORMAL, "low", f"Low (below {limits.spo2_low:g} %){suffix}")
     if on_o2:
         return Finding(key, NORMAL, "", "On supplemental O2")
     return Finding(key)
@@ -572,13 +664,20 @@ def classify_pain(value: float) -> Finding:
     return Finding(PAIN)
 
 
-def classify_bp(systolic: float, diastolic: float, ctx: PatientContext, key: str = BP) -> Finding:
+def classify_bp(
+    systolic: float,
+    diastolic: float,
+    ctx: PatientContext,
+    key: str = BP,
+    limits: Thresholds = DEFAULT_THRESHOLDS,
+) -> Finding:
     """Adults and teenagers: ACC/AHA category; under 13: fixed AAP cut-offs (percentile
     tables by height are not built in, so words say 'at least'); hypotension by age."""
-    if systolic >= 180 or diastolic >= 120:
+    if systolic >= limits.systolic_critical or diastolic >= limits.diastolic_critical:
         category = adult_bp_category(systolic, diastolic)
         label = category if category == "Hypertensive crisis" else f"{category}, severe"
-        return Finding(key, CRITICAL, "high", f"{label} (≥ 180/120)")
+        cut = f"{limits.systolic_critical:.0f}/{limits.diastolic_critical:.0f}"
+        return Finding(key, CRITICAL, "high", f"{label} (≥ {cut})")
     if systolic < hypotension_limit(ctx):
         limit = hypotension_limit(ctx)
         if ctx.adult:
@@ -669,7 +768,11 @@ def _worse(a: Finding, b: Finding) -> Finding:
 
 # ------------------------------------------------------------------ the whole form
 def evaluate(
-    form: VitalsForm, ctx: PatientContext, *, weight_change_percent: float = 10.0
+    form: VitalsForm,
+    ctx: PatientContext,
+    *,
+    weight_change_percent: float = 10.0,
+    limits: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Assessment:
     """Check a whole form: never raises for bad input, reports it in ``refusals``."""
     result = Assessment()
@@ -679,7 +782,9 @@ def evaluate(
         if entry is None or not entry.text.strip():
             continue
         try:
-            values[name] = _evaluate_entry(name, entry, form, ctx, result, weight_change_percent)
+            values[name] = _evaluate_entry(
+                name, entry, form, ctx, result, weight_change_percent, limits
+            )
         except Refused as refusal:
             result.refusals[refusal.key] = refusal.message
     for i, reading in enumerate(form.bp):
@@ -693,7 +798,8 @@ def evaluate(
             result.refusals[refusal.key] = refusal.message
             continue
         finding = replace(
-            classify_bp(systolic, diastolic, ctx, key), shown=f"{systolic:.0f}/{diastolic:.0f}"
+            classify_bp(systolic, diastolic, ctx, key, limits),
+            shown=f"{systolic:.0f}/{diastolic:.0f}",
         )
         result.findings[key] = finding
         qualifiers = {
@@ -751,6 +857,7 @@ def _evaluate_entry(
     ctx: PatientContext,
     result: Assessment,
     weight_change_percent: float,
+    limits: Thresholds,
 ) -> float:
     qualifiers: dict[str, object] = {}
     if name in QUANTITY_FIELDS:
@@ -766,16 +873,16 @@ def _evaluate_entry(
         check_count(name, name, value, ctx)
         entered_value, entered_unit = f"{value:.0f}", codes.CANONICAL_UNIT[LOINC[name]]
     if name == PULSE:
-        finding = classify_pulse(value, ctx)
+        finding = classify_pulse(value, ctx, limits)
         qualifiers["rhythm"] = form.pulse_rhythm
         if form.pulse_rhythm == "irregular" and finding.level == NORMAL:
             finding = Finding(PULSE, ABNORMAL, "", "Irregular rhythm")
         elif form.pulse_rhythm == "irregular":
             finding = Finding(PULSE, finding.level, finding.direction, finding.words + "; irregular")  # fmt: skip
     elif name == RESPIRATORY_RATE:
-        finding = classify_respiratory_rate(value, ctx)
+        finding = classify_respiratory_rate(value, ctx, limits)
     elif name == TEMPERATURE:
-        finding = classify_temperature(value, ctx, form.temperature_route)
+        finding = classify_temperature(value, ctx, limits)
         qualifiers["route"] = form.temperature_route
     elif name == SPO2:
         on_o2 = form.oxygen == "on O2"
@@ -788,7 +895,7 @@ def _evaluate_entry(
             if not (0 < flow <= 60):
                 raise Refused(SPO2, "O2 flow must be between 0 and 60 L/min.")
             qualifiers["o2_flow_l_min"] = flow
-        finding = classify_spo2(value, ctx, on_o2)
+        finding = classify_spo2(value, ctx, on_o2, limits)
     elif name == PAIN:
         finding = classify_pain(value)
     elif name == WEIGHT:

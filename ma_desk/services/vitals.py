@@ -164,15 +164,19 @@ class VitalsService(Service):
             previous = self._previous(s, patient_id, exclude_set_id)
             return rules.PatientContext.on(patient.dob, self.now().date(), patient.sex, previous)
 
-    def weight_change_percent(self) -> float:
-        return float(SettingsService(self.ctx).get().weight_change_percent)
+    def rule_settings(self) -> tuple[float, rules.Thresholds]:
+        """The clinic's weight-change threshold (%) and flag/critical limits."""
+        settings = SettingsService(self.ctx).get()
+        limits = rules.Thresholds.from_settings(settings.vitals_thresholds)
+        return float(settings.weight_change_percent), limits
 
     def assess(
         self, patient_id: int, form: rules.VitalsForm, *, exclude_set_id: int | None = None
     ) -> rules.Assessment:
         """The rules applied to a form for this patient (what save would decide)."""
         context = self.context(patient_id, exclude_set_id=exclude_set_id)
-        return rules.evaluate(form, context, weight_change_percent=self.weight_change_percent())
+        percent, limits = self.rule_settings()
+        return rules.evaluate(form, context, weight_change_percent=percent, limits=limits)
 
     def visit_for(self, patient_id: int, appointment_id: int | None) -> int | None:
         """The visit new vitals attach to: the appointment's, else the patient's visit today."""

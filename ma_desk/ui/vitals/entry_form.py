@@ -96,6 +96,7 @@ class VitalsEntryForm(QFrame):
         self.setStyleSheet(STYLE)
         self.context: rules.PatientContext | None = None
         self.weight_change_percent = 10.0
+        self.limits = rules.DEFAULT_THRESHOLDS
         self.default_units = rules.default_units()
         self.assessment = rules.Assessment()
         self._touched: set[str] = set()
@@ -277,11 +278,13 @@ class VitalsEntryForm(QFrame):
         context: rules.PatientContext | None,
         *,
         weight_change_percent: float = 10.0,
+        limits: rules.Thresholds = rules.DEFAULT_THRESHOLDS,
         default_units: dict[str, str] | None = None,
     ) -> None:
         """A new patient: clear the form, set units and age-dependent rows."""
         self.context = context
         self.weight_change_percent = weight_change_percent
+        self.limits = limits
         if default_units:
             self.default_units = dict(default_units)
         self.clear()
@@ -494,7 +497,10 @@ class VitalsEntryForm(QFrame):
             self.assessment = rules.Assessment()
         else:
             self.assessment = rules.evaluate(
-                self.form(), context, weight_change_percent=self.weight_change_percent
+                self.form(),
+                context,
+                weight_change_percent=self.weight_change_percent,
+                limits=self.limits,
             )
         for row in self.rows.values():
             self._paint(row, context)
@@ -541,8 +547,7 @@ class VitalsEntryForm(QFrame):
             label.setText("")
             _set_flag(label, "")
             return
-        prefix = finding.tier_words
-        text = f"{prefix}: {finding.words}" if prefix else finding.words
+        text = rules.flag_text(finding)
         label.setText(text)
         label.setAccessibleDescription(text)
         _set_flag(label, finding.level)

@@ -132,9 +132,11 @@ class VitalsTab(Tab):
             dialogs.warn(self, "Vitals", str(error))
             return
         self.banner.show_patient(self.patient, today)
+        percent, limits = self.services.vitals.rule_settings()
         self.entry.set_context(
             self.context,
-            weight_change_percent=float(settings.weight_change_percent),
+            weight_change_percent=percent,
+            limits=limits,
             default_units=self.preferred_units,
         )
         self._show_visit()
