@@ -29,6 +29,9 @@ SLOT_ROLE = Qt.ItemDataRole.UserRole + 11  # (start datetime, provider id) of a 
 OPEN_COLOUR = QColor("#ffffff")
 PROVIDER_OFF_COLOUR = QColor("#eceff1")
 CLINIC_CLOSED_COLOUR = QColor("#d5d8dc")
+OPEN_BRUSH, OFF_BRUSH, CLOSED_BRUSH = (
+    QBrush(OPEN_COLOUR), QBrush(PROVIDER_OFF_COLOUR), QBrush(CLINIC_CLOSED_COLOUR)
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class ScheduleGridModel(QAbstractTableModel):
         self.flags_by_patient: dict[int, str] = {}
         self.show_inactive = True
         self._cell: dict[tuple[int, int], list[Block]] = {}
+        self._backgrounds: list[list[QBrush]] = []
+        self.shade_runs: list[list[tuple[int, int, QBrush]]] = []
 
     # ------------------------------------------------------------- loading
     def load(
@@ -115,7 +120,43 @@ class ScheduleGridModel(QAbstractTableModel):
         for b in self.blocks:
             for r in range(b.row, b.row + b.span):
                 self._cell.setdefault((r, b.column), []).append(b)
+        self.shade_runs = [self._runs(lane) for lane in lanes]
+        self._backgrounds = [[OPEN_BRUSH] * len(lanes) for _ in range(self.slot_count)]
+        for column, runs in enumerate(self.shade_runs):
+            for start, end, brush in runs:
+                for row in range(start, end):
+                    self._backgrounds[row][column] = brush
         self.endResetModel()
+
+    def _runs(self, lane: Lane) -> list[tuple[int, int, QBrush]]:
+        """Row ranges of one shade in a lane: closed, provider off, open (few per lane)."""
+
+        def row_at(t: dt.time) -> int:
+            m = _minutes(t) - _minutes(self.first_slot)
+            return max(0, min(self.slot_count, math.ceil(m / self.slot_minutes)))
+
+        open_from, open_to = row_at(self.opens), row_at(self.closes)
+        p = lane.provider
+        if p.works_on(lane.day):
+            work_from, work_to = row_at(p.work_start), row_at(p.work_end)
+        else:
+            work_from = work_to = open_from
+        marks = sorted({0, self.slot_count, open_from, open_to, work_from, work_to})
+        runs: list[tuple[int, int, QBrush]] = []
+        for start, end in zip(marks, marks[1:], strict=False):
+            if start >= end:
+                continue
+            if not open_from <= start < open_to:
+                brush = CLOSED_BRUSH
+            elif work_from <= start < work_to:
+                brush = OPEN_BRUSH
+            else:
+                brush = OFF_BRUSH
+            if runs and runs[-1][2] is brush:
+                runs[-1] = (runs[-1][0], end, brush)
+            else:
+                runs.append((start, end, brush))
+        return runs
 
     def _layout(self, shown: list[AppointmentRow], lane_of) -> list[Block]:
         """Blocks per lane; overlapping appointments share the width side by side."""
@@ -205,11 +246,7 @@ class ScheduleGridModel(QAbstractTableModel):
         if not (0 <= row < self.slot_count and 0 <= column < len(self.lanes)):
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
-            if not self.is_open(row, column):
-                return QBrush(CLINIC_CLOSED_COLOUR)
-            if not self.lanes[column].works(self.slot_time(row)):
-                return QBrush(PROVIDER_OFF_COLOUR)
-            return QBrush(OPEN_COLOUR)
+            return self._backgrounds[row][column]
         if role == APPOINTMENT_ROLE:
             return self.appointment_at(row, column)
         if role == SLOT_ROLE:
@@ -261,12 +298,10 @@ class ScheduleGridModel(QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if index.isValid():
-            base |= Qt.ItemFlag.ItemIsDropEnabled
-            if self.appointment_at(index.row(), index.column()) is not None:
-                base |= Qt.ItemFlag.ItemIsDragEnabled
-        return base
+        """Every cell takes drops; the view itself starts drags from blocks (cheap to ask)."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return _CELL_FLAGS
 
     # ------------------------------------------------------------- drag and drop
     def mimeTypes(self) -> list[str]:
@@ -304,6 +339,11 @@ class ScheduleGridModel(QAbstractTableModel):
         start = self.slot_start(target_row, target_column)
         self.move_requested.emit(appointment_id, start, self.lanes[target_column].provider.id)
         return True
+
+
+_CELL_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDropEnabled
+)
 
 
 def _minutes(t: dt.time) -> int:

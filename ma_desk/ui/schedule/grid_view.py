@@ -9,12 +9,24 @@ drag when a block is pulled. Drops go to the model (``dropMimeData``).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QDrag, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtCore import QItemSelectionModel, QLine, QModelIndex, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDrag,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPen,
+    QStaticText,
+    QTransform,
+)
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView
 
 from ma_desk.clinical import flow
+from ma_desk.services.schedule import AppointmentRow
 from ma_desk.ui.schedule.grid_model import Block, ScheduleGridModel, age_label
 
 STATUS_BADGES = {
@@ -29,6 +41,89 @@ STATUS_BADGES = {
     flow.LEFT_WITHOUT_BEING_SEEN: ("LWBS", "#922b21"),
 }
 ROW_HEIGHT = 22
+
+
+@dataclass(frozen=True)
+class BlockText:
+    title: str
+    detail: str
+    badge: str
+    badge_colour: str | None
+    flag: str | None
+    faded: bool
+    struck: bool
+
+
+@lru_cache(maxsize=4096)
+def _block_text(a: AppointmentRow, flag: str | None) -> BlockText:
+    badge, badge_colour = STATUS_BADGES.get(a.status, (a.status_label, "#555555"))
+    if a.is_late and a.status in flow.IN_CLINIC_STATUSES:
+        badge = f"{badge} · late"
+    detail = f"{a.type_name} · {a.reason}" if a.reason else a.type_name
+    if a.room_name and a.status in (flow.ROOMED, flow.WITH_PROVIDER):
+        detail = f"[{a.room_name}] {detail}"
+    return BlockText(
+        title=f"{a.start:%H:%M} {a.patient_name} ({age_label(a.patient_dob, a.start.date())})",
+        detail=detail,
+        badge=badge if badge_colour else "",
+        badge_colour=badge_colour,
+        flag=flag if a.is_active else None,
+        faded=not a.is_active or a.status == flow.CHECKED_OUT,
+        struck=a.status in (flow.CANCELLED, flow.NO_SHOW),
+    )
+
+
+def block_text(a: AppointmentRow, flags: dict[int, str]) -> BlockText:
+    """What a block says; rows are frozen, so the strings are built once per version."""
+    return _block_text(a, flags.get(a.patient_id))
+
+
+class _PaintKit:
+    """Fonts, metrics and colours made once per paint, not once per block."""
+
+    def __init__(self, base: QFont) -> None:
+        self.key = base.key()
+        self.font = QFont(base)
+        self.metrics = QFontMetrics(self.font)
+        self.line_h = self.metrics.height()
+        self.small = QFont(base)
+        self.small.setPointSizeF(max(6.5, base.pointSizeF() - 1.5))
+        self.small_metrics = QFontMetrics(self.small)
+        self.small_h = self.small_metrics.height()
+        self.flag_width = self.small_metrics.horizontalAdvance("$?") + 6
+        self.flag_static = QStaticText("$?")
+        self._titles: dict[bool, tuple[QFont, QFontMetrics]] = {}
+        for struck in (False, True):
+            f = QFont(base)
+            f.setBold(True)
+            f.setStrikeOut(struck)
+            self._titles[struck] = (f, QFontMetrics(f))
+        self.fonts = {
+            "font": (self.font, self.metrics),
+            "small": (self.small, self.small_metrics),
+            "title": self._titles[False],
+            "struck": self._titles[True],
+        }
+        self.selected_pen = QPen(QColor("#1b4f72"), 2.5)
+        self.white = QColor("white")
+        self.text = QColor("#17202a")
+        self.faded_text = QColor("#7b7d7d")
+        self.flag_fill = QColor("#f5b041")
+        self.flag_text = QColor("#4d2c00")
+
+    def title(self, struck: bool) -> tuple[QFont, QFontMetrics]:
+        return self._titles[struck]
+
+
+_MINOR_PEN = QPen(QColor("#e5e8e8"), 1)
+_MAJOR_PEN = QPen(QColor("#b3b6b7"), 1)
+_CURSOR_FILL = QColor("#d6eaf8")
+_CURSOR_PEN = QPen(QColor("#2e86c1"), 2)
+_DROP_PEN = QPen(QColor("#1b4f72"), 2, Qt.PenStyle.DashLine)
+
+
+def kit_white() -> QColor:
+    return QColor("#ffffff")
 
 
 class ScheduleGridView(QTableView):
@@ -58,6 +153,8 @@ class ScheduleGridView(QTableView):
         self.now: dt.datetime | None = None
         self._press_pos: QPoint | None = None
         self._press_block: Block | None = None
+        self._drop_cell: tuple[int, int] | None = None
+        self._statics: dict[tuple, tuple[QStaticText, int]] = {}
 
     def grid_model(self) -> ScheduleGridModel:
         return self.model()  # type: ignore[return-value]
@@ -66,17 +163,18 @@ class ScheduleGridView(QTableView):
     def block_rect(self, block: Block) -> QRect:
         """Exact to the minute: a 09:50 visit starts two thirds into the 09:45 row."""
         model = self.grid_model()
-        first = self.visualRect(model.index(block.row, block.column))
+        row_h = self.rowHeight(block.row)
+        row_top = self.rowViewportPosition(block.row)
         a = block.appointment
-        per_minute = first.height() / model.slot_minutes
+        per_minute = row_h / model.slot_minutes
         offset = (a.start.hour * 60 + a.start.minute) - (
             model.first_slot.hour * 60 + model.first_slot.minute + block.row * model.slot_minutes
         )
-        top = first.top() + int(max(0, offset) * per_minute)
-        bottom_limit = first.top() + (model.slot_count - block.row) * first.height()
+        top = row_top + int(max(0, offset) * per_minute)
+        bottom_limit = row_top + (model.slot_count - block.row) * row_h
         bottom = min(bottom_limit, top + int(a.minutes * per_minute))
-        width = first.width() / block.of
-        left = first.left() + int(block.position * width)
+        width = self.columnWidth(block.column) / block.of
+        left = self.columnViewportPosition(block.column) + int(block.position * width)
         return QRect(left + 1, top + 1, max(8, int(width) - 3), max(6, bottom - top - 2))
 
     def block_at(self, pos: QPoint) -> Block | None:
@@ -90,108 +188,143 @@ class ScheduleGridView(QTableView):
 
     # ------------------------------------------------------------- painting
     def paintEvent(self, event) -> None:
-        super().paintEvent(event)
+        """Shading, lines and blocks in a few batched calls (no per-cell model queries)."""
         model = self.grid_model()
         if model is None or not model.lanes:
+            super().paintEvent(event)
             return
         painter = QPainter(self.viewport())
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         visible = event.rect()
-        font = QFont(self.font())
-        bold = QFont(font)
-        bold.setBold(True)
-        small = QFont(font)
-        small.setPointSizeF(max(6.5, font.pointSizeF() - 1.5))
+        kit = _PaintKit(self.font())
+        self._paint_grid(painter, visible)
         current = self.currentIndex()
         current_id = None
         if current.isValid():
             a = model.appointment_at(current.row(), current.column())
             current_id = a.id if a else None
+        stripes = [QColor(lane.provider.color) for lane in model.lanes]
         for block in model.blocks:
             rect = self.block_rect(block)
-            if not rect.intersects(visible):
-                continue
-            self._paint_block(painter, block, rect, block.appointment.id == current_id,
-                              bold, font, small)  # fmt: skip
+            if rect.intersects(visible):
+                self._paint_block(painter, kit, block, rect, block.appointment.id == current_id,
+                                  stripes[block.column])  # fmt: skip
         self._paint_now_line(painter)
         painter.end()
 
-    def _paint_block(self, painter: QPainter, block: Block, rect: QRect, selected: bool,
-                     bold: QFont, font: QFont, small: QFont) -> None:  # fmt: skip
+    def _static(self, kit: _PaintKit, kind: str, text: str, width: int) -> tuple[QStaticText, int]:
+        """Elided, laid-out text kept between paints (a day's blocks repaint often)."""
+        key = (kit.key, kind, text, width)
+        hit = self._statics.get(key)
+        if hit is None:
+            font, metrics = kit.fonts[kind]
+            elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(0, width))
+            static = QStaticText(elided)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(QTransform(), font)
+            if len(self._statics) > 6000:
+                self._statics.clear()
+            hit = self._statics[key] = (static, metrics.horizontalAdvance(elided))
+        return hit
+
+    def _paint_block(self, painter: QPainter, kit: _PaintKit, block: Block, rect: QRect,
+                     selected: bool, stripe_colour: QColor) -> None:  # fmt: skip
         a = block.appointment
-        model = self.grid_model()
+        text = block_text(a, self.grid_model().flags_by_patient)
         colour = QColor(a.type_color or "#cfd8dc")
-        faded = not a.is_active or a.status == flow.CHECKED_OUT
-        if faded:
+        if text.faded:
             colour = colour.lighter(118)
             colour.setAlpha(150)
-        painter.setPen(QPen(QColor("#1b4f72") if selected else colour.darker(150),
-                            2.5 if selected else 1))  # fmt: skip
+        painter.setPen(kit.selected_pen if selected else QPen(colour.darker(150), 1))
         painter.setBrush(colour)
-        painter.drawRoundedRect(rect, 3, 3)
+        painter.drawRect(rect)
         # a provider-coloured stripe on the left, like a paper book's tab
-        stripe = QRect(rect.left(), rect.top(), 4, rect.height())
-        painter.fillRect(stripe, QColor(model.lanes[block.column].provider.color))
+        painter.fillRect(QRect(rect.left(), rect.top(), 4, rect.height()), stripe_colour)
 
-        text_rect = rect.adjusted(7, 1, -3, -1)
-        badge_text, badge_colour = STATUS_BADGES.get(a.status, (a.status_label, "#555"))
-        if a.is_late and a.status in flow.IN_CLINIC_STATUSES:
-            badge_text = f"{badge_text} · late"
-        painter.setFont(small)
-        metrics = QFontMetrics(small)
-        if badge_text and badge_colour:
-            bw = metrics.horizontalAdvance(badge_text) + 8
-            badge = QRect(text_rect.right() - bw, text_rect.top() + 1, bw, metrics.height() + 1)
+        left, top = rect.left() + 7, rect.top() + 1
+        right = rect.right() - 3
+        small_h = kit.small_h
+        if text.badge or text.flag:
+            painter.setFont(kit.small)
+        if text.badge:
+            static, advance = self._static(kit, "small", text.badge, 10_000)
+            bw = advance + 8
+            badge = QRect(right - bw, top + 1, bw, small_h + 1)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(badge_colour))
-            painter.drawRoundedRect(badge, 3, 3)
-            painter.setPen(QColor("white"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, badge_text)
-            text_rect.setRight(badge.left() - 3)
-        flag = model.flags_by_patient.get(a.patient_id)
-        if flag and a.is_active:
-            fw = metrics.horizontalAdvance("$?") + 6
-            marker = QRect(rect.right() - fw - 2, rect.bottom() - metrics.height() - 1, fw,
-                           metrics.height())  # fmt: skip
-            if marker.top() <= text_rect.top() + metrics.height():
-                marker.moveTop(text_rect.top() + 1)
-                marker.moveRight(text_rect.right())
-                text_rect.setRight(marker.left() - 2)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor("#f5b041"))
-            painter.drawRoundedRect(marker, 2, 2)
-            painter.setPen(QColor("#4d2c00"))
-            painter.drawText(marker, Qt.AlignmentFlag.AlignCenter, "$?")
+            painter.setBrush(QColor(text.badge_colour))
+            painter.drawRect(badge)
+            painter.setPen(kit.white)
+            painter.drawStaticText(badge.left() + 4, badge.top() + 1, static)
+            right = badge.left() - 3
+        if text.flag:
+            fw = kit.flag_width
+            marker = QRect(rect.right() - fw - 2, rect.bottom() - small_h - 1, fw, small_h)
+            if marker.top() <= top + small_h:
+                marker.moveTop(top + 1)
+                marker.moveRight(right)
+                right = marker.left() - 2
+            painter.fillRect(marker, kit.flag_fill)
+            painter.setPen(kit.flag_text)
+            painter.drawStaticText(marker.left() + 3, marker.top(), kit.flag_static)
 
-        text_colour = QColor("#7b7d7d") if faded else QColor("#17202a")
-        painter.setPen(text_colour)
-        name = f"{a.patient_name} ({age_label(a.patient_dob, a.start.date())})"
-        line_h = QFontMetrics(font).height()
-        title_font = QFont(bold)
-        title_font.setStrikeOut(a.status in (flow.CANCELLED, flow.NO_SHOW))
-        title = f"{a.start:%H:%M} {name}"
-        detail = f"{a.type_name} · {a.reason}" if a.reason else a.type_name
-        if a.room_name and a.status in (flow.ROOMED, flow.WITH_PROVIDER):
-            detail = f"[{a.room_name}] {detail}"
-        fm = QFontMetrics(title_font)
-        top_left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-        painter.setFont(title_font)
-        title = fm.elidedText(title, Qt.TextElideMode.ElideRight, text_rect.width())
-        painter.drawText(text_rect, top_left, title)
-        normal = QFontMetrics(font)
-        painter.setFont(font)
+        painter.setPen(kit.faded_text if text.faded else kit.text)
+        kind = "struck" if text.struck else "title"
+        painter.setFont(kit.fonts[kind][0])
+        static, used = self._static(kit, kind, text.title, right - left)
+        painter.drawStaticText(left, top, static)
+        line_h = kit.line_h
+        painter.setFont(kit.font)
         if rect.height() >= 2 * line_h + 2:
-            detail_rect = QRect(rect.left() + 7, text_rect.top() + line_h, rect.width() - 10,
-                                rect.height() - line_h - 2)  # fmt: skip
-            painter.drawText(detail_rect, top_left, normal.elidedText(
-                detail, Qt.TextElideMode.ElideRight, detail_rect.width()))  # fmt: skip
-        else:
-            used = fm.horizontalAdvance(title) + 6
-            rest = QRect(text_rect.left() + used, text_rect.top(), text_rect.width() - used,
-                         text_rect.height())  # fmt: skip
-            if rest.width() > 30:
-                painter.drawText(rest, top_left, normal.elidedText(
-                    detail, Qt.TextElideMode.ElideRight, rest.width()))  # fmt: skip
+            static, _ = self._static(kit, "font", text.detail, rect.width() - 10)
+            painter.drawStaticText(left, top + line_h, static)
+        elif right - left - used - 6 > 30:
+            static, _ = self._static(kit, "font", text.detail, right - left - used - 6)
+            painter.drawStaticText(left + used + 6, top, static)
+
+    def _paint_grid(self, painter: QPainter, visible: QRect) -> None:
+        model = self.grid_model()
+        painter.fillRect(visible, kit_white())
+        rows, columns = model.rowCount(), model.columnCount()
+        if not rows:
+            return
+        row_h = self.rowHeight(0)
+        y0 = self.rowViewportPosition(0)
+        lefts = [self.columnViewportPosition(c) for c in range(columns)]
+        widths = [self.columnWidth(c) for c in range(columns)]
+        for column in range(columns):
+            x, w = lefts[column], widths[column]
+            if x > visible.right() or x + w < visible.left():
+                continue
+            for start, end, brush in model.shade_runs[column]:
+                painter.fillRect(QRect(x, y0 + start * row_h, w, (end - start) * row_h), brush)
+        right = lefts[-1] + widths[-1]
+        bottom = y0 + rows * row_h
+        minor, major = [], []
+        for row in range(1, rows + 1):
+            y = y0 + row * row_h - 1
+            if visible.top() - 1 <= y <= visible.bottom() + 1:
+                on_hour = row < rows and model.slot_time(row).minute == 0
+                (major if on_hour else minor).append(QLine(0, y, right, y))
+        vertical = [
+            QLine(x + w - 1, y0, x + w - 1, bottom) for x, w in zip(lefts, widths, strict=True)
+        ]
+        painter.setPen(_MINOR_PEN)
+        painter.drawLines(minor)
+        painter.setPen(_MAJOR_PEN)
+        painter.drawLines(major + vertical)
+        current = self.currentIndex()
+        if current.isValid() and model.appointment_at(current.row(), current.column()) is None:
+            cell = QRect(lefts[current.column()], y0 + current.row() * row_h,
+                         widths[current.column()] - 1, row_h - 1)  # fmt: skip
+            painter.fillRect(cell, _CURSOR_FILL)
+            painter.setPen(_CURSOR_PEN)
+            painter.drawRect(cell.adjusted(0, 0, -1, -1))
+        if self._drop_cell is not None:
+            row, column = self._drop_cell
+            if row < rows and column < columns:
+                painter.setPen(_DROP_PEN)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(QRect(lefts[column] + 1, y0 + row * row_h + 1,
+                                       widths[column] - 4, row_h - 3))  # fmt: skip
 
     def _paint_now_line(self, painter: QPainter) -> None:
         model = self.grid_model()
@@ -319,11 +452,21 @@ class ScheduleGridView(QTableView):
     def dragMoveEvent(self, event) -> None:
         index = self.indexAt(event.position().toPoint())
         if index.isValid() and event.mimeData().hasFormat(self.grid_model().mimeTypes()[0]):
+            self._drop_cell = (index.row(), index.column())
             event.acceptProposedAction()
         else:
+            self._drop_cell = None
             event.ignore()
+        self.viewport().update()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._drop_cell = None
+        self.viewport().update()
+        super().dragLeaveEvent(event)
 
     def dropEvent(self, event) -> None:
+        self._drop_cell = None
+        self.viewport().update()
         index = self.indexAt(event.position().toPoint())
         model = self.grid_model()
         if index.isValid() and model.dropMimeData(

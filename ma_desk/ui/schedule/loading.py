@@ -21,13 +21,16 @@ def load_book(
     provider_ids: list[int] | None = None,
     week_provider_id: int | None = None,
     show_inactive: bool = True,
+    providers: list | None = None,
+    clinic=None,
 ) -> list:
     """Day view (a lane per chosen provider) or week view (a lane per day for one provider).
 
-    Returns the appointment rows loaded, for summaries.
+    ``providers`` and ``clinic`` (settings) may be passed in when the caller keeps
+    them, saving two queries per day switch. Returns the rows loaded.
     """
-    providers = services.schedule.providers()
-    clinic = services.settings.get()
+    providers = services.schedule.providers() if providers is None else providers
+    clinic = services.settings.get() if clinic is None else clinic
     if week_provider_id is not None:
         provider = next((p for p in providers if p.id == week_provider_id), None)
         if provider is None:

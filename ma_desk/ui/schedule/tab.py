@@ -69,6 +69,7 @@ class ScheduleTab(Tab):
         self.dialog: AppointmentDialog | None = None
         self._rows: list[AppointmentRow] = []
         self._following_selection = False
+        self._reference = None
         self._build()
         self._build_actions()
         self.flow_board.timer.stop()
@@ -80,6 +81,8 @@ class ScheduleTab(Tab):
         selection.data_changed.connect(self._data_changed)
         selection.appointment_changed.connect(self._selection_moved)
         self.set_day(self.day)
+        self.flow_board.refresh()
+        self.waitlist.refresh()
 
     # ------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -143,6 +146,7 @@ class ScheduleTab(Tab):
         self.side.addTab(self.flow_board, "Flow board")
         self.side.addTab(self.waitlist, "Waitlist")
         self.side.addTab(self.details, "Details")
+        self.side.currentChanged.connect(lambda _i: self._show_details())
         self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -179,7 +183,7 @@ class ScheduleTab(Tab):
         self.date_edit.dateChanged.connect(lambda d: self.set_day(d.toPython()))
         self.view_mode.currentIndexChanged.connect(self._mode_changed)
         self.week_provider.currentIndexChanged.connect(self._mode_changed)
-        self.show_cancelled.toggled.connect(lambda _c: self.reload())
+        self.show_cancelled.toggled.connect(lambda _c: self.reload_book())
         self.book_button.clicked.connect(self.book_at_cursor)
         self.next_open_button.clicked.connect(self.find_next_open)
         self.export_button.clicked.connect(self.export_calendar)
@@ -240,11 +244,12 @@ class ScheduleTab(Tab):
 
     # ------------------------------------------------------------- navigation
     def set_day(self, day: dt.date) -> None:
+        """Show another day (or week): only the book reloads; the side panel is about today."""
         self.day = day
         self.date_edit.blockSignals(True)
         self.date_edit.setDate(QDate(day.year, day.month, day.day))
         self.date_edit.blockSignals(False)
-        self.reload()
+        self.reload_book()
 
     def step(self, direction: int) -> None:
         days = 7 if self.week_provider_id is not None else 1
@@ -269,11 +274,11 @@ class ScheduleTab(Tab):
         week = self.view_mode.currentData() == "week"
         self.week_provider.setEnabled(week)
         self.week_provider_id = self.week_provider.currentData() if week else None
-        self.reload()
+        self.reload_book()
 
     def _toggle_provider(self, provider_id: int, shown: bool) -> None:
         (self.hidden_providers.discard if shown else self.hidden_providers.add)(provider_id)
-        self.reload()
+        self.reload_book()
 
     def switch_focus(self) -> None:
         if self.grid.hasFocus():
@@ -284,24 +289,49 @@ class ScheduleTab(Tab):
 
     # ------------------------------------------------------------- loading
     def reload(self) -> None:
-        """Reload the book, flow board and waitlist; the cursor stays where it was."""
+        """Reload the book, flow board and waitlist (after a write, on the 30 s tick)."""
+        self._reference = None
+        self.reload_book()
+        self.flow_board.refresh()
+        self.waitlist.refresh()
+
+    def reload_book(self) -> None:
+        """Reload the appointment book; the cursor stays on its appointment or cell."""
         current = self.grid.currentIndex()
         keep_cell = (current.row(), current.column()) if current.isValid() else None
+        providers, clinic = self._reference_data()
         provider_ids = None
         if self.hidden_providers:
-            provider_ids = [p.id for p in self.services.schedule.providers()
-                            if p.id not in self.hidden_providers]  # fmt: skip
+            provider_ids = [p.id for p in providers if p.id not in self.hidden_providers]
+        lanes_before = self.model.columnCount()
         self._rows = load_book(
             self.model, self.services, day=self.day, provider_ids=provider_ids,
             week_provider_id=self.week_provider_id,
-            show_inactive=self.show_cancelled.isChecked(),
+            show_inactive=self.show_cancelled.isChecked(), providers=providers, clinic=clinic,
         )  # fmt: skip
+        if self.model.columnCount() != lanes_before:
+            self._fit_splitter()
         self.grid.now = self.services.ctx.clock.now()
         self._restore_cursor(keep_cell)
-        self.flow_board.refresh()
-        self.waitlist.refresh()
         self._update_summary()
         self._show_details()
+
+    def _reference_data(self):
+        """Providers and clinic settings, kept until the next full reload."""
+        if self._reference is None:
+            self._reference = (self.services.schedule.providers(), self.services.settings.get())
+        return self._reference
+
+    def _fit_splitter(self) -> None:
+        """Give the book room for its columns; the side panel takes the rest."""
+        total = max(self.splitter.width(), 1200)
+        wanted = 70 + 175 * max(1, self.model.columnCount())
+        book = max(int(total * 0.45), min(wanted, int(total * 0.72)))
+        self.splitter.setSizes([book, total - book])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_splitter()
 
     def refresh(self) -> None:
         """The 30-second tick: statuses and waits change at other desks."""
@@ -424,7 +454,8 @@ class ScheduleTab(Tab):
         flag = self.model.flags_by_patient.get(a.patient_id)
         if flag:
             lines.append(f"<span style='color:#9a5b00'>⚠ {flag}</span>")
-        history = self.services.schedule.history(a.id)
+        history = (self.services.schedule.history(a.id)
+                   if self.side.currentWidget() is self.details else [])  # fmt: skip
         if history:
             lines.append("<br><b>History</b>")
             for h in history:
