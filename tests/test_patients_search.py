@@ -165,6 +165,7 @@ def test_every_search_statement_uses_an_index(demo_services, typed):
             for stmt in (
                 PatientService._search_stmt(reading).limit(50),
                 PatientService._booked_today_stmt(reading, TODAY),
+                PatientService._booked_today_stmt(readings, TODAY),  # all readings at once
             ):
                 plan = _plan(session, stmt)
                 scans = [step for step in plan if step.startswith("SCAN")]

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field, fields
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ma_desk.audit import changes
@@ -86,6 +86,9 @@ DOB_FORMATS = (
     "%d %B %Y",
 )  # fmt: skip
 DUPLICATE_LIMIT = 20
+# What a search result shows, in PatientHit's field order.
+HIT_COLUMNS = (Patient.id, Patient.mrn, Patient.last_name, Patient.first_name, Patient.dob,
+               Patient.phone)  # fmt: skip
 EDITABLE = (
     "first_name", "middle_name", "last_name", "preferred_name", "dob", "sex", "phone", "email",
     "address1", "address2", "city", "state", "zip", "preferred_language", "emergency_name",
@@ -399,23 +402,18 @@ class PatientService(Service):
         limit = max(1, min(int(limit), 500))
         readings = [query, *query.alternatives]
         with self._read("patient.read") as session:
-            booked: dict[int, PatientHit] = {}
-            for reading in readings:
-                for hit in self._booked_today(session, reading, today):
-                    booked.setdefault(hit.id, hit)
-            found: dict[int, tuple[int, Patient]] = {}
+            booked = {h.id: h for h in self._booked_today(session, readings, today)}
+            found: dict[int, tuple[int, tuple]] = {}
             for rank, reading in enumerate(readings):
                 if len(found) >= limit:
                     break
-                for p in session.execute(self._search_stmt(reading).limit(limit)).scalars():
-                    if p.id not in booked:
-                        found.setdefault(p.id, (rank, p))
+                for row in session.execute(self._search_stmt(reading).limit(limit)):
+                    if row.id not in booked:
+                        found.setdefault(row.id, (rank, tuple(row)))
         todays = sorted(booked.values(), key=_desk_order)
         others = [
-            PatientHit(p.id, p.mrn, p.last_name, p.first_name, p.dob, p.phone)
-            for _rank, p in sorted(
-                found.values(), key=lambda rp: (rp[0], rp[1].search_last, rp[1].search_first)
-            )
+            PatientHit(*row[:6])
+            for _rank, row in sorted(found.values(), key=lambda rr: (rr[0], rr[1][6], rr[1][7]))
         ]
         return (todays + others)[:limit]
 
@@ -423,7 +421,7 @@ class PatientService(Service):
         """Everyone with an appointment today (the desk's list before anything is typed)."""
         today = today or self.now().date()
         with self._read("patient.read") as session:
-            hits = self._booked_today(session, SearchQuery("all"), today)
+            hits = self._booked_today(session, [SearchQuery("all")], today)
         return sorted(hits, key=_desk_order)
 
     @staticmethod
@@ -456,18 +454,26 @@ class PatientService(Service):
             "mrn": (Patient.mrn,),
             "first": (Patient.search_first,),
         }.get(q.kind, (Patient.search_last, Patient.search_first))
-        return select(Patient).where(Patient.active.is_(True), *cls._conditions(q)).order_by(*order)
+        return (
+            select(*HIT_COLUMNS, Patient.search_last, Patient.search_first)
+            .where(Patient.active.is_(True), *cls._conditions(q))
+            .order_by(*order)
+        )
 
     @classmethod
-    def _booked_today_stmt(cls, q: SearchQuery, today: dt.date):
+    def _booked_today_stmt(cls, readings: SearchQuery | list[SearchQuery], today: dt.date):
+        """Today's appointments of patients matching any reading: one query per keystroke."""
+        readings = [readings] if isinstance(readings, SearchQuery) else readings
+        terms = [cls._conditions(q) for q in readings]
+        match = [] if any(not t for t in terms) else [or_(*(and_(*t) for t in terms))]
         start = dt.datetime.combine(today, dt.time())
         return (
             select(
-                Patient,
-                Appointment.id,
+                *HIT_COLUMNS,
                 Appointment.start,
-                Appointment.status,
                 Provider.display_name,
+                Appointment.id,
+                Appointment.status,
             )  # fmt: skip
             .join(Appointment, Appointment.patient_id == Patient.id)
             .join(Provider, Provider.id == Appointment.provider_id)
@@ -476,24 +482,24 @@ class PatientService(Service):
                 Appointment.start < start + dt.timedelta(days=1),
                 Appointment.status.notin_(("cancelled", "entered_in_error")),
                 Patient.active.is_(True),
-                *cls._conditions(q),
+                *match,
             )
             .order_by(Appointment.start)
         )
 
-    def _booked_today(self, session: Session, q: SearchQuery, today: dt.date) -> list[PatientHit]:
+    def _booked_today(
+        self, session: Session, readings: list[SearchQuery], today: dt.date
+    ) -> list[PatientHit]:
         """Today's matching patients; an open appointment wins over one already seen."""
         best: dict[int, PatientHit] = {}
-        for p, appt_id, start, status, provider in session.execute(
-            self._booked_today_stmt(q, today)
-        ):
-            hit = PatientHit(p.id, p.mrn, p.last_name, p.first_name, p.dob, p.phone, start,
-                             provider, appt_id, status)  # fmt: skip
-            current = best.get(p.id)
+        for row in session.execute(self._booked_today_stmt(readings, today)):
+            hit = PatientHit(*row)
+            current = best.get(hit.id)
             if current is None or (
-                current.appointment_status not in OPEN_STATUSES and status in OPEN_STATUSES
+                current.appointment_status not in OPEN_STATUSES
+                and hit.appointment_status in OPEN_STATUSES
             ):
-                best[p.id] = hit
+                best[hit.id] = hit
         return list(best.values())
 
     # ------------------------------------------------------------- duplicates

@@ -83,6 +83,9 @@ class ArrivePanel(QGroupBox):
             QPushButton("Mark &arrived (Ctrl+Enter)"), "arrive_button", "Mark arrived"
         )
         self.arrive_button.setProperty("role", "primary")
+        self.arrive_button.setStyleSheet(
+            "QPushButton:disabled { background: #dfe5eb; border-color: #c9d3dd; color: #6b7785; }"
+        )
         self.arrive_button.setAutoDefault(True)
         self.result_label = named(QLabel(""), "arrive_result", "Arrival result")
         self.result_label.setWordWrap(True)
