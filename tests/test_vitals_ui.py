@@ -330,6 +330,7 @@ def test_head_circumference_only_for_children_under_three(
     ma.set_actor(system)
     tab.selection.select_appointment(None, baby.id)
     assert edit(tab, rules.HEAD_CIRCUMFERENCE).isVisible()
+    assert tab.entry.rows["bp.0"].qualifiers["cuff"].currentData() == "child"
     assert "(15 mo)" in tab.banner.dob_label.text()
     type_into(qtbot, tab, rules.HEAD_CIRCUMFERENCE, "18.1")
     type_into(qtbot, tab, rules.WEIGHT, "22 lb 4 oz")

@@ -962,6 +962,13 @@ def default_units(weight: str = "lb", length: str = "in", temperature: str = "F"
     }
 
 
+def default_cuff(ctx: PatientContext | None) -> str:
+    """The cuff size to preselect for the patient's age (staff change it when needed)."""
+    if ctx is None or ctx.age_years >= 13:
+        return "adult"
+    return "infant" if ctx.age_years < 1 else "child"
+
+
 def worst(findings: list[Finding]) -> str:
     """The highest tier among findings (for a row colour or a set summary)."""
     return max((f.level for f in findings), key=lambda level: _RANK[level], default=NORMAL)

@@ -311,9 +311,10 @@ class VitalsEntryForm(QFrame):
             if row.unit_button is not None:
                 row.unit = row.origin_unit = self.default_units.get(row.key, row.unit)
                 row.unit_button.setText(units.label(row.unit))
-            for widget in row.qualifiers.values():
+            for name, widget in row.qualifiers.items():
                 if isinstance(widget, QComboBox):
-                    widget.setCurrentIndex(0)
+                    default = rules.default_cuff(self.context) if name == "cuff" else None
+                    widget.setCurrentIndex(max(0, widget.findData(default)) if default else 0)
                 elif isinstance(widget, QLineEdit):
                     widget.clear()
             row.message.show_message("")
