@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import statistics
 import sys
@@ -59,13 +60,16 @@ def typed_queries(services: Services, samples: int, rng: random.Random) -> dict[
     return queries
 
 
-def measure(services: Services, texts: list[str]) -> list[float]:
-    timings = []
+def measure(services: Services, texts: list[str]) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds per keystroke (CPU time is what a busy, shared
+    machine cannot inflate; wall time is what the person at the desk feels)."""
+    wall, cpu = [], []
     for text in texts:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         services.patients.search(text)
-        timings.append((time.perf_counter() - start) * 1000)
-    return timings
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -93,17 +97,24 @@ def main(argv: list[str] | None = None) -> int:
             for texts in queries.values():  # warm the page cache like a running app
                 measure(services, texts[:20])
             worst = 0.0
-            print(f"{'query':<8}{'keystrokes':>12}{'median ms':>12}{'p95 ms':>10}{'max ms':>10}")
+            print(
+                f"{'query':<8}{'keystrokes':>11}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}"
+                f"{'cpu med':>10}{'cpu p95':>9}"
+            )
             for kind, texts in queries.items():
-                timings = measure(services, texts)
-                p95 = percentile(timings, 0.95)
+                wall, cpu = measure(services, texts)
+                p95 = percentile(wall, 0.95)
                 worst = max(worst, p95)
                 print(
-                    f"{kind:<8}{len(timings):>12}{statistics.median(timings):>12.2f}"
-                    f"{p95:>10.2f}{max(timings):>10.2f}"
+                    f"{kind:<8}{len(wall):>11}{statistics.median(wall):>11.2f}{p95:>9.2f}"
+                    f"{max(wall):>9.2f}{statistics.median(cpu):>10.2f}"
+                    f"{percentile(cpu, 0.95):>9.2f}"
                 )
             verdict = "within" if worst < BUDGET_MS else "OVER"
-            print(f"worst p95 {worst:.2f} ms: {verdict} the {BUDGET_MS:.0f} ms budget")
+            print(f"worst wall-clock p95 {worst:.2f} ms: {verdict} the {BUDGET_MS:.0f} ms budget")
+            print(
+                f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            )
         finally:
             opened.db.close()
     return 0 if worst < BUDGET_MS else 1
