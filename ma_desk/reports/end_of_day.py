@@ -127,7 +127,7 @@ def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> b
     rows: list[list[Any]] = [["Provider", "Scheduled", "Walk-ins", "Arrived", "No-shows",
                               "Cancelled", "Checked\nout"]]  # fmt: skip
     for c in summary.per_provider:
-        rows.append([p(c.provider, "cell", limit=80), c.scheduled, c.walk_ins, c.arrived,
+        rows.append([p(c.provider, "small", limit=80), c.scheduled, c.walk_ins, c.arrived,
                      c.no_show, c.cancelled, c.checked_out])  # fmt: skip
     rows.append(["All", summary.scheduled, summary.walk_ins, summary.arrived, summary.no_show,
                  summary.cancelled, summary.checked_out])  # fmt: skip
@@ -180,7 +180,7 @@ def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> b
         story.append(p("Nothing left open. Good work, team."))
 
     story.append(p_markup(f"All appointments ({len(data.visits)})", "h2_loose"))
-    story.append(_visit_table(data, width))
+    story.extend(_visit_table(data, width))
 
     return build_pdf(
         story,
@@ -192,25 +192,35 @@ def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> b
     )
 
 
+def _cell_text(text: str, width: float, style: str = "tiny"):
+    """A plain string when it fits on one line in DejaVu (fast), else a wrapping Paragraph."""
+    value = fonts.clean(text).replace("\n", " ")
+    pieces = fonts.runs(value)
+    if len(pieces) <= 1 and all(f == fonts.REGULAR for f, _ in pieces) and \
+            fonts.text_width(value, size=8) <= width:  # fmt: skip
+        return value
+    return p(value, style, limit=120)
+
+
 def _visit_table(data: EndOfDayData, width: float):
     from reportlab.lib.colors import HexColor
 
     rows: list[list[Any]] = [["Time", "Patient", "MRN", "Provider", "Status", "To room",
                               "To prov.", "Copay"]]  # fmt: skip
-    widths = [0.55 * 72, None, 0.95 * 72, 1.25 * 72, 0.95 * 72, 0.55 * 72, 0.6 * 72, 0.7 * 72]
+    widths = [0.6 * 72, None, 0.95 * 72, 1.3 * 72, 1.05 * 72, 0.55 * 72, 0.6 * 72, 0.65 * 72]
     fixed = sum(w for w in widths if w)
     widths[1] = width - fixed
     flagged = []
+    walk_ins = False
     for i, v in enumerate(data.visits, start=1):
         status = STATUS_LABELS.get(v.status, v.status.replace("_", " "))
-        if v.walk_in:
-            status += " (walk-in)"
+        walk_ins = walk_ins or v.walk_in
         rows.append([
-            f"{v.start:%H:%M}",
-            p(v.patient_name, "tiny", limit=90),
+            f"{v.start:%H:%M}" + (" W" if v.walk_in else ""),
+            _cell_text(v.patient_name, widths[1] - 8),
             fonts.fit(v.mrn, widths[2] - 8, size=8),
-            p(v.provider, "tiny", limit=60),
-            p(status, "tiny"),
+            fonts.fit(v.provider, widths[3] - 8, size=8),
+            status,
             _minutes(wait_to_room(v)),
             _minutes(wait_to_provider(v)),
             money(v.copay_collected_cents) if v.copay_collected_cents else "",
@@ -223,4 +233,7 @@ def _visit_table(data: EndOfDayData, width: float):
     for i in flagged:
         extra.append(("LINEBEFORE", (0, i), (0, i), 2.5, HexColor(CRITICAL)))
     table.setStyle(extra)
-    return table
+    legend = (
+        "Times are the booked start; W = walk-in. A red bar marks an appointment with open items."
+    )
+    return [table, p(legend, "tiny")] if walk_ins or flagged else [table]

@@ -86,23 +86,35 @@ def build_visit_summary(data: VisitSummaryData) -> bytes:
     else:
         story.append(p("No vital signs were recorded at this visit."))
 
-    story.append(p_markup("Allergies", "h2"))
-    story.append(p(data.allergies.strip() or "No allergies recorded.", limit=2000))
-    story.append(p_markup("Medications", "h2"))
-    story.append(p(data.medications.strip() or "No medications recorded.", limit=4000))
+    story.append(
+        KeepTogether(
+            [
+                p_markup("Allergies", "h2"),
+                p(data.allergies.strip() or "No allergies recorded.", limit=2000),
+            ]
+        )
+    )
+    story.append(
+        KeepTogether(
+            [
+                p_markup("Medications", "h2"),
+                p(data.medications.strip() or "No medications recorded.", limit=4000),
+            ]
+        )
+    )
 
-    story.append(p_markup("Your next appointment", "h2"))
+    block = [p_markup("Your next appointment", "h2")]
     if data.follow_up:
         fu = data.follow_up
         when = f"{fmt_long_date(fu.start.date())} at {fmt_time(fu.start)}"
-        detail = " — ".join(x for x in (fu.appointment_type, fu.reason) if x)
-        block = [p(when, "cell_bold"), p(f"With {fu.provider}", "body", limit=200)]
+        detail = " — ".join(dict.fromkeys(x for x in (fu.appointment_type, fu.reason) if x))
+        block += [p(when, "cell_bold"), p(f"With {fu.provider}", "body", limit=200)]
         if detail:
             block.append(p(detail, "body", limit=300))
-        story.append(KeepTogether(block))
     else:
-        story.append(p("No follow-up appointment is booked. Call us if you were asked to "
+        block.append(p("No follow-up appointment is booked. Call us if you were asked to "
                        "come back."))  # fmt: skip
+    story.append(KeepTogether(block))
 
     story.append(p_markup("Instructions", "h2"))
     instructions = data.instructions.strip()

@@ -11,13 +11,14 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ma_desk.clinical import codes, flow, units
 from ma_desk.clinical import vitals as rules
 from ma_desk.db.models import (
     Appointment,
+    AppointmentType,
     ChecklistRun,
     Handout,
     HandoutGiven,
@@ -26,6 +27,7 @@ from ma_desk.db.models import (
     Room,
     Visit,
     VisitTask,
+    VitalObservation,
     VitalSet,
 )
 from ma_desk.errors import NotFoundError, ValidationError
@@ -207,25 +209,29 @@ class ReportService(Service):
                 providers = [_provider_name(p) for p in s.scalars(
                     select(Provider).where(Provider.active.is_(True)).order_by(Provider.display_name))]  # fmt: skip
             stmt = (
-                select(Appointment)
-                .options(
-                    joinedload(Appointment.patient),
-                    joinedload(Appointment.provider),
-                    joinedload(Appointment.type),
-                    joinedload(Appointment.visit),
-                    joinedload(Appointment.room),
-                )  # fmt: skip
-                .where(
-                    Appointment.start >= start,
-                    Appointment.start < end,
-                    Appointment.status != flow.ENTERED_IN_ERROR,
-                )  # fmt: skip
+                select(
+                    Appointment.id, Appointment.start, Appointment.status, Appointment.is_walk_in,
+                    Appointment.provider_id, Appointment.patient_id, Patient.last_name,
+                    Patient.first_name, Patient.mrn,
+                    Provider.display_name.label("provider_name"), Provider.credentials,
+                    AppointmentType.name.label("type_name"), Room.name.label("room_name"),
+                    Visit.id.label("visit_id"), Visit.arrived_at, Visit.roomed_at,
+                    Visit.provider_at, Visit.checked_out_at, Visit.copay_expected_cents,
+                    Visit.copay_collected_cents, Visit.copay_method,
+                )
+                .join(Patient, Patient.id == Appointment.patient_id)
+                .join(Provider, Provider.id == Appointment.provider_id)
+                .join(AppointmentType, AppointmentType.id == Appointment.type_id)
+                .outerjoin(Room, Room.id == Appointment.room_id)
+                .outerjoin(Visit, Visit.appointment_id == Appointment.id)
+                .where(Appointment.start >= start, Appointment.start < end,
+                       Appointment.status != flow.ENTERED_IN_ERROR)
                 .order_by(Appointment.start, Appointment.id)
-            )
+            )  # fmt: skip
             if provider_id is not None:
                 stmt = stmt.where(Appointment.provider_id == provider_id)
-            appointments = list(s.scalars(stmt).unique())
-            visit_ids = [a.visit.id for a in appointments if a.visit is not None]
+            appointments = s.execute(stmt).all()
+            visit_ids = [a.visit_id for a in appointments if a.visit_id is not None]
             open_tasks = _by_visit(s.execute(
                 select(VisitTask.visit_id, VisitTask.message).where(
                     VisitTask.visit_id.in_(visit_ids), VisitTask.kind.in_(NOTIFY_KINDS),
@@ -236,38 +242,41 @@ class ReportService(Service):
 
         visits: list[DayVisit] = []
         items: list[OpenItem] = []
+        insurance_listed: set[int] = set()
         for a in appointments:
-            p, v = a.patient, a.visit
-            name = f"{p.last_name}, {p.first_name}"
+            name = f"{a.last_name}, {a.first_name}"
+            who = f"{name} ({a.mrn})"
             own: list[str] = []
-            if v is not None and a.status in flow.IN_CLINIC_STATUSES:
-                where = f" in {a.room.name}" if a.room else ""
+            arrived = a.visit_id is not None
+            if arrived and a.status in flow.IN_CLINIC_STATUSES:
+                where = f" in {a.room_name}" if a.room_name else ""
                 own.append("not checked out")
-                items.append(OpenItem("not_checked_out", f"{name} ({p.mrn}) — "
+                items.append(OpenItem("not_checked_out", f"{who} — "
                                       f"{flow.LABELS[a.status].lower()}{where}, booked {a.start:%H:%M}"))  # fmt: skip
-            if v is not None:
-                for message in open_tasks.get(v.id, []):
+            if arrived:
+                for message in open_tasks.get(a.visit_id, []):
                     own.append("provider not notified")
-                    items.append(OpenItem("notify_provider", f"{name} ({p.mrn}) — {message}"))
-                if v.id in critical_sets:
+                    items.append(OpenItem("notify_provider", f"{who} — {message}"))
+                if a.visit_id in critical_sets:
                     own.append("critical vitals not acknowledged")
-                    items.append(OpenItem("critical_vitals", f"{name} ({p.mrn}) — vitals at "
-                                          f"{critical_sets[v.id]:%H:%M}"))  # fmt: skip
-                if p.id in stale:
-                    flag = stale[p.id].lower()
+                    items.append(OpenItem("critical_vitals", f"{who} — vitals at "
+                                          f"{critical_sets[a.visit_id]:%H:%M}"))  # fmt: skip
+                if a.patient_id in stale:
+                    flag = stale[a.patient_id].lower()
                     own.append(flag if flag.startswith("insurance") else f"insurance: {flag}")
-                    items.append(OpenItem("insurance_stale", f"{name} ({p.mrn}) — {stale[p.id]}"))
+                    if a.patient_id not in insurance_listed:  # once per patient
+                        insurance_listed.add(a.patient_id)
+                        items.append(OpenItem("insurance_stale", f"{who} — {stale[a.patient_id]}"))
             visits.append(DayVisit(
-                appointment_id=a.id, visit_id=v.id if v else None, start=a.start,
-                patient_name=name, mrn=p.mrn, provider_id=a.provider_id,
-                provider=_provider_name(a.provider), appointment_type=a.type.name,
-                status=a.status, walk_in=a.is_walk_in,
-                arrived_at=v.arrived_at if v else None, roomed_at=v.roomed_at if v else None,
-                provider_at=v.provider_at if v else None,
-                checked_out_at=v.checked_out_at if v else None,
-                copay_expected_cents=v.copay_expected_cents if v else 0,
-                copay_collected_cents=v.copay_collected_cents if v else 0,
-                copay_method=v.copay_method if v else "",
+                appointment_id=a.id, visit_id=a.visit_id, start=a.start, patient_name=name,
+                mrn=a.mrn, provider_id=a.provider_id,
+                provider=_provider_label(a.provider_name, a.credentials),
+                appointment_type=a.type_name, status=a.status, walk_in=a.is_walk_in,
+                arrived_at=a.arrived_at, roomed_at=a.roomed_at, provider_at=a.provider_at,
+                checked_out_at=a.checked_out_at,
+                copay_expected_cents=a.copay_expected_cents or 0,
+                copay_collected_cents=a.copay_collected_cents or 0,
+                copay_method=a.copay_method or "",
                 open_items=tuple(dict.fromkeys(own)),
             ))  # fmt: skip
         for room_name in rooms_open:
@@ -410,10 +419,10 @@ class ReportService(Service):
                           .order_by(Room.sort_order, Room.name))  # fmt: skip
         return [r.name for r in rooms if r.id not in closed and r.state != "out_of_service"]
 
-    def _stale_insurance(self, appointments: list[Appointment]) -> dict[int, str]:
+    def _stale_insurance(self, appointments) -> dict[int, str]:
         from ma_desk.services.insurance import InsuranceService
 
-        patient_ids = sorted({a.patient_id for a in appointments if a.visit is not None})
+        patient_ids = sorted({a.patient_id for a in appointments if a.visit_id is not None})
         return InsuranceService(self.ctx).verification_flags(patient_ids)
 
 
@@ -423,9 +432,13 @@ def specimen_id(visit_date: dt.date, visit_id: int, number: int) -> str:
 
 
 def _provider_name(provider: Provider) -> str:
-    if provider.credentials and provider.credentials not in provider.display_name:
-        return f"{provider.display_name}, {provider.credentials}"
-    return provider.display_name
+    return _provider_label(provider.display_name, provider.credentials)
+
+
+def _provider_label(display_name: str, credentials: str) -> str:
+    if credentials and credentials not in display_name:
+        return f"{display_name}, {credentials}"
+    return display_name
 
 
 def _by_visit(rows) -> dict[int, list[str]]:
@@ -436,20 +449,15 @@ def _by_visit(rows) -> dict[int, list[str]]:
 
 
 def _critical_unacknowledged(s, visit_ids: list[int]) -> dict[int, dt.datetime]:
-    """Visits with a final vital set flagged critical that nobody acknowledged."""
+    """Visits with a final vital set flagged critical that nobody acknowledged (first time)."""
     if not visit_ids:
         return {}
-    sets = s.scalars(
-        select(VitalSet)
-        .options(selectinload(VitalSet.observations))
-        .where(
-            VitalSet.visit_id.in_(visit_ids),
-            VitalSet.status == "final",
-            VitalSet.critical_acknowledged_by_id.is_(None),
-        )  # fmt: skip
-    )
-    out: dict[int, dt.datetime] = {}
-    for vs in sets:
-        if any(o.flag in CRITICAL_FLAGS for o in vs.observations):
-            out.setdefault(vs.visit_id, vs.taken_at)
-    return out
+    rows = s.execute(
+        select(VitalSet.visit_id, func.min(VitalSet.taken_at))
+        .join(VitalObservation, VitalObservation.vital_set_id == VitalSet.id)
+        .where(VitalSet.visit_id.in_(visit_ids), VitalSet.status == "final",
+               VitalSet.critical_acknowledged_by_id.is_(None),
+               VitalObservation.flag.in_(CRITICAL_FLAGS))
+        .group_by(VitalSet.visit_id)
+    ).all()  # fmt: skip
+    return dict(rows)
