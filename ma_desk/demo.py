@@ -148,9 +148,12 @@ def build_demo(
         adults = [p for p in patient_ids if (today - dobs[p]).days >= 18 * 365]
         for offset in range(-days_before, days_after + 1):
             day = today + dt.timedelta(days=offset)  # the demo clinic is open every day
+            booked_today: set[int] = set()  # one visit per patient per day
             for provider in providers:
                 for start, appt_type in _day_slots(rng, day, types, weights):
-                    pid = _patient_for(rng, appt_type.name, patient_ids, children, adults)
+                    pid = _patient_for(rng, appt_type.name, patient_ids, children, adults,
+                                       booked_today)
+                    booked_today.add(pid)
                     status = _status_for(rng, start, now)
                     appt = Appointment(
                         patient_id=pid, provider_id=provider.id, type_id=appt_type.id,
@@ -238,10 +241,17 @@ def _add_coverages(s, rng: random.Random, patient_ids: list[int], now: dt.dateti
         s.execute(insert(EligibilityCheck), checks[start : start + 5000])
 
 
-def _patient_for(rng: random.Random, type_name: str, everyone, children, adults) -> int:
-    """An age-appropriate patient: well-child visits for under-18s, procedures for adults."""
+def _patient_for(
+    rng: random.Random, type_name: str, everyone, children, adults, booked_today: set[int]
+) -> int:
+    """An age-appropriate patient not yet booked that day (well child: under 18s)."""
     pool = {"Well child": children, "Procedure": adults}.get(type_name) or everyone
-    return rng.choice(pool)
+    pid = rng.choice(pool)
+    for _ in range(20):
+        if pid not in booked_today:
+            break
+        pid = rng.choice(pool)
+    return pid
 
 
 def _reason_for(rng: random.Random, type_name: str, age: int) -> str:

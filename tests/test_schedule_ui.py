@@ -371,7 +371,7 @@ def test_flow_board_lists_patients_in_clinic_and_keeps_selection(tab, demo_servi
     waits = {f.appointment.id: f for f in board.model.rows()}
     assert waits[chosen].total_minutes >= 20
     column = [board.model.headerData(i, Qt.Orientation.Horizontal)
-              for i in range(board.model.columnCount())].index("Waiting")  # fmt: skip
+              for i in range(board.model.columnCount())].index("Wait")  # fmt: skip
     alert = next(i for i, f in enumerate(board.model.rows()) if f.waiting_minutes >= 30)
     colour = board.model.data(board.model.index(alert, column), Qt.ItemDataRole.BackgroundRole)
     assert colour.color().name() == "#f5b7b1"
@@ -435,3 +435,20 @@ def test_drop_on_nothing_is_ignored(tab):
     assert not tab.model.dropMimeData(QMimeData(), Qt.DropAction.MoveAction, -1, -1,
                                       tab.model.index(0, 0))  # fmt: skip
     assert tab.grid.block_at(QPoint(-5, -5)) is None
+
+
+def test_flow_board_view_mode_and_back(tab, qtbot):
+    tab.show_flow_board()
+    assert not tab.grid.isVisible() and tab.flow_board.isVisible()
+    tab.show_week(None)
+    assert tab.grid.isVisible() and tab.model.columnCount() == 3
+
+
+def test_cells_describe_themselves_with_the_insurance_flag(tab, demo_services):
+    flagged = next(
+        b for b in tab.model.blocks if b.appointment.patient_id in tab.model.flags_by_patient
+    )
+    text = tab.model.data(tab.model.index(flagged.row, flagged.column),
+                          Qt.ItemDataRole.AccessibleTextRole)  # fmt: skip
+    assert flagged.appointment.patient_name in text
+    assert tab.model.flags_by_patient[flagged.appointment.patient_id] in text

@@ -17,6 +17,7 @@ from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table
 
 REFRESH_MS = 30_000
+SHORT_STATUS = {flow.WITH_PROVIDER: "With prov."}
 LEVEL_COLOURS = {flow.WAIT_OK: None, flow.WAIT_WARN: "#fdebd0", flow.WAIT_ALERT: "#f5b7b1"}
 STATUS_COLOURS = {flow.ARRIVED: "#fff3cd", flow.ROOMED: "#d1ecf1", flow.WITH_PROVIDER: "#d4edda"}
 
@@ -37,9 +38,9 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         return LEVEL_COLOURS[flow.wait_level(minutes, t.warn, t.alert)]
 
     return [
-        Column("Appt", lambda f: f"{f.appointment.start:%H:%M}"),
+        Column("Appt", lambda f: f"{f.appointment.start:%H:%M}"),  # the booked time
         Column(
-            "Arrived",
+            "Arr.",
             lambda f: _time(f.appointment.arrived_at) + (" late" if f.appointment.is_late else ""),
         ),
         Column(
@@ -52,7 +53,8 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         ),
         Column(
             "Status",
-            lambda f: f.appointment.status_label,
+            lambda f: SHORT_STATUS.get(f.appointment.status, f.appointment.status_label),
+            tooltip=lambda f: f.appointment.status_label,
             background=lambda f: STATUS_COLOURS.get(f.appointment.status),
         ),
         Column("Room", lambda f: f.appointment.room_name),
@@ -60,18 +62,18 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
             "Type", lambda f: f.appointment.type_name, background=lambda f: f.appointment.type_color
         ),
         Column(
-            "Provider",
+            "Prov.",
             lambda f: f.appointment.provider_name.split()[-1],
             tooltip=lambda f: f.appointment.provider_name,
         ),
         Column(
-            "Waiting",
+            "Wait",
             lambda f: f"{f.waiting_minutes} min",
             background=lambda f: level(f.waiting_minutes),
             align_right=True,
         ),
         Column(
-            "In room",
+            "In rm",
             lambda f: f"{f.in_room_minutes} min" if f.appointment.roomed_at else "",
             background=lambda f: level(f.in_room_minutes) if f.appointment.roomed_at else None,
             align_right=True,
@@ -107,6 +109,7 @@ class FlowBoard(QWidget):
         self.model: RowTableModel[FlowRow] = RowTableModel(flow_columns(self.thresholds), self)
         self.table = make_table("flow_board_table", "Flow board")
         self.table.setModel(self.model)
+        self.table.horizontalHeader().setStretchLastSection(False)
         layout.addWidget(self.table, 1)
         self.timer = QTimer(self)
         self.timer.setObjectName("flow_board_timer")

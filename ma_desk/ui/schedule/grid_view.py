@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QFontMetrics,
     QPainter,
     QPen,
+    QPolygon,
     QStaticText,
     QTransform,
 )
@@ -90,8 +91,6 @@ class _PaintKit:
         self.small.setPointSizeF(max(6.5, base.pointSizeF() - 1.5))
         self.small_metrics = QFontMetrics(self.small)
         self.small_h = self.small_metrics.height()
-        self.flag_width = self.small_metrics.horizontalAdvance("$?") + 6
-        self.flag_static = QStaticText("$?")
         self._titles: dict[bool, tuple[QFont, QFontMetrics]] = {}
         for struck in (False, True):
             f = QFont(base)
@@ -108,8 +107,7 @@ class _PaintKit:
         self.white = QColor("white")
         self.text = QColor("#17202a")
         self.faded_text = QColor("#7b7d7d")
-        self.flag_fill = QColor("#f5b041")
-        self.flag_text = QColor("#4d2c00")
+        self.flag_fill = QColor("#e67e22")
 
     def title(self, struck: bool) -> tuple[QFont, QFontMetrics]:
         return self._titles[struck]
@@ -256,15 +254,14 @@ class ScheduleGridView(QTableView):
             painter.drawStaticText(badge.left() + 4, badge.top() + 1, static)
             right = badge.left() - 3
         if text.flag:
-            fw = kit.flag_width
-            marker = QRect(rect.right() - fw - 2, rect.bottom() - small_h - 1, fw, small_h)
-            if marker.top() <= top + small_h:
-                marker.moveTop(top + 1)
-                marker.moveRight(right)
-                right = marker.left() - 2
-            painter.fillRect(marker, kit.flag_fill)
-            painter.setPen(kit.flag_text)
-            painter.drawStaticText(marker.left() + 3, marker.top(), kit.flag_static)
+            # insurance to verify: an amber corner, like a sticky tab (tooltip says why)
+            size = min(11, rect.height() - 2)
+            corner = QPolygon([QPoint(rect.right() - size, rect.bottom()),
+                               QPoint(rect.right(), rect.bottom()),
+                               QPoint(rect.right(), rect.bottom() - size)])  # fmt: skip
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(kit.flag_fill)
+            painter.drawPolygon(corner)
 
         painter.setPen(kit.faded_text if text.faded else kit.text)
         kind = "struck" if text.struck else "title"

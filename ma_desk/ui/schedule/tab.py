@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QToolButton,
@@ -100,6 +101,7 @@ class ScheduleTab(Tab):
         self.view_mode = named(QComboBox(), "schedule_view_mode", "Day or week view")
         self.view_mode.addItem("Day", "day")
         self.view_mode.addItem("Week of", "week")
+        self.view_mode.addItem("Flow board", "flow")
         self.week_provider = named(QComboBox(), "schedule_week_provider", "Provider for week")
         self.provider_button = named(QToolButton(), "schedule_providers", "Providers shown")
         self.provider_button.setText("Providers ▾")
@@ -121,6 +123,8 @@ class ScheduleTab(Tab):
             bar.addWidget(w)
         self.summary = QLabel()
         self.summary.setObjectName("schedule_summary")
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.summary.setMinimumWidth(0)
         bar.addSpacing(8)
         bar.addWidget(self.summary, 1)
         layout.addLayout(bar)
@@ -271,17 +275,30 @@ class ScheduleTab(Tab):
         self._mode_changed()
 
     def _mode_changed(self) -> None:
-        week = self.view_mode.currentData() == "week"
+        mode = self.view_mode.currentData()
+        week = mode == "week"
         self.week_provider.setEnabled(week)
         self.week_provider_id = self.week_provider.currentData() if week else None
+        # the flow board as a full-width view: the whole board readable from across the room
+        self.grid.setVisible(mode != "flow")
+        if mode == "flow":
+            self.side.setCurrentWidget(self.flow_board)
+            self.flow_board.refresh()
+            self.flow_board.focus_table()
+        else:
+            self._fit_splitter()
         self.reload_book()
+
+    def show_flow_board(self) -> None:
+        """Switch to the full-width flow board view (and back with show_week(None))."""
+        self.view_mode.setCurrentIndex(self.view_mode.findData("flow"))
 
     def _toggle_provider(self, provider_id: int, shown: bool) -> None:
         (self.hidden_providers.discard if shown else self.hidden_providers.add)(provider_id)
         self.reload_book()
 
     def switch_focus(self) -> None:
-        if self.grid.hasFocus():
+        if self.grid.hasFocus() or not self.grid.isVisible():
             self.side.setCurrentWidget(self.flow_board)
             self.flow_board.focus_table()
         else:
@@ -326,7 +343,7 @@ class ScheduleTab(Tab):
         """Give the book room for its columns; the side panel takes the rest."""
         total = max(self.splitter.width(), 1200)
         wanted = 70 + 175 * max(1, self.model.columnCount())
-        book = max(int(total * 0.45), min(wanted, int(total * 0.72)))
+        book = max(int(total * 0.56), min(wanted, int(total * 0.72)))
         self.splitter.setSizes([book, total - book])
 
     def resizeEvent(self, event) -> None:
