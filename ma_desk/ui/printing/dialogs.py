@@ -117,6 +117,7 @@ class EndOfDayDialog(QDialog):
         self.services = services
         self.setObjectName("end_of_day_dialog")
         self.setWindowTitle("End-of-day report")
+        self.setMinimumWidth(460)
         today = services.ctx.clock.now().date()
         self.date = named(QDateEdit(QDate(today.year, today.month, today.day)), "eod_date",
                           "Report date")  # fmt: skip
@@ -137,8 +138,8 @@ class EndOfDayDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Date", self.date)
         form.addRow("P&rovider", self.provider)
-        note = QLabel("The CSV has one row per appointment; its columns are described in "
-                      "docs/end-of-day-csv.md.")  # fmt: skip
+        note = QLabel("The CSV has one row per appointment of the day (times, waits, copay, "
+                      "open items) for a spreadsheet; the PDF is the printable summary.")  # fmt: skip
         note.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addStretch(1)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -29,6 +30,14 @@ from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.printing import preview
 
 BOTH = "both"
+
+
+def _title_column_stretches(table) -> None:
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in range(1, table.model().columnCount()):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
 
 
 class HandoutPickerDialog(QDialog):
@@ -55,6 +64,7 @@ class HandoutPickerDialog(QDialog):
         self.table = make_table("handout_table", "Handouts")
         self.table.setModel(self.model)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        _title_column_stretches(self.table)
         self.table.doubleClicked.connect(lambda _i: self.preview_selected())
         self.message = FieldMessage("handout", self)
         self.given = QLabel()
@@ -166,6 +176,7 @@ class HandoutAdminDialog(QDialog):
         ])  # fmt: skip
         self.table = make_table("handout_library_table", "Handout library")
         self.table.setModel(self.model)
+        _title_column_stretches(self.table)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _p: self._load(cur.row()))
 
         self.slug = named(QLineEdit(), "handout_slug", "Short name")
