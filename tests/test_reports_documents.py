@@ -277,3 +277,19 @@ def test_layout_error_not_raised_for_a_huge_end_of_day():
     except LayoutError as error:  # pragma: no cover - the failure this test guards against
         pytest.fail(f"LayoutError: {error}")
     assert len(pdf_pages(pdf)) > 10
+
+
+def test_clinic_logo_from_settings_is_drawn_and_a_broken_one_is_ignored(tmp_path):
+    from dataclasses import replace
+
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 60), (31, 95, 139)).save(logo)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image at all")
+    with_logo = build_visit_summary(summary_data(clinic=replace(CLINIC, logo_path=str(logo))))
+    assert b"/Subtype /Image" in with_logo
+    for path in (str(broken), str(tmp_path / "missing.png"), "http://example.invalid/logo.png"):
+        pdf = build_visit_summary(summary_data(clinic=replace(CLINIC, logo_path=path)))
+        assert b"/Subtype /Image" not in pdf and "Rosa María Pérez" in pdf_text(pdf)

@@ -43,8 +43,9 @@ from ma_desk.reports.data import (
     VitalLine,
 )
 from ma_desk.services.base import Service
+from ma_desk.services.vitals import NOTIFY_PROVIDER
 
-NOTIFY_KINDS = ("notify_provider", "notify-provider")
+NOTIFY_KINDS = (NOTIFY_PROVIDER, "notify-provider")
 CRITICAL_FLAGS = ("LL", "HH", "AA")
 LABEL_KINDS = ("patient", "specimen")
 LABEL_LAYOUTS = ("sheet", "roll")
