@@ -113,8 +113,14 @@ class AccountService(Service):
     # ------------------------------------------------------------ sign-in / out
     def sign_in(self, username: str, password: str) -> Actor:
         """Check the password, apply the lock-out, audit the attempt; become the user."""
+        previous = self.actor
         actor = self.authenticate(username, password, purpose="sign_in")
+        if previous.user_id is not None and previous.user_id != actor.user_id:
+            with self.ctx.db.write() as s:  # switch user: the previous session ends here
+                audit.record(s, previous, "sign_out", "session", previous.user_id,
+                             details={"reason": f"switched to {actor.username}"})  # fmt: skip
         self._become(actor)
+        self._remember_chain_head()
         return actor
 
     def authenticate(self, username: str, password: str, *, purpose: str) -> Actor:
@@ -170,6 +176,15 @@ class AccountService(Service):
             with self.ctx.db.write() as s:
                 audit.record(s, actor, "sign_out", "session", actor.user_id or "")
         self._become(signed_out_actor())
+        self._remember_chain_head()
+
+    def _remember_chain_head(self) -> None:
+        """Update the witness file beside the store (see ma_desk/security/witness.py)."""
+        from ma_desk.security.witness import data_dir_of, write_witness
+
+        data_dir = data_dir_of(self.ctx.db)
+        if data_dir is not None:
+            write_witness(data_dir, self.ctx.db)
 
     def record_lock(self, reason: str) -> None:
         """The screen was locked (idle or Ctrl+L): who and why, for the audit trail."""

@@ -194,6 +194,8 @@ class SessionController(QObject):
         self.window.menuBar().setEnabled(True)
         self.window.setWindowTitle(self._title)
         self.stack.setCurrentWidget(self.content)
+        with contextlib.suppress(MADeskError):  # the idle time may have changed meanwhile
+            self.idle.minutes = self.services.settings.get().idle_lock_minutes
         self.idle.reset()
         self.refresh_permissions()
         update = getattr(self.window, "update_status", None)
