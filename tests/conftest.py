@@ -49,6 +49,19 @@ class MemoryKeyring(KeyringBackend):
         self.entries.pop((service, username), None)
 
 
+@pytest.fixture(autouse=True)
+def no_keyring() -> Iterator[None]:
+    """Every test starts with no usable keyring, whatever an earlier test installed."""
+    from keyring.backends import null
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(null.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
