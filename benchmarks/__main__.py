@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic clinics")
     parser.add_argument("--cache-dir", type=Path, default=data.default_cache_dir(),
                         help="where built clinics are kept between runs (default %(default)s)")  # fmt: skip
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build the clinics afresh instead of reusing the cached ones")  # fmt: skip
     parser.add_argument("--markdown", type=Path, metavar="FILE",
                         help="also write the table as Markdown to FILE")  # fmt: skip
     parser.add_argument("--list", action="store_true", help="list the tasks and exit")
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace, log=print) -> list[Result]:
     sizes = [data.SIZES[n] for n in (args.size or ["small", "large"])]
     results: list[Result] = []
     ctx = RunContext(sizes, seed=args.seed, quick=args.quick, reps_override=args.reps,
-                     cache_dir=args.cache_dir, log=log)  # fmt: skip
+                     cache_dir=args.cache_dir, log=log, rebuild=args.rebuild)  # fmt: skip
     try:
         for name in names:
             started = time.perf_counter()
@@ -78,8 +80,8 @@ def run(args: argparse.Namespace, log=print) -> list[Result]:
             log(f"    {name} took {time.perf_counter() - started:.0f} s")
         if args.scaling:
             scaling = [data.SIZES[n] for n in ("10k", "large", "1m")]
-            sctx = RunContext(scaling, seed=args.seed, quick=args.quick,
-                              reps_override=args.reps, cache_dir=args.cache_dir, log=log)  # fmt: skip
+            sctx = RunContext(scaling, seed=args.seed, quick=args.quick, reps_override=args.reps,
+                              cache_dir=args.cache_dir, log=log, rebuild=args.rebuild)  # fmt: skip
             sctx._clinics = ctx._clinics
             try:
                 for name in tasks.SCALING_TASKS:

@@ -17,6 +17,7 @@ class RunContext:
     seed: int = 1
     quick: bool = False
     reps_override: int | None = None  # the smoke test runs everything once
+    rebuild: bool = False  # build each clinic afresh (once per run) instead of reusing it
     cache_dir: Path = field(default_factory=data.default_cache_dir)
     log: Callable[[str], None] = print
     _workdir: Path | None = None
@@ -30,7 +31,9 @@ class RunContext:
     def clinic(self, size: data.Size) -> data.Clinic:
         """The cached clinic of this size (read-only use)."""
         if size.name not in self._clinics:
-            self._clinics[size.name] = data.cached_clinic(size, self.seed, self.cache_dir, self.log)
+            self._clinics[size.name] = data.cached_clinic(
+                size, self.seed, self.cache_dir, self.log, rebuild=self.rebuild
+            )
         return self._clinics[size.name]
 
     @property

@@ -45,9 +45,9 @@ EXTRA_PROVIDERS = [
     ("Dr. Tomasz Wiśniewski", "DO", "Family medicine", "#16a085"),
     ("Grace Abernathy", "PA-C", "Physician assistant", "#c0392b"),
 ]
-# Code whose change makes a cached clinic stale (besides the schema itself).
-FINGERPRINT_FILES = ("ma_desk/demo.py",)
-BUILDER_VERSION = "2"  # bump when HistoryBuilder or SIZES change what gets built
+# Bump when HistoryBuilder or SIZES change what gets built. A schema change rebuilds by
+# itself; other changes to the demo builder do not (``--rebuild`` forces a fresh build).
+BUILDER_VERSION = "2"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -112,7 +112,7 @@ def default_cache_dir() -> Path:
 
 
 def fingerprint() -> str:
-    """Changes when the schema, the demo builder or this builder changes."""
+    """Changes when the schema or this builder changes."""
     from sqlalchemy.dialects import sqlite
     from sqlalchemy.schema import CreateIndex, CreateTable
 
@@ -124,13 +124,12 @@ def fingerprint() -> str:
         digest.update(str(CreateTable(table).compile(dialect=dialect)).encode())
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             digest.update(str(CreateIndex(index).compile(dialect=dialect)).encode())
-    for rel in FINGERPRINT_FILES:
-        path = REPO / rel
-        digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:10]
 
 
-def cached_clinic(size: Size, seed: int, cache_dir: Path, log=print) -> Clinic:
+def cached_clinic(
+    size: Size, seed: int, cache_dir: Path, log=print, *, rebuild: bool = False
+) -> Clinic:
     """The clinic for (size, seed, code fingerprint), built first if it is not cached.
 
     A lock file keeps two benchmark runs from building the same clinic at once.
@@ -140,7 +139,7 @@ def cached_clinic(size: Size, seed: int, cache_dir: Path, log=print) -> Clinic:
     cache_dir.mkdir(parents=True, exist_ok=True)
     with open(cache_dir / f"{size.name}-seed{seed}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not key_file.exists():
+        if rebuild or not key_file.exists():
             _build_entry(entry, size, seed, log)
     return Clinic(size, seed, entry / "clinic", key_file.read_text().strip())
 

@@ -17,13 +17,25 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+class Samples(list):
+    """Wall-clock seconds per call, with the CPU seconds of the same calls in ``cpu``.
+
+    On a shared machine the wall clock also counts time spent waiting for a
+    core; CPU time does not (nor does it count waiting for the disk).
+    """
+
+    def __init__(self, wall=(), cpu=()) -> None:
+        super().__init__(wall)
+        self.cpu: list[float] = list(cpu)
+
+
 def measure(
     fn: Callable[[], object],
     *,
     repeat: int,
     warmup: int = 1,
     setup: Callable[[], object] | None = None,
-) -> list[float]:
+) -> Samples:
     """Seconds per call of ``fn`` over ``repeat`` calls, after ``warmup`` untimed calls.
 
     ``setup`` runs untimed before every call (e.g. to pick the next input).
@@ -34,16 +46,17 @@ def measure(
         if setup:
             setup()
         fn()
-    samples = []
+    samples = Samples()
     for _ in range(repeat):
         if setup:
             setup()
         gc.collect()
         gc.disable()
         try:
-            start = time.perf_counter()
+            cpu, start = time.process_time(), time.perf_counter()
             fn()
             samples.append(time.perf_counter() - start)
+            samples.cpu.append(time.process_time() - cpu)
         finally:
             gc.enable()
     return samples
@@ -56,14 +69,15 @@ def measure_each(
     items = list(inputs)
     for x in items:
         fn(x)
-    samples = []
+    samples = Samples()
     for _ in range(rounds):
         for x in items:
             gc.disable()
             try:
-                start = time.perf_counter()
+                cpu, start = time.process_time(), time.perf_counter()
                 fn(x)
                 samples.append(time.perf_counter() - start)
+                samples.cpu.append(time.process_time() - cpu)
             finally:
                 gc.enable()
     return samples
@@ -99,6 +113,15 @@ class Result:
     unit: str = "ms"
     note: str = ""
     skipped: str = ""  # reason the task could not run ("not available yet: ...")
+    cpu_samples: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.cpu_samples and isinstance(self.samples, Samples):
+            self.cpu_samples = self.samples.cpu
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu_samples) if self.cpu_samples else None
 
     @property
     def median(self) -> float | None:
@@ -146,14 +169,14 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:g} {unit}"
 
 
-COLUMNS = ("task", "size", "n", "median", "p95", "floor", "ratio", "target", "result")
+COLUMNS = ("task", "size", "n", "median", "p95", "cpu", "floor", "ratio", "target", "result")
 
 
 def table_rows(results: list[Result]) -> list[tuple[str, ...]]:
     rows = []
     for r in results:
         if r.skipped:
-            rows.append((r.task, r.size, "0", "-", "-", "-", "-",
+            rows.append((r.task, r.size, "0", "-", "-", "-", "-", "-",
                          r.target.describe() if r.target else "-", f"SKIP: {r.skipped}"))  # fmt: skip
             continue
         verdict = {None: "-", True: "pass", False: "FAIL"}[r.passed]
@@ -161,7 +184,7 @@ def table_rows(results: list[Result]) -> list[tuple[str, ...]]:
             verdict = f"{verdict} ({r.note})"
         rows.append((
             r.task, r.size, str(len(r.samples)), _fmt(r.median, r.unit), _fmt(r.p95, r.unit),
-            _fmt(r.floor, r.unit), "-" if r.ratio is None else f"{r.ratio:.2f}x",
+            _fmt(r.cpu_median, r.unit), _fmt(r.floor, r.unit), "-" if r.ratio is None else f"{r.ratio:.2f}x",
             r.target.describe() if r.target else "-", verdict,
         ))  # fmt: skip
     return rows

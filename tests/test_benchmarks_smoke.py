@@ -40,7 +40,7 @@ def test_cli_knows_every_task_and_size() -> None:
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> list[Result]:
     cache = tmp_path_factory.mktemp("bench-cache")
-    args = argparse.Namespace(only=None, size=["tiny"], quick=True, reps=1, scaling=False,
+    args = argparse.Namespace(only=None, size=["tiny"], quick=True, reps=1, scaling=False, rebuild=False,
                               seed=3, cache_dir=cache)  # fmt: skip
     return run(args, log=lambda _msg: None)
 

@@ -13,7 +13,7 @@ import random
 
 from benchmarks.context import RunContext
 from benchmarks.data import BENCH_TODAY, NOW
-from benchmarks.harness import Result, Target, measure
+from benchmarks.harness import Result, Samples, Target, measure
 from benchmarks.plain import export_plain, plain_database
 
 TARGET = Target(max_ratio=1.5)
@@ -50,11 +50,12 @@ def run(ctx: RunContext) -> list[Result]:
             name = enc.patients.get(ids[0]).last_name
             reps = ctx.reps(30, 6)
             enc_work, plain_work = workload(enc, name, ids), workload(plain, name, ids)
-            enc_samples: list[float] = []
-            plain_samples: list[float] = []
+            enc_samples, plain_samples = Samples(), Samples()
             for _ in range(reps):  # alternate so that machine noise hits both alike
-                enc_samples += measure(enc_work, repeat=1, warmup=0 if enc_samples else 2)
-                plain_samples += measure(plain_work, repeat=1, warmup=0 if plain_samples else 2)
+                for work, out in ((enc_work, enc_samples), (plain_work, plain_samples)):
+                    one = measure(work, repeat=1, warmup=0 if out else 2)
+                    out += one
+                    out.cpu += one.cpu
             results.append(Result("encryption: desk workload", size.display, enc_samples,
                                   plain_samples, target=TARGET))  # fmt: skip
         finally:

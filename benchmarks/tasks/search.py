@@ -15,7 +15,7 @@ from functools import partial
 import sqlcipher3
 
 from benchmarks.context import RunContext
-from benchmarks.harness import Result, Target, measure_each
+from benchmarks.harness import Result, Samples, Target, measure_each
 
 TARGET = Target(limit=0.020, stat="p95", max_ratio=3.0)
 COLUMNS = "id, mrn, last_name, first_name, dob, phone"
@@ -89,14 +89,14 @@ def run(ctx: RunContext) -> list[Result]:
             conn = sqlcipher3.connect(f"file:{clinic.store_path.as_posix()}?mode=ro", uri=True)
             conn.execute(f"PRAGMA key = \"x'{clinic.key_hex}'\"")
             try:
-                all_app: list[float] = []
-                all_floor: list[float] = []
+                all_app, all_floor = Samples(), Samples()
                 for kind, texts in queries.items():
                     texts = [t for t in texts if floor_query(t) is not None]
                     floors = [floor_query(t) for t in texts]
                     app = measure_each(services.patients.search, texts, rounds=1)
                     floor = measure_each(partial(_raw_query, conn), floors, rounds=1)
                     all_app += app
+                    all_app.cpu += app.cpu
                     all_floor += floor
                     results.append(Result(f"search: {kind}", size.display, app, floor))
                 results.append(Result("search: every keystroke", size.display, all_app,
