@@ -300,3 +300,17 @@ def test_switching_user_ends_break_glass(demo_services, sign_in_as):
     demo_services.accounts.grant_break_glass("admin", DEMO_PASSWORD, 10, "emergency")
     sign_in_as("provider")
     assert demo_services.accounts.break_glass_until() is None
+
+
+def test_switching_user_ends_the_previous_session_in_the_audit_trail(demo_services, sign_in_as):
+    sign_in_as("ma")
+    before = last_id(demo_services)
+    sign_in_as("frontdesk")
+    got = [(e.action, e.username, json.loads(e.details)) for e in entries(demo_services, before)]
+    assert got == [
+        ("sign_in", "frontdesk", {}),
+        ("sign_out", "ma", {"reason": "switched to frontdesk"}),
+    ]
+    before = last_id(demo_services)
+    sign_in_as("frontdesk")  # same user again (unlock): no sign-out
+    assert [e.action for e in entries(demo_services, before)] == ["sign_in"]
