@@ -452,3 +452,13 @@ def test_cells_describe_themselves_with_the_insurance_flag(tab, demo_services):
                           Qt.ItemDataRole.AccessibleTextRole)  # fmt: skip
     assert flagged.appointment.patient_name in text
     assert tab.model.flags_by_patient[flagged.appointment.patient_id] in text
+
+
+def test_changing_day_keeps_actions_on_what_the_cursor_shows(tab, demo_services):
+    appt = next(r for r in demo_services.schedule.day(NOW.date()) if r.status == flow.SCHEDULED)
+    select(tab, appt.id)
+    row, column = cell_of(tab, appt.id)
+    tab.step(1)
+    shown = tab.model.appointment_at(row, column)
+    assert tab.current_id == (shown.id if shown else None)
+    assert tab.current_id != appt.id

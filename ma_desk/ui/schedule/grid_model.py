@@ -94,13 +94,13 @@ class ScheduleGridModel(QAbstractTableModel):
         insurance_flags: dict[int, str] | None = None,
         show_inactive: bool = True,
     ) -> None:
-        """Replace everything shown; the rows cover clinic hours and any booking outside."""
-        self.beginResetModel()
-        self.slot_minutes = max(1, slot_minutes)
-        self.opens, self.closes = opens, closes
-        self.lanes = lanes
-        self.flags_by_patient = dict(insurance_flags or {})
-        self.show_inactive = show_inactive
+        """Replace everything shown; the rows cover clinic hours and any booking outside.
+
+        When the grid keeps its shape (same lanes and slots, e.g. the next day) the
+        views are told the cells changed instead of being reset, which keeps the
+        cursor and scroll position and skips a header relayout.
+        """
+        slot_minutes = max(1, slot_minutes)
         lane_of = {(lane.day, lane.provider.id): i for i, lane in enumerate(lanes)}
         shown = [
             a
@@ -112,9 +112,22 @@ class ScheduleGridModel(QAbstractTableModel):
         for a in shown:
             first = min(first, _minutes(a.start.time()))
             last = max(last, min(24 * 60, _minutes(a.start.time()) + a.minutes))
-        first -= first % self.slot_minutes
-        self.first_slot = dt.time(first // 60, first % 60)
-        self.slot_count = max(1, math.ceil((last - first) / self.slot_minutes))
+        first -= first % slot_minutes
+        slot_count = max(1, math.ceil((last - first) / slot_minutes))
+        first_slot = dt.time(first // 60, first % 60)
+        reset = (slot_count, len(lanes), first_slot, slot_minutes) != (
+            self.slot_count,
+            len(self.lanes),
+            self.first_slot,
+            self.slot_minutes,
+        )
+        if reset:
+            self.beginResetModel()
+        self.slot_minutes, self.first_slot, self.slot_count = slot_minutes, first_slot, slot_count
+        self.opens, self.closes = opens, closes
+        self.lanes = lanes
+        self.flags_by_patient = dict(insurance_flags or {})
+        self.show_inactive = show_inactive
         self.blocks = self._layout(shown, lane_of)
         self._cell = {}
         for b in self.blocks:
@@ -126,7 +139,11 @@ class ScheduleGridModel(QAbstractTableModel):
             for start, end, brush in runs:
                 for row in range(start, end):
                     self._backgrounds[row][column] = brush
-        self.endResetModel()
+        if reset:
+            self.endResetModel()
+        elif lanes:
+            self.dataChanged.emit(self.index(0, 0), self.index(slot_count - 1, len(lanes) - 1))
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(lanes) - 1)
 
     def _runs(self, lane: Lane) -> list[tuple[int, int, QBrush]]:
         """Row ranges of one shade in a lane: closed, provider off, open (few per lane)."""

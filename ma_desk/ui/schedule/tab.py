@@ -369,6 +369,12 @@ class ScheduleTab(Tab):
                 self.grid.select_cell(row, 0)
         finally:
             self._following_selection = False
+        on_board = any(f.appointment.id == self.current_id for f in self.flow_board.model.rows())
+        if block is None and not on_board:
+            # the cursor may not have moved (same cell on another day): follow what it is on
+            index = self.grid.currentIndex()
+            a = self.model.appointment_at(index.row(), index.column()) if index.isValid() else None
+            self.current_id = a.id if a else None
 
     def _update_summary(self) -> None:
         rows = [r for r in self._rows if r.status != flow.ENTERED_IN_ERROR]
