@@ -462,3 +462,19 @@ def test_changing_day_keeps_actions_on_what_the_cursor_shows(tab, demo_services)
     shown = tab.model.appointment_at(row, column)
     assert tab.current_id == (shown.id if shown else None)
     assert tab.current_id != appt.id
+
+
+def test_details_show_typed_text_literally_and_the_history(tab, demo_services, answers):
+    patient = demo_services.patients.search("e")[0]
+    row = demo_services.schedule.book(
+        patient_id=patient.id, provider_id=tab.model.lanes[0].provider.id,
+        type_id=demo_services.schedule.appointment_types()[0].id,
+        start=dt.datetime.combine(TOMORROW, dt.time(12, 0)), reason="<b>bold</b> & co",
+        confirm=True,
+    )  # fmt: skip
+    demo_services.schedule.transition(row.id, flow.CONFIRMED)
+    tab.set_day(TOMORROW)
+    tab.side.setCurrentWidget(tab.details)
+    select(tab, row.id)
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in tab.details.text()
+    assert "Scheduled → Confirmed" in tab.details.text()

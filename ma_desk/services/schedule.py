@@ -27,6 +27,7 @@ from ma_desk.db.models import (
     Patient,
     Provider,
     Room,
+    User,
     Visit,
     VisitTask,
     VitalSet,
@@ -117,6 +118,7 @@ class StatusChangeRow:
     user_id: int | None
     room_id: int | None
     undone: bool
+    user_name: str = ""  # who made the change ("" = the system, e.g. the demo)
 
 
 @dataclass(frozen=True)
@@ -326,15 +328,23 @@ class ScheduleService(Service):
         """Every status change of the appointment, oldest first (who and when)."""
         with self._read("schedule.read") as s:
             stmt = (
-                select(AppointmentStatusChange)
+                select(AppointmentStatusChange, User.display_name)
+                .outerjoin(User, User.id == AppointmentStatusChange.user_id)
                 .where(AppointmentStatusChange.appointment_id == appointment_id)
                 .order_by(AppointmentStatusChange.id)
             )
             return [
                 StatusChangeRow(
-                    c.id, c.from_status, c.to_status, c.at, c.user_id, c.room_id, c.undone
+                    c.id,
+                    c.from_status,
+                    c.to_status,
+                    c.at,
+                    c.user_id,
+                    c.room_id,
+                    c.undone,
+                    who or "",
                 )  # fmt: skip
-                for c in s.scalars(stmt)
+                for c, who in s.execute(stmt)
             ]
 
     def series(self, series_id: int) -> list[AppointmentRow]:

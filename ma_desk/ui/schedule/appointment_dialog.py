@@ -9,6 +9,7 @@ nothing is saved.
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from PySide6.QtCore import QDate, QTime
 from PySide6.QtWidgets import (
@@ -73,13 +74,15 @@ class AppointmentDialog(QDialog):
         self.fixed_patient_id = patient_id
         if appointment is not None:
             self.fixed_patient_id = appointment.patient_id
-            label = QLabel(f"<b>{appointment.patient_name}</b> · DOB "
-                           f"{appointment.patient_dob:%m/%d/%Y} · {appointment.mrn}")  # fmt: skip
+            label = QLabel(f"<b>{html.escape(appointment.patient_name)}</b> · DOB "
+                           f"{appointment.patient_dob:%m/%d/%Y} · {html.escape(appointment.mrn)}")  # fmt: skip
             label.setObjectName("appointment_patient_label")
             form.addRow("Patient", label)
         elif patient_id is not None:
             p = services.patients.get(patient_id)
-            label = QLabel(f"<b>{p.full_name}</b> · DOB {p.dob:%m/%d/%Y} · {p.mrn}")
+            label = QLabel(
+                f"<b>{html.escape(p.full_name)}</b> · DOB {p.dob:%m/%d/%Y} · {html.escape(p.mrn)}"
+            )
             label.setObjectName("appointment_patient_label")
             form.addRow("Patient", label)
         else:

@@ -12,6 +12,7 @@ between the book and the side panel.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, QTimer
@@ -461,30 +462,32 @@ class ScheduleTab(Tab):
                 f"Open slot {slot[0]:%a %m/%d %H:%M}. Press Enter or Ins to book." if slot else ""
             )
             return
+        esc = html.escape
         lines = [
-            f"<b>{a.patient_name}</b> ({age_label(a.patient_dob, a.start.date())}) · DOB "
-            f"{a.patient_dob:%m/%d/%Y} · {a.mrn}",
-            f"{a.start:%a %m/%d %H:%M}–{a.end:%H:%M} · {a.type_name} ({a.minutes} min) · "
-            f"{a.provider_name}",
-            f"Reason: {a.reason or '—'}",
+            f"<b>{esc(a.patient_name)}</b> ({age_label(a.patient_dob, a.start.date())}) · DOB "
+            f"{a.patient_dob:%m/%d/%Y} · {esc(a.mrn)}",
+            f"{a.start:%a %m/%d %H:%M}–{a.end:%H:%M} · {esc(a.type_name)} ({a.minutes} min) · "
+            f"{esc(a.provider_name)}",
+            f"Reason: {esc(a.reason) or '—'}",
             f"Status: <b>{a.status_label}</b>" + (" (late)" if a.is_late else "")
-            + (f" · {a.room_name}" if a.room_name else ""),
+            + (f" · {esc(a.room_name)}" if a.room_name else ""),
         ]  # fmt: skip
         if a.cancel_reason:
-            lines.append(f"Cancelled: {a.cancel_reason}")
+            lines.append(f"Cancelled: {esc(a.cancel_reason)}")
         if a.series_id:
             lines.append("Part of a recurring series.")
         flag = self.model.flags_by_patient.get(a.patient_id)
         if flag:
-            lines.append(f"<span style='color:#9a5b00'>⚠ {flag}</span>")
+            lines.append(f"<span style='color:#9a5b00'>⚠ {esc(flag)}</span>")
         history = (self.services.schedule.history(a.id)
                    if self.side.currentWidget() is self.details else [])  # fmt: skip
         if history:
             lines.append("<br><b>History</b>")
             for h in history:
                 undone = " <i>(undone)</i>" if h.undone else ""
+                who = f" by {html.escape(h.user_name)}" if h.user_name else ""
                 lines.append(f"{h.at:%m/%d %H:%M} {flow.LABELS.get(h.from_status)} → "
-                             f"{flow.LABELS.get(h.to_status)}{undone}")  # fmt: skip
+                             f"{flow.LABELS.get(h.to_status)}{who}{undone}")  # fmt: skip
         self.details.setText("<br>".join(lines))
 
     def say(self, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from PySide6.QtCore import QItemSelectionModel, QTime, Signal
 from PySide6.QtWidgets import (
@@ -156,7 +157,9 @@ class WaitlistDialog(QDialog):
             form.addRow("Patient", self.picker)
         else:
             p = services.patients.get(patient_id)
-            form.addRow("Patient", QLabel(f"<b>{p.full_name}</b> · DOB {p.dob:%m/%d/%Y}"))
+            form.addRow(
+                "Patient", QLabel(f"<b>{html.escape(p.full_name)}</b> · DOB {p.dob:%m/%d/%Y}")
+            )
         form.addRow("", self.messages["patient"])
         self.provider = named(QComboBox(), "waitlist_provider", "Provider")
         self.provider.addItem("Any provider", None)
