@@ -18,6 +18,7 @@ from ma_desk.services import Services
 from ma_desk.services.patients import PatientInput
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.selection import Selection
+from ma_desk.ui.vitals.acknowledge import acknowledgement
 from ma_desk.ui.vitals.tab import VitalsTab
 
 
@@ -28,11 +29,18 @@ class Answers:
         self.confirm_answer = True
         self.text_answer: str | None = "re-measured"
         self.confirms: list[str] = []
+        self.acknowledge_answer = True
+        self.acknowledgements: list[str] = []
         self.warnings: list[str] = []
         self.asked: list[str] = []
         monkeypatch.setattr(dialogs, "confirm", self._confirm)
         monkeypatch.setattr(dialogs, "warn", lambda _p, _t, text: self.warnings.append(text))
         monkeypatch.setattr(dialogs, "ask_text", self._ask)
+        monkeypatch.setattr(acknowledgement, "ask", self._acknowledge)
+
+    def _acknowledge(self, _parent, text) -> bool:
+        self.acknowledgements.append(text)
+        return self.acknowledge_answer
 
     def _confirm(self, _parent, _title, text) -> bool:
         self.confirms.append(text)
@@ -177,13 +185,14 @@ def test_critical_values_are_acknowledged_and_create_a_task(
     type_into(qtbot, tab, "bp.0", "186/124")
     type_into(qtbot, tab, rules.SPO2, "88")
 
-    answers.confirm_answer = False  # first: the MA does not acknowledge
+    answers.acknowledge_answer = False  # first: the MA goes back
     qtbot.keyClick(edit(tab, rules.SPO2), Qt.Key.Key_Return)
-    assert "Hypertensive crisis" in answers.confirms[-1] and "SpO2" in answers.confirms[-1]
+    asked = answers.acknowledgements[-1]
+    assert "Hypertensive crisis" in asked and "SpO2 88 %: Critically low" in asked
     assert len(ma.vitals.history(appt.patient_id)) == before
     assert "not acknowledged" in tab.status_label.text()
 
-    answers.confirm_answer = True
+    answers.acknowledge_answer = True
     qtbot.keyClick(edit(tab, rules.SPO2), Qt.Key.Key_Return)
     assert len(ma.vitals.history(appt.patient_id)) == before + 1
     tasks = ma.vitals.open_tasks(appt.visit_id)
@@ -351,7 +360,7 @@ def test_head_circumference_only_for_children_under_three(
 def test_arbitrary_text_in_every_widget_field_never_crashes(
     qtbot, tab: VitalsTab, answers: Answers, texts: list[str]
 ) -> None:
-    answers.confirm_answer = False
+    answers.acknowledge_answer = False
     keys = [*rules.ENTRY_FIELDS, "bp.0", "bp.1"]
     for key, text in zip(keys, texts, strict=False):
         tab.entry.rows[key].edit.setText(text)
@@ -359,3 +368,34 @@ def test_arbitrary_text_in_every_widget_field_never_crashes(
     tab.save()
     tab.entry.clear()
     assert not tab.entry.has_input()
+
+
+def test_acknowledgement_defaults_to_go_back(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enter on the acknowledgement box must not acknowledge: 'Go back' is the default."""
+    from PySide6.QtWidgets import QMessageBox
+
+    seen: dict[str, object] = {}
+
+    def fake_exec(box: QMessageBox) -> int:
+        seen["default"] = box.defaultButton().text()
+        seen["escape"] = box.escapeButton().text()
+        box.defaultButton().click()  # what Enter does
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    assert acknowledgement.ask(None, "SpO2 87 %: Critically low (below 90 %)") is False
+    assert seen == {"default": "&Go back", "escape": "&Go back"}
+
+
+def test_amend_with_a_refused_value_does_not_ask_for_a_reason(
+    qtbot, tab: VitalsTab, ma: Services, answers: Answers
+) -> None:
+    type_into(qtbot, tab, rules.PULSE, "72")
+    qtbot.keyClick(edit(tab, rules.PULSE), Qt.Key.Key_Return)
+    tab.table.selectRow(0)
+    tab.start_amend()
+    type_into(qtbot, tab, rules.PULSE, "7272")
+    qtbot.keyClick(edit(tab, rules.PULSE), Qt.Key.Key_Return)
+    assert answers.asked == []
+    assert "two numbers run together" in tab.entry.rows[rules.PULSE].message.text()
+    assert tab.amending is not None

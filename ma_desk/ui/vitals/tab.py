@@ -29,6 +29,7 @@ from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.table_model import ROW_ROLE, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.tab_base import Tab
+from ma_desk.ui.vitals.acknowledge import acknowledgement
 from ma_desk.ui.vitals.charts import TrendCharts
 from ma_desk.ui.vitals.entry_form import VitalsEntryForm
 from ma_desk.ui.vitals.history import history_columns
@@ -202,6 +203,11 @@ class VitalsTab(Tab):
             return
         form = self.entry.form()
         reason = ""
+        if self.amending is not None and self.entry.assessment.refusals:
+            # Same rules as the service: show what to fix before asking for a reason.
+            self.entry.show_errors(dict(self.entry.assessment.refusals))
+            self._status("Not saved: fix the values marked in red.", "error")
+            return
         if self.amending is not None:
             answer = dialogs.ask_text(self, "Amend vitals", "Reason for the correction:")
             if answer is None:
@@ -223,8 +229,8 @@ class VitalsTab(Tab):
                     )
                 break
             except NeedsConfirmation as question:
-                text = "\n".join([str(question), "", *question.warnings, "", "Acknowledge these critical values?"])  # fmt: skip
-                if not dialogs.confirm(self, "Critical vital signs", text):
+                text = "\n".join([str(question), "", *question.warnings])
+                if not acknowledgement.ask(self, text):
                     self._status("Not saved: critical values not acknowledged.", "warning")
                     return
                 acknowledge = True
@@ -237,7 +243,6 @@ class VitalsTab(Tab):
                 return
         was_amend = self.amending is not None
         self.amending = None
-        self.entry.clear()
         self.context = self.services.vitals.context(self.patient.id)
         self.entry.context = self.context
         self.entry.clear()
