@@ -120,6 +120,17 @@ def runs(text: str) -> list[tuple[str, str]]:
     return pieces
 
 
+def missing_glyphs(text: object) -> set[str]:
+    """Characters of ``text`` that neither bundled font can draw (they print as a box)."""
+    ensure_fonts()
+    value = clean(text)
+    missing = {ch for ch in value if ord(ch) not in _regular_chars and not ch.isspace()}
+    if missing:
+        _ensure_cjk()
+        missing = {ch for ch in missing if ord(ch) not in _cjk_chars}
+    return missing
+
+
 def para(text: object, *, limit: int | None = None, keep_newlines: bool = True) -> str:
     """Safe Paragraph markup for one user string (escaped, font-switched, newlines kept)."""
     value = clean(text)
