@@ -278,6 +278,7 @@ def test_unit_parsing_and_conversion(text: str, unit: str, canonical: float) -> 
         ("7 lb 16 oz", units.LB, "under 16"),
         ("5'12", units.IN, "under 12"),
         ("70 cm", units.KG, "not a unit"),
+        ("7 8", units.KG, "not a number"),  # bare lb/oz pair only in a lb field
         ("abc", units.KG, "not a number"),
         ("-5", units.KG, "not a number"),
         ("1e3", units.KG, "not a number"),
@@ -494,3 +495,10 @@ def test_flag_words_say_the_tier_without_colour(form, key: str, text: str) -> No
     finding = v.evaluate(form, ctx("adult")).findings[key]
     assert v.flag_text(finding) == text
     assert finding.summary().endswith(text)
+
+
+def test_small_weights_read_in_pounds_and_ounces() -> None:
+    assert v.display_value(v.WEIGHT, 3.401943, units.LB) == "7 lb 8 oz"
+    assert v.display_value(v.WEIGHT, 3.401943, units.KG) == "3.4 kg"
+    assert v.display_value(v.WEIGHT, 69.853225, units.LB) == "154 lb"
+    assert units.parse_quantity("7 lb 8 oz", units.KG).unit == units.LB

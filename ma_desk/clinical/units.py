@@ -190,7 +190,8 @@ def parse_quantity(text: str, unit: str) -> Parsed:
         return Parsed(float(match.group(1)), typed_unit, format_number(float(match.group(1)), 3))
     if LB in allowed:
         match = _LB_OZ_RE.match(stripped)
-        if match:
+        marked = any(m in stripped.lower() for m in ("lb", "#", "oz"))
+        if match and (unit == LB or marked):  # a bare "7 8" means lb/oz only in a lb field
             groups = [g for g in match.groups() if g is not None]
             pounds, ounces = float(groups[0]), float(groups[1])
             if ounces >= 16:

@@ -925,12 +925,17 @@ def _evaluate_entry(
 
 
 # ------------------------------------------------------------------ display helpers
+INFANT_POUNDS_OUNCES_BELOW_KG = 11.34  # 25 lb: small weights read as "7 lb 8 oz"
+
+
 def display_value(name: str, value: float | None, unit: str = "") -> str:
     """A canonical value as staff read it, in ``unit`` (or the canonical unit)."""
     if value is None or not math.isfinite(value):
         return ""
     if name in QUANTITY_FIELDS:
         shown_unit = unit or codes.CANONICAL_UNIT[LOINC[name]]
+        if name == WEIGHT and shown_unit == units.LB and value < INFANT_POUNDS_OUNCES_BELOW_KG:
+            return units.format_pounds_ounces(value)
         return f"{units.format_in(value, shown_unit)} {units.label(shown_unit)}"
     if name == BMI:
         return f"{value:.1f}"

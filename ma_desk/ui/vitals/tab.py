@@ -98,6 +98,7 @@ class VitalsTab(Tab):
         self.entry.cancel_requested.connect(self.cancel)
         selection.patient_changed.connect(self.show_patient)
         selection.appointment_changed.connect(lambda _a: self._show_visit())
+        selection.data_changed.connect(self._on_data_changed)
         self.show_patient(selection.patient_id)
 
     # ------------------------------------------------------------------ loading
@@ -167,6 +168,11 @@ class VitalsTab(Tab):
             weight_unit=self.preferred_units[rules.WEIGHT],
         )
         self._update_buttons()
+
+    def _on_data_changed(self, area: str) -> None:
+        """Another tab wrote something: an arrival may have created today's visit."""
+        if area != "vitals" and self.patient is not None:
+            self._show_visit()
 
     def _show_visit(self) -> None:
         if self.patient is None:
