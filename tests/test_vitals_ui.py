@@ -399,3 +399,23 @@ def test_amend_with_a_refused_value_does_not_ask_for_a_reason(
     assert answers.asked == []
     assert "two numbers run together" in tab.entry.rows[rules.PULSE].message.text()
     assert tab.amending is not None
+
+
+def test_enter_on_a_qualifier_list_also_saves(qtbot, tab: VitalsTab, ma: Services) -> None:
+    before = len(ma.vitals.history(tab.patient.id))
+    type_into(qtbot, tab, rules.TEMPERATURE, "99.1")
+    route = tab.entry.rows[rules.TEMPERATURE].qualifiers["route"]
+    route.setFocus()
+    qtbot.keyClicks(route, "t")  # keyboard search picks "Temporal"
+    qtbot.keyClick(route, Qt.Key.Key_Return)
+    saved = ma.vitals.history(tab.patient.id)
+    assert len(saved) == before + 1
+    assert saved[0].observation(codes.TEMPERATURE).qualifiers == {"route": "temporal"}
+
+
+def test_history_model_passes_qt_model_checks(qtbot, tab: VitalsTab, qtmodeltester) -> None:
+    type_into(qtbot, tab, "bp.0", "150/95")
+    qtbot.keyClick(edit(tab, "bp.0"), Qt.Key.Key_Return)
+    tab.show_all.setChecked(True)
+    assert tab.model.rowCount() >= 1
+    qtmodeltester.check(tab.model)
