@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QImage, QPainter, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -282,7 +283,7 @@ class CardPanel(QGroupBox):
             dialogs.info(self, "Insurance card", "No card image is stored for this coverage.")
             return
         viewer = CardViewer(images, self.print_cards, f"Card — {self.coverage.payer}", self)
-        common.run_dialog(viewer)
+        common.show(viewer)
 
     def print_cards(self) -> bool:
         """Print both sides with the patient's two identifiers; True when printed."""
@@ -292,15 +293,18 @@ class CardPanel(QGroupBox):
         images = self.images()
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self)
-        if not common.run_dialog(dialog):
-            return False
+        try:
+            if not common.run_dialog(dialog):
+                return False
+        finally:  # the dialog points at ``printer``: never let it outlive it
+            shiboken6.delete(dialog)
         header = [
             self.patient_label,
             f"{coverage.priority_label}: {coverage.payer} {coverage.plan}".strip(),
             f"Member ID {coverage.member_id}   Group {coverage.group_number or '—'}",
         ]
         try:
-            paint_cards(dialog.printer(), header, images)
+            paint_cards(printer, header, images)
         except OSError as exc:
             dialogs.warn(self, "Print", str(exc))
             return False

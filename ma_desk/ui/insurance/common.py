@@ -29,6 +29,14 @@ def run_dialog(dialog: QDialog) -> bool:
     return dialog.exec() == QDialog.DialogCode.Accepted
 
 
+def show(dialog: QDialog) -> bool:
+    """Run a dialog, then let Qt free it (it is parented to the tab, which lives long)."""
+    try:
+        return run_dialog(dialog)
+    finally:
+        dialog.deleteLater()
+
+
 def date_text(day: dt.date | None) -> str:
     return f"{day:%m/%d/%Y}" if day else ""
 

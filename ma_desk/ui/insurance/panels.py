@@ -222,7 +222,7 @@ class NotesPanel(QWidget):
             return
         dialog = NoteDialog(self.services, self.patient_id, self.coverages,
                             coverage_id=self.coverage_id, parent=self)  # fmt: skip
-        if common.run_dialog(dialog):
+        if common.show(dialog):
             self.changed.emit()
 
     def correct(self) -> None:
@@ -230,7 +230,7 @@ class NotesPanel(QWidget):
         if self.patient_id is None or note is None or note.superseded:
             return
         dialog = NoteDialog(self.services, self.patient_id, self.coverages, note, parent=self)
-        if common.run_dialog(dialog):
+        if common.show(dialog):
             self.changed.emit()
 
     def history(self) -> None:
@@ -239,7 +239,7 @@ class NotesPanel(QWidget):
             return
         versions = common.guarded(self, lambda: self.services.insurance.note_history(note.id))
         if versions:
-            common.run_dialog(NoteHistoryDialog(versions, self))
+            common.show(NoteHistoryDialog(versions, self))
 
 
 class PriorAuthPanel(QWidget):
@@ -286,7 +286,7 @@ class PriorAuthPanel(QWidget):
     def add(self) -> None:
         if self.patient_id is None:
             return
-        if common.run_dialog(
+        if common.show(
             PriorAuthDialog(self.services, self.patient_id, self.coverages, parent=self)
         ):
             self.changed.emit()
@@ -295,7 +295,7 @@ class PriorAuthPanel(QWidget):
         auth = self.current()
         if self.patient_id is None or auth is None:
             return
-        if common.run_dialog(
+        if common.show(
             PriorAuthDialog(self.services, self.patient_id, self.coverages, auth, parent=self)
         ):
             self.changed.emit()

@@ -290,21 +290,21 @@ class InsuranceTab(Tab):
         in_effect = [c for c in self.model.rows() if c.in_effect(today)]
         dialog = CoverageDialog(self.services, self.patient_id,
                                 next_priority=len(in_effect) + 1, parent=self)  # fmt: skip
-        if common.run_dialog(dialog):
+        if common.show(dialog):
             self._written(dialog.result_row.id)
 
     def edit_coverage(self) -> None:
         c = self.current()
         if self.patient_id is None or c is None:
             return
-        if common.run_dialog(CoverageDialog(self.services, self.patient_id, c, parent=self)):
+        if common.show(CoverageDialog(self.services, self.patient_id, c, parent=self)):
             self._written()
 
     def verify(self) -> None:
         c = self.current()
         if c is None:
             return
-        if common.run_dialog(VerifyDialog(self.services, c, parent=self)):
+        if common.show(VerifyDialog(self.services, c, parent=self)):
             self._written()
 
     def move(self, step: int) -> None:
@@ -318,7 +318,7 @@ class InsuranceTab(Tab):
         c = self.current()
         if c is None:
             return
-        if common.run_dialog(EndDateDialog(self.services, c, parent=self)):
+        if common.show(EndDateDialog(self.services, c, parent=self)):
             self.show_ended.setChecked(True)
             self._written()
 
@@ -333,5 +333,5 @@ class InsuranceTab(Tab):
             "end-dated instead, so its history stays with the patient.",
         ):
             return
-        if common.run_dialog(RemoveCoverageDialog(self.services, c, parent=self)):
+        if common.show(RemoveCoverageDialog(self.services, c, parent=self)):
             self._written()
