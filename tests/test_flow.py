@@ -163,3 +163,17 @@ def test_every_pair_is_allowed_or_refused_with_a_message(current, target):
     assert (refusal is None) == flow.can_transition(current, target)
     if refusal:
         assert flow.LABELS[target].lower() in refusal.lower()
+
+
+def test_undo_of_arrival_refused_once_check_in_work_is_on_the_visit(clinic):  # noqa: F811
+    schedule = clinic.services.schedule
+    row = book(clinic, start=NOW + dt.timedelta(minutes=5))
+    schedule.transition(row.id, flow.ARRIVED)
+    with clinic.services.ctx.db.write() as s:
+        from ma_desk.db.models import Visit
+
+        s.get(Visit, schedule.get(row.id).visit_id).forms_signed = ["HIPAA notice"]
+    with pytest.raises(ConflictError) as err:
+        schedule.undo_last_transition(row.id)
+    assert "cannot be un-arrived" in str(err.value)
+    assert schedule.get(row.id).status == flow.ARRIVED
