@@ -216,4 +216,18 @@ def test_end_of_day_dialog_saves_csv_and_previews_pdf(qtbot, demo_services, tmp_
     rows = list(csv.DictReader(io.StringIO((tmp_path / "eod.csv").read_text("utf-8-sig"))))
     assert len(rows) == len(demo_services.schedule.day(NOW.date()))
     qtbot.keyClick(dialog.pdf_button, Qt.Key.Key_Space)
-    assert len(shown) == 1 and "End-of-Day Report" in shown[0].document.getAllText(0).text()
+    assert not dialog.pdf_button.isEnabled()  # built on a worker thread meanwhile
+    qtbot.waitUntil(lambda: len(shown) == 1, timeout=30_000)
+    assert "End-of-Day Report" in shown[0].document.getAllText(0).text()
+    assert dialog.pdf_button.isEnabled() and dialog.message.text() == ""
+
+
+def test_end_of_day_dialog_shows_refusals_from_the_worker(qtbot, demo_services, shown):
+    from ma_desk.actor import Actor
+
+    dialog = EndOfDayDialog(demo_services)
+    qtbot.addWidget(dialog)
+    demo_services.set_actor(Actor(None, "doc", "Doc", "provider", "ws"))
+    qtbot.keyClick(dialog.pdf_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: dialog.pdf_button.isEnabled(), timeout=30_000)
+    assert not shown and "does not allow" in dialog.message.text()

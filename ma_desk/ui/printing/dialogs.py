@@ -27,6 +27,7 @@ from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.printing import preview
+from ma_desk.ui.printing.background import run_in_background
 
 
 class LabelsDialog(QDialog):
@@ -156,15 +157,31 @@ class EndOfDayDialog(QDialog):
         return self.date.date().toPython()
 
     def preview_pdf(self) -> None:
+        """Build the PDF on a worker thread (a busy day takes a moment), then preview it."""
+        self.message.show_message("Preparing the report…")
+        self.pdf_button.setEnabled(False)
+        self.csv_button.setEnabled(False)
+        day, provider_id = self.chosen_day(), self.provider.currentData()
+        run_in_background(
+            self,
+            lambda: self.services.reports.end_of_day_pdf(day, provider_id),
+            lambda pdf: self._show(pdf, day),
+            self._failed,
+        )  # fmt: skip
+
+    def _ready(self) -> None:
+        self.pdf_button.setEnabled(True)
+        self.csv_button.setEnabled(True)
+
+    def _failed(self, error: MADeskError) -> None:
+        self._ready()
+        self.message.show_message(str(error))
+
+    def _show(self, pdf: bytes, day: dt.date) -> None:
+        self._ready()
         self.message.show_message("")
-        try:
-            pdf = self.services.reports.end_of_day_pdf(self.chosen_day(),
-                                                       self.provider.currentData())  # fmt: skip
-        except MADeskError as error:
-            self.message.show_message(str(error))
-            return
         preview.show_pdf(self, pdf, title="End-of-day report",
-                         suggested_name=f"end-of-day-{self.chosen_day().isoformat()}.pdf")  # fmt: skip
+                         suggested_name=f"end-of-day-{day.isoformat()}.pdf")  # fmt: skip
 
     def ask_csv_path(self) -> str | None:
         path, _ = QFileDialog.getSaveFileName(
