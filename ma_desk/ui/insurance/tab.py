@@ -71,6 +71,9 @@ class InsuranceTab(Tab):
             toolbar.addWidget(button)
             self.actions[key] = button
         self.actions["add"].setProperty("role", "primary")
+        self.actions["add"].setStyleSheet(  # the clinic style has no disabled look for primary
+            "QPushButton:disabled { background: #e8eef4; color: #8a99a8; border-color: #c9d3dd; }"
+        )
         toolbar.addStretch(1)
         self.show_ended = named(QCheckBox("Show ended coverages"), "insurance_show_ended")
         self.show_ended.toggled.connect(lambda _on: self.reload())
@@ -204,8 +207,9 @@ class InsuranceTab(Tab):
         flag = self.services.insurance.verification_flags([self.patient_id]).get(self.patient_id)
         if flag:
             parts.append(flag)
-        if not self.model.rows():
-            parts.append("No insurance on file (self-pay?)")
+        today = self._today()
+        if not any(not c.is_ended(today) for c in self.model.rows()):
+            parts.append("No current insurance on file (self-pay?)")
         flagged = [a for a in self.services.insurance.prior_auths(self.patient_id) if a.flag]
         if flagged:
             parts.append(
