@@ -189,6 +189,11 @@ def test_set_state_rules(clinic):
         services.rooms.set_state(9999, "needs_turnover")
 
 
+def _expected(typed: str) -> str:
+    """What a typed line should become: control characters as spaces, runs of space collapsed."""
+    return " ".join("".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in typed).split())
+
+
 def _t(h: int, m: int) -> dt.datetime:
     return dt.datetime(2026, 11, 20, h, m)
 
@@ -242,6 +247,68 @@ def test_note_typed_is_stored_cleaned_or_refused(clinic, note):
     except ValidationError:
         assert services.checklists.run(run.id).items[0].note == before
         return
-    assert row.note == " ".join(
-        "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in note).split()
-    )
+    assert row.note == _expected(note)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(reason=st.text(max_size=260))
+def test_not_done_reason_typed_is_stored_cleaned_or_refused(clinic, reason):
+    services, rooms = clinic
+    run = services.checklists.start_run(rooms["Exam 1"], "between")
+    item = run.items[0]
+    try:
+        row = services.checklists.mark_not_done(item.id, reason)
+    except ValidationError as e:
+        assert e.field == "reason"
+        assert services.checklists.run(run.id).items[0] == item
+        return
+    assert row.not_done_reason and len(row.not_done_reason) <= 200 and not row.done
+    services.checklists.clear_not_done(item.id)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(st.text(max_size=220), min_size=0, max_size=4), name=st.text(max_size=90))
+def test_template_typed_by_admin_is_saved_cleaned_or_changes_nothing(clinic, texts, name):
+    services, _ = clinic
+    before = next(t for t in services.checklists.templates() if t.moment == "closing")
+    items = [TemplateItemInput(t) for t in texts]
+    try:
+        saved = services.checklists.save_template(
+            before.id, name=name, room_type=before.room_type, moment="closing", items=items
+        )
+    except ValidationError:
+        assert services.checklists.template(before.id) == before
+        return
+    assert [i.text for i in saved.items] == [_expected(t) for t in texts]
+    assert all(i.text and len(i.text) <= rules.MAX_ITEM_TEXT for i in saved.items)
+    services.checklists.save_template(
+        before.id, name=before.name, room_type=before.room_type, moment="closing",
+        items=[TemplateItemInput(i.text, i.required, i.is_supply, i.hint, i.interval_days, i.id)
+               for i in before.items],
+    )  # fmt: skip
+
+
+def test_every_checklist_write_is_audited(clinic):
+    from sqlalchemy import select
+
+    from ma_desk.db.models import AuditEvent
+
+    services, rooms = clinic
+    _ma(services)
+    run = services.checklists.start_run(rooms["Exam 1"], "between")
+    for item in run.items:
+        services.checklists.tick(item.id)
+    services.checklists.finish_run(run.id)
+    with services.ctx.db.read() as s:
+        events = s.execute(
+            select(AuditEvent.action, AuditEvent.entity, AuditEvent.username).where(
+                AuditEvent.entity.in_(["checklist_run", "checklist_run_item"])
+            )
+        ).all()
+    assert ("start", "checklist_run", "kchen") in events
+    assert ("complete", "checklist_run", "kchen") in events
+    assert sum(1 for e in events if e.entity == "checklist_run_item") == len(run.items)

@@ -215,15 +215,19 @@ def test_compliance_view_highlights_gaps_and_exports_csv_without_patient_names(
     tab = _tab(qtbot, demo_services)
     tab.pages.setCurrentWidget(tab.compliance)
     page = tab.compliance
+    qtbot.waitUntil(lambda: page.report is not None and not page.loader.busy)
     assert page.gap_model.rowCount() > 0 and page.run_model.rowCount() > 100
     assert page.gap_model.index(0, 0).data(Qt.ItemDataRole.BackgroundRole) is not None
-    page.room.setCurrentIndex(page.room.findText("Exam 2"))
+    exam2 = page.room.findText("Exam 2")
+    page.room.setCurrentIndex(exam2)
+    qtbot.waitUntil(lambda: page.report.room_id == page.room.itemData(exam2))
     assert {r.room_name for r in page.run_model.rows()} == {"Exam 2"}
     target = tmp_path / "audit.csv"
     monkeypatch.setattr(compliance_module, "ask_save_path", lambda *a: target)
     shown = []
     monkeypatch.setattr(dialogs, "info", lambda *a: shown.append(a[2]))
     page.room.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: page.report.room_id is None and page.export_button.isEnabled())
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
     text = target.read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
@@ -237,6 +241,7 @@ def test_compliance_view_highlights_gaps_and_exports_csv_without_patient_names(
     assert shown and "gaps" in shown[0]
     # A reversed range is refused with a message, not a crash.
     page.date_from.setDate(page.date_to.date().addDays(3))
+    qtbot.waitUntil(lambda: not page.loader.busy)
     assert "after the end date" in page.message.text() and not page.export_button.isEnabled()
 
 

@@ -26,6 +26,7 @@ from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
+from ma_desk.ui.roomprep.worker import LatestOnly
 
 GAP_COLUMNS: list[Column[GapRow]] = [
     Column("Date", lambda g: f"{g.day:%a %m/%d}", background=lambda g: "#fde2e1"),
@@ -113,6 +114,9 @@ class CompliancePage(QWidget):
         splitter.addWidget(run_box)
         splitter.setSizes([180, 420])
         layout.addWidget(splitter, 1)
+        self.loader = LatestOnly(self)
+        self.loader.finished.connect(self._show)
+        self.loader.failed.connect(self._failed)
         self._fill_rooms()
         self.date_from.dateChanged.connect(lambda _d: self.reload())
         self.date_to.dateChanged.connect(lambda _d: self.reload())
@@ -138,15 +142,21 @@ class CompliancePage(QWidget):
         self.room.blockSignals(False)
 
     def reload(self) -> None:
-        try:
-            report = self.services.checklists.compliance(
-                self.date_from.date().toPython(), self.date_to.date().toPython(),
-                self.room.currentData(),
-            )  # fmt: skip
-        except MADeskError as error:
-            self.message.show_message(str(error))
-            self.export_button.setEnabled(False)
-            return
+        """Ask for the report off the UI thread; a long range must not freeze the desk."""
+        date_from, date_to = self.date_from.date().toPython(), self.date_to.date().toPython()
+        room_id = self.room.currentData()
+        self.export_button.setEnabled(False)
+        self.summary.setText("Loading checklist runs…")
+        checklists = self.services.checklists
+        self.loader.submit(lambda: checklists.compliance(date_from, date_to, room_id))
+
+    def _failed(self, error: MADeskError) -> None:
+        self.message.show_message(str(error))
+        self.summary.setText("")
+        self.report = None
+        self.export_button.setEnabled(False)
+
+    def _show(self, report: ComplianceReport) -> None:
         self.message.show_message("")
         self.export_button.setEnabled(True)
         self.report = report
@@ -164,19 +174,18 @@ class CompliancePage(QWidget):
         parts.append(f"{len(report.gaps)} gap{'s' if len(report.gaps) != 1 else ''}")
         self.summary.setText(" · ".join(parts))
         self.gap_title.setText(
-            f"Gaps: rooms used without a turnover ({len(report.gaps)})" if report.gaps
+            f"Gaps: rooms used without a turnover ({len(report.gaps)})"
+            if report.gaps
             else "No gaps: every use of a room had a checklist before it."
-        )  # fmt: skip
+        )
 
     def activated(self) -> None:
         self._fill_rooms()
         self.reload()
 
     def export(self) -> None:
-        if self.report is None:
-            self.reload()
         report = self.report
-        if report is None:
+        if report is None or self.loader.busy:
             return
         suggested = f"room-checklists-{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.csv"
         path = ask_save_path(self, suggested)

@@ -108,7 +108,7 @@ class RoomPrepTab(Tab):
         self.pages.currentChanged.connect(self._page_changed)
         selection.data_changed.connect(self._data_changed)
         self._tick = QTimer(self)
-        self._tick.timeout.connect(self.board.viewport().update)
+        self._tick.timeout.connect(self._periodic)
         self._tick.start(30_000)
         self.reload()
 
@@ -175,6 +175,11 @@ class RoomPrepTab(Tab):
         self.edit_button.setToolTip(
             "" if self.edit_button.isEnabled() else "Only an administrator can edit checklists."
         )
+
+    def _periodic(self) -> None:
+        """Keep "since" minutes and other workstations' changes fresh while the board is shown."""
+        if self.isVisible() and self.pages.currentIndex() == 0:
+            self.reload()
 
     # ------------------------------------------------------------ actions
     def start_for_room(self, room: RoomRow) -> None:
