@@ -198,6 +198,7 @@ def test_critical_values_are_acknowledged_and_create_a_task(
     tasks = ma.vitals.open_tasks(appt.visit_id)
     assert tasks and "notify provider" in tasks[-1][1]
     assert "'notify provider' added to the visit" in tab.status_label.text()
+    assert tab.tasks_label.isVisible() and "notify provider" in tab.tasks_label.text()
     assert ma.vitals.history(appt.patient_id)[0].critical_acknowledged_by == "Kim Chen"
 
 

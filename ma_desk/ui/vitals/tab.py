@@ -52,7 +52,13 @@ class VitalsTab(Tab):
         self.visit_label = named(QLabel(""), "vitals_visit", "Visit the vitals attach to")
         self.status_label = named(QLabel(""), "vitals_status", "Vitals status")
         self.status_label.setWordWrap(True)
+        self.tasks_label = named(QLabel(""), "vitals_open_tasks", "Open notify-provider items")
+        self.tasks_label.setWordWrap(True)
+        self.tasks_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        self.tasks_label.hide()
         info.addWidget(self.visit_label)
+        info.addSpacing(16)
+        info.addWidget(self.tasks_label, 1)
         info.addStretch(1)
         layout.addLayout(info)
         layout.addWidget(self.status_label)
@@ -175,6 +181,7 @@ class VitalsTab(Tab):
             self._show_visit()
 
     def _show_visit(self) -> None:
+        self.tasks_label.hide()
         if self.patient is None:
             self.visit_label.setText("")
             return
@@ -190,6 +197,13 @@ class VitalsTab(Tab):
         else:
             text = "No visit today: vitals are saved to the chart without a visit"
         self.visit_label.setText(text)
+        tasks = self.services.vitals.open_tasks(visit_id) if visit_id is not None else []
+        if tasks:
+            self.tasks_label.setText(
+                f"Open on this visit ({len(tasks)}): " + " | ".join(m for _id, m in tasks[-2:])
+            )
+            self.tasks_label.setToolTip("\n".join(m for _id, m in tasks))
+            self.tasks_label.show()
 
     def _appointment_id(self) -> int | None:
         appointment_id = self.selection.appointment_id
@@ -253,6 +267,7 @@ class VitalsTab(Tab):
         self.entry.context = self.context
         self.entry.clear()
         self.reload()
+        self._show_visit()
         self.selection.notify_changed("vitals")
         taken = self.services.ctx.clock.now()
         message = f"{'Correction saved' if was_amend else 'Vitals saved'} at {taken:%H:%M}."
