@@ -313,3 +313,70 @@ def test_models_pass_qt_model_checks(qtbot, qtmodeltester, demo_services):
     for model in (tab.model, tab.checks.model, tab.notes.model, tab.auths.model):
         assert model.rowCount() > 0
         qtmodeltester.check(model)
+
+
+def test_prior_authorization_added_refused_and_used(qtbot, tab, driver, services):
+    pid = tab.patient_id_for_test
+    services.insurance.add_coverage(pid, CoverageInput(payer="Demo Health", member_id="A1"))
+    tab.reload()
+    tab.pages.setCurrentWidget(tab.auths)
+
+    def add(dialog) -> bool:
+        assert dialog.coverage.currentText() == "Primary: Demo Health"
+        type_into(qtbot, dialog.service_name, "Physical therapy")
+        type_into(qtbot, dialog.auth_number, "PA-555")
+        type_into(qtbot, dialog.units_approved, "2")
+        type_into(qtbot, dialog.start_date, "11/30/2026")
+        type_into(qtbot, dialog.end_date, "11/01/2026")
+        assert not save(dialog)
+        assert "before the start" in dialog.messages["end_date"].text()
+        type_into(qtbot, dialog.start_date, "11/01/2026")
+        type_into(qtbot, dialog.end_date, "12/31/2026")
+        return save(dialog)
+
+    driver.queue(add)
+    qtbot.mouseClick(tab.auths.buttons["auth_add"], Qt.MouseButton.LeftButton)
+    [auth] = services.insurance.prior_auths(pid)
+    assert (auth.payer, auth.units_approved, auth.flag) == ("Demo Health", 2, "")
+    tab.auths.table.selectRow(0)
+    qtbot.mouseClick(tab.auths.buttons["auth_use"], Qt.MouseButton.LeftButton)
+    assert tab.auths.model.row_at(0).flag == "1 unit left"
+    assert "1 authorization needs attention" in tab.banner.alert_label.text()
+    tab.auths.table.selectRow(0)
+    qtbot.mouseClick(tab.auths.buttons["auth_use"], Qt.MouseButton.LeftButton)
+    tab.auths.table.selectRow(0)
+    qtbot.mouseClick(tab.auths.buttons["auth_use"], Qt.MouseButton.LeftButton)
+    assert driver.warnings == ["Only 0 of 2 approved units are left."]
+    assert services.insurance.prior_auths(pid)[0].flag == "Exhausted: all units used"
+
+
+def test_remove_entered_in_error_and_read_only_role(qtbot, tab, driver, services):
+    from ma_desk.actor import Actor
+    from ma_desk.ui.insurance.forms import RemoveCoverageDialog
+
+    pid = tab.patient_id_for_test
+    services.insurance.add_coverage(pid, CoverageInput(payer="Wrong", member_id="W1"))
+    tab.reload()
+
+    def remove(dialog: RemoveCoverageDialog) -> bool:
+        assert not save(dialog)  # a reason is required
+        type_into(qtbot, dialog.reason, "Belongs to the patient's brother")
+        return save(dialog)
+
+    driver.queue(remove)
+    qtbot.mouseClick(tab.actions["remove"], Qt.MouseButton.LeftButton)
+    assert services.insurance.coverages(pid, include_ended=True) == []
+    assert "No current insurance" in tab.banner.alert_label.text()
+
+    services.set_actor(Actor(None, "doc", "Dr Demo", "provider", "ws"))
+
+    def note(dialog: NoteDialog) -> bool:
+        type_into(qtbot, dialog.text, "Provider note")
+        assert not save(dialog)
+        assert "does not allow" in dialog.general_message.text()
+        dialog.reject()
+        return False
+
+    driver.queue(note)
+    qtbot.mouseClick(tab.notes.buttons["notes_add"], Qt.MouseButton.LeftButton)
+    assert services.insurance.notes(pid) == []
