@@ -17,8 +17,9 @@ def run(ctx: RunContext) -> list[Result]:
     for size in ctx.sizes:
         clinic = ctx.writable_clinic(size)
         reps = ctx.reps(3, 1)
-        app = [spawn("app", clinic)["rss_mb"] for _ in range(reps)]
-        floor = [spawn("floor")["rss_mb"] for _ in range(reps)]
+        pycache = ctx.cache_dir / "pycache"
+        app = [spawn("app", clinic, pycache=pycache)["rss_mb"] for _ in range(reps)]
+        floor = [spawn("floor", pycache=pycache)["rss_mb"] for _ in range(reps)]
         results.append(Result("peak RSS after opening", size.display, app, floor,
                               target=TARGET, unit="MB"))  # fmt: skip
     return results
