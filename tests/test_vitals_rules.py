@@ -502,3 +502,12 @@ def test_small_weights_read_in_pounds_and_ounces() -> None:
     assert v.display_value(v.WEIGHT, 3.401943, units.KG) == "3.4 kg"
     assert v.display_value(v.WEIGHT, 69.853225, units.LB) == "154 lb"
     assert units.parse_quantity("7 lb 8 oz", units.KG).unit == units.LB
+
+
+def test_healthy_bmi_band_for_charts() -> None:
+    assert v.healthy_bmi_band(AGES["adult"], "female", TODAY) == (18.5, 25.0)
+    assert v.healthy_bmi_band(AGES["infant6m"], "female", TODAY) is None
+    low, high = v.healthy_bmi_band(AGES["child6"], "male", TODAY)
+    boy = v.PatientContext.on(AGES["child6"], TODAY, "male")
+    assert v.classify_bmi(low * 1.01, boy).words.endswith("Healthy weight")
+    assert v.classify_bmi(high * 1.01, boy).words.endswith("Overweight")

@@ -423,10 +423,29 @@ def adult_bp_category(systolic: float, diastolic: float) -> str:
     return "Normal"
 
 
+HEALTHY_BMI_ADULT = (18.5, 25.0)  # CDC, 20 years and over: 18.5 to < 25
+NORMAL_SYSTOLIC_BAND = (90.0, 120.0)  # above hypotension, below "elevated" (adults)
+NORMAL_DIASTOLIC_BAND = (60.0, 80.0)  # below stage 1 (adults)
+Z_5TH = -1.6449  # z-scores of the CDC percentile cut-offs
+Z_85TH = 1.0364
+
+
+def healthy_bmi_band(dob: dt.date, sex: str, day: dt.date) -> tuple[float, float] | None:
+    """The healthy BMI range on ``day``: 18.5-25 from 20 years; CDC BMI-for-age 5th to
+    85th percentile from 2 to 19 (when sex is male/female); None under 2."""
+    age = PatientContext.on(dob, day, sex)
+    if age.age_years >= 20:
+        return HEALTHY_BMI_ADULT
+    lms = growth.lms_at(growth.BMI_FOR_AGE, sex, age.age_months + 0.5)
+    if lms is None:
+        return None
+    return (growth.value_at_z(Z_5TH, lms), growth.value_at_z(Z_85TH, lms))
+
+
 def adult_bmi_category(bmi: float) -> str:
-    if bmi < 18.5:
+    if bmi < HEALTHY_BMI_ADULT[0]:
         return "Underweight"
-    if bmi < 25:
+    if bmi < HEALTHY_BMI_ADULT[1]:
         return "Healthy weight"
     if bmi < 30:
         return "Overweight"

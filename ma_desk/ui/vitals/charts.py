@@ -1,8 +1,8 @@
 """Trend charts (QtCharts): weight and BMI, and blood pressure, with the normal band shaded.
 
-Bands come from the rules: adult BMI 18.5 to < 25 (CDC), for 2-19 years the CDC
-BMI-for-age 5th to 85th percentile at each date; blood pressure normal < 120/80 with
-hypotension below 90 systolic (adult limits, labelled as such).
+Bands come from the rules (``ma_desk.clinical.vitals``): adult BMI 18.5 to < 25 (CDC),
+for 2-19 years the CDC BMI-for-age 5th to 85th percentile at each date; blood pressure
+normal systolic 90-119 and diastolic 60-79 (adult limits).
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ from PySide6.QtCore import QDateTime, QMargins, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ma_desk.clinical import codes, growth, units
+from ma_desk.clinical import codes, units
+from ma_desk.clinical import vitals as rules
 from ma_desk.services.vitals import VitalSetRow
-
-Z_5TH = -1.6449
-Z_85TH = 1.0364
 
 
 def _ms(moment: dt.datetime) -> float:
@@ -150,14 +148,18 @@ class TrendCharts(QWidget):
             if bmi is not None:
                 self.bmi_series.append(x, bmi)
                 bmis.append(bmi)
-            band_at = self._bmi_band(row.taken_at.date(), dob, sex)
+            band_at = rules.healthy_bmi_band(dob, sex, row.taken_at.date()) if dob else None
             if band_at is not None:
                 band.append((x, *band_at))
         self.bmi_band_label = ""
         if band:
-            adult = dob is not None and _age_years(dob, rows[-1].taken_at.date()) >= 20
+            last_day = rows[-1].taken_at.date()
+            adult = dob is not None and rules.PatientContext.on(dob, last_day).age_years >= 20
+            low, high = rules.HEALTHY_BMI_ADULT
             self.bmi_band_label = (
-                "Healthy BMI 18.5-25" if adult else "Healthy BMI-for-age (5th-85th pct, CDC)"
+                f"Healthy BMI {low:g}-{high:g}"
+                if adult
+                else "Healthy BMI-for-age (5th-85th pct, CDC)"
             )
             if len(band) == 1:
                 x, low, high = band[0]
@@ -175,19 +177,6 @@ class TrendCharts(QWidget):
         _fit(bmi_axis, bmis)
         return chart
 
-    @staticmethod
-    def _bmi_band(day: dt.date, dob: dt.date | None, sex: str) -> tuple[float, float] | None:
-        if dob is None:
-            return None
-        years = _age_years(dob, day)
-        if years >= 20:
-            return (18.5, 25.0)
-        months = (day.year - dob.year) * 12 + day.month - dob.month - (day.day < dob.day)
-        lms = growth.lms_at(growth.BMI_FOR_AGE, sex, months + 0.5)
-        if lms is None:
-            return None
-        return (growth.value_at_z(Z_5TH, lms), growth.value_at_z(Z_85TH, lms))
-
     def _bp_chart(self, rows: list[VitalSetRow]) -> QChart:
         chart = self._new_chart("Blood pressure (mmHg)")
         x_axis = self._x_axis(chart, rows)
@@ -199,9 +188,13 @@ class TrendCharts(QWidget):
             first, last = _ms(rows[0].taken_at), _ms(rows[-1].taken_at)
             if last - first < 2 * 86_400_000:
                 first, last = first - 86_400_000, last + 86_400_000
+            (s_low, s_high), (d_low, d_high) = (
+                rules.NORMAL_SYSTOLIC_BAND,
+                rules.NORMAL_DIASTOLIC_BAND,
+            )
             for name, low, high, colour in (
-                ("Normal systolic 90-119", 90.0, 120.0, "#4caf50"),
-                ("Normal diastolic 60-79", 60.0, 80.0, "#2196f3"),
+                (f"Normal systolic {s_low:.0f}-{s_high - 1:.0f}", s_low, s_high, "#4caf50"),
+                (f"Normal diastolic {d_low:.0f}-{d_high - 1:.0f}", d_low, d_high, "#2196f3"),
             ):
                 area = _band(name, [(first, low, high), (last, low, high)], colour)
                 chart.addSeries(area)
@@ -232,7 +225,3 @@ def _fit(axis: QValueAxis, values: list[float]) -> None:
     pad = max((high - low) * 0.15, abs(high) * 0.05, 1.0)
     axis.setRange(max(0.0, low - pad), high + pad)
     axis.applyNiceNumbers()
-
-
-def _age_years(dob: dt.date, day: dt.date) -> int:
-    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
