@@ -57,6 +57,7 @@ class ServiceFormDialog(QDialog):
         self.setMinimumWidth(520)
         self.result_row: Any = None
         self.inputs: dict[str, QWidget] = {}
+        self._used_keys: set[str] = {"s", "c"}  # Alt+S Save, Alt+C Cancel
         self.messages: dict[str, FieldMessage] = {}
         outer = QVBoxLayout(self)
         self.form = QFormLayout()
@@ -91,12 +92,20 @@ class ServiceFormDialog(QDialog):
         column.setSpacing(2)
         column.addWidget(widget)
         column.addWidget(message)
-        caption = QLabel(f"&{label}")
+        caption = QLabel(self._mnemonic(label))
         caption.setBuddy(widget)
         self.form.addRow(caption, box)
         self.inputs[key or name] = widget
         self.messages[key or name] = message
         return widget
+
+    def _mnemonic(self, label: str) -> str:
+        """Put Alt+letter on the first letter no other field of this form uses yet."""
+        for i, ch in enumerate(label):
+            if ch.isalpha() and ch.lower() not in self._used_keys:
+                self._used_keys.add(ch.lower())
+                return f"{label[:i]}&{label[i:]}"
+        return label
 
     def submit(self) -> Any:  # pragma: no cover - every dialog overrides it
         raise NotImplementedError
