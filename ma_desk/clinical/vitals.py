@@ -80,7 +80,6 @@ OXYGEN = ("room air", "on O2")
 NORMAL = "normal"
 ABNORMAL = "abnormal"
 CRITICAL = "critical"
-_RANK = {NORMAL: 0, ABNORMAL: 1, CRITICAL: 2}
 
 # HL7 v3 ObservationInterpretation codes, stored in VitalObservation.flag.
 INTERPRETATION = {("abnormal", "low"): "L", ("abnormal", "high"): "H", ("abnormal", ""): "A"}
@@ -781,10 +780,6 @@ def _ordinal(pct: float) -> str:
     return f"{n}{suffix}"
 
 
-def _worse(a: Finding, b: Finding) -> Finding:
-    return b if _RANK[b.level] > _RANK[a.level] else a
-
-
 # ------------------------------------------------------------------ the whole form
 def evaluate(
     form: VitalsForm,
@@ -991,11 +986,6 @@ def default_cuff(ctx: PatientContext | None) -> str:
     if ctx is None or ctx.age_years >= 13:
         return "adult"
     return "infant" if ctx.age_years < 1 else "child"
-
-
-def worst(findings: list[Finding]) -> str:
-    """The highest tier among findings (for a row colour or a set summary)."""
-    return max((f.level for f in findings), key=lambda level: _RANK[level], default=NORMAL)
 
 
 def level_of_interpretation(code: str) -> str:
