@@ -206,6 +206,9 @@ def test_find_gaps_rules():
     assert [(g.kind, g.at) for g in gaps] == [("no_turnover", _t(10, 0)), ("no_closing", None)]
     assert "out 09:50" in gaps[0].message
     assert find_gaps(1, "Exam 1", day, uses[:1], [], day_over=False)[0].kind == "no_opening"
+    # Two patients sharing the room after one checkout: one missed turnover, reported once.
+    shared = [(_t(9, 0), _t(9, 20)), (_t(9, 30), None), (_t(9, 40), None)]
+    assert len(find_gaps(1, "Exam 1", day, shared, runs[:1], day_over=False)) == 1
     full = runs + [(_t(9, 55), "between"), (_t(17, 30), "closing")]
     assert find_gaps(1, "Exam 1", day, uses, full, day_over=True) == []
 

@@ -263,4 +263,4 @@ def test_compliance_csv_round_trips_any_typed_text(note, user):
     report = ComplianceReport(start.date(), start.date(), None, (run,), (gap,))
     rows = list(csv.reader(io.StringIO(compliance_csv(report))))
     assert len(rows) == 3 and all(len(r) == len(rows[0]) for r in rows)
-    assert rows[2][9] == safe_cell(user) and rows[2][14] == safe_cell(note)
+    assert rows[2][9] == safe_cell(user) and rows[2][15] == safe_cell(note)

@@ -18,7 +18,7 @@ from ma_desk.services.checklists import ComplianceReport
 
 HEADER = [
     "record", "room", "date", "moment", "checklist", "started", "finished", "minutes",
-    "status", "by", "items", "ticked", "not_done", "low_supply", "notes",
+    "status", "by", "items", "ticked", "not_due_yet", "not_done", "low_supply", "notes",
 ]  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,7 +36,7 @@ def compliance_csv(report: ComplianceReport) -> str:
     for gap in report.gaps:
         writer.writerow([safe_cell(v) for v in (
             "GAP", gap.room_name, gap.day.isoformat(), "", "",
-            f"{gap.at:%H:%M}" if gap.at else "", "", "", gap.kind, "", "", "", "", "",
+            f"{gap.at:%H:%M}" if gap.at else "", "", "", gap.kind, "", "", "", "", "", "",
             gap.message,
         )])  # fmt: skip
     for run in report.runs:
@@ -45,7 +45,8 @@ def compliance_csv(report: ComplianceReport) -> str:
             run.template_name, f"{run.started_at:%H:%M:%S}",
             f"{run.finished_at:%H:%M:%S}" if run.finished_at else "",
             "" if run.minutes is None else f"{run.minutes:.1f}", run.status, run.user_name,
-            run.items_total, run.items_done, " | ".join(run.not_done), run.low_supply, run.note,
+            run.items_total, run.items_done, run.items_not_due, " | ".join(run.not_done),
+            run.low_supply, run.note,
         )])  # fmt: skip
     return out.getvalue()
 

@@ -159,6 +159,7 @@ class RunSummaryRow:
     not_done: tuple[str, ...]  # "item: reason"
     low_supply: int
     note: str
+    items_not_due: int = 0  # periodic items done recently, so not required this time
 
     @property
     def minutes(self) -> float | None:
@@ -700,7 +701,7 @@ class ChecklistService(Service):
             runs = []
             finished: dict[tuple[int, dt.date], list[tuple[dt.datetime, str]]] = defaultdict(list)
             for run, template_name in found:
-                total, done, low = counts.get(run.id, (0, 0, 0))
+                total, done, low, not_due = counts.get(run.id, (0, 0, 0, 0))
                 runs.append(
                     RunSummaryRow(
                         run.id,
@@ -752,22 +753,23 @@ class ChecklistService(Service):
     # ------------------------------------------------------------ internals
     def _item_counts(
         self, s: Session, run_ids: list[int]
-    ) -> tuple[dict[int, tuple[int, int, int]], dict[int, list[str]]]:
-        """Per run: (items, ticked, low supply) and "item: reason" for skipped items."""
-        counts: dict[int, tuple[int, int, int]] = {}
+    ) -> tuple[dict[int, tuple[int, int, int, int]], dict[int, list[str]]]:
+        """Per run: (items, ticked, low supply, not due) and "item: reason" for skipped items."""
+        counts: dict[int, tuple[int, int, int, int]] = {}
         skipped: dict[int, list[str]] = defaultdict(list)
         for chunk in (run_ids[i : i + 500] for i in range(0, len(run_ids), 500)):
-            for run_id, total, done, low in s.execute(
+            for run_id, total, done, low, not_due in s.execute(
                 select(
                     ChecklistRunItem.run_id,
                     func.count(ChecklistRunItem.id),
                     func.sum(case((ChecklistRunItem.done.is_(True), 1), else_=0)),
                     func.sum(case((ChecklistRunItem.low_supply.is_(True), 1), else_=0)),
+                    func.sum(case((ChecklistRunItem.not_due.is_(True), 1), else_=0)),
                 )
                 .where(ChecklistRunItem.run_id.in_(chunk))
                 .group_by(ChecklistRunItem.run_id)
             ).all():
-                counts[run_id] = (int(total), int(done or 0), int(low or 0))
+                counts[run_id] = (int(total), int(done or 0), int(low or 0), int(not_due or 0))
             for run_id, text, reason in s.execute(
                 select(
                     ChecklistRunItem.run_id, ChecklistRunItem.text, ChecklistRunItem.not_done_reason
@@ -835,14 +837,18 @@ def find_gaps(
     finish_times = sorted(t for t, _ in runs)
     gaps: list[GapRow] = []
     outs = sorted(out for _, out in uses if out is not None)
+    reported: set[dt.datetime | None] = set()
     for roomed, _out in sorted(uses):
         before = [o for o in outs if o <= roomed]
         previous_out = before[-1] if before else None
+        if previous_out in reported:
+            continue  # one missed checklist, reported once (further patients shared the room)
         lo = previous_out or dt.datetime.combine(day, dt.time())
         i = bisect.bisect_left(finish_times, lo)
         if i < len(finish_times) and finish_times[i] <= roomed:
             continue
         kind = "no_turnover" if previous_out else "no_opening"
+        reported.add(previous_out)
         gaps.append(GapRow(room_id, room_name, day, kind, roomed, previous_out))
     if day_over and uses:
         last_out = max((o for _, o in uses if o), default=max(r for r, _ in uses))

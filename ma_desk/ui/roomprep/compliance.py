@@ -42,7 +42,12 @@ RUN_COLUMNS: list[Column[RunSummaryRow]] = [
     Column("Started", lambda r: f"{r.started_at:%H:%M}"),
     Column("Minutes", lambda r: "" if r.minutes is None else f"{r.minutes:.1f}", align_right=True),
     Column("By", lambda r: r.user_name),
-    Column("Ticked", lambda r: f"{r.items_done}/{r.items_total}", align_right=True),
+    Column(
+        "Ticked",
+        lambda r: f"{r.items_done}/{r.items_total - r.items_not_due}",
+        tooltip=lambda r: f"{r.items_not_due} weekly item(s) not due" if r.items_not_due else None,
+        align_right=True,
+    ),
     Column(
         "Status",
         lambda r: r.status.replace("_", " "),
