@@ -718,7 +718,8 @@ class ChecklistService(Service):
                         tuple(skipped.get(run.id, ())),
                         low,
                         run.note,
-                    )  # fmt: skip
+                        not_due,
+                    )
                 )
                 if run.status == "completed" and run.finished_at is not None:
                     finished[(run.room_id, run.started_at.date())].append(
