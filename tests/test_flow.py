@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ma_desk.clinical import flow
+from ma_desk.db.models import Visit
 from ma_desk.errors import ConflictError, ValidationError
 from tests.test_schedule_service import TOMORROW, book, clinic  # noqa: F401 (fixture)
 
@@ -170,8 +171,6 @@ def test_undo_of_arrival_refused_once_check_in_work_is_on_the_visit(clinic):  # 
     row = book(clinic, start=NOW + dt.timedelta(minutes=5))
     schedule.transition(row.id, flow.ARRIVED)
     with clinic.services.ctx.db.write() as s:
-        from ma_desk.db.models import Visit
-
         s.get(Visit, schedule.get(row.id).visit_id).forms_signed = ["HIPAA notice"]
     with pytest.raises(ConflictError) as err:
         schedule.undo_last_transition(row.id)

@@ -478,3 +478,27 @@ def test_details_show_typed_text_literally_and_the_history(tab, demo_services, a
     select(tab, row.id)
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in tab.details.text()
     assert "Scheduled → Confirmed" in tab.details.text()
+
+
+def test_edit_the_rest_of_a_series_from_the_dialog(tab, qtbot, demo_services, answers):
+    patient = demo_services.patients.search("f")[0]
+    start = dt.datetime.combine(TOMORROW, dt.time(12, 0))
+    rows = demo_services.schedule.book_series(
+        patient_id=patient.id, provider_id=tab.model.lanes[0].provider.id,
+        type_id=demo_services.schedule.appointment_types()[0].id, start=start,
+        frequency="weeks", count=3, confirm=True,
+    )  # fmt: skip
+    dialog = tab.open_dialog(appointment=demo_services.schedule.get(rows[1].id))
+    dialog.scope.setCurrentIndex(dialog.scope.findData("following"))
+    dialog.time.setTime(dialog.time.time().fromString("12:30", "HH:mm"))
+    dialog.save()
+    starts = [r.start.time() for r in demo_services.schedule.series(rows[0].series_id)]
+    assert starts == [dt.time(12, 0), dt.time(12, 30), dt.time(12, 30)]
+
+
+def test_enter_on_the_flow_board_shows_the_details(tab, qtbot):
+    tab.flow_board.table.setFocus()
+    tab.flow_board.table.setCurrentIndex(tab.flow_board.model.index(0, 0))
+    qtbot.keyClick(tab.flow_board.table, Qt.Key.Key_Return)
+    assert tab.side.currentWidget() is tab.details
+    assert tab.flow_board.selected_row().appointment.patient_name in tab.details.text()

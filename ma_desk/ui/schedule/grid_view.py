@@ -140,7 +140,6 @@ class ScheduleGridView(QTableView):
         self.setWordWrap(False)
         self.setShowGrid(True)
         self.setTabKeyNavigation(False)
-        self.setMouseTracking(True)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         self.verticalHeader().setDefaultAlignment(

@@ -197,6 +197,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self.grid.open_requested.connect(lambda _i: self.open_at_cursor())
         self.model.move_requested.connect(self.move_appointment)
         self.flow_board.appointment_chosen.connect(self._flow_chosen)
+        self.flow_board.table.activated.connect(lambda _i: self._open_details())
         self.waitlist.book_requested.connect(self.book_from_waitlist)
         self.waitlist.changed.connect(lambda: self.selection.notify_changed("schedule"))
         self._fill_provider_choices()
@@ -439,6 +440,11 @@ class ScheduleTab(ScheduleActions, Tab):
                 self.grid.select_cell(block.row, block.column)
             finally:
                 self._following_selection = False
+
+    def _open_details(self) -> None:
+        """Enter on the flow board: show who the patient is and the visit's history."""
+        self.side.setCurrentWidget(self.details)
+        self.details.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _cursor_slot(self) -> tuple[dt.datetime, int] | None:
         index = self.grid.currentIndex()
