@@ -25,6 +25,7 @@ from benchmarks import data, tasks  # noqa: E402
 from benchmarks.context import NotAvailable, RunContext  # noqa: E402
 from benchmarks.harness import Result, format_table  # noqa: E402
 from benchmarks.machine import describe, format_machine  # noqa: E402
+from benchmarks.qt import shutdown  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,8 +118,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{format_table(results, markdown=True)}\n",
             encoding="utf-8",
         )
+    shutdown()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # PySide6 can crash while the interpreter tears down Qt objects left by the UI tasks
+    # (after everything is printed and written); leave without that teardown.
+    os._exit(code)
