@@ -283,3 +283,20 @@ def test_lock_covers_an_open_dialog_and_keeps_its_input(qtbot, window, demo_serv
     assert dialog.windowTitle() == "Appointment for Garcia, Sarah"
     assert field.isEnabled() and field.text() == "Garcia, Sarah — half-typed reason"
     assert window.session.stack.currentWidget() is window.session.content
+
+
+def test_back_up_now_from_the_menu(qtbot, window, demo_services, monkeypatch, tmp_path):
+    from ma_desk.backup import sidecar_path
+    from ma_desk.ui.security import backup_schedule
+
+    target = tmp_path / "from-menu"
+    monkeypatch.setattr(backup_schedule, "ask_backup_path", lambda parent, suggested: target)
+    assert window.session.backup_action.isEnabled()  # the MA may back up
+    window.session.backup_action.trigger()
+    window.session.backup_runner._thread.join(60)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Backup written"))
+    written = tmp_path / "from-menu.madesk"
+    assert written.exists() and sidecar_path(written).exists()
+    with demo_services.ctx.db.read() as s:
+        last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert (last.action, last.username) == ("backup", "ma")

@@ -80,3 +80,55 @@ class BackupScheduler(QObject):
     def _show(self, text: str) -> None:
         if text:
             self.window.statusBar().showMessage(text, 15_000)
+
+
+def ask_backup_path(parent, suggested: str) -> Path | None:
+    """Where to write a backup the user asked for; tests replace this function."""
+    from PySide6.QtWidgets import QFileDialog
+
+    path, _ = QFileDialog.getSaveFileName(parent, "Back up the clinic store", suggested,
+                                          "MA Desk backup (*.madesk)")  # fmt: skip
+    return Path(path) if path else None
+
+
+class BackupNow(QObject):
+    """``Back up now…``: one backup to a chosen file, written on a worker thread."""
+
+    finished = Signal(str)
+
+    def __init__(self, services: Services, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.services = services
+        self.window = window
+        self._thread: threading.Thread | None = None
+        self.finished.connect(lambda text: self.window.statusBar().showMessage(text, 20_000))
+
+    def start(self) -> bool:
+        """Ask where, then back up in the background; False when refused or cancelled."""
+        from ma_desk.ui.common.dialogs import dialogs
+
+        try:
+            self.services.settings.check("backup.run")
+        except MADeskError as exc:
+            dialogs.warn(self.window, "Back up", str(exc))
+            return False
+        now = self.services.ctx.clock.now()
+        target = ask_backup_path(self.window, f"clinic-{now:%Y%m%d-%H%M}.madesk")
+        if target is None:
+            return False
+        if target.suffix != ".madesk":
+            target = target.with_name(target.name + ".madesk")
+        actor = self.services.actor
+        self._thread = threading.Thread(target=self._run, args=(target, actor), daemon=True)
+        self._thread.start()
+        return True
+
+    def _run(self, target: Path, actor: Actor) -> None:
+        from ma_desk.backup import backup_store
+
+        try:
+            result = backup_store(self.services.ctx.db, target, actor=actor)
+        except MADeskError as exc:
+            self.finished.emit(f"Backup failed: {exc}")
+            return
+        self.finished.emit(f"Backup written: {result.path.name} (SHA-256 beside it)")

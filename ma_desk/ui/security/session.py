@@ -91,6 +91,9 @@ class SessionController(QObject):
                                          self.open_users)  # fmt: skip
         self.audit_action = self._action(admin, "Audit trail…", "action_audit", None,
                                          self.open_audit)  # fmt: skip
+        admin.addSeparator()
+        self.backup_action = self._action(admin, "Back up now…", "action_backup_now", None,
+                                          self.backup_now)  # fmt: skip
 
     def _action(self, menu, text: str, name: str, shortcut: str | None, slot) -> QAction:
         action = QAction(text, self.window)
@@ -108,6 +111,7 @@ class SessionController(QObject):
         self.users_action.setEnabled(is_admin)
         self.audit_action.setEnabled(allowed(role, "audit.read"))
         self.emergency_action.setEnabled(not is_admin)
+        self.backup_action.setEnabled(allowed(role, "backup.run"))
         self.refresh_emergency()
 
     def refresh_emergency(self) -> None:
@@ -233,6 +237,12 @@ class SessionController(QObject):
             AuditDialog(self.services, self.window).exec()
         except MADeskError as exc:
             dialogs.warn(self.window, "Audit trail", str(exc))
+
+    def backup_now(self) -> None:
+        from ma_desk.ui.security.backup_schedule import BackupNow
+
+        self.backup_runner = BackupNow(self.services, self.window)
+        self.backup_runner.start()
 
     def shutdown(self) -> None:
         self.idle.stop()
