@@ -224,6 +224,7 @@ class UserAdminDialog(QDialog):
 
     def reload(self) -> None:
         self.model.set_rows(self.services.accounts.list_users())
+        self.table.resizeColumnsToContents()
 
     def selected(self) -> UserRow | None:
         index = self.table.currentIndex()
