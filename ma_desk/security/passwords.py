@@ -26,8 +26,12 @@ MEMORY_COST_KIB = 19456
 PARALLELISM = 1
 
 _hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM)
-# A hash to verify against when the username is unknown, so timing does not tell.
-_DUMMY_HASH = _hasher.hash("no such user: dummy password")
+# A hash to verify against when the username is unknown, so timing does not tell. Made
+# once with the parameters above (hashing it at import cost every start an Argon2 run);
+# made again at import only if those parameters change.
+_DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$gfNG/nJ65B4DxB+WglgNYw$ZZYDg+9KZqm6cWsaPOeF8x/sSlHb9O6j1rkDbHBWC+4"
+if _hasher.check_needs_rehash(_DUMMY_HASH):
+    _DUMMY_HASH = _hasher.hash("no such user: dummy password")
 
 
 def normalize(password: str) -> str:
