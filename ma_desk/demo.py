@@ -37,6 +37,7 @@ from ma_desk.services.handouts import seed_demo_handouts
 from ma_desk.services.insurance_demo import seed_demo_insurance
 from ma_desk.services.patients import mrn_for
 from ma_desk.services.roomprep_demo import seed_demo_roomprep
+from ma_desk.services.waitlist import seed_demo_waitlist
 from ma_desk.text import fold, format_us_phone
 
 DEMO_CLINIC = ClinicSettings(
@@ -181,6 +182,7 @@ def build_demo(
     seed_demo_roomprep(services, rng)
     seed_demo_insurance(services, rng)
     seed_demo_handouts(services, rng)
+    seed_demo_waitlist(services, rng)
     seed_demo_accounts(services, demo_password)
     return DemoSummary(patients, n_appts, n_visits, len(providers), len(rooms))
 

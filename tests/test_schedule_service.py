@@ -333,3 +333,18 @@ def test_any_typed_reason_is_saved_cleaned_or_refused(clinic, reason):
         return
     assert row.reason == " ".join(reason.split())
     clinic.services.schedule.cancel(row.id, "test cleanup")
+
+
+def test_demo_books_age_appropriate_visits_once_per_patient_a_day(demo_services, clock):
+    schedule = demo_services.schedule
+    rows = schedule.range(clock.now().date() - dt.timedelta(days=7),
+                          clock.now().date() + dt.timedelta(days=8))  # fmt: skip
+    assert rows
+    for r in rows:
+        if r.type_name == "Well child":
+            assert r.patient_age < 18, r
+        if r.reason == "Medicare wellness visit":
+            assert r.patient_age >= 65, r
+    per_day = [(r.start.date(), r.patient_id) for r in rows]
+    assert len(per_day) == len(set(per_day))
+    assert 1 <= len(demo_services.waitlist.entries()) <= 4
