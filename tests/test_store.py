@@ -64,7 +64,9 @@ def test_demo_store_holds_no_readable_names(demo_dir, demo_services):
     names += [h.last_name for h in demo_services.patients.search("m", limit=20)]
     assert names
     blobs = [p.read_bytes() for p in store_files(demo_dir)]
-    for name in set(names):
+    # A 3-letter name ("Cox") turns up by chance in a few MB of ciphertext (~1 in 16M per
+    # offset); from 4 letters on a hit means plaintext, not luck.
+    for name in {n for n in names if len(n) >= 4}:
         assert all(name.encode() not in blob for blob in blobs)
 
 
