@@ -318,3 +318,22 @@ def test_search_keeps_the_list_stable_and_the_choice(qtbot, tab, desk):
     press(qtbot, Qt.Key.Key_Escape)
     assert focused() is tab.search
     assert isinstance(tab.arrive.arrive_button, QPushButton)
+
+
+def test_todays_list_flags_insurance_and_name_alerts(qtbot, tab, desk):
+    rows = tab.model.rows()
+    assert rows and all(h.appointment_time is not None for h in rows)  # empty box: today's list
+    flags = desk.insurance.verification_flags([h.id for h in rows])
+    assert flags, "the demo day has patients whose insurance needs a check"
+    alerts_column = tab.model.columnCount() - 1
+    for number, hit in enumerate(rows):
+        shown = tab.model.index(number, alerts_column).data()
+        assert ("insurance" in shown) == (hit.id in flags)
+    flagged = next(h for h in rows if h.id in flags)
+    tab.search.setText(flagged.mrn)
+    tab.run_search()
+    tab.search.setFocus()
+    press(qtbot, Qt.Key.Key_Return)
+    press(qtbot, Qt.Key.Key_Return)
+    assert not tab.verify.insurance_flag.isHidden()
+    assert flags[flagged.id] in tab.verify.insurance_flag.text()

@@ -54,6 +54,7 @@ class CheckinTab(Tab):
     def __init__(self, services, selection, parent=None):
         super().__init__(services, selection, parent)
         self._name_alerts: dict[int, str] = {}
+        self._insurance_flags: dict[int, str] = {}  # today's patients only (refreshed, not typed)
         self._showing_patient: int | None = None
         columns: list[Column[PatientHit]] = [
             Column("Today", lambda h: f"{h.appointment_time:%H:%M}" if h.appointment_time else ""),
@@ -64,10 +65,10 @@ class CheckinTab(Tab):
             Column("Phone", lambda h: h.phone),
             Column("Provider", lambda h: h.provider_name),
             Column(
-                "Alert",
-                lambda h: "⚠ name" if h.id in self._name_alerts else "",
-                background=lambda h: "#fff3cd" if h.id in self._name_alerts else None,
-                tooltip=lambda h: self._name_alerts.get(h.id),
+                "Alerts",
+                self._alert_text,
+                background=lambda h: "#fff3cd" if self._alert_text(h) else None,
+                tooltip=self._alert_tooltip,
             ),
         ]
         outer = QHBoxLayout(self)
@@ -172,6 +173,7 @@ class CheckinTab(Tab):
             shortcut.activated.connect(slot)
         self.show_patient(None)
         self.arrive.reload_reference()
+        self._refresh_alerts()
         self.run_search()
 
     # ------------------------------------------------------------- search
@@ -345,18 +347,37 @@ class CheckinTab(Tab):
         self.focus_search()
 
     # ------------------------------------------------------------- refresh
+    def _alert_text(self, hit: PatientHit) -> str:
+        parts = []
+        if hit.id in self._name_alerts:
+            parts.append("⚠ name")
+        if hit.id in self._insurance_flags:
+            parts.append("⚠ insurance")
+        return "  ".join(parts)
+
+    def _alert_tooltip(self, hit: PatientHit) -> str | None:
+        text = "\n".join(
+            t for t in (self._name_alerts.get(hit.id), self._insurance_flags.get(hit.id)) if t
+        )
+        return text or None
+
     def _refresh_alerts(self) -> None:
+        """Name alerts and insurance flags for today's patients: once per refresh, never
+        per keystroke (the flags query is not a per-keystroke query)."""
+        today = self.services.ctx.clock.now().date()
         try:
-            self._name_alerts = self.services.patients.name_alerts(
-                self.services.ctx.clock.now().date()
-            )
+            self._name_alerts = self.services.patients.name_alerts(today)
+            booked = [h.id for h in self.services.patients.booked_today(today)]
+            self._insurance_flags = self.services.insurance.verification_flags(booked)
         except MADeskError:
-            self._name_alerts = {}
+            self._name_alerts, self._insurance_flags = {}, {}
 
     def _data_changed(self, area: str) -> None:
-        if area in ("schedule", "patients", "flow") and self.isVisible():
+        if area in ("schedule", "patients", "flow", "insurance") and self.isVisible():
             self._refresh_alerts()
             self.run_search()
+            if area == "insurance":
+                self.verify.refresh_insurance()
 
     def activated(self) -> None:
         self._refresh_alerts()
