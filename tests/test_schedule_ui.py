@@ -510,3 +510,29 @@ def test_enter_on_the_flow_board_shows_the_details(tab, qtbot):
     qtbot.keyClick(tab.flow_board.table, Qt.Key.Key_Return)
     assert tab.side.currentWidget() is tab.details
     assert tab.flow_board.selected_row().appointment.patient_name in tab.details.text()
+
+
+def test_pulling_a_block_with_the_mouse_starts_its_drag(tab, qtbot, demo_services, monkeypatch):
+    appt = future_booking(demo_services)
+    tab.set_day(TOMORROW)
+    started = []
+    monkeypatch.setattr(tab.grid, "start_block_drag", lambda block: started.append(block))
+    rect = tab.grid.block_rect(tab.model.block_of(appt.id))
+    viewport = tab.grid.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert tab.current_id == appt.id
+    qtbot.mouseMove(viewport, rect.center() + QPoint(0, 40))
+    assert [b.appointment.id for b in started] == [appt.id]
+    mime = tab.model.mimeData([tab.model.index(*cell_of(tab, appt.id))])
+    assert bytes(mime.data(MIME_TYPE)).decode() == str(appt.id)
+
+
+def test_provider_menu_hides_and_shows_columns(tab, demo_services):
+    first = tab.provider_menu.actions()[0]
+    first.setChecked(False)
+    assert tab.model.columnCount() == 2
+    assert demo_services.schedule.providers()[0].id not in {
+        lane.provider.id for lane in tab.model.lanes
+    }
+    first.setChecked(True)
+    assert tab.model.columnCount() == 3
