@@ -1,8 +1,9 @@
 """Patient search per keystroke (Check-in): name prefix, DOB, MRN and phone.
 
-Folds in the Check-in helper's ``benchmarks/bench_search.py`` way of typing:
-real patients of the clinic, typed one character at a time in the formats a
-desk uses, one ``services.patients.search`` call per keystroke.
+Folds in ``benchmarks/bench_search.py`` (the Check-in search's own benchmark):
+its ``typed_queries`` types real patients of the clinic one character at a
+time in the formats a desk uses; each keystroke is one
+``services.patients.search`` call.
 Floor per keystroke: the best single indexed query for what was typed, run
 on the raw SQLCipher connection (no ORM, no second query, no sorting in Python).
 """
@@ -14,63 +15,49 @@ from functools import partial
 
 import sqlcipher3
 
+from benchmarks.bench_search import typed_queries
 from benchmarks.context import RunContext
+from benchmarks.data import BENCH_TODAY
 from benchmarks.harness import Result, Samples, Target, measure_each
 
 TARGET = Target(limit=0.020, stat="p95", max_ratio=3.0)
 COLUMNS = "id, mrn, last_name, first_name, dob, phone"
 
 
-def keystrokes(text: str) -> list[str]:
-    """Every prefix of ``text``: what the search box holds after each key."""
-    return [text[:i] for i in range(1, len(text) + 1)]
-
-
-def typed_queries(
-    services, patients: int, samples: int, rng: random.Random
-) -> dict[str, list[str]]:
-    """What a desk types for ``samples`` real patients, per kind of query."""
-    queries: dict[str, list[str]] = {"name": [], "DOB": [], "MRN": [], "phone": []}
-    for pid in rng.sample(range(1, patients + 1), samples):
-        p = services.patients.get(pid)
-        style = rng.random()
-        if style < 0.5:
-            name = f"{p.last_name}, {p.first_name[:3]}"
-        elif style < 0.8:
-            name = p.last_name
-        else:
-            name = f"{p.first_name} {p.last_name[:4]}"
-        queries["name"] += keystrokes(name.lower() if rng.random() < 0.5 else name)
-        fmt = rng.choice(["%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%m%d%Y"])
-        queries["DOB"] += keystrokes(p.dob.strftime(fmt))
-        queries["MRN"] += keystrokes(p.mrn if rng.random() < 0.5 else p.mrn.lstrip("M"))
-        digits = "".join(ch for ch in p.phone if ch.isdigit())
-        phone = rng.choice([p.phone, digits, f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"])
-        queries["phone"] += keystrokes(phone)
-    return queries
+LABELS = {"name": "name", "dob": "DOB", "mrn": "MRN", "phone": "phone"}
 
 
 def floor_query(text: str) -> tuple[str, tuple] | None:
-    """The single best indexed query for what was typed (parsing is not timed)."""
+    """The single best indexed query for what was typed (parsing is not timed).
+
+    Same reading of the text as the app (a DOB, a phone or MRN prefix, a name
+    prefix), one range scan on its index, at most 50 rows, nothing else.
+    """
     from ma_desk.services.patients import parse_query
     from ma_desk.text import prefix_upper_bound
 
-    q = parse_query(text)
+    q = parse_query(text, BENCH_TODAY)
     base = f"SELECT {COLUMNS} FROM patients WHERE active = 1 AND "
-    if q.kind == "empty":
-        return None
+
+    def prefix(column: str, value: str) -> tuple[str, tuple]:
+        return (f"{base}{column} >= ? AND {column} < ? ORDER BY {column} LIMIT 50",
+                (value, prefix_upper_bound(value)))  # fmt: skip
+
     if q.kind == "dob":
         return base + "dob = ? LIMIT 50", (q.dob.isoformat(),)
     if q.kind == "phone":
-        return base + "phone_digits = ? LIMIT 50", (q.digits,)
+        return prefix("phone_digits", q.digits)
     if q.kind == "mrn":
-        return base + "mrn IN (?, ?)", (q.digits, f"M{q.digits}")
-    sql = base + "search_last >= ? AND search_last < ?"
-    params: tuple = (q.last, prefix_upper_bound(q.last))
-    if q.first:
-        sql += " AND search_first >= ? AND search_first < ?"
-        params += (q.first, prefix_upper_bound(q.first))
-    return sql + " ORDER BY search_last LIMIT 50", params
+        return prefix("mrn", q.digits)
+    if q.kind == "first":
+        return prefix("search_first", q.first)
+    if q.kind != "name":
+        return None
+    if not q.first:
+        return prefix("search_last", q.last)
+    return (base + "search_last >= ? AND search_last < ? AND search_first >= ? AND "
+            "search_first < ? ORDER BY search_last, search_first LIMIT 50",
+            (q.last, prefix_upper_bound(q.last), q.first, prefix_upper_bound(q.first)))  # fmt: skip
 
 
 def _raw_query(conn, query: tuple[str, tuple]) -> list:
@@ -85,7 +72,8 @@ def run(ctx: RunContext) -> list[Result]:
         try:
             services = clinic.services(opened)
             rng = random.Random(ctx.seed * 101 + 5)
-            queries = typed_queries(services, size.patients, ctx.reps(40, 8), rng)
+            typed = typed_queries(services, ctx.reps(40, 8), rng)
+            queries = {LABELS.get(kind, kind): texts for kind, texts in typed.items()}
             conn = sqlcipher3.connect(f"file:{clinic.store_path.as_posix()}?mode=ro", uri=True)
             conn.execute(f"PRAGMA key = \"x'{clinic.key_hex}'\"")
             try:
