@@ -7,7 +7,7 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit, QPushButton
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit, QPushButton, QWidget
 from sqlalchemy import select
 
 from ma_desk.actor import Actor
@@ -337,3 +337,15 @@ def test_todays_list_flags_insurance_and_name_alerts(qtbot, tab, desk):
     press(qtbot, Qt.Key.Key_Return)
     assert not tab.verify.insurance_flag.isHidden()
     assert flags[flagged.id] in tab.verify.insurance_flag.text()
+
+
+def test_every_input_is_named_for_tests_and_screen_readers(tab):
+    from PySide6.QtWidgets import QTableView
+
+    kinds = (QLineEdit, QComboBox, QPushButton, QCheckBox, QTableView)  # what staff operate
+    inputs = [w for w in tab.findChildren(QWidget) if isinstance(w, kinds)]
+    assert len(inputs) > 40
+    unnamed = [w for w in inputs if not (w.objectName() and w.accessibleName())]
+    assert not unnamed, [type(w).__name__ + ":" + w.objectName() for w in unnamed]
+    names = [w.objectName() for w in inputs]
+    assert len(names) == len(set(names)), "objectNames are unique"
