@@ -34,6 +34,8 @@ class WaitlistRow:
     def days_label(self) -> str:
         if self.preferred_days == "0123456":
             return "Any day"
+        if self.preferred_days == "01234":
+            return "Weekdays"
         return " ".join(DAY_NAMES[int(d)] for d in self.preferred_days)
 
     @property

@@ -62,7 +62,7 @@ class AppointmentDialog(QDialog):
         self.saved: list[AppointmentRow] = []
         self.setObjectName("appointment_dialog")
         self.setWindowTitle("Edit appointment" if appointment else "Book appointment")
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(620)
         self._types = services.schedule.appointment_types()
         self._providers = services.schedule.providers()
         self._minutes_touched = appointment is not None
@@ -152,9 +152,14 @@ class AppointmentDialog(QDialog):
         self.scope.addItem("This and later visits of the series", "following")
         if appointment is None:
             repeat_row = QHBoxLayout()
-            for w in (self.repeat, self.interval, self.end_kind, self.count, self.until):
-                repeat_row.addWidget(w)
+            repeat_row.addWidget(self.repeat, 2)
+            repeat_row.addWidget(QLabel("every"))
+            repeat_row.addWidget(self.interval, 1)
             form.addRow("Repeat", repeat_row)
+            ends_row = QHBoxLayout()
+            for w in (self.end_kind, self.count, self.until):
+                ends_row.addWidget(w, 1)
+            form.addRow("Ends", ends_row)
             form.addRow("", self.messages["interval"])
             form.addRow("", self.messages["count"])
             form.addRow("", self.messages["until"])

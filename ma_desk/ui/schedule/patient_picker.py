@@ -32,7 +32,7 @@ class PatientPicker(QWidget):
         self.results = named(QListView(), f"{name}_patient_results", "Matching patients")
         self.results.setModel(self.model)
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.results.setMaximumHeight(110)
+        self.results.setMaximumHeight(150)
         layout.addWidget(self.search)
         layout.addWidget(self.results)
         self.search.textChanged.connect(self.run_search)
