@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+@functools.lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive key: "O'Brién-Smith" -> "obriensmith"."""
+    """Case-, accent- and punctuation-insensitive key: "O'Brién-Smith" -> "obriensmith".
+
+    Cached: the same few hundred names are folded again and again (sorting, the
+    pairwise name alerts of the day's patients).
+    """
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = stripped.replace("ß", "ss").replace("ø", "o").replace("đ", "d").replace("ł", "l")
