@@ -121,6 +121,7 @@ def test_arrow_keys_step_over_whole_appointments(tab, qtbot, demo_services):
 
 
 def test_day_navigation_and_week_view(tab, qtbot, demo_services):
+    tab.grid.setFocus()
     qtbot.keyClick(tab.grid, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert tab.day == TOMORROW
     qtbot.keyClick(tab.grid, Qt.Key.Key_T)
@@ -404,6 +405,7 @@ def test_next_open_slot_moves_the_cursor_there(tab, qtbot, demo_services, answer
     types = demo_services.schedule.appointment_types()
     answers["choose"] = [t.name for t in types].index("New patient")
     tab.grid.select_cell(tab.model.row_of(dt.time(10, 30)), 0)
+    tab.grid.setFocus()
     qtbot.keyClick(tab.grid, Qt.Key.Key_S)
     slot = tab._cursor_slot()
     found = demo_services.schedule.next_open_slot(slot[1], 45, after=NOW)
@@ -536,3 +538,25 @@ def test_provider_menu_hides_and_shows_columns(tab, demo_services):
     }
     first.setChecked(True)
     assert tab.model.columnCount() == 3
+
+
+def test_single_keys_do_nothing_outside_the_book(tab, qtbot, demo_services, answers):
+    appt = next(r for r in demo_services.schedule.day(NOW.date()) if r.status == flow.SCHEDULED)
+    select(tab, appt.id)
+    tab.view_mode.setFocus()
+    qtbot.keyClick(tab.view_mode, Qt.Key.Key_A)
+    assert demo_services.schedule.get(appt.id).status == flow.SCHEDULED
+    tab.grid.setFocus()
+    qtbot.keyClick(tab.grid, Qt.Key.Key_A)
+    assert demo_services.schedule.get(appt.id).status == flow.ARRIVED
+
+
+def test_flow_keys_work_on_the_flow_board(tab, qtbot, demo_services, answers):
+    board = tab.flow_board
+    row = next(i for i, f in enumerate(board.model.rows()) if f.appointment.status == flow.ARRIVED)
+    appt_id = board.model.rows()[row].appointment.id
+    board.table.setFocus()
+    board.table.setCurrentIndex(board.model.index(row, 0))
+    qtbot.keyClick(board.table, Qt.Key.Key_R)
+    assert demo_services.schedule.get(appt_id).status == flow.ROOMED
+    assert board.selected_row().appointment.id == appt_id

@@ -203,13 +203,23 @@ class ScheduleTab(ScheduleActions, Tab):
         self._fill_provider_choices()
 
     def _build_actions(self) -> None:
+        """Ctrl/Alt/F-key shortcuts work anywhere in the tab; single keys and Delete only
+        while the book or the flow board has focus (so typing in a combo box or a
+        search field never arrives or cancels a patient)."""
+
         def add(name: str, keys: list[str], slot) -> QAction:
             action = QAction(name, self)
             action.setObjectName(f"schedule_action_{name.lower().replace(' ', '_')}")
             action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(slot)
-            self.addAction(action)
+            plain = all(len(k) == 1 or k == "Del" or k == "Ins" for k in keys)
+            if plain:
+                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+                self.grid.addAction(action)
+                self.flow_board.table.addAction(action)
+            else:
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                self.addAction(action)
             return action
 
         self.actions_by_name = {
