@@ -302,6 +302,7 @@ class CardPanel(QGroupBox):
             self.patient_label,
             f"{coverage.priority_label}: {coverage.payer} {coverage.plan}".strip(),
             f"Member ID {coverage.member_id}   Group {coverage.group_number or '—'}",
+            f"Card copy printed {self.services.ctx.clock.now():%m/%d/%Y %I:%M %p}",
         ]
         try:
             paint_cards(printer, header, images)
