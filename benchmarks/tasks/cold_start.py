@@ -63,11 +63,23 @@ def samples(clinic, reps: int, pycache: Path) -> tuple[list[dict], list[dict]]:
     return app, floor
 
 
+def phase_breakdown(reports: list[dict]) -> str:
+    """Median CPU seconds spent in each step of the app's start (from the child's marks)."""
+    steps: dict[str, list[float]] = {}
+    for report in reports:
+        previous = 0.0
+        for name, mark in report.get("phases", {}).items():
+            steps.setdefault(name, []).append(mark - previous)
+            previous = mark
+    return ", ".join(f"{name} {statistics.median(v):.2f}" for name, v in steps.items())
+
+
 def run(ctx: RunContext) -> list[Result]:
     results = []
     for size in ctx.sizes:
         clinic = ctx.writable_clinic(size)  # window.ini may be written
         app, floor = samples(clinic, ctx.reps(10, 3), ctx.cache_dir / "pycache")
+        ctx.log(f"    cold start CPU by step, {size.name} (median s): {phase_breakdown(app)}")
         wall = Samples([r["seconds"] for r in app], [r["cpu"] for r in app])
         cpu_ratio = statistics.median(wall.cpu) / statistics.median(r["cpu"] for r in floor)
         results.append(Result("cold start to first paint", size.display, wall,
