@@ -105,6 +105,7 @@ class RoomPrepTab(Tab):
         self.back_button.clicked.connect(self.back_in_service)
         self.edit_button.clicked.connect(self.edit_templates)
         self.run_panel.changed.connect(self._run_changed)
+        self.run_panel.closed.connect(self.board.setFocus)  # back to the board for the next room
         self.pages.currentChanged.connect(self._page_changed)
         selection.data_changed.connect(self._data_changed)
         self._tick = QTimer(self)
