@@ -295,6 +295,27 @@ def _key_that_opens(copy: Path, keys_to_try: list[StoreKey], original: Path) -> 
     )
 
 
+def refuse_if_in_use(live: Path, live_key: StoreKey | None) -> None:
+    """Refuse while another program (MA Desk) has the live store open.
+
+    SQLite removes the ``-shm`` file when the last connection closes; if it is
+    still there after our own connection came and went, someone else holds it.
+    """
+    shm = live.with_name(live.name + "-shm")
+    if not live.exists() or not shm.exists():
+        return
+    if live_key is not None:
+        try:
+            connect_raw(live, live_key).close()
+        except StoreError:
+            return  # a damaged live store is exactly what a restore is for
+    if shm.exists():
+        raise BackupError(
+            f"The clinic store in {live.parent} is open in MA Desk (or another program). "
+            "Close MA Desk on this computer, then restore again. Nothing was changed."
+        )
+
+
 def install_verified(
     verified: VerifiedCopy,
     data_dir: Path,
@@ -311,6 +332,12 @@ def install_verified(
     """
     from ma_desk.security.witness import write_witness
 
+    live = store_path(data_dir)
+    try:
+        refuse_if_in_use(live, live_key)
+    except BackupError:
+        verified.discard()
+        raise
     target_key = live_key or verified.key
     if target_key.raw != verified.key.raw:
         verified.db.close()
@@ -330,7 +357,6 @@ def install_verified(
     verified.db.close()
     for p in _sidecars_of(verified.path):
         p.unlink(missing_ok=True)
-    live = store_path(data_dir)
     replaced = None
     if live.exists():
         replaced = live.with_name(f"{live.name}.replaced-{now:%Y%m%d-%H%M%S}")

@@ -205,3 +205,21 @@ def test_demo_creates_one_account_per_role_and_says_how_to_sign_in(monkeypatch, 
     assert code == 0 and out.count("active") == 4
     code, _out, _err = run(capsys, "check", "--data-dir", str(data_dir))
     assert code == 0
+
+
+def test_restore_is_refused_while_the_store_is_open(cli_env, capsys, demo_dir, tmp_path):
+    cli_env.setenv("MA_DESK_PASSWORD", DEMO_PASSWORD)
+    backup = tmp_path / "b.madesk"
+    run(capsys, "backup", "--out", str(backup), "--user", "admin")
+    app = open_store(demo_dir, passphrase=PASSPHRASE)  # as if MA Desk were running
+    try:
+        with app.db.read() as s:
+            s.execute(text("SELECT count(*) FROM patients")).scalar()
+        before = sorted(p.name for p in demo_dir.iterdir())
+        code, _out, err = run(capsys, "restore", str(backup), "--user", "admin")
+        assert code == 1 and "Close MA Desk" in err
+        assert sorted(p.name for p in demo_dir.iterdir()) == before
+    finally:
+        app.db.close()
+    code, _out, _err = run(capsys, "restore", str(backup), "--user", "admin")
+    assert code == 0
