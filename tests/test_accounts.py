@@ -314,3 +314,20 @@ def test_switching_user_ends_the_previous_session_in_the_audit_trail(demo_servic
     before = last_id(demo_services)
     sign_in_as("frontdesk")  # same user again (unlock): no sign-out
     assert [e.action for e in entries(demo_services, before)] == ["sign_in"]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(username=st.text(max_size=120), password=st.text(max_size=300))
+def test_anything_typed_at_sign_in_is_refused_cleanly_and_audited(
+    demo_services, username, password
+):
+    from ma_desk import audit
+
+    with pytest.raises(AuthenticationError):
+        demo_services.accounts.sign_in(username, password + "\u2603 not the demo password")
+    with demo_services.ctx.db.read() as s:
+        last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+        assert audit.verify_store(s) == []
+    assert last.action in ("sign_in_failed", "sign_in_refused")
