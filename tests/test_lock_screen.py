@@ -300,3 +300,28 @@ def test_back_up_now_from_the_menu(qtbot, window, demo_services, monkeypatch, tm
     with demo_services.ctx.db.read() as s:
         last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
     assert (last.action, last.username) == ("backup", "ma")
+
+
+def test_idle_lock_fires_within_one_check_of_the_set_time_in_50_trials(qtbot):
+    import random
+
+    from ma_desk.ui.security.lock import IdleWatcher
+
+    rng = random.Random(5)
+    for _trial in range(50):
+        minutes = rng.choice([1, 2, 5, 10, 15])
+        clock = FixedClock(NOW)
+        watcher = IdleWatcher(clock, minutes, check_ms=5000)
+        fired = []
+        watcher.idle.connect(lambda c=clock, f=fired: f.append(c.now()))
+        clock.advance(seconds=rng.randint(0, 4))  # checks do not line up with the last input
+        start = watcher.last_activity
+        while not fired:
+            clock.advance(seconds=5)  # one timer tick
+            watcher.check()
+        late = (fired[0] - start) - dt.timedelta(minutes=minutes)
+        assert dt.timedelta(0) <= late < dt.timedelta(seconds=5)
+        watcher.check()
+        assert len(fired) == 1  # once, until unlocked
+        watcher.stop()
+        watcher.deleteLater()
