@@ -6,6 +6,8 @@ import os
 import platform
 from pathlib import Path
 
+from benchmarks.qt import void_call_leaks_none
+
 
 def _cpu_model() -> str:
     try:
@@ -57,6 +59,9 @@ def describe() -> dict[str, str]:
         "Qt": f"{qVersion()} (PySide6 {PySide6.__version__})",
         "SQLAlchemy": sqlalchemy.__version__,
         "ReportLab": reportlab.Version,
+        "PySide6 None-ref leak": (
+            "YES - long sessions abort (none_dealloc)" if void_call_leaks_none() else "no"
+        ),
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
