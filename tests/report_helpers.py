@@ -127,14 +127,19 @@ def decode_code128(barcode) -> str:
     code_set = {103: "A", 104: "B", 105: "C"}[start]
     out = []
     for c in data:
-        if c == 99:
+        if code_set == "C":  # in set C, 0-99 are digit pairs; 100/101 switch away
+            if c == 100:
+                code_set = "B"
+            elif c == 101:
+                code_set = "A"
+            else:
+                out.append(f"{c:02d}")
+        elif c == 99:
             code_set = "C"
-        elif c == 100 and code_set != "B":
+        elif c == 100 and code_set == "A":
             code_set = "B"
-        elif c == 101 and code_set != "A":
+        elif c == 101 and code_set == "B":
             code_set = "A"
-        elif code_set == "C":
-            out.append(f"{c:02d}")
         elif code_set == "B":
             out.append(chr(c + 32))
         else:
