@@ -62,7 +62,7 @@ def open_or_create(args: argparse.Namespace) -> OpenedStore:
 
 
 def store_label(opened: OpenedStore) -> str:
-    return f"🔒 Encrypted store · key: {opened.key_source} · schema {opened.revision}"
+    return f"Encrypted store · key: {opened.key_source} · schema {opened.revision}"
 
 
 def sign_in_at_start(services: Services, clinic: str) -> bool:
@@ -81,6 +81,10 @@ def run_app(args: argparse.Namespace) -> int:
     app.setOrganizationName("MA Desk")
     app.setApplicationVersion(__version__)
     load_stylesheet(app)
+    from ma_desk.ui.crash import CrashSignal
+
+    crash_signal = CrashSignal(app)
+    crash_signal.install()
     try:
         opened = open_or_create(args)
     except MADeskError as exc:

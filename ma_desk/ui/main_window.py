@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 from ma_desk.clock import Clock
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
-from ma_desk.ui.printing.menu import install_print_menu
 from ma_desk.ui.insurance.tab import InsuranceTab
+from ma_desk.ui.printing.menu import install_print_menu
 from ma_desk.ui.roomprep.tab import RoomPrepTab
 from ma_desk.ui.schedule.tab import ScheduleTab
 from ma_desk.ui.security.session import SessionController
