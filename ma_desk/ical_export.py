@@ -9,13 +9,12 @@ Times are the clinic's local wall-clock time ("floating" times in RFC 5545).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from icalendar import Calendar, Event
 
+from ma_desk.atomic_file import write_bytes_atomic
 from ma_desk.clinical import flow
 from ma_desk.services.schedule import AppointmentRow
 
@@ -80,15 +79,4 @@ def export_bytes(rows: Iterable[AppointmentRow], **kwargs) -> bytes:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Temp file in the same folder (owner-only), fsync, then rename over the target."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".ma-desk-", suffix=".ics.tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ma_desk.atomic_file import write_text_atomic
 from ma_desk.errors import KeyUnavailableError, NotAStoreError, ValidationError
 from ma_desk.paths import keyinfo_path
 
@@ -198,13 +199,7 @@ def read_keyinfo(data_dir: Path) -> KeyInfo | None:
 
 def write_keyinfo(data_dir: Path, info: KeyInfo) -> None:
     """Atomic write: temp file, fsync, replace."""
-    path = keyinfo_path(data_dir)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(info.to_json())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_text_atomic(keyinfo_path(data_dir), info.to_json())
 
 
 # ---------------------------------------------------------------- the two flows

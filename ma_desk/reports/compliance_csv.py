@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
+from ma_desk.atomic_file import write_text_atomic
 from ma_desk.clinical.checklist_templates import moment_label
 from ma_desk.services.checklists import ComplianceReport
 
@@ -53,17 +52,4 @@ def compliance_csv(report: ComplianceReport) -> str:
 
 def write_compliance_csv(report: ComplianceReport, path: Path) -> Path:
     """Write the CSV (UTF-8 with BOM so spreadsheet programs detect the encoding)."""
-    path = Path(path)
-    data = ("\ufeff" + compliance_csv(report)).encode("utf-8")
-    fd, temp = tempfile.mkstemp(prefix=".compliance-", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(temp, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, "\ufeff" + compliance_csv(report))

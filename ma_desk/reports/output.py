@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
+from ma_desk.atomic_file import write_bytes_atomic
 from ma_desk.errors import ValidationError
 
 
@@ -23,18 +22,6 @@ def write_file_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool 
     if not folder.is_dir():
         raise ValidationError(f"The folder {folder} does not exist.", field="out")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".ma-desk-", suffix=".part", dir=folder)
+        return write_bytes_atomic(target, data)
     except OSError as exc:
-        raise ValidationError(f"Cannot write in {folder}: {exc.strerror}.", field="out") from None
-    try:
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return target
+        raise ValidationError(f"Cannot write {target}: {exc.strerror}.", field="out") from None

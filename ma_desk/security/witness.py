@@ -7,11 +7,12 @@ no patient data and no secret: an entry number and a SHA-256 hash.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 from pathlib import Path
 
 from ma_desk import audit
+from ma_desk.atomic_file import write_text_atomic
 from ma_desk.db.engine import Database
 
 WITNESS_FILENAME = "audit-witness.json"
@@ -38,16 +39,10 @@ def write_witness(data_dir: Path, db: Database) -> None:
         head = audit.chain_head(session)
     if head is None:
         return
-    path = witness_path(data_dir)
-    tmp = path.with_suffix(".tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"last_id": head[0], "last_hash": head[1]}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        write_text_atomic(
+            witness_path(data_dir), json.dumps({"last_id": head[0], "last_hash": head[1]})
+        )
 
 
 def data_dir_of(db: Database) -> Path | None:
