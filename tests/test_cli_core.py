@@ -89,3 +89,12 @@ def test_missing_store_is_a_one_line_error(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("ma-desk: There is no clinic store")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_common_options_work_before_and_after_the_command(tmp_path):
+    parser = build_parser()
+    before = parser.parse_args(["--data-dir", str(tmp_path), "check"])
+    after = parser.parse_args(["check", "--data-dir", str(tmp_path)])
+    assert before.data_dir == after.data_dir == str(tmp_path)
+    assert parser.parse_args(["check"]).data_dir is None
+    assert parser.parse_args(["--debug", "check"]).debug is True

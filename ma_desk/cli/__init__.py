@@ -21,26 +21,38 @@ COMMAND_MODULES = ["ma_desk.cli.store_cmds", "ma_desk.cli.security_cmds", "ma_de
 log = logging.getLogger("ma_desk.cli")
 
 
-def common_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
+    """Options allowed before or after the command.
+
+    A subcommand's copy must not set defaults, or it would overwrite a value given
+    before the command name (``ma-desk --data-dir D check``).
+    """
+    parent = argparse.ArgumentParser(
+        add_help=False, argument_default=argparse.SUPPRESS if for_subcommand else None
+    )
     parent.add_argument("--data-dir", metavar="DIR", help="folder of the clinic store "
                         "(default: $MA_DESK_DATA_DIR or the platform's user data folder)")  # fmt: skip
     parent.add_argument("--recovery-key", metavar="KEY",
                         help="open the store with its recovery key (or set MA_DESK_RECOVERY_KEY)")  # fmt: skip
     parent.add_argument("--user", metavar="NAME", help="sign in as this user (or set "
                         "MA_DESK_USER; password asked for, or MA_DESK_PASSWORD)")  # fmt: skip
-    parent.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    parent.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS if for_subcommand else False,
+        help="show tracebacks and debug logging",
+    )
     return parent
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parents = [common_options()]
     parser = argparse.ArgumentParser(
         prog="ma-desk",
         description="MA Desk: the medical assistant's workstation. Without a command, "
         "opens the app on the clinic store.",
-        parents=parents,
+        parents=[common_options()],
     )
+    parents = [common_options(for_subcommand=True)]
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
