@@ -60,7 +60,8 @@ def _block_text(a: AppointmentRow, flag: str | None) -> BlockText:
     badge, badge_colour = STATUS_BADGES.get(a.status, (a.status_label, "#555555"))
     if a.is_late and a.status in flow.IN_CLINIC_STATUSES:
         badge = f"{badge} · late"
-    detail = f"{a.type_name} · {a.reason}" if a.reason else a.type_name
+    same = a.reason.strip().casefold() == a.type_name.casefold()
+    detail = f"{a.type_name} · {a.reason}" if a.reason and not same else a.type_name
     if a.room_name and a.status in (flow.ROOMED, flow.WITH_PROVIDER):
         detail = f"[{a.room_name}] {detail}"
     return BlockText(
