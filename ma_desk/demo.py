@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from faker import Faker
@@ -89,10 +88,6 @@ class DemoSummary:
     visits: int
     providers: int
     rooms: int
-
-
-# Later features add their own reference data (checklists, handouts, users...).
-EXTRA_SEEDERS: list[Callable[[Services, random.Random], None]] = []
 
 
 def build_demo(
@@ -177,14 +172,12 @@ def build_demo(
         s.flush()
         audit.record(s, services.actor, "demo_created", "clinic", details={
             "patients": patients, "seed": seed, "appointments": n_appts})  # fmt: skip
-    for seeder in EXTRA_SEEDERS:
-        seeder(services, rng)
     seed_demo_roomprep(services, rng)
     seed_demo_insurance(services, rng)
     seed_demo_handouts(services, rng)
     seed_demo_waitlist(services, rng)
     seed_demo_accounts(services, demo_password)
-    return DemoSummary(patients, n_appts, n_visits, len(providers), len(rooms))
+    return DemoSummary(patients, n_appts, n_visits, len(providers), len(services.rooms.board()))
 
 
 def _fake_patient(
