@@ -518,6 +518,7 @@ class AuditEvent(Base):
         Index("ix_audit_events_at", "at"),
     )
 
+
 class AuditHead(Base):
     """The audit chain's newest entry, rewritten with every entry in the same transaction.
 

@@ -9,10 +9,10 @@ from ma_desk.services.accounts import AccountService
 from ma_desk.services.audit_log import AuditLogService
 from ma_desk.services.base import ServiceContext
 from ma_desk.services.checkin import CheckinService
+from ma_desk.services.checklists import ChecklistService
 from ma_desk.services.handouts import HandoutService
 from ma_desk.services.insurance import InsuranceService
 from ma_desk.services.patients import PatientService
-from ma_desk.services.checklists import ChecklistService
 from ma_desk.services.reports import ReportService
 from ma_desk.services.rooms import RoomService
 from ma_desk.services.schedule import ScheduleService
@@ -31,11 +31,11 @@ class Services:
         self.checkin = CheckinService(self.ctx)
         self.schedule = ScheduleService(self.ctx)
         self.rooms = RoomService(self.ctx)
+        self.checklists = ChecklistService(self.ctx)
         self.insurance = InsuranceService(self.ctx)
         self.vitals = VitalsService(self.ctx)
         self.accounts = AccountService(self.ctx)
         self.audit_log = AuditLogService(self.ctx)
-        self.checklists = ChecklistService(self.ctx)
         self.waitlist = WaitlistService(self.ctx)
         self.reports = ReportService(self.ctx)
         self.handouts = HandoutService(self.ctx)
