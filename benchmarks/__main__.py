@@ -64,7 +64,7 @@ def run_task(name: str, ctx: RunContext) -> list[Result]:
     except Exception as exc:  # one broken task must not hide the others' numbers
         traceback.print_exc()
         return [Result(name.replace("_", " "), ", ".join(s.name for s in ctx.sizes),
-                       skipped=f"error: {type(exc).__name__}: {str(exc)[:120]}")]  # fmt: skip
+                       skipped=f"error: {type(exc).__name__}: {' '.join(str(exc).split())[:160]}")]  # fmt: skip
 
 
 def run(args: argparse.Namespace, log=print) -> list[Result]:

@@ -45,7 +45,8 @@ def spawn(mode: str, clinic=None, *, pycache: Path | None = None) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"child {mode} failed ({proc.returncode}): {proc.stderr[-800:]}")
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"child {mode} failed ({proc.returncode}): {last}")
     report = json.loads(lines[-1])
     report["seconds"] = report["paint"] - started
     # CPU of the whole child run (it exits right after the first paint)
