@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reps", type=int, help="force this many repetitions everywhere")
     parser.add_argument("--scaling", action="store_true",
                         help="also run search and end-of-day at 10k and 1M patients "
-                        "(the 1M clinic takes about 20 minutes to build the first time)")  # fmt: skip
+                        "(building the 1M clinic the first time takes 10-30 minutes and 1.2 GB of RAM)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic clinics")
     parser.add_argument("--cache-dir", type=Path, default=data.default_cache_dir(),
                         help="where built clinics are kept between runs (default %(default)s)")  # fmt: skip
