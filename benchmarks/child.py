@@ -76,7 +76,7 @@ def build_app_window(app, data_dir: Path, now: str):
         services.accounts.sign_in("ma", DEMO_PASSWORD)
     PHASES["sign_in"] = time.process_time()
     window = MainWindow(services, store_label=app_module.store_label(opened),
-                        settings_file=data_dir / "window.ini")  # fmt: skip
+                        settings_file=data_dir / "window.ini", lazy_tabs=True)  # fmt: skip
     PHASES["window"] = time.process_time()
     return window, opened
 

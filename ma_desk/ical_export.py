@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
-
-from icalendar import Calendar, Event
+from typing import TYPE_CHECKING
 
 from ma_desk.atomic_file import write_bytes_atomic
+
+if TYPE_CHECKING:
+    import icalendar
 from ma_desk.clinical import flow
 from ma_desk.services.schedule import AppointmentRow
 
@@ -40,8 +42,10 @@ def build_calendar(
     include_names: bool = False,
     include_cancelled: bool = False,
     clinic_uid: str = "ma-desk.invalid",
-) -> Calendar:
+) -> icalendar.Calendar:
     """One VEVENT per appointment; without names unless ``include_names``."""
+    from icalendar import Calendar, Event  # imported on export only: keeps start-up fast
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

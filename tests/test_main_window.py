@@ -88,3 +88,28 @@ def test_every_input_widget_is_named_for_tests_and_screen_readers(qtbot, demo_se
                 parent = type(widget.parent()).__name__
                 unnamed.append(f"{type(widget).__name__} in {parent}: {widget.objectName()!r}")
     assert unnamed == []
+
+
+def test_lazy_tabs_build_after_the_first_paint_and_keep_the_selection(
+    qtbot, demo_services, clock, tmp_path
+):
+    window = MainWindow(
+        demo_services, store_label="s", settings_file=tmp_path / "w.ini", lazy_tabs=True
+    )
+    qtbot.addWidget(window)
+    assert window._built[0] is not None and all(tab is None for tab in window._built[1:])
+    row = next(
+        r for r in demo_services.schedule.day(clock.now().date()) if r.status == "checked_out"
+    )
+    window.selection.select_appointment(row.id, row.patient_id)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    qtbot.waitUntil(lambda: all(tab is not None for tab in window._built))
+    assert [window.tabs.tabText(i) for i in range(5)] == TAB_TITLES
+    assert window.tabs.widget(2) is window._built[2]
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    texts = " ".join(
+        label.text() for label in window.tabs.widget(2).findChildren(type(window.clinic_label))
+    )
+    assert demo_services.patients.get(row.patient_id).last_name in texts

@@ -101,7 +101,7 @@ def run_app(args: argparse.Namespace) -> int:
         from ma_desk.ui.security.backup_schedule import BackupScheduler
 
         window = MainWindow(services, store_label=store_label(opened),
-                            settings_file=opened.data_dir / "window.ini")  # fmt: skip
+                            settings_file=opened.data_dir / "window.ini", lazy_tabs=True)  # fmt: skip
         scheduler = BackupScheduler(services, opened.data_dir, window)
         window.show()
         scheduler.start()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
 from ma_desk.clock import Clock
 from ma_desk.services import Services
@@ -32,7 +32,10 @@ class MainWindow(QMainWindow):
         settings_file: Path | None = None,
         parent: QWidget | None = None,
         idle_clock: Clock | None = None,
+        lazy_tabs: bool = False,
     ) -> None:
+        """``lazy_tabs`` (the app) builds the tab shown first before the first paint and the
+        others right after it; tests build all five at once."""
         super().__init__(parent)
         self.services = services
         self.selection = Selection(self)
@@ -49,17 +52,26 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("main_tabs")
         self.tabs.setAccessibleName("Main tabs")
         self.tabs.setDocumentMode(True)
-        self.tab_widgets: list[Tab] = []
+        # The tabs sit in a stack from the start (the lock screen is its other page):
+        # re-parenting the finished, styled tree later cost a third of the start-up.
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("main_stack")
+        self.stack.addWidget(self.tabs)
+        self.setCentralWidget(self.stack)
+        self._built: list[Tab | None] = [None] * len(TAB_CLASSES)
+        first = self._saved_tab_index()
         for number, cls in enumerate(TAB_CLASSES, start=1):
-            tab = cls(services, self.selection, self)
-            tab.setObjectName(f"tab_{cls.title.lower().replace(' ', '_').replace('-', '')}")
-            self.tab_widgets.append(tab)
-            self.tabs.addTab(tab, f"{cls.title}")
+            if lazy_tabs and number - 1 != first:
+                page = QWidget()  # stands in until the real tab is built after the first paint
+                page.setObjectName(f"placeholder_{number}")
+            else:
+                page = self._make_tab(number - 1)
+            self.tabs.addTab(page, cls.title)
             self.tabs.setTabToolTip(number - 1, f"{cls.title} (Ctrl+{number})")
             shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
             shortcut.activated.connect(lambda i=number - 1: self.tabs.setCurrentIndex(i))
-        self.setCentralWidget(self.tabs)
         self.tabs.currentChanged.connect(self._tab_changed)
+        self._build_after_paint = lazy_tabs
 
         status = self.statusBar()
         self.clinic_label = QLabel(clinic.clinic_name)
@@ -88,9 +100,52 @@ class MainWindow(QMainWindow):
         actor = self.services.actor
         self.user_label.setText(f"Signed in: {actor.display_name}")
 
+    # ------------------------------------------------------------ tabs
+    @property
+    def tab_widgets(self) -> list[Tab]:
+        self.build_all_tabs()
+        return [tab for tab in self._built if tab is not None]
+
+    def _make_tab(self, index: int) -> Tab:
+        cls = TAB_CLASSES[index]
+        tab = cls(self.services, self.selection, self)
+        tab.setObjectName(f"tab_{cls.title.lower().replace(' ', '_').replace('-', '')}")
+        self._built[index] = tab
+        return tab
+
+    def _ensure_tab(self, index: int) -> Tab:
+        tab = self._built[index]
+        if tab is not None:
+            return tab
+        tab = self._make_tab(index)
+        placeholder = self.tabs.widget(index)
+        current = self.tabs.currentIndex()
+        self.tabs.blockSignals(True)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, tab, TAB_CLASSES[index].title)
+        self.tabs.setTabToolTip(index, f"{TAB_CLASSES[index].title} (Ctrl+{index + 1})")
+        self.tabs.setCurrentIndex(current)
+        self.tabs.blockSignals(False)
+        if placeholder is not None:
+            placeholder.deleteLater()
+        # Show what the other tabs already chose.
+        if self.selection.patient_id is not None:
+            self.selection.patient_changed.emit(self.selection.patient_id)
+        return tab
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._build_after_paint:  # the first paint is on screen: build the other tabs
+            self._build_after_paint = False
+            QTimer.singleShot(0, self.build_all_tabs)
+
+    def build_all_tabs(self) -> None:
+        for index in range(len(TAB_CLASSES)):
+            self._ensure_tab(index)
+
     def _tab_changed(self, index: int) -> None:
-        if 0 <= index < len(self.tab_widgets):
-            self.tab_widgets[index].activated()
+        if 0 <= index < len(TAB_CLASSES):
+            self._ensure_tab(index).activated()
 
     def _restore_state(self) -> None:
         geometry = self._qsettings.value("window/geometry")
@@ -98,11 +153,14 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 860)
+        self.tabs.setCurrentIndex(self._saved_tab_index())
+
+    def _saved_tab_index(self) -> int:
         try:
             index = int(self._qsettings.value("window/tab", 0))
         except (TypeError, ValueError):
             index = 0
-        self.tabs.setCurrentIndex(max(0, min(index, self.tabs.count() - 1)))
+        return max(0, min(index, len(TAB_CLASSES) - 1))
 
     def save_state(self) -> None:
         self._qsettings.setValue("window/geometry", self.saveGeometry())

@@ -1,8 +1,8 @@
 """The main window's session: lock (idle / Ctrl+L), unlock or switch user, menus.
 
-Installed by MainWindow with one line. It moves the window's tab widget into
-a QStackedWidget next to the lock screen (``takeCentralWidget`` keeps the
-tabs alive), so locking swaps pages and never touches a form. While locked,
+Installed by MainWindow with one line. It adds the lock screen as a second page
+of the window's QStackedWidget (the tabs are the first), so locking swaps pages
+and never touches a form. While locked,
 every action and shortcut of the window is disabled and the title shows no
 clinic data.
 """
@@ -36,13 +36,17 @@ class SessionController(QObject):
         self._covers: list = []
         self._title = window.windowTitle()
 
-        self.content = window.takeCentralWidget()
-        self.stack = QStackedWidget()
-        self.stack.setObjectName("main_stack")
+        central = window.centralWidget()
+        if isinstance(central, QStackedWidget):  # MainWindow builds its tabs inside a stack
+            self.stack, self.content = central, central.widget(0)
+        else:
+            self.content = window.takeCentralWidget()
+            self.stack = QStackedWidget()
+            self.stack.setObjectName("main_stack")
+            self.stack.addWidget(self.content)
+            window.setCentralWidget(self.stack)
         self.lock_screen = LockScreen(services)
-        self.stack.addWidget(self.content)
         self.stack.addWidget(self.lock_screen)
-        window.setCentralWidget(self.stack)
         self.lock_screen.unlocked.connect(self._after_unlock)
 
         try:
