@@ -71,16 +71,6 @@ def styles() -> dict[str, Any]:
             spaceAfter=4,
             keepWithNext=True,
         ),  # fmt: skip
-        "h2_loose": ParagraphStyle(
-            "h2_loose",
-            parent=base,
-            fontName=fonts.BOLD,
-            fontSize=14,
-            leading=18,
-            textColor=accent,
-            spaceBefore=10,
-            spaceAfter=4,
-        ),  # fmt: skip
         "h3": ParagraphStyle(
             "h3",
             parent=base,
@@ -118,6 +108,8 @@ def styles() -> dict[str, Any]:
             spaceAfter=6,
         ),  # fmt: skip
     }
+    # The same heading, allowed to end a page (above a long table that may split).
+    made["h2_loose"] = ParagraphStyle("h2_loose", parent=made["h2"], keepWithNext=False)
     return made
 
 
