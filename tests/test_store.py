@@ -227,3 +227,24 @@ def test_failed_write_leaves_nothing_half_written(services, clock):
 def test_network_paths_are_recognised(tmp_path):
     assert network_filesystem(Path("//server/share/clinic")) == "network share"
     assert network_filesystem(tmp_path) is None
+
+
+def test_a_new_passphrase_is_asked_twice(tmp_path):
+    answers = iter(["first passphrase", "first passphrase"])
+    prompts: list[str] = []
+
+    def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    created = create_store(tmp_path / "twice", ask_passphrase=ask)
+    created.db.close()
+    assert len(prompts) == 2 and "again" in prompts[1]
+    open_store(tmp_path / "twice", passphrase="first passphrase").db.close()
+
+
+def test_mismatched_new_passphrases_create_nothing(tmp_path):
+    answers = iter(["first passphrase", "first passphrasE"])
+    with pytest.raises(ValidationError, match="not the same"):
+        create_store(tmp_path / "typo", ask_passphrase=lambda _prompt: next(answers))
+    assert not store_path(tmp_path / "typo").exists()

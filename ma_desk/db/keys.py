@@ -226,8 +226,17 @@ def create_key(
             return NewKey(StoreKey(raw, SOURCE_KEYRING), info, format_recovery_key(raw))
     if not passphrase and ask_passphrase is not None:
         passphrase = ask_passphrase(
-            "This computer has no keyring for the clinic key. Choose a passphrase for the store."
+            "This computer has no keyring for the clinic key. Choose a passphrase for the "
+            f"store (at least {MIN_PASSPHRASE} characters)."
         )
+        if passphrase:
+            check_new_passphrase(passphrase)
+            # A typo here would lock the clinic out of its own store: ask twice.
+            if ask_passphrase("Type the same passphrase again to confirm it.") != passphrase:
+                raise ValidationError(
+                    "The two passphrases were not the same; nothing was created. Try again.",
+                    field="passphrase",
+                )
     if not passphrase:
         raise KeyUnavailableError(
             "This computer has no usable keyring to keep the clinic key. Set a passphrase "
