@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import asdict, dataclass, field, fields
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ma_desk.audit import changes
@@ -462,38 +463,28 @@ class PatientService(Service):
 
     @classmethod
     def _booked_today_stmt(cls, readings: SearchQuery | list[SearchQuery], today: dt.date):
-        """Today's appointments of patients matching any reading: one query per keystroke."""
-        readings = [readings] if isinstance(readings, SearchQuery) else readings
-        terms = [cls._conditions(q) for q in readings]
-        match = [] if any(not t for t in terms) else [or_(*(and_(*t) for t in terms))]
-        start = dt.datetime.combine(today, dt.time())
-        return (
-            select(
-                *HIT_COLUMNS,
-                Appointment.start,
-                Provider.display_name,
-                Appointment.id,
-                Appointment.status,
-            )  # fmt: skip
-            .join(Appointment, Appointment.patient_id == Patient.id)
-            .join(Provider, Provider.id == Appointment.provider_id)
-            .where(
-                Appointment.start >= start,
-                Appointment.start < start + dt.timedelta(days=1),
-                Appointment.status.notin_(("cancelled", "entered_in_error")),
-                Patient.active.is_(True),
-                *match,
-            )
-            .order_by(Appointment.start)
+        """Today's booked patients as one statement with its day bound (for query plans).
+
+        The readings do not narrow the SQL: the day's list is small (a few hundred rows
+        at most) and is filtered in Python, so the statement is built once per process.
+        """
+        day_start = dt.datetime.combine(today, dt.time())
+        return _booked_today_base().params(
+            day_start=day_start, day_end=day_start + dt.timedelta(days=1)
         )
 
     def _booked_today(
         self, session: Session, readings: list[SearchQuery], today: dt.date
     ) -> list[PatientHit]:
         """Today's matching patients; an open appointment wins over one already seen."""
+        day_start = dt.datetime.combine(today, dt.time())
+        params = {"day_start": day_start, "day_end": day_start + dt.timedelta(days=1)}
         best: dict[int, PatientHit] = {}
-        for row in session.execute(self._booked_today_stmt(readings, today)):
-            hit = PatientHit(*row)
+        for row in session.execute(_booked_today_base(), params):
+            keys = row[10:]
+            if not any(_matches(q, *keys) for q in readings):
+                continue
+            hit = PatientHit(*row[:10])
             current = best.get(hit.id)
             if current is None or (
                 current.appointment_status not in OPEN_STATUSES
@@ -733,3 +724,48 @@ def mrn_for(patient_id: int) -> str:
 def input_from_record(record: PatientRecord) -> PatientInput:
     values = asdict(record)
     return PatientInput(**{f.name: values[f.name] for f in fields(PatientInput)})
+
+
+@functools.cache
+def _booked_today_base():
+    """All of a day's live appointments with the patient's search keys; built once."""
+    return (
+        select(
+            *HIT_COLUMNS,
+            Appointment.start,
+            Provider.display_name,
+            Appointment.id,
+            Appointment.status,
+            Patient.search_last,
+            Patient.search_first,
+            Patient.dob,
+            Patient.phone_digits,
+            Patient.mrn,
+        )  # fmt: skip
+        .join(Appointment, Appointment.patient_id == Patient.id)
+        .join(Provider, Provider.id == Appointment.provider_id)
+        .where(
+            Appointment.start >= bindparam("day_start"),
+            Appointment.start < bindparam("day_end"),
+            Appointment.status.notin_(("cancelled", "entered_in_error")),
+            Patient.active.is_(True),
+        )
+        .order_by(Appointment.start)
+    )
+
+
+def _matches(
+    q: SearchQuery, search_last: str, search_first: str, dob: dt.date, phone: str, mrn: str
+) -> bool:
+    """The Python twin of ``PatientService._conditions`` for the day's short list."""
+    if q.kind == "all":
+        return True
+    if q.kind == "dob":
+        return dob == q.dob
+    if q.kind == "phone":
+        return phone.startswith(q.digits)
+    if q.kind == "mrn":
+        return mrn.startswith(q.digits)
+    if q.kind == "first":
+        return search_first.startswith(q.first)
+    return search_last.startswith(q.last) and search_first.startswith(q.first)
