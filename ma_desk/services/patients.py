@@ -408,7 +408,8 @@ class PatientService(Service):
             for rank, reading in enumerate(readings):
                 if len(found) >= limit:
                     break
-                for row in session.execute(self._search_stmt(reading).limit(limit)):
+                stmt = _search_base(reading.kind, bool(reading.first), limit)
+                for row in session.execute(stmt, _search_params(reading)):
                     if row.id not in booked:
                         found.setdefault(row.id, (rank, tuple(row)))
         todays = sorted(booked.values(), key=_desk_order)
@@ -426,40 +427,9 @@ class PatientService(Service):
         return sorted(hits, key=_desk_order)
 
     @staticmethod
-    def _conditions(q: SearchQuery) -> list:
-        """WHERE terms for one reading; each is a range on an indexed, normalised column."""
-        if q.kind == "all":
-            return []
-        if q.kind == "dob":
-            return [Patient.dob == q.dob]
-        if q.kind == "phone":
-            return [Patient.phone_digits >= q.digits,
-                    Patient.phone_digits < prefix_upper_bound(q.digits)]  # fmt: skip
-        if q.kind == "mrn":
-            return [Patient.mrn >= q.digits, Patient.mrn < prefix_upper_bound(q.digits)]
-        if q.kind == "first":
-            return [Patient.search_first >= q.first,
-                    Patient.search_first < prefix_upper_bound(q.first)]  # fmt: skip
-        conds = [Patient.search_last >= q.last, Patient.search_last < prefix_upper_bound(q.last)]
-        if q.first:
-            conds += [Patient.search_first >= q.first,
-                      Patient.search_first < prefix_upper_bound(q.first)]  # fmt: skip
-        return conds
-
-    @classmethod
-    def _search_stmt(cls, q: SearchQuery):
-        """The statement for one reading, ordered the way its index is (so LIMIT stops early)."""
-        order = {
-            "dob": (Patient.search_last, Patient.search_first),
-            "phone": (Patient.phone_digits,),
-            "mrn": (Patient.mrn,),
-            "first": (Patient.search_first,),
-        }.get(q.kind, (Patient.search_last, Patient.search_first))
-        return (
-            select(*HIT_COLUMNS, Patient.search_last, Patient.search_first)
-            .where(Patient.active.is_(True), *cls._conditions(q))
-            .order_by(*order)
-        )
+    def _search_stmt(q: SearchQuery, limit: int | None = None):
+        """The statement for one reading, with its values bound (query plans, tests)."""
+        return _search_base(q.kind, bool(q.first), limit).params(**_search_params(q))
 
     @classmethod
     def _booked_today_stmt(cls, readings: SearchQuery | list[SearchQuery], today: dt.date):
@@ -757,7 +727,7 @@ def _booked_today_base():
 def _matches(
     q: SearchQuery, search_last: str, search_first: str, dob: dt.date, phone: str, mrn: str
 ) -> bool:
-    """The Python twin of ``PatientService._conditions`` for the day's short list."""
+    """The Python twin of ``_search_base``'s terms, for the day's short list."""
     if q.kind == "all":
         return True
     if q.kind == "dob":
@@ -769,3 +739,53 @@ def _matches(
     if q.kind == "first":
         return search_first.startswith(q.first)
     return search_last.startswith(q.last) and search_first.startswith(q.first)
+
+
+# Which normalised, indexed column each kind of reading scans, and its sort order.
+_RANGE_COLUMN = {"phone": "phone_digits", "mrn": "mrn", "first": "search_first"}
+_ORDER = {
+    "dob": ("search_last", "search_first"),
+    "phone": ("phone_digits",),
+    "mrn": ("mrn",),
+    "first": ("search_first",),
+}
+
+
+@functools.cache
+def _search_base(kind: str, with_first: bool, limit: int | None):
+    """One reading's statement with bind parameters, built once per shape.
+
+    Each term is a range on an indexed, normalised column, ordered the way the index
+    is, so LIMIT stops the scan early; the values come from ``_search_params``.
+    """
+    if kind == "dob":
+        terms = [Patient.dob == bindparam("dob")]
+    elif kind == "all":
+        terms = []
+    else:
+        column = getattr(Patient, _RANGE_COLUMN.get(kind, "search_last"))
+        terms = [column >= bindparam("low"), column < bindparam("high")]
+        if kind == "name" and with_first:
+            terms += [
+                Patient.search_first >= bindparam("first_low"),
+                Patient.search_first < bindparam("first_high"),
+            ]
+    order = [getattr(Patient, name) for name in _ORDER.get(kind, ("search_last", "search_first"))]
+    stmt = (
+        select(*HIT_COLUMNS, Patient.search_last, Patient.search_first)
+        .where(Patient.active.is_(True), *terms)
+        .order_by(*order)
+    )
+    return stmt if limit is None else stmt.limit(limit)
+
+
+def _search_params(q: SearchQuery) -> dict:
+    if q.kind == "dob":
+        return {"dob": q.dob}
+    if q.kind == "all":
+        return {}
+    prefix = {"phone": q.digits, "mrn": q.digits, "first": q.first}.get(q.kind, q.last)
+    params = {"low": prefix, "high": prefix_upper_bound(prefix)}
+    if q.kind == "name" and q.first:
+        params |= {"first_low": q.first, "first_high": prefix_upper_bound(q.first)}
+    return params
