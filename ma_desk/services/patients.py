@@ -7,7 +7,7 @@ import functools
 import re
 from dataclasses import asdict, dataclass, field, fields
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ma_desk.audit import changes
@@ -433,28 +433,18 @@ class PatientService(Service):
 
     @classmethod
     def _booked_today_stmt(cls, readings: SearchQuery | list[SearchQuery], today: dt.date):
-        """Today's booked patients as one statement with its day bound (for query plans).
-
-        The readings do not narrow the SQL: the day's list is small (a few hundred rows
-        at most) and is filtered in Python, so the statement is built once per process.
-        """
-        day_start = dt.datetime.combine(today, dt.time())
-        return _booked_today_base().params(
-            day_start=day_start, day_end=day_start + dt.timedelta(days=1)
-        )
+        """Today's matching appointments as one statement with its values bound (query plans)."""
+        readings = [readings] if isinstance(readings, SearchQuery) else readings
+        stmt, params = _booked_today_query(readings, today)
+        return stmt.params(**params)
 
     def _booked_today(
         self, session: Session, readings: list[SearchQuery], today: dt.date
     ) -> list[PatientHit]:
         """Today's matching patients; an open appointment wins over one already seen."""
-        day_start = dt.datetime.combine(today, dt.time())
-        params = {"day_start": day_start, "day_end": day_start + dt.timedelta(days=1)}
         best: dict[int, PatientHit] = {}
-        for row in session.execute(_booked_today_base(), params):
-            keys = row[10:]
-            if not any(_matches(q, *keys) for q in readings):
-                continue
-            hit = PatientHit(*row[:10])
+        for row in session.execute(*_booked_today_query(readings, today)):
+            hit = PatientHit(*row)
             current = best.get(hit.id)
             if current is None or (
                 current.appointment_status not in OPEN_STATUSES
@@ -697,8 +687,10 @@ def input_from_record(record: PatientRecord) -> PatientInput:
 
 
 @functools.cache
-def _booked_today_base():
-    """All of a day's live appointments with the patient's search keys; built once."""
+def _booked_today_base(shapes: tuple[tuple[str, bool], ...]):
+    """A day's live appointments of patients matching any reading; built once per shape."""
+    terms = [_terms(kind, with_first, f"_{i}") for i, (kind, with_first) in enumerate(shapes)]
+    match = [] if any(not t for t in terms) else [or_(*(and_(*t) for t in terms))]
     return (
         select(
             *HIT_COLUMNS,
@@ -706,11 +698,6 @@ def _booked_today_base():
             Provider.display_name,
             Appointment.id,
             Appointment.status,
-            Patient.search_last,
-            Patient.search_first,
-            Patient.dob,
-            Patient.phone_digits,
-            Patient.mrn,
         )  # fmt: skip
         .join(Appointment, Appointment.patient_id == Patient.id)
         .join(Provider, Provider.id == Appointment.provider_id)
@@ -719,26 +706,20 @@ def _booked_today_base():
             Appointment.start < bindparam("day_end"),
             Appointment.status.notin_(("cancelled", "entered_in_error")),
             Patient.active.is_(True),
+            *match,
         )
         .order_by(Appointment.start)
     )
 
 
-def _matches(
-    q: SearchQuery, search_last: str, search_first: str, dob: dt.date, phone: str, mrn: str
-) -> bool:
-    """The Python twin of ``_search_base``'s terms, for the day's short list."""
-    if q.kind == "all":
-        return True
-    if q.kind == "dob":
-        return dob == q.dob
-    if q.kind == "phone":
-        return phone.startswith(q.digits)
-    if q.kind == "mrn":
-        return mrn.startswith(q.digits)
-    if q.kind == "first":
-        return search_first.startswith(q.first)
-    return search_last.startswith(q.last) and search_first.startswith(q.first)
+def _booked_today_query(readings: list[SearchQuery], today: dt.date):
+    """The cached statement and its parameters for these readings on ``today``."""
+    day_start = dt.datetime.combine(today, dt.time())
+    params = {"day_start": day_start, "day_end": day_start + dt.timedelta(days=1)}
+    for i, q in enumerate(readings):
+        params |= _search_params(q, f"_{i}")
+    shapes = tuple((q.kind, bool(q.first)) for q in readings)
+    return _booked_today_base(shapes), params
 
 
 # Which normalised, indexed column each kind of reading scans, and its sort order.
@@ -751,41 +732,48 @@ _ORDER = {
 }
 
 
-@functools.cache
-def _search_base(kind: str, with_first: bool, limit: int | None):
-    """One reading's statement with bind parameters, built once per shape.
+def _terms(kind: str, with_first: bool, suffix: str = "") -> list:
+    """WHERE terms of one reading, with bind parameters named ``low{suffix}`` etc.
 
-    Each term is a range on an indexed, normalised column, ordered the way the index
-    is, so LIMIT stops the scan early; the values come from ``_search_params``.
+    Each term is a range on an indexed, normalised column.
     """
     if kind == "dob":
-        terms = [Patient.dob == bindparam("dob")]
-    elif kind == "all":
-        terms = []
-    else:
-        column = getattr(Patient, _RANGE_COLUMN.get(kind, "search_last"))
-        terms = [column >= bindparam("low"), column < bindparam("high")]
-        if kind == "name" and with_first:
-            terms += [
-                Patient.search_first >= bindparam("first_low"),
-                Patient.search_first < bindparam("first_high"),
-            ]
+        return [Patient.dob == bindparam(f"dob{suffix}")]
+    if kind == "all":
+        return []
+    column = getattr(Patient, _RANGE_COLUMN.get(kind, "search_last"))
+    terms = [column >= bindparam(f"low{suffix}"), column < bindparam(f"high{suffix}")]
+    if kind == "name" and with_first:
+        terms += [
+            Patient.search_first >= bindparam(f"first_low{suffix}"),
+            Patient.search_first < bindparam(f"first_high{suffix}"),
+        ]
+    return terms
+
+
+@functools.cache
+def _search_base(kind: str, with_first: bool, limit: int | None):
+    """One reading's statement, built once per shape, ordered the way its index is so
+    that LIMIT stops the scan early; the values come from ``_search_params``."""
     order = [getattr(Patient, name) for name in _ORDER.get(kind, ("search_last", "search_first"))]
     stmt = (
         select(*HIT_COLUMNS, Patient.search_last, Patient.search_first)
-        .where(Patient.active.is_(True), *terms)
+        .where(Patient.active.is_(True), *_terms(kind, with_first))
         .order_by(*order)
     )
     return stmt if limit is None else stmt.limit(limit)
 
 
-def _search_params(q: SearchQuery) -> dict:
+def _search_params(q: SearchQuery, suffix: str = "") -> dict:
     if q.kind == "dob":
-        return {"dob": q.dob}
+        return {f"dob{suffix}": q.dob}
     if q.kind == "all":
         return {}
     prefix = {"phone": q.digits, "mrn": q.digits, "first": q.first}.get(q.kind, q.last)
-    params = {"low": prefix, "high": prefix_upper_bound(prefix)}
+    params = {f"low{suffix}": prefix, f"high{suffix}": prefix_upper_bound(prefix)}
     if q.kind == "name" and q.first:
-        params |= {"first_low": q.first, "first_high": prefix_upper_bound(q.first)}
+        params |= {
+            f"first_low{suffix}": q.first,
+            f"first_high{suffix}": prefix_upper_bound(q.first),
+        }
     return params
