@@ -113,3 +113,27 @@ def test_lazy_tabs_build_after_the_first_paint_and_keep_the_selection(
         label.text() for label in window.tabs.widget(2).findChildren(type(window.clinic_label))
     )
     assert demo_services.patients.get(row.patient_id).last_name in texts
+
+
+def test_choosing_a_patient_audits_one_chart_view(qtbot, demo_services, clock, tmp_path):
+    from sqlalchemy import select
+
+    from ma_desk.db.models import AuditEvent
+
+    window = make_window(qtbot, demo_services, tmp_path)
+    row = next(
+        r for r in demo_services.schedule.day(clock.now().date()) if r.status == "checked_out"
+    )
+
+    def views() -> list[AuditEvent]:
+        with demo_services.ctx.db.read() as s:
+            stmt = select(AuditEvent).where(
+                AuditEvent.action == "view", AuditEvent.patient_id == row.patient_id
+            )
+            return list(s.scalars(stmt))
+
+    window.selection.select_appointment(row.id, row.patient_id)
+    window.selection.select_appointment(row.id, row.patient_id)  # same patient: no second entry
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    entries = views()
+    assert len(entries) == 1 and entries[0].entity == "patient"

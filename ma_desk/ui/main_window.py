@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer
@@ -9,6 +10,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
 from ma_desk.clock import Clock
+from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
 from ma_desk.ui.insurance.tab import InsuranceTab
@@ -71,6 +73,8 @@ class MainWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
             shortcut.activated.connect(lambda i=number - 1: self.tabs.setCurrentIndex(i))
         self.tabs.currentChanged.connect(self._tab_changed)
+        self._last_viewed_patient: int | None = None
+        self.selection.patient_changed.connect(self._audit_chart_view)
         self._build_after_paint = lazy_tabs
 
         status = self.statusBar()
@@ -138,6 +142,15 @@ class MainWindow(QMainWindow):
         if self._build_after_paint:  # the first paint is on screen: build the other tabs
             self._build_after_paint = False
             QTimer.singleShot(0, self.build_all_tabs)
+
+    def _audit_chart_view(self, patient_id: int | None) -> None:
+        """Opening a patient's record is an auditable view (once per patient chosen)."""
+        if patient_id is None or patient_id == self._last_viewed_patient:
+            return
+        self._last_viewed_patient = patient_id
+        purpose = self.tabs.tabText(self.tabs.currentIndex())
+        with contextlib.suppress(MADeskError):  # a refusal is audited by the service itself
+            self.services.patients.open_chart(patient_id, purpose=purpose)
 
     def build_all_tabs(self) -> None:
         for index in range(len(TAB_CLASSES)):
