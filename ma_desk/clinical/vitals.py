@@ -614,6 +614,13 @@ def classify_pulse(
         return Finding(key, CRITICAL, "low", f"Critically low (below {crit_low:.0f})")
     if value > crit_high:
         return Finding(key, CRITICAL, "high", f"Critically high (above {crit_high:.0f})")
+    return _against_normal_range(key, value, low, high, ctx)
+
+
+def _against_normal_range(
+    key: str, value: float, low: float, high: float, ctx: PatientContext
+) -> Finding:
+    """Low / high / normal against an age band's range, the range named in the words."""
     norm = f"{low:.0f}-{high:.0f}" + ("" if ctx.adult else f" for {_article(ctx.band)}")
     if value < low:
         return Finding(key, ABNORMAL, "low", f"Low (normal {norm})")
@@ -629,12 +636,7 @@ def classify_respiratory_rate(
     key = RESPIRATORY_RATE
     if value > crit_high:
         return Finding(key, CRITICAL, "high", f"Critically high (above {crit_high:.0f})")
-    norm = f"{low:.0f}-{high:.0f}" + ("" if ctx.adult else f" for {_article(ctx.band)}")
-    if value < low:
-        return Finding(key, ABNORMAL, "low", f"Low (normal {norm})")
-    if value > high:
-        return Finding(key, ABNORMAL, "high", f"High (normal {norm})")
-    return Finding(key)
+    return _against_normal_range(key, value, low, high, ctx)
 
 
 def classify_temperature(

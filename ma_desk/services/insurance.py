@@ -657,14 +657,10 @@ class InsuranceService(Service):
         """A correction is a new note that supersedes the old one; the old text is kept."""
         body = clean_note_body(text)
         with self._read("insurance.read") as s:
-            old = s.get(InsuranceNote, note_id)
-            if old is None:
-                raise NotFoundError("That note no longer exists.")
+            old = _existing(s, InsuranceNote, note_id, "note")
             patient_id = old.patient_id
         with self._write("insurance.write", patient_id=patient_id) as s:
-            old = s.get(InsuranceNote, note_id)
-            if old is None:
-                raise NotFoundError("That note no longer exists.")
+            old = _existing(s, InsuranceNote, note_id, "note")
             if old.superseded:
                 raise ValidationError(
                     "This note was already corrected; edit its latest version instead."
@@ -707,9 +703,7 @@ class InsuranceService(Service):
     def note_history(self, note_id: int) -> list[NoteRow]:
         """Every version of a note, oldest first (the last one is current)."""
         with self._read("insurance.read") as s:
-            note = s.get(InsuranceNote, note_id)
-            if note is None:
-                raise NotFoundError("That note no longer exists.")
+            note = _existing(s, InsuranceNote, note_id, "note")
             chain = [note]
             while chain[0].supersedes_id is not None:
                 chain.insert(0, s.get(InsuranceNote, chain[0].supersedes_id))
@@ -799,14 +793,10 @@ class InsuranceService(Service):
     def update_prior_auth(self, auth_id: int, data: PriorAuthInput) -> PriorAuthRow:
         clean = validate_prior_auth(data)
         with self._read("insurance.read") as s:
-            auth = s.get(PriorAuthorization, auth_id)
-            if auth is None:
-                raise NotFoundError("That authorization no longer exists.")
+            auth = _existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
         with self._write("insurance.write", patient_id=patient_id) as s:
-            auth = s.get(PriorAuthorization, auth_id)
-            if auth is None:
-                raise NotFoundError("That authorization no longer exists.")
+            auth = _existing(s, PriorAuthorization, auth_id, "authorization")
             self._auth_payer(s, patient_id, clean)
             before = {key: getattr(auth, key) for key in clean}
             diff = changes(before, clean)
@@ -821,9 +811,7 @@ class InsuranceService(Service):
         """Count units used by a visit; refuses when the authorisation cannot cover them."""
         today = self.now().date()
         with self._read("insurance.read") as s:
-            auth = s.get(PriorAuthorization, auth_id)
-            if auth is None:
-                raise NotFoundError("That authorization no longer exists.")
+            auth = _existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
         with self._write("insurance.write", patient_id=patient_id) as s:
             auth = s.get(PriorAuthorization, auth_id)
@@ -850,3 +838,11 @@ class InsuranceService(Service):
             self._audit(s, "use_units", "prior_authorization", auth.id, patient_id=patient_id,
                         details={"units_used": {"old": before, "new": auth.units_used}})  # fmt: skip
             return self._auth_row(auth, today)
+
+
+def _existing(s: Session, model: type, row_id: int, what: str):
+    """The row, or a NotFoundError the desk can read (it may have been removed meanwhile)."""
+    row = s.get(model, row_id)
+    if row is None:
+        raise NotFoundError(f"That {what} no longer exists.")
+    return row
