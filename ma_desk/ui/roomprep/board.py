@@ -26,7 +26,7 @@ STATE_STYLE = {
     "needs_turnover": ("#e0a100", "#fff8e1", "#1b1b1b"),
     "out_of_service": ("#6c757d", "#f1f2f3", "#ffffff"),
 }
-CARD_SIZE = QSize(262, 128)
+CARD_SIZE = QSize(262, 146)  # room for four lines of detail (long names wrap)
 
 
 def minutes_since(since: dt.datetime | None, now: dt.datetime) -> str:
