@@ -14,7 +14,10 @@ import tempfile
 from pathlib import Path
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+def write_bytes_atomic(
+    path: str | os.PathLike[str], data: bytes, *, durable: bool = True
+) -> Path:
+    """``durable=False`` skips the fsync, for small files that may lag but never tear."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".ma-desk-", suffix=".part", dir=target.parent)
     try:
@@ -22,7 +25,8 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -31,5 +35,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     return target
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
-    return write_bytes_atomic(path, text.encode(encoding))
+def write_text_atomic(
+    path: str | os.PathLike[str], text: str, encoding: str = "utf-8", *, durable: bool = True
+) -> Path:
+    return write_bytes_atomic(path, text.encode(encoding), durable=durable)

@@ -98,6 +98,7 @@ def record(
     else:
         head.last_id, head.last_hash = event.id, event.hash
     session.flush()
+    session.info["audit_head"] = (event.id, event.hash)  # for the witness, after commit
     return event
 
 

@@ -330,7 +330,7 @@ def install_verified(
     A backup made before a key change is re-keyed to today's key first, so the
     restored store opens with the keyring entry or passphrase as usual.
     """
-    from ma_desk.security.witness import write_witness
+    from ma_desk.security.witness import reset_witness
 
     live = store_path(data_dir)
     try:
@@ -368,7 +368,7 @@ def install_verified(
     _fsync_dir(data_dir)
     reopened = Database(make_engine(live, target_key), live)
     try:
-        write_witness(data_dir, reopened)
+        reset_witness(data_dir, reopened)  # the restored chain is the store's chain now
     finally:
         reopened.close()
     return RestoreResult(restored_from, replaced, verified.audit_entries + 1)

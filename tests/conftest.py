@@ -9,6 +9,8 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 os.environ.pop("MA_DESK_PASSPHRASE", None)
 os.environ.pop("MA_DESK_RECOVERY_KEY", None)
 os.environ.pop("MA_DESK_DATA_DIR", None)
+# The shadow audit witness lives in the user state folder: keep the suite's out of $HOME.
+os.environ["MA_DESK_STATE_DIR"] = __import__("tempfile").mkdtemp(prefix="ma-desk-state-")
 
 import datetime as dt  # noqa: E402
 import shutil  # noqa: E402

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -128,6 +128,8 @@ class Database:
     def __init__(self, engine: Engine, path: Path | None) -> None:
         self.engine = engine
         self.path = path
+        # Told the newest (id, hash) after each commit that added audit entries (the witness).
+        self.audit_head_listener: Callable[[tuple[int, str]], None] | None = None
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(
             engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
@@ -141,8 +143,12 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        with self._write() as session, session.begin():
-            yield session
+        with self._write() as session:
+            with session.begin():
+                yield session
+            head = session.info.pop("audit_head", None)
+        if head is not None and self.audit_head_listener is not None:
+            self.audit_head_listener(head)
 
     def checkpoint(self) -> None:
         with self.engine.connect() as conn:

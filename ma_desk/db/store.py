@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ma_desk.db import keys
@@ -33,6 +33,9 @@ class OpenedStore:
     recovery_key: str | None = None  # only right after creation: show it once
     upgraded_from: str | None = None
     backup_before_upgrade: Path | None = None
+    # What the witness files say is wrong with the audit chain (empty when it agrees);
+    # while non-empty the witness is frozen, so the evidence is kept.
+    witness_problems: list = field(default_factory=list)
 
     @property
     def path(self) -> Path:
@@ -99,6 +102,7 @@ def create_store(
             upgrade(conn)
         keys.write_keyinfo(data_dir, new.info)
         path.chmod(0o600)
+        attach_witness(db, data_dir)
     except BaseException:
         db.close()
         for leftover in (
@@ -183,7 +187,21 @@ def open_store(
         revision,
         upgraded_from=upgraded_from,
         backup_before_upgrade=backup,
+        witness_problems=attach_witness(db, data_dir),
     )
+
+
+def attach_witness(db: Database, data_dir: Path) -> list:
+    """Check the store against its witness files; keep them moving only if they agree."""
+    from functools import partial
+
+    from ma_desk.security.witness import advance_witness, witness_problems
+
+    with db.read() as session:
+        problems = witness_problems(session, data_dir)
+    if not problems:
+        db.audit_head_listener = partial(advance_witness, data_dir)
+    return problems
 
 
 def copy_before_upgrade(db: Database, path: Path, revision: str | None) -> Path:

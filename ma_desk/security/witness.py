@@ -1,48 +1,178 @@
-"""A small file beside the store remembering the newest audit entry (id and hash).
+"""Witness files: the newest audit entry (id and hash), remembered outside the store.
 
-Someone who deletes the newest audit entries and also rewrites the in-store
-head anchor still cannot make the entry this file remembers reappear. It holds
-no patient data and no secret: an entry number and a SHA-256 hash.
+The store's own head anchor can be rewritten by whoever holds the store key.
+A witness cannot be changed from inside the store: MA Desk moves it forward
+after every committed audit entry, and never backwards (only a restore or an
+administrator's recorded reset does that). At every open, and in ``audit
+verify``, the entry each witness remembers must still be in the store,
+unchanged, and the store's chain must reach at least that far. That catches
+entries deleted, rewritten or lost (a damaged WAL drops its newest commits
+silently), even when the attacker also rewrote the in-store head anchor.
+
+There are two copies: ``audit-witness.json`` beside the store, and a shadow
+in this computer's user state folder (outside the clinic's data folder), so
+someone who edits or deletes one copy is caught by the other. They hold no
+patient data and no secret: an entry number and a SHA-256 hash.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
+
+import platformdirs
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ma_desk import audit
 from ma_desk.atomic_file import write_text_atomic
 from ma_desk.db.engine import Database
+from ma_desk.db.models import AuditEvent
 
 WITNESS_FILENAME = "audit-witness.json"
+STATE_DIR_ENV = "MA_DESK_STATE_DIR"
+WITNESS_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class Witness:
+    """One copy of the witness: where it is and what it remembers."""
+
+    path: Path
+    last_id: int
+    last_hash: str
+
+    @property
+    def head(self) -> tuple[int, str]:
+        return self.last_id, self.last_hash
 
 
 def witness_path(data_dir: Path) -> Path:
     return data_dir / WITNESS_FILENAME
 
 
-def read_witness(data_dir: Path | None) -> tuple[int, str] | None:
-    """The remembered (id, hash), or None when there is no readable witness file."""
-    if data_dir is None:
-        return None
+def state_dir() -> Path:
+    """This computer's MA Desk state folder (``MA_DESK_STATE_DIR`` overrides it)."""
+    explicit = os.environ.get(STATE_DIR_ENV)
+    if explicit:
+        return Path(explicit)
+    return Path(platformdirs.user_state_dir("MA Desk", "MA Desk"))
+
+
+def shadow_witness_path(data_dir: Path) -> Path:
+    """The second copy, named after the data folder, outside it."""
+    name = hashlib.sha256(str(data_dir.resolve()).encode("utf-8")).hexdigest()[:32]
+    return state_dir() / "witness" / f"{name}.json"
+
+
+def witness_paths(data_dir: Path) -> tuple[Path, Path]:
+    return witness_path(data_dir), shadow_witness_path(data_dir)
+
+
+def _read(path: Path) -> Witness | None:
     try:
-        data = json.loads(witness_path(data_dir).read_text(encoding="utf-8"))
-        return int(data["last_id"]), str(data["last_hash"])
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        last_id, last_hash = int(data["last_id"]), str(data["last_hash"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    if last_id < 1 or len(last_hash) != 64:
+        return None
+    return Witness(path, last_id, last_hash)
+
+
+def read_witnesses(data_dir: Path | None) -> list[Witness]:
+    """Every readable copy (none when the store never had an audit entry)."""
+    if data_dir is None:
+        return []
+    return [w for w in (_read(p) for p in witness_paths(data_dir)) if w is not None]
+
+
+def read_witness(data_dir: Path | None) -> tuple[int, str] | None:
+    """The furthest-forward remembered (id, hash), or None when there is none."""
+    copies = read_witnesses(data_dir)
+    if not copies:
+        return None
+    return max(copies, key=lambda w: w.last_id).head
+
+
+def _write(path: Path, head: tuple[int, str], *, durable: bool) -> None:
+    with contextlib.suppress(OSError):  # a read-only folder must not stop the clinic
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        text = json.dumps({"format": WITNESS_FORMAT, "last_id": head[0], "last_hash": head[1]})
+        write_text_atomic(path, text, durable=durable)
+
+
+def advance_witness(data_dir: Path, head: tuple[int, str]) -> None:
+    """Move both copies forward to ``head``; a copy already at or past it is left alone.
+
+    Called after every commit that added audit entries. The store's commit is
+    already durable (synchronous=FULL); the witness is not fsynced, so a power
+    cut can only leave it behind the store, never ahead of it.
+    """
+    for path in witness_paths(data_dir):
+        current = _read(path)
+        if current is None or current.last_id < head[0]:
+            _write(path, head, durable=False)
+
+
+def reset_witness(data_dir: Path, db: Database) -> None:
+    """Set both copies to the store's head, even backwards (restore, recorded reset)."""
+    with db.read() as session:
+        head = audit.chain_head(session)
+    for path in witness_paths(data_dir):
+        if head is None:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        else:
+            _write(path, head, durable=True)
 
 
 def write_witness(data_dir: Path, db: Database) -> None:
-    """Remember the newest entry (atomically); silently skipped when the folder is read-only."""
+    """Move the witness forward to the store's current head (durably)."""
     with db.read() as session:
         head = audit.chain_head(session)
     if head is None:
         return
-    with contextlib.suppress(OSError):
-        write_text_atomic(
-            witness_path(data_dir), json.dumps({"last_id": head[0], "last_hash": head[1]})
-        )
+    for path in witness_paths(data_dir):
+        current = _read(path)
+        if current is None or current.last_id < head[0]:
+            _write(path, head, durable=True)
+
+
+def witness_problems(session: Session, data_dir: Path | None) -> list[audit.ChainProblem]:
+    """What each witness copy says is wrong with the store's chain (empty when it agrees)."""
+    problems: list[audit.ChainProblem] = []
+    head = audit.chain_head(session)
+    head_id = head[0] if head else 0
+    for copy in read_witnesses(data_dir):
+        where = "the witness file" if copy.path.name == WITNESS_FILENAME else "the shadow witness"
+        stored = session.execute(
+            select(AuditEvent.hash).where(AuditEvent.id == copy.last_id)
+        ).scalar()
+        if stored is None:
+            lost = (
+                f"entries {head_id + 1} to {copy.last_id} were deleted or lost"
+                if head_id < copy.last_id
+                else "it was deleted"
+            )
+            problems.append(
+                audit.ChainProblem(
+                    copy.last_id,
+                    copy.last_id,
+                    f"recorded by {where} but missing from the log: {lost}",
+                )
+            )
+        elif stored != copy.last_hash:
+            problems.append(
+                audit.ChainProblem(
+                    copy.last_id, copy.last_id, f"differs from the copy recorded by {where}"
+                )
+            )
+    return problems
 
 
 def data_dir_of(db: Database) -> Path | None:
