@@ -14,9 +14,7 @@ import tempfile
 from pathlib import Path
 
 
-def write_bytes_atomic(
-    path: str | os.PathLike[str], data: bytes, *, durable: bool = True
-) -> Path:
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> Path:
     """``durable=False`` skips the fsync, for small files that may lag but never tear."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".ma-desk-", suffix=".part", dir=target.parent)
