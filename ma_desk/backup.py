@@ -285,6 +285,8 @@ def _key_that_opens(copy: Path, keys_to_try: list[StoreKey], original: Path) -> 
         except WrongKeyError:
             continue
         except StoreError as exc:
+            for p in (copy, *_sidecars_of(copy)):
+                p.unlink(missing_ok=True)
             raise BackupError(f"{original.name} cannot be read: {exc}") from exc
     for p in (copy, *_sidecars_of(copy)):
         p.unlink(missing_ok=True)

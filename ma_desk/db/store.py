@@ -1,8 +1,11 @@
 """Create and open a clinic's store in a data folder.
 
-``open_store`` never creates anything: a missing store is reported, a wrong
-key or a foreign file leaves every byte as it was. ``create_store`` refuses a
-folder that already holds a store.
+``open_store`` never creates anything: a missing, empty or cut-short store is
+reported, a wrong key or a foreign file leaves every byte as it was. It first
+opens the store read-only and checks it (``ma_desk.db.health``); a damaged
+store, one that lost records, or one on a disk MA Desk cannot write stays
+read-only, and only a healthy one is reopened for writing. ``create_store``
+refuses a folder that holds a store or any trace of one.
 """
 
 from __future__ import annotations
@@ -13,10 +16,25 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ma_desk.db import keys
-from ma_desk.db.engine import Database, check_not_plain_sqlite, make_engine
+from ma_desk.db import health, keys
+from ma_desk.db.engine import Database, check_not_plain_sqlite, open_database
+from ma_desk.db.keys import StoreKey
 from ma_desk.db.migrate import SCHEMA_HEAD, SCHEMA_REVISIONS, current_revision, table_count
-from ma_desk.errors import NotAStoreError, StoreError, StoreTooNewError
+from ma_desk.db.store_file import (
+    RESTORE_ADVICE,
+    check_store_file,
+    shm_path,
+    store_traces,
+    wal_has_content,
+    write_problem,
+)
+from ma_desk.errors import (
+    DiskReadOnlyError,
+    NotAStoreError,
+    StoreDamagedError,
+    StoreError,
+    StoreTooNewError,
+)
 from ma_desk.paths import keyinfo_path, store_path
 
 log = logging.getLogger("ma_desk.db.store")
@@ -36,6 +54,8 @@ class OpenedStore:
     # What the witness files say is wrong with the audit chain (empty when it agrees);
     # while non-empty the witness is frozen, so the evidence is kept.
     witness_problems: list = field(default_factory=list)
+    # What the open-time checks found wrong with the file (empty when it is whole).
+    damage: list[str] = field(default_factory=list)
 
     @property
     def path(self) -> Path:
@@ -75,7 +95,27 @@ def refuse_network_path(data_dir: Path) -> None:
 
 
 def store_exists(data_dir: Path) -> bool:
-    return store_path(data_dir).exists()
+    """True when the folder holds a store or a trace of one: never create a store there."""
+    path = store_path(data_dir)
+    return path.exists() or path.is_symlink() or bool(store_traces(path))
+
+
+def refuse_missing_store(data_dir: Path) -> None:
+    """A missing store is reported; one that vanished leaving traces is not "no store yet"."""
+    path = store_path(data_dir)
+    if path.exists() or path.is_symlink():
+        return
+    traces = store_traces(path)
+    if traces:
+        raise StoreDamagedError(
+            f"The clinic store file {path} is missing, but the folder held one (found: "
+            f"{', '.join(t.name for t in traces)}). MA Desk will not start a new clinic "
+            f"there and changed nothing. {RESTORE_ADVICE}"
+        )
+    raise StoreError(
+        f"There is no clinic store in {data_dir}. Create one (ma-desk demo, or start "
+        "MA Desk and follow the first-run steps) or choose another data folder."
+    )
 
 
 def create_store(
@@ -89,12 +129,14 @@ def create_store(
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     refuse_network_path(data_dir)
     path = store_path(data_dir)
-    if path.exists() or keyinfo_path(data_dir).exists():
+    if store_exists(data_dir):
         raise StoreError(f"{data_dir} already holds a clinic store; it was not changed.")
     new = keys.create_key(
         data_dir, passphrase=passphrase, ask_passphrase=ask_passphrase, use_keyring=use_keyring
     )
-    db = Database(make_engine(path, new.key, create=True), path)
+    db = open_database(path, new.key, create=True)
+    from ma_desk.security.witness import reset_witness
+
     try:
         with db.engine.begin() as conn:
             from ma_desk.db.migrate import upgrade
@@ -102,6 +144,7 @@ def create_store(
             upgrade(conn)
         keys.write_keyinfo(data_dir, new.info)
         path.chmod(0o600)
+        reset_witness(data_dir, db)  # a shadow copy left by an earlier store at this path
         attach_witness(db, data_dir)
     except BaseException:
         db.close()
@@ -123,15 +166,17 @@ def open_store(
     recovery_key: str | None = None,
     ask_passphrase: keys.PassphrasePrompt | None = None,
     upgrade: bool = True,
+    full_check: bool = False,
 ) -> OpenedStore:
-    """Open an existing store; upgrade an older schema after copying the file."""
+    """Open an existing store; upgrade an older schema after copying the file.
+
+    ``full_check`` also checks every page and b-tree before deciding (seconds on a
+    large clinic): the command line asks for it; the app runs it in the background.
+    """
     path = store_path(data_dir)
-    if not path.exists():
-        raise StoreError(
-            f"There is no clinic store in {data_dir}. Create one (ma-desk demo, or start "
-            "MA Desk and follow the first-run steps) or choose another data folder."
-        )
+    refuse_missing_store(data_dir)
     refuse_network_path(data_dir)
+    check_store_file(path)
     check_not_plain_sqlite(path)
     info = keys.read_keyinfo(data_dir)
     if info is None:
@@ -148,34 +193,35 @@ def open_store(
         recovery_key=recovery_key,
         ask_passphrase=ask_passphrase,
     )
-    db = Database(make_engine(path, key), path)
-    try:
-        with db.engine.connect() as conn:  # keys and checks the file before anything else
-            revision = current_revision(conn)
-            tables = table_count(conn)
-        if revision is None and tables > 0:
-            raise NotAStoreError(
-                f"{path} is an encrypted database but not an MA Desk store; it was not changed."
-            )
-        upgraded_from = None
-        backup = None
-        if revision not in SCHEMA_REVISIONS and revision not in (None, ""):
-            raise StoreTooNewError(
-                f"{path} was written by a newer MA Desk (schema {revision}). Install the "
-                "newer version; this one will not touch the store."
-            )
-        if revision != SCHEMA_HEAD:
-            if not upgrade:
-                raise StoreError(f"{path} needs an upgrade to schema {SCHEMA_HEAD}.")
-            backup = copy_before_upgrade(db, path, revision)
-            from ma_desk.db.migrate import upgrade as run_upgrade
-
-            with db.engine.begin() as conn:
-                run_upgrade(conn)
-            upgraded_from, revision = revision or "empty", SCHEMA_HEAD
-    except BaseException:
+    checked = _open_checked(path, key, data_dir, full_check=full_check)
+    db, revision = checked.db, checked.revision
+    upgraded_from = None
+    backup = None
+    if db.read_only and revision != SCHEMA_HEAD:
         db.close()
-        raise
+        raise StoreError(
+            f"{path} needs an upgrade to schema {SCHEMA_HEAD}, which cannot be done now. "
+            f"{db.read_only_reason}"
+        )
+    if not db.read_only:
+        db.close()
+        db = open_database(path, key)
+        try:
+            if revision != SCHEMA_HEAD:
+                if not upgrade:
+                    raise StoreError(f"{path} needs an upgrade to schema {SCHEMA_HEAD}.")
+                backup = copy_before_upgrade(db, path, revision)
+                from ma_desk.db.migrate import upgrade as run_upgrade
+
+                with db.engine.begin() as conn:
+                    run_upgrade(conn)
+                upgraded_from, revision = revision or "empty", SCHEMA_HEAD
+            checked.witness = attach_witness(db, data_dir)
+        except BaseException:
+            db.close()
+            raise
+        if checked.witness:  # records vanished between the check and now
+            db.switch_to_read_only(health.lost_records_reason(checked.witness))
     if key.source == "recovery key" and info.source == keys.SOURCE_KEYRING:
         keys.keyring_set(data_dir, key.raw)  # put the key back where it belongs
     if keyinfo_path(data_dir).exists() is False:
@@ -187,8 +233,77 @@ def open_store(
         revision,
         upgraded_from=upgraded_from,
         backup_before_upgrade=backup,
-        witness_problems=attach_witness(db, data_dir),
+        witness_problems=checked.witness,
+        damage=checked.damage,
     )
+
+
+@dataclass
+class _Checked:
+    """The store opened read-only and checked, before anything may write to it."""
+
+    db: Database
+    revision: str | None
+    damage: list[str]
+    witness: list
+
+
+def _open_checked(path: Path, key: StoreKey, data_dir: Path, *, full_check: bool) -> _Checked:
+    """Open read-only, check, and leave ``db.read_only_reason`` empty only if all is well."""
+    cannot_write = write_problem(path)
+    wal_had_content = wal_has_content(path)
+    immutable = cannot_write is not None and _needs_immutable(path, wal_had_content)
+    db = open_database(path, key, read_only_reason=health.CHECKING, immutable=immutable)
+    try:
+        with db.engine.connect() as conn:  # keys and checks the file before anything else
+            revision = current_revision(conn)
+            tables = table_count(conn)
+        _refuse_foreign_or_newer(path, revision, tables)
+        damage = health.structure_problems(db, path, wal_had_content=wal_had_content)
+        if full_check and not damage:
+            damage = health.integrity_problems(db)
+        # An older schema gets its witness check after the upgrade, on the writable store.
+        witness = _witness_problems(db, data_dir) if revision == SCHEMA_HEAD else []
+    except BaseException:
+        db.close()
+        raise
+    db.read_only_reason = health.read_only_reason(damage, witness, cannot_write)
+    if db.read_only:
+        log.warning("opened the clinic store read-only")
+    return _Checked(db, revision, damage, witness)
+
+
+def _needs_immutable(path: Path, wal_had_content: bool) -> bool:
+    """On a folder MA Desk cannot write, SQLite can read only if the -shm exists or no WAL."""
+    if shm_path(path).exists():
+        return False
+    if wal_had_content:
+        raise DiskReadOnlyError(
+            f"The clinic store in {path.parent} cannot be opened: its latest changes are still "
+            f"in {path.name}-wal, which SQLite can only read where it may write. Nothing was "
+            "changed; do not delete any file there. Call your support contact to make the disk "
+            "or folder writable again, then restart MA Desk."
+        )
+    return True
+
+
+def _refuse_foreign_or_newer(path: Path, revision: str | None, tables: int) -> None:
+    if revision is None and tables > 0:
+        raise NotAStoreError(
+            f"{path} is an encrypted database but not an MA Desk store; it was not changed."
+        )
+    if revision not in SCHEMA_REVISIONS and revision not in (None, ""):
+        raise StoreTooNewError(
+            f"{path} was written by a newer MA Desk (schema {revision}). Install the "
+            "newer version; this one will not touch the store."
+        )
+
+
+def _witness_problems(db: Database, data_dir: Path) -> list:
+    from ma_desk.security.witness import witness_problems
+
+    with db.read() as session:
+        return witness_problems(session, data_dir)
 
 
 def attach_witness(db: Database, data_dir: Path) -> list:
