@@ -32,7 +32,10 @@ def ask_passphrase_on_tty(prompt: str) -> str | None:
 def open_for_cli(args: argparse.Namespace) -> OpenedStore:
     data_dir = resolve_data_dir(args.data_dir)
     return open_store(
-        data_dir, recovery_key=args.recovery_key, ask_passphrase=ask_passphrase_on_tty
+        data_dir,
+        recovery_key=args.recovery_key,
+        ask_passphrase=ask_passphrase_on_tty,
+        full_check=True,  # a damaged store opens read-only before any command writes
     )
 
 

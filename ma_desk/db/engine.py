@@ -287,7 +287,7 @@ class Database:
                 return
             self.read_only_reason = reason
             self._guard = self._open_guard()
-        log.warning("the clinic store was switched to read-only")
+        log.info("the clinic store was switched to read-only")
         for listener in list(self.read_only_listeners):
             listener(reason)
 

@@ -259,18 +259,36 @@ def _open_checked(path: Path, key: StoreKey, data_dir: Path, *, full_check: bool
             revision = current_revision(conn)
             tables = table_count(conn)
         _refuse_foreign_or_newer(path, revision, tables)
-        damage = health.structure_problems(db, path, wal_had_content=wal_had_content)
-        if full_check and not damage:
-            damage = health.integrity_problems(db)
-        # An older schema gets its witness check after the upgrade, on the writable store.
-        witness = _witness_problems(db, data_dir) if revision == SCHEMA_HEAD else []
+        damage, witness = _find_damage(
+            db, data_dir, revision, full_check=full_check, wal_had_content=wal_had_content
+        )
     except BaseException:
         db.close()
         raise
     db.read_only_reason = health.read_only_reason(damage, witness, cannot_write)
     if db.read_only:
-        log.warning("opened the clinic store read-only")
+        log.info("opened the clinic store read-only")
     return _Checked(db, revision, damage, witness)
+
+
+def _find_damage(
+    db: Database, data_dir: Path, revision: str | None, *, full_check: bool, wal_had_content: bool
+) -> tuple[list[str], list]:
+    """Damage in the file and records missing by the witness; a page SQLite cannot read
+    while checking is itself damage (the store then opens read-only)."""
+    damage: list[str] = []
+    witness: list = []
+    try:
+        damage = health.structure_problems(
+            db, store_path(data_dir), wal_had_content=wal_had_content
+        )
+        if full_check and not damage:
+            damage = health.integrity_problems(db)
+        if revision == SCHEMA_HEAD:  # an older schema is checked after its upgrade
+            witness = _witness_problems(db, data_dir)
+    except StoreDamagedError as exc:
+        damage = [*damage, *(exc.details or [str(exc)])]
+    return damage, witness
 
 
 def _needs_immutable(path: Path, wal_had_content: bool) -> bool:
