@@ -289,7 +289,10 @@ class Database:
             self._guard = self._open_guard()
         log.info("the clinic store was switched to read-only")
         for listener in list(self.read_only_listeners):
-            listener(reason)
+            try:
+                listener(reason)
+            except Exception:  # a window that is gone must not undo the switch's error
+                log.exception("a read-only listener failed")
 
     def _open_guard(self) -> sqlcipher3.Connection | None:
         if self._connect_reader is None:
