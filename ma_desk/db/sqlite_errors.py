@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ma_desk.db.store_file import RESTORE_ADVICE, disk_is_read_only
+from ma_desk.db.store_file import RESTORE_ADVICE, disk_is_full, disk_is_read_only
 from ma_desk.errors import (
     DiskFullError,
     DiskReadOnlyError,
@@ -75,7 +75,7 @@ def _damaged(path: Path | None, name: str) -> StoreError:
 
 def _full(path: Path | None, name: str) -> StoreError:
     return DiskFullError(
-        f"The disk holding the clinic store{_in(path)} is full, so MA Desk cannot save. "
+        f"The disk holding the clinic store{_in(path)} is full: MA Desk cannot write to it. "
         "Nothing was half-saved. Free some space on that disk (or ask your support contact "
         "to), then try again."
     )
@@ -153,12 +153,23 @@ _BY_PRIMARY_CODE: dict[int, Callable[[Path | None, str], StoreError]] = {
 }
 
 
+# An I/O or open failure on a full or read-only disk is reported as that, not as "I/O".
+_DISK_STATE_FIRST = frozenset({SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY})
+
+
 def store_error_for(exc: BaseException, path: Path | None) -> StoreError | None:
     """The known store problem behind ``exc``, or None when it is a bug."""
     code = result_code(exc)
     if code is None:
         return None
+    name = result_name(exc)
     if code == SQLITE_IOERR_CORRUPTFS:
-        return _damaged(path, result_name(exc))
-    make = _BY_PRIMARY_CODE.get(code & 0xFF)
-    return make(path, result_name(exc)) if make else None
+        return _damaged(path, name)
+    primary = code & 0xFF
+    if primary in _DISK_STATE_FIRST and path is not None:
+        if disk_is_full(path.parent):
+            return _full(path, name)
+        if primary != SQLITE_READONLY and disk_is_read_only(path.parent):
+            return _read_only(path, name)
+    make = _BY_PRIMARY_CODE.get(primary)
+    return make(path, name) if make else None

@@ -9,12 +9,14 @@ the file system only and never write.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
 from ma_desk.db.sqlcipher_pages import PAGE_SIZE
 from ma_desk.errors import NotAStoreError, StoreAccessError, StoreDamagedError
 
+FULL_BELOW_BYTES = 64 * 1024  # SQLite's -shm alone needs 32 KiB
 WAL_SUFFIX = "-wal"
 SHM_SUFFIX = "-shm"
 RESTORE_ADVICE = (
@@ -119,6 +121,14 @@ def disk_is_read_only(folder: Path) -> bool:
         return False
 
 
+def disk_is_full(folder: Path) -> bool:
+    """True when the disk holding ``folder`` has no room for SQLite's next files and pages."""
+    try:
+        return shutil.disk_usage(folder).free < FULL_BELOW_BYTES
+    except OSError:
+        return False
+
+
 def write_problem(path: Path) -> str | None:
     """Why MA Desk could not write the store here (read-only disk, permissions), or None."""
     folder = path.parent
@@ -127,7 +137,9 @@ def write_problem(path: Path) -> str | None:
             f"The disk holding the clinic store ({folder}) is read-only. Call your support "
             "contact to make it writable again, then restart MA Desk."
         )
-    if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
+    effective = os.access in os.supports_effective_ids  # the user MA Desk runs as
+    writable = [os.access(p, os.W_OK, effective_ids=effective) for p in (path, folder)]
+    if not all(writable):
         return (
             f"MA Desk may not write to the clinic store in {folder} (file or folder "
             "permissions). Ask your support contact to give this computer's user write "
