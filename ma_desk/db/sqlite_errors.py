@@ -40,7 +40,6 @@ SQLITE_IOERR_CORRUPTFS = SQLITE_IOERR | (33 << 8)
 SQLITE_READONLY_DBMOVED = SQLITE_READONLY | (4 << 8)
 
 DAMAGE_CODES = frozenset({SQLITE_CORRUPT, SQLITE_NOTADB})
-BUSY_WAIT_SECONDS = 5  # engine.BUSY_TIMEOUT_MS, in words for the message
 
 
 def result_code(exc: BaseException) -> int | None:
@@ -105,8 +104,8 @@ def _io(path: Path | None, name: str) -> StoreError:
 def _locked(path: Path | None, name: str) -> StoreError:
     return StoreLockedError(
         f"The clinic store{_in(path)} is locked by another program (another MA Desk, a "
-        f"backup or a database tool) and stayed locked for {BUSY_WAIT_SECONDS} seconds. "
-        "Nothing was saved. Close that program or wait a moment, then try again."
+        "backup or a database tool) and stayed locked while MA Desk waited. Nothing was "
+        "saved. Close that program or wait a moment, then try again."
     )
 
 
