@@ -93,16 +93,11 @@ class Tmpfs:
     def fill(self) -> Path:
         """Take every free byte; returns the filler file (delete it to free the space)."""
         filler = self.path / "filler.bin"
-        with open(filler, "ab") as fh:
-            chunk = b"\0" * (1 << 16)
-            with contextlib.suppress(OSError):
-                while True:
-                    fh.write(chunk)
-                    fh.flush()
-            with contextlib.suppress(OSError):
-                while True:  # the last few bytes
-                    fh.write(b"\0")
-                    fh.flush()
+        with open(filler, "ab", buffering=0) as fh:  # unbuffered: nothing left to flush
+            for size in (1 << 16, 1):  # big chunks, then the last few bytes
+                with contextlib.suppress(OSError):
+                    while True:
+                        fh.write(b"\0" * size)
         return filler
 
     def unmount(self) -> None:
@@ -147,10 +142,11 @@ def hold_lock(path: Path, key: keys.StoreKey, *, how: str) -> subprocess.Popen:
                       "CREATE TABLE IF NOT EXISTS lock_probe (x)"],
         "write": ["BEGIN IMMEDIATE", "CREATE TABLE IF NOT EXISTS lock_probe (x)"],
     }[how]  # fmt: skip
+    pragma_key = f'PRAGMA key = "{key.pragma_value()}"'
     script = (
         "import sqlcipher3, sys\n"
         f"c = sqlcipher3.connect({str(path)!r}, isolation_level=None)\n"
-        f"c.execute('PRAGMA key = \"{key.pragma_value()}\"')\n"
+        f"c.execute({pragma_key!r})\n"
         + "".join(f"c.execute({s!r})\n" for s in statements)
         + "print('locked', flush=True)\nsys.stdin.read()\n"
     )
