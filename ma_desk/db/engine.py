@@ -307,6 +307,8 @@ class Database:
         error = store_error_for(context.original_exception, self.path)
         if error is None:
             return  # a bug: let it crash loudly
+        if self.read_only and isinstance(error, DiskReadOnlyError):  # query_only said no
+            self.refuse_if_read_only()
         if isinstance(error, StoreDamagedError | DiskReadOnlyError):
             self.switch_to_read_only(str(error))
         raise error from context.original_exception
