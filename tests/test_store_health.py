@@ -123,7 +123,7 @@ def test_only_a_file_of_whole_pages_reaches_sqlite(size, tmp_path):
         with pytest.raises(StoreDamagedError, match="whole number of 4096-byte pages"):
             check_store_file(path)
     else:
-        assert check_store_file(path) == data[:16]
+        check_store_file(path)
     assert path.read_bytes() == data
 
 

@@ -97,7 +97,8 @@ def _open_error(exc: sqlcipher3.Error, path: Path, key: StoreKey) -> StoreError:
     )
 
 
-def _configure(raw_conn: sqlcipher3.Connection, *, read_only: bool) -> None:
+def _configure(raw_conn: sqlcipher3.Connection, *, read_only: bool = False) -> None:
+    raw_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if read_only:
         raw_conn.execute("PRAGMA query_only = ON")
     else:
@@ -151,6 +152,7 @@ def connect_raw(
         raise _open_error(exc, path, key) from exc
     try:
         _apply_key(raw_conn, key)
+        # Before the first read, so a lock held elsewhere is waited for, then named as such.
         raw_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         _check_readable(raw_conn, path, key)
         try:

@@ -52,8 +52,8 @@ def store_traces(path: Path) -> list[Path]:
     return [p for p in named if p.exists()] + sorted(folder.glob(f"{path.name}.*"))
 
 
-def check_store_file(path: Path) -> bytes:
-    """Refuse a store that is not a readable regular file of whole pages; return its header.
+def check_store_file(path: Path) -> None:
+    """Refuse a store that is not a readable regular file of whole pages.
 
     Raises before SQLite opens anything, so nothing is created or changed.
     """
@@ -71,9 +71,11 @@ def check_store_file(path: Path) -> bytes:
             "contact."
         )
     if not stat.S_ISREG(info.st_mode):
-        raise NotAStoreError(f"{path} is not a regular file, so it is not a clinic store. "
-                             "Nothing was changed. Call your support contact.")  # fmt: skip
-    header = _read_header(path)
+        raise NotAStoreError(
+            f"{path} is not a regular file, so it is not a clinic store. Nothing was changed. "
+            "Call your support contact."
+        )
+    _check_readable(path)
     if info.st_size == 0:
         raise StoreDamagedError(
             f"The clinic store {path} is empty (0 bytes): its contents were lost. MA Desk "
@@ -90,13 +92,13 @@ def check_store_file(path: Path) -> bytes:
                 f"+ {info.st_size % PAGE_SIZE} bytes"
             ],
         )
-    return header
 
 
-def _read_header(path: Path) -> bytes:
+def _check_readable(path: Path) -> None:
+    """Reading the first bytes tells a permission problem from damage before SQLite does."""
     try:
         with open(path, "rb") as fh:
-            return fh.read(16)
+            fh.read(16)
     except PermissionError as exc:
         raise StoreAccessError(
             f"MA Desk may not read the clinic store {path} (permission denied). Nothing was "
