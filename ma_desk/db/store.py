@@ -216,11 +216,13 @@ def open_store(
                 with db.engine.begin() as conn:
                     run_upgrade(conn)
                 upgraded_from, revision = revision or "empty", SCHEMA_HEAD
-            checked.witness = attach_witness(db, data_dir)
+                checked.witness = attach_witness(db, data_dir)  # first check of this schema
+            else:
+                follow_witness(db, data_dir)  # the read-only check found it in agreement
         except BaseException:
             db.close()
             raise
-        if checked.witness:  # records vanished between the check and now
+        if checked.witness:
             db.switch_to_read_only(health.lost_records_reason(checked.witness))
     if key.source == "recovery key" and info.source == keys.SOURCE_KEYRING:
         keys.keyring_set(data_dir, key.raw)  # put the key back where it belongs
@@ -326,15 +328,22 @@ def _witness_problems(db: Database, data_dir: Path) -> list:
 
 def attach_witness(db: Database, data_dir: Path) -> list:
     """Check the store against its witness files; keep them moving only if they agree."""
-    from functools import partial
-
-    from ma_desk.security.witness import advance_witness, witness_problems
+    from ma_desk.security.witness import witness_problems
 
     with db.read() as session:
         problems = witness_problems(session, data_dir)
     if not problems:
-        db.audit_head_listener = partial(advance_witness, data_dir)
+        follow_witness(db, data_dir)
     return problems
+
+
+def follow_witness(db: Database, data_dir: Path) -> None:
+    """Move the witness files forward after every commit that adds audit entries."""
+    from functools import partial
+
+    from ma_desk.security.witness import advance_witness
+
+    db.audit_head_listener = partial(advance_witness, data_dir)
 
 
 def copy_before_upgrade(db: Database, path: Path, revision: str | None) -> Path:
