@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ma_desk import audit
-from ma_desk.actor import Actor, workstation_name
+from ma_desk.actor import NO_ROLE, Actor, workstation_name
 from ma_desk.db.models import User
 from ma_desk.errors import (
     AuthenticationError,
@@ -26,11 +26,11 @@ from ma_desk.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ma_desk.permissions import ADMINISTRATOR, ROLE_LABELS, ROLES, allowed
+from ma_desk.permissions import ADMINISTRATOR, ROLE_LABELS, ROLES
 from ma_desk.security import passwords
 from ma_desk.services.base import Service
+from ma_desk.services.policy import REFERENCE, SESSION, WRITE, policy, public
 
-NO_ROLE = "signed_out"
 # Failures allowed before the account waits; each further failure doubles the wait.
 FREE_ATTEMPTS = 4
 FIRST_DELAY_SECONDS = 30
@@ -58,7 +58,7 @@ class UserRow:
 
 def signed_out_actor() -> Actor:
     """Nobody signed in: every permission is refused."""
-    return Actor(None, "", "Nobody signed in", NO_ROLE, workstation_name())
+    return Actor.nobody()
 
 
 def lockout_delay(failures: int) -> int:
@@ -91,10 +91,12 @@ def _actor(user: User) -> Actor:
 
 class AccountService(Service):
     # ------------------------------------------------------------ first run
+    @public(audit=REFERENCE)
     def has_users(self) -> bool:
         with self.ctx.db.read() as s:
             return bool(s.scalar(select(func.count(User.id))))
 
+    @public(audit=WRITE)
     def create_first_administrator(self, username: str, display_name: str, password: str) -> Actor:
         """Only while the store has no account at all; signs the new administrator in."""
         clean = self._validate_new(username, display_name, ADMINISTRATOR, password)
@@ -111,6 +113,7 @@ class AccountService(Service):
         return actor
 
     # ------------------------------------------------------------ sign-in / out
+    @public(audit=SESSION)
     def sign_in(self, username: str, password: str) -> Actor:
         """Check the password, apply the lock-out, audit the attempt; become the user."""
         previous = self.actor
@@ -123,6 +126,7 @@ class AccountService(Service):
         self._remember_chain_head()
         return actor
 
+    @public(audit=SESSION)
     def authenticate(self, username: str, password: str, *, purpose: str) -> Actor:
         """Verify credentials without changing who is signed in (sign-in, break-glass)."""
         clean = clean_username(username)
@@ -170,6 +174,7 @@ class AccountService(Service):
             raise failure
         return actor
 
+    @public(audit=SESSION)
     def sign_out(self) -> None:
         actor = self.actor
         if actor.role != NO_ROLE:
@@ -186,21 +191,23 @@ class AccountService(Service):
         if data_dir is not None:
             write_witness(data_dir, self.ctx.db)
 
+    @policy(audit=SESSION)
     def record_lock(self, reason: str) -> None:
         """The screen was locked (idle or Ctrl+L): who and why, for the audit trail."""
         with self.ctx.db.write() as s:
             audit.record(s, self.actor, "lock", "session", self.actor.user_id or "",
                          details={"reason": reason})  # fmt: skip
+        self.ctx.views_recorded.clear()  # what shows after unlocking is a new opening
 
     def _become(self, actor: Actor) -> None:
-        self.ctx.actor = actor
-        self.ctx.elevated_until = None
+        self.ctx.new_session(actor)
 
     @property
     def signed_in(self) -> bool:
         return self.actor.role in ROLES
 
     # ------------------------------------------------------------ own password
+    @policy(audit=WRITE)
     def change_own_password(self, current: str, new: str) -> None:
         actor = self.actor
         if actor.user_id is None:
@@ -215,23 +222,19 @@ class AccountService(Service):
             audit.record(s, actor, "password_change", "user", user.id)
 
     # ------------------------------------------------------------ administration
+    @policy("users.admin", audit=REFERENCE)
     def require_admin(self) -> None:
-        """Administrators only; a break-glass elevation does not count here."""
-        if allowed(self.actor.role, "users.admin"):
-            return
-        with self.ctx.db.write() as s:
-            audit.record(s, self.actor, "permission_refused", "permission", "users.admin",
-                         outcome="refused")  # fmt: skip
-        raise PermissionDenied("Only an administrator can manage user accounts.")
+        """Administrators only (the decorator checks; break-glass does not open it)."""
 
+    @policy("users.admin", audit=REFERENCE)
     def list_users(self, *, include_inactive: bool = True) -> list[UserRow]:
-        self.require_admin()
         with self.ctx.db.read() as s:
             stmt = select(User).order_by(User.active.desc(), func.lower(User.display_name))
             if not include_inactive:
                 stmt = stmt.where(User.active.is_(True))
             return [_row(u) for u in s.scalars(stmt)]
 
+    @public(audit=REFERENCE)
     def usernames(self) -> list[str]:
         """Active user names, for the sign-in dialog's completer (no other detail)."""
         with self.ctx.db.read() as s:
@@ -241,8 +244,8 @@ class AccountService(Service):
                 )
             )
 
+    @policy("users.admin", audit=WRITE)
     def create_user(self, username: str, display_name: str, role: str, password: str) -> UserRow:
-        self.require_admin()
         clean = self._validate_new(username, display_name, role, password)
         with self.ctx.db.write() as s:
             if s.scalar(select(User.id).where(User.username == clean)):
@@ -253,6 +256,7 @@ class AccountService(Service):
                                   "role": role})  # fmt: skip
             return _row(user)
 
+    @policy("users.admin", audit=WRITE)
     def update_user(
         self,
         user_id: int,
@@ -261,7 +265,6 @@ class AccountService(Service):
         role: str | None = None,
         active: bool | None = None,
     ) -> UserRow:
-        self.require_admin()
         with self.ctx.db.write() as s:
             user = self._get(s, user_id)
             before = {"display_name": user.display_name, "role": user.role, "active": user.active}
@@ -289,9 +292,9 @@ class AccountService(Service):
                 audit.record(s, self.actor, "update", "user", user.id, details=diff)
             return _row(user)
 
+    @policy("users.admin", audit=WRITE)
     def reset_password(self, user_id: int, new_password: str) -> None:
         """An administrator sets a new password (and clears any lock-out)."""
-        self.require_admin()
         with self.ctx.db.write() as s:
             user = self._get(s, user_id)
             passwords.check_new_password(new_password, username=user.username,
@@ -301,8 +304,8 @@ class AccountService(Service):
             user.locked_until = None
             audit.record(s, self.actor, "password_reset", "user", user.id)
 
+    @policy("users.admin", audit=WRITE)
     def unlock_user(self, user_id: int) -> None:
-        self.require_admin()
         with self.ctx.db.write() as s:
             user = self._get(s, user_id)
             user.failed_attempts = 0
@@ -310,6 +313,7 @@ class AccountService(Service):
             audit.record(s, self.actor, "unlock", "user", user.id)
 
     # ------------------------------------------------------------ break-glass
+    @policy(audit=SESSION)
     def grant_break_glass(
         self, admin_username: str, admin_password: str, minutes: int, reason: str
     ) -> dt.datetime:
@@ -342,6 +346,7 @@ class AccountService(Service):
         self.ctx.elevated_until = until
         return until
 
+    @policy(audit=SESSION)
     def end_break_glass(self) -> None:
         if self.ctx.elevated_until is None:
             return
@@ -350,6 +355,7 @@ class AccountService(Service):
                          details={"break_glass": True})  # fmt: skip
         self.ctx.elevated_until = None
 
+    @public(audit=REFERENCE)
     def break_glass_until(self) -> dt.datetime | None:
         """When the current elevation ends, or None (also once it has run out)."""
         until = self.ctx.elevated_until
