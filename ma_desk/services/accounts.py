@@ -234,16 +234,6 @@ class AccountService(Service):
                 stmt = stmt.where(User.active.is_(True))
             return [_row(u) for u in s.scalars(stmt)]
 
-    @public(audit=REFERENCE)
-    def usernames(self) -> list[str]:
-        """Active user names, for the sign-in dialog's completer (no other detail)."""
-        with self.ctx.db.read() as s:
-            return list(
-                s.scalars(
-                    select(User.username).where(User.active.is_(True)).order_by(User.username)
-                )
-            )
-
     @policy("users.admin", audit=WRITE)
     def create_user(self, username: str, display_name: str, role: str, password: str) -> UserRow:
         clean = self._validate_new(username, display_name, role, password)

@@ -617,7 +617,7 @@ class InsuranceService(Service):
         with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
         with self.ctx.db.write() as s:
-            self._audit(s, "print_card", "insurance_coverage", coverage_id,
+            self._audit(s, "print", "insurance_card", coverage_id,
                         patient_id=patient_id, details={"sides": sides})  # fmt: skip
 
     # ------------------------------------------------------------------ eligibility
