@@ -209,7 +209,10 @@ def test_backup_from_before_a_key_change_restores_with_its_recovery_key(tmp_path
                      restored_from=old_backup, now=NOW)  # fmt: skip
     reopened = open_store(data_dir, passphrase="a new store passphrase")
     try:
-        assert Services(reopened.db, clock, actor=Actor.system()).settings.get().clinic_name == "Before rekey"
+        assert (
+            Services(reopened.db, clock, actor=Actor.system()).settings.get().clinic_name
+            == "Before rekey"
+        )
     finally:
         reopened.db.close()
     assert keys.parse_recovery_key(result.recovery_key) == new_key.raw
