@@ -153,6 +153,7 @@ EXPECTED: dict[str, tuple[object, str]] = {
     "accounts.update_user": (("users.admin",), WRITE),
     "audit_log.actions": (("audit.read",), REFERENCE),
     "audit_log.export_csv": (("audit.read",), EXPORT),
+    "audit_log.record_verification": (("audit.read",), READ),
     "audit_log.search": (("audit.read",), READ),
     "audit_log.verify": (("audit.read",), READ),
     "waitlist.add": (("schedule.write",), WRITE),

@@ -199,6 +199,7 @@ def attach_witness(db: Database, data_dir: Path) -> list:
 
     with db.read() as session:
         problems = witness_problems(session, data_dir)
+    db.witness_frozen = bool(problems)
     if not problems:
         db.audit_head_listener = partial(advance_witness, data_dir)
     return problems

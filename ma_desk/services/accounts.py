@@ -27,7 +27,8 @@ from ma_desk.errors import (
     ValidationError,
 )
 from ma_desk.permissions import ADMINISTRATOR, ROLE_LABELS, ROLES
-from ma_desk.security import passwords
+from ma_desk.security import passwords, seal
+from ma_desk.services import audit_seals
 from ma_desk.services.base import Service
 from ma_desk.services.policy import REFERENCE, SESSION, WRITE, policy, public
 
@@ -109,7 +110,11 @@ class AccountService(Service):
                          details={"username": user.username, "role": ADMINISTRATOR,
                                   "first_administrator": True})  # fmt: skip
             audit.record(s, actor, "sign_in", "session", user.id)
+            key = seal.new_seal_key()
+            audit_seals.give_copy(s, user.id, key, password, self.now())
+            audit_seals.append_seal(s, actor, key)
         self._become(actor)
+        self.ctx.seal_key = key
         return actor
 
     # ------------------------------------------------------------ sign-in / out
@@ -123,8 +128,42 @@ class AccountService(Service):
                 audit.record(s, previous, "sign_out", "session", previous.user_id,
                              details={"reason": f"switched to {actor.username}"})  # fmt: skip
         self._become(actor)
+        if actor.role == ADMINISTRATOR:
+            self._open_seal_key(actor, password)
         self._remember_chain_head()
         return actor
+
+    def _open_seal_key(self, actor: Actor, password: str) -> None:
+        """An administrator signed in: open their copy of the audit seal key, check every
+        seal, then seal the head (ma_desk/security/seal.py). Problems are audited, not
+        raised: the clinic keeps working, ``audit verify`` reports them."""
+        if self._store_frozen():
+            return
+        with self.ctx.db.write() as s:
+            copy = audit_seals.copy_for(s, actor.user_id)
+            if copy is None and audit_seals.any_copy(s):
+                audit.record(s, actor, "seal_key_missing", "audit", outcome="failure")
+                return
+            if copy is None:  # the store's first seal key (a store made before seals)
+                key = seal.new_seal_key()
+                audit_seals.give_copy(s, actor.user_id, key, password, self.now())
+            else:
+                key = seal.unwrap(copy, password)
+                if key is None:
+                    audit.record(s, actor, "seal_key_unreadable", "audit", outcome="failure")
+                    return
+            self.ctx.seal_key = key
+            report = audit_seals.check_seals(s, key)
+            if report.problems:
+                audit.record(s, actor, "seal_check_failed", "audit", outcome="failure",
+                             details={"problems": len(report.problems)})  # fmt: skip
+                return
+            audit_seals.append_seal(s, actor, key)
+
+    def _store_frozen(self) -> bool:
+        """A damaged store (read-only) or one whose witness disagrees is never sealed."""
+        db = self.ctx.db
+        return bool(getattr(db, "read_only", False) or getattr(db, "witness_frozen", False))
 
     @public(audit=SESSION)
     def authenticate(self, username: str, password: str, *, purpose: str) -> Actor:
@@ -179,6 +218,8 @@ class AccountService(Service):
         actor = self.actor
         if actor.role != NO_ROLE:
             with self.ctx.db.write() as s:
+                if self.ctx.seal_key is not None and not self._store_frozen():
+                    audit_seals.append_seal(s, actor, self.ctx.seal_key)
                 audit.record(s, actor, "sign_out", "session", actor.user_id or "")
         self._become(signed_out_actor())
         self._remember_chain_head()
@@ -219,6 +260,7 @@ class AccountService(Service):
             passwords.check_new_password(new, username=user.username,
                                          display_name=user.display_name)  # fmt: skip
             user.password_hash = passwords.hash_password(new)
+            self._rewrap_seal_key(s, user, new)
             audit.record(s, actor, "password_change", "user", user.id)
 
     # ------------------------------------------------------------ administration
@@ -241,6 +283,7 @@ class AccountService(Service):
             if s.scalar(select(User.id).where(User.username == clean)):
                 raise ValidationError(f"The user name {clean} is taken.", field="username")
             user = self._insert(s, clean, display_name, role, password)
+            self._rewrap_seal_key(s, user, password)
             audit.record(s, self.actor, "create", "user", user.id,
                          details={"username": clean, "display_name": user.display_name,
                                   "role": role})  # fmt: skip
@@ -264,6 +307,8 @@ class AccountService(Service):
                 if role not in ROLES:
                     raise ValidationError("Choose one of the roles.", field="role")
                 user.role = role
+                if role != ADMINISTRATOR:
+                    audit_seals.take_copy(s, user.id)
             if active is not None:
                 user.active = bool(active)
             if user.id == self.actor.user_id and (not user.active or user.role != ADMINISTRATOR):
@@ -292,6 +337,7 @@ class AccountService(Service):
             user.password_hash = passwords.hash_password(new_password)
             user.failed_attempts = 0
             user.locked_until = None
+            self._rewrap_seal_key(s, user, new_password)
             audit.record(s, self.actor, "password_reset", "user", user.id)
 
     @policy("users.admin", audit=WRITE)
@@ -387,6 +433,15 @@ class AccountService(Service):
         s.add(user)
         s.flush()
         return user
+
+    def _rewrap_seal_key(self, s: Session, user: User, password: str) -> None:
+        """An administrator's copy of the seal key follows their password: wrapped anew when
+        the signed-in administrator holds the key, removed otherwise (a copy under an old
+        password no one knows is useless). Non-administrators never hold one."""
+        if user.role == ADMINISTRATOR and self.ctx.seal_key is not None:
+            audit_seals.give_copy(s, user.id, self.ctx.seal_key, password, self.now())
+        else:
+            audit_seals.take_copy(s, user.id)
 
     @staticmethod
     def _get(s: Session, user_id: int) -> User:

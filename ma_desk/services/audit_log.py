@@ -19,7 +19,9 @@ from ma_desk import audit
 from ma_desk.audit_details import exportable_details
 from ma_desk.db.models import AuditEvent
 from ma_desk.errors import ValidationError
-from ma_desk.security.witness import data_dir_of, read_witness
+from ma_desk.security.verification import Anchor, TrailReport, check_trail
+from ma_desk.security.witness import data_dir_of
+from ma_desk.services import audit_seals
 from ma_desk.services.base import Service
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, policy
 
@@ -122,15 +124,42 @@ class AuditLogService(Service):
         return count
 
     @policy("audit.read", audit=READ)
-    def verify(self) -> list[audit.ChainProblem]:
-        """Check every link, hash, the head anchor and the witness file; audited."""
-        witness = read_witness(data_dir_of(self.ctx.db))
+    def verify(self, anchors: list[Anchor] | None = None) -> TrailReport:
+        """Check every link and hash against the head anchor, witnesses, backups and
+        ``anchors`` (typed from paper); the check is audited after it is made."""
+        report = check_trail(self.ctx.db, data_dir_of(self.ctx.db), anchors=anchors)
+        self._record_verification(report)
+        return report
+
+    @policy("audit.read", audit=READ)
+    def record_verification(self, report: TrailReport) -> None:
+        """Audit a check made before signing in (``ma-desk audit verify`` checks first)."""
+        self._record_verification(report)
+
+    def _record_verification(self, report: TrailReport) -> None:
+        """Add the seal check (the key is open while an administrator is signed in), audit
+        the verification, and seal the head when everything agreed."""
+        key = self.ctx.seal_key
         with self.ctx.db.read() as s:
-            problems = audit.verify_store(s, witness=witness)
-        with self.ctx.db.write() as s:
-            audit.record(s, self.actor, "verify", "audit", outcome="success" if not problems
-                         else "failure", details={"problems": len(problems)})  # fmt: skip
-        return problems
+            seals = audit_seals.check_seals(s, key) if key is not None else None
+        if seals is None:
+            report.notes.append("Seals not checked: your account holds no copy of the audit "
+                                "seal key (another administrator gives you one by resetting "
+                                "your password).")  # fmt: skip
+        else:
+            report.problems.extend(seals.problems)
+            report.anchors_checked.append(f"{seals.seals} seals")
+            report.notes.append(f"Newest seal: {seals.describe_newest()}.")
+        db = self.ctx.db
+        if getattr(db, "read_only", False):  # a damaged store: write nothing
+            return
+        with db.write() as s:
+            audit.record(s, self.actor, "verify", "audit",
+                         outcome="success" if report.intact else "failure",
+                         details={"problems": len(report.problems), "entries": report.entries,
+                                  "anchors": len(report.anchors_checked)})  # fmt: skip
+            if key is not None and report.intact and not getattr(db, "witness_frozen", False):
+                audit_seals.append_seal(s, self.actor, key)
 
     @policy("audit.read", audit=REFERENCE)
     def actions(self) -> list[str]:

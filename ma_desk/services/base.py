@@ -38,12 +38,15 @@ class ServiceContext:
         self.actor: Actor = actor or Actor.nobody()
         self.elevated_until = None  # break-glass expiry (set by the accounts service)
         self.views_recorded: dict[tuple, dt.datetime] = {}  # read entries of this session
+        # The audit seal key, opened by an administrator's password at sign-in; never stored.
+        self.seal_key: bytes | None = None
 
     def new_session(self, actor: Actor) -> None:
         """Someone signed in, out or unlocked: the next view of anything is a new opening."""
         self.actor = actor
         self.elevated_until = None
         self.views_recorded.clear()
+        self.seal_key = None
 
 
 class Service:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ma_desk import audit
 from ma_desk.clinical import codes, flow, units
 from ma_desk.clinical import vitals as rules
 from ma_desk.db.models import (
@@ -42,6 +43,7 @@ from ma_desk.reports.data import (
     VisitSummaryData,
     VitalLine,
 )
+from ma_desk.security.verification import printed_anchor
 from ma_desk.services.base import Service
 from ma_desk.services.policy import EXPORT, PRINT, READ, policy
 from ma_desk.services.vitals import NOTIFY_PROVIDER
@@ -302,8 +304,10 @@ class ReportService(Service):
         order = ["not_checked_out", "critical_vitals", "notify_provider", "room_not_closed",
                  "insurance_stale"]  # fmt: skip
         items.sort(key=lambda i: order.index(i.kind) if i.kind in order else len(order))
+        with self._read() as s:
+            anchor = printed_anchor(audit.chain_head(s))
         return EndOfDayData(clinic_header(settings), day, provider_name, tuple(visits),
-                            tuple(items), self.now(), tuple(providers))  # fmt: skip
+                            tuple(items), self.now(), tuple(providers), anchor)  # fmt: skip
 
     @policy("reports.end_of_day", audit=PRINT)
     def end_of_day_pdf(self, day: dt.date, provider_id: int | None = None) -> bytes:
