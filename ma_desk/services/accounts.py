@@ -128,6 +128,7 @@ class AccountService(Service):
                 audit.record(s, previous, "sign_out", "session", previous.user_id,
                              details={"reason": f"switched to {actor.username}"})  # fmt: skip
         self._become(actor)
+        self._report_missing_witness(actor)
         if actor.role == ADMINISTRATOR:
             self._open_seal_key(actor, password)
         self._remember_chain_head()
@@ -159,6 +160,15 @@ class AccountService(Service):
                              details={"problems": len(report.problems)})  # fmt: skip
                 return
             audit_seals.append_seal(s, actor, key)
+
+    def _report_missing_witness(self, actor: Actor) -> None:
+        """The store had entries but no witness file when it was opened (deleted, or the
+        folder was copied by hand): say so in the trail once, at the first sign-in."""
+        db = self.ctx.db
+        if getattr(db, "witness_missing", False) and not self._store_frozen():
+            db.witness_missing = False
+            with db.write() as s:
+                audit.record(s, actor, "witness_missing", "audit", outcome="failure")
 
     def _store_frozen(self) -> bool:
         """A damaged store (read-only) or one whose witness disagrees is never sealed."""
