@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 import sqlcipher3
@@ -216,6 +217,11 @@ def make_engine(
     return engine
 
 
+class AuditWitness(Protocol):
+    def prepare(self, head: tuple[int, str]) -> None: ...
+    def confirm(self, head: tuple[int, str]) -> None: ...
+
+
 class Database:
     """The open store: an engine plus read and write sessions.
 
@@ -244,8 +250,11 @@ class Database:
         self.read_only_reason = read_only_reason
         # Called with the reason when the store switches to read-only (from any thread).
         self.read_only_listeners: list[Callable[[str], None]] = []
-        # Told the newest (id, hash) after each commit that added audit entries (the witness).
-        self.audit_head_listener: Callable[[tuple[int, str]], None] | None = None
+        # The audit witness (ma_desk/security/witness.py): told the newest entry just before
+        # and just after each commit that added audit entries.
+        self.witness: AuditWitness | None = None
+        self.witness_frozen = False  # the witness disagrees with the store (see store.py)
+        self.witness_missing = False  # the store has audit entries but no witness file
         self._connect_reader = connect_reader
         self._guard: sqlcipher3.Connection | None = None
         self._switch_lock = threading.Lock()
@@ -269,12 +278,14 @@ class Database:
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
         self.refuse_if_read_only()
-        with self._write() as session:
-            with session.begin():
-                yield session
+        with self._write() as session, session.begin():
+            yield session
+            session.flush()
             head = session.info.pop("audit_head", None)
-        if head is not None and self.audit_head_listener is not None:
-            self.audit_head_listener(head)
+            if head is not None and self.witness is not None:
+                self.witness.prepare(head)
+        if head is not None and self.witness is not None:
+            self.witness.confirm(head)
 
     def refuse_if_read_only(self) -> None:
         if self.read_only:

@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ma_desk.audit import chain_head as audit_head
 from ma_desk.db import health, keys
 from ma_desk.db.engine import Database, check_not_plain_sqlite, open_database
 from ma_desk.db.keys import StoreKey
@@ -203,7 +204,9 @@ def open_store(
             f"{path} needs an upgrade to schema {SCHEMA_HEAD}, which cannot be done now. "
             f"{db.read_only_reason}"
         )
-    if not db.read_only:
+    if db.read_only:
+        problems = attach_witness(db, data_dir, checked.witness or UNREADABLE_WITNESS)
+    else:
         db.close()
         db = open_database(path, key)
         try:
@@ -216,14 +219,12 @@ def open_store(
                 with db.engine.begin() as conn:
                     run_upgrade(conn)
                 upgraded_from, revision = revision or "empty", SCHEMA_HEAD
-                checked.witness = attach_witness(db, data_dir)  # first check of this schema
-            else:
-                follow_witness(db, data_dir)  # the read-only check found it in agreement
+            problems = attach_witness(db, data_dir, checked.witness)
         except BaseException:
             db.close()
             raise
-        if checked.witness:
-            db.switch_to_read_only(health.lost_records_reason(checked.witness))
+        if problems:  # only after an upgrade: the read-only check found none
+            db.switch_to_read_only(health.lost_records_reason(problems))
     if key.source == "recovery key" and info.source == keys.SOURCE_KEYRING:
         keys.keyring_set(data_dir, key.raw)  # put the key back where it belongs
     if keyinfo_path(data_dir).exists() is False:
@@ -235,7 +236,7 @@ def open_store(
         revision,
         upgraded_from=upgraded_from,
         backup_before_upgrade=backup,
-        witness_problems=checked.witness,
+        witness_problems=problems,
         damage=checked.damage,
     )
 
@@ -247,7 +248,7 @@ class _Checked:
     db: Database
     revision: str | None
     damage: list[str]
-    witness: list
+    witness: WitnessCheck | None  # None: not checked (an older schema, or unreadable)
 
 
 def _open_checked(path: Path, key: StoreKey, data_dir: Path, *, full_check: bool) -> _Checked:
@@ -267,7 +268,8 @@ def _open_checked(path: Path, key: StoreKey, data_dir: Path, *, full_check: bool
     except BaseException:
         db.close()
         raise
-    db.read_only_reason = health.read_only_reason(damage, witness, cannot_write)
+    lost = witness.problems if witness else []
+    db.read_only_reason = health.read_only_reason(damage, lost, cannot_write)
     if db.read_only:
         log.info("opened the clinic store read-only")
     return _Checked(db, revision, damage, witness)
@@ -275,11 +277,11 @@ def _open_checked(path: Path, key: StoreKey, data_dir: Path, *, full_check: bool
 
 def _find_damage(
     db: Database, data_dir: Path, revision: str | None, *, full_check: bool, wal_had_content: bool
-) -> tuple[list[str], list]:
+) -> tuple[list[str], WitnessCheck | None]:
     """Damage in the file and records missing by the witness; a page SQLite cannot read
     while checking is itself damage (the store then opens read-only)."""
     damage: list[str] = []
-    witness: list = []
+    witness = None
     try:
         damage = health.structure_problems(
             db, store_path(data_dir), wal_had_content=wal_had_content
@@ -287,7 +289,7 @@ def _find_damage(
         if full_check and not damage:
             damage = health.integrity_problems(db)
         if revision == SCHEMA_HEAD:  # an older schema is checked after its upgrade
-            witness = _witness_problems(db, data_dir)
+            witness = check_witness(db, data_dir)
     except StoreDamagedError as exc:
         damage = [*damage, *(exc.details or [str(exc)])]
     return damage, witness
@@ -319,31 +321,38 @@ def _refuse_foreign_or_newer(path: Path, revision: str | None, tables: int) -> N
         )
 
 
-def _witness_problems(db: Database, data_dir: Path) -> list:
-    from ma_desk.security.witness import witness_problems
+@dataclass(frozen=True)
+class WitnessCheck:
+    """What the witness files say about a store: problems, or no witness at all."""
 
-    with db.read() as session:
-        return witness_problems(session, data_dir)
+    problems: list
+    missing: bool  # the store has audit entries but no witness file remembers one
 
 
-def attach_witness(db: Database, data_dir: Path) -> list:
-    """Check the store against its witness files; keep them moving only if they agree."""
-    from ma_desk.security.witness import witness_problems
+def check_witness(db: Database, data_dir: Path) -> WitnessCheck:
+    from ma_desk.security.witness import read_witnesses, witness_problems
 
     with db.read() as session:
         problems = witness_problems(session, data_dir)
-    if not problems:
-        follow_witness(db, data_dir)
-    return problems
+        has_entries = audit_head(session) is not None
+    return WitnessCheck(problems, has_entries and not read_witnesses(data_dir))
 
 
-def follow_witness(db: Database, data_dir: Path) -> None:
-    """Move the witness files forward after every commit that adds audit entries."""
-    from functools import partial
+# A damaged store whose audit trail cannot be read: the witness stays where it is.
+UNREADABLE_WITNESS = WitnessCheck(problems=[], missing=False)
 
-    from ma_desk.security.witness import advance_witness
 
-    db.audit_head_listener = partial(advance_witness, data_dir)
+def attach_witness(db: Database, data_dir: Path, checked: WitnessCheck | None = None) -> list:
+    """Check the store against its witness files (unless ``checked`` already did, on the
+    read-only open); keep them moving only if they agree."""
+    from ma_desk.security.witness import WitnessHook
+
+    checked = checked or check_witness(db, data_dir)
+    db.witness_frozen = bool(checked.problems)
+    db.witness_missing = checked.missing
+    if not checked.problems:
+        db.witness = WitnessHook(data_dir)
+    return checked.problems
 
 
 def copy_before_upgrade(db: Database, path: Path, revision: str | None) -> Path:

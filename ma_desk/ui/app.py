@@ -104,7 +104,7 @@ def run_app(args: argparse.Namespace) -> int:
     # switches the store to read-only, and the window's banner says so.
     store_check = BackgroundCheck(opened.db)
     try:
-        if not sign_in_at_start(services, services.settings.get().clinic_name):
+        if not sign_in_at_start(services, services.settings.clinic_name()):
             return 0
         from ma_desk.ui.main_window import MainWindow
         from ma_desk.ui.security.backup_schedule import BackupScheduler
