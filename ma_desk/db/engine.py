@@ -56,6 +56,7 @@ FIRST_PAGE_DAMAGED = (
     "its first page, which describes everything else, is unreadable (the key is right)"
 )
 CUT_SHORT_OR_BROKEN = "it is shorter than it says it is (cut short) or its structure is broken"
+SET_READ_ONLY = "The clinic store was set read-only. Call your support contact."
 
 
 def _apply_key(raw_conn: sqlcipher3.Connection, key: StoreKey) -> None:
@@ -263,11 +264,23 @@ class Database:
             engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
         event.listen(engine, "handle_error", self._known_store_error)
-        event.listen(engine, "checkout", self._query_only_when_read_only)
+        event.listen(engine, "checkout", self._match_read_only)
 
     @property
     def read_only(self) -> bool:
         return bool(self.read_only_reason)
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        """For tools and tests; setting False makes a store opened writable writable again."""
+        if value:
+            self.switch_to_read_only(self.read_only_reason or SET_READ_ONLY)
+            return
+        with self._switch_lock:
+            self.read_only_reason = ""
+            if self._guard is not None:
+                self._guard.close()
+                self._guard = None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -326,9 +339,12 @@ class Database:
             self.switch_to_read_only(str(error))
         raise error from context.original_exception
 
-    def _query_only_when_read_only(self, dbapi_connection, _record, _proxy) -> None:
-        if self.read_only:
-            dbapi_connection.execute("PRAGMA query_only = ON")
+    def _match_read_only(self, dbapi_connection, record, _proxy) -> None:
+        """Each connection handed out is query_only exactly while the store is read-only."""
+        wanted = self.read_only
+        if record.info.get("query_only", False) != wanted:
+            dbapi_connection.execute(f"PRAGMA query_only = {'ON' if wanted else 'OFF'}")
+            record.info["query_only"] = wanted
 
     def checkpoint(self) -> None:
         self.refuse_if_read_only()

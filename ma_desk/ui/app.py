@@ -124,5 +124,6 @@ def run_app(args: argparse.Namespace) -> int:
         return code
     finally:
         store_check.stop()
-        write_witness(opened.data_dir, opened.db)
+        if not opened.db.read_only:  # a read-only store's witness stays as the evidence left it
+            write_witness(opened.data_dir, opened.db)
         opened.db.close()
