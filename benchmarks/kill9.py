@@ -54,11 +54,12 @@ READY = "ready"
 # ------------------------------------------------------------------ the child
 def child(mode: str, data_dir: Path) -> None:
     """Work until killed, printing one line per acknowledged step."""
+    from ma_desk.actor import Actor
     from ma_desk.db.store import open_store
     from ma_desk.services import Services
 
     opened = open_store(data_dir, passphrase=PASSPHRASE)
-    services = Services(opened.db)
+    services = Services(opened.db, actor=Actor.system())
     _say(READY)
     if mode == "restore":
         opened.db.close()
@@ -132,6 +133,7 @@ class Totals:
 
 def prepare(work: Path, mode: str) -> Path:
     """A new store in ``work/clinic`` (and, for restores, the backup to restore)."""
+    from ma_desk.actor import Actor
     from ma_desk.backup import backup_store
     from ma_desk.db.store import create_store
     from ma_desk.services import Services
@@ -139,7 +141,7 @@ def prepare(work: Path, mode: str) -> Path:
     data_dir = work / "clinic"
     opened = create_store(data_dir, passphrase=PASSPHRASE)
     try:
-        services = Services(opened.db)
+        services = Services(opened.db, actor=Actor.system())
         for number in range(20):
             _register(services, number)
         if mode == "restore":

@@ -19,6 +19,7 @@ import pytest
 import sqlcipher3
 from sqlalchemy import event, func, select
 
+from ma_desk.actor import Actor
 from ma_desk.backup import BackupError, backup_store
 from ma_desk.cli import main
 from ma_desk.db import engine as engine_module
@@ -197,7 +198,7 @@ def test_damage_found_during_use_switches_to_read_only_and_writes_nothing(demo_d
     opened = open_store(demo_dir, passphrase=PASSPHRASE)  # the app's open: cheap checks only
     switched: list[str] = []
     opened.db.read_only_listeners.append(switched.append)
-    services = Services(opened.db, clock)
+    services = Services(opened.db, clock, actor=Actor.system())
     try:
         assert not opened.db.read_only
         with pytest.raises(StoreDamagedError, match="damaged"):
@@ -222,7 +223,7 @@ def test_the_background_check_finds_an_index_page_and_switches_to_read_only(demo
         assert check.problems and opened.db.read_only
         assert "damaged" in opened.db.read_only_reason
         with pytest.raises(StoreReadOnlyError):
-            Services(opened.db, clock).patients.register(NEW_PATIENT)
+            Services(opened.db, clock, actor=Actor.system()).patients.register(NEW_PATIENT)
     finally:
         check.stop()
         opened.db.close()
@@ -254,7 +255,7 @@ def test_a_zeroed_page_passes_the_hmac_but_not_the_structure_check(cli_env, caps
 def test_wal_damage_that_drops_committed_records_is_caught_by_the_witness(
     capsys, monkeypatch, demo_store, clock, tmp_path
 ):
-    services = Services(demo_store.db, clock)
+    services = Services(demo_store.db, clock, actor=Actor.system())
     before = patient_count(demo_store.db)
     for number in range(6):
         services.patients.register(PatientInput(first_name=f"Wal{number}", last_name="Lostly",
@@ -275,7 +276,7 @@ def test_wal_damage_that_drops_committed_records_is_caught_by_the_witness(
         assert "Records that were saved are missing" in reopened.db.read_only_reason
         assert patient_count(reopened.db) < before + 6  # SQLite itself says nothing
         with pytest.raises(StoreReadOnlyError):
-            Services(reopened.db, clock).patients.register(NEW_PATIENT)
+            Services(reopened.db, clock, actor=Actor.system()).patients.register(NEW_PATIENT)
     finally:
         reopened.db.close()
     monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
@@ -354,7 +355,7 @@ def test_store_without_write_permission_opens_read_only(open_folder, clock):
             assert opened.db.read_only and "permissions" in opened.db.read_only_reason
             assert patient_count(opened.db) > 0  # looking things up still works
             with pytest.raises(StoreReadOnlyError, match="permissions"):
-                Services(opened.db, clock).patients.register(NEW_PATIENT)
+                Services(opened.db, clock, actor=Actor.system()).patients.register(NEW_PATIENT)
         finally:
             opened.db.close()
     assert folder_state(open_folder) == before
@@ -379,7 +380,7 @@ def test_read_only_disk_at_open_opens_read_only(capsys, monkeypatch, small_disk,
         assert opened.db.read_only and "is read-only" in opened.db.read_only_reason
         assert patient_count(opened.db) > 0
         with pytest.raises(StoreReadOnlyError, match="read-only"):
-            Services(opened.db, clock).patients.register(NEW_PATIENT)
+            Services(opened.db, clock, actor=Actor.system()).patients.register(NEW_PATIENT)
     finally:
         opened.db.close()
     monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
@@ -392,7 +393,7 @@ def test_read_only_disk_at_open_opens_read_only(capsys, monkeypatch, small_disk,
 def test_read_only_disk_with_unsaved_wal_is_refused_clearly(small_disk, clock):
     data_dir = small_disk.path / "clinic"
     opened = open_store(data_dir, passphrase=PASSPHRASE)
-    Services(opened.db, clock).patients.register(NEW_PATIENT)
+    Services(opened.db, clock, actor=Actor.system()).patients.register(NEW_PATIENT)
     image = {n: (data_dir / n).read_bytes() for n in ("clinic.madesk", "clinic.madesk-wal")}
     opened.db.close()
     for name, data in image.items():  # as a crash leaves them: WAL full, no -shm
@@ -408,7 +409,7 @@ def test_read_only_disk_with_unsaved_wal_is_refused_clearly(small_disk, clock):
 def test_disk_turning_read_only_before_a_save(small_disk, clock):
     data_dir = small_disk.path / "clinic"
     opened = open_store(data_dir, passphrase=PASSPHRASE)
-    services = Services(opened.db, clock)
+    services = Services(opened.db, clock, actor=Actor.system())
     try:
         before_count = patient_count(opened.db)
         opened.db.engine.dispose()  # the pool's files closed, so the disk may be remounted
@@ -444,7 +445,7 @@ def test_full_disk_at_open_is_reported_as_full(small_disk):
 def test_full_disk_during_a_save_saves_nothing_half_way(small_disk, clock):
     data_dir = small_disk.path / "clinic"
     opened = open_store(data_dir, passphrase=PASSPHRASE)
-    services = Services(opened.db, clock)
+    services = Services(opened.db, clock, actor=Actor.system())
     try:
         count = patient_count(opened.db)
         opened.db.checkpoint()
@@ -474,7 +475,9 @@ def test_full_disk_during_a_backup_leaves_the_live_store_alone(tmp_path, demo_st
         assert "clinic store was not changed" in str(failed.value)
         assert list(disk.path.iterdir()) == [], "no partial backup left behind"
         assert store_state(demo_store.data_dir) == before
-    Services(demo_store.db, clock).patients.register(NEW_PATIENT)  # the store still works
+    Services(demo_store.db, clock, actor=Actor.system()).patients.register(
+        NEW_PATIENT
+    )  # the store still works
 
 
 # ------------------------------------------------------------------ locks
@@ -494,7 +497,7 @@ def test_a_locked_store_at_open_is_locked_not_a_wrong_key(monkeypatch, demo_dir)
 def test_a_store_locked_during_a_save_is_reported_and_saves_nothing(monkeypatch, demo_dir, clock):
     monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 300)
     opened = open_store(demo_dir, passphrase=PASSPHRASE)
-    services = Services(opened.db, clock)
+    services = Services(opened.db, clock, actor=Actor.system())
     try:
         count = patient_count(opened.db)
         holder = hold_lock(store_path(demo_dir), store_key(demo_dir), how="write")
@@ -512,7 +515,7 @@ def test_a_store_locked_during_a_save_is_reported_and_saves_nothing(monkeypatch,
 
 # ------------------------------------------------------------------ exception at commit
 def test_an_io_error_at_commit_rolls_back_and_says_so(demo_store, clock, monkeypatch):
-    services = Services(demo_store.db, clock)
+    services = Services(demo_store.db, clock, actor=Actor.system())
     count = patient_count(demo_store.db)
     dialect = demo_store.db.engine.dialect
 
@@ -531,7 +534,7 @@ def test_an_io_error_at_commit_rolls_back_and_says_so(demo_store, clock, monkeyp
 
 
 def test_a_bug_at_commit_rolls_back_and_stays_a_bug(demo_store, clock):
-    services = Services(demo_store.db, clock)
+    services = Services(demo_store.db, clock, actor=Actor.system())
     count = patient_count(demo_store.db)
 
     def boom(_conn) -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError as SAOperationalError
 
+from ma_desk.actor import Actor
 from ma_desk.db import sqlite_errors
 from ma_desk.db.engine import open_database, store_uri
 from ma_desk.db.health import (
@@ -90,7 +91,9 @@ def test_bugs_are_not_turned_into_store_messages(code, store):
     assert sqlite_errors.store_error_for(ValueError("no code"), store.path) is None
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(code=st.integers(min_value=0, max_value=(1 << 16) - 1))
 def test_no_sqlite_failure_is_worded_as_a_key_problem(code, store):
     error = sqlite_errors.store_error_for(sqlite_error(code), store.path)
@@ -108,7 +111,9 @@ def test_a_moved_store_is_named_as_moved(tmp_path):
 
 
 # ------------------------------------------------------------------ the file before SQLite
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(size=st.one_of(st.sampled_from([0, 1, 15, 16, PAGE - 1, PAGE, PAGE + 1, 3 * PAGE - 1,
                                        3 * PAGE, 3 * PAGE + 1]),
                       st.integers(min_value=0, max_value=12 * PAGE)))  # fmt: skip
@@ -156,7 +161,9 @@ def test_the_key_authenticates_every_page_and_a_wrong_key_none(demo_dir):
     assert not key_fits_file(path, bytes(reversed(key.raw)))
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(offset=st.integers(min_value=0, max_value=PAGE - 1))
 def test_any_flipped_byte_of_a_page_fails_its_check(offset, demo_dir, tmp_path_factory):
     copy = tmp_path_factory.mktemp("flip") / "clinic.madesk"
@@ -173,7 +180,7 @@ def test_write_is_refused_before_the_file_is_touched(demo_store, clock):
     event.listen(demo_store.db.engine, "begin", began.append)
     demo_store.db.switch_to_read_only(REASON)
     with pytest.raises(StoreReadOnlyError, match="Not saved: the clinic store is open read-only"):
-        Services(demo_store.db, clock).patients.register(NEW_PATIENT)
+        Services(demo_store.db, clock, actor=Actor.system()).patients.register(NEW_PATIENT)
     assert began == [] and demo_store.db.engine.pool.checkedout() == 0
     assert store_state(demo_store.data_dir) == before
 
@@ -188,7 +195,7 @@ def test_connections_are_query_only_after_the_switch(demo_store):
 
 def test_a_read_only_store_never_checkpoints_its_wal_into_the_file(demo_store, clock):
     """The WAL of a damaged store is evidence: closing must not fold it into the file."""
-    services = Services(demo_store.db, clock)
+    services = Services(demo_store.db, clock, actor=Actor.system())
     services.patients.register(NEW_PATIENT)
     before = store_state(demo_store.data_dir)
     assert "clinic.madesk-wal" in before
@@ -199,7 +206,7 @@ def test_a_read_only_store_never_checkpoints_its_wal_into_the_file(demo_store, c
 
 def test_without_the_switch_closing_does_checkpoint(demo_store, clock):
     """The control for the test above: the guard is what keeps the WAL."""
-    Services(demo_store.db, clock).patients.register(NEW_PATIENT)
+    Services(demo_store.db, clock, actor=Actor.system()).patients.register(NEW_PATIENT)
     demo_store.db.close()
     assert "clinic.madesk-wal" not in store_state(demo_store.data_dir)
 
@@ -255,7 +262,7 @@ def test_stopping_the_background_check_at_once_leaves_the_store_writable(demo_st
     check.stop()
     assert check.finished.is_set()
     assert not demo_store.db.read_only
-    Services(demo_store.db, clock).patients.register(NEW_PATIENT)
+    Services(demo_store.db, clock, actor=Actor.system()).patients.register(NEW_PATIENT)
 
 
 def test_read_only_reasons_put_damage_first():

@@ -102,7 +102,9 @@ def test_background_check_finding_damage_raises_the_banner(qtbot, demo_dir, cloc
     opened = open_store(demo_dir, passphrase=PASSPHRASE)
     check = BackgroundCheck(opened.db)
     try:
-        window = make_window(qtbot, signed_in(Services(opened.db, clock)), tmp_path)
+        window = make_window(
+            qtbot, signed_in(Services(opened.db, clock, actor=Actor.system())), tmp_path
+        )
         assert window.read_only_banner.isHidden()
         check.start()
         qtbot.waitUntil(window.read_only_banner.isVisible, timeout=30000)
@@ -175,7 +177,7 @@ def store_on_small_disk(tmp_path, demo_dir, clock):
         shutil.copytree(demo_dir, data_dir)
         opened = open_store(data_dir, passphrase=PASSPHRASE)
         try:
-            yield disk, signed_in(Services(opened.db, clock))
+            yield disk, signed_in(Services(opened.db, clock, actor=Actor.system()))
         finally:
             opened.db.close()
 
