@@ -225,6 +225,20 @@ def test_listeners_hear_the_first_switch_once_even_if_one_fails(demo_store):
         demo_store.db.checkpoint()
 
 
+def test_setting_read_only_and_back(demo_store, clock):
+    services = Services(demo_store.db, clock, actor=Actor.system())
+    demo_store.db.read_only = True
+    assert "set read-only" in demo_store.db.read_only_reason
+    with pytest.raises(StoreReadOnlyError):
+        services.patients.register(NEW_PATIENT)
+    with demo_store.db.read() as s:  # a connection handed out now is query_only
+        assert s.execute(text("PRAGMA query_only")).scalar() == 1
+    demo_store.db.read_only = False
+    with demo_store.db.read() as s:
+        assert s.execute(text("PRAGMA query_only")).scalar() == 0
+    services.patients.register(NEW_PATIENT)
+
+
 def test_a_database_opened_read_only_cannot_write_even_underneath(demo_dir):
     before = store_state(demo_dir)
     db = open_database(store_path(demo_dir), store_key(demo_dir), read_only_reason=REASON)
