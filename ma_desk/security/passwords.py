@@ -21,7 +21,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ma_desk.errors import ValidationError
@@ -59,12 +59,19 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
     Every call runs exactly one Argon2 verification (a missing or damaged hash is
     replaced by a dummy one), so the time taken does not tell which case it was.
     """
+    usable = stored_hash if _parses(stored_hash) else None
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, normalize(password)) and bool(stored_hash)
-    except InvalidHashError:
-        return verify_password(None, password)
-    except (VerifyMismatchError, VerificationError):
+        return _hasher.verify(usable or _DUMMY_HASH, normalize(password)) and usable is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def _parses(stored_hash: str | None) -> bool:
+    try:
+        extract_parameters(stored_hash or "")
+    except InvalidHashError:
+        return False
+    return True
 
 
 def needs_rehash(stored_hash: str) -> bool:
