@@ -202,7 +202,9 @@ def test_admin_creates_changes_and_resets_accounts(demo_services, sign_in_as):
     changed = demo_services.accounts.update_user(row.id, role="front_desk", display_name="Sam L.")
     assert changed.role == "front_desk" and changed.display_name == "Sam L."
     demo_services.accounts.reset_password(row.id, "walnut ferry cobalt brisk")
-    assert demo_services.accounts.sign_in("sam.lee", "walnut ferry cobalt brisk").role == "front_desk"
+    assert (
+        demo_services.accounts.sign_in("sam.lee", "walnut ferry cobalt brisk").role == "front_desk"
+    )
     with demo_services.ctx.db.read() as s:
         update = s.scalars(select(AuditEvent).where(AuditEvent.action == "update",
                                                     AuditEvent.entity == "user")).one()  # fmt: skip

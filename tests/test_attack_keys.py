@@ -677,3 +677,74 @@ def test_recovery_on_a_terminal_asks_for_a_new_passphrase(demo_dir):
     assert term.wait() == 0, term.seen[-800:]
     assert "NEW RECOVERY KEY" in term.seen.decode(errors="replace")
     census(demo_dir, passphrase=NEW_PASSPHRASE)
+
+
+# ------------------------------------------------------------------ the GUI's dialog
+def type_and_enter(qtbot, dialog, first: str, second: str) -> None:
+    from PySide6.QtCore import Qt
+
+    dialog.passphrase.clear()
+    dialog.repeat.clear()
+    dialog.passphrase.setFocus()
+    qtbot.keyClicks(dialog.passphrase, first)
+    qtbot.keyClick(dialog.passphrase, Qt.Key.Key_Tab)
+    qtbot.keyClicks(dialog.repeat, second)
+    qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
+
+
+def press_suggest(qtbot, dialog) -> str:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    button = dialog.findChild(QPushButton, "passphrase_suggest")
+    button.setFocus()
+    qtbot.keyClick(button, Qt.Key.Key_Space)
+    return dialog.suggestion.text()
+
+
+def test_new_passphrase_dialog_refuses_weak_and_different_then_takes_a_suggestion(qtbot):
+    from ma_desk.ui.app import NewPassphraseDialog
+
+    dialog = NewPassphraseDialog("Choose a passphrase for the store.")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    type_and_enter(qtbot, dialog, "12345678", "12345678")
+    assert dialog.isVisible() and "at least 12" in dialog.message.text()
+    type_and_enter(qtbot, dialog, "password password", "password password")
+    assert dialog.isVisible() and "guess" in dialog.message.text()
+    type_and_enter(qtbot, dialog, NEW_PASSPHRASE, LATER_PASSPHRASE)
+    assert dialog.isVisible() and "differ" in dialog.message.text()
+    suggestion = press_suggest(qtbot, dialog)
+    assert len(suggestion.split()) == 6 and dialog.passphrase.text() == suggestion
+    assert dialog.focusWidget() is dialog.repeat and dialog.repeat.text() == ""
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClicks(dialog.repeat, suggestion)
+    qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
+    assert dialog.result() == dialog.DialogCode.Accepted
+
+
+def test_first_run_dialog_creates_the_store_under_the_suggested_passphrase(qtbot, tmp_path):
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ma_desk.ui.app import NewPassphraseDialog, ask_new_passphrase_dialog
+
+    chosen: list[str] = []
+    deadline = time.monotonic() + 30
+
+    def drive() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, NewPassphraseDialog):
+            if time.monotonic() < deadline:
+                QTimer.singleShot(20, drive)
+            return
+        chosen.append(press_suggest(qtbot, dialog))
+        qtbot.keyClicks(dialog.repeat, chosen[0])
+        qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
+
+    QTimer.singleShot(0, drive)
+    opened = create_store(tmp_path / "first", ask_new_passphrase=ask_new_passphrase_dialog)
+    opened.db.close()
+    assert opened.key_source == keys.SOURCE_PASSPHRASE and opened.recovery_key
+    census(tmp_path / "first", passphrase=chosen[0])
