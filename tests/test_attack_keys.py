@@ -185,6 +185,22 @@ def test_a_file_that_is_not_a_keyinfo_object_is_refused(closed_store, argon2_run
     assert argon2_runs == []
 
 
+@pytest.mark.parametrize(
+    "contents, reason",
+    [
+        (b"\xff\xfe{\x00}", "not UTF-8 text"),
+        (b"{not json", "not valid JSON"),
+        (b"[]", "not a JSON object"),
+        (b'{"app": "ma-desk", "format": 1, "key_source": "passphrase", "kdf": null}',
+         "needs its Argon2 settings"),
+    ],
+)  # fmt: skip
+def test_the_refusal_says_what_is_wrong(closed_store, contents, reason):
+    keyinfo_path(closed_store).write_bytes(contents)
+    with pytest.raises(keys.KeyInfoError, match=reason):
+        open_store(closed_store, passphrase=PASSPHRASE)
+
+
 def test_a_huge_keyinfo_is_not_even_read(closed_store):
     with open(keyinfo_path(closed_store), "wb") as handle:
         handle.truncate(2 * 1024**3)  # 2 GiB, sparse: reading it would exhaust memory
@@ -195,7 +211,7 @@ def test_a_huge_keyinfo_is_not_even_read(closed_store):
 def test_a_directory_in_place_of_keyinfo_is_refused(closed_store):
     keyinfo_path(closed_store).unlink()
     keyinfo_path(closed_store).mkdir()
-    with pytest.raises(keys.KeyInfoError, match="damaged"):
+    with pytest.raises(keys.KeyInfoError, match="Is a directory"):
         open_store(closed_store, passphrase=PASSPHRASE)
 
 

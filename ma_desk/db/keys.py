@@ -31,6 +31,7 @@ from argon2.low_level import Type, hash_secret_raw
 from ma_desk.atomic_file import write_text_atomic
 from ma_desk.errors import KeyUnavailableError, NotAStoreError, ValidationError
 from ma_desk.paths import keyinfo_path
+from ma_desk.security import strength
 
 log = logging.getLogger("ma_desk.db.keys")
 
@@ -204,7 +205,6 @@ def derive_key(passphrase: str, salt_hex: str, params: dict | None = None) -> by
 
 def passphrase_problem(passphrase: str) -> str | None:
     """Why ``passphrase`` may not protect a store, or None when it is strong enough."""
-    from ma_desk.security import strength
 
     if len(passphrase) < MIN_PASSPHRASE:
         return (
@@ -233,8 +233,6 @@ def check_new_passphrase(passphrase: str) -> None:
 
 def suggest_passphrase() -> str:
     """Six random words from the EFF list (77 bits), strong enough for the store."""
-    from ma_desk.security import strength
-
     return strength.suggest_passphrase(STORE_MIN_GUESSES)
 
 
@@ -307,14 +305,22 @@ def read_keyinfo(data_dir: Path) -> KeyInfo | None:
     except FileNotFoundError:
         return None
     except (_Malformed, OSError, ValueError, RecursionError) as exc:
-        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
-        reason = what or (str(exc) if isinstance(exc, _Malformed) else "it is not valid JSON")
         raise KeyInfoError(
-            f"{path} is damaged ({reason}), so MA Desk does not know how to find the key; "
+            f"{path} is damaged ({_what_is_wrong(exc)}), so MA Desk does not know how to find the key; "
             "nothing was changed. Restore keyinfo.json from a copy of this folder, or open "
             "the store with its recovery key (ma-desk --recovery-key ...), which writes a "
             "new one."
         ) from exc
+
+
+def _what_is_wrong(exc: Exception) -> str:
+    if isinstance(exc, _Malformed):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(exc, OSError):
+        return exc.strerror or "it cannot be read"
+    return "it is not valid JSON"
 
 
 def write_keyinfo(data_dir: Path, info: KeyInfo) -> None:
@@ -322,15 +328,12 @@ def write_keyinfo(data_dir: Path, info: KeyInfo) -> None:
     write_text_atomic(keyinfo_path(data_dir), info.to_json())
 
 
-def set_aside_damaged_keyinfo(data_dir: Path) -> Path | None:
+def set_aside_damaged_keyinfo(data_dir: Path) -> None:
     """Keep a damaged keyinfo.json as evidence under another name before replacing it."""
     path = keyinfo_path(data_dir)
-    if not path.exists():
-        return None
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
-    os.replace(path, target)
-    return target
+    if path.exists():
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        os.replace(path, path.with_name(f"{path.name}.damaged-{stamp}"))
 
 
 # ---------------------------------------------------------------- the two flows

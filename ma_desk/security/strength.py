@@ -21,8 +21,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from zxcvbn import zxcvbn
-
 # zxcvbn refuses longer input (its matching is quadratic); the first 72 characters
 # are scored, a safe under-estimate for anything longer.
 ESTIMATE_CHARS = 72
@@ -67,6 +65,8 @@ class Estimate:
 
 
 def _zxcvbn(text: str, words: list[str]) -> Estimate:
+    from zxcvbn import zxcvbn  # its word lists take ~0.1 s to load: not at start-up
+
     if not text:  # zxcvbn itself fails on ""
         return Estimate(1.0, "Nothing to guess")
     verdict = zxcvbn(text[:ESTIMATE_CHARS], user_inputs=words)
