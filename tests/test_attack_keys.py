@@ -435,6 +435,17 @@ def test_recovery_through_the_cli_then_check_and_rekey(demo_dir, use_keyring, mo
     assert census(demo_dir, recovery_key=new_recovery, **after)[:3] == before[:3]
 
 
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(typed=st.text(max_size=80) | st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567-",
+                                            min_size=50, max_size=70))  # fmt: skip
+def test_any_typed_recovery_key_is_refused_clearly_and_changes_nothing(closed_store, typed):
+    before = snapshot(closed_store)
+    with pytest.raises(MADeskError):
+        open_store(closed_store, recovery_key=typed or "-")
+    assert snapshot(closed_store) == before
+
+
 @pytest.mark.parametrize("backend", ["null", "fail"])
 def test_keyring_is_never_recorded_unless_it_keeps_the_key(demo_dir, backend):
     import keyring

@@ -33,7 +33,7 @@ from ma_desk.services import audit_seals
 from ma_desk.services.base import Service
 from ma_desk.services.policy import REFERENCE, SESSION, WRITE, policy, public
 
-# Failures allowed before the account waits; each further failure doubles the wait.
+# Failures allowed before a user name (real or not) waits; each further one doubles the wait.
 FREE_ATTEMPTS = 4
 FIRST_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 15 * 60
