@@ -260,9 +260,10 @@ def test_a_keyring_store_with_argon2_settings_is_refused(closed_store):
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=40),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                max_size=4),
+    | st.text(max_size=40) | st.just([]) | st.just({}),
+    # min_size=1: an empty container would not recurse (and Hypothesis warns about it)
+    lambda inner: st.lists(inner, min_size=1, max_size=4)
+    | st.dictionaries(st.text(max_size=12), inner, min_size=1, max_size=4),
     max_leaves=12,
 )  # fmt: skip
 FIELD_PATHS = [("app",), ("format",), ("key_source",), ("kdf",), ("kdf", "name"),
