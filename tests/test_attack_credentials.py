@@ -300,3 +300,21 @@ def test_sign_in_dialog_answers_the_same_and_lists_no_names(qtbot, demo_services
             messages.append(dialog.form.message.text())
         shown[name] = messages
     assert shown["ma"] == shown["ghost"] and dialog.isVisible()
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(typed=st.text(max_size=80))
+def test_any_typed_user_name_gets_one_of_the_same_answers(demo_services, typed):
+    """Whatever is typed as a user name, the answer is one a real account also gets."""
+    with pytest.raises(AuthenticationError) as refused:
+        demo_services.accounts.sign_in(typed, "not the password")
+    assert ANSWERS.fullmatch(str(refused.value))  # fixed words and a duration, nothing typed
+
+
+ANSWERS = re.compile(
+    r"The user name or password is wrong\."
+    r"( The next try with this user name must wait \d+ (seconds|minutes)\.)?"
+    r"|Too many wrong tries with this user name\. Try again in \d+ (seconds|minutes), or ask "
+    r"an administrator\."
+)
