@@ -31,7 +31,7 @@ class OpenedStore:
     data_dir: Path
     key_source: str
     revision: str
-    recovery_key: str | None = None  # only right after creation: show it once
+    recovery_key: str | None = None  # after creation or a re-key: show it once
     upgraded_from: str | None = None
     backup_before_upgrade: Path | None = None
     # What the witness files say is wrong with the audit chain (empty when it agrees);
@@ -83,7 +83,7 @@ def create_store(
     data_dir: Path,
     *,
     passphrase: str | None = None,
-    ask_passphrase: keys.PassphrasePrompt | None = None,
+    ask_new_passphrase: keys.NewPassphrasePrompt | None = None,
     use_keyring: bool = True,
 ) -> OpenedStore:
     """A new, empty, migrated store; returns it with the recovery key to show once."""
@@ -93,7 +93,10 @@ def create_store(
     if path.exists() or keyinfo_path(data_dir).exists():
         raise StoreError(f"{data_dir} already holds a clinic store; it was not changed.")
     new = keys.create_key(
-        data_dir, passphrase=passphrase, ask_passphrase=ask_passphrase, use_keyring=use_keyring
+        data_dir,
+        passphrase=passphrase,
+        ask_new_passphrase=ask_new_passphrase,
+        use_keyring=use_keyring,
     )
     db = Database(make_engine(path, new.key, create=True), path)
     try:
@@ -123,9 +126,15 @@ def open_store(
     passphrase: str | None = None,
     recovery_key: str | None = None,
     ask_passphrase: keys.PassphrasePrompt | None = None,
+    new_passphrase: str | None = None,
+    ask_new_passphrase: keys.NewPassphrasePrompt | None = None,
     upgrade: bool = True,
 ) -> OpenedStore:
-    """Open an existing store; upgrade an older schema after copying the file."""
+    """Open an existing store; upgrade an older schema after copying the file.
+
+    After a recovery-key open, ``new_passphrase`` / ``ask_new_passphrase`` serve
+    a computer without a keyring (see ``keys.settle_key``).
+    """
     path = store_path(data_dir)
     if not path.exists():
         raise StoreError(
@@ -134,20 +143,8 @@ def open_store(
         )
     refuse_network_path(data_dir)
     check_not_plain_sqlite(path)
-    info = keys.read_keyinfo(data_dir)
-    if info is None:
-        if not recovery_key and not keys.os.environ.get(keys.RECOVERY_ENV):
-            raise NotAStoreError(
-                f"{keyinfo_path(data_dir)} is missing, so MA Desk does not know where the key "
-                "of this store is kept. Open it with the recovery key."
-            )
-        info = keys.KeyInfo(source=keys.SOURCE_KEYRING)
-    key = keys.find_key(
-        data_dir,
-        info,
-        passphrase=passphrase,
-        recovery_key=recovery_key,
-        ask_passphrase=ask_passphrase,
+    key, info = keys.key_for_open(
+        data_dir, passphrase=passphrase, recovery_key=recovery_key, ask_passphrase=ask_passphrase
     )
     db = Database(make_engine(path, key), path)
     try:
@@ -174,18 +171,20 @@ def open_store(
             with db.engine.begin() as conn:
                 run_upgrade(conn)
             upgraded_from, revision = revision or "empty", SCHEMA_HEAD
+        settled = keys.settle_key(data_dir, info, key, release_store=db.close,
+                                  new_passphrase=new_passphrase,
+                                  ask_new_passphrase=ask_new_passphrase)  # fmt: skip
     except BaseException:
         db.close()
         raise
-    if key.source == "recovery key" and info.source == keys.SOURCE_KEYRING:
-        keys.keyring_set(data_dir, key.raw)  # put the key back where it belongs
-    if keyinfo_path(data_dir).exists() is False:
-        keys.write_keyinfo(data_dir, info)
+    if settled.key.raw != key.raw:  # re-keyed: the old engine was closed
+        db = Database(make_engine(path, settled.key), path)
     return OpenedStore(
         db,
         data_dir,
-        info.source,
+        settled.source,
         revision,
+        recovery_key=settled.recovery_key,
         upgraded_from=upgraded_from,
         backup_before_upgrade=backup,
         witness_problems=attach_witness(db, data_dir),
