@@ -29,7 +29,7 @@ from ma_desk.actor import Actor
 from ma_desk.db.engine import Database, check_not_plain_sqlite, connect_raw, make_engine
 from ma_desk.db.keys import StoreKey
 from ma_desk.db.migrate import SCHEMA_REVISIONS, current_revision
-from ma_desk.db.store import refuse_network_path
+from ma_desk.db.network_fs import refuse_network_path
 from ma_desk.errors import MADeskError, StoreError, WrongKeyError
 from ma_desk.paths import store_path
 
