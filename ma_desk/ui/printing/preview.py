@@ -3,12 +3,14 @@
 The PDF bytes live in a QBuffer only: nothing is written to a temporary file,
 so no unencrypted copy of patient data is left on disk when the dialog closes.
 ``ask_printer`` and ``ask_save_path`` are separate methods so tests can answer
-them without opening modal system dialogs.
+them without opening modal system dialogs. Saving over an existing file asks first
+(default: keep it); the saved copy is owner-only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk.errors import MADeskError
 from ma_desk.reports.output import write_file_atomic
+from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.widgets import named
 
@@ -140,8 +143,9 @@ class PdfPreviewDialog(QDialog):
 
     def ask_save_path(self) -> str | None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save a copy", self._suggested_name, "PDF document (*.pdf)"
-        )
+            self, "Save a copy", self._suggested_name, "PDF document (*.pdf)",
+            options=replace_file.SAVE_OPTIONS,
+        )  # fmt: skip
         return path or None
 
     # -- actions
@@ -166,8 +170,11 @@ class PdfPreviewDialog(QDialog):
             return False
         if not path.lower().endswith(".pdf"):
             path += ".pdf"
+        replace = Path(path).exists()
+        if replace and not replace_file.confirm_replace(self, Path(path)):
+            return False
         try:
-            write_file_atomic(path, bytes(self._bytes.data()), force=True)
+            write_file_atomic(path, bytes(self._bytes.data()), force=replace)
         except (MADeskError, OSError) as error:
             dialogs.warn(self, "Save", f"The file was not saved: {error}")
             return False
