@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from ma_desk.leftovers import remove_stale
 
@@ -50,7 +51,7 @@ def write_bytes_atomic(
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        _publish(tmp, target, replace=replace)
+        publish(tmp, target, replace=replace)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -71,7 +72,13 @@ def write_text_atomic(
     return write_bytes_atomic(path, text.encode(encoding), durable=durable, replace=replace)
 
 
-def _publish(tmp: str, target: Path, *, replace: bool) -> None:
+def open_private(path: Path) -> BinaryIO:
+    """A new file, owner-only from the start, open for writing; FileExistsError if it exists."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    return os.fdopen(os.open(path, flags, PRIVATE_MODE), "wb")
+
+
+def publish(tmp: str | os.PathLike[str], target: Path, *, replace: bool) -> None:
     """Give the finished temp file its name (see the module docstring for ``replace``)."""
     if replace:
         os.replace(tmp, target)

@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ma_desk.backup import clean_leftovers
 from ma_desk.db import keys
 from ma_desk.db.engine import Database, check_not_plain_sqlite, make_engine
 from ma_desk.db.migrate import SCHEMA_HEAD, SCHEMA_REVISIONS, current_revision, table_count
@@ -147,6 +148,7 @@ def open_store(
         keys.keyring_set(data_dir, key.raw)  # put the key back where it belongs
     if keyinfo_path(data_dir).exists() is False:
         keys.write_keyinfo(data_dir, info)
+    clean_leftovers(data_dir)  # of backups and restores killed mid-way
     return OpenedStore(
         db,
         data_dir,
