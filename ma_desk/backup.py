@@ -130,7 +130,7 @@ def backup_store(db: Database, out: Path, *, actor: Actor | None = None) -> Back
             f"The backup to {out} failed ({_reason(exc)}). The clinic store was not changed."
         ) from exc
     finally:
-        partial.unlink(missing_ok=True)
+        _remove_sqlite_files(partial)
         if pending is not None:
             pending.unlink(missing_ok=True)
     if actor is not None:
@@ -235,9 +235,8 @@ def clean_leftovers(data_dir: Path) -> list[Path]:
     removed = remove_stale(data_dir, RESTORE_COPY)
     for note in stale_files(data_dir, PENDING):
         partial = _partial_named_by(note)
-        if partial is not None and partial.exists():
-            partial.unlink(missing_ok=True)
-            removed.append(partial)
+        if partial is not None:
+            removed += _remove_sqlite_files(partial)
         note.unlink(missing_ok=True)
         removed.append(note)
     return removed
@@ -296,16 +295,21 @@ class VerifiedCopy:
 
     def discard(self) -> None:
         self.db.close()
-        _remove_copy(self.path)
+        _remove_sqlite_files(self.path)
 
 
 def _sidecars_of(path: Path) -> tuple[Path, Path]:
     return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
-def _remove_copy(copy: Path) -> None:
-    for p in (copy, *_sidecars_of(copy)):
-        p.unlink(missing_ok=True)
+def _remove_sqlite_files(path: Path) -> list[Path]:
+    """Remove a database file SQLite was writing and its journal files; returns those removed."""
+    removed = []
+    for p in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
+        if os.path.lexists(p):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
 
 
 def verify_backup_copy(backup: Path, data_dir: Path, keys_to_try: list[StoreKey]) -> VerifiedCopy:
@@ -321,7 +325,7 @@ def verify_backup_copy(backup: Path, data_dir: Path, keys_to_try: list[StoreKey]
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     refuse_network_path(data_dir)
     copy = data_dir / f".restore-{os.getpid()}{BACKUP_SUFFIX}"
-    _remove_copy(copy)
+    _remove_sqlite_files(copy)
     try:
         if _private_copy(backup, copy) != expected:
             raise BackupError(
@@ -331,7 +335,7 @@ def verify_backup_copy(backup: Path, data_dir: Path, keys_to_try: list[StoreKey]
         key = _key_that_opens(copy, keys_to_try, backup)
         verified = VerifiedCopy(copy, Database(make_engine(copy, key), copy), key, 0)
     except BaseException:
-        _remove_copy(copy)
+        _remove_sqlite_files(copy)
         raise
     try:
         verified.audit_entries = _check_copy(verified.db, backup.name)
