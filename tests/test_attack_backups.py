@@ -404,3 +404,15 @@ def test_a_restore_killed_mid_way_leaves_nothing_after_the_next_start(demo_dir, 
         kill(process)
     open_store(demo_dir, passphrase=PASSPHRASE).db.close()
     assert not list(demo_dir.glob(".restore-*"))
+
+
+def test_the_cli_backup_does_not_follow_a_symlink_to_a_new_place(demo_dir, tmp_path, capsys):
+    link = tmp_path / "b.madesk"
+    link.symlink_to(tmp_path / "where the link points.madesk")
+    env = {k: v for k, v in cli_env().items() if k.startswith("MA_DESK_")}
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        code = main(["backup", "--data-dir", str(demo_dir), "--out", str(link)])
+    assert code == 1 and "already exists" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.madesk", "demo"]

@@ -146,7 +146,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
                 _out("Today's backup already exists; nothing to do.")
                 return 0
         else:
-            result = backup_store(opened.db, Path(args.out).expanduser().resolve(),
+            result = backup_store(opened.db, Path(args.out).expanduser().absolute(),
                                   actor=services.actor)  # fmt: skip
     _out(f"Backup written: {result.path} ({result.size:,} bytes, encrypted)")
     _out(f"SHA-256: {result.sha256} (in {result.path.name}.sha256)")
@@ -276,8 +276,8 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
         patient_id = patient_id_from_mrn(args.patient)
     flt = AuditFilter(username=args.by, patient_id=patient_id,
                       start=_parse_date(args.start, "--from"), end=_parse_date(args.end, "--to"))  # fmt: skip
-    out = Path(args.out).expanduser().resolve()
-    if out.exists() and not args.force:
+    out = Path(args.out).expanduser().absolute()  # not resolved: a symlink is a name taken
+    if os.path.lexists(out) and not args.force:
         raise ValidationError(f"{out} already exists; choose another name or add --force. "
                               "Nothing was exported.", field="out")  # fmt: skip
     with cli_session(args) as (_opened, services):
