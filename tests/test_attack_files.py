@@ -467,3 +467,28 @@ def test_gui_exports_are_owner_only_and_ask_before_replacing(
     asked = export_answering(export, replaced, *REPLACE)
     assert asked and replaced.read_bytes() not in (b"", PRECIOUS) and mode(replaced) == 0o600
     assert leftovers(tmp_path) == [] and warnings_shown == []
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new file", "existing 0644 file"])
+def test_print_to_file_is_owner_only(qtbot, demo_services, tmp_path, open_umask, existing):
+    from PySide6.QtPrintSupport import QPrinter
+
+    from ma_desk.ui.printing.preview import PdfPreviewDialog
+
+    pdf = demo_services.reports.visit_summary(checked_out_visit_in(demo_services))
+    dialog = PdfPreviewDialog(pdf, title="After-visit summary", suggested_name="s.pdf")
+    qtbot.addWidget(dialog)
+    target = tmp_path / "printed.pdf"
+    if existing:
+        target.write_bytes(PRECIOUS)
+        target.chmod(0o644)
+
+    def print_to_file() -> QPrinter:  # what the print dialog returns for "Print to file"
+        printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(target))
+        return printer
+
+    dialog.ask_printer = print_to_file
+    qtbot.keyClick(dialog.print_button, Qt.Key.Key_Space)
+    assert target.read_bytes().startswith(b"%PDF") and mode(target) == 0o600

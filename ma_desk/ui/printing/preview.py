@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.atomic_file import PRIVATE_MODE, open_private
 from ma_desk.errors import MADeskError
 from ma_desk.reports.output import write_file_atomic
 from ma_desk.ui.common import replace_file
@@ -71,6 +72,18 @@ def print_document(document: QPdfDocument, printer: QPrinter) -> int:
     finally:
         painter.end()
     return pages
+
+
+def make_output_file_private(printer: QPrinter) -> None:
+    """Printing to a file writes patient data too: owner-only before Qt writes a byte."""
+    name = printer.outputFileName()
+    if not name:
+        return
+    path = Path(name)
+    if path.exists():
+        path.chmod(PRIVATE_MODE)
+    else:
+        open_private(path).close()
 
 
 class PdfPreviewDialog(QDialog):
@@ -155,8 +168,9 @@ class PdfPreviewDialog(QDialog):
             return False
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
+            make_output_file_private(printer)
             print_document(self.document, printer)
-        except MADeskError as error:
+        except (MADeskError, OSError) as error:
             dialogs.warn(self, "Print", str(error))
             return False
         finally:
