@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ma_desk.actor import Actor
 from ma_desk.clock import FixedClock
 from ma_desk.db.store import create_store
 from ma_desk.demo import build_demo
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ma-desk-bench-") as tmp:
         opened = create_store(Path(tmp) / "clinic", passphrase="benchmark passphrase")
         try:
-            services = Services(opened.db, FixedClock(NOW))
+            services = Services(opened.db, FixedClock(NOW), actor=Actor.system())
             started = time.perf_counter()
             build_demo(services, patients=args.patients, seed=args.seed)
             opened.db.checkpoint()

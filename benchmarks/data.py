@@ -33,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from benchmarks import keyring_backend
+from ma_desk.actor import Actor
 
 NOW = dt.datetime(2026, 11, 23, 10, 30)
 BENCH_TODAY = NOW.date()
@@ -104,7 +105,7 @@ class Clinic:
         from ma_desk.clock import FixedClock
         from ma_desk.services import Services
 
-        return Services(opened.db, FixedClock(NOW))
+        return Services(opened.db, FixedClock(NOW), actor=Actor.system())
 
 
 def default_cache_dir() -> Path:
@@ -182,7 +183,7 @@ def build_clinic(data_dir: Path, size: Size, seed: int) -> str:
     key_hex = keyring_backend.BenchKeyring().get_password("MA Desk", "benchmark")
     assert key_hex and opened.key_source == "keyring"
     try:
-        services = Services(opened.db, FixedClock(NOW))
+        services = Services(opened.db, FixedClock(NOW), actor=Actor.system())
         # Patients and reference data; the demo's own few days go two months ahead,
         # out of the way of the days the tasks use.
         build_demo(services, patients=size.patients, seed=seed, now=NOW,

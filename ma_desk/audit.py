@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ma_desk.actor import Actor
+from ma_desk.audit_details import scrub_details
 from ma_desk.db.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -87,7 +88,7 @@ def record(
         entity_id="" if entity_id is None else str(entity_id),
         patient_id=patient_id,
         outcome=outcome,
-        details=canonical_details(details),
+        details=canonical_details(details if patient_id is None else scrub_details(details)),
         prev_hash=prev_hash,
     )
     event.hash = entry_hash(event, prev_hash)

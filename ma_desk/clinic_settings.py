@@ -54,3 +54,43 @@ def _decode(default: Any, value: Any) -> Any:
     if isinstance(default, dt.time) and isinstance(value, str):
         return dt.time.fromisoformat(value)
     return value
+
+
+# Whole-number settings and the range a clinic may choose from (inclusive).
+INTEGER_RANGES: dict[str, tuple[int, int]] = {
+    "slot_minutes": (5, 120),
+    "late_after_minutes": (0, 240),
+    "wait_warn_minutes": (1, 480),
+    "wait_alert_minutes": (1, 480),
+    "verification_stale_days": (1, 730),
+    "idle_lock_minutes": (1, 60),
+    "backup_keep": (1, 365),
+}
+
+
+def settings_problem(settings: ClinicSettings) -> tuple[str, str] | None:
+    """(field, message) for the first value a clinic may not use, or None."""
+    for name, (low, high) in INTEGER_RANGES.items():
+        value = getattr(settings, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return (
+                name,
+                f"{name.replace('_', ' ').capitalize()} must be a whole number from {low} to {high}.",
+            )
+    if settings.wait_warn_minutes > settings.wait_alert_minutes:
+        return "wait_warn_minutes", "The wait warning must come before the wait alert."
+    if not isinstance(settings.opens, dt.time) or not isinstance(settings.closes, dt.time):
+        return "opens", "Opening and closing times are times of day, like 08:00."
+    if settings.opens >= settings.closes:
+        return "closes", "The clinic must close after it opens."
+    if (
+        not isinstance(settings.weight_change_percent, (int, float))
+        or isinstance(settings.weight_change_percent, bool)
+        or not 1 <= settings.weight_change_percent <= 50
+    ):
+        return "weight_change_percent", "The weight-change alert must be 1 to 50 percent."
+    if not isinstance(settings.vitals_thresholds, dict):
+        return "vitals_thresholds", "Vital-sign limits must be a set of named numbers."
+    if not settings.clinic_name.strip() or len(settings.clinic_name) > 120:
+        return "clinic_name", "The clinic's name must have 1 to 120 characters."
+    return None

@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reports.print": frozenset(ROLES),
     "reports.end_of_day": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK}),
     "handouts.admin": frozenset({ADMINISTRATOR}),
+    "settings.read": frozenset(ROLES),
     "settings.write": frozenset({ADMINISTRATOR}),
     "users.admin": frozenset({ADMINISTRATOR}),
     "audit.read": frozenset({ADMINISTRATOR}),
@@ -42,6 +43,34 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+# What an emergency ("break-glass") elevation opens: patient care, never administration
+# (accounts, the audit trail, settings, templates, restoring a backup).
+EMERGENCY_PERMISSIONS = frozenset(
+    {
+        "patient.read",
+        "patient.write",
+        "schedule.read",
+        "schedule.write",
+        "flow.write",
+        "checkin.write",
+        "vitals.read",
+        "vitals.write",
+        "vitals.acknowledge",
+        "rooms.read",
+        "rooms.write",
+        "insurance.read",
+        "insurance.write",
+        "reports.print",
+        "reports.end_of_day",
+    }
+)
+
+
 def allowed(role: str, permission: str) -> bool:
     """True when ``role`` may do ``permission``; unknown permissions are refused."""
     return role in PERMISSIONS.get(permission, frozenset())
+
+
+def allowed_in_emergency(role: str, permission: str) -> bool:
+    """True when a signed-in user under break-glass may do ``permission``."""
+    return role in ROLES and (allowed(role, permission) or permission in EMERGENCY_PERMISSIONS)

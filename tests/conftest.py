@@ -21,6 +21,7 @@ import keyring  # noqa: E402
 import pytest  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
 
+from ma_desk.actor import Actor  # noqa: E402
 from ma_desk.clock import FixedClock  # noqa: E402
 from ma_desk.db.store import OpenedStore, create_store, open_store  # noqa: E402
 from ma_desk.services import Services  # noqa: E402
@@ -98,7 +99,7 @@ def store(data_dir: Path) -> Iterator[OpenedStore]:
 @pytest.fixture
 def services(store: OpenedStore, clock: FixedClock) -> Services:
     """Services on an empty store, acting as the system (sign-in is tested separately)."""
-    return Services(store.db, clock)
+    return Services(store.db, clock, actor=Actor.system())
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +110,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo-template")
     opened = create_store(folder, passphrase=PASSPHRASE)
     try:
-        build_demo(Services(opened.db, FixedClock(NOW)), patients=DEMO_PATIENTS, seed=DEMO_SEED)
+        build_demo(Services(opened.db, FixedClock(NOW), actor=Actor.system()),
+                   patients=DEMO_PATIENTS, seed=DEMO_SEED)  # fmt: skip
         opened.db.checkpoint()
     finally:
         opened.db.close()
@@ -134,7 +136,8 @@ def demo_store(demo_dir: Path) -> Iterator[OpenedStore]:
 
 @pytest.fixture
 def demo_services(demo_store: OpenedStore, clock: FixedClock) -> Services:
-    return Services(demo_store.db, clock)
+    """Acting as the system until a test signs in (``sign_in_as``)."""
+    return Services(demo_store.db, clock, actor=Actor.system())
 
 
 # ------------------------------------------------------------------ security (issue 7)

@@ -34,6 +34,7 @@ EXPECTED: dict[str, set[str]] = {
     "reports.print": EVERYONE,
     "reports.end_of_day": {A, MA, FD},
     "handouts.admin": {A},
+    "settings.read": EVERYONE,
     "settings.write": {A},
     "users.admin": {A},
     "audit.read": {A},

@@ -112,7 +112,7 @@ def test_backup_while_writing_then_restore_loses_no_committed_row(
 
 
 def test_restore_replaces_the_store_and_keeps_the_old_one(demo_store, tmp_path, clock):
-    services = Services(demo_store.db, clock)
+    services = Services(demo_store.db, clock, actor=Actor.system())
     result = backup_store(demo_store.db, tmp_path / "b.madesk")
     with demo_store.db.read() as s:
         patients = s.scalar(select(func.count(Patient.id)))
@@ -125,7 +125,7 @@ def test_restore_replaces_the_store_and_keeps_the_old_one(demo_store, tmp_path, 
     assert outcome.replaced is not None and outcome.replaced.exists()
     reopened = open_store(demo_store.data_dir, passphrase=PASSPHRASE)
     try:
-        again = Services(reopened.db, clock)
+        again = Services(reopened.db, clock, actor=Actor.system())
         assert again.settings.get().clinic_name != "Changed after the backup"
         with reopened.db.read() as s:
             assert s.scalar(select(func.count(Patient.id))) == patients
@@ -193,7 +193,7 @@ def test_backup_from_before_a_key_change_restores_with_its_recovery_key(tmp_path
     data_dir = tmp_path / "clinic"
     opened = create_store(data_dir, passphrase=PASSPHRASE)
     old_recovery = opened.recovery_key
-    Services(opened.db, clock).settings.update(clinic_name="Before rekey")
+    Services(opened.db, clock, actor=Actor.system()).settings.update(clinic_name="Before rekey")
     old_backup = backup_store(opened.db, tmp_path / "old.madesk").path
     opened.db.close()
     old_key = key_of(data_dir)
@@ -209,7 +209,10 @@ def test_backup_from_before_a_key_change_restores_with_its_recovery_key(tmp_path
                      restored_from=old_backup, now=NOW)  # fmt: skip
     reopened = open_store(data_dir, passphrase="a new store passphrase")
     try:
-        assert Services(reopened.db, clock).settings.get().clinic_name == "Before rekey"
+        assert (
+            Services(reopened.db, clock, actor=Actor.system()).settings.get().clinic_name
+            == "Before rekey"
+        )
     finally:
         reopened.db.close()
     assert keys.parse_recovery_key(result.recovery_key) == new_key.raw

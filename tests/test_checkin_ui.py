@@ -226,7 +226,8 @@ def test_fields_are_edited_in_place_and_audited(qtbot, tab, desk):
     assert desk.patients.get(hit.id).phone == hit.phone  # nothing saved
     with desk.ctx.db.read() as s:
         [event] = s.scalars(select(AuditEvent).where(AuditEvent.action == "update")).all()
-    assert json.loads(event.details)["preferred_language"]["new"] == "Tagalog"
+    assert json.loads(event.details)["preferred_language"] == "changed"
+    assert desk.patients.get(hit.id).preferred_language == "Tagalog"
 
 
 def test_arrive_refusals_show_next_to_the_fields(qtbot, tab, desk, monkeypatch):

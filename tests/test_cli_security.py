@@ -63,9 +63,12 @@ def test_audit_verify_signs_in_out_and_reports(cli_env, capsys, demo_dir):
     cli_env.setenv("MA_DESK_PASSWORD", DEMO_PASSWORD)
     code, out, _err = run(capsys, "audit", "verify")
     assert code == 0 and "intact" in out
-    assert [tuple(r)[:2] for r in audit_rows(demo_dir)[-3:]] == [
+    # Checked before signing in; an administrator's sign-in, verify and sign-out each seal.
+    assert [tuple(r)[:2] for r in audit_rows(demo_dir)[-5:]] == [
         ("sign_in", "admin"),
+        ("seal", "admin"),
         ("verify", "admin"),
+        ("seal", "admin"),
         ("sign_out", "admin"),
     ]
     assert (demo_dir / "audit-witness.json").exists()

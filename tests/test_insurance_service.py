@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import struct
 import zlib
 
@@ -294,7 +295,8 @@ def test_update_coverage_corrects_fields_and_closes_gaps(services, patient_id, s
         details = s.scalars(select(AuditEvent.details).where(AuditEvent.action == "update")).all()[
             -1
         ]
-    assert "ABC123" in details and "ABC124" in details
+    assert json.loads(details) == {"member_id": "changed", "plan": "changed"}
+    assert "ABC123" not in details and "ABC124" not in details
     services.insurance.update_coverage(
         a.id, cov(payer="A", member_id="ABC124", end_date="06/30/2026")
     )

@@ -102,8 +102,8 @@ def test_lock_after_idle_hides_patient_data_and_keeps_the_form(qtbot, window, de
     assert field.text().endswith("Half-typed note")
     assert window.menuBar().isEnabled()
     with demo_services.ctx.db.read() as s:
-        actions = list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc())
-                                 .limit(2)))  # fmt: skip
+        actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.entity == "session")
+                                 .order_by(AuditEvent.id.desc()).limit(2)))  # fmt: skip
     assert actions == ["sign_in", "lock"]
 
 

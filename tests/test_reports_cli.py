@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from ma_desk.actor import Actor
 from ma_desk.cli import main
 from ma_desk.security.demo_accounts import DEMO_PASSWORD
 from tests.conftest import PASSPHRASE
@@ -37,7 +38,7 @@ def _visit_id(data_dir) -> int:
 
     opened = open_store(data_dir, passphrase=PASSPHRASE)
     try:
-        rows = Services(opened.db).schedule.day(dt.date.today())
+        rows = Services(opened.db, actor=Actor.system()).schedule.day(dt.date.today())
         return next(r.visit_id for r in rows if r.status == "checked_out")
     finally:
         opened.db.close()

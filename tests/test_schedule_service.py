@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ma_desk.actor import Actor
 from ma_desk.clinical import flow
 from ma_desk.db.models import AppointmentType, Provider, Room
 from ma_desk.db.store import open_store
@@ -299,7 +300,7 @@ def test_next_open_slot_skips_busy_times_days_off_and_the_past(services, clinic)
 
 
 def test_everything_survives_closing_and_reopening(store, clock, data_dir):
-    services = Services(store.db, clock)
+    services = Services(store.db, clock, actor=Actor.system())
     clinic = build_small_clinic(services)
     row = book(clinic)
     services.schedule.transition(row.id, flow.CONFIRMED)
@@ -312,7 +313,7 @@ def test_everything_survives_closing_and_reopening(store, clock, data_dir):
     store.db.close()
     reopened = open_store(data_dir, passphrase=PASSPHRASE)
     try:
-        again = Services(reopened.db, clock)
+        again = Services(reopened.db, clock, actor=Actor.system())
         assert again.schedule.get(row.id).status == flow.CONFIRMED
         assert len(again.schedule.series(series[0].series_id)) == 2
         assert [e.patient_id for e in again.waitlist.entries()] == [clinic.patients[2]]

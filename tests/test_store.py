@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ma_desk.actor import Actor
 from ma_desk.db import keys
 from ma_desk.db.engine import SQLITE_PLAIN_HEADER
 from ma_desk.db.network_fs import network_filesystem
@@ -41,7 +42,7 @@ def snapshot(data_dir: Path) -> dict[str, str]:
 
 
 def test_new_store_is_encrypted_on_disk_including_wal(store, clock):
-    services = Services(store.db, clock)
+    services = Services(store.db, clock, actor=Actor.system())
     record = services.patients.register(
         PatientInput(first_name=MARKER_FIRST, last_name=MARKER_LAST, dob="02/03/1971")
     )

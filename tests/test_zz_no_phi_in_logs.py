@@ -62,7 +62,7 @@ def test_a_representative_workflow_logs_no_patient_names(
     sign_in_as("admin")
     export = tmp_path / "audit.csv"
     demo_services.audit_log.export_csv(AuditFilter(), export)
-    assert demo_services.audit_log.verify() == []
+    assert demo_services.audit_log.verify().problems == []
     write_witness(demo_dir, demo_services.ctx.db)
     main(["--debug", "audit", "verify", "--data-dir", str(demo_dir), "--user", "nobody"])
 

@@ -15,6 +15,7 @@ from benchmarks.context import RunContext
 from benchmarks.data import BENCH_TODAY, NOW
 from benchmarks.harness import Result, Samples, Target, measure
 from benchmarks.plain import export_plain, plain_database
+from ma_desk.actor import Actor
 
 TARGET = Target(max_ratio=1.5)
 
@@ -45,7 +46,7 @@ def run(ctx: RunContext) -> list[Result]:
         plain_db = plain_database(plain_path)
         try:
             enc = clinic.services(opened)
-            plain = Services(plain_db, FixedClock(NOW))
+            plain = Services(plain_db, FixedClock(NOW), actor=Actor.system())
             ids = rng.sample(range(1, size.patients + 1), 5)
             name = enc.patients.get(ids[0]).last_name
             reps = ctx.reps(30, 6)

@@ -20,6 +20,7 @@ from ma_desk.cli.common import (
     cli_session,
     cli_username,
     open_for_cli,
+    sign_in_for_cli,
 )
 from ma_desk.errors import AuthenticationError, PermissionDenied, ValidationError
 from ma_desk.permissions import ADMINISTRATOR, ROLE_LABELS, ROLES
@@ -64,8 +65,18 @@ def register(sub, parents) -> None:
     audit_cmd = sub.add_parser("audit", parents=parents, help="check or export the audit trail")
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = audit_sub.add_parser(
-        "verify", parents=parents, help="check the hash chain; names every damaged entry"
-    )
+        "verify", parents=parents, help="check the hash chain; names every damaged entry",
+        description="Check every entry's link and hash, the head anchor, the witness files and "
+        "the head each backup in backups/ recorded, BEFORE signing in (signing in adds an "
+        "entry). Give the anchors printed on end-of-day reports with --anchor to check the "
+        "history up to each one.",
+    )  # fmt: skip
+    verify.add_argument("--anchor", action="append", default=[], metavar="N:HASH",
+                        help="an anchor printed on an end-of-day report, e.g. "
+                        "12345:a1b2c3d4e5f6a7b8 (repeatable)")  # fmt: skip
+    verify.add_argument("--backup", action="append", default=[], metavar="FILE",
+                        help="also check against the head recorded with this backup "
+                        "(FILE.anchor.json beside it; repeatable)")  # fmt: skip
     verify.set_defaults(func=cmd_audit_verify)
     export = audit_sub.add_parser("export", parents=parents, help="write audit entries to CSV")
     export.add_argument("--out", metavar="FILE.csv", required=True,
@@ -252,19 +263,41 @@ def cmd_rekey(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ audit
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    with cli_session(args) as (_opened, services):
-        problems = services.audit_log.verify()
-        with services.ctx.db.read() as s:
-            from ma_desk import audit
+    """Check first, then sign in (which writes an entry), then record and show the result."""
+    from ma_desk.security import verification
+    from ma_desk.services import Services
 
-            head = audit.chain_head(s)
-    if problems:
-        for problem in problems:
+    anchors = [verification.parse_anchor(text) for text in args.anchor]
+    for name in args.backup:
+        path = verification.backup_anchor_path(Path(name).expanduser())
+        anchor = verification.read_backup_anchor(path)
+        if anchor is None:
+            raise ValidationError(f"{path} is missing or unreadable: no head to compare with.")
+        anchors.append(anchor)
+    opened = open_for_cli(args)
+    try:
+        report = verification.check_trail(opened.db, opened.data_dir, anchors=anchors)
+        services = Services(opened.db)
+        sign_in_for_cli(services, args)
+        try:
+            services.audit_log.record_verification(report)
+        finally:
+            services.accounts.sign_out()
+    finally:
+        opened.db.close()
+    for note in report.notes:
+        _out(f"note: {note}")
+    if not report.intact:
+        for problem in report.problems:
             _out(f"DAMAGED: {problem}")
-        _out(f"The audit trail FAILED verification: {len(problems)} problem(s).")
+        _out(f"The audit trail FAILED verification: {len(report.problems)} problem(s). Keep "
+             "this output, a copy of the data folder and the printed reports for the "
+             "practice's security officer.")  # fmt: skip
         return 1
-    _out(f"The audit trail is intact: {head[0] if head else 0:,} entries, chain and head "
-         "anchor verified.")  # fmt: skip
+    checked = ", ".join(report.anchors_checked) or "no outside anchor"
+    head = verification.printed_anchor(report.head) or "none"
+    _out(f"The audit trail is intact: {report.entries:,} entries; chain and head anchor "
+         f"verified against {checked}. Head: {head}.")  # fmt: skip
     return 0
 
 

@@ -7,6 +7,7 @@ import sys
 
 from sqlalchemy import func, select, text
 
+from ma_desk.actor import Actor
 from ma_desk.cli.common import ask_passphrase_on_tty, open_for_cli
 from ma_desk.db.migrate import SCHEMA_HEAD
 from ma_desk.db.models import Appointment, AuditEvent, Patient
@@ -54,7 +55,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                          "Choose an empty folder with --data-dir.")  # fmt: skip
     opened = create_store(data_dir, ask_passphrase=ask_passphrase_on_tty)
     try:
-        services = Services(opened.db)
+        services = Services(opened.db, actor=Actor.system())  # the demo builder, no person
         summary = build_demo(services, patients=args.patients, seed=args.seed,
                              demo_password=args.demo_password or DEMO_PASSWORD)  # fmt: skip
     finally:

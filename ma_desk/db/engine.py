@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import sqlcipher3
 from sqlalchemy import Engine, create_engine, event
@@ -118,6 +119,11 @@ def make_engine(path: Path, key: StoreKey, *, create: bool = False) -> Engine:
     return engine
 
 
+class AuditWitness(Protocol):
+    def prepare(self, head: tuple[int, str]) -> None: ...
+    def confirm(self, head: tuple[int, str]) -> None: ...
+
+
 class Database:
     """The open store: an engine plus read and write sessions.
 
@@ -128,8 +134,9 @@ class Database:
     def __init__(self, engine: Engine, path: Path | None) -> None:
         self.engine = engine
         self.path = path
-        # Told the newest (id, hash) after each commit that added audit entries (the witness).
-        self.audit_head_listener: Callable[[tuple[int, str]], None] | None = None
+        # The audit witness (ma_desk/security/witness.py): told the newest entry just before
+        # and just after each commit that added audit entries.
+        self.witness: AuditWitness | None = None
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(
             engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
@@ -143,12 +150,14 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        with self._write() as session:
-            with session.begin():
-                yield session
+        with self._write() as session, session.begin():
+            yield session
+            session.flush()
             head = session.info.pop("audit_head", None)
-        if head is not None and self.audit_head_listener is not None:
-            self.audit_head_listener(head)
+            if head is not None and self.witness is not None:
+                self.witness.prepare(head)
+        if head is not None and self.witness is not None:
+            self.witness.confirm(head)
 
     def checkpoint(self) -> None:
         with self.engine.connect() as conn:

@@ -519,6 +519,17 @@ class AuditEvent(Base):
     )
 
 
+class AuditSealKey(Base):
+    """One administrator's wrapped copy of the audit seal key (ma_desk/security/seal.py)."""
+
+    __tablename__ = "audit_seal_keys"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    wrapped: Mapped[str] = mapped_column(String(128))
+    key_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class AuditHead(Base):
     """The audit chain's newest entry, rewritten with every entry in the same transaction.
 

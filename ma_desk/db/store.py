@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ma_desk.audit import chain_head as audit_head
 from ma_desk.backup import clean_leftovers
 from ma_desk.db import keys
 from ma_desk.db.engine import Database, check_not_plain_sqlite, make_engine
@@ -162,14 +163,15 @@ def open_store(
 
 def attach_witness(db: Database, data_dir: Path) -> list:
     """Check the store against its witness files; keep them moving only if they agree."""
-    from functools import partial
-
-    from ma_desk.security.witness import advance_witness, witness_problems
+    from ma_desk.security.witness import WitnessHook, read_witnesses, witness_problems
 
     with db.read() as session:
         problems = witness_problems(session, data_dir)
+        has_entries = audit_head(session) is not None
+    db.witness_frozen = bool(problems)
+    db.witness_missing = has_entries and not read_witnesses(data_dir)
     if not problems:
-        db.audit_head_listener = partial(advance_witness, data_dir)
+        db.witness = WitnessHook(data_dir)
     return problems
 
 

@@ -118,6 +118,9 @@ class EndOfDayData:
     open_items: tuple[OpenItem, ...]
     generated_at: dt.datetime
     providers: tuple[str, ...] = field(default_factory=tuple)  # every provider, even with 0
+    # The audit chain's head when the report was made ("12345:a1b2c3d4e5f6a7b8"): paper
+    # keeps an anchor that no one holding the store key can change afterwards.
+    audit_anchor: str = ""
 
 
 @dataclass(frozen=True)

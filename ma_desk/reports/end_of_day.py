@@ -121,6 +121,10 @@ def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> b
     story: list[Any] = letterhead(data.clinic, width, f"End-of-Day Report{scope}")
     story.append(p(f"{fmt_long_date(data.day)}. Prepared {fmt_time(data.generated_at)} on "
                    f"{data.generated_at:%Y-%m-%d}.", "muted"))  # fmt: skip
+    if data.audit_anchor:
+        story.append(p(f"Audit trail anchor: {data.audit_anchor}. File this page: "
+                       f"'ma-desk audit verify --anchor {data.audit_anchor}' proves the audit "
+                       "trail up to this report is unchanged.", "muted"))  # fmt: skip
     story.append(_key_figures(summary, width))
 
     story.append(p_markup("By provider", "h2"))

@@ -40,11 +40,17 @@ WITNESS_FORMAT = 2
 
 @dataclass(frozen=True)
 class Witness:
-    """One copy of the witness: where it is and what it remembers."""
+    """One copy of the witness: where it is and what it remembers.
+
+    ``last`` is the newest entry known to be committed; ``pending`` the entry of a
+    commit under way (written just before the commit, cleared just after), so a
+    crash between the two leaves the store's head equal to one of them.
+    """
 
     path: Path
     last_id: int
     last_hash: str
+    pending: tuple[int, str] | None = None
 
     @property
     def head(self) -> tuple[int, str]:
@@ -73,15 +79,24 @@ def witness_paths(data_dir: Path) -> tuple[Path, Path]:
     return witness_path(data_dir), shadow_witness_path(data_dir)
 
 
+def _entry(value: object) -> tuple[int, str] | None:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    entry_id, entry_hash = value
+    if not isinstance(entry_id, int) or entry_id < 1 or not isinstance(entry_hash, str):
+        return None
+    return (entry_id, entry_hash) if len(entry_hash) == 64 else None
+
+
 def _read(path: Path) -> Witness | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        last_id, last_hash = int(data["last_id"]), str(data["last_hash"])
+        last = _entry([int(data["last_id"]), str(data["last_hash"])])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    if last_id < 1 or len(last_hash) != 64:
+    if last is None:
         return None
-    return Witness(path, last_id, last_hash)
+    return Witness(path, last[0], last[1], _entry(data.get("pending")))
 
 
 def read_witnesses(data_dir: Path | None) -> list[Witness]:
@@ -99,24 +114,49 @@ def read_witness(data_dir: Path | None) -> tuple[int, str] | None:
     return max(copies, key=lambda w: w.last_id).head
 
 
-def _write(path: Path, head: tuple[int, str], *, durable: bool) -> None:
+def _write(
+    path: Path, last: tuple[int, str], pending: tuple[int, str] | None, *, durable: bool
+) -> None:
     with contextlib.suppress(OSError):  # a read-only folder must not stop the clinic
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        text = json.dumps({"format": WITNESS_FORMAT, "last_id": head[0], "last_hash": head[1]})
+        text = json.dumps(
+            {"format": WITNESS_FORMAT, "last_id": last[0], "last_hash": last[1],
+             "pending": list(pending) if pending else None}
+        )  # fmt: skip
         write_text_atomic(path, text, durable=durable)
 
 
-def advance_witness(data_dir: Path, head: tuple[int, str]) -> None:
-    """Move both copies forward to ``head``; a copy already at or past it is left alone.
+class WitnessHook:
+    """Told by the Database around every commit that adds audit entries.
 
-    Called after every commit that added audit entries. The store's commit is
-    already durable (synchronous=FULL); the witness is not fsynced, so a power
-    cut can only leave it behind the store, never ahead of it.
+    The store's commit is durable (synchronous=FULL); the witness is not fsynced,
+    so a power cut can only leave it behind the store, never ahead of it.
+    Both moves are forward only: a copy already past an entry is left alone.
     """
-    for path in witness_paths(data_dir):
-        current = _read(path)
-        if current is None or current.last_id < head[0]:
-            _write(path, head, durable=False)
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+
+    def prepare(self, head: tuple[int, str]) -> None:
+        for path in witness_paths(self.data_dir):
+            current = _read(path)
+            if current is None:
+                continue  # the confirm after the commit creates it
+            if current.last_id < head[0]:
+                _write(path, current.head, head, durable=False)
+
+    def confirm(self, head: tuple[int, str]) -> None:
+        for path in witness_paths(self.data_dir):
+            current = _read(path)
+            if current is None or current.last_id < head[0]:
+                pending = current.pending if current else None
+                keep = pending if pending is not None and pending[0] > head[0] else None
+                _write(path, head, keep, durable=False)
+
+
+def advance_witness(data_dir: Path, head: tuple[int, str]) -> None:
+    """Move both copies forward to ``head`` (a commit that is already durable)."""
+    WitnessHook(data_dir).confirm(head)
 
 
 def reset_witness(data_dir: Path, db: Database) -> None:
@@ -128,23 +168,31 @@ def reset_witness(data_dir: Path, db: Database) -> None:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
         else:
-            _write(path, head, durable=True)
+            _write(path, head, None, durable=True)
 
 
 def write_witness(data_dir: Path, db: Database) -> None:
-    """Move the witness forward to the store's current head (durably)."""
+    """Move the witness forward to the store's head, durably (sign-out, closing the app);
+    never past a disagreement, which would erase the evidence of it."""
     with db.read() as session:
+        if witness_problems(session, data_dir):
+            return
         head = audit.chain_head(session)
     if head is None:
         return
     for path in witness_paths(data_dir):
         current = _read(path)
         if current is None or current.last_id < head[0]:
-            _write(path, head, durable=True)
+            _write(path, head, None, durable=True)
 
 
 def witness_problems(session: Session, data_dir: Path | None) -> list[audit.ChainProblem]:
-    """What each witness copy says is wrong with the store's chain (empty when it agrees)."""
+    """What each witness copy says is wrong with the store's chain (empty when it agrees).
+
+    The entry a copy remembers must be in the store unchanged; the store's head
+    must be that entry, or the commit the copy saw begin: anything beyond was
+    added outside MA Desk.
+    """
     problems: list[audit.ChainProblem] = []
     head = audit.chain_head(session)
     head_id = head[0] if head else 0
@@ -170,6 +218,15 @@ def witness_problems(session: Session, data_dir: Path | None) -> list[audit.Chai
             problems.append(
                 audit.ChainProblem(
                     copy.last_id, copy.last_id, f"differs from the copy recorded by {where}"
+                )
+            )
+        elif head is not None and head_id > copy.last_id and head != copy.pending:
+            problems.append(
+                audit.ChainProblem(
+                    head_id,
+                    head_id,
+                    f"entries {copy.last_id + 1} to {head_id} were added after the last one "
+                    f"{where} saw MA Desk write: written outside MA Desk",
                 )
             )
     return problems

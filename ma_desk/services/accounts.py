@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ma_desk import audit
-from ma_desk.actor import Actor, workstation_name
+from ma_desk.actor import NO_ROLE, Actor, workstation_name
 from ma_desk.db.models import User
 from ma_desk.errors import (
     AuthenticationError,
@@ -26,11 +26,12 @@ from ma_desk.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ma_desk.permissions import ADMINISTRATOR, ROLE_LABELS, ROLES, allowed
-from ma_desk.security import passwords
+from ma_desk.permissions import ADMINISTRATOR, ROLE_LABELS, ROLES
+from ma_desk.security import passwords, seal
+from ma_desk.services import audit_seals
 from ma_desk.services.base import Service
+from ma_desk.services.policy import REFERENCE, SESSION, WRITE, policy, public
 
-NO_ROLE = "signed_out"
 # Failures allowed before the account waits; each further failure doubles the wait.
 FREE_ATTEMPTS = 4
 FIRST_DELAY_SECONDS = 30
@@ -58,7 +59,7 @@ class UserRow:
 
 def signed_out_actor() -> Actor:
     """Nobody signed in: every permission is refused."""
-    return Actor(None, "", "Nobody signed in", NO_ROLE, workstation_name())
+    return Actor.nobody()
 
 
 def lockout_delay(failures: int) -> int:
@@ -91,10 +92,12 @@ def _actor(user: User) -> Actor:
 
 class AccountService(Service):
     # ------------------------------------------------------------ first run
+    @public(audit=REFERENCE)
     def has_users(self) -> bool:
         with self.ctx.db.read() as s:
             return bool(s.scalar(select(func.count(User.id))))
 
+    @public(audit=WRITE)
     def create_first_administrator(self, username: str, display_name: str, password: str) -> Actor:
         """Only while the store has no account at all; signs the new administrator in."""
         clean = self._validate_new(username, display_name, ADMINISTRATOR, password)
@@ -107,10 +110,15 @@ class AccountService(Service):
                          details={"username": user.username, "role": ADMINISTRATOR,
                                   "first_administrator": True})  # fmt: skip
             audit.record(s, actor, "sign_in", "session", user.id)
+            key = seal.new_seal_key()
+            audit_seals.give_copy(s, user.id, key, password, self.now())
+            audit_seals.append_seal(s, actor, key)
         self._become(actor)
+        self.ctx.seal_key = key
         return actor
 
     # ------------------------------------------------------------ sign-in / out
+    @public(audit=SESSION)
     def sign_in(self, username: str, password: str) -> Actor:
         """Check the password, apply the lock-out, audit the attempt; become the user."""
         previous = self.actor
@@ -120,9 +128,54 @@ class AccountService(Service):
                 audit.record(s, previous, "sign_out", "session", previous.user_id,
                              details={"reason": f"switched to {actor.username}"})  # fmt: skip
         self._become(actor)
+        self._report_missing_witness(actor)
+        if actor.role == ADMINISTRATOR:
+            self._open_seal_key(actor, password)
         self._remember_chain_head()
         return actor
 
+    def _open_seal_key(self, actor: Actor, password: str) -> None:
+        """An administrator signed in: open their copy of the audit seal key, check every
+        seal, then seal the head (ma_desk/security/seal.py). Problems are audited, not
+        raised: the clinic keeps working, ``audit verify`` reports them."""
+        if self._store_frozen():
+            return
+        with self.ctx.db.write() as s:
+            copy = audit_seals.copy_for(s, actor.user_id)
+            if copy is None and audit_seals.any_copy(s):
+                audit.record(s, actor, "seal_key_missing", "audit", outcome="failure")
+                return
+            if copy is None:  # the store's first seal key (a store made before seals)
+                key = seal.new_seal_key()
+                audit_seals.give_copy(s, actor.user_id, key, password, self.now())
+            else:
+                key = seal.unwrap(copy, password)
+                if key is None:
+                    audit.record(s, actor, "seal_key_unreadable", "audit", outcome="failure")
+                    return
+            self.ctx.seal_key = key
+            report = audit_seals.check_seals(s, key)
+            if report.problems:
+                audit.record(s, actor, "seal_check_failed", "audit", outcome="failure",
+                             details={"problems": len(report.problems)})  # fmt: skip
+                return
+            audit_seals.append_seal(s, actor, key)
+
+    def _report_missing_witness(self, actor: Actor) -> None:
+        """The store had entries but no witness file when it was opened (deleted, or the
+        folder was copied by hand): say so in the trail once, at the first sign-in."""
+        db = self.ctx.db
+        if getattr(db, "witness_missing", False) and not self._store_frozen():
+            db.witness_missing = False
+            with db.write() as s:
+                audit.record(s, actor, "witness_missing", "audit", outcome="failure")
+
+    def _store_frozen(self) -> bool:
+        """A damaged store (read-only) or one whose witness disagrees is never sealed."""
+        db = self.ctx.db
+        return bool(getattr(db, "read_only", False) or getattr(db, "witness_frozen", False))
+
+    @public(audit=SESSION)
     def authenticate(self, username: str, password: str, *, purpose: str) -> Actor:
         """Verify credentials without changing who is signed in (sign-in, break-glass)."""
         clean = clean_username(username)
@@ -170,10 +223,13 @@ class AccountService(Service):
             raise failure
         return actor
 
+    @public(audit=SESSION)
     def sign_out(self) -> None:
         actor = self.actor
         if actor.role != NO_ROLE:
             with self.ctx.db.write() as s:
+                if self.ctx.seal_key is not None and not self._store_frozen():
+                    audit_seals.append_seal(s, actor, self.ctx.seal_key)
                 audit.record(s, actor, "sign_out", "session", actor.user_id or "")
         self._become(signed_out_actor())
         self._remember_chain_head()
@@ -186,21 +242,23 @@ class AccountService(Service):
         if data_dir is not None:
             write_witness(data_dir, self.ctx.db)
 
+    @policy(audit=SESSION)
     def record_lock(self, reason: str) -> None:
         """The screen was locked (idle or Ctrl+L): who and why, for the audit trail."""
         with self.ctx.db.write() as s:
             audit.record(s, self.actor, "lock", "session", self.actor.user_id or "",
                          details={"reason": reason})  # fmt: skip
+        self.ctx.views_recorded.clear()  # what shows after unlocking is a new opening
 
     def _become(self, actor: Actor) -> None:
-        self.ctx.actor = actor
-        self.ctx.elevated_until = None
+        self.ctx.new_session(actor)
 
     @property
     def signed_in(self) -> bool:
         return self.actor.role in ROLES
 
     # ------------------------------------------------------------ own password
+    @policy(audit=WRITE)
     def change_own_password(self, current: str, new: str) -> None:
         actor = self.actor
         if actor.user_id is None:
@@ -212,47 +270,36 @@ class AccountService(Service):
             passwords.check_new_password(new, username=user.username,
                                          display_name=user.display_name)  # fmt: skip
             user.password_hash = passwords.hash_password(new)
+            self._rewrap_seal_key(s, user, new)
             audit.record(s, actor, "password_change", "user", user.id)
 
     # ------------------------------------------------------------ administration
+    @policy("users.admin", audit=REFERENCE)
     def require_admin(self) -> None:
-        """Administrators only; a break-glass elevation does not count here."""
-        if allowed(self.actor.role, "users.admin"):
-            return
-        with self.ctx.db.write() as s:
-            audit.record(s, self.actor, "permission_refused", "permission", "users.admin",
-                         outcome="refused")  # fmt: skip
-        raise PermissionDenied("Only an administrator can manage user accounts.")
+        """Administrators only (the decorator checks; break-glass does not open it)."""
 
+    @policy("users.admin", audit=REFERENCE)
     def list_users(self, *, include_inactive: bool = True) -> list[UserRow]:
-        self.require_admin()
         with self.ctx.db.read() as s:
             stmt = select(User).order_by(User.active.desc(), func.lower(User.display_name))
             if not include_inactive:
                 stmt = stmt.where(User.active.is_(True))
             return [_row(u) for u in s.scalars(stmt)]
 
-    def usernames(self) -> list[str]:
-        """Active user names, for the sign-in dialog's completer (no other detail)."""
-        with self.ctx.db.read() as s:
-            return list(
-                s.scalars(
-                    select(User.username).where(User.active.is_(True)).order_by(User.username)
-                )
-            )
-
+    @policy("users.admin", audit=WRITE)
     def create_user(self, username: str, display_name: str, role: str, password: str) -> UserRow:
-        self.require_admin()
         clean = self._validate_new(username, display_name, role, password)
         with self.ctx.db.write() as s:
             if s.scalar(select(User.id).where(User.username == clean)):
                 raise ValidationError(f"The user name {clean} is taken.", field="username")
             user = self._insert(s, clean, display_name, role, password)
+            self._rewrap_seal_key(s, user, password)
             audit.record(s, self.actor, "create", "user", user.id,
                          details={"username": clean, "display_name": user.display_name,
                                   "role": role})  # fmt: skip
             return _row(user)
 
+    @policy("users.admin", audit=WRITE)
     def update_user(
         self,
         user_id: int,
@@ -261,7 +308,6 @@ class AccountService(Service):
         role: str | None = None,
         active: bool | None = None,
     ) -> UserRow:
-        self.require_admin()
         with self.ctx.db.write() as s:
             user = self._get(s, user_id)
             before = {"display_name": user.display_name, "role": user.role, "active": user.active}
@@ -271,6 +317,8 @@ class AccountService(Service):
                 if role not in ROLES:
                     raise ValidationError("Choose one of the roles.", field="role")
                 user.role = role
+                if role != ADMINISTRATOR:
+                    audit_seals.take_copy(s, user.id)
             if active is not None:
                 user.active = bool(active)
             if user.id == self.actor.user_id and (not user.active or user.role != ADMINISTRATOR):
@@ -289,9 +337,9 @@ class AccountService(Service):
                 audit.record(s, self.actor, "update", "user", user.id, details=diff)
             return _row(user)
 
+    @policy("users.admin", audit=WRITE)
     def reset_password(self, user_id: int, new_password: str) -> None:
         """An administrator sets a new password (and clears any lock-out)."""
-        self.require_admin()
         with self.ctx.db.write() as s:
             user = self._get(s, user_id)
             passwords.check_new_password(new_password, username=user.username,
@@ -299,10 +347,11 @@ class AccountService(Service):
             user.password_hash = passwords.hash_password(new_password)
             user.failed_attempts = 0
             user.locked_until = None
+            self._rewrap_seal_key(s, user, new_password)
             audit.record(s, self.actor, "password_reset", "user", user.id)
 
+    @policy("users.admin", audit=WRITE)
     def unlock_user(self, user_id: int) -> None:
-        self.require_admin()
         with self.ctx.db.write() as s:
             user = self._get(s, user_id)
             user.failed_attempts = 0
@@ -310,6 +359,7 @@ class AccountService(Service):
             audit.record(s, self.actor, "unlock", "user", user.id)
 
     # ------------------------------------------------------------ break-glass
+    @policy(audit=SESSION)
     def grant_break_glass(
         self, admin_username: str, admin_password: str, minutes: int, reason: str
     ) -> dt.datetime:
@@ -342,6 +392,7 @@ class AccountService(Service):
         self.ctx.elevated_until = until
         return until
 
+    @policy(audit=SESSION)
     def end_break_glass(self) -> None:
         if self.ctx.elevated_until is None:
             return
@@ -350,6 +401,7 @@ class AccountService(Service):
                          details={"break_glass": True})  # fmt: skip
         self.ctx.elevated_until = None
 
+    @public(audit=REFERENCE)
     def break_glass_until(self) -> dt.datetime | None:
         """When the current elevation ends, or None (also once it has run out)."""
         until = self.ctx.elevated_until
@@ -391,6 +443,15 @@ class AccountService(Service):
         s.add(user)
         s.flush()
         return user
+
+    def _rewrap_seal_key(self, s: Session, user: User, password: str) -> None:
+        """An administrator's copy of the seal key follows their password: wrapped anew when
+        the signed-in administrator holds the key, removed otherwise (a copy under an old
+        password no one knows is useless). Non-administrators never hold one."""
+        if user.role == ADMINISTRATOR and self.ctx.seal_key is not None:
+            audit_seals.give_copy(s, user.id, self.ctx.seal_key, password, self.now())
+        else:
+            audit_seals.take_copy(s, user.id)
 
     @staticmethod
     def _get(s: Session, user_id: int) -> User:

@@ -14,13 +14,16 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ma_desk import audit
+from ma_desk.audit_details import exportable_details
 from ma_desk.db.models import AuditEvent
-from ma_desk.errors import PermissionDenied, ValidationError
-from ma_desk.permissions import allowed
+from ma_desk.errors import ValidationError
 from ma_desk.reports.csv_safe import csv_text
 from ma_desk.reports.output import write_file_atomic
-from ma_desk.security.witness import data_dir_of, read_witness
+from ma_desk.security.verification import Anchor, TrailReport, check_trail
+from ma_desk.security.witness import data_dir_of
+from ma_desk.services import audit_seals
 from ma_desk.services.base import Service
+from ma_desk.services.policy import EXPORT, READ, REFERENCE, policy
 
 CSV_COLUMNS = ["id", "time_local", "time_utc", "user", "workstation", "action", "entity",
                "entity_id", "patient_id", "mrn", "outcome", "details", "hash"]  # fmt: skip
@@ -81,18 +84,11 @@ def _row(e: AuditEvent) -> AuditRow:
 
 
 class AuditLogService(Service):
-    def _require(self, action: str) -> None:
-        """Administrators only; break-glass does not open the audit trail."""
-        if allowed(self.actor.role, "audit.read"):
-            return
-        with self.ctx.db.write() as s:
-            audit.record(s, self.actor, "permission_refused", "permission", "audit.read",
-                         outcome="refused", details={"wanted": action})  # fmt: skip
-        raise PermissionDenied("Only an administrator can look at the audit trail.")
+    """Administrators only; break-glass does not open the audit trail."""
 
+    @policy("audit.read", audit=READ)
     def search(self, flt: AuditFilter, *, limit: int = MAX_ROWS) -> list[AuditRow]:
         """Newest first; the query itself is audited."""
-        self._require("search")
         if flt.start and flt.end and flt.start > flt.end:
             raise ValidationError("The start date is after the end date.", field="start")
         with self.ctx.db.write() as s:
@@ -100,6 +96,7 @@ class AuditLogService(Service):
             audit.record(s, self.actor, "query", "audit", details=_filter_details(flt))
         return rows
 
+    @policy("audit.read", audit=EXPORT)
     def export_csv(self, flt: AuditFilter, out: Path, *, replace: bool = False) -> int:
         """Write the filtered entries (oldest first) to ``out``; returns the row count.
 
@@ -107,7 +104,6 @@ class AuditLogService(Service):
         unless ``replace``. Cells are neutralised for spreadsheets (a user name typed
         at a failed sign-in is text, never a formula).
         """
-        self._require("export")
         if flt.start and flt.end and flt.start > flt.end:
             raise ValidationError("The start date is after the end date.", field="start")
         with self.ctx.db.write() as s:
@@ -118,19 +114,46 @@ class AuditLogService(Service):
                          "rows": len(rows), "file": out.name})  # fmt: skip
         return len(rows)
 
-    def verify(self) -> list[audit.ChainProblem]:
-        """Check every link, hash, the head anchor and the witness file; audited."""
-        self._require("verify")
-        witness = read_witness(data_dir_of(self.ctx.db))
-        with self.ctx.db.read() as s:
-            problems = audit.verify_store(s, witness=witness)
-        with self.ctx.db.write() as s:
-            audit.record(s, self.actor, "verify", "audit", outcome="success" if not problems
-                         else "failure", details={"problems": len(problems)})  # fmt: skip
-        return problems
+    @policy("audit.read", audit=READ)
+    def verify(self, anchors: list[Anchor] | None = None) -> TrailReport:
+        """Check every link and hash against the head anchor, witnesses, backups and
+        ``anchors`` (typed from paper); the check is audited after it is made."""
+        report = check_trail(self.ctx.db, data_dir_of(self.ctx.db), anchors=anchors)
+        self._record_verification(report)
+        return report
 
+    @policy("audit.read", audit=READ)
+    def record_verification(self, report: TrailReport) -> None:
+        """Audit a check made before signing in (``ma-desk audit verify`` checks first)."""
+        self._record_verification(report)
+
+    def _record_verification(self, report: TrailReport) -> None:
+        """Add the seal check (the key is open while an administrator is signed in), audit
+        the verification, and seal the head when everything agreed."""
+        key = self.ctx.seal_key
+        with self.ctx.db.read() as s:
+            seals = audit_seals.check_seals(s, key) if key is not None else None
+        if seals is None:
+            report.notes.append("Seals not checked: your account holds no copy of the audit "
+                                "seal key (another administrator gives you one by resetting "
+                                "your password).")  # fmt: skip
+        else:
+            report.problems.extend(seals.problems)
+            report.anchors_checked.append(f"{seals.seals} seals")
+            report.notes.append(f"Newest seal: {seals.describe_newest()}.")
+        db = self.ctx.db
+        if getattr(db, "read_only", False):  # a damaged store: write nothing
+            return
+        with db.write() as s:
+            audit.record(s, self.actor, "verify", "audit",
+                         outcome="success" if report.intact else "failure",
+                         details={"problems": len(report.problems), "entries": report.entries,
+                                  "anchors": len(report.anchors_checked)})  # fmt: skip
+            if key is not None and report.intact and not getattr(db, "witness_frozen", False):
+                audit_seals.append_seal(s, self.actor, key)
+
+    @policy("audit.read", audit=REFERENCE)
     def actions(self) -> list[str]:
-        self._require("list actions")
         with self.ctx.db.read() as s:
             return list(s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
@@ -153,7 +176,8 @@ class AuditLogService(Service):
 
 def _csv_row(r: AuditRow) -> list:
     return [r.id, r.at_local.isoformat(sep=" "), r.at_utc, r.username, r.workstation, r.action,
-            r.entity, r.entity_id, r.patient_id or "", r.mrn, r.outcome, r.details, r.hash]  # fmt: skip
+            r.entity, r.entity_id, r.patient_id or "", r.mrn, r.outcome,
+            exportable_details(r.details), r.hash]  # fmt: skip
 
 
 def _filter_details(flt: AuditFilter) -> dict:

@@ -21,6 +21,7 @@ from ma_desk.clinical import flow
 from ma_desk.db.models import Appointment, AppointmentType, InsuranceCoverage, Patient, Provider
 from ma_desk.errors import NeedsConfirmation, NotFoundError, ValidationError
 from ma_desk.services.base import Service
+from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
 from ma_desk.services.schedule import apply_transition
 
 COPAY_METHODS = ("cash", "card", "check")
@@ -139,16 +140,18 @@ def validate_arrival(data: ArrivalInput, forms_offered: list[str]) -> dict:
 
 
 class CheckinService(Service):
+    @policy("settings.read", audit=REFERENCE)
     def forms(self) -> list[str]:
         """The clinic's configurable list of forms to sign (settings.forms)."""
         from ma_desk.services.settings import SettingsService
 
         return [str(f) for f in SettingsService(self.ctx).get().forms]
 
+    @policy("schedule.read", audit=READ)
     def todays_appointments(self, patient_id: int) -> list[TodayAppointment]:
         """The patient's appointments today (cancelled ones left out), earliest first."""
         start = dt.datetime.combine(self.now().date(), dt.time())
-        with self._read("schedule.read") as s:
+        with self._read() as s:
             appts = s.scalars(
                 select(Appointment)
                 .where(
@@ -159,7 +162,7 @@ class CheckinService(Service):
                 )
                 .order_by(Appointment.start)
             ).all()
-            return [
+            rows = [
                 TodayAppointment(
                     a.id,
                     a.start,
@@ -171,11 +174,18 @@ class CheckinService(Service):
                 )  # fmt: skip
                 for a in appts
             ]
+        self._record_read("view", "todays_appointments", patient_id, patient_id=patient_id,
+                          details={"appointments": len(rows)}, view=patient_id)  # fmt: skip
+        return rows
 
+    @policy("insurance.read", audit=READ)
     def expected_copay(self, patient_id: int, type_name: str) -> int:
         """Cents due for this kind of visit from the primary coverage on file (0 if none)."""
-        with self._read("insurance.read") as s:
-            return self._expected_copay(s, patient_id, type_name)
+        with self._read() as s:
+            cents = self._expected_copay(s, patient_id, type_name)
+        self._record_read("view", "insurance", patient_id, patient_id=patient_id,
+                          details={"purpose": "copay"}, view=patient_id)  # fmt: skip
+        return cents
 
     def _expected_copay(self, s: Session, patient_id: int, type_name: str) -> int:
         today = self.now().date()
@@ -195,6 +205,7 @@ class CheckinService(Service):
                 return max(0, int(c.default_copay_cents or 0))
         return 0
 
+    @policy("checkin.write", audit=WRITE)
     def arrive(
         self, appointment_id: int, data: ArrivalInput, *, confirm_unverified: bool = False
     ) -> ArrivalResult:
@@ -204,7 +215,7 @@ class CheckinService(Service):
         (unless ``confirm_unverified``).
         """
         clean = validate_arrival(data, self.forms())
-        with self._write("checkin.write") as s:
+        with self._write() as s:
             appt = s.get(Appointment, appointment_id)
             if appt is None:
                 raise NotFoundError("That appointment no longer exists.")
@@ -218,6 +229,7 @@ class CheckinService(Service):
             self._check_verified(s, appt.patient_id, confirm_unverified)
             return self._arrive(s, appt, clean)
 
+    @policy("checkin.write", audit=WRITE)
     def walk_in(
         self,
         patient_id: int,
@@ -229,7 +241,7 @@ class CheckinService(Service):
     ) -> ArrivalResult:
         """Check in a patient without an appointment: book one for now and arrive it."""
         clean = validate_arrival(data, self.forms())
-        with self._write("checkin.write", patient_id=patient_id) as s:
+        with self._write() as s:
             if s.get(Patient, patient_id) is None:
                 raise NotFoundError("That patient no longer exists.")
             provider = s.get(Provider, provider_id)

@@ -31,6 +31,7 @@ from ma_desk.db.models import (
 )
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.services.base import Service
+from ma_desk.services.policy import REFERENCE, WRITE, policy
 
 MAX_NOTE = 300
 MAX_REASON = 200
@@ -245,8 +246,9 @@ def _run_row(run: ChecklistRun, room_name: str, template_name: str) -> RunRow:
 
 class ChecklistService(Service):
     # ------------------------------------------------------------ templates
+    @policy("rooms.read", audit=REFERENCE)
     def templates(self, *, include_retired: bool = False) -> list[TemplateRow]:
-        with self._read("rooms.read") as s:
+        with self._read() as s:
             query = select(ChecklistTemplate).options(selectinload(ChecklistTemplate.items))
             if not include_retired:
                 query = query.where(ChecklistTemplate.active.is_(True))
@@ -255,23 +257,26 @@ class ChecklistService(Service):
             found = sorted(found, key=lambda t: (t.room_type, order.get(t.moment, 9), t.name))
             return [_template_row(t) for t in found]
 
+    @policy("rooms.read", audit=REFERENCE)
     def template(self, template_id: int) -> TemplateRow:
-        with self._read("rooms.read") as s:
+        with self._read() as s:
             t = s.get(ChecklistTemplate, template_id)
             if t is None:
                 raise NotFoundError("That checklist no longer exists.")
             return _template_row(t)
 
+    @policy("rooms.read", audit=REFERENCE)
     def room_types(self) -> list[str]:
         """Room types in use by rooms or templates, shipped ones first."""
-        with self._read("rooms.read") as s:
+        with self._read() as s:
             found = set(s.scalars(select(Room.room_type).where(Room.active.is_(True))).all())
             found |= set(s.scalars(select(ChecklistTemplate.room_type)).all())
         return list(rules.ROOM_TYPES) + sorted(found - set(rules.ROOM_TYPES))
 
+    @policy("rooms.read", audit=WRITE)
     def ensure_default_templates(self) -> int:
         """Install the shipped checklists into a store that has none; returns how many."""
-        with self._read("rooms.read") as s:
+        with self._read() as s:
             if s.scalar(select(func.count(ChecklistTemplate.id))):
                 return 0
         with self.ctx.db.write() as s:
@@ -300,6 +305,7 @@ class ChecklistService(Service):
             )
         return len(rules.SHIPPED_TEMPLATES)
 
+    @policy("checklists.admin", audit=WRITE)
     def save_template(
         self,
         template_id: int | None,
@@ -357,7 +363,7 @@ class ChecklistService(Service):
             first = next(iter(errors.values()))
             raise ValidationError(first, field=next(iter(errors)), errors=errors)
 
-        with self._write("checklists.admin") as s:
+        with self._write() as s:
             clash = s.scalar(
                 select(ChecklistTemplate.id).where(
                     ChecklistTemplate.room_type == room_type,
@@ -412,8 +418,9 @@ class ChecklistService(Service):
             s.refresh(t)
             return _template_row(t)
 
+    @policy("checklists.admin", audit=WRITE)
     def set_template_active(self, template_id: int, active: bool) -> TemplateRow:
-        with self._write("checklists.admin") as s:
+        with self._write() as s:
             t = s.get(ChecklistTemplate, template_id)
             if t is None:
                 raise NotFoundError("That checklist no longer exists.")
@@ -433,8 +440,9 @@ class ChecklistService(Service):
             return _template_row(t)
 
     # ------------------------------------------------------------ runs
+    @policy("rooms.read", audit=REFERENCE)
     def open_run_for_room(self, room_id: int) -> RunRow | None:
-        with self._read("rooms.read") as s:
+        with self._read() as s:
             run = s.scalar(
                 select(ChecklistRun).where(
                     ChecklistRun.room_id == room_id, ChecklistRun.status == "in_progress"
@@ -442,15 +450,17 @@ class ChecklistService(Service):
             )  # fmt: skip
             return self._load_run(s, run.id) if run else None
 
+    @policy("rooms.read", audit=REFERENCE)
     def run(self, run_id: int) -> RunRow:
-        with self._read("rooms.read") as s:
+        with self._read() as s:
             return self._load_run(s, run_id)
 
+    @policy("rooms.write", audit=WRITE)
     def start_run(self, room_id: int, moment: str) -> RunRow:
         """Start (or resume the open) checklist for a room at this moment of the day."""
         if moment not in rules.MOMENTS:
             raise ValidationError("Choose opening, between patients or closing.", field="moment")
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             room = s.get(Room, room_id)
             if room is None or not room.active:
                 raise NotFoundError("That room no longer exists.")
@@ -515,8 +525,9 @@ class ChecklistService(Service):
                                  "template_id": template.id})  # fmt: skip
             return self._load_run(s, run.id)
 
+    @policy("rooms.write", audit=WRITE)
     def tick(self, item_id: int, done: bool = True) -> RunItemRow:
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             item = self._open_item(s, item_id)
             old = {"done": item.done, "not_done_reason": item.not_done_reason}
             item.done = bool(done)
@@ -528,11 +539,12 @@ class ChecklistService(Service):
                                               "not_done_reason": item.not_done_reason}))  # fmt: skip
             return _run_item_row(item)
 
+    @policy("rooms.write", audit=WRITE)
     def mark_not_done(self, item_id: int, reason: str) -> RunItemRow:
         """Skip an item on purpose; the reason is what an auditor reads later."""
         reason = clean_text(reason, limit=MAX_REASON, field="reason",
                             label="The reason it was not done", required=True)  # fmt: skip
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             item = self._open_item(s, item_id)
             old = {"done": item.done, "not_done_reason": item.not_done_reason}
             item.done, item.done_at, item.not_done_reason = False, None, reason
@@ -540,17 +552,19 @@ class ChecklistService(Service):
                         details=changes(old, {"done": False, "not_done_reason": reason}))  # fmt: skip
             return _run_item_row(item)
 
+    @policy("rooms.write", audit=WRITE)
     def clear_not_done(self, item_id: int) -> RunItemRow:
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             item = self._open_item(s, item_id)
             old, item.not_done_reason = item.not_done_reason, ""
             self._audit(s, "update", "checklist_run_item", item.id,
                         details={"not_done_reason": {"old": old, "new": ""}})  # fmt: skip
             return _run_item_row(item)
 
+    @policy("rooms.write", audit=WRITE)
     def set_note(self, item_id: int, note: str) -> RunItemRow:
         note = clean_text(note, limit=MAX_NOTE, field="note", label="The note")
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             item = self._open_item(s, item_id)
             old, item.note = item.note, note
             if old != note:
@@ -558,11 +572,12 @@ class ChecklistService(Service):
                             details={"note": {"old": old, "new": note}})  # fmt: skip
             return _run_item_row(item)
 
+    @policy("rooms.write", audit=WRITE)
     def set_low_supply(self, item_id: int, low: bool, note: str | None = None) -> RunItemRow:
         """Report (or withdraw) a low supply; it appears on the day's restock list."""
         if note is not None:
             note = clean_text(note, limit=MAX_NOTE, field="note", label="The note")
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             item = self._open_item(s, item_id)
             old = {"low_supply": item.low_supply, "note": item.note}
             item.low_supply = bool(low)
@@ -575,9 +590,10 @@ class ChecklistService(Service):
                                               "note": item.note}))  # fmt: skip
             return _run_item_row(item)
 
+    @policy("rooms.write", audit=WRITE)
     def finish_run(self, run_id: int) -> RunRow:
         """Close the run and set the room ready; refused while a required item is open."""
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             run = s.get(ChecklistRun, run_id)
             if run is None:
                 raise NotFoundError("That checklist no longer exists.")
@@ -613,10 +629,11 @@ class ChecklistService(Service):
                                  "room_state": room_state})  # fmt: skip
             return self._load_run(s, run.id)
 
+    @policy("rooms.write", audit=WRITE)
     def abandon_run(self, run_id: int, reason: str) -> RunRow:
         reason = clean_text(reason, limit=MAX_NOTE, field="reason",
                             label="The reason for cancelling", required=True)  # fmt: skip
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             run = s.get(ChecklistRun, run_id)
             if run is None:
                 raise NotFoundError("That checklist no longer exists.")
@@ -628,10 +645,11 @@ class ChecklistService(Service):
             return self._load_run(s, run.id)
 
     # ------------------------------------------------------------ restock
+    @policy("rooms.read", audit=REFERENCE)
     def restock_list(self, day: dt.date | None = None) -> list[RestockRow]:
         day = day or self.now().date()
         start = dt.datetime.combine(day, dt.time())
-        with self._read("rooms.read") as s:
+        with self._read() as s:
             rows = s.execute(
                 select(ChecklistRunItem, ChecklistRun, Room.name)
                 .join(ChecklistRun, ChecklistRun.id == ChecklistRunItem.run_id)
@@ -657,8 +675,9 @@ class ChecklistService(Service):
                 for i, run, room in rows
             ]
 
+    @policy("rooms.write", audit=WRITE)
     def mark_restocked(self, run_item_id: int, restocked: bool = True) -> RestockRow:
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             item = s.get(ChecklistRunItem, run_item_id)
             if item is None or not item.low_supply:
                 raise NotFoundError("That restock request no longer exists.")
@@ -674,6 +693,7 @@ class ChecklistService(Service):
                               item.restocked_by)  # fmt: skip
 
     # ------------------------------------------------------------ compliance
+    @policy("rooms.read", audit=REFERENCE)
     def compliance(
         self, date_from: dt.date, date_to: dt.date, room_id: int | None = None
     ) -> ComplianceReport:
@@ -686,7 +706,7 @@ class ChecklistService(Service):
             )
         start = dt.datetime.combine(date_from, dt.time())
         end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time())
-        with self._read("rooms.read") as s:
+        with self._read() as s:
             rooms = {r.id: r.name for r in s.scalars(select(Room)).all()}
             run_query = (
                 select(ChecklistRun, ChecklistTemplate.name)

@@ -22,6 +22,7 @@ from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.paths import resource
 from ma_desk.reports.data import HandoutDoc
 from ma_desk.services.base import Service
+from ma_desk.services.policy import PRINT, READ, REFERENCE, WRITE, policy
 
 LANGUAGES = {"en": "English", "es": "Spanish"}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -100,10 +101,11 @@ def validate_handout(slug: str, language: str, title: str, body: str) -> dict[st
 
 class HandoutService(Service):
     # ------------------------------------------------------------- reading
+    @policy("reports.print", audit=REFERENCE)
     def list(
         self, *, language: str | None = None, include_inactive: bool = False
     ) -> list[HandoutRow]:
-        with self._read("reports.print") as s:
+        with self._read() as s:
             stmt = select(Handout).order_by(Handout.title, Handout.language)
             if language:
                 stmt = stmt.where(Handout.language == language)
@@ -111,22 +113,29 @@ class HandoutService(Service):
                 stmt = stmt.where(Handout.active.is_(True))
             return [_row(h) for h in s.scalars(stmt)]
 
+    @policy("reports.print", audit=REFERENCE)
     def get(self, handout_id: int) -> HandoutRow:
-        with self._read("reports.print") as s:
+        with self._read() as s:
             h = s.get(Handout, handout_id)
             if h is None:
                 raise NotFoundError("That handout no longer exists.")
             return _row(h)
 
+    @policy("reports.print", audit=READ)
     def given_on_visit(self, visit_id: int) -> list[tuple[dt.datetime, str]]:
-        with self._read("reports.print") as s:
-            return [tuple(r) for r in s.execute(
+        with self._read() as s:
+            given = [tuple(r) for r in s.execute(
                 select(HandoutGiven.given_at, Handout.title)
                 .join(Handout, Handout.id == HandoutGiven.handout_id)
                 .where(HandoutGiven.visit_id == visit_id)
                 .order_by(HandoutGiven.given_at, HandoutGiven.id)).all()]  # fmt: skip
+            patient_id = s.scalar(select(Visit.patient_id).where(Visit.id == visit_id))
+        self._record_read("view", "handouts_given", visit_id, patient_id=patient_id,
+                          view=visit_id)  # fmt: skip
+        return given
 
     # ------------------------------------------------------------- administering
+    @policy("handouts.admin", audit=WRITE)
     def save(
         self,
         handout_id: int | None,
@@ -144,7 +153,7 @@ class HandoutService(Service):
         if errors:
             raise ValidationError(next(iter(errors.values())), field=next(iter(errors)),
                                   errors=errors)  # fmt: skip
-        with self._write("handouts.admin") as s:
+        with self._write() as s:
             clash = s.scalar(select(Handout).where(Handout.slug == slug,
                                                    Handout.language == language))  # fmt: skip
             if clash is not None and clash.id != handout_id:
@@ -177,10 +186,11 @@ class HandoutService(Service):
             self._audit(s, "update", "handout", h.id, details=diff)
             return _row(h)
 
+    @policy("handouts.admin", audit=WRITE)
     def install_shipped(self) -> int:
         """Add the shipped handouts the clinic does not have yet; returns how many were added."""
         shipped = shipped_handouts()
-        with self._write("handouts.admin") as s:
+        with self._write() as s:
             have = set(s.execute(select(Handout.slug, Handout.language)).all())
             now = self.now()
             added = [h for h in shipped if (h.slug, h.language) not in have]
@@ -193,6 +203,7 @@ class HandoutService(Service):
             return len(added)
 
     # ------------------------------------------------------------- printing
+    @policy("reports.print", audit=READ)
     def documents_for_visit(self, visit_id: int, handout_ids: Sequence[int]) -> list[HandoutDoc]:
         from ma_desk.services.reports import clinic_header
         from ma_desk.services.settings import SettingsService
@@ -200,7 +211,7 @@ class HandoutService(Service):
         if not handout_ids:
             raise ValidationError("Choose at least one handout.", field="handout")
         header = clinic_header(SettingsService(self.ctx).get())
-        with self._read("reports.print") as s:
+        with self._read() as s:
             visit = s.get(Visit, visit_id)
             if visit is None:
                 raise NotFoundError("That visit no longer exists.")
@@ -215,17 +226,23 @@ class HandoutService(Service):
                     raise ConflictError(f"'{h.title}' has been retired from the library.")
                 docs.append(HandoutDoc(header, h.title, h.body, h.language, name,
                                        self.now().date()))  # fmt: skip
-            return docs
+            patient_id = patient.id
+        self._record_read("view", "handouts_for_visit", visit_id, patient_id=patient_id,
+                          details={"handouts": list(handout_ids)},
+                          view=(visit_id, tuple(handout_ids)))  # fmt: skip
+        return docs
 
+    @policy("reports.print", audit=READ)
     def pdf_for_visit(self, visit_id: int, handout_ids: Sequence[int]) -> bytes:
         """The personalised handouts as one PDF (nothing recorded until ``record_given``)."""
         from ma_desk.reports.handout import build_handouts
 
         return build_handouts(self.documents_for_visit(visit_id, handout_ids))
 
+    @policy("reports.print", audit=PRINT)
     def record_given(self, visit_id: int, handout_ids: Sequence[int]) -> None:
         """The handouts were printed or saved for the patient: record and audit it."""
-        with self._write("reports.print") as s:
+        with self._write() as s:
             visit = s.get(Visit, visit_id)
             if visit is None:
                 raise NotFoundError("That visit no longer exists.")
@@ -240,13 +257,13 @@ class HandoutService(Service):
                 self._audit(s, "print", "handout", handout_id, patient_id=visit.patient_id,
                             details={"visit_id": visit_id, "handout_given_id": given.id})  # fmt: skip
 
+    @policy("handouts.admin", audit=REFERENCE)
     def preview(self, *, title: str, body: str, language: str) -> bytes:
         """An unsaved edit printed for a sample patient (the admin dialog's Preview)."""
         from ma_desk.reports.handout import build_handouts
         from ma_desk.services.reports import clinic_header
         from ma_desk.services.settings import SettingsService
 
-        self.check("handouts.admin")
         header = clinic_header(SettingsService(self.ctx).get())
         doc = HandoutDoc(header, title or "Untitled handout", body, language, SAMPLE_PATIENT,
                          self.now().date())  # fmt: skip

@@ -42,6 +42,7 @@ from ma_desk.services.insurance_rules import (
     validate_prior_auth,
     validate_verification,
 )
+from ma_desk.services.policy import PRINT, READ, REFERENCE, WRITE, policy
 
 EDITABLE_COVERAGE = (
     "payer", "plan", "member_id", "group_number", "subscriber_relationship", "subscriber_name",
@@ -210,6 +211,7 @@ def _overlaps(a: InsuranceCoverage, b: InsuranceCoverage) -> bool:
 
 class InsuranceService(Service):
     # ------------------------------------------------------------------ flags
+    @policy("insurance.read", audit=READ)
     def verification_flags(self, patient_ids: list[int]) -> dict[int, str]:
         """A short warning per patient whose active coverage is unverified or stale.
 
@@ -221,7 +223,7 @@ class InsuranceService(Service):
         now = self.now()
         today = now.date()
         flags: dict[int, str] = {}
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             # Correlated per coverage (an index lookup each), not a GROUP BY over every
             # check in the store: 100 ms -> 2 ms for a day of 180 patients at 100k.
             last_check = (
@@ -245,18 +247,22 @@ class InsuranceService(Service):
                 flags.setdefault(
                     patient_id, f"Insurance last verified {(now - last).days} days ago"
                 )
+        self._record_read("view", "insurance_flags", details={"patients": len(patient_ids),
+                          "flags": len(flags)}, view=tuple(sorted(patient_ids)))  # fmt: skip
         return flags
 
+    @policy("settings.read", audit=REFERENCE)
     def stale_days(self) -> int:
         from ma_desk.services.settings import SettingsService
 
         return SettingsService(self.ctx).get().verification_stale_days
 
     # ------------------------------------------------------------------ coverages
+    @policy("insurance.read", audit=READ)
     def coverages(self, patient_id: int, *, include_ended: bool = False) -> list[CoverageRow]:
         """The patient's coverages in order (primary first); ended ones only when asked."""
         today = self.now().date()
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             stmt = (
                 select(InsuranceCoverage)
                 .where(
@@ -273,11 +279,21 @@ class InsuranceService(Service):
             rows.sort(
                 key=lambda r: (r.is_ended(today), r.priority, r.effective_date or dt.date.min)
             )
+        self._record_insurance_view(patient_id, "coverages")
         return rows
 
+    @policy("insurance.read", audit=READ)
     def coverage(self, coverage_id: int) -> CoverageRow:
-        with self._read("insurance.read") as s:
-            return self._row(s, self._get(s, coverage_id))
+        with self._read() as s:
+            c = self._get(s, coverage_id)
+            row, patient_id = self._row(s, c), c.patient_id
+        self._record_insurance_view(patient_id, "coverage")
+        return row
+
+    def _record_insurance_view(self, patient_id: int, purpose: str) -> None:
+        """One entry per opening of a patient's insurance (coverages, log, notes, auths)."""
+        self._record_read("view", "insurance", patient_id, patient_id=patient_id,
+                          details={"purpose": purpose}, view=patient_id)  # fmt: skip
 
     @staticmethod
     def _get(s: Session, coverage_id: int) -> InsuranceCoverage:
@@ -350,10 +366,11 @@ class InsuranceService(Service):
                 field="priority",
             )
 
+    @policy("insurance.write", audit=WRITE)
     def add_coverage(self, patient_id: int, data: CoverageInput) -> CoverageRow:
         now = self.now()
         clean = validate_coverage(data, now.date())
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             if s.get(Patient, patient_id) is None:
                 raise NotFoundError("That patient no longer exists.")
             c = InsuranceCoverage(patient_id=patient_id, created_at=now, updated_at=now, **clean)
@@ -363,13 +380,14 @@ class InsuranceService(Service):
                         details=changes({}, _coverage_values(c)))  # fmt: skip
             return self._row(s, c)
 
+    @policy("insurance.write", audit=WRITE)
     def update_coverage(self, coverage_id: int, data: CoverageInput) -> CoverageRow:
         """Correct a coverage's details (order changes go through move/end-date)."""
         now = self.now()
         clean = validate_coverage(data, now.date())
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             c = self._get(s, coverage_id)
             before = _coverage_values(c)
             for key, value in clean.items():
@@ -385,6 +403,7 @@ class InsuranceService(Service):
                         details=diff)  # fmt: skip
             return self._row(s, c)
 
+    @policy("insurance.write", audit=WRITE)
     def end_coverage(self, coverage_id: int, end_date: dt.date | str) -> list[CoverageRow]:
         """Set the last day of a coverage; once ended, the others move up to close the gap."""
         from ma_desk.services.insurance_rules import parse_date
@@ -394,9 +413,9 @@ class InsuranceService(Service):
         day = parse_date(end_date, "End date", "end_date")
         if day is None:
             raise ValidationError("Type the coverage's last day (MM/DD/YYYY).", field="end_date")
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             c = self._get(s, coverage_id)
             if c.effective_date is not None and day < c.effective_date:
                 raise ValidationError(
@@ -438,14 +457,15 @@ class InsuranceService(Service):
                 c.priority = number
         return moved
 
+    @policy("insurance.write", audit=WRITE)
     def move_coverage(self, coverage_id: int, step: int) -> list[CoverageRow]:
         """Move a coverage up (-1) or down (+1) in order, swapping with its neighbour."""
         if step not in (-1, 1):
             raise ValidationError("A coverage moves one place up or down at a time.")
         today = self.now().date()
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             c = self._get(s, coverage_id)
             if c.end_date is not None and c.end_date < today:
                 raise ValidationError("An ended coverage has no order; it cannot be moved.")
@@ -484,13 +504,14 @@ class InsuranceService(Service):
                         details={"priority": moved})  # fmt: skip
         return self.coverages(patient_id, include_ended=True)
 
+    @policy("insurance.write", audit=WRITE)
     def remove_coverage(self, coverage_id: int, reason: str) -> None:
         """Take a coverage entered in error off the patient (kept in the store, audited)."""
         reason = clean_note_body(reason, "reason")
         today = self.now().date()
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             c = self._get(s, coverage_id)
             c.active, c.updated_at = False, self.now()
             moved = self._close_gaps(s, patient_id, today)
@@ -498,6 +519,7 @@ class InsuranceService(Service):
                         details={"reason": reason, "moved_up": moved})  # fmt: skip
 
     # ------------------------------------------------------------------ card images
+    @policy("insurance.write", audit=WRITE)
     def set_card_image(
         self, coverage_id: int, side: str, data: bytes, *, source: str = "file"
     ) -> CoverageRow:
@@ -505,9 +527,9 @@ class InsuranceService(Service):
         if side not in SIDES:
             raise ValidationError("A card image is either the front or the back.", field="side")
         mime = check_card_image(data)
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             c = self._get(s, coverage_id)
             setattr(c, f"card_{side}", bytes(data))
             setattr(c, f"card_{side}_type", mime)
@@ -517,6 +539,7 @@ class InsuranceService(Service):
                                  "source": source})  # fmt: skip
             return self._row(s, c)
 
+    @policy("insurance.write", audit=WRITE)
     def import_card_file(
         self, coverage_id: int, side: str, path: Path, *, delete_after: bool = False
     ) -> CoverageRow:
@@ -541,8 +564,8 @@ class InsuranceService(Service):
                 ) from exc
         return row
 
-    @staticmethod
-    def newest_scan(folder: Path) -> Path | None:
+    @policy("insurance.write", audit=REFERENCE)
+    def newest_scan(self, folder: Path) -> Path | None:
         """The most recent image file a scanner left in ``folder`` (None when there is none)."""
         folder = Path(folder)
         if not folder.is_dir():
@@ -554,12 +577,13 @@ class InsuranceService(Service):
         scans = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES]
         return max(scans, key=lambda p: (p.stat().st_mtime, p.name)) if scans else None
 
+    @policy("insurance.write", audit=WRITE)
     def clear_card_image(self, coverage_id: int, side: str) -> CoverageRow:
         if side not in SIDES:
             raise ValidationError("A card image is either the front or the back.", field="side")
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             c = self._get(s, coverage_id)
             setattr(c, f"card_{side}", None)
             setattr(c, f"card_{side}_type", "")
@@ -568,26 +592,36 @@ class InsuranceService(Service):
                         patient_id=patient_id, details={"side": side})  # fmt: skip
             return self._row(s, c)
 
+    @policy("insurance.read", audit=READ)
     def card_image(self, coverage_id: int, side: str) -> CardImage | None:
+        """The card's picture; each side shown is audited (once per opening)."""
         if side not in SIDES:
             raise ValidationError("A card image is either the front or the back.", field="side")
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             c = self._get(s, coverage_id)
             data = getattr(c, f"card_{side}")
-            if data is None:
-                return None
-            return CardImage(coverage_id, side, bytes(data), getattr(c, f"card_{side}_type"))
+            image = (
+                None
+                if data is None
+                else CardImage(coverage_id, side, bytes(data), getattr(c, f"card_{side}_type"))
+            )
+            patient_id = c.patient_id
+        if image is not None:
+            self._record_read("view", "card_image", coverage_id, patient_id=patient_id,
+                              details={"side": side}, view=(coverage_id, side))  # fmt: skip
+        return image
 
+    @policy("reports.print", "insurance.read", audit=PRINT)
     def record_card_print(self, coverage_id: int, sides: list[str]) -> None:
         """Printing PHI is audited like any other disclosure."""
-        self.check("reports.print")
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
         with self.ctx.db.write() as s:
-            self._audit(s, "print_card", "insurance_coverage", coverage_id,
+            self._audit(s, "print", "insurance_card", coverage_id,
                         patient_id=patient_id, details={"sides": sides})  # fmt: skip
 
     # ------------------------------------------------------------------ eligibility
+    @policy("insurance.write", audit=WRITE)
     def verify(
         self,
         coverage_id: int,
@@ -600,12 +634,12 @@ class InsuranceService(Service):
         """Log one eligibility check made now by the signed-in user."""
         clean = validate_verification(method, result, reference, notes)
         now = self.now()
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             c = self._get(s, coverage_id)
             patient_id, ended = c.patient_id, c.end_date is not None and c.end_date < now.date()
         if ended:
             raise ValidationError("This coverage has ended; verify the patient's current one.")
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             check = EligibilityCheck(
                 coverage_id=coverage_id, checked_at=now, user_id=self.actor.user_id, **clean
             )
@@ -624,22 +658,26 @@ class InsuranceService(Service):
             e.reference, e.result, e.notes,
         )  # fmt: skip
 
+    @policy("insurance.read", audit=READ)
     def verification_log(self, coverage_id: int) -> list[EligibilityRow]:
         """Every check of one coverage, newest first."""
-        with self._read("insurance.read") as s:
-            self._get(s, coverage_id)
+        with self._read() as s:
+            patient_id = self._get(s, coverage_id).patient_id
             checks = s.scalars(
                 select(EligibilityCheck)
                 .where(EligibilityCheck.coverage_id == coverage_id)
                 .order_by(EligibilityCheck.checked_at.desc(), EligibilityCheck.id.desc())
             ).all()
             names = _user_names(s, {e.user_id for e in checks})
-            return [self._check_row(e, names) for e in checks]
+            rows = [self._check_row(e, names) for e in checks]
+        self._record_insurance_view(patient_id, "verification_log")
+        return rows
 
     # ------------------------------------------------------------------ notes
+    @policy("insurance.write", audit=WRITE)
     def add_note(self, patient_id: int, text: str, *, coverage_id: int | None = None) -> NoteRow:
         body = clean_note_body(text)
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             if s.get(Patient, patient_id) is None:
                 raise NotFoundError("That patient no longer exists.")
             if coverage_id is not None and self._get(s, coverage_id).patient_id != patient_id:
@@ -653,13 +691,14 @@ class InsuranceService(Service):
                         details={"coverage_id": coverage_id, "chars": len(body)})  # fmt: skip
             return self._note_rows(s, [note])[0]
 
+    @policy("insurance.write", audit=WRITE)
     def edit_note(self, note_id: int, text: str) -> NoteRow:
         """A correction is a new note that supersedes the old one; the old text is kept."""
         body = clean_note_body(text)
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             old = _existing(s, InsuranceNote, note_id, "note")
             patient_id = old.patient_id
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             old = _existing(s, InsuranceNote, note_id, "note")
             if old.superseded:
                 raise ValidationError(
@@ -677,6 +716,7 @@ class InsuranceService(Service):
                         details={"supersedes": old.id, "chars": len(body)})  # fmt: skip
             return self._note_rows(s, [new])[0]
 
+    @policy("insurance.read", audit=READ)
     def notes(
         self,
         patient_id: int,
@@ -686,7 +726,7 @@ class InsuranceService(Service):
         include_superseded: bool = False,
     ) -> list[NoteRow]:
         """The patient's insurance notes, newest first; ``search`` matches words in any order."""
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             stmt = select(InsuranceNote).where(InsuranceNote.patient_id == patient_id)
             if not include_superseded:
                 stmt = stmt.where(InsuranceNote.superseded.is_(False))
@@ -698,11 +738,14 @@ class InsuranceService(Service):
             notes = s.scalars(
                 stmt.order_by(InsuranceNote.created_at.desc(), InsuranceNote.id.desc())
             ).all()
-            return self._note_rows(s, list(notes))
+            rows = self._note_rows(s, list(notes))
+        self._record_insurance_view(patient_id, "notes")
+        return rows
 
+    @policy("insurance.read", audit=READ)
     def note_history(self, note_id: int) -> list[NoteRow]:
         """Every version of a note, oldest first (the last one is current)."""
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             note = _existing(s, InsuranceNote, note_id, "note")
             chain = [note]
             while chain[0].supersedes_id is not None:
@@ -714,7 +757,9 @@ class InsuranceService(Service):
                 if newer is None:
                     break
                 chain.append(newer)
-            return self._note_rows(s, chain)
+            rows = self._note_rows(s, chain)
+        self._record_insurance_view(note.patient_id, "note_history")
+        return rows
 
     @staticmethod
     def _note_rows(s: Session, notes: list[InsuranceNote]) -> list[NoteRow]:
@@ -747,16 +792,18 @@ class InsuranceService(Service):
         ]
 
     # ------------------------------------------------------------------ prior authorisations
+    @policy("insurance.read", audit=READ)
     def prior_auths(self, patient_id: int) -> list[PriorAuthRow]:
         """The patient's authorisations: flagged ones first, then by end date."""
         today = self.now().date()
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             auths = s.scalars(
                 select(PriorAuthorization)
                 .where(PriorAuthorization.patient_id == patient_id)
                 .order_by(PriorAuthorization.end_date.desc())
             ).all()
             rows = [self._auth_row(a, today) for a in auths]
+        self._record_insurance_view(patient_id, "prior_auths")
         return sorted(rows, key=lambda r: (not r.flag, r.end_date < today, r.end_date))
 
     @staticmethod
@@ -776,10 +823,11 @@ class InsuranceService(Service):
         if not clean["payer"]:
             raise ValidationError("Payer is required (or choose the coverage).", field="payer")
 
+    @policy("insurance.write", audit=WRITE)
     def add_prior_auth(self, patient_id: int, data: PriorAuthInput) -> PriorAuthRow:
         clean = validate_prior_auth(data)
         now = self.now()
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             if s.get(Patient, patient_id) is None:
                 raise NotFoundError("That patient no longer exists.")
             self._auth_payer(s, patient_id, clean)
@@ -790,12 +838,13 @@ class InsuranceService(Service):
                         details=changes({}, clean))  # fmt: skip
             return self._auth_row(auth, now.date())
 
+    @policy("insurance.write", audit=WRITE)
     def update_prior_auth(self, auth_id: int, data: PriorAuthInput) -> PriorAuthRow:
         clean = validate_prior_auth(data)
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             auth = _existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             auth = _existing(s, PriorAuthorization, auth_id, "authorization")
             self._auth_payer(s, patient_id, clean)
             before = {key: getattr(auth, key) for key in clean}
@@ -807,13 +856,14 @@ class InsuranceService(Service):
                             details=diff)  # fmt: skip
             return self._auth_row(auth, self.now().date())
 
+    @policy("insurance.write", audit=WRITE)
     def use_auth_units(self, auth_id: int, units: int = 1) -> PriorAuthRow:
         """Count units used by a visit; refuses when the authorisation cannot cover them."""
         today = self.now().date()
-        with self._read("insurance.read") as s:
+        with self._read() as s:
             auth = _existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
-        with self._write("insurance.write", patient_id=patient_id) as s:
+        with self._write() as s:
             auth = s.get(PriorAuthorization, auth_id)
             if units < 1:
                 raise ValidationError("Use at least one unit.", field="units")

@@ -16,6 +16,7 @@ from ma_desk.db.models import Appointment, Patient, Provider, User
 from ma_desk.errors import NeedsConfirmation, NotFoundError, ValidationError
 from ma_desk.names import could_be_confused, same_person_name
 from ma_desk.services.base import Service
+from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
 from ma_desk.text import fold, format_us_phone, phone_digits, prefix_upper_bound
 
 US_STATES = frozenset(
@@ -372,29 +373,33 @@ def validate(data: PatientInput, today: dt.date) -> dict:
 
 
 class PatientService(Service):
+    @policy("patient.read", audit=READ)
     def get(self, patient_id: int) -> PatientRecord:
-        with self._read("patient.read") as session:
+        """The patient's record; the chart view is audited (once per opening)."""
+        return self.open_chart(patient_id)
+
+    @policy("patient.read", audit=READ)
+    def open_chart(self, patient_id: int, purpose: str = "view") -> PatientRecord:
+        """Read a patient's record and audit the view, saying which screen asked."""
+        with self._read() as session:
             patient = session.get(Patient, patient_id)
             if patient is None:
                 raise NotFoundError("That patient no longer exists.")
-            return _record(patient)
-
-    def open_chart(self, patient_id: int, purpose: str = "view") -> PatientRecord:
-        """Read a patient's record and audit the view (for chart-opening screens)."""
-        record = self.get(patient_id)
-        with self.ctx.db.write() as session:
-            self._audit(session, "view", "patient", patient_id, patient_id=patient_id,
-                        details={"purpose": purpose})  # fmt: skip
+            record = _record(patient)
+        self._record_read("view", "patient", patient_id, patient_id=patient_id,
+                          details={"purpose": purpose}, view=patient_id)  # fmt: skip
         return record
 
     # ------------------------------------------------------------- search
+    @policy("patient.read", audit=READ)
     def search(
         self, text: str, *, limit: int = 50, today: dt.date | None = None
     ) -> list[PatientHit]:
         """Patients matching what was typed; those booked today first, with their time.
 
         Every reading of the query is an indexed range scan stopped by ``limit``,
-        so a keystroke costs a few milliseconds even with 100,000 patients.
+        so a keystroke costs a few milliseconds even with 100,000 patients. Each
+        search is audited (who, when, how many found; the text stays in the store).
         """
         today = today or self.now().date()
         query = parse_query(text, today)
@@ -402,7 +407,7 @@ class PatientService(Service):
             return []
         limit = max(1, min(int(limit), 500))
         readings = [query, *query.alternatives]
-        with self._read("patient.read") as session:
+        with self._read() as session:
             booked = {h.id: h for h in self._booked_today(session, readings, today)}
             found: dict[int, tuple[int, tuple]] = {}
             for rank, reading in enumerate(readings):
@@ -417,13 +422,20 @@ class PatientService(Service):
             PatientHit(*row[:6])
             for _rank, row in sorted(found.values(), key=lambda rr: (rr[0], rr[1][6], rr[1][7]))
         ]
-        return (todays + others)[:limit]
+        hits = (todays + others)[:limit]
+        self._record_read("query", "patient", details={"query": text.strip()[:100],
+                          "kind": query.kind, "results": len(hits)},
+                          view=("search", text.strip().casefold()))  # fmt: skip
+        return hits
 
+    @policy("patient.read", audit=READ)
     def booked_today(self, today: dt.date | None = None) -> list[PatientHit]:
         """Everyone with an appointment today (the desk's list before anything is typed)."""
         today = today or self.now().date()
-        with self._read("patient.read") as session:
+        with self._read() as session:
             hits = self._booked_today(session, [SearchQuery("all")], today)
+        self._record_read("view", "checkin_list", today, details={"results": len(hits)},
+                          view=today)  # fmt: skip
         return sorted(hits, key=_desk_order)
 
     @staticmethod
@@ -454,6 +466,7 @@ class PatientService(Service):
         return list(best.values())
 
     # ------------------------------------------------------------- duplicates
+    @policy("patient.read", audit=READ)
     def find_duplicates(
         self, data: PatientInput, *, exclude_id: int | None = None
     ) -> list[DuplicateCandidate]:
@@ -462,8 +475,11 @@ class PatientService(Service):
         Raises ValidationError first if the input itself cannot be saved.
         """
         clean = validate(data, self.now().date())
-        with self._read("patient.read") as session:
-            return self._duplicates(session, clean, exclude_id)
+        with self._read() as session:
+            found = self._duplicates(session, clean, exclude_id)
+        self._record_read("query", "duplicate_check", exclude_id or "",
+                          details={"results": len(found), "candidates": [c.id for c in found]})  # fmt: skip
+        return found
 
     @staticmethod
     def _duplicates(
@@ -503,6 +519,7 @@ class PatientService(Service):
         ]
 
     # ------------------------------------------------------------- writing
+    @policy("patient.write", audit=WRITE)
     def register(self, data: PatientInput, *, duplicate_override: bool = False) -> PatientRecord:
         """Save a new patient; one transaction with its audit entry.
 
@@ -512,7 +529,7 @@ class PatientService(Service):
         """
         now = self.now()
         clean = validate(data, now.date())
-        with self._write("patient.write") as session:
+        with self._write() as session:
             candidates = self._duplicates(session, clean)
             if candidates and not duplicate_override:
                 raise NeedsConfirmation(
@@ -538,9 +555,10 @@ class PatientService(Service):
                         details=details)  # fmt: skip
             return _record(patient)
 
+    @policy("patient.write", audit=WRITE)
     def use_existing(self, patient_id: int, candidate_ids: list[int]) -> PatientRecord:
         """Record that registration stopped because the person was already on file."""
-        with self._write("patient.write", patient_id=patient_id) as session:
+        with self._write() as session:
             patient = session.get(Patient, patient_id)
             if patient is None:
                 raise NotFoundError("That patient no longer exists.")
@@ -550,13 +568,14 @@ class PatientService(Service):
                                  "duplicate_candidates": sorted(set(candidate_ids))})  # fmt: skip
             return _record(patient)
 
+    @policy("patient.write", audit=WRITE)
     def update(self, patient_id: int, **values) -> PatientRecord:
         """Edit fields in place; the audit entry names each field with old and new value."""
         unknown = set(values) - set(EDITABLE)
         if unknown:
             raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
         now = self.now()
-        with self._write("patient.write", patient_id=patient_id) as session:
+        with self._write() as session:
             patient = session.get(Patient, patient_id)
             if patient is None:
                 raise NotFoundError("That patient no longer exists.")
@@ -576,10 +595,11 @@ class PatientService(Service):
                         details=diff)  # fmt: skip
             return _record(patient)
 
+    @policy("patient.write", audit=WRITE)
     def mark_verified(self, patient_id: int) -> PatientRecord:
         """The patient confirmed what is on file, at the desk, now, with this user."""
         now = self.now()
-        with self._write("patient.write", patient_id=patient_id) as session:
+        with self._write() as session:
             patient = session.get(Patient, patient_id)
             if patient is None:
                 raise NotFoundError("That patient no longer exists.")
@@ -592,10 +612,11 @@ class PatientService(Service):
             return _record(patient)
 
     # ------------------------------------------------------------- desk checks
+    @policy("patient.read", audit=READ)
     def verification(self, patient_id: int) -> Verification:
         """When and by whom the patient's details were last confirmed at the desk."""
         today = self.now().date()
-        with self._read("patient.read") as session:
+        with self._read() as session:
             patient = session.get(Patient, patient_id)
             if patient is None:
                 raise NotFoundError("That patient no longer exists.")
@@ -606,13 +627,16 @@ class PatientService(Service):
             elif patient.verified_at is not None:
                 by = "system"
             at = patient.verified_at
-            return Verification(at, by, at is not None and at.date() == today)
+        self._record_read("view", "patient", patient_id, patient_id=patient_id,
+                          details={"purpose": "verification"}, view=patient_id)  # fmt: skip
+        return Verification(at, by, at is not None and at.date() == today)
 
+    @policy("patient.read", audit=READ)
     def name_alerts(self, day: dt.date) -> dict[int, str]:
         """For each patient booked on ``day``: a warning when another booked patient that
         day has the same last name and a similar first name (easy to mix up)."""
         start = dt.datetime.combine(day, dt.time())
-        with self._read("patient.read") as session:
+        with self._read() as session:
             rows = session.execute(
                 select(Patient.id, Patient.first_name, Patient.last_name, Patient.dob)
                 .join(Appointment, Appointment.patient_id == Patient.id)
@@ -623,13 +647,17 @@ class PatientService(Service):
                 )
                 .distinct()
             ).all()
-        return _alerts_among(rows, [r[0] for r in rows])
+        alerts = _alerts_among(rows, [r[0] for r in rows])
+        self._record_read("view", "name_alerts", day, details={"patients": len(rows),
+                          "alerts": len(alerts)}, view=day)  # fmt: skip
+        return alerts
 
+    @policy("patient.read", audit=READ)
     def name_alert(self, patient_id: int, day: dt.date | None = None) -> str:
         """The name alert for one patient against everyone booked on ``day`` (walk-ins too)."""
         day = day or self.now().date()
         start = dt.datetime.combine(day, dt.time())
-        with self._read("patient.read") as session:
+        with self._read() as session:
             me = session.get(Patient, patient_id)
             if me is None:
                 raise NotFoundError("That patient no longer exists.")
@@ -645,10 +673,14 @@ class PatientService(Service):
                 .distinct()
             ).all()
             mine = (me.id, me.first_name, me.last_name, me.dob)
+        self._record_read("view", "patient", patient_id, patient_id=patient_id,
+                          details={"purpose": "name_alert"}, view=patient_id)  # fmt: skip
         return _alerts_among([*rows, mine], [patient_id]).get(patient_id, "")
 
+    @policy("patient.read", audit=REFERENCE)
     def count(self) -> int:
-        with self.ctx.db.read() as session:
+        """How many patients the clinic has (a number, no one named)."""
+        with self._read() as session:
             return session.scalar(select(func.count(Patient.id))) or 0
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ma_desk import audit
 from ma_desk.clinical import codes, flow, units
 from ma_desk.clinical import vitals as rules
 from ma_desk.db.models import (
@@ -42,7 +43,9 @@ from ma_desk.reports.data import (
     VisitSummaryData,
     VitalLine,
 )
+from ma_desk.security.verification import printed_anchor
 from ma_desk.services.base import Service
+from ma_desk.services.policy import EXPORT, PRINT, READ, policy
 from ma_desk.services.vitals import NOTIFY_PROVIDER
 
 NOTIFY_KINDS = (NOTIFY_PROVIDER, "notify-provider")
@@ -117,9 +120,16 @@ def vital_lines(values: dict[str, float], dob: dt.date, day: dt.date, sex: str,
 
 class ReportService(Service):
     # ------------------------------------------------------------- visit summary
+    @policy("reports.print", audit=READ)
     def visit_summary_data(self, visit_id: int) -> VisitSummaryData:
+        data = self._visit_summary_data(visit_id)
+        self._record_read("view", "visit_summary", visit_id,
+                          patient_id=self._patient_of(visit_id), view=visit_id)  # fmt: skip
+        return data
+
+    def _visit_summary_data(self, visit_id: int) -> VisitSummaryData:
         settings = self._settings()
-        with self._read("reports.print") as s:
+        with self._read() as s:
             visit = s.get(Visit, visit_id, options=[joinedload(Visit.appointment),
                                                     joinedload(Visit.patient),
                                                     joinedload(Visit.provider)])  # fmt: skip
@@ -181,11 +191,12 @@ class ReportService(Service):
                 printed_at=self.now(),
             )
 
+    @policy("reports.print", audit=PRINT)
     def visit_summary(self, visit_id: int) -> bytes:
         """The after-visit summary PDF (in memory); the print is audited."""
         from ma_desk.reports.visit_summary import build_visit_summary
 
-        data = self.visit_summary_data(visit_id)
+        data = self._visit_summary_data(visit_id)
         pdf = build_visit_summary(data)
         self._record_output(
             "print", "visit_summary", visit_id, patient_id=self._patient_of(visit_id)
@@ -193,11 +204,19 @@ class ReportService(Service):
         return pdf
 
     # ------------------------------------------------------------- end of day
+    @policy("reports.end_of_day", audit=READ)
     def end_of_day_data(self, day: dt.date, provider_id: int | None = None) -> EndOfDayData:
+        data = self._end_of_day_data(day, provider_id)
+        self._record_read("view", "end_of_day_report", day.isoformat(),
+                          details={"provider_id": provider_id, "appointments": len(data.visits)},
+                          view=(day, provider_id))  # fmt: skip
+        return data
+
+    def _end_of_day_data(self, day: dt.date, provider_id: int | None = None) -> EndOfDayData:
         settings = self._settings()
         start = dt.datetime.combine(day, dt.time())
         end = start + dt.timedelta(days=1)
-        with self._read("reports.end_of_day") as s:
+        with self._read() as s:
             provider_name = ""
             if provider_id is not None:
                 provider = s.get(Provider, provider_id)
@@ -285,23 +304,27 @@ class ReportService(Service):
         order = ["not_checked_out", "critical_vitals", "notify_provider", "room_not_closed",
                  "insurance_stale"]  # fmt: skip
         items.sort(key=lambda i: order.index(i.kind) if i.kind in order else len(order))
+        with self._read() as s:
+            anchor = printed_anchor(audit.chain_head(s))
         return EndOfDayData(clinic_header(settings), day, provider_name, tuple(visits),
-                            tuple(items), self.now(), tuple(providers))  # fmt: skip
+                            tuple(items), self.now(), tuple(providers), anchor)  # fmt: skip
 
+    @policy("reports.end_of_day", audit=PRINT)
     def end_of_day_pdf(self, day: dt.date, provider_id: int | None = None) -> bytes:
         from ma_desk.reports.end_of_day import build_end_of_day
 
-        data = self.end_of_day_data(day, provider_id)
+        data = self._end_of_day_data(day, provider_id)
         pdf = build_end_of_day(data)
         self._record_output("print", "end_of_day_report", day.isoformat(),
                             details={"format": "pdf", "provider_id": provider_id,
                                      "appointments": len(data.visits)})  # fmt: skip
         return pdf
 
+    @policy("reports.end_of_day", audit=EXPORT)
     def end_of_day_csv(self, day: dt.date, provider_id: int | None = None) -> str:
         from ma_desk.reports.end_of_day_csv import build_end_of_day_csv
 
-        data = self.end_of_day_data(day, provider_id)
+        data = self._end_of_day_data(day, provider_id)
         text = build_end_of_day_csv(data)
         self._record_output("export", "end_of_day_report", day.isoformat(),
                             details={"format": "csv", "provider_id": provider_id,
@@ -309,6 +332,7 @@ class ReportService(Service):
         return text
 
     # ------------------------------------------------------------- labels
+    @policy("reports.print", audit=READ)
     def label_data(
         self,
         *,
@@ -342,7 +366,7 @@ class ReportService(Service):
         if errors:
             raise ValidationError(next(iter(errors.values())), field=next(iter(errors)),
                                   errors=errors)  # fmt: skip
-        with self._read("reports.print") as s:
+        with self._read() as s:
             visit = s.get(Visit, visit_id) if visit_id is not None else None
             if visit_id is not None and visit is None:
                 raise NotFoundError("That visit no longer exists.")
@@ -350,6 +374,8 @@ class ReportService(Service):
             if patient is None:
                 raise NotFoundError("That patient no longer exists.")
             name = f"{patient.last_name}, {patient.first_name}"
+            self._record_read("view", "label_data", patient.mrn, patient_id=patient.id,
+                              details={"kind": kind}, view=(kind, patient.id))  # fmt: skip
             if kind == "patient":
                 return [LabelData("patient", patient.mrn, name, patient.dob, patient.mrn)] * count
             assert visit is not None
@@ -369,6 +395,7 @@ class ReportService(Service):
                 for n, specimen in enumerate(types, start=1)
             ]
 
+    @policy("reports.print", audit=PRINT)
     def labels(self, labels: Sequence[LabelData], *, layout: str = "sheet",
                start_position: int = 1) -> bytes:  # fmt: skip
         """The label PDF for rows from ``label_data``; the print is audited per patient."""
@@ -384,7 +411,7 @@ class ReportService(Service):
             raise ValidationError("There are no labels to print.", field="count")
         pdf = build_labels(labels, layout, start_position)
         mrns = sorted({label.mrn for label in labels})
-        with self._write("reports.print") as s:
+        with self._write() as s:
             ids = dict(
                 s.execute(select(Patient.mrn, Patient.id).where(Patient.mrn.in_(mrns))).all()
             )
@@ -407,8 +434,7 @@ class ReportService(Service):
 
     def _record_output(self, action: str, entity: str, entity_id: object, *,
                        patient_id: int | None = None, details: dict | None = None) -> None:  # fmt: skip
-        permission = "reports.end_of_day" if entity == "end_of_day_report" else "reports.print"
-        with self._write(permission, patient_id=patient_id) as s:
+        with self._write() as s:
             self._audit(s, action, entity, entity_id, patient_id=patient_id, details=details)
 
     @staticmethod

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ma_desk.db.models import ChecklistRun, Patient, Room, Visit
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.services.base import Service
+from ma_desk.services.policy import READ, WRITE, policy
 
 ROOM_STATES = ("ready", "occupied", "needs_turnover", "out_of_service")
 STATE_LABELS = {
@@ -51,8 +52,10 @@ class RoomRow:
 
 
 class RoomService(Service):
+    @policy("rooms.read", audit=READ)
     def board(self) -> list[RoomRow]:
-        with self._read("rooms.read") as s:
+        """Every room's state; an occupied room names its patient, so opening it is audited."""
+        with self._read() as s:
             rows = s.execute(
                 select(Room, Patient.last_name, Patient.first_name)
                 .outerjoin(Visit, Visit.id == Room.current_visit_id)
@@ -97,8 +100,12 @@ class RoomService(Service):
                         last_run.moment if last_run else "",
                     )  # fmt: skip
                 )
-            return result
+        occupied = sum(1 for row in result if row.patient_name)
+        self._record_read("view", "room_board", details={"rooms": len(result),
+                          "occupied": occupied}, view="board")  # fmt: skip
+        return result
 
+    @policy("rooms.write", audit=WRITE)
     def set_state(self, room_id: int, state: str, reason: str = "") -> RoomRow:
         """Take a room out of service (with a reason) or put it back (it then needs a turnover).
 
@@ -111,7 +118,7 @@ class RoomService(Service):
             raise ValidationError(
                 f"The reason is too long (at most {MAX_STATE_NOTE} characters).", field="reason"
             )
-        with self._write("rooms.write") as s:
+        with self._write() as s:
             room = s.get(Room, room_id)
             if room is None:
                 raise NotFoundError("That room no longer exists.")

@@ -34,6 +34,7 @@ from ma_desk.errors import ConflictError, NeedsConfirmation, NotFoundError, Vali
 from ma_desk.services.base import Service
 from ma_desk.services.flow_transitions import apply_transition, reverse_effects
 from ma_desk.services.patients import age_years
+from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
 from ma_desk.services.settings import SettingsService
 
 __all__ = [
@@ -267,8 +268,9 @@ def overlaps(a_start: dt.datetime, a_min: int, b_start: dt.datetime, b_min: int)
 
 class ScheduleService(Service):
     # ------------------------------------------------------------- reference lists
+    @policy("schedule.read", audit=REFERENCE)
     def providers(self, *, active_only: bool = True) -> list[ProviderRow]:
-        with self._read("schedule.read") as s:
+        with self._read() as s:
             stmt = select(Provider).order_by(Provider.display_name)
             if active_only:
                 stmt = stmt.where(Provider.active.is_(True))
@@ -285,8 +287,9 @@ class ScheduleService(Service):
                 for p in s.scalars(stmt)
             ]
 
+    @policy("schedule.read", audit=REFERENCE)
     def appointment_types(self) -> list[AppointmentTypeRow]:
-        with self._read("schedule.read") as s:
+        with self._read() as s:
             stmt = select(AppointmentType).where(AppointmentType.active.is_(True))
             return [
                 AppointmentTypeRow(t.id, t.name, t.default_minutes, t.color)
@@ -297,20 +300,43 @@ class ScheduleService(Service):
         return SettingsService(self.ctx).get()
 
     # ------------------------------------------------------------- reading the book
+    @policy("schedule.read", audit=READ)
     def day(self, day: dt.date, provider_ids: list[int] | None = None) -> list[AppointmentRow]:
         """The day's appointments (cancelled ones included, entered-in-error left out)."""
-        return self.range(day, day + dt.timedelta(days=1), provider_ids)
+        rows = self._between(day, day + dt.timedelta(days=1), provider_ids)
+        self._record_schedule_view("schedule_day", day, day, provider_ids, rows)
+        return rows
 
+    @policy("schedule.read", audit=READ)
     def week(self, provider_id: int, first_day: dt.date) -> list[AppointmentRow]:
-        return self.range(first_day, first_day + dt.timedelta(days=7), [provider_id])
+        rows = self._between(first_day, first_day + dt.timedelta(days=7), [provider_id])
+        self._record_schedule_view("schedule_week", first_day, first_day, [provider_id], rows)
+        return rows
 
+    @policy("schedule.read", audit=READ)
     def range(
         self, first: dt.date, end: dt.date, provider_ids: list[int] | None = None
     ) -> list[AppointmentRow]:
         """Appointments with first <= start date < end, in one joined query."""
+        rows = self._between(first, end, provider_ids)
+        self._record_schedule_view("schedule_range", first, (first, end), provider_ids, rows)
+        return rows
+
+    def _record_schedule_view(
+        self, entity: str, first: dt.date, key: object, provider_ids: list[int] | None,
+        rows: list[AppointmentRow],
+    ) -> None:  # fmt: skip
+        """One entry per opening of a schedule view; its refreshes are not recorded again."""
+        providers = sorted(provider_ids) if provider_ids else []
+        self._record_read("view", entity, first, details={"providers": providers,
+                          "appointments": len(rows)}, view=(key, tuple(providers)))  # fmt: skip
+
+    def _between(
+        self, first: dt.date, end: dt.date, provider_ids: list[int] | None = None
+    ) -> list[AppointmentRow]:
         start = dt.datetime.combine(first, dt.time())
         stop = dt.datetime.combine(end, dt.time())
-        with self._read("schedule.read") as s:
+        with self._read() as s:
             stmt = (
                 _rows_stmt()
                 .where(Appointment.start >= start, Appointment.start < stop)
@@ -321,16 +347,24 @@ class ScheduleService(Service):
                 stmt = stmt.where(Appointment.provider_id.in_(provider_ids))
             return [_row_from_tuple(t, first) for t in s.execute(stmt)]
 
+    @policy("schedule.read", audit=READ)
     def get(self, appointment_id: int) -> AppointmentRow:
-        with self._read("schedule.read") as s:
+        with self._read() as s:
             t = s.execute(_rows_stmt().where(Appointment.id == appointment_id)).first()
             if t is None:
                 raise NotFoundError("That appointment no longer exists.")
-            return _row_from_tuple(t, self.now().date())
+            row = _row_from_tuple(t, self.now().date())
+        self._record_read("view", "appointment", appointment_id, patient_id=row.patient_id,
+                          view=appointment_id)  # fmt: skip
+        return row
 
+    @policy("schedule.read", audit=READ)
     def history(self, appointment_id: int) -> list[StatusChangeRow]:
         """Every status change of the appointment, oldest first (who and when)."""
-        with self._read("schedule.read") as s:
+        patient_id = self._patient_of_appointment(appointment_id)
+        self._record_read("view", "appointment_history", appointment_id, patient_id=patient_id,
+                          view=appointment_id)  # fmt: skip
+        with self._read() as s:
             stmt = (
                 select(AppointmentStatusChange, User.display_name)
                 .outerjoin(User, User.id == AppointmentStatusChange.user_id)
@@ -351,8 +385,9 @@ class ScheduleService(Service):
                 for c, who in s.execute(stmt)
             ]
 
+    @policy("schedule.read", audit=READ)
     def series(self, series_id: int) -> list[AppointmentRow]:
-        with self._read("schedule.read") as s:
+        with self._read() as s:
             stmt = (
                 _rows_stmt()
                 .where(Appointment.series_id == series_id)
@@ -360,14 +395,26 @@ class ScheduleService(Service):
                 .order_by(Appointment.start)
             )
             today = self.now().date()
-            return [_row_from_tuple(t, today) for t in s.execute(stmt)]
+            rows = [_row_from_tuple(t, today) for t in s.execute(stmt)]
+        patient_id = rows[0].patient_id if rows else None
+        self._record_read("view", "appointment_series", series_id, patient_id=patient_id,
+                          details={"appointments": len(rows)}, view=series_id)  # fmt: skip
+        return rows
 
+    def _patient_of_appointment(self, appointment_id: int) -> int | None:
+        with self._read() as s:
+            return s.scalar(select(Appointment.patient_id).where(Appointment.id == appointment_id))
+
+    @policy("schedule.read", audit=READ)
     def flow_board(self, day: dt.date | None = None) -> list[FlowRow]:
         """Today's patients in the building (arrived, roomed, with provider)."""
         now = self.now()
         day = day or now.date()
         rows = []
-        for r in self.day(day):
+        appointments = self._between(day, day + dt.timedelta(days=1))
+        self._record_read("view", "flow_board", day, details={"appointments": len(appointments)},
+                          view=day)  # fmt: skip
+        for r in appointments:
             if r.status not in flow.IN_CLINIC_STATUSES:
                 continue
             arrived = r.arrived_at or r.start
@@ -379,6 +426,7 @@ class ScheduleService(Service):
         return rows
 
     # ------------------------------------------------------------- booking
+    @policy("schedule.write", audit=WRITE)
     def book(
         self,
         *,
@@ -396,14 +444,14 @@ class ScheduleService(Service):
 
         Booking from the waitlist resolves the entry in the same transaction.
         """
-        with self._write("schedule.write", patient_id=patient_id) as s:
+        with self._write() as s:
             provider, appt_type, minutes, reason = self._validate(
                 s, patient_id, provider_id, type_id, minutes, reason
             )
             now = self.now()
             if not walk_in and start < now - dt.timedelta(minutes=1):
                 raise ValidationError("A new booking cannot start in the past.", field="start")
-            warnings = self.booking_warnings(s, provider, patient_id, start, minutes)
+            warnings = self._booking_warnings(s, provider, patient_id, start, minutes)
             if warnings and not confirm:
                 raise NeedsConfirmation("Book anyway?", warnings=warnings)
             appt = self._new(s, patient_id, provider_id, type_id, start, minutes, reason,
@@ -415,6 +463,7 @@ class ScheduleService(Service):
                 self._resolve_waitlist(s, waitlist_entry_id, patient_id, now)
             return _row(appt, now.date())
 
+    @policy("schedule.write", audit=WRITE)
     def book_series(
         self,
         *,
@@ -432,7 +481,7 @@ class ScheduleService(Service):
     ) -> list[AppointmentRow]:
         """Book a recurring appointment: every ``interval`` days/weeks/months, all or nothing."""
         starts = occurrences(start, frequency, interval, count=count, until=until)
-        with self._write("schedule.write", patient_id=patient_id) as s:
+        with self._write() as s:
             provider, _t, minutes, reason = self._validate(
                 s, patient_id, provider_id, type_id, minutes, reason
             )
@@ -441,7 +490,7 @@ class ScheduleService(Service):
                 raise ValidationError("A new booking cannot start in the past.", field="start")
             warnings = []
             for when in starts:
-                for w in self.booking_warnings(s, provider, patient_id, when, minutes):
+                for w in self._booking_warnings(s, provider, patient_id, when, minutes):
                     warnings.append(f"{when:%a %m/%d}: {w}")
             if warnings and not confirm:
                 raise NeedsConfirmation("Book the series anyway?", warnings=warnings)
@@ -460,6 +509,7 @@ class ScheduleService(Service):
                                  "warnings_overridden": warnings})  # fmt: skip
             return [_row(a, now.date()) for a in booked]
 
+    @policy("schedule.write", audit=WRITE)
     def book_follow_up(
         self,
         appointment_id: int,
@@ -484,6 +534,7 @@ class ScheduleService(Service):
             reason=base.reason if reason is None else reason, confirm=confirm,
         )  # fmt: skip
 
+    @policy("schedule.write", audit=WRITE)
     def update(
         self,
         appointment_id: int,
@@ -503,7 +554,7 @@ class ScheduleService(Service):
         """
         if scope not in ("one", "following"):
             raise ValidationError("Choose this visit or the rest of the series.", field="scope")
-        with self._write("schedule.write") as s:
+        with self._write() as s:
             appt = s.get(Appointment, appointment_id)
             if appt is None:
                 raise NotFoundError("That appointment no longer exists.")
@@ -534,7 +585,7 @@ class ScheduleService(Service):
             ids = {a.id for a in targets}
             warnings = []
             for a, when in plans:
-                for w in self.booking_warnings(s, provider, a.patient_id, when, new_minutes,
+                for w in self._booking_warnings(s, provider, a.patient_id, when, new_minutes,
                                                ignore_ids=ids):  # fmt: skip
                     warnings.append(w if len(plans) == 1 else f"{when:%a %m/%d}: {w}")
             if warnings and not confirm:
@@ -560,6 +611,7 @@ class ScheduleService(Service):
                 s.refresh(a)
             return [_row(a, now.date()) for a in targets]
 
+    @policy("flow.write", audit=WRITE)
     def cancel(self, appointment_id: int, reason: str, *, scope: str = "one") -> CancelResult:
         """Cancel with a reason (required); optionally the rest of the series as well.
 
@@ -572,7 +624,7 @@ class ScheduleService(Service):
             raise ValidationError("The reason is limited to 200 characters.", field="reason")
         if scope not in ("one", "following"):
             raise ValidationError("Choose this visit or the rest of the series.", field="scope")
-        with self._write("flow.write") as s:
+        with self._write() as s:
             appt = s.get(Appointment, appointment_id)
             if appt is None:
                 raise NotFoundError("That appointment no longer exists.")
@@ -594,6 +646,7 @@ class ScheduleService(Service):
         offers = WaitlistService(self.ctx).matches(*slot) if slot[1] >= self.now() else []
         return CancelResult(cancelled, offers)
 
+    @policy("schedule.read", audit=REFERENCE)
     def next_open_slot(
         self,
         provider_id: int,
@@ -610,7 +663,7 @@ class ScheduleService(Service):
         step = dt.timedelta(minutes=max(1, clinic.slot_minutes))
         now = self.now()
         after = max(after or now, now)
-        with self._read("schedule.read") as s:
+        with self._read() as s:
             provider = s.get(Provider, provider_id)
             if provider is None:
                 raise NotFoundError("That provider no longer exists.")
@@ -682,16 +735,17 @@ class ScheduleService(Service):
         self._audit(s, "resolve", "waitlist_entry", entry.id, patient_id=patient_id,
                     details={"resolution": "booked"})  # fmt: skip
 
+    @policy("schedule.read", audit=REFERENCE)
     def warnings_for(
         self, *, patient_id: int, provider_id: int, start: dt.datetime, minutes: int,
         ignore_id: int | None = None,
     ) -> list[str]:  # fmt: skip
         """The warnings a booking would raise, for showing while the user types."""
-        with self._read("schedule.read") as s:
+        with self._read() as s:
             provider = s.get(Provider, provider_id)
             if provider is None or minutes <= 0:
                 return []
-            return self.booking_warnings(
+            return self._booking_warnings(
                 s,
                 provider,
                 patient_id,
@@ -701,7 +755,7 @@ class ScheduleService(Service):
             )
 
     @staticmethod
-    def booking_warnings(
+    def _booking_warnings(
         s: Session, provider: Provider, patient_id: int, start: dt.datetime, minutes: int,
         ignore_id: int | None = None, ignore_ids: set[int] | None = None,
     ) -> list[str]:  # fmt: skip
@@ -743,20 +797,22 @@ class ScheduleService(Service):
         return list(dict.fromkeys(warnings))
 
     # ------------------------------------------------------------- flow
+    @policy("flow.write", audit=WRITE)
     def transition(
         self, appointment_id: int, target: str, *, room_id: int | None = None, reason: str = ""
     ) -> AppointmentRow:
         """Move an appointment to ``target`` (arrive, room, no-show...), audited and timestamped."""
-        with self._write("flow.write") as s:
+        with self._write() as s:
             appt = s.get(Appointment, appointment_id)
             if appt is None:
                 raise NotFoundError("That appointment no longer exists.")
             apply_transition(self, s, appt, target, room_id=room_id, reason=reason)
             return _row(appt, self.now().date())
 
+    @policy("flow.write", audit=WRITE)
     def undo_last_transition(self, appointment_id: int) -> AppointmentRow:
         """Take back the most recent status change (a mis-click at the desk), audited."""
-        with self._write("flow.write") as s:
+        with self._write() as s:
             appt = s.get(Appointment, appointment_id)
             if appt is None:
                 raise NotFoundError("That appointment no longer exists.")

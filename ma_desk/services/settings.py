@@ -1,4 +1,4 @@
-"""Reading and changing the clinic's settings (audited)."""
+"""Reading and changing the clinic's settings (administrators only; audited old -> new)."""
 
 from __future__ import annotations
 
@@ -8,37 +8,58 @@ from typing import Any
 from sqlalchemy import select
 
 from ma_desk.audit import changes
-from ma_desk.clinic_settings import ClinicSettings
+from ma_desk.clinic_settings import ClinicSettings, settings_problem
 from ma_desk.db.models import Setting
+from ma_desk.errors import ValidationError
 from ma_desk.services.base import Service
+from ma_desk.services.policy import REFERENCE, WRITE, policy, public
 
 
 class SettingsService(Service):
+    @policy("settings.read", audit=REFERENCE)
     def get(self) -> ClinicSettings:
-        with self.ctx.db.read() as session:
+        return self._stored()
+
+    @public(audit=REFERENCE)
+    def clinic_name(self) -> str:
+        """The clinic's name, for the sign-in screen (before anyone has signed in)."""
+        return self._stored().clinic_name
+
+    @policy("settings.write", audit=WRITE)
+    def update(self, **values: Any) -> ClinicSettings:
+        """Change some settings; the audit entry has each one's old and new value."""
+        unknown = set(values) - set(ClinicSettings().to_store())
+        if unknown:
+            raise ValidationError(f"Unknown settings: {', '.join(sorted(unknown))}.")
+        return self._save(replace(self._stored(), **values))
+
+    @policy("settings.write", audit=WRITE)
+    def seed(self, settings: ClinicSettings) -> None:
+        """Write every setting (first run, demo); audited with old and new values."""
+        self._save(settings)
+
+    def _stored(self) -> ClinicSettings:
+        with self._read() as session:
             rows = session.execute(select(Setting.key, Setting.value)).all()
         return ClinicSettings.from_store({k: v for k, v in rows})
 
-    def update(self, **values: Any) -> ClinicSettings:
-        current = self.get()
-        new = replace(current, **values)
-        before, after = current.to_store(), new.to_store()
-        diff = changes(before, after)
-        if not diff:
-            return current
-        with self._write("settings.write") as session:
-            for key in diff:
+    def _save(self, new: ClinicSettings) -> ClinicSettings:
+        problem = settings_problem(new)
+        if problem:
+            field, message = problem
+            raise ValidationError(message, field=field)
+        with self._write() as session:
+            stored = {k: v for k, v in session.execute(select(Setting.key, Setting.value)).all()}
+            before = ClinicSettings.from_store(stored).to_store()
+            after = new.to_store()
+            diff = changes(before, after)
+            missing = set(after) - set(stored)
+            for key in sorted(set(diff) | missing):
                 row = session.get(Setting, key)
                 if row is None:
                     session.add(Setting(key=key, value=after[key]))
                 else:
                     row.value = after[key]
-            self._audit(session, "settings_change", "settings", details=diff)
+            if diff:
+                self._audit(session, "settings_change", "settings", details=diff)
         return new
-
-    def seed(self, settings: ClinicSettings) -> None:
-        """Write every setting (first run, demo); audited as one change."""
-        with self.ctx.db.write() as session:
-            for key, value in settings.to_store().items():
-                session.merge(Setting(key=key, value=value))
-            self._audit(session, "settings_change", "settings", details={"seeded": True})

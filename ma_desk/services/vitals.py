@@ -34,6 +34,7 @@ from ma_desk.db.models import (
 )
 from ma_desk.errors import ConflictError, NeedsConfirmation, NotFoundError, ValidationError
 from ma_desk.services.base import Service
+from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
 from ma_desk.services.settings import SettingsService
 
 FINAL = "final"
@@ -124,9 +125,11 @@ class SaveResult:
 
 class VitalsService(Service):
     # ------------------------------------------------------------------ reading
+    @policy("vitals.read", audit=READ)
     def history(self, patient_id: int, *, include_voided: bool = False) -> list[VitalSetRow]:
         """Newest first; ``values`` holds the first reading of each code in a set."""
-        with self._read("vitals.read") as s:
+        self._record_vitals_view(patient_id, "history")
+        with self._read() as s:
             stmt = (
                 select(VitalSet)
                 .options(selectinload(VitalSet.observations))
@@ -139,62 +142,96 @@ class VitalsService(Service):
             names = _user_names(s, sets)
             return [_row(vs, names) for vs in sets]
 
+    @policy("vitals.read", audit=READ)
     def get_set(self, set_id: int) -> VitalSetRow:
-        with self._read("vitals.read") as s:
+        row = self._get_set(set_id)
+        self._record_vitals_view(self._patient_of(set_id), "vital_set")
+        return row
+
+    def _get_set(self, set_id: int) -> VitalSetRow:
+        with self._read() as s:
             vs = s.get(VitalSet, set_id)
             if vs is None:
                 raise NotFoundError("That vital-sign set no longer exists.")
             return _row(vs, _user_names(s, [vs]))
 
+    def _record_vitals_view(self, patient_id: int, purpose: str) -> None:
+        """One entry per opening of a patient's vitals (history, form, previous values)."""
+        self._record_read("view", "vital_sets", patient_id, patient_id=patient_id,
+                          details={"purpose": purpose}, view=patient_id)  # fmt: skip
+
+    @policy("vitals.read", audit=READ)
     def previous_values(
         self, patient_id: int, *, exclude_set_id: int | None = None
     ) -> dict[str, rules.Previous]:
         """The latest final value of each field, with its date and what was typed."""
-        with self._read("vitals.read") as s:
+        self._record_vitals_view(patient_id, "previous_values")
+        with self._read() as s:
             return self._previous(s, patient_id, exclude_set_id)
 
+    @policy("vitals.read", audit=READ)
     def context(
         self, patient_id: int, *, exclude_set_id: int | None = None
     ) -> rules.PatientContext:
         """What the rules need for this patient today: age, sex and previous values."""
-        with self._read("vitals.read") as s:
+        self._record_vitals_view(patient_id, "assessment")
+        return self._context(patient_id, exclude_set_id=exclude_set_id)
+
+    def _context(
+        self, patient_id: int, *, exclude_set_id: int | None = None
+    ) -> rules.PatientContext:
+        with self._read() as s:
             patient = s.get(Patient, patient_id)
             if patient is None:
                 raise NotFoundError("That patient no longer exists.")
             previous = self._previous(s, patient_id, exclude_set_id)
             return rules.PatientContext.on(patient.dob, self.now().date(), patient.sex, previous)
 
+    @policy("settings.read", audit=REFERENCE)
     def rule_settings(self) -> tuple[float, rules.Thresholds]:
         """The clinic's weight-change threshold (%) and flag/critical limits."""
         settings = SettingsService(self.ctx).get()
         limits = rules.Thresholds.from_settings(settings.vitals_thresholds)
         return float(settings.weight_change_percent), limits
 
+    @policy("vitals.read", audit=READ)
     def assess(
         self, patient_id: int, form: rules.VitalsForm, *, exclude_set_id: int | None = None
     ) -> rules.Assessment:
         """The rules applied to a form for this patient (what save would decide)."""
-        context = self.context(patient_id, exclude_set_id=exclude_set_id)
+        self._record_vitals_view(patient_id, "assessment")
+        return self._assess(patient_id, form, exclude_set_id=exclude_set_id)
+
+    def _assess(
+        self, patient_id: int, form: rules.VitalsForm, *, exclude_set_id: int | None = None
+    ) -> rules.Assessment:
+        context = self._context(patient_id, exclude_set_id=exclude_set_id)
         percent, limits = self.rule_settings()
         return rules.evaluate(form, context, weight_change_percent=percent, limits=limits)
 
+    @policy("vitals.read", audit=REFERENCE)
     def visit_for(self, patient_id: int, appointment_id: int | None) -> int | None:
         """The visit new vitals attach to: the appointment's, else the patient's visit today."""
-        with self._read("vitals.read") as s:
+        with self._read() as s:
             return self._visit_id(s, patient_id, appointment_id)
 
+    @policy("vitals.read", audit=READ)
     def open_tasks(self, visit_id: int) -> list[tuple[int, str]]:
         """Open 'notify provider' items on a visit: (task id, message)."""
-        with self._read("vitals.read") as s:
+        with self._read() as s:
             rows = s.execute(
                 select(VisitTask.id, VisitTask.message)
                 .where(VisitTask.visit_id == visit_id, VisitTask.done_at.is_(None))
                 .where(VisitTask.kind == NOTIFY_PROVIDER)
                 .order_by(VisitTask.id)
             ).all()
-            return [(r[0], r[1]) for r in rows]
+            patient_id = s.scalar(select(Visit.patient_id).where(Visit.id == visit_id))
+        if patient_id is not None:
+            self._record_vitals_view(patient_id, "open_tasks")
+        return [(r[0], r[1]) for r in rows]
 
     # ------------------------------------------------------------------ writing
+    @policy("vitals.write", audit=WRITE)
     def save(
         self,
         patient_id: int,
@@ -208,7 +245,7 @@ class VitalsService(Service):
         keyed by field); critical values raise NeedsConfirmation until acknowledged, then
         add a 'notify provider' task to the visit."""
         assessment = self._check(patient_id, form, None, acknowledge_critical, note)
-        with self._write("vitals.write", patient_id=patient_id) as s:
+        with self._write() as s:
             if s.get(Patient, patient_id) is None:
                 raise NotFoundError("That patient no longer exists.")
             visit_id = self._visit_id(s, patient_id, appointment_id)
@@ -223,6 +260,7 @@ class VitalsService(Service):
             result = self._store(s, vital_set, assessment, "vitals_record", {})
         return result
 
+    @policy("vitals.write", audit=WRITE)
     def amend(
         self,
         set_id: int,
@@ -234,12 +272,12 @@ class VitalsService(Service):
         """Correct a saved set: the original stays (status 'amended', with the reason and
         who changed it); a new final set replaces it."""
         reason = _reason(reason)
-        original = self.get_set(set_id)
+        original = self._get_set(set_id)
         if original.status != FINAL:
             raise ConflictError(f"This set is already {original.status_label.lower()}.")
         patient_id = self._patient_of(set_id)
         assessment = self._check(patient_id, form, set_id, acknowledge_critical, "")
-        with self._write("vitals.write", patient_id=patient_id) as s:
+        with self._write() as s:
             old = s.get(VitalSet, set_id)
             if old is None or old.status != FINAL:
                 raise ConflictError("This set was corrected by someone else; reload it.")
@@ -263,11 +301,11 @@ class VitalsService(Service):
                 s, new, assessment, "vitals_amend", {"reason": reason, "replaces": old.id}, before
             )
 
+    @policy("vitals.write", audit=WRITE)
     def mark_entered_in_error(self, set_id: int, reason: str) -> None:
         """Void a set (wrong patient, wrong time...): kept, hidden from current values."""
         reason = _reason(reason)
-        patient_id = self._patient_of(set_id)
-        with self._write("vitals.write", patient_id=patient_id) as s:
+        with self._write() as s:
             vs = s.get(VitalSet, set_id)
             if vs is None:
                 raise NotFoundError("That vital-sign set no longer exists.")
@@ -297,12 +335,11 @@ class VitalsService(Service):
         acknowledge_critical: bool,
         note: str,
     ) -> rules.Assessment:
-        self.check("vitals.write", patient_id=patient_id)
         if len(note) > MAX_NOTE:
             raise ValidationError(f"Keep the note under {MAX_NOTE} characters.", field="note")
         if form.is_empty():
             raise ValidationError("Enter at least one vital sign before saving.")
-        assessment = self.assess(patient_id, form, exclude_set_id=exclude_set_id)
+        assessment = self._assess(patient_id, form, exclude_set_id=exclude_set_id)
         if assessment.refusals:
             names = ", ".join(rules.key_label(k) for k in assessment.refusals)
             raise ValidationError(f"Not saved: check {names}.", errors=dict(assessment.refusals))
@@ -358,19 +395,16 @@ class VitalsService(Service):
             s.add(task)
             s.flush()
             task_id = task.id
+        # The audit entry names the fields, never the values (no clinical content there).
         after = {_key(o): _shown(o) for o in vital_set.observations}
         audit_details: dict[str, Any] = dict(details)
-        audit_details["values"] = (
-            {
-                k: {"old": before.get(k), "new": after.get(k)}
-                for k in sorted(set(before) | set(after))
-                if before.get(k) != after.get(k)
-            }  # fmt: skip
+        audit_details["fields"] = (
+            sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
             if before is not None
-            else after
+            else sorted(after)
         )
         if criticals:
-            audit_details["critical_acknowledged"] = list(criticals)
+            audit_details["critical_fields"] = sorted(f.key for f in assessment.criticals)
             audit_details["notify_provider_task"] = task_id
         self._audit(
             s, action, "vital_set", vital_set.id, patient_id=vital_set.patient_id,
@@ -381,7 +415,7 @@ class VitalsService(Service):
         )
 
     def _patient_of(self, set_id: int) -> int:
-        with self._read("vitals.read") as s:
+        with self._read() as s:
             vs = s.get(VitalSet, set_id)
             if vs is None:
                 raise NotFoundError("That vital-sign set no longer exists.")

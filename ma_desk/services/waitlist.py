@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ma_desk.db.models import AppointmentType, Patient, Provider, WaitlistEntry
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.services.base import Service
+from ma_desk.services.policy import READ, WRITE, policy
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -68,8 +69,15 @@ def normalise_days(days: str) -> str:
 
 
 class WaitlistService(Service):
+    @policy("schedule.read", audit=READ)
     def entries(self, *, include_resolved: bool = False) -> list[WaitlistRow]:
-        with self._read("schedule.read") as s:
+        rows = self._entries(include_resolved=include_resolved)
+        self._record_read("view", "waitlist", details={"entries": len(rows)},
+                          view=include_resolved)  # fmt: skip
+        return rows
+
+    def _entries(self, *, include_resolved: bool = False) -> list[WaitlistRow]:
+        with self._read() as s:
             stmt = (
                 select(WaitlistEntry, Patient.last_name, Patient.first_name,
                        Provider.display_name, AppointmentType.name,
@@ -100,6 +108,7 @@ class WaitlistService(Service):
                 for e, last, first, prov, tname, tmin in s.execute(stmt)
             ]
 
+    @policy("schedule.write", audit=WRITE)
     def add(
         self,
         *,
@@ -118,7 +127,7 @@ class WaitlistService(Service):
         if preferred_from and preferred_to and preferred_from >= preferred_to:
             raise ValidationError("The earliest time must be before the latest.",
                                   field="preferred_to")  # fmt: skip
-        with self._write("schedule.write", patient_id=patient_id) as s:
+        with self._write() as s:
             if s.get(Patient, patient_id) is None:
                 raise ValidationError("Choose a patient who is registered.", field="patient")
             if provider_id is not None and s.get(Provider, provider_id) is None:
@@ -136,11 +145,12 @@ class WaitlistService(Service):
                         details={"provider_id": provider_id, "type_id": type_id,
                                  "preferred_days": days})  # fmt: skip
             entry_id = entry.id
-        return next(r for r in self.entries() if r.id == entry_id)
+        return next(r for r in self._entries() if r.id == entry_id)
 
+    @policy("schedule.write", audit=WRITE)
     def remove(self, entry_id: int, *, reason: str = "removed") -> None:
         """Take a patient off the list (no longer needed), audited."""
-        with self._write("schedule.write") as s:
+        with self._write() as s:
             entry = s.get(WaitlistEntry, entry_id)
             if entry is None:
                 raise NotFoundError("That waitlist entry no longer exists.")
@@ -150,9 +160,14 @@ class WaitlistService(Service):
             self._audit(s, "resolve", "waitlist_entry", entry.id, patient_id=entry.patient_id,
                         details={"resolution": " ".join(reason.split())[:100]})  # fmt: skip
 
+    @policy("schedule.read", audit=READ)
     def matches(self, provider_id: int, start: dt.datetime, minutes: int) -> list[WaitlistRow]:
         """Open entries that would take this freed slot, longest waiting first."""
-        return [e for e in self.entries() if e.fits(provider_id, start, minutes)]
+        found = [e for e in self._entries() if e.fits(provider_id, start, minutes)]
+        if found:
+            self._record_read("query", "waitlist", details={"provider_id": provider_id,
+                              "start": start, "results": len(found)})  # fmt: skip
+        return found
 
 
 DEMO_NOTES = [

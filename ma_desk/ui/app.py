@@ -95,7 +95,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     services = Services(opened.db, actor=signed_out_actor())
     try:
-        if not sign_in_at_start(services, services.settings.get().clinic_name):
+        if not sign_in_at_start(services, services.settings.clinic_name()):
             return 0
         from ma_desk.ui.main_window import MainWindow
         from ma_desk.ui.security.backup_schedule import BackupScheduler

@@ -183,7 +183,7 @@ class AuditDialog(QDialog):
 
     def verify(self) -> None:
         try:
-            problems = self.services.audit_log.verify()
+            problems = self.services.audit_log.verify().problems
         except MADeskError as exc:
             self.message.show_message(str(exc))
             return

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -37,12 +36,9 @@ class CredentialsForm(QWidget):
         self.password = named(QLineEdit(), "signin_password", "Password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("password")
+        # No completer of user names: a list of the accounts on the sign-in screen would
+        # tell anyone at the desk which user names exist.
         self.message = FieldMessage("signin")
-        names = services.accounts.usernames()
-        if names:
-            completer = QCompleter(names, self.username)
-            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-            self.username.setCompleter(completer)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("User name", self.username)

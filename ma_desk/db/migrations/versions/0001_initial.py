@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 22:02:20.934157
+Create Date: 2026-11-29 21:07:49.263571
 """
 
 from __future__ import annotations
@@ -118,6 +118,15 @@ def upgrade() -> None:
     sa.CheckConstraint("role IN ('administrator','medical_assistant','front_desk','provider')", name=op.f('ck_users_role')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
+    )
+    op.create_table('audit_seal_keys',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('salt', sa.String(length=64), nullable=False),
+    sa.Column('wrapped', sa.String(length=128), nullable=False),
+    sa.Column('key_id', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_audit_seal_keys_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_audit_seal_keys'))
     )
     op.create_table('checklist_runs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -566,6 +575,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_checklist_runs_room_id'))
 
     op.drop_table('checklist_runs')
+    op.drop_table('audit_seal_keys')
     op.drop_table('users')
     op.drop_table('settings')
     op.drop_table('rooms')
