@@ -51,8 +51,8 @@ SIDECAR_SUFFIX = ".sha256"
 BACKUP_DIRNAME = "backups"
 _SCHEDULED = re.compile(r"^clinic-(\d{8})-(\d{6})\.madesk$")
 # What a killed backup or restore leaves; each name carries the writing process's id.
-PARTIAL = re.compile(r"^.+\.(?P<pid>\d+)-[0-9a-f]+\.partial$")
-PENDING = re.compile(r"^\.backup-(?P<pid>\d+)-[0-9a-f]+\.pending$")
+PARTIAL = re.compile(r"^.+\.(?P<pid>\d+)-(?P<token>[0-9a-f]+)\.partial$")
+PENDING = re.compile(r"^\.backup-(?P<pid>\d+)-(?P<token>[0-9a-f]+)\.pending$")
 RESTORE_COPY = re.compile(r"^\.restore-(?P<pid>\d+)\.madesk(?:-wal|-shm|-journal)?$")
 DAMAGE_ERRORS = (DBAPIError, sqlcipher3.DatabaseError)
 _SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -243,13 +243,13 @@ def clean_leftovers(data_dir: Path) -> list[Path]:
 
 
 def _partial_named_by(note: Path) -> Path | None:
-    """The partial backup a note names, only if it is one of the same process's."""
+    """The partial backup a note names, only if it is that same backup's (process and token)."""
     try:
         partial = Path(note.read_text(encoding="utf-8").strip())
     except (OSError, UnicodeDecodeError, ValueError):
         return None
     match, owner = PARTIAL.match(partial.name), PENDING.match(note.name)
-    if match is None or owner is None or match["pid"] != owner["pid"]:
+    if match is None or owner is None or match.group("pid", "token") != owner.group("pid", "token"):
         return None
     return partial
 

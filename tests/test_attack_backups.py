@@ -291,11 +291,14 @@ def test_a_note_never_makes_the_cleanup_remove_another_file(demo_dir, tmp_path):
     precious.write_bytes(b"a real backup")
     pid = dead_pid()
     (demo_dir / f".backup-{pid}-00ff00ff.pending").write_text(str(precious))
-    other_pid = tmp_path / f"x.madesk.{pid + 1}-00ff00ff.partial"
+    other_pid = tmp_path / f"x.madesk.{pid + 1}-11ff11ff.partial"
     other_pid.write_bytes(b"someone else's")
     (demo_dir / f".backup-{pid}-11ff11ff.pending").write_text(str(other_pid))
+    other_backup = tmp_path / f"y.madesk.{pid}-33ff33ff.partial"
+    other_backup.write_bytes(b"another backup of the same process")
+    (demo_dir / f".backup-{pid}-22ff22ff.pending").write_text(str(other_backup))
     open_store(demo_dir, passphrase=PASSPHRASE).db.close()
-    assert precious.exists() and other_pid.exists()
+    assert precious.exists() and other_pid.exists() and other_backup.exists()
     assert not list(demo_dir.glob(".backup-*.pending"))
 
 

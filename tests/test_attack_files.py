@@ -171,7 +171,7 @@ def test_compliance_csv_never_carries_a_formula(room, user, note, template):
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(username=hostile_text, workstation=hostile_text)
 def test_audit_export_never_carries_a_formula(tmp_path_factory, store, username, workstation):
-    services = Services(store.db)
+    services = Services(store.db, actor=Actor.system())
     with store.db.write() as s:
         audit.record(s, Actor(None, username[:64], username[:64], "none", workstation[:64]),
                      "sign_in_failed", "session", outcome="failure",
@@ -222,7 +222,7 @@ def cli(demo_dir, monkeypatch, open_umask):
 def checked_out_visit(data_dir: Path) -> int:
     opened = open_store(data_dir, passphrase=PASSPHRASE)
     try:
-        rows = Services(opened.db).schedule.day(NOW.date())
+        rows = Services(opened.db, actor=Actor.system()).schedule.day(NOW.date())
         return next(r.visit_id for r in rows if r.status == "checked_out")
     finally:
         opened.db.close()
