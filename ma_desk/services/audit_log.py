@@ -148,7 +148,8 @@ class AuditLogService(Service):
             audit.record(s, self.actor, "verify", "audit",
                          outcome="success" if report.intact else "failure",
                          details={"problems": len(report.problems), "entries": report.entries,
-                                  "anchors": len(report.anchors_checked)})  # fmt: skip
+                                  "anchors": len(report.anchors_checked),
+                                  "found": [str(p) for p in report.problems[:10]]})  # fmt: skip
             if key is not None and report.intact and not getattr(db, "witness_frozen", False):
                 audit_seals.append_seal(s, self.actor, key)
 
