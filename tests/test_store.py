@@ -11,7 +11,8 @@ import pytest
 from ma_desk.actor import Actor
 from ma_desk.db import keys
 from ma_desk.db.engine import SQLITE_PLAIN_HEADER
-from ma_desk.db.store import create_store, network_filesystem, open_store
+from ma_desk.db.network_fs import network_filesystem
+from ma_desk.db.store import create_store, open_store
 from ma_desk.errors import (
     KeyUnavailableError,
     NotAStoreError,
@@ -226,7 +227,7 @@ def test_failed_write_leaves_nothing_half_written(services, clock):
 
 
 def test_network_paths_are_recognised(tmp_path):
-    assert network_filesystem(Path("//server/share/clinic")) == "network share"
+    assert network_filesystem(Path("//server/share/clinic")) == "UNC path"
     assert network_filesystem(tmp_path) is None
 
 

@@ -80,7 +80,9 @@ def register(sub, parents) -> None:
                         "(FILE.anchor.json beside it; repeatable)")  # fmt: skip
     verify.set_defaults(func=cmd_audit_verify)
     export = audit_sub.add_parser("export", parents=parents, help="write audit entries to CSV")
-    export.add_argument("--out", metavar="FILE.csv", required=True)
+    export.add_argument("--out", metavar="FILE.csv", required=True,
+                        help="the new CSV file (owner-only; an existing file needs --force)")  # fmt: skip
+    export.add_argument("--force", action="store_true", help="replace FILE.csv if it exists")
     export.add_argument("--by", metavar="USER", default="", help="only this user's entries")
     export.add_argument("--patient", metavar="MRN", default="", help="only this patient (MRN)")
     export.add_argument("--from", dest="start", metavar="YYYY-MM-DD", default=None)
@@ -156,7 +158,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
                 _out("Today's backup already exists; nothing to do.")
                 return 0
         else:
-            result = backup_store(opened.db, Path(args.out).expanduser().resolve(),
+            result = backup_store(opened.db, Path(args.out).expanduser().absolute(),
                                   actor=services.actor)  # fmt: skip
     _out(f"Backup written: {result.path} ({result.size:,} bytes, encrypted)")
     _out(f"SHA-256: {result.sha256} (in {result.path.name}.sha256)")
@@ -332,9 +334,12 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
         patient_id = patient_id_from_mrn(args.patient)
     flt = AuditFilter(username=args.by, patient_id=patient_id,
                       start=_parse_date(args.start, "--from"), end=_parse_date(args.end, "--to"))  # fmt: skip
-    out = Path(args.out).expanduser().resolve()
+    out = Path(args.out).expanduser().absolute()  # not resolved: a symlink is a name taken
+    if os.path.lexists(out) and not args.force:
+        raise ValidationError(f"{out} already exists; choose another name or add --force. "
+                              "Nothing was exported.", field="out")  # fmt: skip
     with cli_session(args) as (_opened, services):
-        count = services.audit_log.export_csv(flt, out)
+        count = services.audit_log.export_csv(flt, out, replace=args.force)
     _out(f"{count:,} audit entries written to {out}")
     return 0
 

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ma_desk.audit import chain_head as audit_head
+from ma_desk.backup import clean_leftovers
 from ma_desk.db import keys
 from ma_desk.db.engine import Database, check_not_plain_sqlite, make_engine
 from ma_desk.db.migrate import SCHEMA_HEAD, SCHEMA_REVISIONS, current_revision, table_count
+from ma_desk.db.network_fs import refuse_network_path
 from ma_desk.errors import NotAStoreError, StoreError, StoreTooNewError
 from ma_desk.paths import keyinfo_path, store_path
 
 log = logging.getLogger("ma_desk.db.store")
-
-NETWORK_FS_TYPES = {"cifs", "smb", "smbfs", "smb2", "smb3", "nfs", "nfs4", "afs", "9p", "sshfs"}
 
 
 @dataclass
@@ -41,38 +41,6 @@ class OpenedStore:
     @property
     def path(self) -> Path:
         return store_path(self.data_dir)
-
-
-def network_filesystem(path: Path) -> str | None:
-    """The filesystem type when ``path`` lies on a network share (Linux mounts, UNC paths)."""
-    text = str(path)
-    if text.startswith("\\\\") or text.startswith("//"):
-        return "network share"
-    try:
-        mounts = Path("/proc/mounts").read_text().splitlines()
-    except OSError:
-        return None
-    best, best_type = "", None
-    resolved = str(path.resolve())
-    for line in mounts:
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        mount_point, fs_type = parts[1], parts[2]
-        inside = resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/")
-        if inside and len(mount_point) > len(best):
-            best, best_type = mount_point, fs_type
-    return best_type if best_type in NETWORK_FS_TYPES else None
-
-
-def refuse_network_path(data_dir: Path) -> None:
-    fs = network_filesystem(data_dir)
-    if fs:
-        raise StoreError(
-            f"{data_dir} is on a network share ({fs}). SQLite's file locking is unreliable "
-            "there and the clinic store could be corrupted. Choose a folder on this "
-            "computer's own disk."
-        )
 
 
 def store_exists(data_dir: Path) -> bool:
@@ -179,6 +147,7 @@ def open_store(
         raise
     if settled.key.raw != key.raw:  # re-keyed: the old engine was closed
         db = Database(make_engine(path, settled.key), path)
+    clean_leftovers(data_dir)  # of backups and restores killed mid-way
     return OpenedStore(
         db,
         data_dir,
