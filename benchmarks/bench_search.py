@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="ma-desk-bench-") as tmp:
-        opened = create_store(Path(tmp) / "clinic", passphrase="benchmark passphrase")
+        opened = create_store(Path(tmp) / "clinic", passphrase="benchmark otter ladder quilt")
         try:
             services = Services(opened.db, FixedClock(NOW), actor=Actor.system())
             started = time.perf_counter()

@@ -2,14 +2,20 @@
 
 A backup is ``VACUUM INTO`` a new file: one read transaction, so the copy is
 consistent while the app keeps writing, and SQLCipher encrypts it with the
-store's key. It is written under a ``.partial`` name, checked (integrity,
-audit entry count) through ATTACH, fsynced, then renamed, and a
-``FILE.sha256`` sidecar (sha256sum format) is written beside it.
+store's key. It is written under a ``FILE.PID-TOKEN.partial`` name (created
+owner-only before any byte), checked (integrity, audit entry count) through
+ATTACH, fsynced, then given its name without ever replacing a file, and a
+``FILE.sha256`` sidecar (sha256sum format, owner-only) is written beside it.
+While it is written, a ``.backup-PID-TOKEN.pending`` note in the data folder
+names the partial file, so a backup killed mid-way is cleaned up at the next
+start wherever it was going.
 
-Restoring checks everything on a private copy first (SHA-256, key, schema,
-``integrity_check``, the audit chain); only then is the live store moved
-aside (``clinic.madesk.replaced-STAMP``) and the copy put in its place. A
-file that fails any check changes nothing.
+Restoring checks everything on a private copy first (SHA-256, every page's
+HMAC, key, schema, ``integrity_check``, the audit chain); only then is the live
+store moved aside (``clinic.madesk.replaced-STAMP``) and the copy put in its
+place. A file that fails any check is refused with a BackupError saying what is
+wrong, and changes nothing. The private copy (``.restore-PID.madesk``) of a
+restore that was killed is removed at the next start.
 """
 
 from __future__ import annotations
@@ -19,18 +25,23 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlcipher3
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from ma_desk import audit
 from ma_desk.actor import Actor
+from ma_desk.atomic_file import fsync_folder, open_private, publish, write_text_atomic
 from ma_desk.db.engine import Database, check_not_plain_sqlite, connect_raw, make_engine
 from ma_desk.db.keys import StoreKey
 from ma_desk.db.migrate import SCHEMA_REVISIONS, current_revision
-from ma_desk.db.store import refuse_network_path
-from ma_desk.errors import MADeskError, StoreError, WrongKeyError
+from ma_desk.db.network_fs import refuse_network_path
+from ma_desk.errors import MADeskError, StoreError
+from ma_desk.leftovers import remove_stale, stale_files
 from ma_desk.paths import store_path
 
 log = logging.getLogger("ma_desk.backup")
@@ -39,6 +50,12 @@ BACKUP_SUFFIX = ".madesk"
 SIDECAR_SUFFIX = ".sha256"
 BACKUP_DIRNAME = "backups"
 _SCHEDULED = re.compile(r"^clinic-(\d{8})-(\d{6})\.madesk$")
+# What a killed backup or restore leaves; each name carries the writing process's id.
+PARTIAL = re.compile(r"^.+\.(?P<pid>\d+)-(?P<token>[0-9a-f]+)\.partial$")
+PENDING = re.compile(r"^\.backup-(?P<pid>\d+)-(?P<token>[0-9a-f]+)\.pending$")
+RESTORE_COPY = re.compile(r"^\.restore-(?P<pid>\d+)\.madesk(?:-wal|-shm|-journal)?$")
+DAMAGE_ERRORS = (DBAPIError, sqlcipher3.DatabaseError)
+_SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class BackupError(StoreError):
@@ -78,68 +95,87 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # ------------------------------------------------------------------ backup
 def backup_store(db: Database, out: Path, *, actor: Actor | None = None) -> BackupResult:
     """Write a consistent encrypted copy of the open store to ``out`` (+ ``out.sha256``)."""
     out = Path(out)
-    if out.exists():
+    if os.path.lexists(out):
         raise BackupError(f"{out} already exists; choose a new file name. Nothing was written.")
     if not out.parent.is_dir():
         raise BackupError(f"The folder {out.parent} does not exist. Nothing was written.")
     if db.path is not None and out.resolve() == db.path.resolve():
         raise BackupError("A backup cannot overwrite the live store.")
-    partial = out.with_name(out.name + ".partial")
-    partial.unlink(missing_ok=True)
+    token = secrets.token_hex(4)
+    partial = out.with_name(f"{out.name}.{os.getpid()}-{token}.partial")
+    pending = None
     try:
-        pooled = db.engine.raw_connection()  # autocommit: VACUUM needs no open transaction
-        try:
-            raw = pooled.driver_connection
-            raw.execute("VACUUM INTO ?", (str(partial),))
-            raw.execute("ATTACH DATABASE ? AS backup_check", (str(partial),))
-            try:
-                ok = raw.execute("PRAGMA backup_check.integrity_check").fetchone()[0]
-                copied = raw.execute("SELECT count(*) FROM backup_check.audit_events").fetchone()[0]
-            finally:
-                raw.execute("DETACH DATABASE backup_check")
-        finally:
-            pooled.close()
-        if ok != "ok":
-            raise BackupError(f"The new backup failed its integrity check ({ok}); it was removed.")
+        pending = _note_pending(db, partial, token)
+        open_private(partial).close()  # owner-only before VACUUM INTO writes a byte
+        copied = _vacuum_into(db, partial)
         _fsync_file(partial)
         digest = file_sha256(partial)
         size = partial.stat().st_size
-        os.replace(partial, out)
-        side = sidecar_path(out)
-        side.write_text(f"{digest}  {out.name}\n", encoding="ascii")
-        _fsync_file(side)
-        _fsync_dir(out.parent)
+        publish(partial, out, replace=False)
+        _write_sidecar(out, digest)
+        fsync_folder(out.parent)
+    except FileExistsError as exc:
+        raise BackupError(
+            f"{out} appeared while the backup was written; it was left as it is. Choose a "
+            "new file name."
+        ) from exc
     except MADeskError:
-        partial.unlink(missing_ok=True)
         raise
     except Exception as exc:
-        partial.unlink(missing_ok=True)
         raise BackupError(
             f"The backup to {out} failed ({_reason(exc)}). The clinic store was not changed."
         ) from exc
+    finally:
+        _remove_sqlite_files(partial)
+        if pending is not None:
+            pending.unlink(missing_ok=True)
     if actor is not None:
         with db.write() as s:
             audit.record(s, actor, "backup", "store", out.name,
                          details={"file": str(out), "sha256": digest, "bytes": size})  # fmt: skip
     log.info("backup written (%d bytes)", size)
-    return BackupResult(out, digest, size, int(copied or 0))
+    return BackupResult(out, digest, size, copied)
+
+
+def _note_pending(db: Database, partial: Path, token: str) -> Path | None:
+    """A note in the data folder naming the partial file, for the cleanup after a kill."""
+    if db.path is None:
+        return None
+    note = db.path.parent / f".backup-{os.getpid()}-{token}.pending"
+    write_text_atomic(note, str(partial.absolute()), replace=False)
+    return note
+
+
+def _vacuum_into(db: Database, partial: Path) -> int:
+    """Copy the store into ``partial`` and check the copy; returns its audit entry count."""
+    pooled = db.engine.raw_connection()  # autocommit: VACUUM needs no open transaction
+    try:
+        raw = pooled.driver_connection
+        raw.execute("VACUUM INTO ?", (str(partial),))
+        raw.execute("ATTACH DATABASE ? AS backup_check", (str(partial),))
+        try:
+            ok = raw.execute("PRAGMA backup_check.integrity_check").fetchone()[0]
+            copied = raw.execute("SELECT count(*) FROM backup_check.audit_events").fetchone()[0]
+        finally:
+            raw.execute("DETACH DATABASE backup_check")
+    finally:
+        pooled.close()
+    if ok != "ok":
+        raise BackupError(f"The new backup failed its integrity check ({ok}); it was removed.")
+    return int(copied or 0)
+
+
+def _write_sidecar(out: Path, digest: str) -> None:
+    """``out.sha256`` beside the new backup; without it the backup is of no use, so it goes."""
+    try:
+        write_text_atomic(sidecar_path(out), f"{digest}  {out.name}\n", encoding="ascii")
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
 
 
 def _reason(exc: BaseException) -> str:
@@ -188,17 +224,40 @@ def prune_backups(data_dir: Path, keep: int) -> list[Path]:
     return old
 
 
+# ------------------------------------------------------------------ leftovers
+def clean_leftovers(data_dir: Path) -> list[Path]:
+    """Remove what killed backups and restores left behind; never a running process's files.
+
+    Called when the store is opened. A restore's private copy lives in the data
+    folder; a backup's partial file is wherever the backup was going, named by the
+    ``.pending`` note the backup left in the data folder.
+    """
+    removed = remove_stale(data_dir, RESTORE_COPY)
+    for note in stale_files(data_dir, PENDING):
+        partial = _partial_named_by(note)
+        if partial is not None:
+            removed += _remove_sqlite_files(partial)
+        note.unlink(missing_ok=True)
+        removed.append(note)
+    return removed
+
+
+def _partial_named_by(note: Path) -> Path | None:
+    """The partial backup a note names, only if it is that same backup's (process and token)."""
+    try:
+        partial = Path(note.read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    match, owner = PARTIAL.match(partial.name), PENDING.match(note.name)
+    if match is None or owner is None or match.group("pid", "token") != owner.group("pid", "token"):
+        return None
+    return partial
+
+
 # ------------------------------------------------------------------ restore
 def check_sidecar(backup: Path) -> str:
     """The file's SHA-256, after checking it against ``FILE.sha256``."""
-    side = sidecar_path(backup)
-    try:
-        expected = side.read_text(encoding="ascii").split()[0].lower()
-    except (OSError, IndexError, UnicodeDecodeError) as exc:
-        raise BackupError(
-            f"{side.name} is missing or unreadable beside {backup.name}, so the backup "
-            "cannot be checked. Nothing was changed."
-        ) from exc
+    expected = _recorded_sha256(backup)
     actual = file_sha256(backup)
     if actual != expected:
         raise BackupError(
@@ -206,6 +265,23 @@ def check_sidecar(backup: Path) -> str:
             "changed after the backup. Nothing was changed; use another backup."
         )
     return actual
+
+
+def _recorded_sha256(backup: Path) -> str:
+    side = sidecar_path(backup)
+    try:
+        words = side.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BackupError(
+            f"{side.name} is missing or unreadable beside {backup.name}, so the backup "
+            "cannot be checked. Nothing was changed."
+        ) from exc
+    if not words or not _SHA256_HEX.match(words[0]):
+        raise BackupError(
+            f"{side.name} is not a SHA-256 checksum, so {backup.name} cannot be checked. "
+            "Nothing was changed; use another backup or the checksum written with it."
+        )
+    return words[0].lower()
 
 
 @dataclass
@@ -219,12 +295,21 @@ class VerifiedCopy:
 
     def discard(self) -> None:
         self.db.close()
-        for p in (self.path, *_sidecars_of(self.path)):
-            p.unlink(missing_ok=True)
+        _remove_sqlite_files(self.path)
 
 
 def _sidecars_of(path: Path) -> tuple[Path, Path]:
     return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def _remove_sqlite_files(path: Path) -> list[Path]:
+    """Remove a database file SQLite was writing and its journal files; returns those removed."""
+    removed = []
+    for p in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
+        if os.path.lexists(p):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
 
 
 def verify_backup_copy(backup: Path, data_dir: Path, keys_to_try: list[StoreKey]) -> VerifiedCopy:
@@ -236,65 +321,122 @@ def verify_backup_copy(backup: Path, data_dir: Path, keys_to_try: list[StoreKey]
         check_not_plain_sqlite(backup)
     except StoreError as exc:
         raise BackupError(f"{backup.name} is not an MA Desk backup: {exc}") from exc
-    check_sidecar(backup)
+    expected = check_sidecar(backup)
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     refuse_network_path(data_dir)
     copy = data_dir / f".restore-{os.getpid()}{BACKUP_SUFFIX}"
-    for p in (copy, *_sidecars_of(copy)):
-        p.unlink(missing_ok=True)
-    copy.write_bytes(backup.read_bytes())
-    copy.chmod(0o600)
-    key = _key_that_opens(copy, keys_to_try, backup)
-    db = Database(make_engine(copy, key), copy)
-    verified = VerifiedCopy(copy, db, key, 0)
+    _remove_sqlite_files(copy)
     try:
-        with db.engine.connect() as conn:
-            revision = current_revision(conn)
-            if revision not in SCHEMA_REVISIONS:
-                raise BackupError(
-                    f"{backup.name} is an encrypted database but not a backup of an MA Desk "
-                    f"store this version can use (schema {revision}). Nothing was changed."
-                )
-            ok = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
-            bad_pages = conn.exec_driver_sql("PRAGMA cipher_integrity_check").fetchall()
-            if ok != "ok" or bad_pages:
-                raise BackupError(
-                    f"{backup.name} failed the integrity check ({ok}). Nothing was changed; "
-                    "use another backup."
-                )
-            conn.execute(text("SELECT 1"))
-        with db.read() as s:
-            problems = audit.verify_store(s)
-            verified.audit_entries = s.execute(text("SELECT count(*) FROM audit_events")).scalar()
-        if problems:
+        if _private_copy(backup, copy) != expected:
             raise BackupError(
-                f"The audit trail in {backup.name} is damaged ({problems[0]}). Nothing was "
-                "changed; use another backup."
+                f"{backup.name} changed while it was being read. Nothing was changed; "
+                "restore again when nothing is writing to it."
             )
+        key = _key_that_opens(copy, keys_to_try, backup)
+        verified = VerifiedCopy(copy, Database(make_engine(copy, key), copy), key, 0)
+    except BaseException:
+        _remove_sqlite_files(copy)
+        raise
+    try:
+        verified.audit_entries = _check_copy(verified.db, backup.name)
     except BaseException:
         verified.discard()
         raise
     return verified
 
 
+def _private_copy(backup: Path, copy: Path) -> str:
+    """Copy ``backup`` to a new owner-only file; returns the SHA-256 of what was copied."""
+    digest = hashlib.sha256()
+    try:
+        with open(backup, "rb") as source, open_private(copy) as target:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                digest.update(chunk)
+                target.write(chunk)
+            target.flush()
+            os.fsync(target.fileno())
+    except OSError as exc:
+        raise BackupError(
+            f"{backup.name} could not be copied into {copy.parent} ({_reason(exc)}). "
+            "Nothing was changed."
+        ) from exc
+    return digest.hexdigest()
+
+
+def _check_copy(db: Database, name: str) -> int:
+    """Schema, integrity and audit chain of the copy; returns its audit entry count."""
+    try:
+        with db.engine.connect() as conn:
+            revision = current_revision(conn)
+            if revision not in SCHEMA_REVISIONS:
+                raise BackupError(
+                    f"{name} is an encrypted database but not a backup of an MA Desk "
+                    f"store this version can use (schema {revision}). Nothing was changed."
+                )
+            ok = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
+            if ok != "ok":
+                raise BackupError(
+                    f"{name} failed the integrity check ({ok}). Nothing was changed; "
+                    "use another backup."
+                )
+        with db.read() as s:
+            problems = audit.verify_store(s)
+            entries = s.execute(text("SELECT count(*) FROM audit_events")).scalar()
+    except BackupError:
+        raise
+    except (*DAMAGE_ERRORS, StoreError) as exc:
+        raise BackupError(
+            f"{name} is damaged: {_db_reason(exc)}. Nothing was changed; use another backup."
+        ) from exc
+    if problems:
+        raise BackupError(
+            f"The audit trail in {name} is damaged ({problems[0]}). Nothing was "
+            "changed; use another backup."
+        )
+    return int(entries or 0)
+
+
+def _db_reason(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).split("\n")[0][:200]
+
+
 def _key_that_opens(copy: Path, keys_to_try: list[StoreKey], original: Path) -> StoreKey:
+    """The first key under which every page of ``copy`` passes its HMAC check.
+
+    A wrong key fails every page; the right key fails only the damaged pages, so a
+    damaged backup is reported as damaged, naming the first bad page.
+    """
     for key in keys_to_try:
-        try:
-            connect_raw(copy, key).close()
+        pages, problems = _page_problems(copy, key)
+        if not problems:
             return key
-        except WrongKeyError:
-            continue
-        except StoreError as exc:
-            for p in (copy, *_sidecars_of(copy)):
-                p.unlink(missing_ok=True)
-            raise BackupError(f"{original.name} cannot be read: {exc}") from exc
-    for p in (copy, *_sidecars_of(copy)):
-        p.unlink(missing_ok=True)
+        if len(problems) < pages:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise BackupError(
+                f"{original.name} is damaged: {problems[0]}{more}. Nothing was changed; "
+                "use another backup."
+            )
     raise BackupError(
         f"{original.name} does not open with this store's key: it is not an MA Desk backup, "
-        "it belongs to another clinic store, or it was made before the key was changed "
-        "(then give that time's recovery key with --backup-recovery-key). Nothing was changed."
+        "it belongs to another clinic store, it is damaged, or it was made before the key "
+        "was changed (then give that time's recovery key with --backup-recovery-key). "
+        "Nothing was changed."
     )
+
+
+def _page_problems(path: Path, key: StoreKey) -> tuple[int, list[str]]:
+    """(pages in the file, SQLCipher's complaints) from a read-only page-by-page HMAC check."""
+    conn = sqlcipher3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f'PRAGMA key = "{key.pragma_value()}"')
+        page_size = int(conn.execute("PRAGMA cipher_page_size").fetchone()[0])
+        problems = [str(row[0]) for row in conn.execute("PRAGMA cipher_integrity_check")]
+    except sqlcipher3.DatabaseError as exc:
+        return 1, [_db_reason(exc)]
+    finally:
+        conn.close()
+    return -(-path.stat().st_size // page_size), problems
 
 
 def refuse_if_in_use(live: Path, live_key: StoreKey | None) -> None:
@@ -367,7 +509,7 @@ def install_verified(
             if side.exists():
                 os.replace(side, moved)
     os.replace(verified.path, live)
-    _fsync_dir(data_dir)
+    fsync_folder(data_dir)
     reopened = Database(make_engine(live, target_key), live)
     try:
         reset_witness(data_dir, reopened)  # the restored chain is the store's chain now

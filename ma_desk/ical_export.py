@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ma_desk.atomic_file import write_bytes_atomic
+from ma_desk.clinical import flow
+from ma_desk.reports.output import write_file_atomic
+from ma_desk.services.schedule import AppointmentRow
 
 if TYPE_CHECKING:
     import icalendar
-from ma_desk.clinical import flow
-from ma_desk.services.schedule import AppointmentRow
 
 PRODID = "-//MA Desk//Schedule export//EN"
 ICAL_STATUS = {
@@ -81,6 +81,6 @@ def export_bytes(rows: Iterable[AppointmentRow], **kwargs) -> bytes:
     return build_calendar(rows, **kwargs).to_ical()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same folder (owner-only), fsync, then rename over the target."""
-    write_bytes_atomic(path, data)
+def write_atomically(path: Path, data: bytes, *, replace: bool = False) -> Path:
+    """Owner-only (0600), atomic; an existing file is replaced only when ``replace``."""
+    return write_file_atomic(path, data, force=replace)

@@ -26,7 +26,7 @@ from ma_desk.clock import FixedClock  # noqa: E402
 from ma_desk.db.store import OpenedStore, create_store, open_store  # noqa: E402
 from ma_desk.services import Services  # noqa: E402
 
-PASSPHRASE = "test passphrase 1"
+PASSPHRASE = "orchid lantern pebble canoe thistle"
 # Monday 23 Nov 2026, mid-morning: the demo day has patients in every flow state.
 NOW = dt.datetime(2026, 11, 23, 10, 30)
 DEMO_PATIENTS = 300

@@ -154,7 +154,7 @@ def test_bad_backups_are_refused_and_change_nothing(demo_store, tmp_path, damage
         flipped[len(data) // 2] ^= 0x40
         bad.write_bytes(bytes(flipped))
     elif damage == "foreign":
-        other = create_store(tmp_path / "other", passphrase="another clinic pass")
+        other = create_store(tmp_path / "other", passphrase="velvet harbor quilt sprocket")
         other.db.close()
         bad.write_bytes((tmp_path / "other" / "clinic.madesk").read_bytes())
     elif damage == "plain":

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ma_desk.db import store as store_module
-from ma_desk.db.store import create_store, network_filesystem, open_store, refuse_network_path
+from ma_desk.db import network_fs
+from ma_desk.db.network_fs import network_filesystem, parse_mount_table, refuse_network_path
+from ma_desk.db.store import create_store, open_store
 from ma_desk.errors import StoreError
 from tests.conftest import PASSPHRASE
 
@@ -18,24 +19,16 @@ def fake_mounts(monkeypatch, tmp_path):
     """/proc/mounts saying that tmp_path/share is an SMB (cifs) mount."""
     share = tmp_path / "share"
     share.mkdir()
-    mounts = tmp_path / "mounts"
-    mounts.write_text(
+    mounts = parse_mount_table(
         f"/dev/sda1 / ext4 rw 0 0\n//fileserver/clinic {share.resolve()} cifs rw,vers=3.0 0 0\n"
     )
-    real_path = Path
-
-    def fake_path(*args):
-        if args == ("/proc/mounts",):
-            return real_path(mounts)
-        return real_path(*args)
-
-    monkeypatch.setattr(store_module, "Path", fake_path)
+    monkeypatch.setattr(network_fs, "read_mount_table", lambda: mounts)
     return share
 
 
 @pytest.mark.parametrize("unc", ["\\\\fileserver\\clinic\\data", "//fileserver/clinic/data"])
 def test_unc_paths_are_network_shares(unc):
-    assert network_filesystem(Path(unc)) == "network share"
+    assert network_filesystem(Path(unc)) == "UNC path"
 
 
 def test_refusal_explains_why_and_where_to_go(fake_mounts):

@@ -145,14 +145,14 @@ def test_daily_backup_from_the_command_line(cli_env, capsys, demo_dir):
 
 def test_rekey_changes_the_passphrase_and_prints_a_recovery_key(cli_env, capsys, demo_dir):
     cli_env.setenv("MA_DESK_PASSWORD", DEMO_PASSWORD)
-    cli_env.setenv("MA_DESK_PASSPHRASE_NEW", "the new store phrase")
+    cli_env.setenv("MA_DESK_PASSPHRASE_NEW", "fresh spruce kettle almanac")
     code, _out, err = run(capsys, "rekey", "--user", "ma")
     assert code == 1 and "administrator" in err
     code, out, _err = run(capsys, "rekey", "--user", "admin")
     assert code == 0 and "NEW RECOVERY KEY" in out
-    cli_env.setenv("MA_DESK_PASSPHRASE", "the new store phrase")
+    cli_env.setenv("MA_DESK_PASSPHRASE", "fresh spruce kettle almanac")
     assert ("rekey", "admin", "success") in [
-        tuple(r) for r in audit_rows(demo_dir, "the new store phrase")
+        tuple(r) for r in audit_rows(demo_dir, "fresh spruce kettle almanac")
     ]
     code, _out, _err = run(capsys, "check")
     assert code == 0
@@ -181,7 +181,7 @@ def test_users_commands(cli_env, capsys, demo_dir):
 
 def test_create_admin_on_a_store_without_accounts(monkeypatch, capsys, store):
     monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setenv("MA_DESK_NEW_PASSWORD", "first admin phrase")
+    monkeypatch.setenv("MA_DESK_NEW_PASSWORD", "pelican quarry velvet anthem")
     store.db.close()
     data_dir = str(store.data_dir)
     code, _out, err = run(capsys, "users", "list", "--data-dir", data_dir, "--user", "x")

@@ -181,7 +181,7 @@ def test_first_run_dialog_creates_the_administrator(qtbot, services):
     assert "common" in dialog.errors["password"].text()
     for edit in (dialog.password, dialog.repeat):
         edit.clear()
-        qtbot.keyClicks(edit, "morning coffee first")
+        qtbot.keyClicks(edit, "morning coffee on the porch")
     dialog._create()
     assert dialog.result() == FirstAdministratorDialog.DialogCode.Accepted
     assert services.actor.username == "boss" and services.actor.role == "administrator"

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QLineEdit
 from ma_desk.actor import Actor
 from ma_desk.clinical import flow
 from ma_desk.db.models import Appointment, ChecklistRun, Room, User
-from ma_desk.reports.compliance_csv import compliance_csv, safe_cell
+from ma_desk.reports.compliance_csv import compliance_csv
+from ma_desk.reports.csv_safe import safe_cell
 from ma_desk.services.checklists import ComplianceReport, GapRow, RunSummaryRow
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.roomprep import compliance as compliance_module

@@ -429,10 +429,11 @@ def test_ics_export_matches_the_day_without_names(tab, qtbot, demo_services, ans
     )
     text = path.read_text()
     assert not any(r.patient_name.split(",")[0] in text for r in expected)
-    answers["confirm"] = True
+    named = tmp_path / "day-with-names.ics"
+    answers["confirm"], answers["path"] = True, str(named)
     qtbot.keyClick(tab.grid, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     summaries = {
-        str(e.get("summary")) for e in Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+        str(e.get("summary")) for e in Calendar.from_ical(named.read_bytes()).walk("VEVENT")
     }
     assert any(expected[0].patient_name in s for s in summaries)
 

@@ -11,7 +11,8 @@ import pytest
 from ma_desk.actor import Actor
 from ma_desk.db import keys
 from ma_desk.db.engine import SQLITE_PLAIN_HEADER
-from ma_desk.db.store import create_store, network_filesystem, open_store
+from ma_desk.db.network_fs import network_filesystem
+from ma_desk.db.store import create_store, open_store
 from ma_desk.errors import (
     KeyUnavailableError,
     NotAStoreError,
@@ -226,26 +227,25 @@ def test_failed_write_leaves_nothing_half_written(services, clock):
 
 
 def test_network_paths_are_recognised(tmp_path):
-    assert network_filesystem(Path("//server/share/clinic")) == "network share"
+    assert network_filesystem(Path("//server/share/clinic")) == "UNC path"
     assert network_filesystem(tmp_path) is None
 
 
-def test_a_new_passphrase_is_asked_twice(tmp_path):
-    answers = iter(["first passphrase", "first passphrase"])
+def test_a_new_passphrase_is_asked_for_once(tmp_path):
+    """The prompt (CLI or dialog) has it typed twice; the store asks once and checks it."""
     prompts: list[str] = []
 
     def ask(prompt: str) -> str:
         prompts.append(prompt)
-        return next(answers)
+        return "first orbit pickle meadow"
 
-    created = create_store(tmp_path / "twice", ask_passphrase=ask)
+    created = create_store(tmp_path / "asked", ask_new_passphrase=ask)
     created.db.close()
-    assert len(prompts) == 2 and "again" in prompts[1]
-    open_store(tmp_path / "twice", passphrase="first passphrase").db.close()
+    assert len(prompts) == 1 and "passphrase" in prompts[0]
+    open_store(tmp_path / "asked", passphrase="first orbit pickle meadow").db.close()
 
 
-def test_mismatched_new_passphrases_create_nothing(tmp_path):
-    answers = iter(["first passphrase", "first passphrasE"])
-    with pytest.raises(ValidationError, match="not the same"):
-        create_store(tmp_path / "typo", ask_passphrase=lambda _prompt: next(answers))
-    assert not store_path(tmp_path / "typo").exists()
+def test_a_weak_asked_passphrase_creates_nothing(tmp_path):
+    with pytest.raises(ValidationError, match="guess"):
+        create_store(tmp_path / "weak", ask_new_passphrase=lambda _prompt: "first passphrase")
+    assert not store_path(tmp_path / "weak").exists()

@@ -15,8 +15,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ma_desk.db import keys
 from ma_desk.db.store import OpenedStore, open_store
-from ma_desk.errors import AuthenticationError
+from ma_desk.errors import AuthenticationError, ValidationError
 from ma_desk.paths import resolve_data_dir
 
 USER_ENV = "MA_DESK_USER"
@@ -29,14 +30,40 @@ def ask_passphrase_on_tty(prompt: str) -> str | None:
     return getpass.getpass(prompt + "\nPassphrase: ")
 
 
+def ask_new_passphrase_on_tty(prompt: str) -> str | None:
+    """A new store passphrase typed twice, with a generated one offered; None off a terminal.
+
+    Enter alone takes the suggestion (shown on the terminal only, like the recovery key).
+    """
+    if not sys.stdin or not sys.stdin.isatty():
+        return None
+    suggestion = keys.suggest_passphrase()
+    sys.stderr.write(f"{prompt}\nSuggested passphrase (press Enter to use it): {suggestion}\n")
+    first = getpass.getpass("New passphrase: ") or suggestion
+    if first == suggestion:
+        sys.stderr.write("Write the passphrase down and keep it away from this computer.\n")
+    if getpass.getpass("Type it again: ") != first:
+        raise ValidationError(
+            "The two passphrases were not the same; nothing was changed. Try again.",
+            field="passphrase",
+        )
+    return first
+
+
 def open_for_cli(args: argparse.Namespace) -> OpenedStore:
+    """Open the store; after a recovery-key open, say a new recovery key if there is one."""
     data_dir = resolve_data_dir(args.data_dir)
-    return open_store(
-        data_dir,
-        recovery_key=args.recovery_key,
-        ask_passphrase=ask_passphrase_on_tty,
-        full_check=True,  # a damaged store opens read-only before any command writes
-    )
+    opened = open_store(data_dir, recovery_key=args.recovery_key,
+                        ask_passphrase=ask_passphrase_on_tty,
+                        ask_new_passphrase=ask_new_passphrase_on_tty,
+                        full_check=True)  # a damaged store opens read-only before any write  # fmt: skip
+    if opened.recovery_key:
+        sys.stderr.write(
+            f"The store's key was changed (kept in: {opened.key_source}).\n"
+            f"NEW RECOVERY KEY (write it down, shown once): {opened.recovery_key}\n"
+            "The old recovery key still opens backups made before today.\n"
+        )
+    return opened
 
 
 def cli_username(args: argparse.Namespace) -> str | None:

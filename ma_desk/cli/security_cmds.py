@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ma_desk.cli.common import (
+    ask_new_passphrase_on_tty,
     ask_passphrase_on_tty,
     cli_password,
     cli_session,
@@ -79,7 +80,9 @@ def register(sub, parents) -> None:
                         "(FILE.anchor.json beside it; repeatable)")  # fmt: skip
     verify.set_defaults(func=cmd_audit_verify)
     export = audit_sub.add_parser("export", parents=parents, help="write audit entries to CSV")
-    export.add_argument("--out", metavar="FILE.csv", required=True)
+    export.add_argument("--out", metavar="FILE.csv", required=True,
+                        help="the new CSV file (owner-only; an existing file needs --force)")  # fmt: skip
+    export.add_argument("--force", action="store_true", help="replace FILE.csv if it exists")
     export.add_argument("--by", metavar="USER", default="", help="only this user's entries")
     export.add_argument("--patient", metavar="MRN", default="", help="only this patient (MRN)")
     export.add_argument("--from", dest="start", metavar="YYYY-MM-DD", default=None)
@@ -155,7 +158,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
                 _out("Today's backup already exists; nothing to do.")
                 return 0
         else:
-            result = backup_store(opened.db, Path(args.out).expanduser().resolve(),
+            result = backup_store(opened.db, Path(args.out).expanduser().absolute(),
                                   actor=services.actor)  # fmt: skip
     _out(f"Backup written: {result.path} ({result.size:,} bytes, encrypted)")
     _out(f"SHA-256: {result.sha256} (in {result.path.name}.sha256)")
@@ -221,42 +224,66 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_rekey(args: argparse.Namespace) -> int:
     from ma_desk import audit
     from ma_desk.db import keys
-    from ma_desk.db.store import open_store
     from ma_desk.paths import resolve_data_dir
     from ma_desk.security.rekey import rotate_key
 
     data_dir = resolve_data_dir(args.data_dir)
-    info = keys.read_keyinfo(data_dir) or keys.KeyInfo(source=keys.SOURCE_KEYRING)
-    new_passphrase = None
-    if info.source == keys.SOURCE_PASSPHRASE:
-        new_passphrase = os.environ.get(NEW_PASSPHRASE_ENV)
-        if not new_passphrase and sys.stdin and sys.stdin.isatty():
-            new_passphrase = getpass.getpass("New passphrase for the store: ")
-            if getpass.getpass("Type it again: ") != new_passphrase:
-                raise ValidationError("The two passphrases differ; the key was not changed.")
-        if not new_passphrase:
-            raise ValidationError(
-                f"This store's key comes from a passphrase: type the new one when asked or "
-                f"set {NEW_PASSPHRASE_ENV}. The key was not changed."
-            )
-        keys.check_new_passphrase(new_passphrase)
-    with cli_session(args) as (_opened, services):
+    with cli_session(args) as (opened, services):
         if services.actor.role != ADMINISTRATOR:
             raise PermissionDenied("Only an administrator can change the store's key.")
         actor = services.actor
-    old = keys.find_key(data_dir, info, recovery_key=args.recovery_key,
-                        ask_passphrase=ask_passphrase_on_tty)  # fmt: skip
-    result = rotate_key(data_dir, old, new_passphrase=new_passphrase)
-    reopened = open_store(data_dir, passphrase=new_passphrase)
-    try:
-        with reopened.db.write() as s:
-            audit.record(s, actor, "rekey", "store", details={"key_source": result.key_source})
-    finally:
-        reopened.db.close()
-    _out(f"The store's key was changed (kept in: {result.key_source}).")
-    _out(f"NEW RECOVERY KEY (write it down, shown once): {result.recovery_key}")
+        source, recovery_key = opened.key_source, opened.recovery_key
+        if recovery_key:  # the recovery-key open, without a keyring, has re-keyed already
+            with services.ctx.db.write() as s:
+                audit.record(s, actor, "rekey", "store", details={"key_source": source})
+    rotated = None
+    if not recovery_key:
+        new_passphrase = _new_passphrase() if source == keys.SOURCE_PASSPHRASE else None
+        old = keys.find_key(data_dir, keys.read_keyinfo(data_dir) or keys.KeyInfo(source),
+                            recovery_key=args.recovery_key,
+                            ask_passphrase=ask_passphrase_on_tty)  # fmt: skip
+        rotated = rotate_key(data_dir, old, new_passphrase=new_passphrase)
+        source, recovery_key = rotated.key_source, rotated.recovery_key
+    # Shown before anything else can fail: without it the new key could be lost.
+    _out(f"The store's key was changed (kept in: {source}).")
+    _out(f"NEW RECOVERY KEY (write it down, shown once): {recovery_key}")
     _out("Keep the old recovery key too: backups made before today need it.")
+    if rotated is not None:
+        _audit_rekey(data_dir, rotated.key, actor, source)
     return 0
+
+
+def _new_passphrase() -> str:
+    """MA_DESK_PASSPHRASE_NEW, else asked on a terminal (with a suggestion); checked."""
+    from ma_desk.db import keys
+
+    new_passphrase = os.environ.get(NEW_PASSPHRASE_ENV) or ask_new_passphrase_on_tty(
+        "Choose the store's new passphrase: four or more unrelated words, or the suggestion."
+    )
+    if not new_passphrase:
+        raise ValidationError(
+            f"This store's key comes from a passphrase: type the new one when asked or "
+            f"set {NEW_PASSPHRASE_ENV}. The key was not changed."
+        )
+    keys.check_new_passphrase(new_passphrase)
+    return new_passphrase
+
+
+def _audit_rekey(data_dir: Path, key, actor, key_source: str) -> None:
+    """The audit entry, written under the new key (the witness moves with it)."""
+    from ma_desk import audit
+    from ma_desk.db.engine import Database, make_engine
+    from ma_desk.db.store import attach_witness
+    from ma_desk.paths import store_path
+
+    path = store_path(data_dir)
+    db = Database(make_engine(path, key), path)
+    try:
+        attach_witness(db, data_dir)
+        with db.write() as s:
+            audit.record(s, actor, "rekey", "store", details={"key_source": key_source})
+    finally:
+        db.close()
 
 
 # ------------------------------------------------------------------ audit
@@ -307,9 +334,12 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
         patient_id = patient_id_from_mrn(args.patient)
     flt = AuditFilter(username=args.by, patient_id=patient_id,
                       start=_parse_date(args.start, "--from"), end=_parse_date(args.end, "--to"))  # fmt: skip
-    out = Path(args.out).expanduser().resolve()
+    out = Path(args.out).expanduser().absolute()  # not resolved: a symlink is a name taken
+    if os.path.lexists(out) and not args.force:
+        raise ValidationError(f"{out} already exists; choose another name or add --force. "
+                              "Nothing was exported.", field="out")  # fmt: skip
     with cli_session(args) as (_opened, services):
-        count = services.audit_log.export_csv(flt, out)
+        count = services.audit_log.export_csv(flt, out, replace=args.force)
     _out(f"{count:,} audit entries written to {out}")
     return 0
 

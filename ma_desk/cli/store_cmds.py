@@ -8,13 +8,13 @@ import sys
 from sqlalchemy import func, select
 
 from ma_desk.actor import Actor
-from ma_desk.cli.common import ask_passphrase_on_tty, open_for_cli
+from ma_desk.cli.common import ask_new_passphrase_on_tty, open_for_cli
 from ma_desk.db.migrate import SCHEMA_HEAD
 from ma_desk.db.models import Appointment, AuditEvent, Patient
 from ma_desk.db.store import OpenedStore, create_store, store_exists
 from ma_desk.errors import StoreDamagedError, StoreError, ValidationError
 from ma_desk.paths import resolve_data_dir, store_path
-from ma_desk.security.demo_accounts import DEMO_PASSWORD
+from ma_desk.security.demo_accounts import DEMO_PASSWORD, check_demo_password
 
 
 def register(sub, parents) -> None:
@@ -57,7 +57,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if store_exists(data_dir):
         raise StoreError(f"{data_dir} already holds a clinic store; it was not changed. "
                          "Choose an empty folder with --data-dir.")  # fmt: skip
-    opened = create_store(data_dir, ask_passphrase=ask_passphrase_on_tty)
+    check_demo_password(args.demo_password or DEMO_PASSWORD)
+    opened = create_store(data_dir, ask_new_passphrase=ask_new_passphrase_on_tty)
     try:
         services = Services(opened.db, actor=Actor.system())  # the demo builder, no person
         summary = build_demo(services, patients=args.patients, seed=args.seed,

@@ -6,39 +6,77 @@ passphrase with Argon2id; the salt and parameters sit in ``keyinfo.json``
 beside the store, which never holds a secret. Either way the user is shown a
 recovery key once: the raw key in a typo-checked, readable form, which opens
 the store when the keyring entry or passphrase is lost.
+
+``keyinfo.json`` is read as untrusted input: anything malformed is refused
+with a message naming the file, and Argon2 parameters outside sane bounds are
+refused before Argon2 runs (an absurd cost would otherwise hang the app).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from argon2.low_level import Type, hash_secret_raw
+
 from ma_desk.atomic_file import write_text_atomic
 from ma_desk.errors import KeyUnavailableError, NotAStoreError, ValidationError
 from ma_desk.paths import keyinfo_path
+from ma_desk.security import strength
 
 log = logging.getLogger("ma_desk.db.keys")
 
 KEYRING_SERVICE = "MA Desk"
 PASSPHRASE_ENV = "MA_DESK_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "MA_DESK_PASSPHRASE_NEW"
 RECOVERY_ENV = "MA_DESK_RECOVERY_KEY"
 KEY_BYTES = 32
-MIN_PASSPHRASE = 8
+SALT_BYTES = 16
+KEYINFO_FORMAT = 1
+# A real keyinfo.json is about 200 bytes; a bigger one is not read at all.
+KEYINFO_MAX_BYTES = 4096
 
 # OWASP's Argon2id recommendation (m=46 MiB, t=1, p=1); derived once per open.
 ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 47104, "parallelism": 1}
+# What keyinfo.json may ask for. Below: OWASP's weakest listed configuration (m=7 MiB,
+# t=5, i.e. 35,840 KiB-passes): less would make a stolen file cheap to attack. Above:
+# 256 MiB and 1 GiB-passes of work, about 1 s on a 2024 desktop core and a few seconds
+# on an old clinic PC; more would be a denial of service, not protection.
+MIN_MEMORY_KIB = 7168
+MAX_MEMORY_KIB = 256 * 1024
+MAX_TIME_COST = 16
+MAX_PARALLELISM = 8
+MIN_WORK_KIB_PASSES = 7168 * 5
+MAX_WORK_KIB_PASSES = 1024 * 1024
+
+# The store passphrase must survive an offline attack on a stolen file: at 10^12
+# guesses even a GPU rig at Argon2id's cost needs years. Six suggested words are ~10^23.
+STORE_MIN_GUESSES = 10**12
+MIN_PASSPHRASE = 12  # below this no passphrase reaches 10^12 guesses; says so sooner
+MAX_PASSPHRASE = 1024
 
 SOURCE_KEYRING = "keyring"
 SOURCE_PASSPHRASE = "passphrase"
+SOURCE_RECOVERY = "recovery key"
 
+# Asks for the passphrase of an existing store; None when there is nobody to ask.
 PassphrasePrompt = Callable[[str], str | None]
+# Asks for a NEW passphrase: the UI has it typed twice and offers suggest_passphrase();
+# None when cancelled or there is nobody to ask. The rules are checked here again.
+NewPassphrasePrompt = Callable[[str], str | None]
+
+
+class KeyInfoError(NotAStoreError):
+    """keyinfo.json is unreadable, malformed or asks for something MA Desk refuses."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +86,7 @@ class KeyInfo:
     source: str
     salt: str | None = None
     kdf_params: dict | None = None
-    format: int = 1
+    format: int = KEYINFO_FORMAT
 
     def to_json(self) -> str:
         return json.dumps(
@@ -152,54 +190,150 @@ def keyring_delete(data_dir: Path) -> None:
 
 # ---------------------------------------------------------------- passphrase
 def derive_key(passphrase: str, salt_hex: str, params: dict | None = None) -> bytes:
-    from argon2.low_level import Type, hash_secret_raw
-
+    """Argon2id; ``params`` come from a checked KeyInfo or ARGON2_PARAMS."""
     p = {**ARGON2_PARAMS, **(params or {})}
     return hash_secret_raw(
         passphrase.encode("utf-8"),
         bytes.fromhex(salt_hex),
-        time_cost=int(p["time_cost"]),
-        memory_cost=int(p["memory_cost"]),
-        parallelism=int(p["parallelism"]),
+        time_cost=p["time_cost"],
+        memory_cost=p["memory_cost"],
+        parallelism=p["parallelism"],
         hash_len=KEY_BYTES,
         type=Type.ID,
     )
 
 
-def check_new_passphrase(passphrase: str) -> None:
+def passphrase_problem(passphrase: str) -> str | None:
+    """Why ``passphrase`` may not protect a store, or None when it is strong enough."""
+
     if len(passphrase) < MIN_PASSPHRASE:
-        raise ValidationError(
-            f"The passphrase must have at least {MIN_PASSPHRASE} characters.", field="passphrase"
+        return (
+            f"The passphrase must have at least {MIN_PASSPHRASE} characters: use four or "
+            "more unrelated words, or the suggested passphrase."
         )
+    if len(passphrase) > MAX_PASSPHRASE:
+        return f"The passphrase may have at most {MAX_PASSPHRASE} characters."
+    weak = strength.weakness(passphrase, STORE_MIN_GUESSES)
+    if weak is None:
+        return None
+    reason = f" ({weak.warning.rstrip('.')})" if weak.warning else ""
+    return (
+        f"Someone who steals the store file could guess this passphrase in "
+        f"{strength.order_of(weak.guesses)} tries{reason}; it must take more than 10^12. "
+        "Use four or more unrelated words (not a saying, a name or a date), or the "
+        "suggested passphrase."
+    )
+
+
+def check_new_passphrase(passphrase: str) -> None:
+    problem = passphrase_problem(passphrase)
+    if problem:
+        raise ValidationError(problem, field="passphrase")
+
+
+def suggest_passphrase() -> str:
+    """Six random words from the EFF list (77 bits), strong enough for the store."""
+    return strength.suggest_passphrase(STORE_MIN_GUESSES)
 
 
 # ---------------------------------------------------------------- keyinfo file
+_SALT_HEX = re.compile(rf"^[0-9a-f]{{{2 * SALT_BYTES}}}$")
+
+
+class _Malformed(Exception):
+    """What is wrong with keyinfo.json, in words for the message."""
+
+
+def _integer(kdf: dict, name: str, low: int, high: int) -> int:
+    value = kdf.get(name)
+    if type(value) is not int:  # bool is an int subclass; JSON floats are not wanted
+        raise _Malformed(f"the Argon2 setting {name} is missing or not a whole number")
+    if not low <= value <= high:
+        raise _Malformed(f"the Argon2 setting {name} = {value} is outside {low} to {high}")
+    return value
+
+
+def _kdf_params(kdf: object) -> tuple[str, dict]:
+    """Salt and Argon2id parameters, each checked before Argon2 could ever run."""
+    if not isinstance(kdf, dict):
+        raise _Malformed("a passphrase store needs its Argon2 settings (kdf)")
+    if kdf.get("name") != "argon2id":
+        raise _Malformed("the key derivation is not argon2id")
+    salt = kdf.get("salt")
+    if not isinstance(salt, str) or not _SALT_HEX.match(salt):
+        raise _Malformed(f"the salt is not {SALT_BYTES} bytes of lower-case hex")
+    params = {
+        "time_cost": _integer(kdf, "time_cost", 1, MAX_TIME_COST),
+        "memory_cost": _integer(kdf, "memory_cost", MIN_MEMORY_KIB, MAX_MEMORY_KIB),
+        "parallelism": _integer(kdf, "parallelism", 1, MAX_PARALLELISM),
+    }
+    work = params["time_cost"] * params["memory_cost"]
+    if not MIN_WORK_KIB_PASSES <= work <= MAX_WORK_KIB_PASSES:
+        raise _Malformed(
+            "the Argon2 cost (time_cost x memory_cost) is outside "
+            f"{MIN_WORK_KIB_PASSES:,} to {MAX_WORK_KIB_PASSES:,}"
+        )
+    return salt, params
+
+
+def _parse_keyinfo(data: object) -> KeyInfo:
+    if not isinstance(data, dict):
+        raise _Malformed("it is not a JSON object")
+    if data.get("app") != "ma-desk":
+        raise _Malformed("it is not an MA Desk key description")
+    if type(data.get("format")) is not int or data["format"] != KEYINFO_FORMAT:
+        raise _Malformed(f"its format {data.get('format')!r} is not one this MA Desk knows")
+    source = data.get("key_source")
+    if source == SOURCE_KEYRING:
+        if data.get("kdf") is not None:
+            raise _Malformed("a keyring store must not have Argon2 settings")
+        return KeyInfo(source=SOURCE_KEYRING)
+    if source == SOURCE_PASSPHRASE:
+        salt, params = _kdf_params(data.get("kdf"))
+        return KeyInfo(source=SOURCE_PASSPHRASE, salt=salt, kdf_params=params)
+    raise _Malformed(f"the key source {source!r} is neither keyring nor passphrase")
+
+
 def read_keyinfo(data_dir: Path) -> KeyInfo | None:
+    """The checked contents of keyinfo.json; None when there is none; KeyInfoError if bad."""
     path = keyinfo_path(data_dir)
-    if not path.exists():
-        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        kdf = data.get("kdf") or None
-        if data.get("app") != "ma-desk" or data["key_source"] not in (
-            SOURCE_KEYRING,
-            SOURCE_PASSPHRASE,
-        ):
-            raise KeyError("app")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise NotAStoreError(
-            f"{path} is damaged or not an MA Desk key description. Restore it from a backup "
-            "or open the store with its recovery key."
+        if path.stat().st_size > KEYINFO_MAX_BYTES:
+            raise _Malformed(f"it is larger than {KEYINFO_MAX_BYTES:,} bytes")
+        text = path.read_bytes().decode("utf-8")
+        return _parse_keyinfo(json.loads(text))
+    except FileNotFoundError:
+        return None
+    except (_Malformed, OSError, ValueError, RecursionError) as exc:
+        raise KeyInfoError(
+            f"{path} is damaged ({_what_is_wrong(exc)}), so MA Desk does not know how to find the key; "
+            "nothing was changed. Restore keyinfo.json from a copy of this folder, or open "
+            "the store with its recovery key (ma-desk --recovery-key ...), which writes a "
+            "new one."
         ) from exc
-    params = None
-    if kdf:
-        params = {k: kdf[k] for k in ("time_cost", "memory_cost", "parallelism") if k in kdf}
-    return KeyInfo(source=data["key_source"], salt=kdf["salt"] if kdf else None, kdf_params=params)
+
+
+def _what_is_wrong(exc: Exception) -> str:
+    if isinstance(exc, _Malformed):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(exc, OSError):
+        return exc.strerror or "it cannot be read"
+    return "it is not valid JSON"
 
 
 def write_keyinfo(data_dir: Path, info: KeyInfo) -> None:
     """Atomic write: temp file, fsync, replace."""
     write_text_atomic(keyinfo_path(data_dir), info.to_json())
+
+
+def set_aside_damaged_keyinfo(data_dir: Path) -> None:
+    """Keep a damaged keyinfo.json as evidence under another name before replacing it."""
+    path = keyinfo_path(data_dir)
+    if path.exists():
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        os.replace(path, path.with_name(f"{path.name}.damaged-{stamp}"))
 
 
 # ---------------------------------------------------------------- the two flows
@@ -214,7 +348,7 @@ def create_key(
     data_dir: Path,
     *,
     passphrase: str | None = None,
-    ask_passphrase: PassphrasePrompt | None = None,
+    ask_new_passphrase: NewPassphrasePrompt | None = None,
     use_keyring: bool = True,
 ) -> NewKey:
     """A key for a new store: keyring first, passphrase where no keyring works."""
@@ -224,29 +358,26 @@ def create_key(
         if keyring_set(data_dir, raw):
             info = KeyInfo(source=SOURCE_KEYRING)
             return NewKey(StoreKey(raw, SOURCE_KEYRING), info, format_recovery_key(raw))
-    if not passphrase and ask_passphrase is not None:
-        passphrase = ask_passphrase(
+    if not passphrase and ask_new_passphrase is not None:
+        passphrase = ask_new_passphrase(
             "This computer has no keyring for the clinic key. Choose a passphrase for the "
-            f"store (at least {MIN_PASSPHRASE} characters)."
+            "store: four or more unrelated words, or the suggested passphrase."
         )
-        if passphrase:
-            check_new_passphrase(passphrase)
-            # A typo here would lock the clinic out of its own store: ask twice.
-            if ask_passphrase("Type the same passphrase again to confirm it.") != passphrase:
-                raise ValidationError(
-                    "The two passphrases were not the same; nothing was created. Try again.",
-                    field="passphrase",
-                )
     if not passphrase:
         raise KeyUnavailableError(
             "This computer has no usable keyring to keep the clinic key. Set a passphrase "
             f"(the {PASSPHRASE_ENV} environment variable, or enter it when asked)."
         )
-    check_new_passphrase(passphrase)
-    salt = secrets.token_hex(16)
-    raw = derive_key(passphrase, salt)
-    info = KeyInfo(source=SOURCE_PASSPHRASE, salt=salt, kdf_params=dict(ARGON2_PARAMS))
+    raw, info = passphrase_key(passphrase)
     return NewKey(StoreKey(raw, SOURCE_PASSPHRASE), info, format_recovery_key(raw))
+
+
+def passphrase_key(passphrase: str) -> tuple[bytes, KeyInfo]:
+    """A checked new passphrase's key under a fresh salt, and the keyinfo that finds it."""
+    check_new_passphrase(passphrase)
+    salt = secrets.token_hex(SALT_BYTES)
+    info = KeyInfo(source=SOURCE_PASSPHRASE, salt=salt, kdf_params=dict(ARGON2_PARAMS))
+    return derive_key(passphrase, salt), info
 
 
 def find_key(
@@ -260,7 +391,7 @@ def find_key(
     """The key of an existing store, from the recovery key, keyring or passphrase."""
     recovery_key = recovery_key or os.environ.get(RECOVERY_ENV) or None
     if recovery_key:
-        return StoreKey(parse_recovery_key(recovery_key), "recovery key")
+        return StoreKey(parse_recovery_key(recovery_key), SOURCE_RECOVERY)
     if info.source == SOURCE_KEYRING:
         raw = keyring_get(data_dir)
         if raw is None:
@@ -278,5 +409,103 @@ def find_key(
             f"The store in {data_dir} is protected by a passphrase. Enter it, set "
             f"{PASSPHRASE_ENV}, or use the recovery key."
         )
-    assert info.salt is not None
-    return StoreKey(derive_key(passphrase, info.salt, info.kdf_params), SOURCE_PASSPHRASE)
+    return StoreKey(derive_key(passphrase, info.salt or "", info.kdf_params), SOURCE_PASSPHRASE)
+
+
+def key_for_open(
+    data_dir: Path,
+    *,
+    passphrase: str | None = None,
+    recovery_key: str | None = None,
+    ask_passphrase: PassphrasePrompt | None = None,
+) -> tuple[StoreKey, KeyInfo | None]:
+    """The key to try on an existing store, and keyinfo.json (None: missing or damaged).
+
+    Without keyinfo.json only the recovery key can open the store; with it, a
+    missing or damaged file is replaced afterwards (see ``settle_key``).
+    """
+    recovery_key = recovery_key or os.environ.get(RECOVERY_ENV) or None
+    try:
+        info = read_keyinfo(data_dir)
+    except KeyInfoError:
+        if not recovery_key:
+            raise
+        info = None
+    if info is None:
+        if not recovery_key:
+            raise NotAStoreError(
+                f"{keyinfo_path(data_dir)} is missing, so MA Desk does not know where the key "
+                "of this store is kept. Open it with the recovery key."
+            )
+        return StoreKey(parse_recovery_key(recovery_key), SOURCE_RECOVERY), None
+    key = find_key(data_dir, info, passphrase=passphrase, recovery_key=recovery_key,
+                   ask_passphrase=ask_passphrase)  # fmt: skip
+    return key, info
+
+
+# ---------------------------------------------------------------- after a recovery-key open
+@dataclass(frozen=True)
+class SettledKey:
+    """How the store opens from now on, after ``settle_key``."""
+
+    key: StoreKey  # the key that opens the file now
+    source: str  # where it is kept: keyring or passphrase
+    recovery_key: str | None = None  # a NEW recovery key (after a re-key): show it once
+
+
+RECOVERED_ASK = (
+    "The store was opened with its recovery key and this computer has no keyring to keep "
+    "the key. Choose a new passphrase for the store (four or more unrelated words, or the "
+    "suggested passphrase); the store is re-encrypted and gets a new recovery key."
+)
+
+
+def settle_key(
+    data_dir: Path,
+    info: KeyInfo | None,
+    key: StoreKey,
+    *,
+    release_store: Callable[[], None],
+    new_passphrase: str | None = None,
+    ask_new_passphrase: NewPassphrasePrompt | None = None,
+) -> SettledKey:
+    """After a successful open: make sure the normal way in works next time.
+
+    A keyring or passphrase open changes nothing. After a recovery-key open the
+    key goes into this computer's keyring if the keyring really keeps it. If not,
+    a new passphrase (given, ``MA_DESK_PASSPHRASE_NEW``, or asked for) re-keys
+    the file (``release_store`` closes the open store first; a new recovery key
+    comes back to show once). With no new passphrase, a store whose keyinfo.json
+    describes a passphrase keeps it; anything else is refused, unchanged, rather
+    than record a way in that does not work.
+    """
+    if key.source != SOURCE_RECOVERY:
+        return SettledKey(key, key.source)
+    if keyring_set(data_dir, key.raw):
+        if info is None:
+            set_aside_damaged_keyinfo(data_dir)
+        if info is None or info.source != SOURCE_KEYRING:
+            write_keyinfo(data_dir, KeyInfo(source=SOURCE_KEYRING))
+        log.info("recovery key put into this computer's keyring")
+        return SettledKey(StoreKey(key.raw, SOURCE_KEYRING), SOURCE_KEYRING)
+    keeps_passphrase = info is not None and info.source == SOURCE_PASSPHRASE
+    new_passphrase = new_passphrase or os.environ.get(NEW_PASSPHRASE_ENV) or None
+    if not new_passphrase and ask_new_passphrase is not None:
+        ask = RECOVERED_ASK + (" Cancel keeps the current passphrase." if keeps_passphrase else "")
+        new_passphrase = ask_new_passphrase(ask)
+    if new_passphrase:
+        from ma_desk.security.rekey import rotate_key
+
+        check_new_passphrase(new_passphrase)
+        release_store()
+        if info is None:
+            set_aside_damaged_keyinfo(data_dir)
+        result = rotate_key(data_dir, key, new_passphrase=new_passphrase)
+        return SettledKey(result.key, SOURCE_PASSPHRASE, result.recovery_key)
+    if keeps_passphrase:
+        return SettledKey(StoreKey(key.raw, SOURCE_PASSPHRASE), SOURCE_PASSPHRASE)
+    raise KeyUnavailableError(
+        f"The store in {data_dir} opened with its recovery key, but this computer has no "
+        "keyring to keep the key, so it needs a new passphrase: type one when asked, or "
+        f"set {NEW_PASSPHRASE_ENV}. Nothing was changed."
+    )

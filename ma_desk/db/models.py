@@ -71,6 +71,19 @@ class User(Base):
     )
 
 
+class SignInFailure(Base):
+    """Failed sign-ins under a name with no active account, throttled like a real one.
+
+    The lock-out must not tell which user names exist, so a name nobody has
+    counts its failures here exactly as ``User.failed_attempts`` does.
+    """
+
+    __tablename__ = "sign_in_failures"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # folded, as typed
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class Provider(Base):
     __tablename__ = "providers"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ma_desk.audit import chain_head as audit_head
+from ma_desk.backup import clean_leftovers
 from ma_desk.db import health, keys
 from ma_desk.db.engine import Database, check_not_plain_sqlite, open_database
 from ma_desk.db.keys import StoreKey
 from ma_desk.db.migrate import SCHEMA_HEAD, SCHEMA_REVISIONS, current_revision, table_count
+from ma_desk.db.network_fs import refuse_network_path
 from ma_desk.db.store_file import (
     RESTORE_ADVICE,
     check_store_file,
@@ -36,11 +38,9 @@ from ma_desk.errors import (
     StoreError,
     StoreTooNewError,
 )
-from ma_desk.paths import keyinfo_path, store_path
+from ma_desk.paths import store_path
 
 log = logging.getLogger("ma_desk.db.store")
-
-NETWORK_FS_TYPES = {"cifs", "smb", "smbfs", "smb2", "smb3", "nfs", "nfs4", "afs", "9p", "sshfs"}
 
 
 @dataclass
@@ -49,7 +49,7 @@ class OpenedStore:
     data_dir: Path
     key_source: str
     revision: str
-    recovery_key: str | None = None  # only right after creation: show it once
+    recovery_key: str | None = None  # after creation or a re-key: show it once
     upgraded_from: str | None = None
     backup_before_upgrade: Path | None = None
     # What the witness files say is wrong with the audit chain (empty when it agrees);
@@ -61,38 +61,6 @@ class OpenedStore:
     @property
     def path(self) -> Path:
         return store_path(self.data_dir)
-
-
-def network_filesystem(path: Path) -> str | None:
-    """The filesystem type when ``path`` lies on a network share (Linux mounts, UNC paths)."""
-    text = str(path)
-    if text.startswith("\\\\") or text.startswith("//"):
-        return "network share"
-    try:
-        mounts = Path("/proc/mounts").read_text().splitlines()
-    except OSError:
-        return None
-    best, best_type = "", None
-    resolved = str(path.resolve())
-    for line in mounts:
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        mount_point, fs_type = parts[1], parts[2]
-        inside = resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/")
-        if inside and len(mount_point) > len(best):
-            best, best_type = mount_point, fs_type
-    return best_type if best_type in NETWORK_FS_TYPES else None
-
-
-def refuse_network_path(data_dir: Path) -> None:
-    fs = network_filesystem(data_dir)
-    if fs:
-        raise StoreError(
-            f"{data_dir} is on a network share ({fs}). SQLite's file locking is unreliable "
-            "there and the clinic store could be corrupted. Choose a folder on this "
-            "computer's own disk."
-        )
 
 
 def store_exists(data_dir: Path) -> bool:
@@ -123,7 +91,7 @@ def create_store(
     data_dir: Path,
     *,
     passphrase: str | None = None,
-    ask_passphrase: keys.PassphrasePrompt | None = None,
+    ask_new_passphrase: keys.NewPassphrasePrompt | None = None,
     use_keyring: bool = True,
 ) -> OpenedStore:
     """A new, empty, migrated store; returns it with the recovery key to show once."""
@@ -133,7 +101,10 @@ def create_store(
     if store_exists(data_dir):
         raise StoreError(f"{data_dir} already holds a clinic store; it was not changed.")
     new = keys.create_key(
-        data_dir, passphrase=passphrase, ask_passphrase=ask_passphrase, use_keyring=use_keyring
+        data_dir,
+        passphrase=passphrase,
+        ask_new_passphrase=ask_new_passphrase,
+        use_keyring=use_keyring,
     )
     db = open_database(path, new.key, create=True)
     from ma_desk.security.witness import reset_witness
@@ -166,6 +137,8 @@ def open_store(
     passphrase: str | None = None,
     recovery_key: str | None = None,
     ask_passphrase: keys.PassphrasePrompt | None = None,
+    new_passphrase: str | None = None,
+    ask_new_passphrase: keys.NewPassphrasePrompt | None = None,
     upgrade: bool = True,
     full_check: bool = False,
 ) -> OpenedStore:
@@ -173,72 +146,71 @@ def open_store(
 
     ``full_check`` also checks every page and b-tree before deciding (seconds on a
     large clinic): the command line asks for it; the app runs it in the background.
+    After a recovery-key open, ``new_passphrase`` / ``ask_new_passphrase`` serve a
+    computer without a keyring (see ``keys.settle_key``); a read-only store is left
+    as it is.
     """
     path = store_path(data_dir)
     refuse_missing_store(data_dir)
     refuse_network_path(data_dir)
     check_store_file(path)
     check_not_plain_sqlite(path)
-    info = keys.read_keyinfo(data_dir)
-    if info is None:
-        if not recovery_key and not keys.os.environ.get(keys.RECOVERY_ENV):
-            raise NotAStoreError(
-                f"{keyinfo_path(data_dir)} is missing, so MA Desk does not know where the key "
-                "of this store is kept. Open it with the recovery key."
-            )
-        info = keys.KeyInfo(source=keys.SOURCE_KEYRING)
-    key = keys.find_key(
-        data_dir,
-        info,
-        passphrase=passphrase,
-        recovery_key=recovery_key,
-        ask_passphrase=ask_passphrase,
+    key, info = keys.key_for_open(
+        data_dir, passphrase=passphrase, recovery_key=recovery_key, ask_passphrase=ask_passphrase
     )
     checked = _open_checked(path, key, data_dir, full_check=full_check)
-    db, revision = checked.db, checked.revision
-    upgraded_from = None
-    backup = None
-    if db.read_only and revision != SCHEMA_HEAD:
-        db.close()
-        raise StoreError(
-            f"{path} needs an upgrade to schema {SCHEMA_HEAD}, which cannot be done now. "
-            f"{db.read_only_reason}"
-        )
-    if db.read_only:
-        problems = attach_witness(db, data_dir, checked.witness or UNREADABLE_WITNESS)
-    else:
-        db.close()
-        db = open_database(path, key)
-        try:
-            if revision != SCHEMA_HEAD:
-                if not upgrade:
-                    raise StoreError(f"{path} needs an upgrade to schema {SCHEMA_HEAD}.")
-                backup = copy_before_upgrade(db, path, revision)
-                from ma_desk.db.migrate import upgrade as run_upgrade
+    if checked.db.read_only:
+        return _read_only_store(checked, data_dir, key)
+    checked.db.close()
+    revision, upgraded_from, backup = checked.revision, None, None
+    db = open_database(path, key)
+    try:
+        if revision != SCHEMA_HEAD:
+            if not upgrade:
+                raise StoreError(f"{path} needs an upgrade to schema {SCHEMA_HEAD}.")
+            backup = copy_before_upgrade(db, path, revision)
+            from ma_desk.db.migrate import upgrade as run_upgrade
 
-                with db.engine.begin() as conn:
-                    run_upgrade(conn)
-                upgraded_from, revision = revision or "empty", SCHEMA_HEAD
-            problems = attach_witness(db, data_dir, checked.witness)
-        except BaseException:
-            db.close()
-            raise
-        if problems:  # only after an upgrade: the read-only check found none
-            db.switch_to_read_only(health.lost_records_reason(problems))
-    if key.source == "recovery key" and info.source == keys.SOURCE_KEYRING:
-        keys.keyring_set(data_dir, key.raw)  # put the key back where it belongs
-    if keyinfo_path(data_dir).exists() is False:
-        keys.write_keyinfo(data_dir, info)
+            with db.engine.begin() as conn:
+                run_upgrade(conn)
+            upgraded_from, revision = revision or "empty", SCHEMA_HEAD
+        settled = keys.settle_key(data_dir, info, key, release_store=db.close,
+                                  new_passphrase=new_passphrase,
+                                  ask_new_passphrase=ask_new_passphrase)  # fmt: skip
+    except BaseException:
+        db.close()
+        raise
+    if settled.key.raw != key.raw:  # re-keyed: the old engine was closed
+        db = open_database(path, settled.key)
+    # The read-only check stands unless an upgrade came first (its schema is new here).
+    problems = attach_witness(db, data_dir, None if upgraded_from else checked.witness)
+    if problems:
+        db.switch_to_read_only(health.lost_records_reason(problems))
+    clean_leftovers(data_dir)  # of backups and restores killed mid-way
     return OpenedStore(
         db,
         data_dir,
-        info.source,
+        settled.source,
         revision,
+        recovery_key=settled.recovery_key,
         upgraded_from=upgraded_from,
         backup_before_upgrade=backup,
         witness_problems=problems,
-        damage=checked.damage,
     )
+
+
+def _read_only_store(checked: _Checked, data_dir: Path, key: StoreKey) -> OpenedStore:
+    """The checked store as it is: no upgrade, no re-key, no clean-up, nothing written."""
+    db = checked.db
+    if checked.revision != SCHEMA_HEAD:
+        db.close()
+        raise StoreError(
+            f"{db.path} needs an upgrade to schema {SCHEMA_HEAD}, which cannot be done now. "
+            f"{db.read_only_reason}"
+        )
+    problems = attach_witness(db, data_dir, checked.witness or UNREADABLE_WITNESS)
+    return OpenedStore(db, data_dir, key.source, SCHEMA_HEAD, witness_problems=problems,
+                       damage=checked.damage)  # fmt: skip
 
 
 @dataclass

@@ -1,16 +1,16 @@
 """The end-of-day CSV: one row per appointment of the day, columns documented in COLUMNS.
 
 Summing this file gives the PDF's figures (see ``day_summary`` for the
-definitions). Text that a spreadsheet would run as a formula (starting with
-``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with ``'``.
+definitions). Cells go through ``csv_safe``: text that a spreadsheet would run as
+a formula gets a leading ``'``; minutes and dollars are written as numbers.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
+from decimal import Decimal
 
+from ma_desk.reports.csv_safe import csv_text
 from ma_desk.reports.data import DayVisit, EndOfDayData
 from ma_desk.reports.day_summary import wait_to_provider, wait_to_room
 from ma_desk.reports.fonts import clean
@@ -20,12 +20,12 @@ def _time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _minutes(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
+def _minutes(value: float | None) -> Decimal | str:
+    return "" if value is None else Decimal(f"{value:.1f}")
 
 
-def _dollars(cents: int) -> str:
-    return f"{cents / 100:.2f}"
+def _dollars(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
 
 
 # name, meaning, value
@@ -58,26 +58,17 @@ COLUMNS: list[tuple[str, str, Callable[[DayVisit], object]]] = [
 ]  # fmt: skip
 
 HEADER = [name for name, _, _ in COLUMNS]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe(value: object) -> str:
-    text = clean(value).replace("\n", " ")
-    return "'" + text if text.startswith(_FORMULA_START) else text
+def _printable(value: object) -> object:
+    """Text without control or unassigned characters; numbers as they are."""
+    return clean(value) if isinstance(value, str) else value
 
 
 def build_end_of_day_csv(data: EndOfDayData) -> str:
     """The CSV text (UTF-8 when written; Excel-friendly CRLF line ends)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for visit in data.visits:
-        row = []
-        for _, _, get in COLUMNS:
-            value = get(visit)
-            row.append(_safe(value) if isinstance(value, str) else value)
-        writer.writerow(row)
-    return out.getvalue()
+    rows = ([_printable(get(visit)) for _, _, get in COLUMNS] for visit in data.visits)
+    return csv_text(HEADER, rows)
 
 
 def columns_markdown() -> str:

@@ -10,18 +10,25 @@ from ma_desk.errors import ValidationError
 
 
 def write_file_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> Path:
-    """Write atomically: a private temp file beside the target, fsync, then rename.
+    """Write atomically, owner-only (0600), never over an existing file unless ``force``.
 
-    The temp file gets owner-only permissions before any byte is written and is
-    removed if anything fails, so no partial copy of patient data is left behind.
+    See ``ma_desk.atomic_file``: a private temp file beside the target, fsync, then a
+    rename; nothing partial is left behind. Failures become a ValidationError whose
+    message says what to do.
     """
     target = Path(path).expanduser()
-    if target.exists() and not force:
-        raise ValidationError(f"{target} already exists; choose another name.", field="out")
     folder = target.parent
     if not folder.is_dir():
-        raise ValidationError(f"The folder {folder} does not exist.", field="out")
+        raise ValidationError(
+            f"The folder {folder} does not exist. Nothing was written.", field="out"
+        )
     try:
-        return write_bytes_atomic(target, data)
+        return write_bytes_atomic(target, data, replace=force)
+    except FileExistsError:
+        raise ValidationError(
+            f"{target} already exists. Nothing was written: choose another name.", field="out"
+        ) from None
     except OSError as exc:
-        raise ValidationError(f"Cannot write {target}: {exc.strerror}.", field="out") from None
+        raise ValidationError(
+            f"Cannot write {target}: {exc.strerror or exc}. Nothing was written.", field="out"
+        ) from None

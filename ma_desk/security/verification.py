@@ -142,6 +142,27 @@ def superseded_by_restore(session: Session, anchor: Anchor) -> str | None:
     return None
 
 
+def earlier_failures(session: Session) -> list[audit.ChainProblem]:
+    """A verification that once failed keeps failing: what it found stays in the trail even
+    after the entries it wrote on top have hidden the evidence (a truncation, say)."""
+    problems = []
+    for entry_id, at, who, details in session.execute(
+        select(AuditEvent.id, AuditEvent.at, AuditEvent.username, AuditEvent.details)
+        .where(AuditEvent.action == "verify", AuditEvent.outcome == "failure")
+        .order_by(AuditEvent.id)
+    ):
+        try:
+            found = [str(x) for x in json.loads(details).get("found", [])]
+        except (ValueError, AttributeError):
+            found = []
+        first = f": {found[0]}" if found else ""
+        problems.append(audit.ChainProblem(
+            entry_id, entry_id,
+            f"the verification of {at[:16].replace('T', ' ')} UTC by {who} failed{first}",
+        ))  # fmt: skip
+    return problems
+
+
 def _witness_problems_settled(db: Database, data_dir: Path | None) -> list[audit.ChainProblem]:
     """Witness problems, asked twice when there are any: MA Desk open on this computer may
     have been between its commit and its witness update at the first look."""
@@ -163,6 +184,7 @@ def check_trail(
     with db.read() as session:
         report.problems.extend(audit.verify_store(session))
         report.entries = session.scalar(select(func.count(AuditEvent.id))) or 0
+        report.problems.extend(earlier_failures(session))
         missing = session.scalar(
             select(func.count(AuditEvent.id)).where(AuditEvent.action == "witness_missing")
         )

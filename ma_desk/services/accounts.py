@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ma_desk import audit
 from ma_desk.actor import NO_ROLE, Actor, workstation_name
-from ma_desk.db.models import User
+from ma_desk.db.models import SignInFailure, User
 from ma_desk.errors import (
     AuthenticationError,
     ConflictError,
@@ -28,11 +28,12 @@ from ma_desk.errors import (
 )
 from ma_desk.permissions import ADMINISTRATOR, ROLE_LABELS, ROLES
 from ma_desk.security import passwords, seal
+from ma_desk.security.clinic_words import clinic_words
 from ma_desk.services import audit_seals
 from ma_desk.services.base import Service
 from ma_desk.services.policy import REFERENCE, SESSION, WRITE, policy, public
 
-# Failures allowed before the account waits; each further failure doubles the wait.
+# Failures allowed before a user name (real or not) waits; each further one doubles the wait.
 FREE_ATTEMPTS = 4
 FIRST_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 15 * 60
@@ -177,38 +178,36 @@ class AccountService(Service):
 
     @public(audit=SESSION)
     def authenticate(self, username: str, password: str, *, purpose: str) -> Actor:
-        """Verify credentials without changing who is signed in (sign-in, break-glass)."""
+        """Verify credentials without changing who is signed in (sign-in, break-glass).
+
+        A name without an active account takes the same steps as a real one: one
+        Argon2 verification (against a dummy hash), its failures counted (in
+        ``sign_in_failures``) towards the same lock-out, the same messages. Neither
+        the answers nor their timing tell whether an account exists.
+        """
         clean = clean_username(username)
         now = self.now()
         with self.ctx.db.write() as s:
-            user = s.scalar(select(User).where(User.username == clean)) if clean else None
-            attempted = Actor(None, clean[:64] or "(blank)", clean[:64], NO_ROLE,
-                              workstation_name())  # fmt: skip
-            if user is None or not user.active:
-                passwords.verify_password(None, password)  # same time as a real check
-                audit.record(s, attempted, f"{purpose}_failed", "session", outcome="failure",
-                             details={"reason": "unknown or inactive user"})  # fmt: skip
-                failure: AuthenticationError | None = AuthenticationError(WRONG_CREDENTIALS)
-            elif user.locked_until is not None and now < user.locked_until:
-                wait = int((user.locked_until - now).total_seconds()) + 1
-                audit.record(s, _actor(user), f"{purpose}_refused", "session", user.id,
-                             outcome="locked", details={"seconds_left": wait})  # fmt: skip
-                failure = AuthenticationError(
-                    f"Too many wrong passwords for {user.username}. Try again in "
-                    f"{_duration(wait)}, or ask an administrator to unlock the account."
-                )
-            elif not passwords.verify_password(user.password_hash, password):
-                user.failed_attempts = (user.failed_attempts or 0) + 1
-                delay = lockout_delay(user.failed_attempts)
-                user.locked_until = now + dt.timedelta(seconds=delay) if delay else None
-                audit.record(s, _actor(user), f"{purpose}_failed", "session", user.id,
+            user = s.scalar(select(User).where(User.username == clean, User.active.is_(True)))
+            matches = passwords.verify_password(user.password_hash if user else None, password)
+            record = user if user is not None else _unknown_name_record(s, clean)
+            who = _actor(user) if user is not None else _attempted(clean)
+            about = {} if user is not None else {"reason": "unknown or inactive user"}
+            entity_id = user.id if user is not None else ""
+            if record.locked_until is not None and now < record.locked_until:
+                wait = int((record.locked_until - now).total_seconds()) + 1
+                audit.record(s, who, f"{purpose}_refused", "session", entity_id,
+                             outcome="locked", details={"seconds_left": wait, **about})  # fmt: skip
+                failure: AuthenticationError | None = AuthenticationError(_locked_message(wait))
+            elif not matches or user is None:
+                record.failed_attempts = (record.failed_attempts or 0) + 1
+                delay = lockout_delay(record.failed_attempts)
+                record.locked_until = now + dt.timedelta(seconds=delay) if delay else None
+                audit.record(s, who, f"{purpose}_failed", "session", entity_id,
                              outcome="failure",
-                             details={"failed_attempts": user.failed_attempts,
-                                      "locked_seconds": delay})  # fmt: skip
-                message = WRONG_CREDENTIALS
-                if delay:
-                    message += f" The account now waits {_duration(delay)} before the next try."
-                failure = AuthenticationError(message)
+                             details={"failed_attempts": record.failed_attempts,
+                                      "locked_seconds": delay, **about})  # fmt: skip
+                failure = AuthenticationError(_failed_message(delay))
             else:
                 failure = None
                 user.failed_attempts = 0
@@ -268,7 +267,8 @@ class AccountService(Service):
             if user is None or not passwords.verify_password(user.password_hash, current):
                 raise ValidationError("The current password is wrong.", field="current")
             passwords.check_new_password(new, username=user.username,
-                                         display_name=user.display_name)  # fmt: skip
+                                         display_name=user.display_name,
+                                         clinic_words=clinic_words(s))  # fmt: skip
             user.password_hash = passwords.hash_password(new)
             self._rewrap_seal_key(s, user, new)
             audit.record(s, actor, "password_change", "user", user.id)
@@ -343,7 +343,8 @@ class AccountService(Service):
         with self.ctx.db.write() as s:
             user = self._get(s, user_id)
             passwords.check_new_password(new_password, username=user.username,
-                                         display_name=user.display_name)  # fmt: skip
+                                         display_name=user.display_name,
+                                         clinic_words=clinic_words(s))  # fmt: skip
             user.password_hash = passwords.hash_password(new_password)
             user.failed_attempts = 0
             user.locked_until = None
@@ -422,7 +423,10 @@ class AccountService(Service):
             errors["display_name"] = "Use at most 120 characters."
         if role not in ROLES:
             errors["role"] = "Choose one of the roles."
-        problem = passwords.password_problem(password, username=clean, display_name=display_name)
+        with self.ctx.db.read() as s:
+            words = clinic_words(s)
+        problem = passwords.password_problem(password, username=clean, display_name=display_name,
+                                             clinic_words=words)  # fmt: skip
         if problem:
             errors["password"] = problem
         if errors:
@@ -466,6 +470,33 @@ def _clean_display_name(text: str) -> str:
     if not clean or len(clean) > 120:
         raise ValidationError("Enter a name of 1 to 120 characters.", field="display_name")
     return clean
+
+
+def _attempted(clean: str) -> Actor:
+    """Who tried, for the audit trail, when the name has no active account."""
+    return Actor(None, clean[:64] or "(blank)", clean[:64], NO_ROLE, workstation_name())
+
+
+def _unknown_name_record(s: Session, clean: str) -> SignInFailure:
+    """The failure count of a name without an active account (created at its first try)."""
+    record = s.get(SignInFailure, clean[:64])
+    if record is None:
+        record = SignInFailure(name=clean[:64], failed_attempts=0, locked_until=None)
+        s.add(record)
+    return record
+
+
+def _failed_message(delay: int) -> str:
+    if not delay:
+        return WRONG_CREDENTIALS
+    return f"{WRONG_CREDENTIALS} The next try with this user name must wait {_duration(delay)}."
+
+
+def _locked_message(wait: int) -> str:
+    return (
+        f"Too many wrong tries with this user name. Try again in {_duration(wait)}, or ask "
+        "an administrator."
+    )
 
 
 def _duration(seconds: int) -> str:

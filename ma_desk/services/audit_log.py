@@ -7,9 +7,7 @@ shown in the clinic's local time.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,8 @@ from ma_desk import audit
 from ma_desk.audit_details import exportable_details
 from ma_desk.db.models import AuditEvent
 from ma_desk.errors import ValidationError
+from ma_desk.reports.csv_safe import csv_text
+from ma_desk.reports.output import write_file_atomic
 from ma_desk.security.verification import Anchor, TrailReport, check_trail
 from ma_desk.security.witness import data_dir_of
 from ma_desk.services import audit_seals
@@ -97,31 +97,22 @@ class AuditLogService(Service):
         return rows
 
     @policy("audit.read", audit=EXPORT)
-    def export_csv(self, flt: AuditFilter, out: Path) -> int:
-        """Write the filtered entries (oldest first) to ``out``; returns the row count."""
+    def export_csv(self, flt: AuditFilter, out: Path, *, replace: bool = False) -> int:
+        """Write the filtered entries (oldest first) to ``out``; returns the row count.
+
+        The file is owner-only and written atomically; an existing ``out`` is refused
+        unless ``replace``. Cells are neutralised for spreadsheets (a user name typed
+        at a failed sign-in is text, never a formula).
+        """
         if flt.start and flt.end and flt.start > flt.end:
             raise ValidationError("The start date is after the end date.", field="start")
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        count = 0
         with self.ctx.db.write() as s:
             stmt = self._stmt(flt).order_by(None).order_by(AuditEvent.id)
-            for e in s.scalars(stmt.execution_options(yield_per=2000)):
-                r = _row(e)
-                writer.writerow([r.id, r.at_local.isoformat(sep=" "), r.at_utc, r.username,
-                                 r.workstation, r.action, r.entity, r.entity_id,
-                                 r.patient_id or "", r.mrn, r.outcome, exportable_details(r.details), r.hash])  # fmt: skip
-                count += 1
-            try:
-                out.write_text(buffer.getvalue(), encoding="utf-8", newline="")
-            except OSError as exc:
-                raise ValidationError(
-                    f"Could not write {out}: {exc.strerror}. Nothing was exported.", field="out"
-                ) from exc
+            rows = [_csv_row(_row(e)) for e in s.scalars(stmt.execution_options(yield_per=2000))]
+            write_file_atomic(out, csv_text(CSV_COLUMNS, rows).encode("utf-8"), force=replace)
             audit.record(s, self.actor, "export", "audit", details={**_filter_details(flt),
-                         "rows": count, "file": out.name})  # fmt: skip
-        return count
+                         "rows": len(rows), "file": out.name})  # fmt: skip
+        return len(rows)
 
     @policy("audit.read", audit=READ)
     def verify(self, anchors: list[Anchor] | None = None) -> TrailReport:
@@ -157,7 +148,8 @@ class AuditLogService(Service):
             audit.record(s, self.actor, "verify", "audit",
                          outcome="success" if report.intact else "failure",
                          details={"problems": len(report.problems), "entries": report.entries,
-                                  "anchors": len(report.anchors_checked)})  # fmt: skip
+                                  "anchors": len(report.anchors_checked),
+                                  "found": [str(p) for p in report.problems[:10]]})  # fmt: skip
             if key is not None and report.intact and not getattr(db, "witness_frozen", False):
                 audit_seals.append_seal(s, self.actor, key)
 
@@ -181,6 +173,12 @@ class AuditLogService(Service):
         if flt.action.strip():
             stmt = stmt.where(AuditEvent.action == flt.action.strip())
         return stmt
+
+
+def _csv_row(r: AuditRow) -> list:
+    return [r.id, r.at_local.isoformat(sep=" "), r.at_utc, r.username, r.workstation, r.action,
+            r.entity, r.entity_id, r.patient_id or "", r.mrn, r.outcome,
+            exportable_details(r.details), r.hash]  # fmt: skip
 
 
 def _filter_details(flt: AuditFilter) -> dict:

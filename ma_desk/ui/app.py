@@ -6,13 +6,29 @@ import argparse
 import os
 import sys
 
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ma_desk import __version__
+from ma_desk.db import keys
 from ma_desk.db.store import OpenedStore, create_store, open_store, store_exists
 from ma_desk.errors import MADeskError
 from ma_desk.paths import resolve_data_dir, resource
 from ma_desk.services import Services
+from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.widgets import named
 
 
 def ask_passphrase_dialog(prompt: str) -> str | None:
@@ -20,6 +36,81 @@ def ask_passphrase_dialog(prompt: str) -> str | None:
         None, "MA Desk — clinic store", prompt, QLineEdit.EchoMode.Password
     )
     return text if ok and text else None
+
+
+class NewPassphraseDialog(QDialog):
+    """A new store passphrase, typed twice, with a generated one to copy (Suggest).
+
+    OK is refused, with the reason under the fields, until both fields agree and
+    the passphrase passes the store's rules (keys.passphrase_problem).
+    """
+
+    def __init__(self, prompt: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("new_passphrase_dialog")
+        self.setWindowTitle("MA Desk — new passphrase for the clinic store")
+        self.setMinimumWidth(520)
+        intro = QLabel(prompt)
+        intro.setWordWrap(True)
+        self.passphrase = named(QLineEdit(), "new_passphrase", "New passphrase")
+        self.repeat = named(QLineEdit(), "new_passphrase_repeat", "Repeat the passphrase")
+        for edit in (self.passphrase, self.repeat):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.suggestion = named(QLineEdit(), "passphrase_suggestion", "Suggested passphrase")
+        self.suggestion.setReadOnly(True)
+        self.suggestion.setPlaceholderText("Suggest makes six random words to copy")
+        suggest = named(QPushButton("Suggest"), "passphrase_suggest", "Suggest a passphrase")
+        suggest.clicked.connect(self.suggest)
+        suggested = QHBoxLayout()
+        suggested.addWidget(self.suggestion, 1)
+        suggested.addWidget(suggest)
+        self.message = FieldMessage("new_passphrase")
+        form = QFormLayout()
+        form.addRow("Suggestion", suggested)
+        form.addRow("Passphrase", self.passphrase)
+        form.addRow("Repeat", self.repeat)
+        form.addRow("", self.message)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.passphrase.setFocus()
+
+    def suggest(self) -> None:
+        """Show six random words and put them in the first field; the user types them again."""
+        phrase = keys.suggest_passphrase()
+        self.suggestion.setText(phrase)
+        self.passphrase.setText(phrase)
+        self.repeat.clear()
+        self.message.show_message(
+            "Write the suggestion down (or copy it), then type it again under Repeat."
+        )
+        self.repeat.setFocus()
+
+    def _accept(self) -> None:
+        text = self.passphrase.text()
+        if text != self.repeat.text():
+            self.message.show_message("The two passphrases differ; type the same one twice.")
+            self.repeat.clear()
+            self.repeat.setFocus()
+            return
+        problem = keys.passphrase_problem(text)
+        if problem:
+            self.message.show_message(problem)
+            self.passphrase.setFocus()
+            return
+        self.accept()
+
+
+def ask_new_passphrase_dialog(prompt: str) -> str | None:
+    """keys.NewPassphrasePrompt for the GUI: None when cancelled."""
+    dialog = NewPassphraseDialog(prompt)
+    return dialog.passphrase.text() if dialog.exec() else None
 
 
 def show_recovery_key(recovery_key: str) -> None:
@@ -50,8 +141,12 @@ def open_or_create(args: argparse.Namespace) -> OpenedStore:
     """
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     if store_exists(data_dir):
-        return open_store(data_dir, recovery_key=getattr(args, "recovery_key", None),
-                          ask_passphrase=ask_passphrase_dialog)  # fmt: skip
+        opened = open_store(data_dir, recovery_key=getattr(args, "recovery_key", None),
+                            ask_passphrase=ask_passphrase_dialog,
+                            ask_new_passphrase=ask_new_passphrase_dialog)  # fmt: skip
+        if opened.recovery_key:  # re-keyed after a recovery-key open
+            show_recovery_key(opened.recovery_key)
+        return opened
     answer = QMessageBox.question(
         None,
         "MA Desk — first run",
@@ -60,7 +155,7 @@ def open_or_create(args: argparse.Namespace) -> OpenedStore:
     )
     if answer != QMessageBox.StandardButton.Yes:
         raise SystemExit(0)
-    opened = create_store(data_dir, ask_passphrase=ask_passphrase_dialog)
+    opened = create_store(data_dir, ask_new_passphrase=ask_new_passphrase_dialog)
     if opened.recovery_key:
         show_recovery_key(opened.recovery_key)
     return opened

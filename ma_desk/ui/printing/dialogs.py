@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from ma_desk.errors import MADeskError
 from ma_desk.reports.output import write_file_atomic
 from ma_desk.services import Services
+from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.widgets import named
@@ -186,7 +188,7 @@ class EndOfDayDialog(QDialog):
     def ask_csv_path(self) -> str | None:
         path, _ = QFileDialog.getSaveFileName(
             self, "Save the end-of-day CSV", f"end-of-day-{self.chosen_day().isoformat()}.csv",
-            "CSV file (*.csv)",
+            "CSV file (*.csv)", options=replace_file.SAVE_OPTIONS,
         )  # fmt: skip
         return path or None
 
@@ -197,10 +199,13 @@ class EndOfDayDialog(QDialog):
             return False
         if not path.lower().endswith(".csv"):
             path += ".csv"
+        replace = Path(path).exists()
+        if replace and not replace_file.confirm_replace(self, Path(path)):
+            return False
         try:
             text = self.services.reports.end_of_day_csv(self.chosen_day(),
                                                         self.provider.currentData())  # fmt: skip
-            write_file_atomic(path, text.encode("utf-8-sig"), force=True)
+            write_file_atomic(path, text.encode("utf-8-sig"), force=replace)
         except (MADeskError, OSError) as error:
             self.message.show_message(f"The CSV was not saved: {error}")
             return False

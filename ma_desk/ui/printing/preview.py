@@ -3,12 +3,14 @@
 The PDF bytes live in a QBuffer only: nothing is written to a temporary file,
 so no unencrypted copy of patient data is left on disk when the dialog closes.
 ``ask_printer`` and ``ask_save_path`` are separate methods so tests can answer
-them without opening modal system dialogs.
+them without opening modal system dialogs. Saving over an existing file asks first
+(default: keep it); the saved copy is owner-only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
@@ -26,8 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.atomic_file import PRIVATE_MODE, open_private
 from ma_desk.errors import MADeskError
 from ma_desk.reports.output import write_file_atomic
+from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.widgets import named
 
@@ -68,6 +72,18 @@ def print_document(document: QPdfDocument, printer: QPrinter) -> int:
     finally:
         painter.end()
     return pages
+
+
+def make_output_file_private(printer: QPrinter) -> None:
+    """Printing to a file writes patient data too: owner-only before Qt writes a byte."""
+    name = printer.outputFileName()
+    if not name:
+        return
+    path = Path(name)
+    if path.exists():
+        path.chmod(PRIVATE_MODE)
+    else:
+        open_private(path).close()
 
 
 class PdfPreviewDialog(QDialog):
@@ -140,8 +156,9 @@ class PdfPreviewDialog(QDialog):
 
     def ask_save_path(self) -> str | None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save a copy", self._suggested_name, "PDF document (*.pdf)"
-        )
+            self, "Save a copy", self._suggested_name, "PDF document (*.pdf)",
+            options=replace_file.SAVE_OPTIONS,
+        )  # fmt: skip
         return path or None
 
     # -- actions
@@ -151,8 +168,9 @@ class PdfPreviewDialog(QDialog):
             return False
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
+            make_output_file_private(printer)
             print_document(self.document, printer)
-        except MADeskError as error:
+        except (MADeskError, OSError) as error:
             dialogs.warn(self, "Print", str(error))
             return False
         finally:
@@ -166,8 +184,11 @@ class PdfPreviewDialog(QDialog):
             return False
         if not path.lower().endswith(".pdf"):
             path += ".pdf"
+        replace = Path(path).exists()
+        if replace and not replace_file.confirm_replace(self, Path(path)):
+            return False
         try:
-            write_file_atomic(path, bytes(self._bytes.data()), force=True)
+            write_file_atomic(path, bytes(self._bytes.data()), force=replace)
         except (MADeskError, OSError) as error:
             dialogs.warn(self, "Save", f"The file was not saved: {error}")
             return False

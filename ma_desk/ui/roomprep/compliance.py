@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ma_desk.errors import MADeskError
 from ma_desk.reports.compliance_csv import write_compliance_csv
 from ma_desk.services.checklists import ComplianceReport, GapRow, RunSummaryRow
+from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.table_model import Column, RowTableModel
@@ -64,7 +65,8 @@ RUN_COLUMNS: list[Column[RunSummaryRow]] = [
 def ask_save_path(parent: QWidget | None, suggested: str) -> Path | None:
     """The save dialog, separate so tests can answer it."""
     name, _filter = QFileDialog.getSaveFileName(parent, "Export compliance CSV", suggested,
-                                                "CSV files (*.csv)")  # fmt: skip
+                                                "CSV files (*.csv)",
+                                                options=replace_file.SAVE_OPTIONS)  # fmt: skip
     return Path(name) if name else None
 
 
@@ -196,10 +198,13 @@ class CompliancePage(QWidget):
         path = ask_save_path(self, suggested)
         if path is None:
             return
+        replace = path.exists()
+        if replace and not replace_file.confirm_replace(self, path):
+            return
         try:
-            write_compliance_csv(report, path)
-        except OSError as error:
-            dialogs.warn(self, "Export failed", f"Could not write {path.name}: {error.strerror}")
+            write_compliance_csv(report, path, force=replace)
+        except MADeskError as error:
+            dialogs.warn(self, "Export failed", str(error))
             return
         dialogs.info(self, "Exported", f"Saved {len(report.runs)} runs and "
                                        f"{len(report.gaps)} gaps to {path.name}.")  # fmt: skip

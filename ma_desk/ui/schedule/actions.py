@@ -16,6 +16,7 @@ from ma_desk import ical_export
 from ma_desk.clinical import flow
 from ma_desk.errors import MADeskError, NeedsConfirmation
 from ma_desk.services.schedule import AppointmentRow, parse_follow_up
+from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.schedule.appointment_dialog import AppointmentDialog
 from ma_desk.ui.schedule.loading import week_start
@@ -303,10 +304,13 @@ class ScheduleActions:
             rows, calendar_name=f"{provider.display_name} — {clinic.clinic_name}",
             stamp=self._now(), include_names=include_names,
         )  # fmt: skip
+        replace = Path(path).exists()
+        if replace and not replace_file.confirm_replace(self, Path(path)):
+            return
         try:
-            ical_export.write_atomically(Path(path), data)
-        except OSError as err:
-            dialogs.warn(self, "Export calendar", f"The file could not be written: {err.strerror}")
+            ical_export.write_atomically(Path(path), data, replace=replace)
+        except MADeskError as err:
+            dialogs.warn(self, "Export calendar", str(err))
             return
         names = "with" if include_names else "without"
         self.say(f"Exported {provider.display_name}'s {label} {names} patient names.")

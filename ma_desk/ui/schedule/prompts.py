@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
+from ma_desk.ui.common import replace_file
+
 
 class Prompts:
     def choose(
@@ -22,7 +24,8 @@ class Prompts:
     def save_path(
         self, parent: QWidget | None, title: str, suggested: str, filters: str
     ) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+        path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters,
+                                              options=replace_file.SAVE_OPTIONS)  # fmt: skip
         return path or None
 
 

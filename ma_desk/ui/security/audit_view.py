@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ma_desk.errors import MADeskError, ValidationError
 from ma_desk.services import Services
 from ma_desk.services.audit_log import AuditFilter, AuditRow
+from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.table_model import Column, RowTableModel
@@ -58,7 +59,8 @@ AUDIT_COLUMNS: list[Column[AuditRow]] = [
 
 def ask_save_path(parent: QWidget | None, suggested: str) -> Path | None:
     """Where to export; tests replace this function."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export audit trail", suggested, "CSV (*.csv)")
+    path, _ = QFileDialog.getSaveFileName(parent, "Export audit trail", suggested, "CSV (*.csv)",
+                                          options=replace_file.SAVE_OPTIONS)  # fmt: skip
     return Path(path) if path else None
 
 
@@ -169,8 +171,11 @@ class AuditDialog(QDialog):
         target = ask_save_path(self, f"audit-{self.services.ctx.clock.now():%Y%m%d}.csv")
         if target is None:
             return
+        replace = target.exists()
+        if replace and not replace_file.confirm_replace(self, target):
+            return
         try:
-            count = self.services.audit_log.export_csv(flt, target)
+            count = self.services.audit_log.export_csv(flt, target, replace=replace)
         except MADeskError as exc:
             self.message.show_message(str(exc))
             return

@@ -2,7 +2,9 @@
 
 The sign-in dialog is built for quick keyboard use on a shared workstation:
 the user name has focus, Tab goes to the password, Enter signs in. Errors
-appear under the password; the password is cleared after a failure.
+appear under the password; the password is cleared after a failure. Nothing
+here tells whether a user name exists (no completer; the service's messages
+are the same for every name).
 """
 
 from __future__ import annotations
@@ -115,7 +117,8 @@ class FirstAdministratorDialog(QDialog):
         intro = QLabel(
             "This clinic store has no user accounts yet. Create the administrator: the "
             "person who adds the other accounts and can see the audit trail. "
-            f"The password needs at least {MIN_LENGTH} characters; a short sentence works well."
+            f"The password needs at least {MIN_LENGTH} characters and must not be easy to "
+            "guess: three or four unrelated words work well (not the clinic's name or yours)."
         )
         intro.setWordWrap(True)
         self.username = named(QLineEdit(), "admin_username", "Administrator user name")

@@ -50,6 +50,13 @@ def _password_edit(name: str, accessible: str) -> QLineEdit:
     return edit
 
 
+def _new_password_edit(name: str, accessible: str) -> QLineEdit:
+    """A field for a new password, hinting at what passes the rules."""
+    edit = _password_edit(name, accessible)
+    edit.setPlaceholderText("three or four unrelated words")
+    return edit
+
+
 class _FormDialog(QDialog):
     """A form with a message per field and OK/Cancel; subclasses implement ``save``."""
 
@@ -113,7 +120,7 @@ class UserEditDialog(_FormDialog):
         self.add_field("Full name", "display_name", self.display_name)
         self.add_field("Role", "role", self.role)
         if user is None:
-            self.password = _password_edit("user_password", "First password")
+            self.password = _new_password_edit("user_password", "First password")
             self.add_field("First password", "password", self.password)
         else:
             self.active = named(QCheckBox("May sign in"), "user_active", "Account active")
@@ -135,7 +142,7 @@ class ResetPasswordDialog(_FormDialog):
         super().__init__(f"New password for {user.username}", parent)
         self.setObjectName("reset_password_dialog")
         self.services, self.user = services, user
-        self.password = _password_edit("reset_password", "New password")
+        self.password = _new_password_edit("reset_password", "New password")
         self.add_field("New password", "password", self.password)
 
     def save(self) -> None:
@@ -148,7 +155,7 @@ class ChangePasswordDialog(_FormDialog):
         self.setObjectName("change_password_dialog")
         self.services = services
         self.current = _password_edit("current_password", "Current password")
-        self.new = _password_edit("new_password", "New password")
+        self.new = _new_password_edit("new_password", "New password")
         self.repeat = _password_edit("repeat_password", "Repeat new password")
         self.add_field("Current password", "current", self.current)
         self.add_field("New password", "password", self.new)

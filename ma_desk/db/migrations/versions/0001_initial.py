@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 21:07:49.263571
+Create Date: 2026-11-29 21:18:59.283580
 """
 
 from __future__ import annotations
@@ -103,6 +103,12 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=80), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_settings'))
+    )
+    op.create_table('sign_in_failures',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_sign_in_failures'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -577,6 +583,7 @@ def downgrade() -> None:
     op.drop_table('checklist_runs')
     op.drop_table('audit_seal_keys')
     op.drop_table('users')
+    op.drop_table('sign_in_failures')
     op.drop_table('settings')
     op.drop_table('rooms')
     op.drop_table('handouts')
