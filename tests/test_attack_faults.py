@@ -67,6 +67,7 @@ def cli_env(monkeypatch, demo_dir):
     monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("MA_DESK_DATA_DIR", str(demo_dir))
     monkeypatch.setenv("MA_DESK_PASSWORD", DEMO_PASSWORD)
+    monkeypatch.setenv("MA_DESK_NEW_PASSWORD", "copper kettle juniper harbor 1987")
     monkeypatch.delenv("MA_DESK_USER", raising=False)
     return monkeypatch
 
@@ -577,11 +578,6 @@ def test_kill9_during_restores_never_leaves_a_broken_or_new_store(tmp_path):
     assert totals.runs == 2 and totals.clean, totals
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts.authenticate still opens a write transaction; the lead engineer's change "
-    "(skip audit writes while db.read_only) makes this pass: then drop this marker",
-)
 def test_sign_in_works_on_a_read_only_store_and_writes_nothing(demo_dir, clock):
     from ma_desk.db.models import AuditEvent
 

@@ -165,6 +165,9 @@ def open_store(
     revision, upgraded_from, backup = checked.revision, None, None
     db = open_database(path, key)
     try:
+        # Connected now, so that closing on any failure below checkpoints and removes the
+        # -wal/-shm the read-only check left (the folder looks as before).
+        db.engine.connect().close()
         if revision != SCHEMA_HEAD:
             if not upgrade:
                 raise StoreError(f"{path} needs an upgrade to schema {SCHEMA_HEAD}.")

@@ -187,7 +187,9 @@ class AccountService(Service):
         """
         clean = clean_username(username)
         now = self.now()
-        with self.ctx.db.write() as s:
+        # A read-only (damaged) store: the same checks, nothing written or counted.
+        read_only = bool(getattr(self.ctx.db, "read_only", False))
+        with (self.ctx.db.read() if read_only else self.ctx.db.write()) as s:
             user = s.scalar(select(User).where(User.username == clean, User.active.is_(True)))
             matches = passwords.verify_password(user.password_hash if user else None, password)
             record = user if user is not None else _unknown_name_record(s, clean)
@@ -196,17 +198,19 @@ class AccountService(Service):
             entity_id = user.id if user is not None else ""
             if record.locked_until is not None and now < record.locked_until:
                 wait = int((record.locked_until - now).total_seconds()) + 1
-                audit.record(s, who, f"{purpose}_refused", "session", entity_id,
-                             outcome="locked", details={"seconds_left": wait, **about})  # fmt: skip
+                if not read_only:
+                    audit.record(s, who, f"{purpose}_refused", "session", entity_id,
+                                 outcome="locked", details={"seconds_left": wait, **about})  # fmt: skip
                 failure: AuthenticationError | None = AuthenticationError(_locked_message(wait))
             elif not matches or user is None:
                 record.failed_attempts = (record.failed_attempts or 0) + 1
                 delay = lockout_delay(record.failed_attempts)
                 record.locked_until = now + dt.timedelta(seconds=delay) if delay else None
-                audit.record(s, who, f"{purpose}_failed", "session", entity_id,
-                             outcome="failure",
-                             details={"failed_attempts": record.failed_attempts,
-                                      "locked_seconds": delay, **about})  # fmt: skip
+                if not read_only:
+                    audit.record(s, who, f"{purpose}_failed", "session", entity_id,
+                                 outcome="failure",
+                                 details={"failed_attempts": record.failed_attempts,
+                                          "locked_seconds": delay, **about})  # fmt: skip
                 failure = AuthenticationError(_failed_message(delay))
             else:
                 failure = None
@@ -217,7 +221,8 @@ class AccountService(Service):
                 if passwords.needs_rehash(user.password_hash or ""):
                     user.password_hash = passwords.hash_password(password)
                 actor = _actor(user)
-                audit.record(s, actor, purpose, "session", user.id)
+                if not read_only:
+                    audit.record(s, actor, purpose, "session", user.id)
         if failure is not None:
             raise failure
         return actor
@@ -225,7 +230,7 @@ class AccountService(Service):
     @public(audit=SESSION)
     def sign_out(self) -> None:
         actor = self.actor
-        if actor.role != NO_ROLE:
+        if actor.role != NO_ROLE and not getattr(self.ctx.db, "read_only", False):
             with self.ctx.db.write() as s:
                 if self.ctx.seal_key is not None and not self._store_frozen():
                     audit_seals.append_seal(s, actor, self.ctx.seal_key)
