@@ -100,6 +100,8 @@ CALLS: dict[str, tuple[Any, str | None]] = {
     "schedule.range": (
         lambda c: c.services.schedule.range(c.today, c.today + dt.timedelta(days=3)), None),
     "schedule.flow_board": (lambda c: c.services.schedule.flow_board(c.today), None),
+    "schedule.export_calendar": (lambda c: c.services.schedule.export_calendar(
+        1, c.today, 7, c.tmp / f"week-{c.calls}.ics", include_names=True), None),
     "schedule.get": (lambda c: c.services.schedule.get(c.appointment), "visit_patient"),
     "schedule.history": (lambda c: c.services.schedule.history(c.appointment), "visit_patient"),
     "schedule.series": (lambda c: c.services.schedule.series(c.series), "patient"),
