@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
 import re
@@ -43,6 +44,7 @@ from ma_desk.db.network_fs import refuse_network_path
 from ma_desk.errors import MADeskError, StoreError
 from ma_desk.leftovers import remove_stale, stale_files
 from ma_desk.paths import store_path
+from ma_desk.security.verification import backup_anchor_path
 
 log = logging.getLogger("ma_desk.backup")
 
@@ -111,12 +113,13 @@ def backup_store(db: Database, out: Path, *, actor: Actor | None = None) -> Back
     try:
         pending = _note_pending(db, partial, token)
         open_private(partial).close()  # owner-only before VACUUM INTO writes a byte
-        copied = _vacuum_into(db, partial)
+        copied, head = _vacuum_into(db, partial)
         _fsync_file(partial)
         digest = file_sha256(partial)
         size = partial.stat().st_size
         publish(partial, out, replace=False)
         _write_sidecar(out, digest)
+        _write_anchor(out, head)
         fsync_folder(out.parent)
     except FileExistsError as exc:
         raise BackupError(
@@ -150,8 +153,9 @@ def _note_pending(db: Database, partial: Path, token: str) -> Path | None:
     return note
 
 
-def _vacuum_into(db: Database, partial: Path) -> int:
-    """Copy the store into ``partial`` and check the copy; returns its audit entry count."""
+def _vacuum_into(db: Database, partial: Path) -> tuple[int, tuple[int, str] | None]:
+    """Copy the store into ``partial`` and check the copy; returns its audit entry count and
+    the newest entry it holds (the head the backup vouches for)."""
     pooled = db.engine.raw_connection()  # autocommit: VACUUM needs no open transaction
     try:
         raw = pooled.driver_connection
@@ -160,13 +164,25 @@ def _vacuum_into(db: Database, partial: Path) -> int:
         try:
             ok = raw.execute("PRAGMA backup_check.integrity_check").fetchone()[0]
             copied = raw.execute("SELECT count(*) FROM backup_check.audit_events").fetchone()[0]
+            head = raw.execute("SELECT id, hash FROM backup_check.audit_events "
+                               "ORDER BY id DESC LIMIT 1").fetchone()  # fmt: skip
         finally:
             raw.execute("DETACH DATABASE backup_check")
     finally:
         pooled.close()
     if ok != "ok":
         raise BackupError(f"The new backup failed its integrity check ({ok}); it was removed.")
-    return int(copied or 0)
+    return int(copied or 0), (int(head[0]), str(head[1])) if head else None
+
+
+def _write_anchor(out: Path, head: tuple[int, str] | None) -> None:
+    """``out.anchor.json``: the audit head this backup holds, an anchor outside the store
+    (``audit verify`` compares the live trail with it; ma_desk/security/verification.py)."""
+    if head is None:
+        return
+    write_text_atomic(backup_anchor_path(out), json.dumps(
+        {"audit_head": [head[0], head[1]], "made_at": dt.datetime.now(dt.UTC).isoformat()}
+    ), encoding="ascii")  # fmt: skip
 
 
 def _write_sidecar(out: Path, digest: str) -> None:
@@ -221,6 +237,7 @@ def prune_backups(data_dir: Path, keep: int) -> list[Path]:
     for path in old:
         path.unlink(missing_ok=True)
         sidecar_path(path).unlink(missing_ok=True)
+        backup_anchor_path(path).unlink(missing_ok=True)
     return old
 
 
@@ -494,9 +511,10 @@ def install_verified(
         verified.db = Database(make_engine(verified.path, target_key), verified.path)
         verified.key = target_key
     with verified.db.write() as s:
+        restored_head = audit.chain_head(s)
         audit.record(s, actor, "restore", "store", restored_from.name,
-                     details={"file": str(restored_from),
-                              "sha256": file_sha256(restored_from)})  # fmt: skip
+                     details={"file": str(restored_from), "sha256": file_sha256(restored_from),
+                              "restored_head": list(restored_head or (0, ""))})  # fmt: skip
     verified.db.checkpoint()
     verified.db.close()
     for p in _sidecars_of(verified.path):

@@ -342,3 +342,59 @@ def test_a_removed_copy_of_the_seal_key_is_recorded_at_sign_in(trail, tmp_path):
         assert any("no copy of the audit seal key" in n for n in notes)
     finally:
         opened.db.close()
+
+
+# ------------------------------------------------------------------ backups as anchors
+def test_a_backup_records_its_head_and_catches_a_rewrite_of_the_unsealed_tail(trail, tmp_path):
+    from ma_desk.backup import backup_store
+
+    folder = copy_of(trail, tmp_path / "clinic")
+    (folder / "backups").mkdir()
+    opened = open_store(folder, passphrase=PASSPHRASE)
+    try:
+        result = backup_store(opened.db, folder / "backups" / "clinic-20261123-103000.madesk")
+        with opened.db.read() as s:
+            head = s.execute(select(AuditEvent.id, AuditEvent.hash)
+                             .order_by(AuditEvent.id.desc())).first()  # fmt: skip
+    finally:
+        opened.db.close()
+    anchor = verification.read_backup_anchor(verification.backup_anchor_path(result.path))
+    assert (anchor.entry_id, anchor.hash_prefix) == (head[0], head[1])
+    assert findings(trail, folder) == []
+    db = Database(make_engine(store_path(folder), trail.key), store_path(folder))
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE audit_events SET username = 'x' WHERE id = {head[0]}")
+            tamper._rehash_from(conn, head[0])
+            tamper.rewrite_witnesses(conn, folder)
+    finally:
+        db.close()
+    problems = findings(trail, folder)
+    assert [p.entry_id for p in problems] == [head[0]]
+    assert "backup clinic-20261123-103000.madesk" in str(problems[0])
+
+
+def test_after_a_restore_older_chains_backups_are_noted_not_alarmed(trail, tmp_path):
+    from ma_desk.backup import backup_store, install_verified, verify_backup_copy
+
+    folder = copy_of(trail, tmp_path / "clinic")
+    backups = folder / "backups"
+    backups.mkdir()
+    opened = open_store(folder, passphrase=PASSPHRASE)
+    services = Services(opened.db, FixedClock(NOW))
+    older = backup_store(opened.db, backups / "clinic-20261120-090000.madesk")
+    services.accounts.sign_in("maria", MA_PASSWORD)
+    services.patients.get(4)
+    services.accounts.sign_out()
+    newer = backup_store(opened.db, backups / "clinic-20261121-090000.madesk")
+    opened.db.close()
+    verified = verify_backup_copy(older.path, folder, [trail.key])
+    install_verified(verified, folder, live_key=trail.key, actor=Actor.system(),
+                     restored_from=older.path, now=NOW)  # fmt: skip
+    db = Database(make_engine(store_path(folder), trail.key), store_path(folder))
+    try:
+        report = verification.check_trail(db, folder)
+    finally:
+        db.close()
+    assert report.intact, report.problems
+    assert any(newer.path.name in note and "before the restore" in note for note in report.notes)

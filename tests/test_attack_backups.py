@@ -372,7 +372,9 @@ def test_a_backup_killed_mid_way_leaves_nothing_after_the_next_start(demo_dir, t
     done = subprocess.run([MA_DESK, "backup", "--data-dir", str(demo_dir), "--out", str(out)],
                           env=cli_env(), capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out_dir.iterdir()) == ["clinic.madesk", "clinic.madesk.sha256"]
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "clinic.madesk", "clinic.madesk.anchor.json", "clinic.madesk.sha256"
+    ]
 
 
 def test_a_daily_backup_killed_mid_way_is_cleaned_too(demo_dir):

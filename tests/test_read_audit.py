@@ -100,6 +100,8 @@ CALLS: dict[str, tuple[Any, str | None]] = {
     "schedule.range": (
         lambda c: c.services.schedule.range(c.today, c.today + dt.timedelta(days=3)), None),
     "schedule.flow_board": (lambda c: c.services.schedule.flow_board(c.today), None),
+    "schedule.export_calendar": (lambda c: c.services.schedule.export_calendar(
+        1, c.today, 7, c.tmp / f"week-{c.calls}.ics", include_names=True), None),
     "schedule.get": (lambda c: c.services.schedule.get(c.appointment), "visit_patient"),
     "schedule.history": (lambda c: c.services.schedule.history(c.appointment), "visit_patient"),
     "schedule.series": (lambda c: c.services.schedule.series(c.series), "patient"),
@@ -301,6 +303,30 @@ def test_a_damaged_store_open_read_only_records_nothing_and_still_reads(clinic: 
     services.ctx.db.read_only = True
     try:
         assert services.patients.get(clinic.patient).id == clinic.patient
+    finally:
+        services.ctx.db.read_only = False
+    assert last_entry_id(services) == before
+
+
+def test_sign_in_on_a_read_only_store_writes_nothing_and_still_throttles(demo_services):
+    from ma_desk.errors import AuthenticationError
+    from ma_desk.security.demo_accounts import DEMO_PASSWORD
+
+    services = demo_services
+    before = last_entry_id(services)
+    services.ctx.db.read_only = True
+    try:
+        messages = []
+        for _ in range(6):
+            with pytest.raises(AuthenticationError) as refused:
+                services.accounts.sign_in("ma", "not the password at all")
+            messages.append(str(refused.value))
+        assert "Try again in" in messages[-1]  # the same lock-out, counted in memory
+        services.ctx.read_only_failures.clear()
+        actor = services.accounts.sign_in("ma", DEMO_PASSWORD)
+        assert actor.username == "ma"
+        services.accounts.record_lock("Ctrl+L")
+        services.accounts.sign_out()
     finally:
         services.ctx.db.read_only = False
     assert last_entry_id(services) == before

@@ -66,6 +66,7 @@ EXPECTED: dict[str, tuple[object, str]] = {
     "schedule.book_series": (("schedule.write",), WRITE),
     "schedule.cancel": (("flow.write",), WRITE),
     "schedule.day": (("schedule.read",), READ),
+    "schedule.export_calendar": (("schedule.read",), EXPORT),
     "schedule.flow_board": (("schedule.read",), READ),
     "schedule.get": (("schedule.read",), READ),
     "schedule.history": (("schedule.read",), READ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -171,6 +172,9 @@ class AccountService(Service):
             with db.write() as s:
                 audit.record(s, actor, "witness_missing", "audit", outcome="failure")
 
+    def _read_only(self) -> bool:
+        return bool(getattr(self.ctx.db, "read_only", False))
+
     def _store_frozen(self) -> bool:
         """A damaged store (read-only) or one whose witness disagrees is never sealed."""
         db = self.ctx.db
@@ -187,42 +191,44 @@ class AccountService(Service):
         """
         clean = clean_username(username)
         now = self.now()
-        # A read-only (damaged) store: the same checks, nothing written or counted.
-        read_only = bool(getattr(self.ctx.db, "read_only", False))
-        with (self.ctx.db.read() if read_only else self.ctx.db.write()) as s:
+        writable = not self._read_only()
+        with self.ctx.db.write() if writable else self.ctx.db.read() as s:
             user = s.scalar(select(User).where(User.username == clean, User.active.is_(True)))
             matches = passwords.verify_password(user.password_hash if user else None, password)
-            record = user if user is not None else _unknown_name_record(s, clean)
+            if writable:
+                record = user if user is not None else _unknown_name_record(s, clean)
+            else:  # a damaged store writes nothing: this session counts failures in memory
+                record = self.ctx.read_only_failures.setdefault(clean[:64], _Failures())
             who = _actor(user) if user is not None else _attempted(clean)
             about = {} if user is not None else {"reason": "unknown or inactive user"}
             entity_id = user.id if user is not None else ""
+            note = partial(audit.record, s) if writable else _nothing
             if record.locked_until is not None and now < record.locked_until:
                 wait = int((record.locked_until - now).total_seconds()) + 1
-                if not read_only:
-                    audit.record(s, who, f"{purpose}_refused", "session", entity_id,
-                                 outcome="locked", details={"seconds_left": wait, **about})  # fmt: skip
+                note(who, f"{purpose}_refused", "session", entity_id, outcome="locked",
+                     details={"seconds_left": wait, **about})  # fmt: skip
                 failure: AuthenticationError | None = AuthenticationError(_locked_message(wait))
             elif not matches or user is None:
                 record.failed_attempts = (record.failed_attempts or 0) + 1
                 delay = lockout_delay(record.failed_attempts)
                 record.locked_until = now + dt.timedelta(seconds=delay) if delay else None
-                if not read_only:
-                    audit.record(s, who, f"{purpose}_failed", "session", entity_id,
-                                 outcome="failure",
-                                 details={"failed_attempts": record.failed_attempts,
-                                          "locked_seconds": delay, **about})  # fmt: skip
+                note(who, f"{purpose}_failed", "session", entity_id, outcome="failure",
+                     details={"failed_attempts": record.failed_attempts,
+                              "locked_seconds": delay, **about})  # fmt: skip
                 failure = AuthenticationError(_failed_message(delay))
             else:
                 failure = None
-                user.failed_attempts = 0
-                user.locked_until = None
-                if purpose == "sign_in":
-                    user.last_sign_in_at = now
-                if passwords.needs_rehash(user.password_hash or ""):
-                    user.password_hash = passwords.hash_password(password)
+                if writable:
+                    user.failed_attempts = 0
+                    user.locked_until = None
+                    if purpose == "sign_in":
+                        user.last_sign_in_at = now
+                    if passwords.needs_rehash(user.password_hash or ""):
+                        user.password_hash = passwords.hash_password(password)
+                else:
+                    record.failed_attempts, record.locked_until = 0, None
                 actor = _actor(user)
-                if not read_only:
-                    audit.record(s, actor, purpose, "session", user.id)
+                note(actor, purpose, "session", user.id)
         if failure is not None:
             raise failure
         return actor
@@ -230,7 +236,7 @@ class AccountService(Service):
     @public(audit=SESSION)
     def sign_out(self) -> None:
         actor = self.actor
-        if actor.role != NO_ROLE and not getattr(self.ctx.db, "read_only", False):
+        if actor.role != NO_ROLE and not self._read_only():
             with self.ctx.db.write() as s:
                 if self.ctx.seal_key is not None and not self._store_frozen():
                     audit_seals.append_seal(s, actor, self.ctx.seal_key)
@@ -249,9 +255,10 @@ class AccountService(Service):
     @policy(audit=SESSION)
     def record_lock(self, reason: str) -> None:
         """The screen was locked (idle or Ctrl+L): who and why, for the audit trail."""
-        with self.ctx.db.write() as s:
-            audit.record(s, self.actor, "lock", "session", self.actor.user_id or "",
-                         details={"reason": reason})  # fmt: skip
+        if not self._read_only():
+            with self.ctx.db.write() as s:
+                audit.record(s, self.actor, "lock", "session", self.actor.user_id or "",
+                             details={"reason": reason})  # fmt: skip
         self.ctx.views_recorded.clear()  # what shows after unlocking is a new opening
 
     def _become(self, actor: Actor) -> None:
@@ -480,6 +487,18 @@ def _clean_display_name(text: str) -> str:
 def _attempted(clean: str) -> Actor:
     """Who tried, for the audit trail, when the name has no active account."""
     return Actor(None, clean[:64] or "(blank)", clean[:64], NO_ROLE, workstation_name())
+
+
+@dataclass
+class _Failures:
+    """Failed sign-ins counted in memory while the store is read-only (damaged)."""
+
+    failed_attempts: int = 0
+    locked_until: dt.datetime | None = None
+
+
+def _nothing(*_args, **_kwargs) -> None:
+    """Where an audit entry would go when the store may not be written."""
 
 
 def _unknown_name_record(s: Session, clean: str) -> SignInFailure:

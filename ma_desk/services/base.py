@@ -40,6 +40,8 @@ class ServiceContext:
         self.views_recorded: dict[tuple, dt.datetime] = {}  # read entries of this session
         # The audit seal key, opened by an administrator's password at sign-in; never stored.
         self.seal_key: bytes | None = None
+        # Failed sign-ins per name while the store is read-only (nothing can be written).
+        self.read_only_failures: dict[str, Any] = {}
 
     def new_session(self, actor: Actor) -> None:
         """Someone signed in, out or unlocked: the next view of anything is a new opening."""

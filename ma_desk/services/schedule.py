@@ -12,6 +12,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +35,7 @@ from ma_desk.errors import ConflictError, NeedsConfirmation, NotFoundError, Vali
 from ma_desk.services.base import Service
 from ma_desk.services.flow_transitions import apply_transition, reverse_effects
 from ma_desk.services.patients import age_years
-from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
+from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
 from ma_desk.services.settings import SettingsService
 
 __all__ = [
@@ -321,6 +322,39 @@ class ScheduleService(Service):
         rows = self._between(first, end, provider_ids)
         self._record_schedule_view("schedule_range", first, (first, end), provider_ids, rows)
         return rows
+
+    @policy("schedule.read", audit=EXPORT)
+    def export_calendar(
+        self, provider_id: int, first: dt.date, days: int, out: Path, *,
+        include_names: bool = False, replace: bool = False,
+    ) -> int:  # fmt: skip
+        """A provider's day (1) or week (7) as an iCalendar file; audited as an export.
+
+        Without ``include_names`` each event says only the visit type and length;
+        with it the file holds patient information (owner-only, like every export).
+        Returns how many visits were written.
+        """
+        from ma_desk import ical_export
+
+        if days not in (1, 7):
+            raise ValidationError("Export one day or one week.", field="days")
+        provider = next((p for p in self.providers(active_only=False) if p.id == provider_id),
+                        None)  # fmt: skip
+        if provider is None:
+            raise NotFoundError("That provider no longer exists.")
+        rows = self._between(first, first + dt.timedelta(days=days), [provider_id])
+        clinic = self._settings().clinic_name
+        data = ical_export.export_bytes(
+            rows, calendar_name=f"{provider.display_name} — {clinic}", stamp=self.now(),
+            include_names=include_names,
+        )  # fmt: skip
+        ical_export.write_atomically(Path(out), data, replace=replace)
+        visits = sum(1 for r in rows if r.is_active)
+        with self._write() as s:
+            self._audit(s, "export", "calendar", provider_id, details={
+                "first": first, "days": days, "appointments": visits,
+                "with_names": bool(include_names), "file": Path(out).name})  # fmt: skip
+        return visits
 
     def _record_schedule_view(
         self, entity: str, first: dt.date, key: object, provider_ids: list[int] | None,

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from ma_desk import ical_export
 from ma_desk.clinical import flow
 from ma_desk.errors import MADeskError, NeedsConfirmation
 from ma_desk.services.schedule import AppointmentRow, parse_follow_up
@@ -282,10 +281,11 @@ class ScheduleActions:
             return
         provider = next(p for p in self.services.schedule.providers() if p.id == provider_id)
         if self.week_provider_id is not None:
-            first = week_start(self.day)
+            first, days = week_start(self.day), 7
             rows = self.services.schedule.week(provider_id, first)
             label, suggested = f"week of {first:%m/%d/%Y}", f"{first:%Y-%m-%d}-week"
         else:
+            first, days = self.day, 1
             rows = self.services.schedule.day(self.day, [provider_id])
             label, suggested = f"{self.day:%m/%d/%Y}", f"{self.day:%Y-%m-%d}"
         include_names = dialogs.confirm(
@@ -299,16 +299,13 @@ class ScheduleActions:
                                  "iCalendar (*.ics)")  # fmt: skip
         if not path:
             return
-        clinic = self.services.settings.get()
-        data = ical_export.export_bytes(
-            rows, calendar_name=f"{provider.display_name} — {clinic.clinic_name}",
-            stamp=self._now(), include_names=include_names,
-        )  # fmt: skip
         replace = Path(path).exists()
         if replace and not replace_file.confirm_replace(self, Path(path)):
             return
         try:
-            ical_export.write_atomically(Path(path), data, replace=replace)
+            self.services.schedule.export_calendar(provider_id, first, days, Path(path),
+                                                   include_names=include_names,
+                                                   replace=replace)  # fmt: skip
         except MADeskError as err:
             dialogs.warn(self, "Export calendar", str(err))
             return

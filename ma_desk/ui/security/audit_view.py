@@ -183,16 +183,20 @@ class AuditDialog(QDialog):
 
     def verify(self) -> None:
         try:
-            problems = self.services.audit_log.verify().problems
+            report = self.services.audit_log.verify()
         except MADeskError as exc:
             self.message.show_message(str(exc))
             return
-        if problems:
-            listed = "\n".join(str(p) for p in problems[:20])
+        notes = "\n".join(report.notes)
+        if report.problems:
+            listed = "\n".join(str(p) for p in report.problems[:20])
             dialogs.warn(self, "Audit trail damaged",
-                         f"{len(problems)} problem(s) found:\n{listed}")  # fmt: skip
+                         f"{len(report.problems)} problem(s) found:\n{listed}\n\n{notes}")  # fmt: skip
         else:
-            dialogs.info(self, "Audit trail", "The audit trail is intact: every entry checked.")
+            checked = ", ".join(report.anchors_checked) or "no outside anchor"
+            dialogs.info(self, "Audit trail",
+                         f"The audit trail is intact: {report.entries:,} entries checked "
+                         f"against the chain, its head, {checked}.\n\n{notes}")  # fmt: skip
         self.search()
 
 
