@@ -77,5 +77,41 @@ class KeyUnavailableError(StoreError):
     """No key could be found for the store (keyring entry gone, no passphrase given)."""
 
 
+class StoreDamagedError(StoreError):
+    """The store file is damaged: emptied, cut short, altered pages or lost records.
+
+    ``details`` are the technical findings (page numbers, sizes) for support
+    staff: ``ma-desk check --verbose`` prints them; the message stays short.
+    """
+
+    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.details: list[str] = list(details or [])
+
+
+class StoreReadOnlyError(StoreError):
+    """A change was refused because the store is open read-only; nothing was written."""
+
+
+class DiskFullError(StoreError):
+    """The disk holding the store is full; the change was not saved."""
+
+
+class DiskReadOnlyError(StoreError):
+    """The disk or file holding the store cannot be written (read-only disk, permissions)."""
+
+
+class StoreIOError(StoreError):
+    """The disk reported a read or write error."""
+
+
+class StoreLockedError(StoreError):
+    """Another program holds a lock on the store for longer than MA Desk waits."""
+
+
+class StoreAccessError(StoreError):
+    """The store file cannot be opened or read: missing, permissions, not a regular file."""
+
+
 class AuthenticationError(MADeskError):
     """Sign-in failed."""

@@ -85,8 +85,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("ma-desk: interrupted", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: one line unless --debug
+        known = _known_store_problem(exc, args)
+        if known is not None:  # an SQLite failure on a connection outside the Database
+            if args.debug:
+                log.exception("command failed")
+            print(f"ma-desk: {known}", file=sys.stderr)
+            return 1
         if args.debug:
             raise
         print(f"ma-desk: unexpected error ({type(exc).__name__}); run again with --debug "
               "for details", file=sys.stderr)  # fmt: skip
         return 1
+
+
+def _known_store_problem(exc: Exception, args: argparse.Namespace) -> MADeskError | None:
+    """The disk/lock/damage problem behind a raw SQLite error, worded like any other."""
+    from ma_desk.db.sqlite_errors import store_error_for
+    from ma_desk.paths import resolve_data_dir, store_path
+
+    path = store_path(resolve_data_dir(getattr(args, "data_dir", None)))
+    return store_error_for(exc, path)

@@ -53,9 +53,11 @@ def ask_new_passphrase_on_tty(prompt: str) -> str | None:
 def open_for_cli(args: argparse.Namespace) -> OpenedStore:
     """Open the store; after a recovery-key open, say a new recovery key if there is one."""
     data_dir = resolve_data_dir(args.data_dir)
+    # full_check: a damaged store opens read-only before any command can write to it.
     opened = open_store(data_dir, recovery_key=args.recovery_key,
                         ask_passphrase=ask_passphrase_on_tty,
-                        ask_new_passphrase=ask_new_passphrase_on_tty)  # fmt: skip
+                        ask_new_passphrase=ask_new_passphrase_on_tty,
+                        full_check=True)  # fmt: skip
     if opened.recovery_key:
         sys.stderr.write(
             f"The store's key was changed (kept in: {opened.key_source}).\n"

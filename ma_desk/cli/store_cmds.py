@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from ma_desk.actor import Actor
 from ma_desk.cli.common import ask_new_passphrase_on_tty, open_for_cli
 from ma_desk.db.migrate import SCHEMA_HEAD
 from ma_desk.db.models import Appointment, AuditEvent, Patient
-from ma_desk.db.store import create_store, store_exists
-from ma_desk.errors import StoreError, ValidationError
-from ma_desk.paths import resolve_data_dir
+from ma_desk.db.store import OpenedStore, create_store, store_exists
+from ma_desk.errors import StoreDamagedError, StoreError, ValidationError
+from ma_desk.paths import resolve_data_dir, store_path
 from ma_desk.security.demo_accounts import DEMO_PASSWORD, check_demo_password
 
 
@@ -37,9 +37,13 @@ def register(sub, parents) -> None:
         "check",
         parents=parents,
         help="open the store and report its health",
-        description="Open the store and report where it is, how its key is kept, the "
-        "SQLCipher version, schema revision, integrity check and record counts.",
+        description="Open the store read-only and report where it is, how its key is kept, "
+        "the SQLCipher version, schema revision, integrity and page checks, the audit "
+        "witness and record counts. Exits 1 when the store is damaged or read-only; a "
+        "damaged store is never written to.",
     )
+    check.add_argument("--verbose", action="store_true",
+                       help="list every problem found (pages, b-trees, audit witness)")  # fmt: skip
     check.set_defaults(func=cmd_check)
 
 
@@ -81,39 +85,105 @@ def demo_accounts_text(password: str) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    opened = open_for_cli(args)
+    """Open (read-only first), check, report in a few lines; exit 1 unless all is well."""
+    path = store_path(resolve_data_dir(args.data_dir))
     try:
-        with opened.db.engine.connect() as conn:
-            cipher = conn.exec_driver_sql("PRAGMA cipher_version").scalar()
-            sqlite_version = conn.exec_driver_sql("SELECT sqlite_version()").scalar()
-            integrity = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
-            journal = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
-            patients = conn.execute(select(func.count()).select_from(Patient)).scalar()
-            appointments = conn.execute(select(func.count()).select_from(Appointment)).scalar()
-            audit_entries = conn.execute(select(func.count()).select_from(AuditEvent)).scalar()
-            conn.execute(text("SELECT 1"))
+        opened = open_for_cli(args)
+    except StoreDamagedError as exc:
+        lines = [
+            ("store", str(path)),
+            ("opened", "no: the store is damaged"),
+            ("problem", str(exc)),
+        ]
+        _print_lines(lines + _details(args, exc.details))
+        return 1
+    try:
+        lines, healthy = _health_lines(opened, verbose=args.verbose)
     finally:
         opened.db.close()
+    _print_lines(lines)
+    return 0 if healthy else 1
+
+
+def _health_lines(opened: OpenedStore, *, verbose: bool) -> tuple[list[tuple[str, str]], bool]:
+    db = opened.db
+    with db.engine.connect() as conn:
+        cipher = conn.exec_driver_sql("PRAGMA cipher_version").scalar()
+        sqlite_version = conn.exec_driver_sql("SELECT sqlite_version()").scalar()
+        journal = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+    integrity = _findings(db, "PRAGMA integrity_check")
+    pages = _findings(db, "PRAGMA cipher_integrity_check")
+    witness = _witness_findings(opened)
     lines = [
         ("store", str(opened.path)),
-        ("opened", "yes, the key opened the store"),
+        ("opened", "read-only" if db.read_only else "yes, the key opened the store"),
         ("key kept in", opened.key_source),
         ("SQLCipher", f"{cipher} (SQLite {sqlite_version})"),
         ("journal mode", journal),
         ("schema revision", f"{opened.revision} (this MA Desk expects {SCHEMA_HEAD})"),
-        ("integrity check", integrity),
-        ("patients", f"{patients:,}"),
-        ("appointments", f"{appointments:,}"),
-        ("audit entries", f"{audit_entries:,}"),
+        ("integrity check", _summary(integrity, "problem")),
+        ("page check", _summary(pages, "page failing its check")),
+        ("audit witness", _summary(witness, "problem", ok="agrees with the store")),
+        *_counts(db),
     ]
     if opened.upgraded_from:
-        lines.append(
-            (
-                "upgraded",
-                f"from {opened.upgraded_from}; copy kept at {opened.backup_before_upgrade}",
-            )
-        )
+        lines.append(("upgraded", f"from {opened.upgraded_from}; copy kept at "
+                                  f"{opened.backup_before_upgrade}"))  # fmt: skip
+    if db.read_only:
+        lines.append(("READ-ONLY", db.read_only_reason))
+    if verbose:
+        found = opened.damage + integrity + pages + witness
+        lines += [("detail", line) for line in dict.fromkeys(found) if line != "ok"]
+    return lines, not (db.read_only or integrity != ["ok"] or pages or witness)
+
+
+def _findings(db, pragma: str) -> list[str]:
+    """The lines a check pragma returns; a store too damaged to finish it says so."""
+    try:
+        with db.engine.connect() as conn:
+            return [
+                line for row in conn.exec_driver_sql(pragma) for line in str(row[0]).splitlines()
+            ]
+    except StoreDamagedError as exc:
+        return [f"could not finish: {'; '.join(exc.details) or exc}"]
+
+
+def _witness_findings(opened: OpenedStore) -> list[str]:
+    """What the witness files say is missing; a store too damaged to compare says so."""
+    from ma_desk.security.witness import witness_problems
+
+    try:
+        with opened.db.read() as session:
+            return [str(p) for p in witness_problems(session, opened.data_dir)]
+    except StoreDamagedError:
+        return ["the audit trail cannot be read to compare it with the witness files"]
+
+
+def _summary(findings: list[str], noun: str, *, ok: str = "ok") -> str:
+    if not findings or findings == ["ok"]:
+        return ok
+    count = len(findings)
+    return f"FAILED: {count} {noun}{'s' if count != 1 else ''} (--verbose lists them)"
+
+
+def _counts(db) -> list[tuple[str, str]]:
+    lines = []
+    for label, model in (("patients", Patient), ("appointments", Appointment),
+                         ("audit entries", AuditEvent)):  # fmt: skip
+        try:
+            with db.engine.connect() as conn:
+                value = f"{conn.execute(select(func.count()).select_from(model)).scalar():,}"
+        except StoreDamagedError:
+            value = "cannot be counted: that part of the store is damaged"
+        lines.append((label, value))
+    return lines
+
+
+def _details(args: argparse.Namespace, details: list[str]) -> list[tuple[str, str]]:
+    return [("detail", line) for line in details] if args.verbose else []
+
+
+def _print_lines(lines: list[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         sys.stdout.write(f"{key.ljust(width)}  {value}\n")
-    return 0 if integrity == "ok" else 1

@@ -134,6 +134,11 @@ def load_stylesheet(app: QApplication) -> None:
 
 
 def open_or_create(args: argparse.Namespace) -> OpenedStore:
+    """Open the store; offer a new one only where no store, and no trace of one, exists.
+
+    An empty, cut-short or vanished store is reported by ``open_store``, never
+    replaced by a new, empty clinic.
+    """
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     if store_exists(data_dir):
         opened = open_store(data_dir, recovery_key=getattr(args, "recovery_key", None),
@@ -185,10 +190,14 @@ def run_app(args: argparse.Namespace) -> int:
     except MADeskError as exc:
         QMessageBox.critical(None, "MA Desk — cannot open the clinic store", str(exc))
         raise
+    from ma_desk.db.health import BackgroundCheck
     from ma_desk.security.witness import write_witness
     from ma_desk.services.accounts import signed_out_actor
 
     services = Services(opened.db, actor=signed_out_actor())
+    # Every page and b-tree, off the UI thread: seconds on a large clinic. Damage found
+    # switches the store to read-only, and the window's banner says so.
+    store_check = BackgroundCheck(opened.db)
     try:
         if not sign_in_at_start(services, services.settings.clinic_name()):
             return 0
@@ -199,7 +208,9 @@ def run_app(args: argparse.Namespace) -> int:
                             settings_file=opened.data_dir / "window.ini", lazy_tabs=True)  # fmt: skip
         scheduler = BackupScheduler(services, opened.data_dir, window)
         window.show()
-        scheduler.start()
+        if not opened.db.read_only:  # never rotate good backups out for copies of damage
+            scheduler.start()
+            store_check.start()
         code = app.exec()
         scheduler.stop()
         window.session.shutdown()
@@ -207,5 +218,7 @@ def run_app(args: argparse.Namespace) -> int:
             services.accounts.sign_out()
         return code
     finally:
-        write_witness(opened.data_dir, opened.db)
+        store_check.stop()
+        if not opened.db.read_only:  # a read-only store's witness stays as the evidence left it
+            write_witness(opened.data_dir, opened.db)
         opened.db.close()

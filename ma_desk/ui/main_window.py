@@ -5,11 +5,19 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QTimer
+from PySide6.QtCore import QByteArray, QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ma_desk.clock import Clock
+from ma_desk.db.engine import Database
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
@@ -23,6 +31,48 @@ from ma_desk.ui.tab_base import Tab
 from ma_desk.ui.vitals.tab import VitalsTab
 
 TAB_CLASSES: list[type[Tab]] = [ScheduleTab, CheckinTab, VitalsTab, RoomPrepTab, InsuranceTab]
+
+
+class _ReadOnlyRelay(QObject):
+    """Carries the store's switch to read-only (reported from any thread) to the UI thread."""
+
+    switched = Signal(str)
+
+
+class ReadOnlyBanner(QLabel):
+    """A red line above the tabs while the store is read-only: why, and what to do.
+
+    Shown from the start when the store opened read-only, and the moment it
+    switches (damage found by the background check or during use).
+    """
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("read_only_banner")
+        self.setAccessibleName("Read-only notice")
+        self.setWordWrap(True)
+        self.setStyleSheet(
+            "QLabel#read_only_banner { background: #b3261e; color: white; font-weight: bold;"
+            " padding: 8px 12px; }"
+        )
+        relay = _ReadOnlyRelay(self)
+        relay.switched.connect(self.show_reason)
+        listener = relay.switched.emit
+        db.read_only_listeners.append(listener)
+        self.destroyed.connect(lambda: _forget(db.read_only_listeners, listener))
+        if db.read_only:
+            self.show_reason(db.read_only_reason)
+        else:
+            self.hide()
+
+    def show_reason(self, reason: str) -> None:
+        self.setText(f"READ-ONLY — nothing can be saved. {reason}")
+        self.show()
+
+
+def _forget(listeners: list, listener) -> None:
+    with contextlib.suppress(ValueError):
+        listeners.remove(listener)
 
 
 class MainWindow(QMainWindow):
@@ -56,9 +106,17 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         # The tabs sit in a stack from the start (the lock screen is its other page):
         # re-parenting the finished, styled tree later cost a third of the start-up.
+        self.read_only_banner = ReadOnlyBanner(services.ctx.db, self)
+        page = QWidget()
+        page.setObjectName("main_page")
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.read_only_banner)
+        layout.addWidget(self.tabs)
         self.stack = QStackedWidget()
         self.stack.setObjectName("main_stack")
-        self.stack.addWidget(self.tabs)
+        self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
         self._built: list[Tab | None] = [None] * len(TAB_CLASSES)
         first = self._saved_tab_index()
