@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ma_desk.actor import Actor
 from ma_desk.audit_details import scrub_details
 from ma_desk.db.models import AuditEvent, AuditHead
+from ma_desk.db.server import lock_audit_chain
 
 GENESIS = "0" * 64
 
@@ -73,6 +74,7 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one entry inside ``session``'s transaction (which must be a write)."""
+    lock_audit_chain(session)  # on a shared server: one append at a time
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()

@@ -30,6 +30,7 @@ from ma_desk.db.models import (
     VitalObservation,
     VitalSet,
 )
+from ma_desk.db.server import reset_sequences
 from ma_desk.security.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from ma_desk.services import Services
 from ma_desk.services.handouts import seed_demo_handouts
@@ -133,6 +134,7 @@ def build_demo(
         patient_rows = [_fake_patient(fake, rng, first_id + i, today, now) for i in range(patients)]
         for start in range(0, len(patient_rows), 5000):
             s.execute(insert(Patient), patient_rows[start : start + 5000])
+        reset_sequences(s, ["patients"])  # the rows came with their ids (a server's sequence)
         patient_ids = [row["id"] for row in patient_rows]
         dobs = {row["id"]: row["dob"] for row in patient_rows}
         _add_coverages(s, rng, patient_ids, now)

@@ -113,5 +113,13 @@ class StoreAccessError(StoreError):
     """The store file cannot be opened or read: missing, permissions, not a regular file."""
 
 
+class ServerUnavailableError(StoreError):
+    """The clinic's PostgreSQL server cannot be reached; nothing was saved."""
+
+
+class ServerAuthenticationError(StoreError):
+    """The clinic's server refused the database account's name or password."""
+
+
 class AuthenticationError(MADeskError):
     """Sign-in failed."""

@@ -96,10 +96,99 @@ def store(data_dir: Path) -> Iterator[OpenedStore]:
         opened.db.close()
 
 
+# ------------------------------------------------------------------ store kinds (issue 13)
+# A test module marked ``pytest.mark.both_stores`` runs each test that uses ``services`` or
+# ``demo_services`` twice: on an SQLCipher file and on a real PostgreSQL server started for
+# the session (tests/pg_cluster.py). ``pytest.mark.sqlcipher_only`` keeps one test on files.
+STORE_KINDS = ("sqlcipher", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    definition = metafunc.definition
+    if (
+        "store_kind" in metafunc.fixturenames
+        and definition.get_closest_marker("both_stores")
+        and not definition.get_closest_marker("sqlcipher_only")
+    ):
+        metafunc.parametrize("store_kind", STORE_KINDS, indirect=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_stores: run on SQLCipher and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlcipher_only: needs the store file itself")
+
+
 @pytest.fixture
-def services(store: OpenedStore, clock: FixedClock) -> Services:
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlcipher")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL server for the whole run, stopped at the end."""
+    from tests.pg_cluster import ClusterUnavailable, start_cluster
+
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        pytest.fail(f"PostgreSQL is needed for the server-mode tests: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def pg_templates(pg_cluster) -> dict[str, str]:
+    """Template databases: an empty clinic and the demo clinic, each built once."""
+    from ma_desk.db.migrate import upgrade
+    from ma_desk.db.server import ServerDatabase, make_server_engine
+    from ma_desk.demo import build_demo
+
+    names = {"empty": "tmpl_empty", "demo": "tmpl_demo"}
+    for kind, name in names.items():
+        pg_cluster.psql(f"CREATE DATABASE {name}")
+        engine = make_server_engine(pg_cluster.url(name))
+        with engine.begin() as conn:
+            upgrade(conn)
+        if kind == "demo":
+            db = ServerDatabase(engine, pg_cluster.url(name))
+            build_demo(Services(db, FixedClock(NOW), actor=Actor.system()),
+                       patients=DEMO_PATIENTS, seed=DEMO_SEED)  # fmt: skip
+        engine.dispose()
+        pg_cluster.psql(f"ALTER DATABASE {name} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+    return names
+
+
+@pytest.fixture
+def pg_database(pg_cluster, pg_templates, request):
+    """``pg_database("demo")``: a fresh copy of a template as a ServerDatabase, dropped after."""
+    from ma_desk.db.server import ServerDatabase, make_server_engine
+
+    made: list[tuple[str, ServerDatabase]] = []
+
+    def make(template: str = "empty"):
+        name = f"t{len(made)}_{abs(hash(request.node.nodeid)) % 10**10}"
+        pg_cluster.psql(f"CREATE DATABASE {name} TEMPLATE {pg_templates[template]}")
+        url = pg_cluster.url(name)
+        db = ServerDatabase(make_server_engine(url), url)
+        made.append((name, db))
+        return db
+
+    yield make
+    for name, db in made:
+        db.close()
+        pg_cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def services(store_kind: str, clock: FixedClock, request: pytest.FixtureRequest) -> Services:
     """Services on an empty store, acting as the system (sign-in is tested separately)."""
-    return Services(store.db, clock, actor=Actor.system())
+    if store_kind == "postgresql":
+        db = request.getfixturevalue("pg_database")("empty")
+    else:
+        db = request.getfixturevalue("store").db
+    return Services(db, clock, actor=Actor.system())
 
 
 @pytest.fixture(scope="session")
@@ -135,9 +224,13 @@ def demo_store(demo_dir: Path) -> Iterator[OpenedStore]:
 
 
 @pytest.fixture
-def demo_services(demo_store: OpenedStore, clock: FixedClock) -> Services:
-    """Acting as the system until a test signs in (``sign_in_as``)."""
-    return Services(demo_store.db, clock, actor=Actor.system())
+def demo_services(store_kind: str, clock: FixedClock, request: pytest.FixtureRequest) -> Services:
+    """The demo clinic, acting as the system until a test signs in (``sign_in_as``)."""
+    if store_kind == "postgresql":
+        db = request.getfixturevalue("pg_database")("demo")
+    else:
+        db = request.getfixturevalue("demo_store").db
+    return Services(db, clock, actor=Actor.system())
 
 
 # ------------------------------------------------------------------ security (issue 7)

@@ -21,6 +21,8 @@ from ma_desk.security import passwords
 from ma_desk.security.demo_accounts import DEMO_PASSWORD
 from ma_desk.services.accounts import MAX_DELAY_SECONDS, lockout_delay, signed_out_actor
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 GOOD = "a quiet clinic morning"
 
 

@@ -14,6 +14,8 @@ from ma_desk.errors import PermissionDenied
 from ma_desk.permissions import PERMISSIONS, ROLES
 from ma_desk.security.demo_accounts import DEMO_ACCOUNTS
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 A, MA, FD, PR = "administrator", "medical_assistant", "front_desk", "provider"
 EVERYONE = {A, MA, FD, PR}
 EXPECTED: dict[str, set[str]] = {

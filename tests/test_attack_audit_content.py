@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -21,6 +22,8 @@ from ma_desk.services.audit_log import AuditFilter
 from ma_desk.services.checkin import ArrivalInput
 from ma_desk.services.insurance_rules import CoverageInput, PriorAuthInput
 from ma_desk.services.patients import PatientInput
+
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
 
 MARK = "Qzv"  # no demo name, word or code contains it
 

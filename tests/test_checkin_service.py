@@ -19,6 +19,8 @@ from ma_desk.db.models import (
 from ma_desk.errors import ConflictError, NeedsConfirmation, PermissionDenied, ValidationError
 from ma_desk.services.checkin import ArrivalInput, format_cents, parse_copay, validate_arrival
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 NOW = dt.datetime(2026, 11, 23, 10, 30)
 FORMS = ["HIPAA notice of privacy practices", "Financial policy"]
 

@@ -14,6 +14,8 @@ from ma_desk.db.models import Room, User
 from ma_desk.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
 from ma_desk.services.checklists import TemplateItemInput, clean_text, find_gaps
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 NOW = dt.datetime(2026, 11, 23, 10, 30)
 
 

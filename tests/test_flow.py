@@ -13,6 +13,8 @@ from ma_desk.db.models import Visit
 from ma_desk.errors import ConflictError, ValidationError
 from tests.test_schedule_service import TOMORROW, book, clinic  # noqa: F401 (fixture)
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 NOW = dt.datetime(2026, 11, 23, 10, 30)
 
 

@@ -17,6 +17,8 @@ from ma_desk.db.models import AuditEvent, Patient
 from ma_desk.errors import ConflictError, NeedsConfirmation, PermissionDenied, ValidationError
 from ma_desk.services.patients import PatientInput, parse_query
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 
 def audit_entries(services) -> list[AuditEvent]:
     with services.ctx.db.read() as s:

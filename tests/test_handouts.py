@@ -15,6 +15,8 @@ from ma_desk.services.handouts import language_code, shipped_handouts
 from tests.conftest import NOW
 from tests.report_helpers import pdf_text
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 
 def test_at_least_five_topics_shipped_in_english_and_spanish():
     shipped = shipped_handouts()

@@ -18,6 +18,8 @@ from ma_desk.errors import NotFoundError, PermissionDenied, ValidationError
 from ma_desk.services.insurance_rules import CoverageInput, PriorAuthInput
 from ma_desk.services.patients import PatientInput
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 
 def tiny_png(marker: bytes = b"") -> bytes:
     """A valid 2x2 PNG; ``marker`` rides in a text chunk so tests can look for it."""
@@ -253,10 +255,10 @@ def test_prior_auth_flags(services, patient_id, clock):
     assert [a.auth_number for a in flagged][:2] in (["PA-1", "PA-2"], ["PA-2", "PA-1"])
 
 
-def test_writes_are_audited_and_permission_checked(services, patient_id, store):
+def test_writes_are_audited_and_permission_checked(services, patient_id):
     c = services.insurance.add_coverage(patient_id, cov())
     services.insurance.verify(c.id, method="portal", result="active", reference="R1")
-    with store.db.read() as s:
+    with services.ctx.db.read() as s:
         actions = [a for (a,) in s.execute(
             select(AuditEvent.action).where(AuditEvent.entity == "insurance_coverage"))]  # fmt: skip
     assert actions == ["create", "verify"]
@@ -268,12 +270,12 @@ def test_writes_are_audited_and_permission_checked(services, patient_id, store):
         services.insurance.coverage(99999)
 
 
-def test_demo_clinic_has_insurance_desk_data(demo_services, demo_store):
+def test_demo_clinic_has_insurance_desk_data(demo_services):
     from sqlalchemy import func
 
     from ma_desk.db.models import InsuranceCoverage, InsuranceNote, PriorAuthorization
 
-    with demo_store.db.read() as s:
+    with demo_services.ctx.db.read() as s:
         cards = s.scalar(select(func.count()).where(InsuranceCoverage.card_front.is_not(None)))
         secondary = s.scalar(select(func.count()).where(InsuranceCoverage.priority == 2))
         notes = s.scalar(select(func.count(InsuranceNote.id)))
@@ -286,12 +288,12 @@ def test_demo_clinic_has_insurance_desk_data(demo_services, demo_store):
     assert image is None or image.content_type == "image/png"
 
 
-def test_update_coverage_corrects_fields_and_closes_gaps(services, patient_id, store):
+def test_update_coverage_corrects_fields_and_closes_gaps(services, patient_id):
     a = services.insurance.add_coverage(patient_id, cov(payer="A"))
     services.insurance.add_coverage(patient_id, cov(payer="B", priority=2))
     fixed = services.insurance.update_coverage(a.id, cov(payer="A", member_id="ABC124", plan="HMO"))
     assert (fixed.member_id, fixed.plan, fixed.priority) == ("ABC124", "HMO", 1)
-    with store.db.read() as s:
+    with services.ctx.db.read() as s:
         details = s.scalars(select(AuditEvent.details).where(AuditEvent.action == "update")).all()[
             -1
         ]

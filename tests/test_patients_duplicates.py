@@ -20,6 +20,8 @@ from ma_desk.names import (
 )
 from ma_desk.services.patients import DuplicateCandidate, PatientInput
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 NOW = dt.datetime(2026, 11, 23, 10, 30)
 
 

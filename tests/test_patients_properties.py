@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import fields
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -16,6 +17,8 @@ from ma_desk.errors import NeedsConfirmation, ValidationError
 from ma_desk.services.checkin import ArrivalInput, parse_copay, validate_arrival
 from ma_desk.services.patients import PatientHit, PatientInput, parse_query
 from ma_desk.text import fold, phone_digits
+
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
 
 FIELD_NAMES = {f.name for f in fields(PatientInput)}
 SETTINGS = settings(

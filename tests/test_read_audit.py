@@ -30,6 +30,8 @@ from ma_desk.services.patients import PatientInput
 from ma_desk.services.policy import EXPORT, PRINT, READ, policy_of
 from tests.test_service_policies import public_methods
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 
 @dataclass
 class Clinic:

@@ -20,6 +20,8 @@ from ma_desk.services.reports import specimen_id
 from tests.conftest import NOW
 from tests.report_helpers import pdf_pages, pdf_text
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 
 def _visits(services, status: str) -> list:
     return [a for a in services.schedule.day(NOW.date()) if a.status == status and a.visit_id]

@@ -34,6 +34,8 @@ from ma_desk.services.policy import (
     policy_of,
 )
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 PUBLIC = "public"  # callable with nobody signed in
 SIGNED_IN = ()  # any signed-in user
 

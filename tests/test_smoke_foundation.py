@@ -1,6 +1,10 @@
 """A first check that the fixtures build a usable clinic."""
 
+import pytest
+
 from tests.conftest import DEMO_PATIENTS
+
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
 
 
 def test_demo_clinic_has_patients_and_a_busy_day(demo_services, clock):

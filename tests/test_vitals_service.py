@@ -21,6 +21,8 @@ from ma_desk.errors import (
 )
 from ma_desk.services import Services
 
+pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
+
 NORMAL_SET = v.VitalsForm(
     entries={
         v.HEIGHT: v.Entry("67", units.IN),

@@ -16,7 +16,12 @@ from ma_desk import __version__
 from ma_desk.errors import MADeskError
 
 # Each module has ``register(subparsers, parents)``; its subcommands set ``func``.
-COMMAND_MODULES = ["ma_desk.cli.store_cmds", "ma_desk.cli.security_cmds", "ma_desk.cli.report_cmds"]
+COMMAND_MODULES = [
+    "ma_desk.cli.store_cmds",
+    "ma_desk.cli.security_cmds",
+    "ma_desk.cli.report_cmds",
+    "ma_desk.cli.server_cmds",
+]
 
 log = logging.getLogger("ma_desk.cli")
 
@@ -32,6 +37,11 @@ def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
     )
     parent.add_argument("--data-dir", metavar="DIR", help="folder of the clinic store "
                         "(default: $MA_DESK_DATA_DIR or the platform's user data folder)")  # fmt: skip
+    parent.add_argument("--database-url", metavar="URL",
+                        help="use the clinic's PostgreSQL server, e.g. postgresql://"
+                        "madesk@server.clinic.lan/clinic?sslmode=verify-full (or set "
+                        "MA_DESK_DATABASE_URL; the password is asked for, or "
+                        "MA_DESK_DATABASE_PASSWORD)")  # fmt: skip
     parent.add_argument("--recovery-key", metavar="KEY",
                         help="open the store with its recovery key (or set MA_DESK_RECOVERY_KEY)")  # fmt: skip
     parent.add_argument("--user", metavar="NAME", help="sign in as this user (or set "

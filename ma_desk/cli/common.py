@@ -50,9 +50,21 @@ def ask_new_passphrase_on_tty(prompt: str) -> str | None:
     return first
 
 
+def ask_database_password_on_tty(prompt: str) -> str | None:
+    if not sys.stdin or not sys.stdin.isatty():
+        return None
+    return getpass.getpass(prompt + ": ") or None
+
+
 def open_for_cli(args: argparse.Namespace) -> OpenedStore:
-    """Open the store; after a recovery-key open, say a new recovery key if there is one."""
+    """Open the store (or connect to the clinic's server, with ``--database-url``); after a
+    recovery-key open, say a new recovery key if there is one."""
+    from ma_desk.db.server import database_url, open_server
+
     data_dir = resolve_data_dir(args.data_dir)
+    url = database_url(getattr(args, "database_url", None))
+    if url:
+        return open_server(url, data_dir, ask_password=ask_database_password_on_tty)
     # full_check: a damaged store opens read-only before any command can write to it.
     opened = open_store(data_dir, recovery_key=args.recovery_key,
                         ask_passphrase=ask_passphrase_on_tty,
@@ -129,6 +141,7 @@ def cli_session(args: argparse.Namespace) -> Iterator[tuple[OpenedStore, object]
     finally:
         try:
             services.accounts.sign_out()
-            write_witness(opened.data_dir, opened.db)
+            if opened.db.kind == "sqlcipher":
+                write_witness(opened.data_dir, opened.db)
         finally:
             opened.db.close()

@@ -11,6 +11,7 @@ from ma_desk.actor import Actor
 from ma_desk.cli.common import ask_new_passphrase_on_tty, open_for_cli
 from ma_desk.db.migrate import SCHEMA_HEAD
 from ma_desk.db.models import Appointment, AuditEvent, Patient
+from ma_desk.db.server import database_url
 from ma_desk.db.store import OpenedStore, create_store, store_exists
 from ma_desk.errors import StoreDamagedError, StoreError, ValidationError
 from ma_desk.paths import resolve_data_dir, store_path
@@ -53,6 +54,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.patients < 0 or args.patients > 2_000_000:
         raise ValidationError("--patients must be between 0 and 2,000,000.")
+    if database_url(getattr(args, "database_url", None)):
+        return _demo_on_server(args)
     data_dir = resolve_data_dir(args.data_dir)
     if store_exists(data_dir):
         raise StoreError(f"{data_dir} already holds a clinic store; it was not changed. "
@@ -75,6 +78,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_on_server(args: argparse.Namespace) -> int:
+    """Fill an initialised, empty clinic server with the demo clinic."""
+    from ma_desk.demo import build_demo
+    from ma_desk.services import Services
+
+    check_demo_password(args.demo_password or DEMO_PASSWORD)
+    opened = open_for_cli(args)
+    try:
+        with opened.db.read() as s:
+            if s.scalar(select(func.count()).select_from(Patient)) or s.scalar(
+                select(func.count()).select_from(AuditEvent)
+            ):
+                raise StoreError(f"The clinic server {opened.db.where} already holds a clinic; "
+                                 "it was not changed. Use an empty database.")  # fmt: skip
+        services = Services(opened.db, actor=Actor.system())  # the demo builder, no person
+        summary = build_demo(services, patients=args.patients, seed=args.seed,
+                             demo_password=args.demo_password or DEMO_PASSWORD)  # fmt: skip
+    finally:
+        opened.db.close()
+    out = sys.stdout
+    out.write(f"Demo clinic created on the clinic server {opened.db.where}\n")
+    out.write(f"  {summary.patients} patients, {summary.providers} providers, {summary.rooms} rooms, "
+              f"{summary.appointments} appointments, {summary.visits} visits (synthetic data)\n")  # fmt: skip
+    out.write(demo_accounts_text(args.demo_password or DEMO_PASSWORD))
+    return 0
+
+
 def demo_accounts_text(password: str) -> str:
     from ma_desk.permissions import ROLE_LABELS
     from ma_desk.security.demo_accounts import DEMO_ACCOUNTS
@@ -86,6 +116,8 @@ def demo_accounts_text(password: str) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Open (read-only first), check, report in a few lines; exit 1 unless all is well."""
+    if database_url(getattr(args, "database_url", None)):
+        return _check_server(args)
     path = store_path(resolve_data_dir(args.data_dir))
     try:
         opened = open_for_cli(args)
@@ -135,6 +167,37 @@ def _health_lines(opened: OpenedStore, *, verbose: bool) -> tuple[list[tuple[str
         found = opened.damage + integrity + pages + witness
         lines += [("detail", line) for line in dict.fromkeys(found) if line != "ok"]
     return lines, not (db.read_only or integrity != ["ok"] or pages or witness)
+
+
+def _check_server(args: argparse.Namespace) -> int:
+    """The clinic server in a few lines: where, TLS, version, schema, chain, counts."""
+    from ma_desk import audit
+
+    opened = open_for_cli(args)
+    db = opened.db
+    try:
+        with db.engine.connect() as conn:
+            version = conn.exec_driver_sql("SHOW server_version").scalar()
+            tls = conn.exec_driver_sql(
+                "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+            ).first()
+        with db.read() as session:
+            chain = audit.verify_store(session)
+        lines = [
+            ("server", db.where),
+            ("opened", "yes, connected"),
+            ("PostgreSQL", str(version)),
+            ("encryption", f"TLS ({tls[1]})" if tls and tls[0] else "none (local socket)"),
+            ("schema revision", f"{opened.revision} (this MA Desk expects {SCHEMA_HEAD})"),
+            ("audit chain", _summary([str(p) for p in chain], "problem", ok="links and hashes agree")),
+            *_counts(db),
+        ]
+        if args.verbose:
+            lines += [("detail", str(p)) for p in chain]
+    finally:
+        db.close()
+    _print_lines(lines)
+    return 0 if not chain else 1
 
 
 def _findings(db, pragma: str) -> list[str]:

@@ -38,6 +38,7 @@ from ma_desk.db.sqlite_errors import (
     store_error_for,
 )
 from ma_desk.db.store_file import shm_path, wal_path
+from ma_desk.db.text_guard import refuse_nul_text
 from ma_desk.errors import (
     DiskReadOnlyError,
     NotAStoreError,
@@ -263,6 +264,12 @@ class Database:
         self._write = sessionmaker(
             engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
+        event.listen(self._write, "before_flush", refuse_nul_text)
+        self._listen(engine)
+
+    kind = "sqlcipher"  # the clinic's store is a file on this workstation
+
+    def _listen(self, engine: Engine) -> None:
         event.listen(engine, "handle_error", self._known_store_error)
         event.listen(engine, "checkout", self._match_read_only)
 

@@ -30,22 +30,23 @@ def alembic_config(connection: Connection | None = None):
     return cfg
 
 
+def _tables_query(connection: Connection) -> str:
+    """The catalogue query for this engine (cheap: no reflection at every open)."""
+    if connection.dialect.name == "postgresql":
+        return "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    return "SELECT name FROM sqlite_master WHERE type = 'table'"
+
+
 def current_revision(connection: Connection) -> str | None:
     """None when there is no alembic_version table; "" when it is there but empty."""
-    has_table = connection.execute(
-        text("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='alembic_version'")
-    ).scalar()
-    if not has_table:
+    tables = {row[0] for row in connection.execute(text(_tables_query(connection)))}
+    if "alembic_version" not in tables:
         return None
     return connection.execute(text("SELECT version_num FROM alembic_version")).scalar() or ""
 
 
 def table_count(connection: Connection) -> int:
-    return int(
-        connection.execute(
-            text("SELECT count(*) FROM sqlite_master WHERE type='table'")
-        ).scalar_one()
-    )
+    return len(connection.execute(text(_tables_query(connection))).all())
 
 
 def upgrade(connection: Connection, target: str = "head") -> None:

@@ -38,6 +38,11 @@ NAMING = {
 }
 
 
+def _byte_ordered(length: int) -> String:
+    """Text compared byte by byte on both engines (SQLite's BINARY is the default)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
@@ -140,10 +145,12 @@ class Patient(Base):
     emergency_relation: Mapped[str] = mapped_column(String(40), default="")
     allergies: Mapped[str] = mapped_column(Text, default="")
     medications: Mapped[str] = mapped_column(Text, default="")
-    # Normalised copies for fast, accent- and case-insensitive prefix search.
-    search_last: Mapped[str] = mapped_column(String(80), index=True)
-    search_first: Mapped[str] = mapped_column(String(80), index=True)
-    phone_digits: Mapped[str] = mapped_column(String(20), default="", index=True)
+    # Normalised copies for fast, accent- and case-insensitive prefix search. The search
+    # is a range scan (>= prefix, < next prefix): byte order on PostgreSQL too ("C"),
+    # whatever collation the clinic's server was installed with.
+    search_last: Mapped[str] = mapped_column(_byte_ordered(80), index=True)
+    search_first: Mapped[str] = mapped_column(_byte_ordered(80), index=True)
+    phone_digits: Mapped[str] = mapped_column(_byte_ordered(20), default="", index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -192,7 +199,7 @@ class Appointment(Base):
     start: Mapped[dt.datetime] = mapped_column(DateTime)
     minutes: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    status: Mapped[str] = mapped_column(String(30), default="scheduled")
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))
     series_id: Mapped[int | None] = mapped_column(ForeignKey("appointment_series.id"))
     is_walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -225,8 +232,8 @@ class AppointmentStatusChange(Base):
     __tablename__ = "appointment_status_changes"
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
-    from_status: Mapped[str] = mapped_column(String(20))
-    to_status: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
     at: Mapped[dt.datetime] = mapped_column(DateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"))

@@ -180,6 +180,8 @@ def check_trail(
 ) -> TrailReport:
     """Every check of the trail, reading only: chain, head anchor, witnesses, other anchors."""
     report = TrailReport()
+    if db.kind != "sqlcipher":  # a server's workstations share the chain: no file witness
+        data_dir = None
     report.problems.extend(_witness_problems_settled(db, data_dir))
     with db.read() as session:
         report.problems.extend(audit.verify_store(session))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 21:18:59.283580
+Create Date: 2026-11-29 23:16:12.555962
 """
 
 from __future__ import annotations
@@ -193,9 +193,9 @@ def upgrade() -> None:
     sa.Column('emergency_relation', sa.String(length=40), nullable=False),
     sa.Column('allergies', sa.Text(), nullable=False),
     sa.Column('medications', sa.Text(), nullable=False),
-    sa.Column('search_last', sa.String(length=80), nullable=False),
-    sa.Column('search_first', sa.String(length=80), nullable=False),
-    sa.Column('phone_digits', sa.String(length=20), nullable=False),
+    sa.Column('search_last', sa.String(length=80).with_variant(sa.String(length=80, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('search_first', sa.String(length=80).with_variant(sa.String(length=80, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('phone_digits', sa.String(length=20).with_variant(sa.String(length=20, collation='C'), 'postgresql'), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -234,7 +234,7 @@ def upgrade() -> None:
     sa.Column('start', sa.DateTime(), nullable=False),
     sa.Column('minutes', sa.Integer(), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=30), nullable=False),
     sa.Column('room_id', sa.Integer(), nullable=True),
     sa.Column('series_id', sa.Integer(), nullable=True),
     sa.Column('is_walk_in', sa.Boolean(), nullable=False),
@@ -331,8 +331,8 @@ def upgrade() -> None:
     op.create_table('appointment_status_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('appointment_id', sa.Integer(), nullable=False),
-    sa.Column('from_status', sa.String(length=20), nullable=False),
-    sa.Column('to_status', sa.String(length=20), nullable=False),
+    sa.Column('from_status', sa.String(length=30), nullable=False),
+    sa.Column('to_status', sa.String(length=30), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('room_id', sa.Integer(), nullable=True),

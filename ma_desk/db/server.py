@@ -1,0 +1,226 @@
+"""Server mode: the clinic's store on a PostgreSQL server shared by its workstations.
+
+The same models, migrations and services run here as on the SQLCipher file;
+what differs lives in this module: the engine (psycopg 3), the failures a
+network server has (down, restarting, refusing the password, a newer schema)
+turned into the same StoreError family, and the serialisation that SQLite
+gets from its single writer. A write transaction takes a transaction-level
+advisory lock before it appends to the audit chain (ma_desk/audit.py), so the
+chain stays one line however many workstations write at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ma_desk.db.engine import Database
+from ma_desk.errors import (
+    ServerAuthenticationError,
+    ServerUnavailableError,
+    StoreError,
+    StoreReadOnlyError,
+    StoreTooNewError,
+)
+
+log = logging.getLogger("ma_desk.db.server")
+
+DRIVER = "postgresql+psycopg"
+CONNECT_TIMEOUT_SECONDS = 5
+# One advisory lock key per serialised thing (pg_advisory_xact_lock takes a bigint).
+AUDIT_CHAIN_LOCK = 0x4D414445534B01  # "MADESK" + 1
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` as typed by people, with the psycopg driver SQLAlchemy needs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise StoreError(f"'{parsed.drivername}' is not a PostgreSQL address (postgresql://...).")
+    return parsed.set(drivername=DRIVER).render_as_string(hide_password=False)
+
+
+def describe_url(url: str) -> str:
+    """The address without its password, for messages and logs."""
+    parsed = make_url(url)
+    host = parsed.host or parsed.query.get("host") or "local socket"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.username or '?'}@{host}{port}/{parsed.database or '?'}"
+
+
+def make_server_engine(url: str, *, password: str | None = None, pool_size: int = 4) -> Engine:
+    """An engine for the clinic's server; ``password`` (if any) replaces the URL's."""
+    parsed = make_url(normalise_url(url))
+    if password is not None:
+        parsed = parsed.set(password=password)
+    return create_engine(
+        parsed,
+        pool_size=pool_size,
+        max_overflow=8,
+        pool_pre_ping=True,  # a restarted server: stale connections are replaced quietly
+        pool_recycle=1800,
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "application_name": "MA Desk",
+        },  # fmt: skip
+    )
+
+
+def server_error_for(exc: BaseException, where: str) -> StoreError | None:
+    """The known StoreError for a psycopg failure, or None for a bug."""
+    import psycopg
+
+    original = getattr(exc, "orig", exc)
+    if isinstance(
+        original, psycopg.errors.InvalidPassword | psycopg.errors.InvalidAuthorizationSpecification
+    ):
+        return ServerAuthenticationError(
+            f"The clinic server {where} refused the user name or password. Check the "
+            "connection settings, or ask whoever looks after the server."
+        )
+    if isinstance(original, psycopg.errors.InsufficientPrivilege):
+        return StoreReadOnlyError(
+            f"The clinic server {where} does not allow this account to make that change "
+            "(it may be a read-only or audit-only account). Nothing was saved."
+        )
+    if isinstance(original, psycopg.OperationalError | psycopg.errors.AdminShutdown):
+        return ServerUnavailableError(
+            f"The clinic server {where} cannot be reached (it may be restarting, or the "
+            "network is down). Nothing was saved; what you typed is still here. MA Desk "
+            "keeps trying to reconnect."
+        )
+    return None
+
+
+class ServerDatabase(Database):
+    """The shared store on PostgreSQL: the same read()/write() as the SQLCipher file."""
+
+    kind = "postgresql"
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.where = describe_url(url)
+        super().__init__(engine, None)
+
+    def _listen(self, engine: Engine) -> None:
+        event.listen(engine, "handle_error", self._known_server_error)
+
+    def _known_server_error(self, context) -> None:
+        error = server_error_for(context.original_exception, self.where)
+        if error is not None:
+            raise error from context.original_exception
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One transaction; committed at the end of the block, rolled back on any error."""
+        self.refuse_if_read_only()
+        try:
+            with self._write() as session, session.begin():
+                yield session
+        except DBAPIError as exc:  # raised at commit, outside the engine's error hook
+            error = server_error_for(exc, self.where)
+            if error is None:
+                raise
+            raise error from exc
+
+    def checkpoint(self) -> None:
+        """Nothing to do: the server keeps its own write-ahead log."""
+
+    def ping(self) -> None:
+        """Raise ServerUnavailableError unless the server answers now."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+
+def lock_audit_chain(session: Session) -> None:
+    """Hold the audit chain for this transaction: appends happen one at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
+
+
+def reset_sequences(session: Session, tables: list[str] | None = None) -> None:
+    """After rows were inserted with their ids (the demo, a migration), move each table's id
+    sequence past the highest id so the next insert does not collide. No-op on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    from ma_desk.db.models import Base
+
+    for table in Base.metadata.sorted_tables:
+        if tables is not None and table.name not in tables:
+            continue
+        if "id" not in table.c or not table.c.id.autoincrement:
+            continue
+        session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+        ))  # fmt: skip
+
+
+DATABASE_URL_ENV = "MA_DESK_DATABASE_URL"
+DATABASE_PASSWORD_ENV = "MA_DESK_DATABASE_PASSWORD"
+
+
+def database_url(explicit: str | None) -> str | None:
+    """``--database-url``, else ``MA_DESK_DATABASE_URL``; None means the store file."""
+    return explicit or os.environ.get(DATABASE_URL_ENV) or None
+
+
+def server_password(url: str, ask: Callable[[str], str | None] | None = None) -> str | None:
+    """The database account's password: MA_DESK_DATABASE_PASSWORD, the URL's own, or asked."""
+    explicit = os.environ.get(DATABASE_PASSWORD_ENV)
+    if explicit:
+        return explicit
+    if make_url(normalise_url(url)).password is not None or ask is None:
+        return None
+    return ask(f"Password of the database account {describe_url(url)}")
+
+
+def open_server(
+    url: str,
+    data_dir: Path,
+    *,
+    password: str | None = None,
+    ask_password: Callable[[str], str | None] | None = None,
+):
+    """Connect to the clinic's server and check its schema; returns an OpenedStore.
+
+    The workstation's own data folder still holds its settings and downtime copy;
+    the clinic's records are on the server. Nothing is created or upgraded here
+    (that is ``ma-desk server init``, run with the server owner's account).
+    """
+    from ma_desk.db.migrate import SCHEMA_HEAD, SCHEMA_REVISIONS, current_revision
+    from ma_desk.db.store import OpenedStore
+
+    engine = make_server_engine(url, password=password or server_password(url, ask_password))
+    db = ServerDatabase(engine, url)
+    try:
+        with engine.connect() as conn:
+            revision = current_revision(conn)
+    except BaseException:
+        db.close()
+        raise
+    if revision in (None, ""):
+        db.close()
+        raise StoreError(
+            f"The clinic server {db.where} has no MA Desk clinic yet. Whoever looks after the "
+            "server runs: ma-desk server init --database-url ... (with the owner's account)."
+        )
+    if revision not in SCHEMA_REVISIONS:
+        db.close()
+        raise StoreTooNewError(
+            f"The clinic server {db.where} was set up by a newer MA Desk (schema {revision}). "
+            "Install the newer version on this workstation."
+        )
+    if revision != SCHEMA_HEAD:
+        db.close()
+        raise StoreError(
+            f"The clinic server {db.where} needs an upgrade to schema {SCHEMA_HEAD}: run "
+            "ma-desk server init --database-url ... with the owner's account."
+        )
+    return OpenedStore(db, data_dir, "server", revision)
