@@ -83,11 +83,11 @@ def record(
         id=prev_id + 1,
         at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         user_id=actor.user_id,
-        username=actor.username,
-        workstation=actor.workstation,
+        username=_no_nul(actor.username),
+        workstation=_no_nul(actor.workstation),
         action=action,
         entity=entity,
-        entity_id="" if entity_id is None else str(entity_id),
+        entity_id="" if entity_id is None else _no_nul(str(entity_id)),
         patient_id=patient_id,
         outcome=outcome,
         details=canonical_details(details if patient_id is None else scrub_details(details)),
@@ -103,6 +103,12 @@ def record(
     session.flush()
     session.info["audit_head"] = (event.id, event.hash)  # for the witness, after commit
     return event
+
+
+def _no_nul(text: str) -> str:
+    """The trail records whatever was typed (a user name at a failed sign-in), except NUL,
+    which no store keeps: recording must never fail because of garbage input."""
+    return text.replace("\x00", "\ufffd")
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -37,7 +37,13 @@ from sqlalchemy.exc import DBAPIError
 from ma_desk import audit
 from ma_desk.actor import Actor
 from ma_desk.atomic_file import fsync_folder, open_private, publish, write_text_atomic
-from ma_desk.db.engine import Database, check_not_plain_sqlite, connect_raw, make_engine
+from ma_desk.db.engine import (
+    Database,
+    check_not_plain_sqlite,
+    connect_raw,
+    make_engine,
+    store_uri,
+)
 from ma_desk.db.keys import StoreKey
 from ma_desk.db.migrate import SCHEMA_REVISIONS, current_revision
 from ma_desk.db.network_fs import refuse_network_path
@@ -443,7 +449,7 @@ def _key_that_opens(copy: Path, keys_to_try: list[StoreKey], original: Path) -> 
 
 def _page_problems(path: Path, key: StoreKey) -> tuple[int, list[str]]:
     """(pages in the file, SQLCipher's complaints) from a read-only page-by-page HMAC check."""
-    conn = sqlcipher3.connect(f"file:{path.as_posix()}?mode=ro", uri=True, isolation_level=None)
+    conn = sqlcipher3.connect(store_uri(path, read_only=True), uri=True, isolation_level=None)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f'PRAGMA key = "{key.pragma_value()}"')
@@ -466,8 +472,8 @@ def refuse_if_in_use(live: Path, live_key: StoreKey | None) -> None:
     if not live.exists() or not shm.exists():
         return
     if live_key is not None:
-        try:
-            connect_raw(live, live_key).close()
+        try:  # read-only: closing must not checkpoint a damaged store's WAL into it
+            connect_raw(live, live_key, read_only=True).close()
         except StoreError:
             return  # a damaged live store is exactly what a restore is for
     if shm.exists():
@@ -491,7 +497,7 @@ def install_verified(
     A backup made before a key change is re-keyed to today's key first, so the
     restored store opens with the keyring entry or passphrase as usual.
     """
-    from ma_desk.security.witness import reset_witness
+    from ma_desk.security.witness import expect_restore, reset_witness
 
     live = store_path(data_dir)
     try:
@@ -515,18 +521,13 @@ def install_verified(
         audit.record(s, actor, "restore", "store", restored_from.name,
                      details={"file": str(restored_from), "sha256": file_sha256(restored_from),
                               "restored_head": list(restored_head or (0, ""))})  # fmt: skip
+        new_head = audit.chain_head(s)
     verified.db.checkpoint()
     verified.db.close()
     for p in _sidecars_of(verified.path):
         p.unlink(missing_ok=True)
-    replaced = None
-    if live.exists():
-        replaced = live.with_name(f"{live.name}.replaced-{now:%Y%m%d-%H%M%S}")
-        os.replace(live, replaced)
-        for side, moved in zip(_sidecars_of(live), _sidecars_of(replaced), strict=True):
-            if side.exists():
-                os.replace(side, moved)
-    os.replace(verified.path, live)
+    expect_restore(data_dir, new_head)  # a kill from here on is not mistaken for tampering
+    replaced = _swap_in(verified.path, live, live_key, now)
     fsync_folder(data_dir)
     reopened = Database(make_engine(live, target_key), live)
     try:
@@ -534,3 +535,45 @@ def install_verified(
     finally:
         reopened.close()
     return RestoreResult(restored_from, replaced, verified.audit_entries + 1)
+
+
+def _swap_in(new: Path, live: Path, live_key: StoreKey | None, now: dt.datetime) -> Path | None:
+    """Put ``new`` at ``live``'s name; the old store is kept as ``.replaced-STAMP``.
+
+    A healthy live store is checkpointed (no WAL left), kept by a hard link, and
+    replaced in one rename: at every instant a store is at ``live``. A damaged one
+    (its WAL must not be written into it) is moved aside with its WAL first.
+    """
+    if not live.exists():
+        os.replace(new, live)
+        return None
+    replaced = live.with_name(f"{live.name}.replaced-{now:%Y%m%d-%H%M%S}")
+    if live_key is not None and _checkpointed(live, live_key):
+        try:
+            os.link(live, replaced)
+        except OSError:  # no hard links on this filesystem: the two-step move below
+            pass
+        else:
+            os.replace(new, live)
+            return replaced
+    os.replace(live, replaced)
+    for side, moved in zip(_sidecars_of(live), _sidecars_of(replaced), strict=True):
+        if side.exists():
+            os.replace(side, moved)
+    os.replace(new, live)
+    return replaced
+
+
+def _checkpointed(live: Path, key: StoreKey) -> bool:
+    """True when the live store is readable and its WAL is now empty and gone."""
+    try:
+        raw = connect_raw(live, key)
+    except StoreError:
+        return False
+    try:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlcipher3.Error:
+        return False
+    finally:
+        raw.close()
+    return not any(side.exists() and side.stat().st_size for side in _sidecars_of(live))

@@ -143,6 +143,7 @@ def pg_templates(pg_cluster) -> dict[str, str]:
     """Template databases: an empty clinic and the demo clinic, each built once."""
     from ma_desk.db.migrate import upgrade
     from ma_desk.db.server import ServerDatabase, make_server_engine
+    from ma_desk.db.server_setup import install_server_objects
     from ma_desk.demo import build_demo
 
     names = {"empty": "tmpl_empty", "demo": "tmpl_demo"}
@@ -151,6 +152,7 @@ def pg_templates(pg_cluster) -> dict[str, str]:
         engine = make_server_engine(pg_cluster.url(name))
         with engine.begin() as conn:
             upgrade(conn)
+            install_server_objects(conn)
         if kind == "demo":
             db = ServerDatabase(engine, pg_cluster.url(name))
             build_demo(Services(db, FixedClock(NOW), actor=Actor.system()),

@@ -110,10 +110,33 @@ def _make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], capture_output=True, check=True)
 
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj",
-        "/CN=MA Desk test clinic CA", "-keyout", str(ca_key), "-out", str(ca))
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", str(key),
-        "-out", str(csr))
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=MA Desk test clinic CA",
+        "-keyout",
+        str(ca_key),
+        "-out",
+        str(ca),
+    )
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        str(key),
+        "-out",
+        str(csr),
+    )
     run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
         "-CAcreateserial", "-days", "30", "-extfile", str(ext), "-out", str(cert))  # fmt: skip
     return ca, cert, key
@@ -150,8 +173,7 @@ def start_cluster() -> Cluster:
         conf.write(f"\nssl = on\nssl_cert_file = '{cert}'\nssl_key_file = '{key}'\n"
                    "password_encryption = 'scram-sha-256'\nmax_connections = 200\n")  # fmt: skip
     (root / "data" / "pg_hba.conf").write_text(
-        "local all all trust\n"
-        "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+        "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
     )
     cluster = Cluster(root, free_port(), ca, runas, bin_path)
     for attempt in range(3):

@@ -398,3 +398,35 @@ def test_after_a_restore_older_chains_backups_are_noted_not_alarmed(trail, tmp_p
         db.close()
     assert report.intact, report.problems
     assert any(newer.path.name in note and "before the restore" in note for note in report.notes)
+
+
+def test_a_restore_cut_short_after_its_swap_is_no_false_alarm(trail, tmp_path, monkeypatch):
+    """Killed between putting the backup in place and resetting the witness: the next open
+    finds the restored store as expected (the witness knew), not 'entries missing'."""
+    import ma_desk.security.witness as witness_module
+    from ma_desk.backup import backup_store, install_verified, verify_backup_copy
+
+    folder = copy_of(trail, tmp_path / "clinic")
+    opened = open_store(folder, passphrase=PASSPHRASE)
+    older = backup_store(opened.db, tmp_path / "older.madesk")
+    services = Services(opened.db, FixedClock(NOW))
+    services.accounts.sign_in("maria", MA_PASSWORD)
+    services.accounts.sign_out()
+    opened.db.close()
+    verified = verify_backup_copy(older.path, folder, [trail.key])
+
+    def killed(*_args, **_kwargs):
+        raise KeyboardInterrupt("kill -9 here")
+
+    monkeypatch.setattr(witness_module, "reset_witness", killed)
+    with pytest.raises(KeyboardInterrupt):
+        install_verified(verified, folder, live_key=trail.key, actor=Actor.system(),
+                         restored_from=older.path, now=NOW)  # fmt: skip
+    monkeypatch.undo()
+    reopened = open_store(folder, passphrase=PASSPHRASE)
+    try:
+        assert not reopened.db.read_only and reopened.witness_problems == []
+        assert list(folder.glob("clinic.madesk.replaced-*"))  # the old store was kept
+    finally:
+        reopened.db.close()
+    assert findings(trail, folder) == []

@@ -35,6 +35,7 @@ def cmd_server_init(args: argparse.Namespace) -> int:
         make_server_engine,
         server_password,
     )
+    from ma_desk.db.server_setup import install_server_objects
     from ma_desk.errors import StoreTooNewError
 
     url = database_url(getattr(args, "database_url", None))
@@ -52,6 +53,7 @@ def cmd_server_init(args: argparse.Namespace) -> int:
                 )
             if before != SCHEMA_HEAD:
                 upgrade(conn)
+            install_server_objects(conn)
     finally:
         db.close()
     state = "already at" if before == SCHEMA_HEAD else f"from {before or 'empty'} to"

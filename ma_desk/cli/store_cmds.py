@@ -189,7 +189,10 @@ def _check_server(args: argparse.Namespace) -> int:
             ("PostgreSQL", str(version)),
             ("encryption", f"TLS ({tls[1]})" if tls and tls[0] else "none (local socket)"),
             ("schema revision", f"{opened.revision} (this MA Desk expects {SCHEMA_HEAD})"),
-            ("audit chain", _summary([str(p) for p in chain], "problem", ok="links and hashes agree")),
+            (
+                "audit chain",
+                _summary([str(p) for p in chain], "problem", ok="links and hashes agree"),
+            ),
             *_counts(db),
         ]
         if args.verbose:

@@ -320,12 +320,14 @@ UNREADABLE_WITNESS = WitnessCheck(problems=[], missing=False)
 def attach_witness(db: Database, data_dir: Path, checked: WitnessCheck | None = None) -> list:
     """Check the store against its witness files (unless ``checked`` already did, on the
     read-only open); keep them moving only if they agree."""
-    from ma_desk.security.witness import WitnessHook
+    from ma_desk.security.witness import WitnessHook, finish_restore
 
     checked = checked or check_witness(db, data_dir)
     db.witness_frozen = bool(checked.problems)
     db.witness_missing = checked.missing
     if not checked.problems:
+        if not db.read_only:
+            finish_restore(data_dir, db)
         db.witness = WitnessHook(data_dir)
     return checked.problems
 

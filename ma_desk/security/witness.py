@@ -51,6 +51,7 @@ class Witness:
     last_id: int
     last_hash: str
     pending: tuple[int, str] | None = None
+    restoring: tuple[int, str] | None = None  # the head of a backup being put in place
 
     @property
     def head(self) -> tuple[int, str]:
@@ -96,7 +97,8 @@ def _read(path: Path) -> Witness | None:
         return None
     if last is None:
         return None
-    return Witness(path, last[0], last[1], _entry(data.get("pending")))
+    return Witness(path, last[0], last[1], _entry(data.get("pending")),
+                   _entry(data.get("restoring")))  # fmt: skip
 
 
 def read_witnesses(data_dir: Path | None) -> list[Witness]:
@@ -115,15 +117,32 @@ def read_witness(data_dir: Path | None) -> tuple[int, str] | None:
 
 
 def _write(
-    path: Path, last: tuple[int, str], pending: tuple[int, str] | None, *, durable: bool
+    path: Path,
+    last: tuple[int, str],
+    pending: tuple[int, str] | None,
+    *,
+    durable: bool,
+    restoring: tuple[int, str] | None = None,
 ) -> None:
     with contextlib.suppress(OSError):  # a read-only folder must not stop the clinic
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         text = json.dumps(
             {"format": WITNESS_FORMAT, "last_id": last[0], "last_hash": last[1],
-             "pending": list(pending) if pending else None}
+             "pending": list(pending) if pending else None,
+             "restoring": list(restoring) if restoring else None}
         )  # fmt: skip
         write_text_atomic(path, text, durable=durable)
+
+
+def expect_restore(data_dir: Path, head: tuple[int, str] | None) -> None:
+    """A verified backup is about to replace the store: its head is accepted too until the
+    witness is reset to it (a kill in between is then no false alarm)."""
+    if head is None:
+        return
+    for path in witness_paths(data_dir):
+        current = _read(path)
+        if current is not None:
+            _write(path, current.head, current.pending, durable=True, restoring=head)
 
 
 class WitnessHook:
@@ -157,6 +176,14 @@ class WitnessHook:
 def advance_witness(data_dir: Path, head: tuple[int, str]) -> None:
     """Move both copies forward to ``head`` (a commit that is already durable)."""
     WitnessHook(data_dir).confirm(head)
+
+
+def finish_restore(data_dir: Path, db: Database) -> None:
+    """A restore was cut short after its swap: the witness now follows the restored store."""
+    with db.read() as session:
+        head = audit.chain_head(session)
+    if head is not None and any(w.restoring == head for w in read_witnesses(data_dir)):
+        reset_witness(data_dir, db)
 
 
 def reset_witness(data_dir: Path, db: Database) -> None:
@@ -197,6 +224,8 @@ def witness_problems(session: Session, data_dir: Path | None) -> list[audit.Chai
     head = audit.chain_head(session)
     head_id = head[0] if head else 0
     for copy in read_witnesses(data_dir):
+        if copy.restoring is not None and head == copy.restoring:
+            continue  # a restore put this backup in place; the witness follows at next open
         where = "the witness file" if copy.path.name == WITNESS_FILENAME else "the shadow witness"
         stored = session.execute(
             select(AuditEvent.hash).where(AuditEvent.id == copy.last_id)

@@ -72,7 +72,8 @@ def lockout_delay(failures: int) -> int:
 
 
 def clean_username(username: str) -> str:
-    return username.strip().casefold()
+    """Folded, trimmed, without control characters (a NUL pasted in is not part of a name)."""
+    return "".join(ch for ch in username if ch >= " " and ch != "\x7f").strip().casefold()
 
 
 def _row(user: User) -> UserRow:
