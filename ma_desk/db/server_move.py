@@ -1,0 +1,235 @@
+"""Moving a clinic between a store file and a clinic server, in either direction.
+
+``migrate_to_server`` copies a single-workstation store (opened read-only, so
+its file is never changed) into an empty, initialised server; ``snapshot_to_file``
+writes a server's clinic into a new encrypted store file (a server backup).
+Both copy every column of every table generically from the models' metadata
+(so a new column needs no change here), in foreign-key order and in batches,
+inside ONE transaction on the receiving side, then compare the counts of every
+table and verify the audit chain there before committing: a failure or a kill
+leaves the receiving side as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection, Table, func, select
+from sqlalchemy.orm import Session
+
+from ma_desk import audit
+from ma_desk.actor import Actor
+from ma_desk.db.engine import Database, open_database
+from ma_desk.db.migrate import SCHEMA_HEAD, current_revision
+from ma_desk.db.models import Base
+from ma_desk.errors import StoreError
+
+log = logging.getLogger("ma_desk.db.server_move")
+
+BATCH_ROWS = 2000
+# Progress callback: (table name, rows copied so far, rows in the table).
+Progress = Callable[[str, int, int], None]
+READ_ONLY_REASON = "Opened read-only to be copied; MA Desk does not change it."
+
+
+class MoveError(StoreError):
+    """The clinic could not be moved; the receiving side was left as it was."""
+
+
+@dataclass
+class MoveResult:
+    counts: dict[str, int]  # rows per table, equal on both sides
+    audit_head: tuple[int, str] | None  # the newest audit entry copied
+    seals: int | None = None  # seals checked on the copy (None: no seal key given)
+    notes: list[str] = field(default_factory=list)
+
+
+def tables() -> list[Table]:
+    """Every table of the models, parents before children."""
+    return list(Base.metadata.sorted_tables)
+
+
+def _no_progress(_table: str, _done: int, _total: int) -> None:
+    """Progress nobody watches."""
+
+
+# ------------------------------------------------------------------ opening the source
+def open_store_read_only(data_dir: Path, *, recovery_key=None, ask_passphrase=None) -> Database:
+    """The store in ``data_dir`` opened read-only (mode=ro): nothing can write to its file.
+
+    A store closed cleanly (no -wal) is opened immutable, so SQLite does not even create
+    its -wal/-shm beside it; one with a -wal (open in MA Desk, or not closed) is read with
+    its WAL. Refuses a missing, foreign, damaged or older-schema store with a clear message.
+    """
+    from ma_desk.db import keys
+    from ma_desk.db.engine import check_not_plain_sqlite
+    from ma_desk.db.store import refuse_missing_store
+    from ma_desk.db.store_file import check_store_file, wal_path
+    from ma_desk.paths import store_path
+
+    refuse_missing_store(data_dir)
+    path = store_path(data_dir)
+    check_store_file(path)
+    check_not_plain_sqlite(path)
+    key, _info = keys.key_for_open(data_dir, recovery_key=recovery_key,
+                                   ask_passphrase=ask_passphrase)  # fmt: skip
+    closed_cleanly = not wal_path(path).exists()
+    db = open_database(path, key, read_only_reason=READ_ONLY_REASON, immutable=closed_cleanly)
+    try:
+        _refuse_unfit_source(db, path)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _refuse_unfit_source(db: Database, path: Path) -> None:
+    """Only a whole store at this MA Desk's schema is copied."""
+    with db.engine.connect() as conn:
+        revision = current_revision(conn)
+        if revision != SCHEMA_HEAD:
+            raise MoveError(
+                f"{path} is at schema {revision or 'none'}, this MA Desk needs {SCHEMA_HEAD}. "
+                "Open it once with this MA Desk (which upgrades it after keeping a copy), "
+                "then move it. Nothing was copied."
+            )
+        problems = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+    if problems != ["ok"]:
+        raise MoveError(
+            f"{path} failed its integrity check ({problems[0]}): a damaged store is not "
+            "moved. Restore a backup first. Nothing was copied."
+        )
+
+
+def check_administrator(db: Database, username: str, password: str) -> tuple[Actor, bytes | None]:
+    """The administrator ``username`` of a read-only store, and their audit seal key (if any).
+
+    Nothing is written: a read-only store's sign-in checks count failures in memory.
+    """
+    from ma_desk.errors import PermissionDenied
+    from ma_desk.permissions import ADMINISTRATOR
+    from ma_desk.security import seal
+    from ma_desk.services import Services
+    from ma_desk.services import audit_seals
+
+    actor = Services(db).accounts.authenticate(username, password, purpose="move_auth")
+    if actor.role != ADMINISTRATOR:
+        raise PermissionDenied("Only an administrator of the clinic can move or back it up.")
+    with db.read() as s:
+        copy = audit_seals.copy_for(s, actor.user_id)
+    return actor, (seal.unwrap(copy, password) if copy is not None else None)
+
+
+# ------------------------------------------------------------------ the receiving server
+def refuse_unready_server(conn: Connection, where: str) -> None:
+    """The server must be initialised (this schema) and hold no clinic yet."""
+    revision = current_revision(conn)
+    if revision in (None, ""):
+        raise MoveError(
+            f"The clinic server {where} is not initialised. Run first: ma-desk server init "
+            "--database-url ... (with the database owner's account). Nothing was copied."
+        )
+    if revision != SCHEMA_HEAD:
+        raise MoveError(
+            f"The clinic server {where} is at schema {revision}, this MA Desk has "
+            f"{SCHEMA_HEAD}. Run ma-desk server init with the matching MA Desk. Nothing "
+            "was copied."
+        )
+    filled = [t.name for t in tables() if conn.scalar(select(func.count()).select_from(t))]
+    if filled:
+        raise MoveError(
+            f"The clinic server {where} already holds data (in {', '.join(filled[:4])}"
+            f"{' ...' if len(filled) > 4 else ''}); a clinic is only moved into an empty "
+            "one. Nothing was copied; use a new database."
+        )
+
+
+# ------------------------------------------------------------------ copying
+def count_rows(conn: Connection) -> dict[str, int]:
+    return {t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0) for t in tables()}
+
+
+def copy_rows(source: Connection, target: Connection, progress: Progress = _no_progress) -> None:
+    """Every row of every table from ``source`` to ``target``, ids included, in batches."""
+    for table in tables():
+        total = int(source.scalar(select(func.count()).select_from(table)) or 0)
+        progress(table.name, 0, total)
+        done = 0
+        ordered = select(table).order_by(*table.primary_key.columns)
+        result = source.execution_options(yield_per=BATCH_ROWS).execute(ordered)
+        for batch in result.partitions():
+            target.execute(table.insert(), [dict(row._mapping) for row in batch])
+            done += len(batch)
+            progress(table.name, done, total)
+
+
+def verify_copy(
+    expected: dict[str, int], head: tuple[int, str] | None, target: Connection, where: str
+) -> None:
+    """The copy has the same number of rows in every table and an intact audit chain."""
+    counted = count_rows(target)
+    differ = [f"{name} {expected[name]:,} -> {counted[name]:,}"
+              for name in expected if counted[name] != expected[name]]  # fmt: skip
+    if differ:
+        raise MoveError(f"The copy on {where} does not match the original ({'; '.join(differ)}). "
+                        "Nothing was kept.")  # fmt: skip
+    session = Session(bind=target)
+    problems = audit.verify_store(session)
+    if problems:
+        raise MoveError(
+            f"The audit trail does not verify on {where} ({problems[0]}). Nothing was kept; "
+            "run ma-desk audit verify on the original."
+        )
+    if audit.chain_head(session) != head:
+        raise MoveError(f"The newest audit entry differs on {where}. Nothing was kept.")
+
+
+def check_seals_on(target: Connection, seal_key: bytes, where: str) -> int:
+    """Every seal of the copied trail verifies with the administrator's seal key."""
+    from ma_desk.services.audit_seals import check_seals
+
+    report = check_seals(Session(bind=target), seal_key)
+    if report.problems:
+        raise MoveError(
+            f"The audit seals do not verify on {where} ({report.problems[0]}). Nothing was kept."
+        )
+    return report.seals
+
+
+# ------------------------------------------------------------------ store file -> server
+def migrate_to_server(
+    source: Database,
+    server: Database,
+    *,
+    actor: Actor,
+    seal_key: bytes | None = None,
+    progress: Progress = _no_progress,
+) -> MoveResult:
+    """Copy the store ``source`` into the empty server ``server`` in one transaction.
+
+    Counts, audit chain (and seals, given the key) are checked on the server before
+    the commit; the move is recorded in the server's audit trail in the same
+    transaction. Any failure rolls everything back.
+    """
+    from ma_desk.db.server import describe_url, lock_audit_chain, reset_sequences
+
+    where = getattr(server, "where", describe_url(str(server.engine.url)))
+    with source.engine.connect() as src, src.begin(), server.engine.connect() as dst:
+        with dst.begin():
+            lock_audit_chain(Session(bind=dst))  # no workstation appends meanwhile
+            refuse_unready_server(dst, where)
+            expected = count_rows(src)
+            head = audit.chain_head(Session(bind=src))
+            copy_rows(src, dst, progress)
+            verify_copy(expected, head, dst, where)
+            seals = check_seals_on(dst, seal_key, where) if seal_key is not None else None
+            session = Session(bind=dst)
+            reset_sequences(session)
+            audit.record(session, actor, "migrate_to_server", "store",
+                         details={"tables": len(expected), "rows": sum(expected.values()),
+                                  "audit_head": list(head or (0, ""))})  # fmt: skip
+    log.info("clinic moved to the server (%d tables)", len(expected))
+    return MoveResult(expected, head, seals)
