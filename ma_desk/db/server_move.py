@@ -112,8 +112,7 @@ def check_administrator(db: Database, username: str, password: str) -> tuple[Act
     from ma_desk.errors import PermissionDenied
     from ma_desk.permissions import ADMINISTRATOR
     from ma_desk.security import seal
-    from ma_desk.services import Services
-    from ma_desk.services import audit_seals
+    from ma_desk.services import Services, audit_seals
 
     actor = Services(db).accounts.authenticate(username, password, purpose="move_auth")
     if actor.role != ADMINISTRATOR:
@@ -217,19 +216,23 @@ def migrate_to_server(
     from ma_desk.db.server import describe_url, lock_audit_chain, reset_sequences
 
     where = getattr(server, "where", describe_url(str(server.engine.url)))
-    with source.engine.connect() as src, src.begin(), server.engine.connect() as dst:
-        with dst.begin():
-            lock_audit_chain(Session(bind=dst))  # no workstation appends meanwhile
-            refuse_unready_server(dst, where)
-            expected = count_rows(src)
-            head = audit.chain_head(Session(bind=src))
-            copy_rows(src, dst, progress)
-            verify_copy(expected, head, dst, where)
-            seals = check_seals_on(dst, seal_key, where) if seal_key is not None else None
-            session = Session(bind=dst)
-            reset_sequences(session)
-            audit.record(session, actor, "migrate_to_server", "store",
-                         details={"tables": len(expected), "rows": sum(expected.values()),
-                                  "audit_head": list(head or (0, ""))})  # fmt: skip
+    with (
+        source.engine.connect() as src,
+        src.begin(),
+        server.engine.connect() as dst,
+        dst.begin(),
+    ):
+        lock_audit_chain(Session(bind=dst))  # no workstation appends meanwhile
+        refuse_unready_server(dst, where)
+        expected = count_rows(src)
+        head = audit.chain_head(Session(bind=src))
+        copy_rows(src, dst, progress)
+        verify_copy(expected, head, dst, where)
+        seals = check_seals_on(dst, seal_key, where) if seal_key is not None else None
+        session = Session(bind=dst)
+        reset_sequences(session)
+        audit.record(session, actor, "migrate_to_server", "store",
+                     details={"tables": len(expected), "rows": sum(expected.values()),
+                              "audit_head": list(head or (0, ""))})  # fmt: skip
     log.info("clinic moved to the server (%d tables)", len(expected))
     return MoveResult(expected, head, seals)
