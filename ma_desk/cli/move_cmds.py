@@ -102,3 +102,42 @@ def cmd_migrate_to_server(args: argparse.Namespace) -> int:
     out.write(f"The store in {data_dir} was not changed; keep it as a backup, and point "
               "every workstation at the server (--database-url).\n")  # fmt: skip
     return 0
+
+
+def cmd_server_backup(args: argparse.Namespace) -> int:
+    """``ma-desk backup`` in server mode: the clinic into an ordinary encrypted store file."""
+    from pathlib import Path
+
+    from ma_desk import audit
+    from ma_desk.backup import BACKUP_SUFFIX, backup_dir, backup_due, prune_backups
+    from ma_desk.cli.common import ask_new_passphrase_on_tty, cli_session
+    from ma_desk.db.server_move import snapshot_to_file, workstation_key
+
+    with cli_session(args) as (opened, services):
+        services.settings.check("backup.run")
+        now = services.ctx.clock.now()
+        if args.daily and not backup_due(opened.data_dir, now.date()):
+            sys.stdout.write("Today's backup already exists; nothing to do.\n")
+            return 0
+        key, recovery_key = workstation_key(opened.data_dir, ask_passphrase=ask_passphrase_on_tty,
+                                            ask_new_passphrase=ask_new_passphrase_on_tty)  # fmt: skip
+        if recovery_key:  # shown before anything else can fail: without it the key may be lost
+            sys.stdout.write(f"This workstation's backup key was created (kept in: {key.source}).\n"
+                             f"RECOVERY KEY (write it down, shown once): {recovery_key}\n")  # fmt: skip
+        if args.daily:
+            folder = backup_dir(opened.data_dir)
+            folder.mkdir(mode=0o700, exist_ok=True)
+            out = folder / f"clinic-{now:%Y%m%d-%H%M%S}{BACKUP_SUFFIX}"
+        else:
+            out = Path(args.out).expanduser().absolute()
+        result = snapshot_to_file(opened.db, out, key, progress=TerminalProgress())
+        with opened.db.write() as s:
+            audit.record(s, services.actor, "backup", "store", out.name,
+                         details={"file": str(out), "sha256": result.sha256, "bytes": result.size,
+                                  "from": "clinic server"})  # fmt: skip
+        if args.daily:
+            prune_backups(opened.data_dir, services.settings.get().backup_keep)
+    sys.stdout.write(f"Backup of the clinic server written: {result.path} "
+                     f"({result.size:,} bytes, encrypted with this workstation's key)\n"
+                     f"SHA-256: {result.sha256} (in {result.path.name}.sha256)\n")  # fmt: skip
+    return 0

@@ -147,6 +147,12 @@ def _out(line: str) -> None:
 # ------------------------------------------------------------------ backup / restore / rekey
 def cmd_backup(args: argparse.Namespace) -> int:
     from ma_desk.backup import backup_store, run_scheduled_backup
+    from ma_desk.db.server import database_url
+
+    if database_url(getattr(args, "database_url", None)):
+        from ma_desk.cli.move_cmds import cmd_server_backup
+
+        return cmd_server_backup(args)
 
     with cli_session(args) as (opened, services):
         services.settings.check("backup.run")

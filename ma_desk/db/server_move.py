@@ -13,6 +13,7 @@ leaves the receiving side as it was.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,3 +237,94 @@ def migrate_to_server(
                               "audit_head": list(head or (0, ""))})  # fmt: skip
     log.info("clinic moved to the server (%d tables)", len(expected))
     return MoveResult(expected, head, seals)
+
+
+# ------------------------------------------------------------------ server -> store file
+@dataclass(frozen=True)
+class SnapshotResult:
+    path: Path
+    sha256: str
+    size: int
+    counts: dict[str, int]
+    audit_head: tuple[int, str] | None
+
+
+def workstation_key(data_dir: Path, *, ask_passphrase=None, ask_new_passphrase=None):
+    """This workstation's key for the clinic files it writes (server backups), and a new
+    recovery key to show once when the key was only now created.
+
+    Kept like a store's key: in the OS keyring, or derived from a passphrase
+    (``keyinfo.json`` in the data folder says which).
+    """
+    from ma_desk.db import keys
+
+    info = keys.read_keyinfo(data_dir)
+    if info is not None:
+        return keys.find_key(data_dir, info, ask_passphrase=ask_passphrase), None
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    new = keys.create_key(data_dir, ask_new_passphrase=ask_new_passphrase)
+    keys.write_keyinfo(data_dir, new.info)
+    return new.key, new.recovery_key
+
+
+def snapshot_to_file(server: Database, out: Path, key, progress: Progress = _no_progress):
+    """Write the server's clinic into a new encrypted store file ``out`` (+ sidecars).
+
+    One consistent snapshot (a REPEATABLE READ, READ ONLY transaction on the server),
+    copied into a file created owner-only under a ``.partial`` name, checked (counts,
+    audit chain), fsynced, then given its name without replacing anything, with the
+    ``.sha256`` and ``.anchor.json`` sidecars of a file backup.
+    """
+    import secrets
+
+    from ma_desk.atomic_file import fsync_folder, open_private, publish
+    from ma_desk.backup import BackupError, _write_anchor, _write_sidecar, file_sha256
+
+    out = Path(out)
+    if os.path.lexists(out):
+        raise BackupError(f"{out} already exists; choose a new file name. Nothing was written.")
+    if not out.parent.is_dir():
+        raise BackupError(f"The folder {out.parent} does not exist. Nothing was written.")
+    partial = out.with_name(f"{out.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    try:
+        open_private(partial).close()  # owner-only before SQLCipher writes a byte
+        counts, head = _copy_snapshot(server, partial, key, progress)
+        digest = file_sha256(partial)
+        size = partial.stat().st_size
+        publish(partial, out, replace=False)
+        _write_sidecar(out, digest)
+        _write_anchor(out, head)
+        fsync_folder(out.parent)
+    except FileExistsError as exc:
+        raise BackupError(f"{out} appeared while the backup was written; it was left as it "
+                          "is. Choose a new file name.") from exc  # fmt: skip
+    finally:
+        for leftover in (partial, *(partial.with_name(partial.name + s) for s in ("-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
+    log.info("server backup written (%d bytes)", size)
+    return SnapshotResult(out, digest, size, counts, head)
+
+
+def _copy_snapshot(server: Database, partial: Path, key, progress: Progress):
+    """The server's rows into the new store at ``partial``; returns counts and audit head."""
+    from ma_desk.db.migrate import upgrade
+
+    where = getattr(server, "where", "the clinic server")
+    db = open_database(partial, key, create=True)
+    try:
+        with db.engine.begin() as conn:
+            upgrade(conn)
+        snapshot = server.engine.connect().execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
+        with snapshot as src, src.begin(), db.engine.connect() as dst, dst.begin():
+            counts = count_rows(src)
+            head = audit.chain_head(Session(bind=src))
+            copy_rows(src, dst, progress)
+            verify_copy(counts, head, dst, f"the backup file (from {where})")
+        db.checkpoint()
+    finally:
+        db.close()
+    with open(partial, "rb") as fh:
+        os.fsync(fh.fileno())
+    return counts, head
