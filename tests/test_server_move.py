@@ -253,34 +253,43 @@ def test_a_failure_on_the_server_mid_copy_rolls_everything_back(demo_dir, server
 
 
 def test_kill_during_the_move_leaves_the_server_empty(demo_dir, server):
-    """kill -9 while rows are being copied: PostgreSQL rolls the transaction back."""
+    """kill -9 in the middle of the copy: PostgreSQL rolls the transaction back.
+
+    The test holds the last table in SHARE mode (reads pass, writes wait), so the move
+    is caught for certain after copying every other table, before its commit.
+    """
+    import psycopg
+
     server.init()
     before = file_digests(demo_dir)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ma_desk", "migrate-to-server", "--data-dir", str(demo_dir),
-         "--database-url", server.url],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
-    )  # fmt: skip
-    copying = _wait_for_line(proc, "patients:", deadline=60)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert copying, "the move never started copying"
+    last = tables()[-1].name
+    with psycopg.connect(server.url) as holder:
+        holder.execute(f"LOCK TABLE {last} IN SHARE MODE")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ma_desk", "migrate-to-server", "--data-dir", str(demo_dir),
+             "--database-url", server.url],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            _wait_until(lambda: _query_waiting_on_a_lock(server), deadline=60)
+            # Every table before the last is copied; its own rows are on their way.
+            assert _query_waiting_on_a_lock(server).startswith(f'COPY "{last}"')
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        holder.rollback()
     assert proc.returncode == -signal.SIGKILL
     _wait_until(lambda: _backends_of(server) == 0, deadline=30)
     assert server.rows_in_every_table() == 0
     assert file_digests(demo_dir) == before
 
 
-def _wait_for_line(proc: subprocess.Popen, marker: str, *, deadline: float) -> bool:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        line = proc.stderr.readline()
-        if not line:
-            return False
-        if marker in line:
-            return True
-    return False
+def _query_waiting_on_a_lock(server: ServerHandle) -> str:
+    """The statement of the backend waiting for a lock in the database ("" when none)."""
+    return server.cluster.psql(
+        f"SELECT query FROM pg_stat_activity WHERE datname = '{server.name}' "
+        "AND wait_event_type = 'Lock'"
+    ).strip()
 
 
 def _backends_of(server: ServerHandle) -> int:
