@@ -237,6 +237,29 @@ def test_only_an_administrator_of_the_store_moves_it(
     assert server.rows_in_every_table() == 0
 
 
+@pytest.mark.parametrize(("attack", "says"), [
+    ("edit", "audit trail does not verify"),
+    ("rewrite", "audit seals do not verify"),  # hashes recomputed: only the seals tell
+])  # fmt: skip
+def test_a_tampered_audit_trail_is_not_moved(sealed_demo_dir, server, capsys, attack, says):
+    """An insider edited the trail with plain SQL; the move refuses and keeps nothing."""
+    import random
+
+    from ma_desk.db.store import open_store
+    from tests import tamper
+
+    opened = open_store(sealed_demo_dir, passphrase=PASSPHRASE)
+    try:
+        with opened.db.engine.begin() as conn:
+            getattr(tamper, attack)(conn, random.Random(3))
+    finally:
+        opened.db.close()
+    server.init()
+    assert migrate(sealed_demo_dir, server) == 1
+    assert says in capsys.readouterr().err
+    assert server.rows_in_every_table() == 0
+
+
 def test_a_failure_on_the_server_mid_copy_rolls_everything_back(demo_dir, server, capsys):
     """The server refuses the last table's rows (an adversary's trigger): nothing is kept."""
     server.init()

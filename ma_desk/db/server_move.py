@@ -169,7 +169,7 @@ def copy_rows(source: Connection, target: Connection, progress: Progress = _no_p
 def insert_rows(target: Connection, table: Table, rows: list[dict]) -> None:
     """Insert ``rows`` (column key -> value) into ``table`` inside the target's transaction.
 
-    On PostgreSQL through COPY (ten times faster than INSERTs for a large clinic), each
+    On PostgreSQL through COPY (about twice as fast as INSERTs for a large clinic), each
     value first passed through its column type's own conversion, as an INSERT would.
     """
     if target.dialect.name != "postgresql":
