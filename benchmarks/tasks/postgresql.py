@@ -126,11 +126,19 @@ def _day_view(services, url: str, display: str, reps: int) -> Result:
         tab.repaint()
 
     samples = measure(show_day, repeat=reps, setup=lambda: tab.set_day(day_view.OTHER_DAY))
-    tab.close()
-    tab.deleteLater()
-    app.processEvents()
+    _dispose(tab, app)
     return Result("day view: 6 providers x 30", display, samples, _day_floor(url, app, reps),
                   target=day_view.TARGET)  # fmt: skip
+
+
+def _dispose(widget, app) -> None:
+    """Delete the tab now: its refresh timer must not fire after the server is gone."""
+    from PySide6.QtCore import QEvent
+
+    widget.close()
+    widget.deleteLater()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
 
 
 def _day_floor(url: str, app, reps: int) -> list[float]:
