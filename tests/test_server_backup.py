@@ -216,3 +216,48 @@ def test_the_backup_is_one_snapshot_while_a_workstation_keeps_registering(
         opened.db.close()
     assert 3 <= new_patients == created <= len(registered)
     assert during >= 3
+
+
+def test_a_missing_folder_is_refused_before_anything_is_written(make_server, workstation,
+                                                                tmp_path, capsys):  # fmt: skip
+    server = make_server("demo")
+    assert backup(server, "--out", str(tmp_path / "nowhere" / "b.madesk")) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_kill_during_a_server_backup_leaves_nothing_under_its_name(make_server, workstation,
+                                                                   tmp_path):  # fmt: skip
+    """kill -9 while the snapshot is being read: no file (or sidecar) appears under the
+    backup's name, so nobody mistakes a partial copy for a backup."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psycopg
+
+    server = make_server("demo")
+    out = tmp_path / "killed.madesk"
+    with psycopg.connect(server.url) as holder:
+        holder.execute("LOCK TABLE vital_observations IN ACCESS EXCLUSIVE MODE")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ma_desk", "backup", "--database-url", server.url,
+             "--out", str(out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while not server.cluster.psql(
+                f"SELECT 1 FROM pg_stat_activity WHERE datname = '{server.name}' "
+                "AND wait_event_type = 'Lock'"
+            ).strip():
+                assert time.monotonic() < deadline, "the backup never reached the snapshot"
+                time.sleep(0.05)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        holder.rollback()
+    assert proc.returncode == -signal.SIGKILL
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("killed.madesk")
+                and ".partial" not in p.name]  # fmt: skip

@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.orm import Session
@@ -26,7 +27,10 @@ from ma_desk.actor import Actor
 from ma_desk.db.engine import Database, open_database
 from ma_desk.db.migrate import SCHEMA_HEAD, current_revision
 from ma_desk.db.models import Base
-from ma_desk.errors import StoreError
+from ma_desk.errors import MADeskError, StoreError
+
+if TYPE_CHECKING:
+    from ma_desk.db.server import ServerDatabase
 
 log = logging.getLogger("ma_desk.db.server_move")
 
@@ -222,7 +226,7 @@ def check_seals_on(target: Connection, seal_key: bytes, where: str) -> int:
 # ------------------------------------------------------------------ store file -> server
 def migrate_to_server(
     source: Database,
-    server: Database,
+    server: ServerDatabase,
     *,
     actor: Actor,
     seal_key: bytes | None = None,
@@ -234,9 +238,9 @@ def migrate_to_server(
     the commit; the move is recorded in the server's audit trail in the same
     transaction. Any failure rolls everything back.
     """
-    from ma_desk.db.server import describe_url, lock_audit_chain, reset_sequences
+    from ma_desk.db.server import lock_audit_chain, reset_sequences
 
-    where = getattr(server, "where", describe_url(str(server.engine.url)))
+    where = server.where
     with (
         source.engine.connect() as src,
         src.begin(),
@@ -287,7 +291,7 @@ def workstation_key(data_dir: Path, *, ask_passphrase=None, ask_new_passphrase=N
     return new.key, new.recovery_key
 
 
-def snapshot_to_file(server: Database, out: Path, key, progress: Progress = _no_progress):
+def snapshot_to_file(server: ServerDatabase, out: Path, key, progress: Progress = _no_progress):
     """Write the server's clinic into a new encrypted store file ``out`` (+ sidecars).
 
     One consistent snapshot (a REPEATABLE READ, READ ONLY transaction on the server),
@@ -318,6 +322,12 @@ def snapshot_to_file(server: Database, out: Path, key, progress: Progress = _no_
     except FileExistsError as exc:
         raise BackupError(f"{out} appeared while the backup was written; it was left as it "
                           "is. Choose a new file name.") from exc  # fmt: skip
+    except MADeskError:
+        raise
+    except Exception as exc:  # a disk or folder problem: said, not a crash
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise BackupError(f"The backup to {out} failed ({reason}). The clinic server was not "
+                          "changed.") from exc  # fmt: skip
     finally:
         for leftover in (partial, *(partial.with_name(partial.name + s) for s in ("-wal", "-shm"))):
             leftover.unlink(missing_ok=True)
@@ -325,11 +335,10 @@ def snapshot_to_file(server: Database, out: Path, key, progress: Progress = _no_
     return SnapshotResult(out, digest, size, counts, head)
 
 
-def _copy_snapshot(server: Database, partial: Path, key, progress: Progress):
+def _copy_snapshot(server: ServerDatabase, partial: Path, key, progress: Progress):
     """The server's rows into the new store at ``partial``; returns counts and audit head."""
     from ma_desk.db.migrate import upgrade
 
-    where = getattr(server, "where", "the clinic server")
     db = open_database(partial, key, create=True)
     try:
         with db.engine.begin() as conn:
@@ -341,7 +350,7 @@ def _copy_snapshot(server: Database, partial: Path, key, progress: Progress):
             counts = count_rows(src)
             head = audit.chain_head(Session(bind=src))
             copy_rows(src, dst, progress)
-            verify_copy(counts, head, dst, f"the backup file (from {where})")
+            verify_copy(counts, head, dst, f"the backup file (from {server.where})")
         db.checkpoint()
     finally:
         db.close()
