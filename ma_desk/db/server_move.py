@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +49,6 @@ class MoveResult:
     counts: dict[str, int]  # rows per table, equal on both sides
     audit_head: tuple[int, str] | None  # the newest audit entry copied
     seals: int | None = None  # seals checked on the copy (None: no seal key given)
-    notes: list[str] = field(default_factory=list)
 
 
 def tables() -> list[Table]:
