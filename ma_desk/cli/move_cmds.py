@@ -31,7 +31,10 @@ def register(sub, parents) -> None:
         "its file is not changed) into the empty, initialised clinic server given with "
         "--database-url, in one transaction; then compare the counts of every table and "
         "verify the audit chain (and its seals) on the server before committing. Any failure "
-        "leaves the server as it was. An administrator of the store signs in (--user).",
+        "leaves the server as it was. An administrator of the store signs in (--user). "
+        "Close MA Desk on that computer first. To load a server backup back, put the file "
+        "in a folder as clinic.madesk and give that folder with --recovery-key (or with the "
+        "keyinfo.json of the workstation that wrote it). Use the database owner's account.",
     )  # fmt: skip
     move.set_defaults(func=cmd_migrate_to_server)
 
