@@ -172,6 +172,7 @@ def _health_lines(opened: OpenedStore, *, verbose: bool) -> tuple[list[tuple[str
 def _check_server(args: argparse.Namespace) -> int:
     """The clinic server in a few lines: where, TLS, version, schema, chain, counts."""
     from ma_desk import audit
+    from ma_desk.db.server_setup import connected_as_privileged, guard_problems
 
     opened = open_for_cli(args)
     db = opened.db
@@ -181,6 +182,9 @@ def _check_server(args: argparse.Namespace) -> int:
             tls = conn.exec_driver_sql(
                 "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
             ).first()
+            guards = [str(p) for p in guard_problems(conn)]
+            account = "the owner's or a superuser's" if connected_as_privileged(conn) else (
+                "the workstations' (no DDL, audit entries append-only)")
         with db.read() as session:
             chain = audit.verify_store(session)
         lines = [
@@ -193,14 +197,18 @@ def _check_server(args: argparse.Namespace) -> int:
                 "audit chain",
                 _summary([str(p) for p in chain], "problem", ok="links and hashes agree"),
             ),
+            ("protections", _summary(guards, "problem", ok="audit entries append-only, "
+                                     "no DDL for the workstations")),
+            ("account", account),
             *_counts(db),
         ]
         if args.verbose:
             lines += [("detail", str(p)) for p in chain]
+        lines += [("PROTECTION", problem) for problem in guards]
     finally:
         db.close()
     _print_lines(lines)
-    return 0 if not chain else 1
+    return 0 if not chain and not guards else 1
 
 
 def _findings(db, pragma: str) -> list[str]:
