@@ -96,6 +96,7 @@ def grant_workstation_rights(connection: Connection) -> None:
         f"GRANT USAGE ON SCHEMA {SCHEMA} TO {group}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {SCHEMA} TO {group}",
         f"REVOKE UPDATE, DELETE ON {AUDIT_TABLE} FROM {group}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {AUDIT_TABLE} FROM PUBLIC",
         *(f"REVOKE INSERT, UPDATE, DELETE ON {table} FROM {group}" for table in READ_ONLY_TABLES),
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {group}",
     ):
