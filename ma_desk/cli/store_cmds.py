@@ -8,10 +8,9 @@ import sys
 from sqlalchemy import func, select
 
 from ma_desk.actor import Actor
-from ma_desk.cli.common import ask_new_passphrase_on_tty, open_for_cli
+from ma_desk.cli.common import ask_new_passphrase_on_tty, open_for_cli, server_url
 from ma_desk.db.migrate import SCHEMA_HEAD
 from ma_desk.db.models import Appointment, AuditEvent, Patient
-from ma_desk.db.server import database_url
 from ma_desk.db.store import OpenedStore, create_store, store_exists
 from ma_desk.errors import StoreDamagedError, StoreError, ValidationError
 from ma_desk.paths import resolve_data_dir, store_path
@@ -54,7 +53,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.patients < 0 or args.patients > 2_000_000:
         raise ValidationError("--patients must be between 0 and 2,000,000.")
-    if database_url(getattr(args, "database_url", None)):
+    if server_url(args):
         return _demo_on_server(args)
     data_dir = resolve_data_dir(args.data_dir)
     if store_exists(data_dir):
@@ -116,7 +115,7 @@ def demo_accounts_text(password: str) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Open (read-only first), check, report in a few lines; exit 1 unless all is well."""
-    if database_url(getattr(args, "database_url", None)):
+    if server_url(args):
         return _check_server(args)
     path = store_path(resolve_data_dir(args.data_dir))
     try:
