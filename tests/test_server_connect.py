@@ -427,3 +427,71 @@ def test_the_password_is_never_on_a_command_line_in_the_profile_or_the_log(
     for path in workstation.rglob("*"):
         if path.is_file():
             assert APP_PASSWORD.encode() not in path.read_bytes(), path
+
+
+# ------------------------------------------------------------------ the app's server branch
+def drive_password_dialogs(qtbot, answers: list[str | None], seen: list[str]) -> None:
+    """Type each answer into the next password dialog and press Enter (None: Escape)."""
+    import time
+
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ma_desk.ui.app import DatabasePasswordDialog
+
+    deadline = time.monotonic() + 60
+    handled: list[object] = []
+
+    def drive() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, DatabasePasswordDialog) or dialog in handled:
+            if time.monotonic() < deadline and answers:
+                QTimer.singleShot(20, drive)
+            return
+        handled.append(dialog)
+        seen.append(dialog.message.text())
+        answer = answers.pop(0)
+        if answer is None:
+            qtbot.keyClick(dialog.password, Qt.Key.Key_Escape)
+        else:
+            qtbot.keyClicks(dialog.password, answer)
+            qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+        if answers:
+            QTimer.singleShot(20, drive)
+
+    QTimer.singleShot(0, drive)
+
+
+def test_the_app_asks_for_the_server_password_again_after_a_refusal(
+    qtbot, pg_database, pg_cluster, workstation
+):
+    import argparse
+
+    from ma_desk.ui.app import open_or_create, store_label
+
+    name = pg_database("empty").engine.url.database
+    url = plain_url(pg_cluster, name, "postgres", sslmode="verify-full",
+                    sslrootcert=str(pg_cluster.ca_file))  # fmt: skip
+    seen: list[str] = []
+    drive_password_dialogs(qtbot, ["not the password", SUPERUSER_PASSWORD], seen)
+    args = argparse.Namespace(data_dir=str(workstation), database_url=url, recovery_key=None)
+    opened = open_or_create(args)
+    try:
+        assert opened.db.kind == "postgresql" and "Clinic server" in store_label(opened)
+    finally:
+        opened.db.close()
+    assert seen[0] == "" and "refused the user name or password" in seen[1]
+
+
+def test_cancelling_the_server_password_quits_quietly(qtbot, pg_cluster, workstation):
+    import argparse
+
+    from ma_desk.ui.app import open_or_create
+
+    url = plain_url(pg_cluster, "postgres", "postgres", sslmode="verify-full",
+                    sslrootcert=str(pg_cluster.ca_file))  # fmt: skip
+    drive_password_dialogs(qtbot, [None], [])
+    with pytest.raises(SystemExit) as raised:
+        open_or_create(argparse.Namespace(data_dir=str(workstation), database_url=url,
+                                          recovery_key=None))  # fmt: skip
+    assert raised.value.code == 0
