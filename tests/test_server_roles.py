@@ -394,3 +394,22 @@ def test_a_strong_password_is_accepted_and_words_of_the_clinic_count_against_it(
         from ma_desk.db.server_setup import check_app_password
 
         check_app_password("maplegrove madesk clinic", ["Maple Grove", "madesk"])
+
+
+def test_init_with_an_account_that_may_not_create_roles_says_what_it_needs(
+    pg_cluster, capsys, monkeypatch, tmp_path
+):
+    name = f"roles{next(_names)}"
+    owner = f"owner_{name}"
+    pg_cluster.psql(f"CREATE ROLE {owner} LOGIN")
+    pg_cluster.psql(f"CREATE DATABASE {name} OWNER {owner}")
+    pg_cluster.psql(f"ALTER SCHEMA public OWNER TO {owner}", name)
+    monkeypatch.setenv("MA_DESK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MA_DESK_APP_ROLE_PASSWORD", APP_PASSWORD)
+    url = pg_cluster.url(name, owner).replace("+psycopg", "")
+    code, _, err = init(capsys, "--database-url", url, "--app-role", f"app_{name}")
+    assert code == 1 and "CREATEROLE" in err and "Nothing was changed" in err
+    assert pg_cluster.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+                           name).strip() == "0"  # fmt: skip
+    pg_cluster.psql(f"DROP DATABASE {name} WITH (FORCE)")
+    pg_cluster.psql(f"DROP ROLE {owner}")

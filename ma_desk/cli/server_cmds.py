@@ -15,7 +15,7 @@ import os
 import sys
 
 from ma_desk.cli.common import ask_database_password_on_tty, command_line_url
-from ma_desk.errors import ValidationError
+from ma_desk.errors import StoreReadOnlyError, ValidationError
 from ma_desk.paths import resolve_data_dir
 
 APP_ROLE_PASSWORD_ENV = "MA_DESK_APP_ROLE_PASSWORD"
@@ -89,7 +89,14 @@ def cmd_server_init(args: argparse.Namespace) -> int:
         password = None
         if not exists or args.new_app_password:
             password = _new_app_password(role, extra_words=[role, db.where])
-        lines, healthy = _initialise(db, role, password)
+        try:
+            lines, healthy = _initialise(db, role, password)
+        except StoreReadOnlyError as exc:
+            raise StoreReadOnlyError(
+                f"The account {db.where.split('@')[0]} may not set up the clinic server: "
+                "server init needs the database owner's account with the CREATEROLE right, "
+                "or a superuser (docs/server.md, section 4). Nothing was changed."
+            ) from exc
     finally:
         db.close()
     sys.stdout.write("".join(f"{line}\n" for line in lines))

@@ -238,7 +238,7 @@ def read_profile(data_dir: Path) -> ServerProfile | None:
         fields = json.loads(path.read_text(encoding="utf-8"))
         return ServerProfile(**{k: str(fields.get(k) or "") for k in ("url", "tls", "ca_file",
                                                                        "fingerprint")})  # fmt: skip
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError, TypeError) as exc:
         raise StoreError(
