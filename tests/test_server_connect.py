@@ -120,7 +120,6 @@ def server_fingerprint(cluster) -> str:
         "postgresql://madesk@192.0.2.10/clinic",
         "postgresql://madesk@192.0.2.10/clinic?sslmode=require",
         "postgresql://madesk@192.0.2.10/clinic?sslmode=prefer",
-        "postgresql://madesk@192.0.2.10/clinic?sslmode=verify-full",  # no CA named
         "postgresql://madesk@server.clinic.lan:5433/clinic?sslmode=disable",
         "postgresql://madesk@[2001:db8::5]/clinic?sslmode=require",
         "postgresql://madesk@/clinic?host=localhost,192.0.2.10",
@@ -148,6 +147,7 @@ def test_a_server_on_another_computer_without_verified_tls_is_refused_before_con
         "postgresql://madesk@db.clinic.lan/clinic?sslmode=verify-full&sslrootcert=/etc/ca.crt",
         "postgresql://madesk@192.0.2.10/clinic?sslmode=verify-ca&sslrootcert=/x/server-cert.pem",
         "postgresql://madesk@db.clinic.lan/clinic?sslmode=verify-full&sslrootcert=system",
+        "postgresql://madesk@192.0.2.10/clinic?sslmode=verify-full",  # libpq's default CA file
     ],
 )
 def test_local_servers_and_verified_tls_are_allowed(url):
@@ -168,7 +168,7 @@ def test_any_typed_address_is_allowed_only_local_or_verified(host, mode, root):
     query = "&".join(q for q in (f"sslmode={mode}" if mode else "",
                                  "sslrootcert=/etc/ca.crt" if root else "") if q)  # fmt: skip
     url = make_url(f"postgresql://madesk@{host}/clinic" + (f"?{query}" if query else ""))
-    verified = mode in sp.VERIFYING_MODES and root
+    verified = mode in sp.VERIFYING_MODES
     assert (sp.transport_problem(url) is None) == (host in sp.LOCAL_HOSTS or verified)
 
 
@@ -235,6 +235,13 @@ def test_each_refusal_says_what_is_wrong(pg_cluster):
     assert "only accepts connections over TLS" in str(no_tls)
     down = refusal(f"postgresql://madesk@127.0.0.1:{free_port()}/clinic", "x")
     assert isinstance(down, ServerUnavailableError) and "cannot be reached" in str(down)
+
+
+def test_verify_full_without_a_ca_file_is_refused_not_unverified(pg_cluster):
+    assert not (Path.home() / ".postgresql" / "root.crt").exists()  # libpq's default CA file
+    found = refusal(plain_url(pg_cluster, "postgres", "postgres", sslmode="verify-full"),
+                    SUPERUSER_PASSWORD)  # fmt: skip
+    assert isinstance(found, ServerCertificateError) and "no CA certificate" in str(found)
 
 
 def test_a_server_asking_for_a_weaker_sign_in_than_scram_is_refused(own_server):

@@ -176,6 +176,10 @@ _REFUSALS: list[tuple[str, type[StoreError], str]] = [
      "The clinic server {where} asked for a weaker sign-in than SCRAM-SHA-256, which MA Desk "
      "requires. Set password_encryption = scram-sha-256 and scram-sha-256 in pg_hba.conf on "
      "the server, then set the password again (ma-desk server init --new-app-password)."),
+    ("root certificate file", ServerCertificateError,
+     "This workstation has no CA certificate to check the clinic server {where} with: add "
+     "sslrootcert=PATH/TO/CA.crt to the address, or pin the server's own certificate with "
+     "ma-desk server trust. Nothing was sent."),
     ("does not exist", StoreError,
      "The clinic server {where} has no such database or account: check the address "
      "(postgresql://ACCOUNT@SERVER/DATABASE)."),
