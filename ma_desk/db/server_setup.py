@@ -103,6 +103,7 @@ def grant_workstation_rights(connection: Connection) -> None:
         connection.execute(text(statement))
 
 
+# grant_workstation_rights stays last: it grants on every table the steps before it made.
 STEPS: list[ServerStep] = [
     close_schema_to_public,
     make_audit_append_only,
