@@ -121,5 +121,9 @@ class ServerAuthenticationError(StoreError):
     """The clinic's server refused the database account's name or password."""
 
 
+class ServerCertificateError(StoreError):
+    """The clinic's server did not prove its identity (certificate not trusted); nothing sent."""
+
+
 class AuthenticationError(MADeskError):
     """Sign-in failed."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, text
@@ -21,6 +23,23 @@ from ma_desk.security.witness import witness_paths
 COLUMNS = ("at", "username", "workstation", "action", "entity", "entity_id", "patient_id",
            "outcome", "details")  # fmt: skip
 CLASSES = ("edit", "delete", "truncate", "empty", "reorder", "insert", "rewrite", "append")
+
+
+_TRIGGERS = ("ma_desk_audit_no_change", "ma_desk_audit_no_truncate")
+
+
+@contextmanager
+def append_only_lifted(conn: Connection) -> Iterator[None]:
+    """On a clinic server, what the owner must do first: disable the append-only triggers,
+    tamper, then enable them again in the same transaction to cover the tracks."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.execute(text("ALTER TABLE audit_events "
+                      + ", ".join(f"DISABLE TRIGGER {t}" for t in _TRIGGERS)))  # fmt: skip
+    yield
+    conn.execute(text("ALTER TABLE audit_events "
+                      + ", ".join(f"ENABLE ALWAYS TRIGGER {t}" for t in _TRIGGERS)))  # fmt: skip
 
 
 def entry_count(conn: Connection) -> int:

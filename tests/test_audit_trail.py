@@ -15,6 +15,7 @@ from ma_desk.db.models import AuditEvent
 from ma_desk.errors import AuthenticationError
 from ma_desk.security.witness import data_dir_of, read_witness, write_witness
 from ma_desk.services.audit_log import AuditFilter
+from tests.tamper import append_only_lifted
 
 pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
 
@@ -31,7 +32,7 @@ def new_entries(services, since: int) -> list[AuditEvent]:
 
 
 def sql(services, statement: str, **params) -> None:
-    with services.ctx.db.engine.begin() as conn:
+    with services.ctx.db.engine.begin() as conn, append_only_lifted(conn):
         conn.execute(text(statement), params)
 
 
@@ -100,10 +101,11 @@ def test_edited_entry_is_named(demo_services):
 
 
 def test_edited_entry_with_recomputed_hash_breaks_the_next_link(demo_services):
-    with demo_services.ctx.db.write() as s:
+    with demo_services.ctx.db.write() as s, append_only_lifted(s.connection()):
         event = s.get(AuditEvent, 4)
         event.username = "somebody else"
         event.hash = audit.entry_hash(event, event.prev_hash)
+        s.flush()
     found = problems(demo_services)
     assert 5 in [p.entry_id for p in found]
 

@@ -16,6 +16,7 @@ from ma_desk.clinical import flow
 from ma_desk.db.models import AuditEvent, Patient
 from ma_desk.errors import ConflictError, NeedsConfirmation, PermissionDenied, ValidationError
 from ma_desk.services.patients import PatientInput, parse_query
+from tests.tamper import append_only_lifted
 
 pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
 
@@ -212,9 +213,10 @@ def test_audit_chain_verifies_and_detects_an_edited_entry(services):
     register(services, first_name="Grace", last_name="Hopper", phone="")
     with services.ctx.db.read() as s:
         assert audit.verify_store(s) == []
-    with services.ctx.db.write() as s:
+    with services.ctx.db.write() as s, append_only_lifted(s.connection()):
         entry = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).first()
         entry.username = "someone-else"
+        s.flush()
     with services.ctx.db.read() as s:
         problems = audit.verify_store(s)
     assert problems and problems[0].entry_id == 1 and "changed" in str(problems[0])

@@ -20,6 +20,7 @@ def server_url(pg_cluster, monkeypatch, tmp_path):
     url = pg_cluster.url(name).replace("+psycopg", "")
     monkeypatch.setenv("MA_DESK_DATABASE_URL", url)
     monkeypatch.setenv("MA_DESK_DATA_DIR", str(tmp_path / "workstation"))
+    monkeypatch.setenv("MA_DESK_APP_ROLE_PASSWORD", "walnut quarry saffron ledger")
     yield url
     pg_cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

@@ -56,13 +56,46 @@ def ask_database_password_on_tty(prompt: str) -> str | None:
     return getpass.getpass(prompt + ": ") or None
 
 
+def server_url(args: argparse.Namespace) -> str | None:
+    """The clinic server's address: ``--database-url``, MA_DESK_DATABASE_URL or the data
+    folder's profile (``ma-desk server connect``); None means the store file.
+
+    A password inside ``--database-url`` is refused: every user of the computer can
+    read a command line (``ps``). It is asked for, kept in the keyring, or set in
+    MA_DESK_DATABASE_PASSWORD.
+    """
+    from ma_desk.db.server import database_url
+
+    return database_url(command_line_url(args), resolve_data_dir(getattr(args, "data_dir", None)))
+
+
+def command_line_url(args: argparse.Namespace) -> str | None:
+    """``--database-url`` as given, refused when it holds a password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    explicit = getattr(args, "database_url", None)
+    try:
+        has_password = bool(explicit) and make_url(explicit).password is not None
+    except ArgumentError as exc:
+        raise ValidationError(f"--database-url is not an address: {exc}") from exc
+    if has_password:
+        raise ValidationError(
+            "Leave the password out of --database-url (anyone on this computer can read a "
+            "command line): MA Desk asks for it, keeps it in the keyring after ma-desk server "
+            "connect, or takes it from MA_DESK_DATABASE_PASSWORD. Nothing was done.",
+            field="database_url",
+        )
+    return explicit
+
+
 def open_for_cli(args: argparse.Namespace) -> OpenedStore:
-    """Open the store (or connect to the clinic's server, with ``--database-url``); after a
-    recovery-key open, say a new recovery key if there is one."""
-    from ma_desk.db.server import database_url, open_server
+    """Open the store (or connect to the clinic's server, with ``--database-url`` or the
+    profile); after a recovery-key open, say a new recovery key if there is one."""
+    from ma_desk.db.server import open_server
 
     data_dir = resolve_data_dir(args.data_dir)
-    url = database_url(getattr(args, "database_url", None))
+    url = server_url(args)
     if url:
         return open_server(url, data_dir, ask_password=ask_database_password_on_tty)
     # full_check: a damaged store opens read-only before any command can write to it.

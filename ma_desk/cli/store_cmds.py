@@ -8,10 +8,9 @@ import sys
 from sqlalchemy import func, select
 
 from ma_desk.actor import Actor
-from ma_desk.cli.common import ask_new_passphrase_on_tty, open_for_cli
+from ma_desk.cli.common import ask_new_passphrase_on_tty, open_for_cli, server_url
 from ma_desk.db.migrate import SCHEMA_HEAD
 from ma_desk.db.models import Appointment, AuditEvent, Patient
-from ma_desk.db.server import database_url
 from ma_desk.db.store import OpenedStore, create_store, store_exists
 from ma_desk.errors import StoreDamagedError, StoreError, ValidationError
 from ma_desk.paths import resolve_data_dir, store_path
@@ -54,7 +53,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.patients < 0 or args.patients > 2_000_000:
         raise ValidationError("--patients must be between 0 and 2,000,000.")
-    if database_url(getattr(args, "database_url", None)):
+    if server_url(args):
         return _demo_on_server(args)
     data_dir = resolve_data_dir(args.data_dir)
     if store_exists(data_dir):
@@ -116,7 +115,7 @@ def demo_accounts_text(password: str) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Open (read-only first), check, report in a few lines; exit 1 unless all is well."""
-    if database_url(getattr(args, "database_url", None)):
+    if server_url(args):
         return _check_server(args)
     path = store_path(resolve_data_dir(args.data_dir))
     try:
@@ -172,6 +171,7 @@ def _health_lines(opened: OpenedStore, *, verbose: bool) -> tuple[list[tuple[str
 def _check_server(args: argparse.Namespace) -> int:
     """The clinic server in a few lines: where, TLS, version, schema, chain, counts."""
     from ma_desk import audit
+    from ma_desk.db.server_setup import connected_as_privileged, guard_problems
 
     opened = open_for_cli(args)
     db = opened.db
@@ -181,6 +181,9 @@ def _check_server(args: argparse.Namespace) -> int:
             tls = conn.exec_driver_sql(
                 "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
             ).first()
+            guards = [str(p) for p in guard_problems(conn)]
+            account = "the owner's or a superuser's" if connected_as_privileged(conn) else (
+                "the workstations' (no DDL, audit entries append-only)")
         with db.read() as session:
             chain = audit.verify_store(session)
         lines = [
@@ -193,14 +196,18 @@ def _check_server(args: argparse.Namespace) -> int:
                 "audit chain",
                 _summary([str(p) for p in chain], "problem", ok="links and hashes agree"),
             ),
+            ("protections", _summary(guards, "problem", ok="audit entries append-only, "
+                                     "no DDL for the workstations")),
+            ("account", account),
             *_counts(db),
         ]
         if args.verbose:
             lines += [("detail", str(p)) for p in chain]
+        lines += [("PROTECTION", problem) for problem in guards]
     finally:
         db.close()
     _print_lines(lines)
-    return 0 if not chain else 1
+    return 0 if not chain and not guards else 1
 
 
 def _findings(db, pragma: str) -> list[str]:

@@ -23,8 +23,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ma_desk.db.engine import Database
+from ma_desk.db.server_profile import (
+    profile_url,
+    read_profile,
+    remembered_password,
+    require_verified_transport,
+    uses_tcp,
+)
 from ma_desk.errors import (
     ServerAuthenticationError,
+    ServerCertificateError,
     ServerUnavailableError,
     StoreError,
     StoreReadOnlyError,
@@ -35,6 +43,7 @@ log = logging.getLogger("ma_desk.db.server")
 
 DRIVER = "postgresql+psycopg"
 CONNECT_TIMEOUT_SECONDS = 5
+LIBPQ_REQUIRE_AUTH = 160000
 # One advisory lock key per serialised thing (pg_advisory_xact_lock takes a bigint).
 AUDIT_CHAIN_LOCK = 0x4D414445534B01  # "MADESK" + 1
 
@@ -56,8 +65,14 @@ def describe_url(url: str) -> str:
 
 
 def make_server_engine(url: str, *, password: str | None = None, pool_size: int = 4) -> Engine:
-    """An engine for the clinic's server; ``password`` (if any) replaces the URL's."""
+    """An engine for the clinic's server; ``password`` (if any) replaces the URL's.
+
+    Refuses, before any connection, an address on another computer without
+    verified TLS (server_profile.transport_problem); over TCP only SCRAM-SHA-256
+    is accepted, so a password never crosses the network in a weaker form.
+    """
     parsed = make_url(normalise_url(url))
+    require_verified_transport(parsed)
     if password is not None:
         parsed = parsed.set(password=password)
     engine = create_engine(
@@ -66,13 +81,27 @@ def make_server_engine(url: str, *, password: str | None = None, pool_size: int 
         max_overflow=8,
         pool_pre_ping=True,  # a restarted server: stale connections are replaced quietly
         pool_recycle=1800,
-        connect_args={
-            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-            "application_name": "MA Desk",
-        },  # fmt: skip
+        connect_args=_connect_args(parsed),
     )
     event.listen(engine, "before_cursor_execute", _nul_free_parameters, retval=True)
     return engine
+
+
+def _connect_args(url) -> dict:
+    args: dict = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "MA Desk"}
+    if uses_tcp(url):
+        if scram_can_be_required():
+            args["require_auth"] = "scram-sha-256"
+        else:  # the server's pg_hba.conf (docs/server.md) must then insist on SCRAM itself
+            log.warning("this libpq cannot require SCRAM-SHA-256 (needs libpq 16 or later)")
+    return args
+
+
+def scram_can_be_required() -> bool:
+    """libpq 16 added ``require_auth``; psycopg's binary wheel bundles a newer one."""
+    import psycopg
+
+    return psycopg.pq.version() >= LIBPQ_REQUIRE_AUTH
 
 
 def _nul_free(value):
@@ -112,12 +141,65 @@ def server_error_for(exc: BaseException, where: str) -> StoreError | None:
             f"The clinic server {where} does not allow this account to make that change "
             "(it may be a read-only or audit-only account). Nothing was saved."
         )
+    if isinstance(original, psycopg.OperationalError):
+        refused = _refused_connection(str(original), where)
+        if refused is not None:
+            return refused
     if isinstance(original, psycopg.OperationalError | psycopg.errors.AdminShutdown):
         return ServerUnavailableError(
             f"The clinic server {where} cannot be reached (it may be restarting, or the "
             "network is down). Nothing was saved; what you typed is still here. MA Desk "
             "keeps trying to reconnect."
         )
+    return None
+
+
+# libpq reports a refused connection as text only (no SQLSTATE before the session exists):
+# (what its message contains, the error to raise). The first match wins.
+_REFUSALS: list[tuple[str, type[StoreError], str]] = [
+    ("password authentication failed", ServerAuthenticationError,
+     "The clinic server {where} refused the user name or password. Check the connection "
+     "settings (ma-desk server connect), or ask whoever looks after the server."),
+    ("no password supplied", ServerAuthenticationError,
+     "The clinic server {where} needs the database password: run ma-desk server connect "
+     "on this workstation (it keeps the password in the keyring), type it when asked, or "
+     "set MA_DESK_DATABASE_PASSWORD."),
+    ("certificate verify failed", ServerCertificateError,
+     "The clinic server {where} did not prove its identity: its certificate is not the one "
+     "this workstation trusts (it may have been replaced, or something on the network is "
+     "posing as the server). Nothing was sent. If whoever looks after the server renewed "
+     "the certificate, run ma-desk server trust again and compare the fingerprint."),
+    ("does not match host name", ServerCertificateError,
+     "The clinic server {where} showed a certificate made for another name. Nothing was "
+     "sent. Use the server name written in its certificate, or ask whoever looks after it."),
+    ("authentication method requirement", ServerAuthenticationError,
+     "The clinic server {where} asked for a weaker sign-in than SCRAM-SHA-256, which MA Desk "
+     "requires. Set password_encryption = scram-sha-256 and scram-sha-256 in pg_hba.conf on "
+     "the server, then set the password again (ma-desk server init --new-app-password)."),
+    ("root certificate file", ServerCertificateError,
+     "This workstation has no CA certificate to check the clinic server {where} with: add "
+     "sslrootcert=PATH/TO/CA.crt to the address, or pin the server's own certificate with "
+     "ma-desk server trust. Nothing was sent."),
+    ("does not exist", StoreError,
+     "The clinic server {where} has no such database or account: check the address "
+     "(postgresql://ACCOUNT@SERVER/DATABASE)."),
+    ("no encryption", StoreError,
+     "The clinic server {where} only accepts connections over TLS: add "
+     "sslmode=verify-full&sslrootcert=CA.crt to the address, or pin its certificate with "
+     "ma-desk server trust."),
+    ("does not support SSL", StoreError,
+     "The clinic server {where} does not offer TLS, which MA Desk requires over the "
+     "network: turn on ssl in its postgresql.conf (docs/server.md, 'TLS')."),
+    ("no pg_hba.conf entry", ServerAuthenticationError,
+     "The clinic server {where} does not accept this account from this computer: whoever "
+     "looks after the server adds this workstation's network to pg_hba.conf."),
+]  # fmt: skip
+
+
+def _refused_connection(message: str, where: str) -> StoreError | None:
+    for needle, error, text_ in _REFUSALS:
+        if needle in message:
+            return error(text_.format(where=where))
     return None
 
 
@@ -188,19 +270,39 @@ DATABASE_URL_ENV = "MA_DESK_DATABASE_URL"
 DATABASE_PASSWORD_ENV = "MA_DESK_DATABASE_PASSWORD"
 
 
-def database_url(explicit: str | None) -> str | None:
-    """``--database-url``, else ``MA_DESK_DATABASE_URL``; None means the store file."""
-    return explicit or os.environ.get(DATABASE_URL_ENV) or None
+def database_url(explicit: str | None, data_dir: Path | None = None) -> str | None:
+    """``--database-url``, else ``MA_DESK_DATABASE_URL``, else the data folder's profile
+    (``ma-desk server connect``); None means the store file."""
+    url = explicit or os.environ.get(DATABASE_URL_ENV)
+    if url:
+        return url
+    return profile_url(data_dir) if data_dir is not None else None
 
 
-def server_password(url: str, ask: Callable[[str], str | None] | None = None) -> str | None:
-    """The database account's password: MA_DESK_DATABASE_PASSWORD, the URL's own, or asked."""
+def server_password(
+    url: str,
+    ask: Callable[[str], str | None] | None = None,
+    data_dir: Path | None = None,
+) -> str | None:
+    """The database account's password: MA_DESK_DATABASE_PASSWORD, the URL's own, the
+    keyring entry of the data folder's profile (same address), or asked."""
     explicit = os.environ.get(DATABASE_PASSWORD_ENV)
     if explicit:
         return explicit
-    if make_url(normalise_url(url)).password is not None or ask is None:
+    if make_url(normalise_url(url)).password is not None:
+        return None
+    if data_dir is not None and _profile_names(data_dir, url):
+        remembered = remembered_password(data_dir)
+        if remembered:
+            return remembered
+    if ask is None:
         return None
     return ask(f"Password of the database account {describe_url(url)}")
+
+
+def _profile_names(data_dir: Path, url: str) -> bool:
+    profile = read_profile(data_dir)
+    return profile is not None and describe_url(profile.url) == describe_url(url)
 
 
 def open_server(
@@ -219,7 +321,8 @@ def open_server(
     from ma_desk.db.migrate import SCHEMA_HEAD, SCHEMA_REVISIONS, current_revision
     from ma_desk.db.store import OpenedStore
 
-    engine = make_server_engine(url, password=password or server_password(url, ask_password))
+    password = password or server_password(url, ask_password, data_dir)
+    engine = make_server_engine(url, password=password)
     db = ServerDatabase(engine, url)
     try:
         with engine.connect() as conn:

@@ -175,6 +175,15 @@ def _witness_problems_settled(db: Database, data_dir: Path | None) -> list[audit
     return problems
 
 
+def _server_guard_problems(session: Session) -> list[audit.ChainProblem]:
+    """On a clinic server: the append-only trigger and grants that protect the trail."""
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    from ma_desk.db.server_setup import guard_problems
+
+    return list(guard_problems(session.connection()))
+
+
 def check_trail(
     db: Database, data_dir: Path | None, *, anchors: list[Anchor] | None = None
 ) -> TrailReport:
@@ -185,6 +194,7 @@ def check_trail(
     report.problems.extend(_witness_problems_settled(db, data_dir))
     with db.read() as session:
         report.problems.extend(audit.verify_store(session))
+        report.problems.extend(_server_guard_problems(session))
         report.entries = session.scalar(select(func.count(AuditEvent.id))) or 0
         report.problems.extend(earlier_failures(session))
         missing = session.scalar(

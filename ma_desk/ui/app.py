@@ -113,6 +113,83 @@ def ask_new_passphrase_dialog(prompt: str) -> str | None:
     return dialog.passphrase.text() if dialog.exec() else None
 
 
+class DatabasePasswordDialog(QDialog):
+    """The clinic server's database password, asked when the keyring holds none (or it
+    was refused); the last refusal is shown under the field."""
+
+    def __init__(self, prompt: str, problem: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("database_password_dialog")
+        self.setWindowTitle("MA Desk — clinic server")
+        self.setMinimumWidth(480)
+        intro = QLabel(prompt)
+        intro.setWordWrap(True)
+        self.password = named(QLineEdit(), "database_password", "Database password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = FieldMessage("database_password")
+        if problem:
+            self.message.show_message(problem)
+        form = QFormLayout()
+        form.addRow("Password", self.password)
+        form.addRow("", self.message)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.password.setFocus()
+
+    def _accept(self) -> None:
+        if not self.password.text():
+            self.message.show_message("Type the password, or Cancel to quit.")
+            return
+        self.accept()
+
+
+SERVER_PASSWORD_TRIES = 3
+
+
+class _PasswordAsker:
+    """``ask_password`` for open_server: the dialog, showing the last refusal."""
+
+    def __init__(self) -> None:
+        self.problem = ""
+        self.asked = False
+
+    def __call__(self, prompt: str) -> str:
+        self.asked = True
+        dialog = DatabasePasswordDialog(prompt, self.problem)
+        if not dialog.exec():
+            raise SystemExit(0)
+        return dialog.password.text()
+
+
+def open_server_asking(url: str, data_dir) -> OpenedStore:
+    """Connect to the clinic server; a refused typed password is asked again (3 tries).
+
+    A password from the keyring or MA_DESK_DATABASE_PASSWORD that is refused is
+    reported at once: asking would not change it. Cancel quits.
+    """
+    from ma_desk.db.server import open_server
+    from ma_desk.errors import ServerAuthenticationError
+
+    asker = _PasswordAsker()
+    tries = 0
+    while True:
+        asker.asked = False
+        tries += 1
+        try:
+            return open_server(url, data_dir, ask_password=asker)
+        except ServerAuthenticationError as exc:
+            if not asker.asked or tries == SERVER_PASSWORD_TRIES:
+                raise
+            asker.problem = str(exc)
+
+
 def show_recovery_key(recovery_key: str) -> None:
     box = QMessageBox()
     box.setWindowTitle("MA Desk — recovery key")
@@ -139,7 +216,12 @@ def open_or_create(args: argparse.Namespace) -> OpenedStore:
     An empty, cut-short or vanished store is reported by ``open_store``, never
     replaced by a new, empty clinic.
     """
+    from ma_desk.db.server import database_url
+
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    url = database_url(getattr(args, "database_url", None), data_dir)
+    if url:  # --database-url, MA_DESK_DATABASE_URL or the profile (ma-desk server connect)
+        return open_server_asking(url, data_dir)
     if store_exists(data_dir):
         opened = open_store(data_dir, recovery_key=getattr(args, "recovery_key", None),
                             ask_passphrase=ask_passphrase_dialog,
@@ -162,6 +244,8 @@ def open_or_create(args: argparse.Namespace) -> OpenedStore:
 
 
 def store_label(opened: OpenedStore) -> str:
+    if opened.db.kind == "postgresql":
+        return f"Clinic server {opened.db.where} · schema {opened.revision}"
     return f"Encrypted store · key: {opened.key_source} · schema {opened.revision}"
 
 
@@ -210,7 +294,8 @@ def run_app(args: argparse.Namespace) -> int:
         window.show()
         if not opened.db.read_only:  # never rotate good backups out for copies of damage
             scheduler.start()
-            store_check.start()
+            if opened.db.kind == "sqlcipher":  # a server checks its own pages
+                store_check.start()
         code = app.exec()
         scheduler.stop()
         window.session.shutdown()
@@ -219,6 +304,7 @@ def run_app(args: argparse.Namespace) -> int:
         return code
     finally:
         store_check.stop()
-        if not opened.db.read_only:  # a read-only store's witness stays as the evidence left it
+        # A read-only store's witness stays as the evidence left it; a server has none.
+        if not opened.db.read_only and opened.db.kind == "sqlcipher":
             write_witness(opened.data_dir, opened.db)
         opened.db.close()
