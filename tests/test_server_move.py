@@ -40,6 +40,7 @@ def server(pg_cluster, monkeypatch, tmp_path):
     monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("MA_DESK_USER", "admin")
     monkeypatch.setenv("MA_DESK_PASSWORD", DEMO_PASSWORD)
+    monkeypatch.setenv("MA_DESK_APP_ROLE_PASSWORD", "walnut quarry saffron ledger")
     yield handle
     handle.close()
     pg_cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
