@@ -86,7 +86,7 @@ def test_check_in_edits_conflict_keep_the_input_and_reapply_on_the_saved_version
     assert city.text() == "Shelbyville"  # the typing stays
     assert a.patients.get(pid).city != "Shelbyville"  # nothing saved over B's version
 
-    press(qtbot, Qt.Key.Key_P, ALT)  # Compare
+    press(qtbot, Qt.Key.Key_M, ALT)  # Compare
     qtbot.waitUntil(lambda: not panel_a.conflict.comparison.isHidden())
     table = panel_a.conflict.comparison.text()
     assert "Saved by Bea Nurse" in table and "(555) 201-0142" in table and "Shelbyville" in table
@@ -154,7 +154,7 @@ def test_appointment_dialog_conflict_keeps_the_input_and_reapplies(qtbot, desks,
     assert "changed by Bea Nurse" in dialog_a.conflict.message.text()
     assert "NURSE-STATION" in dialog_a.conflict.message.text()
     assert dialog_a.reason.text() == "Follow-up, knee"
-    press(qtbot, Qt.Key.Key_P, ALT)
+    press(qtbot, Qt.Key.Key_M, ALT)
     qtbot.waitUntil(lambda: not dialog_a.conflict.comparison.isHidden())
     table = dialog_a.conflict.comparison.text()
     assert "Ear pain, left" in table and "Follow-up, knee" in table
@@ -189,7 +189,7 @@ def test_coverage_form_conflict_keeps_the_input_and_reapplies(qtbot, desks):
     assert "coverage was changed by Bea Nurse" in dialog_a.conflict.message.text()
     assert dialog_a.member_id.text() == "MEMBER-A"
     assert a.insurance.coverage(row.id).member_id == row.member_id
-    press(qtbot, Qt.Key.Key_P, ALT)
+    press(qtbot, Qt.Key.Key_M, ALT)
     qtbot.waitUntil(lambda: not dialog_a.conflict.comparison.isHidden())
     table = dialog_a.conflict.comparison.text()
     assert "GRP-B" in table and "MEMBER-A" in table

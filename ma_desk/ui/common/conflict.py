@@ -36,7 +36,7 @@ class ConflictBar(QFrame):
     """Shown above a form after a refused save; ``reapply`` asks the form to merge and save."""
 
     reapply = Signal()
-    MNEMONICS = ("p", "y")  # Alt+P compare, Alt+Y re-apply: a form keeps these free
+    MNEMONICS = ("m", "y")  # Alt+M compare, Alt+Y re-apply: a form keeps these free
 
     def __init__(self, prefix: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,7 +47,7 @@ class ConflictBar(QFrame):
         top = QHBoxLayout()
         self.message = named(QLabel(""), f"{prefix}_conflict", "Changed by someone else")
         self.message.setWordWrap(True)
-        self.compare_button = named(QPushButton("Com&pare"), f"{prefix}_conflict_compare",
+        self.compare_button = named(QPushButton("Co&mpare"), f"{prefix}_conflict_compare",
                                     "Show the saved values next to yours")  # fmt: skip
         self.compare_button.setCheckable(True)
         self.reapply_button = named(QPushButton("Re-appl&y my changes"),
