@@ -24,6 +24,7 @@ from ma_desk.errors import ConflictError, StaleVersionError
 from ma_desk.services import Services
 from ma_desk.services.insurance_rules import CoverageInput, PriorAuthInput
 from ma_desk.services.patients import PatientInput
+from ma_desk.services.versions import changed_message
 
 pytestmark = pytest.mark.both_stores
 
@@ -274,3 +275,26 @@ def test_a_setting_saved_meanwhile_is_refused_and_other_settings_still_save(desk
     a.settings.update(**{other: value + 1}, expected_versions=versions)
     assert a.settings.versions()[other] == versions[other] + 1
     assert chain_verifies(a)
+
+
+# ------------------------------------------------------------------ the message itself
+NOON = dt.datetime(2026, 11, 23, 12, 0)
+
+
+@pytest.mark.parametrize(
+    "at, expected",
+    [
+        (NOON.replace(hour=0, minute=0), "changed by Bea Nurse at 00:00 on NURSE-STATION after"),
+        (NOON, "changed by Bea Nurse at 12:00 on NURSE-STATION after"),
+        (NOON - dt.timedelta(minutes=1), "at 11:59 on NURSE-STATION"),
+        (NOON.replace(hour=0) - dt.timedelta(minutes=1),
+         "changed by Bea Nurse at 23:59 on 11/22/2026 (workstation NURSE-STATION)"),
+    ],
+)  # fmt: skip
+def test_the_refusal_says_who_when_and_where(at, expected):
+    assert expected in changed_message("patient", "Bea Nurse", at, "NURSE-STATION", NOON)
+
+
+def test_a_change_without_a_known_author_still_reads_well():
+    message = changed_message("room", "", None, "", NOON)
+    assert message.startswith("Not saved: this room was changed by someone else after you opened")
