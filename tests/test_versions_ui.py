@@ -198,3 +198,34 @@ def test_coverage_form_conflict_keeps_the_input_and_reapplies(qtbot, desks):
     qtbot.waitUntil(lambda: dialog_a.result() == dialog_a.DialogCode.Accepted)
     stored = a.insurance.coverage(row.id)
     assert (stored.member_id, stored.group_number) == ("MEMBER-A", "GRP-B")
+
+
+def test_cancelling_a_visit_someone_changed_since_the_screen_showed_it_is_refused(
+    qtbot, desks, monkeypatch
+):
+    from ma_desk.clinical import flow
+    from ma_desk.ui.common.dialogs import dialogs
+    from ma_desk.ui.schedule.tab import ScheduleTab
+    from ma_desk.ui.selection import Selection
+    from tests.test_schedule_ui import TOMORROW, future_booking, select
+
+    warned: list[str] = []
+    monkeypatch.setattr(dialogs, "ask_text", lambda *_a, **_k: "Patient called")
+    monkeypatch.setattr(dialogs, "confirm", lambda *_a: False)
+    monkeypatch.setattr(dialogs, "warn", lambda _p, _t, text: warned.append(text))
+    a, b = desks
+    tab = window(qtbot, ScheduleTab(a, Selection()))
+    activate(qtbot, tab)
+    appt = future_booking(a)
+    tab.set_day(TOMORROW)
+    select(tab, appt.id)
+    b.schedule.update(appt.id, reason="Moved to the afternoon list", confirm=True)
+
+    qtbot.keyClick(tab.grid, Qt.Key.Key_Delete)
+    assert warned and "changed by Bea Nurse" in warned[0] and "NURSE-STATION" in warned[0]
+    assert a.schedule.get(appt.id).status == appt.status  # not cancelled on a stale view
+
+    tab.refresh()
+    select(tab, appt.id)
+    qtbot.keyClick(tab.grid, Qt.Key.Key_Delete)
+    assert a.schedule.get(appt.id).status == flow.CANCELLED
