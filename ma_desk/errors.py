@@ -42,6 +42,32 @@ class ConflictError(MADeskError):
     """The change clashes with the current state (for example an illegal status change)."""
 
 
+class StaleVersionError(ConflictError):
+    """Someone saved the record after this form loaded it; nothing was written.
+
+    ``current`` is the record as it is now (the same row type the service
+    returns), so the form can show it beside what the user typed; ``version``
+    is its version, to save against once the user has compared.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        current: object = None,
+        version: int | None = None,
+        changed_by: str = "",
+        changed_at: object = None,
+        changed_on: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.current = current
+        self.version = version
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.changed_on = changed_on
+
+
 class PermissionDenied(MADeskError):
     """The signed-in user's role does not allow this action."""
 

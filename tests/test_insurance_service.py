@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ma_desk.actor import Actor
 from ma_desk.db.models import AuditEvent
-from ma_desk.errors import NotFoundError, PermissionDenied, ValidationError
+from ma_desk.errors import NotFoundError, PermissionDenied, StaleVersionError, ValidationError
 from ma_desk.services.insurance_rules import CoverageInput, PriorAuthInput
 from ma_desk.services.patients import PatientInput
 
@@ -212,7 +212,7 @@ def test_notes_keep_history_and_search(services, patient_id):
     services.insurance.add_note(patient_id, "Patient brings new card Friday")
     edited = services.insurance.edit_note(first.id, "Called payer: deductible met in October")
     assert edited.edited and edited.coverage_label == "Demo Health"
-    with pytest.raises(ValidationError, match="already corrected"):
+    with pytest.raises(StaleVersionError, match="note was changed by MA Desk"):
         services.insurance.edit_note(first.id, "again")
     current = services.insurance.notes(patient_id)
     assert len(current) == 2 and first.id not in [n.id for n in current]

@@ -44,6 +44,7 @@ EXPECTED: dict[str, tuple[object, str]] = {
     "settings.get": (("settings.read",), REFERENCE),
     "settings.seed": (("settings.write",), WRITE),
     "settings.update": (("settings.write",), WRITE),
+    "settings.versions": (("settings.read",), REFERENCE),
     "patients.booked_today": (("patient.read",), READ),
     "patients.count": (("patient.read",), REFERENCE),
     "patients.find_duplicates": (("patient.read",), READ),

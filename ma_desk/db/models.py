@@ -1,7 +1,9 @@
 """The clinic store's tables (SQLAlchemy 2.x, portable to PostgreSQL).
 
 Conventions: wall-clock times of the clinic are naive ``DateTime``; money is
-integer cents; free-form structured extras are JSON. Every table a later
+integer cents; free-form structured extras are JSON. Records people edit from a
+form are ``Versioned`` (ma_desk/db/versioning.py): a version counter and who
+changed them last, when and where, so a save over a newer version is refused. Every table a later
 feature needs exists here so that the first migration covers the schema.
 """
 
@@ -29,6 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ma_desk.db.versioning import Versioned
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -49,7 +53,7 @@ class Base(DeclarativeBase):
 
 
 # ------------------------------------------------------------------ clinic
-class Setting(Base):
+class Setting(Versioned, Base):
     """Clinic-wide settings (name, hours, thresholds...) as JSON values."""
 
     __tablename__ = "settings"
@@ -103,7 +107,7 @@ class Provider(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class Room(Base):
+class Room(Versioned, Base):
     __tablename__ = "rooms"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
@@ -122,7 +126,7 @@ class Room(Base):
 
 
 # ------------------------------------------------------------------ patients
-class Patient(Base):
+class Patient(Versioned, Base):
     __tablename__ = "patients"
     id: Mapped[int] = mapped_column(primary_key=True)
     mrn: Mapped[str] = mapped_column(String(20), unique=True)
@@ -190,7 +194,7 @@ class AppointmentSeries(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class Appointment(Base):
+class Appointment(Versioned, Base):
     __tablename__ = "appointments"
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
@@ -374,7 +378,7 @@ class ChecklistTemplateItem(Base):
     template: Mapped[ChecklistTemplate] = relationship(back_populates="items")
 
 
-class ChecklistRun(Base):
+class ChecklistRun(Versioned, Base):
     __tablename__ = "checklist_runs"
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
@@ -416,7 +420,7 @@ class ChecklistRunItem(Base):
 
 
 # ------------------------------------------------------------------ insurance
-class InsuranceCoverage(Base):
+class InsuranceCoverage(Versioned, Base):
     __tablename__ = "insurance_coverages"
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -462,7 +466,7 @@ class EligibilityCheck(Base):
     coverage: Mapped[InsuranceCoverage] = relationship(back_populates="checks")
 
 
-class InsuranceNote(Base):
+class InsuranceNote(Versioned, Base):
     """Dated, authored notes; an edit adds a new row that supersedes the old one."""
 
     __tablename__ = "insurance_notes"
@@ -476,7 +480,7 @@ class InsuranceNote(Base):
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class PriorAuthorization(Base):
+class PriorAuthorization(Versioned, Base):
     __tablename__ = "prior_authorizations"
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)

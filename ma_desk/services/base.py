@@ -16,13 +16,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from ma_desk import audit
 from ma_desk.actor import Actor
 from ma_desk.clock import Clock, SystemClock
 from ma_desk.db.engine import Database
-from ma_desk.errors import PermissionDenied
+from ma_desk.errors import PermissionDenied, StaleVersionError
 from ma_desk.permissions import ROLES, allowed, allowed_in_emergency
+from ma_desk.services.versions import RACE_MESSAGE
 
 # A view shown again (a refresh, a repaint, the same patient chosen again) within this
 # time of the same session is not recorded again; a new opening after it is.
@@ -99,9 +101,19 @@ class Service:
     # ------------------------------------------------------------ transactions
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        """One write transaction; the caller's ``@policy`` has checked the permissions."""
-        with self.ctx.db.write() as session:
-            yield session
+        """One write transaction; the caller's ``@policy`` has checked the permissions.
+
+        Changed records are stamped with this user, workstation and time (ma_desk/db/
+        versioning.py). An UPDATE that found its row at a newer version (another
+        workstation won a race) is refused as a StaleVersionError; nothing is written.
+        """
+        try:
+            with self.ctx.db.write() as session:
+                session.info["actor"] = self.actor
+                session.info["now"] = self.now()
+                yield session
+        except StaleDataError as exc:
+            raise StaleVersionError(RACE_MESSAGE) from exc
 
     @contextmanager
     def _read(self) -> Iterator[Session]:

@@ -32,6 +32,7 @@ from ma_desk.db.models import (
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.policy import REFERENCE, WRITE, policy
+from ma_desk.services.versions import check_version, locked
 
 MAX_NOTE = 300
 MAX_REASON = 200
@@ -134,6 +135,11 @@ class RunRow:
     status: str
     note: str
     items: tuple[RunItemRow, ...]
+    # The saved version the run panel edits against (``expected_version``), and its author.
+    version: int = 1
+    updated_at: dt.datetime | None = None
+    updated_by: str = ""
+    updated_on: str = ""
 
     @property
     def open_required(self) -> list[RunItemRow]:
@@ -240,7 +246,8 @@ def _run_row(run: ChecklistRun, room_name: str, template_name: str) -> RunRow:
     return RunRow(
         run.id, run.room_id, room_name, template_name, run.moment, run.user_name,
         run.started_at, run.finished_at, run.status, run.note,
-        tuple(_run_item_row(i) for i in run.items),
+        tuple(_run_item_row(i) for i in run.items), run.version, run.updated_at,
+        run.updated_by, run.updated_on,
     )  # fmt: skip
 
 
@@ -591,14 +598,10 @@ class ChecklistService(Service):
             return _run_item_row(item)
 
     @policy("rooms.write", audit=WRITE)
-    def finish_run(self, run_id: int) -> RunRow:
+    def finish_run(self, run_id: int, *, expected_version: int | None = None) -> RunRow:
         """Close the run and set the room ready; refused while a required item is open."""
         with self._write() as s:
-            run = s.get(ChecklistRun, run_id)
-            if run is None:
-                raise NotFoundError("That checklist no longer exists.")
-            if run.status != "in_progress":
-                raise ConflictError("This checklist is already closed.")
+            run = self._run_for_edit(s, run_id, expected_version)
             open_items = [
                 i for i in run.items
                 if i.required and not (i.done or i.not_due or i.not_done_reason)
@@ -630,15 +633,13 @@ class ChecklistService(Service):
             return self._load_run(s, run.id)
 
     @policy("rooms.write", audit=WRITE)
-    def abandon_run(self, run_id: int, reason: str) -> RunRow:
+    def abandon_run(
+        self, run_id: int, reason: str, *, expected_version: int | None = None
+    ) -> RunRow:
         reason = clean_text(reason, limit=MAX_NOTE, field="reason",
                             label="The reason for cancelling", required=True)  # fmt: skip
         with self._write() as s:
-            run = s.get(ChecklistRun, run_id)
-            if run is None:
-                raise NotFoundError("That checklist no longer exists.")
-            if run.status != "in_progress":
-                raise ConflictError("This checklist is already closed.")
+            run = self._run_for_edit(s, run_id, expected_version)
             run.status, run.finished_at, run.note = "abandoned", self.now(), reason
             self._audit(s, "abandon", "checklist_run", run.id,
                         details={"room_id": run.room_id, "reason": reason})  # fmt: skip
@@ -801,7 +802,19 @@ class ChecklistService(Service):
                 skipped[run_id].append(f"{text}: {reason}")
         return counts, skipped
 
+    def _run_for_edit(self, s: Session, run_id: int, expected_version: int | None) -> ChecklistRun:
+        """The open run, locked; closed (by someone else) or newer than the panel: refused."""
+        run = locked(s, ChecklistRun, run_id)
+        if run is None:
+            raise NotFoundError("That checklist no longer exists.")
+        check_version(run, expected_version, what="checklist", now=self.now(),
+                      current=lambda: self._load_run(s, run.id))  # fmt: skip
+        if run.status != "in_progress":
+            raise ConflictError("This checklist is already closed.")
+        return run
+
     def _load_run(self, s: Session, run_id: int) -> RunRow:
+        s.flush()  # a run just changed is shown with its new version
         run = s.get(ChecklistRun, run_id)
         if run is None:
             raise NotFoundError("That checklist no longer exists.")

@@ -23,6 +23,7 @@ from ma_desk.db.models import (
     PriorAuthorization,
     User,
 )
+from ma_desk.db.versioning import Versioned
 from ma_desk.errors import NotFoundError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.insurance_rules import (
@@ -43,6 +44,7 @@ from ma_desk.services.insurance_rules import (
     validate_verification,
 )
 from ma_desk.services.policy import PRINT, READ, REFERENCE, WRITE, policy
+from ma_desk.services.versions import check_version, locked, stale_error
 
 EDITABLE_COVERAGE = (
     "payer", "plan", "member_id", "group_number", "subscriber_relationship", "subscriber_name",
@@ -75,6 +77,11 @@ class CoverageRow:
     last_method: str = ""
     last_reference: str = ""
     patient_id: int = 0
+    # The saved version a form edits against (``expected_version``), and its author.
+    version: int = 1
+    updated_at: dt.datetime | None = None
+    updated_by: str = ""
+    updated_on: str = ""
 
     @property
     def priority_label(self) -> str:
@@ -158,6 +165,11 @@ class NoteRow:
     text: str
     supersedes_id: int | None
     superseded: bool
+    # The saved version a form edits against (``expected_version``), and its author.
+    version: int = 1
+    updated_at: dt.datetime | None = None
+    updated_by: str = ""
+    updated_on: str = ""
 
     @property
     def edited(self) -> bool:
@@ -178,6 +190,11 @@ class PriorAuthRow:
     end_date: dt.date
     status: str
     flag: str
+    # The saved version a form edits against (``expected_version``), and its author.
+    version: int = 1
+    updated_at: dt.datetime | None = None
+    updated_by: str = ""
+    updated_on: str = ""
 
     @property
     def units_left(self) -> int:
@@ -197,6 +214,11 @@ def _user_names(session: Session, ids: set[int | None]) -> dict[int | None, str]
         ):
             names[uid] = name
     return names
+
+
+def _version_of(row: Versioned) -> dict:
+    return {"version": row.version, "updated_at": row.updated_at,
+            "updated_by": row.updated_by, "updated_on": row.updated_on}  # fmt: skip
 
 
 def _coverage_values(c: InsuranceCoverage) -> dict:
@@ -302,6 +324,16 @@ class InsuranceService(Service):
             raise NotFoundError("That coverage no longer exists; reload the patient.")
         return c
 
+    def _coverage_for_edit(
+        self, s: Session, coverage_id: int, expected_version: int | None
+    ) -> InsuranceCoverage:
+        c = locked(s, InsuranceCoverage, coverage_id)
+        if c is None or not c.active:
+            raise NotFoundError("That coverage no longer exists; reload the patient.")
+        check_version(c, expected_version, what="coverage", now=self.now(),
+                      current=lambda: self._row(s, c))  # fmt: skip
+        return c
+
     @staticmethod
     def _row(s: Session, c: InsuranceCoverage) -> CoverageRow:
         last = s.execute(
@@ -328,7 +360,7 @@ class InsuranceService(Service):
             deductible_note=c.deductible_note, coinsurance_note=c.coinsurance_note,
             has_card_front=bool(has_front), has_card_back=bool(has_back),
             last_method=last[2] if last else "", last_reference=last[3] if last else "",
-            patient_id=c.patient_id,
+            patient_id=c.patient_id, **_version_of(c),
         )  # fmt: skip
 
     def _check_order(self, s: Session, patient_id: int, today: dt.date) -> None:
@@ -381,14 +413,19 @@ class InsuranceService(Service):
             return self._row(s, c)
 
     @policy("insurance.write", audit=WRITE)
-    def update_coverage(self, coverage_id: int, data: CoverageInput) -> CoverageRow:
-        """Correct a coverage's details (order changes go through move/end-date)."""
+    def update_coverage(
+        self, coverage_id: int, data: CoverageInput, *, expected_version: int | None = None
+    ) -> CoverageRow:
+        """Correct a coverage's details (order changes go through move/end-date).
+
+        A newer saved version than ``expected_version`` is refused (StaleVersionError).
+        """
         now = self.now()
         clean = validate_coverage(data, now.date())
         with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
         with self._write() as s:
-            c = self._get(s, coverage_id)
+            c = self._coverage_for_edit(s, coverage_id, expected_version)
             before = _coverage_values(c)
             for key, value in clean.items():
                 setattr(c, key, value)
@@ -401,10 +438,13 @@ class InsuranceService(Service):
             self._check_order(s, patient_id, now.date())
             self._audit(s, "update", "insurance_coverage", c.id, patient_id=patient_id,
                         details=diff)  # fmt: skip
+            s.flush()  # the row returned carries its new version
             return self._row(s, c)
 
     @policy("insurance.write", audit=WRITE)
-    def end_coverage(self, coverage_id: int, end_date: dt.date | str) -> list[CoverageRow]:
+    def end_coverage(
+        self, coverage_id: int, end_date: dt.date | str, *, expected_version: int | None = None
+    ) -> list[CoverageRow]:
         """Set the last day of a coverage; once ended, the others move up to close the gap."""
         from ma_desk.services.insurance_rules import parse_date
 
@@ -416,7 +456,7 @@ class InsuranceService(Service):
         with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
         with self._write() as s:
-            c = self._get(s, coverage_id)
+            c = self._coverage_for_edit(s, coverage_id, expected_version)
             if c.effective_date is not None and day < c.effective_date:
                 raise ValidationError(
                     f"The end date is before the coverage started ({c.effective_date:%m/%d/%Y}).",
@@ -458,7 +498,9 @@ class InsuranceService(Service):
         return moved
 
     @policy("insurance.write", audit=WRITE)
-    def move_coverage(self, coverage_id: int, step: int) -> list[CoverageRow]:
+    def move_coverage(
+        self, coverage_id: int, step: int, *, expected_version: int | None = None
+    ) -> list[CoverageRow]:
         """Move a coverage up (-1) or down (+1) in order, swapping with its neighbour."""
         if step not in (-1, 1):
             raise ValidationError("A coverage moves one place up or down at a time.")
@@ -466,7 +508,7 @@ class InsuranceService(Service):
         with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
         with self._write() as s:
-            c = self._get(s, coverage_id)
+            c = self._coverage_for_edit(s, coverage_id, expected_version)
             if c.end_date is not None and c.end_date < today:
                 raise ValidationError("An ended coverage has no order; it cannot be moved.")
             target = c.priority + step
@@ -505,14 +547,16 @@ class InsuranceService(Service):
         return self.coverages(patient_id, include_ended=True)
 
     @policy("insurance.write", audit=WRITE)
-    def remove_coverage(self, coverage_id: int, reason: str) -> None:
+    def remove_coverage(
+        self, coverage_id: int, reason: str, *, expected_version: int | None = None
+    ) -> None:
         """Take a coverage entered in error off the patient (kept in the store, audited)."""
         reason = clean_note_body(reason, "reason")
         today = self.now().date()
         with self._read() as s:
             patient_id = self._get(s, coverage_id).patient_id
         with self._write() as s:
-            c = self._get(s, coverage_id)
+            c = self._coverage_for_edit(s, coverage_id, expected_version)
             c.active, c.updated_at = False, self.now()
             moved = self._close_gaps(s, patient_id, today)
             self._audit(s, "remove", "insurance_coverage", c.id, patient_id=patient_id,
@@ -692,18 +736,21 @@ class InsuranceService(Service):
             return self._note_rows(s, [note])[0]
 
     @policy("insurance.write", audit=WRITE)
-    def edit_note(self, note_id: int, text: str) -> NoteRow:
-        """A correction is a new note that supersedes the old one; the old text is kept."""
+    def edit_note(self, note_id: int, text: str, *, expected_version: int | None = None) -> NoteRow:
+        """A correction is a new note that supersedes the old one; the old text is kept.
+
+        Correcting a note someone else has corrected meanwhile (it is superseded, or
+        newer than ``expected_version``) is refused with their correction attached.
+        """
         body = clean_note_body(text)
         with self._read() as s:
             old = _existing(s, InsuranceNote, note_id, "note")
             patient_id = old.patient_id
         with self._write() as s:
-            old = _existing(s, InsuranceNote, note_id, "note")
-            if old.superseded:
-                raise ValidationError(
-                    "This note was already corrected; edit its latest version instead."
-                )
+            old = _existing(s, InsuranceNote, note_id, "note", lock=True)
+            if old.superseded or expected_version not in (None, old.version):
+                newest = self._note_rows(s, [_newest_note(s, old)])[0]
+                raise stale_error(old, what="note", current=newest, now=self.now())
             if old.text == body:
                 raise ValidationError("The note is unchanged; nothing to save.", field="text")
             new = InsuranceNote(patient_id=patient_id, coverage_id=old.coverage_id,
@@ -789,6 +836,7 @@ class InsuranceService(Service):
                 n.text,
                 n.supersedes_id,
                 n.superseded,
+                **_version_of(n),
             )  # fmt: skip
             for n in notes
         ]
@@ -814,6 +862,7 @@ class InsuranceService(Service):
             a.id, a.patient_id, a.coverage_id, a.service, a.payer, a.auth_number,
             a.units_approved, a.units_used, a.start_date, a.end_date, a.status,
             auth_flag(a.status, a.start_date, a.end_date, a.units_approved, a.units_used, today),
+            **_version_of(a),
         )  # fmt: skip
 
     def _auth_payer(self, s: Session, patient_id: int, clean: dict) -> None:
@@ -841,13 +890,19 @@ class InsuranceService(Service):
             return self._auth_row(auth, now.date())
 
     @policy("insurance.write", audit=WRITE)
-    def update_prior_auth(self, auth_id: int, data: PriorAuthInput) -> PriorAuthRow:
+    def update_prior_auth(
+        self, auth_id: int, data: PriorAuthInput, *, expected_version: int | None = None
+    ) -> PriorAuthRow:
+        """Correct an authorisation; a newer saved version than ``expected_version`` is refused."""
         clean = validate_prior_auth(data)
+        today = self.now().date()
         with self._read() as s:
             auth = _existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
         with self._write() as s:
-            auth = _existing(s, PriorAuthorization, auth_id, "authorization")
+            auth = _existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
+            check_version(auth, expected_version, what="authorization", now=self.now(),
+                          current=lambda: self._auth_row(auth, today))  # fmt: skip
             self._auth_payer(s, patient_id, clean)
             before = {key: getattr(auth, key) for key in clean}
             diff = changes(before, clean)
@@ -856,7 +911,8 @@ class InsuranceService(Service):
             if diff:
                 self._audit(s, "update", "prior_authorization", auth.id, patient_id=patient_id,
                             details=diff)  # fmt: skip
-            return self._auth_row(auth, self.now().date())
+            s.flush()  # the row returned carries its new version
+            return self._auth_row(auth, today)
 
     @policy("insurance.write", audit=WRITE)
     def use_auth_units(self, auth_id: int, units: int = 1) -> PriorAuthRow:
@@ -866,7 +922,7 @@ class InsuranceService(Service):
             auth = _existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
         with self._write() as s:
-            auth = s.get(PriorAuthorization, auth_id)
+            auth = _existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
             if units < 1:
                 raise ValidationError("Use at least one unit.", field="units")
             if auth.status != "approved":
@@ -889,12 +945,25 @@ class InsuranceService(Service):
             auth.units_used += units
             self._audit(s, "use_units", "prior_authorization", auth.id, patient_id=patient_id,
                         details={"units_used": {"old": before, "new": auth.units_used}})  # fmt: skip
+            s.flush()  # the row returned carries its new version
             return self._auth_row(auth, today)
 
 
-def _existing(s: Session, model: type, row_id: int, what: str):
-    """The row, or a NotFoundError the desk can read (it may have been removed meanwhile)."""
-    row = s.get(model, row_id)
+def _existing(s: Session, model: type, row_id: int, what: str, *, lock: bool = False):
+    """The row, or a NotFoundError the desk can read (it may have been removed meanwhile).
+
+    ``lock`` holds it until the transaction ends, for an edit (services/versions.py).
+    """
+    row = locked(s, model, row_id) if lock else s.get(model, row_id)
     if row is None:
         raise NotFoundError(f"That {what} no longer exists.")
     return row
+
+
+def _newest_note(s: Session, note: InsuranceNote) -> InsuranceNote:
+    """The latest correction of ``note`` (itself when nobody has corrected it)."""
+    while True:
+        newer = s.scalar(select(InsuranceNote).where(InsuranceNote.supersedes_id == note.id))
+        if newer is None:
+            return note
+        note = newer

@@ -17,6 +17,7 @@ from ma_desk.errors import NeedsConfirmation, NotFoundError, ValidationError
 from ma_desk.names import could_be_confused, same_person_name
 from ma_desk.services.base import Service
 from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
+from ma_desk.services.versions import check_version, locked
 from ma_desk.text import fold, format_us_phone, phone_digits, prefix_upper_bound
 
 US_STATES = frozenset(
@@ -148,6 +149,11 @@ class PatientRecord:
     medications: str
     verified_at: dt.datetime | None
     verified_by_id: int | None
+    # The saved version a form edits against (``update(expected_version=...)``), and its author.
+    version: int = 1
+    updated_at: dt.datetime | None = None
+    updated_by: str = ""
+    updated_on: str = ""
 
     @property
     def full_name(self) -> str:
@@ -569,16 +575,20 @@ class PatientService(Service):
             return _record(patient)
 
     @policy("patient.write", audit=WRITE)
-    def update(self, patient_id: int, **values) -> PatientRecord:
-        """Edit fields in place; the audit entry names each field with old and new value."""
+    def update(
+        self, patient_id: int, *, expected_version: int | None = None, **values
+    ) -> PatientRecord:
+        """Edit fields in place; the audit entry names each field with old and new value.
+
+        ``expected_version`` is the version the form loaded: a newer saved version is
+        refused (StaleVersionError, with the record as it is now) and nothing is written.
+        """
         unknown = set(values) - set(EDITABLE)
         if unknown:
             raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
         now = self.now()
         with self._write() as session:
-            patient = session.get(Patient, patient_id)
-            if patient is None:
-                raise NotFoundError("That patient no longer exists.")
+            patient = self._patient_for_edit(session, patient_id, expected_version)
             current = {name: getattr(patient, name) for name in EDITABLE}
             merged = PatientInput(**{**current, **values})
             clean = validate(merged, now.date())
@@ -593,23 +603,35 @@ class PatientService(Service):
             patient.updated_at = now
             self._audit(session, "update", "patient", patient_id, patient_id=patient_id,
                         details=diff)  # fmt: skip
+            session.flush()  # the record returned carries its new version
             return _record(patient)
 
     @policy("patient.write", audit=WRITE)
-    def mark_verified(self, patient_id: int) -> PatientRecord:
-        """The patient confirmed what is on file, at the desk, now, with this user."""
+    def mark_verified(
+        self, patient_id: int, *, expected_version: int | None = None
+    ) -> PatientRecord:
+        """The patient confirmed what is on file (the version the desk showed), now."""
         now = self.now()
         with self._write() as session:
-            patient = session.get(Patient, patient_id)
-            if patient is None:
-                raise NotFoundError("That patient no longer exists.")
+            patient = self._patient_for_edit(session, patient_id, expected_version)
             old = {"verified_at": patient.verified_at, "verified_by_id": patient.verified_by_id}
             patient.verified_at = now
             patient.verified_by_id = self.actor.user_id
             new = {"verified_at": now, "verified_by_id": self.actor.user_id}
             self._audit(session, "verify", "patient", patient_id, patient_id=patient_id,
                         details=changes(old, new))  # fmt: skip
+            session.flush()  # the record returned carries its new version
             return _record(patient)
+
+    def _patient_for_edit(
+        self, session: Session, patient_id: int, expected_version: int | None
+    ) -> Patient:
+        patient = locked(session, Patient, patient_id)
+        if patient is None:
+            raise NotFoundError("That patient no longer exists.")
+        check_version(patient, expected_version, what="patient", now=self.now(),
+                      current=lambda: _record(patient))  # fmt: skip
+        return patient
 
     # ------------------------------------------------------------- desk checks
     @policy("patient.read", audit=READ)

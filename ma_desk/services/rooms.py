@@ -17,6 +17,7 @@ from ma_desk.db.models import ChecklistRun, Patient, Room, Visit
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.policy import READ, WRITE, policy
+from ma_desk.services.versions import check_version, locked
 
 ROOM_STATES = ("ready", "occupied", "needs_turnover", "out_of_service")
 STATE_LABELS = {
@@ -45,6 +46,11 @@ class RoomRow:
     last_run_finished: dt.datetime | None = None
     last_run_by: str = ""
     last_run_moment: str = ""
+    # The saved version the board edits against (``expected_version``), and its author.
+    version: int = 1
+    updated_at: dt.datetime | None = None
+    updated_by: str = ""
+    updated_on: str = ""
 
     @property
     def state_label(self) -> str:
@@ -98,6 +104,10 @@ class RoomService(Service):
                         last_run.finished_at if last_run else None,
                         last_run.user_name if last_run else "",
                         last_run.moment if last_run else "",
+                        r.version,
+                        r.updated_at,
+                        r.updated_by,
+                        r.updated_on,
                     )  # fmt: skip
                 )
         occupied = sum(1 for row in result if row.patient_name)
@@ -106,10 +116,13 @@ class RoomService(Service):
         return result
 
     @policy("rooms.write", audit=WRITE)
-    def set_state(self, room_id: int, state: str, reason: str = "") -> RoomRow:
+    def set_state(
+        self, room_id: int, state: str, reason: str = "", *, expected_version: int | None = None
+    ) -> RoomRow:
         """Take a room out of service (with a reason) or put it back (it then needs a turnover).
 
         Ready is reached only through a finished checklist, occupied only by rooming a patient.
+        A room changed since the board showed it (newer than ``expected_version``) is refused.
         """
         if state not in ROOM_STATES:
             raise ValidationError("Unknown room state.", field="state")
@@ -119,9 +132,11 @@ class RoomService(Service):
                 f"The reason is too long (at most {MAX_STATE_NOTE} characters).", field="reason"
             )
         with self._write() as s:
-            room = s.get(Room, room_id)
+            room = locked(s, Room, room_id)
             if room is None:
                 raise NotFoundError("That room no longer exists.")
+            check_version(room, expected_version, what="room", now=self.now(),
+                          current=lambda: _changed_room_row(room))  # fmt: skip
             if state == "occupied":
                 raise ConflictError("A room becomes occupied by rooming a patient in it.")
             if state == "ready":
@@ -143,7 +158,14 @@ class RoomService(Service):
             self._audit(s, "update", "room", room.id, details={
                 "state": {"old": old["state"], "new": state},
                 "reason": reason or None})  # fmt: skip
-            return RoomRow(
-                room.id, room.name, room.room_type, room.state, room.state_since, None, "",
-                room.state_note,
-            )  # fmt: skip
+            s.flush()  # the row returned carries its new version
+            return _changed_room_row(room)
+
+
+def _changed_room_row(room: Room) -> RoomRow:
+    """The room's own state after a change (the board fills in patients and checklists)."""
+    return RoomRow(
+        room.id, room.name, room.room_type, room.state, room.state_since, room.current_visit_id,
+        "", room.state_note, version=room.version, updated_at=room.updated_at,
+        updated_by=room.updated_by, updated_on=room.updated_on,
+    )  # fmt: skip

@@ -37,6 +37,7 @@ from ma_desk.services.flow_transitions import apply_transition, reverse_effects
 from ma_desk.services.patients import age_years
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
 from ma_desk.services.settings import SettingsService
+from ma_desk.services.versions import check_version, locked
 
 __all__ = [
     "ScheduleService",
@@ -100,6 +101,11 @@ class AppointmentRow:
     cancel_reason: str = ""
     provider_at: dt.datetime | None = None
     checked_out_at: dt.datetime | None = None
+    # The saved version a form edits against (``expected_version``), and its author.
+    version: int = 1
+    updated_at: dt.datetime | None = None
+    updated_by: str = ""
+    updated_on: str = ""
 
     @property
     def end(self) -> dt.datetime:
@@ -153,6 +159,7 @@ def _row(a: Appointment, today: dt.date) -> AppointmentRow:
         a.is_walk_in, a.is_late, v.id if v else None, v.arrived_at if v else None,
         v.roomed_at if v else None, a.series_id, a.cancel_reason,
         v.provider_at if v else None, v.checked_out_at if v else None,
+        a.version, a.updated_at, a.updated_by, a.updated_on,
     )  # fmt: skip
 
 
@@ -164,6 +171,7 @@ _ROW_COLUMNS = (
     AppointmentType.color, Appointment.reason, Appointment.room_id, Room.name,
     Appointment.is_walk_in, Appointment.is_late, Visit.id, Visit.arrived_at, Visit.roomed_at,
     Appointment.series_id, Appointment.cancel_reason, Visit.provider_at, Visit.checked_out_at,
+    Appointment.version, Appointment.updated_at, Appointment.updated_by, Appointment.updated_on,
 )  # fmt: skip
 
 
@@ -181,12 +189,14 @@ def _rows_stmt():
 def _row_from_tuple(t, today: dt.date) -> AppointmentRow:
     (aid, start, minutes, status, pid, last, first, dob, mrn, prov_id, prov_name, type_id,
      type_name, type_color, reason, room_id, room_name, walk_in, late, visit_id, arrived,
-     roomed, series_id, cancel_reason, provider_at, out) = t  # fmt: skip
+     roomed, series_id, cancel_reason, provider_at, out, version, updated_at, updated_by,
+     updated_on) = t  # fmt: skip
     return AppointmentRow(
         aid, start, minutes, status, pid, f"{last}, {first}", dob, age_years(dob, today), mrn,
         prov_id, prov_name, type_id, type_name, type_color, reason or "", room_id,
         room_name or "", bool(walk_in), bool(late), visit_id, arrived, roomed, series_id,
-        cancel_reason or "", provider_at, out,
+        cancel_reason or "", provider_at, out, version, updated_at, updated_by or "",
+        updated_on or "",
     )  # fmt: skip
 
 
@@ -580,18 +590,18 @@ class ScheduleService(Service):
         reason: str | None = None,
         confirm: bool = False,
         scope: str = "one",
+        expected_version: int | None = None,
     ) -> list[AppointmentRow]:
         """Edit or reschedule a booking; ``scope="following"`` moves the rest of its series too.
 
         Later occurrences keep their own dates; they get the same shift of start
-        time, and the new provider, type, length and reason.
+        time, and the new provider, type, length and reason. ``expected_version`` is
+        the version the form loaded: a newer one is refused (StaleVersionError).
         """
         if scope not in ("one", "following"):
             raise ValidationError("Choose this visit or the rest of the series.", field="scope")
         with self._write() as s:
-            appt = s.get(Appointment, appointment_id)
-            if appt is None:
-                raise NotFoundError("That appointment no longer exists.")
+            appt = self._appointment_for_edit(s, appointment_id, expected_version)
             if appt.status not in flow.OPEN_STATUSES:
                 raise ConflictError(
                     f"A {flow.LABELS[appt.status].lower()} appointment cannot be changed."
@@ -645,11 +655,29 @@ class ScheduleService(Service):
                 s.refresh(a)
             return [_row(a, now.date()) for a in targets]
 
+    def _appointment_for_edit(
+        self, s: Session, appointment_id: int, expected_version: int | None
+    ) -> Appointment:
+        appt = locked(s, Appointment, appointment_id)
+        if appt is None:
+            raise NotFoundError("That appointment no longer exists.")
+        check_version(appt, expected_version, what="appointment", now=self.now(),
+                      current=lambda: _row(appt, self.now().date()))  # fmt: skip
+        return appt
+
     @policy("flow.write", audit=WRITE)
-    def cancel(self, appointment_id: int, reason: str, *, scope: str = "one") -> CancelResult:
+    def cancel(
+        self,
+        appointment_id: int,
+        reason: str,
+        *,
+        scope: str = "one",
+        expected_version: int | None = None,
+    ) -> CancelResult:
         """Cancel with a reason (required); optionally the rest of the series as well.
 
-        The result lists waitlist entries that match the freed slot.
+        The result lists waitlist entries that match the freed slot. A newer saved
+        version than ``expected_version`` is refused (StaleVersionError).
         """
         reason = " ".join((reason or "").split())
         if not reason:
@@ -659,9 +687,7 @@ class ScheduleService(Service):
         if scope not in ("one", "following"):
             raise ValidationError("Choose this visit or the rest of the series.", field="scope")
         with self._write() as s:
-            appt = s.get(Appointment, appointment_id)
-            if appt is None:
-                raise NotFoundError("That appointment no longer exists.")
+            appt = self._appointment_for_edit(s, appointment_id, expected_version)
             targets = [appt]
             if scope == "following" and appt.series_id is not None:
                 targets += list(s.scalars(
@@ -672,6 +698,7 @@ class ScheduleService(Service):
                 ))  # fmt: skip
             for a in targets:
                 apply_transition(self, s, a, flow.CANCELLED, reason=reason)
+            s.flush()  # the rows returned carry their new versions
             today = self.now().date()
             cancelled = [_row(a, today) for a in targets]
             slot = (appt.provider_id, appt.start, appt.minutes)
@@ -833,23 +860,31 @@ class ScheduleService(Service):
     # ------------------------------------------------------------- flow
     @policy("flow.write", audit=WRITE)
     def transition(
-        self, appointment_id: int, target: str, *, room_id: int | None = None, reason: str = ""
+        self,
+        appointment_id: int,
+        target: str,
+        *,
+        room_id: int | None = None,
+        reason: str = "",
+        expected_version: int | None = None,
     ) -> AppointmentRow:
-        """Move an appointment to ``target`` (arrive, room, no-show...), audited and timestamped."""
+        """Move an appointment to ``target`` (arrive, room, no-show...), audited and timestamped.
+
+        A newer saved version than ``expected_version`` (the row on screen) is refused.
+        """
         with self._write() as s:
-            appt = s.get(Appointment, appointment_id)
-            if appt is None:
-                raise NotFoundError("That appointment no longer exists.")
+            appt = self._appointment_for_edit(s, appointment_id, expected_version)
             apply_transition(self, s, appt, target, room_id=room_id, reason=reason)
+            s.flush()  # the row returned carries its new version
             return _row(appt, self.now().date())
 
     @policy("flow.write", audit=WRITE)
-    def undo_last_transition(self, appointment_id: int) -> AppointmentRow:
+    def undo_last_transition(
+        self, appointment_id: int, *, expected_version: int | None = None
+    ) -> AppointmentRow:
         """Take back the most recent status change (a mis-click at the desk), audited."""
         with self._write() as s:
-            appt = s.get(Appointment, appointment_id)
-            if appt is None:
-                raise NotFoundError("That appointment no longer exists.")
+            appt = self._appointment_for_edit(s, appointment_id, expected_version)
             change = s.scalars(
                 select(AppointmentStatusChange)
                 .where(AppointmentStatusChange.appointment_id == appt.id,

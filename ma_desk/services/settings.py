@@ -13,6 +13,7 @@ from ma_desk.db.models import Setting
 from ma_desk.errors import ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.policy import REFERENCE, WRITE, policy, public
+from ma_desk.services.versions import check_version
 
 
 class SettingsService(Service):
@@ -25,13 +26,28 @@ class SettingsService(Service):
         """The clinic's name, for the sign-in screen (before anyone has signed in)."""
         return self._stored().clinic_name
 
+    @policy("settings.read", audit=REFERENCE)
+    def versions(self) -> dict[str, int]:
+        """Each stored setting's version, for a form to save against (``expected_versions``)."""
+        with self._read() as session:
+            return {
+                key: version
+                for key, version in session.execute(select(Setting.key, Setting.version))
+            }
+
     @policy("settings.write", audit=WRITE)
-    def update(self, **values: Any) -> ClinicSettings:
-        """Change some settings; the audit entry has each one's old and new value."""
+    def update(
+        self, *, expected_versions: dict[str, int] | None = None, **values: Any
+    ) -> ClinicSettings:
+        """Change some settings; the audit entry has each one's old and new value.
+
+        ``expected_versions`` (from ``versions()`` when the form loaded): a setting
+        being changed that someone saved since is refused (StaleVersionError).
+        """
         unknown = set(values) - set(ClinicSettings().to_store())
         if unknown:
             raise ValidationError(f"Unknown settings: {', '.join(sorted(unknown))}.")
-        return self._save(replace(self._stored(), **values))
+        return self._save(replace(self._stored(), **values), expected_versions or {})
 
     @policy("settings.write", audit=WRITE)
     def seed(self, settings: ClinicSettings) -> None:
@@ -43,23 +59,27 @@ class SettingsService(Service):
             rows = session.execute(select(Setting.key, Setting.value)).all()
         return ClinicSettings.from_store({k: v for k, v in rows})
 
-    def _save(self, new: ClinicSettings) -> ClinicSettings:
+    def _save(self, new: ClinicSettings, expected: dict[str, int] | None = None) -> ClinicSettings:
         problem = settings_problem(new)
         if problem:
             field, message = problem
             raise ValidationError(message, field=field)
         with self._write() as session:
-            stored = {k: v for k, v in session.execute(select(Setting.key, Setting.value)).all()}
+            rows = {row.key: row for row in session.scalars(
+                select(Setting).with_for_update().execution_options(populate_existing=True)
+            )}  # fmt: skip
+            stored = {key: row.value for key, row in rows.items()}
             before = ClinicSettings.from_store(stored).to_store()
             after = new.to_store()
             diff = changes(before, after)
-            missing = set(after) - set(stored)
-            for key in sorted(set(diff) | missing):
-                row = session.get(Setting, key)
+            for key in sorted(set(diff) | (set(after) - set(stored))):
+                row = rows.get(key)
                 if row is None:
                     session.add(Setting(key=key, value=after[key]))
-                else:
-                    row.value = after[key]
+                    continue
+                check_version(row, (expected or {}).get(key), what=f"setting ({key})",
+                              now=self.now(), current=lambda: ClinicSettings.from_store(stored))  # fmt: skip
+                row.value = after[key]
             if diff:
                 self._audit(session, "settings_change", "settings", details=diff)
         return new

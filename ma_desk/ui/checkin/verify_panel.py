@@ -2,7 +2,9 @@
 
 Each field saves on its own when the user leaves it (or presses Enter) and it
 was changed: one service call, one audited transaction. A refused value keeps
-what was typed and shows the reason under the field.
+what was typed and shows the reason under the field. Saves are made against the
+version the panel loaded: when another workstation saved the patient meanwhile,
+the conflict bar names who, when and where, compares, and re-applies.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ma_desk.errors import MADeskError
+from ma_desk.errors import MADeskError, StaleVersionError
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.patients import SEXES, PatientRecord
 from ma_desk.ui.checkin.fields import FieldGrid
+from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.errors import field_errors
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -81,8 +84,12 @@ class VerifyPanel(QWidget):
         super().__init__(parent)
         self.services = services
         self.patient_id: int | None = None
+        self.record: PatientRecord | None = None  # as saved: the version edits are made against
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.conflict = ConflictBar("checkin_verify")
+        self.conflict.reapply.connect(self.reapply_mine)
+        layout.addWidget(self.conflict)
 
         mark = QHBoxLayout()
         self.verified_label = named(QLabel("Not verified today"), "checkin_verified_status",
@@ -146,6 +153,8 @@ class VerifyPanel(QWidget):
     # ------------------------------------------------------------- loading
     def load(self, record: PatientRecord | None) -> None:
         self.patient_id = record.id if record else None
+        self.record = record
+        self.conflict.clear()
         for form, names in ((self.form, DEMOGRAPHICS), (self.contact_form, CONTACT)):
             form.clear_errors()
             for name, _caption in names:
@@ -216,15 +225,74 @@ class VerifyPanel(QWidget):
         if name == "sex":
             value = value.lower()
         try:
-            record = self.services.patients.update(self.patient_id, **{name: value})
+            record = self.services.patients.update(
+                self.patient_id, expected_version=self._version(), **{name: value}
+            )
+        except StaleVersionError as exc:
+            form.show_error(name, "Not saved: changed on another workstation (see above).")
+            self._show_conflict(exc)
+            return False
         except MADeskError as exc:
             errors = field_errors(exc) or {name: str(exc)}
             form.show_error(name, errors.get(name, str(exc)))
             return False
         form.show_error(name, "")
         form.set_value(name, display_value(record, name))
+        self.record = record
         self.edited.emit(record.id)
         return True
+
+    def _version(self) -> int | None:
+        return self.record.version if self.record else None
+
+    # ------------------------------------------------------------- conflicts
+    def _forms(self) -> list[tuple[FieldGrid, list[tuple[str, str]]]]:
+        return [(self.form, DEMOGRAPHICS), (self.contact_form, CONTACT)]
+
+    def typed_values(self) -> dict[str, str]:
+        """What the form shows now, field by field."""
+        return {name: form.value(name) for form, names in self._forms() for name, _ in names}
+
+    def _mine(self) -> dict[str, str]:
+        """The fields the user changed from the version the panel loaded."""
+        loaded = self.record
+        return {
+            name: value
+            for name, value in self.typed_values().items()
+            if loaded is None or value != display_value(loaded, name)
+        }
+
+    def _show_conflict(self, error: StaleVersionError) -> None:
+        current = error.current
+        if not isinstance(current, PatientRecord):
+            self.conflict.show_conflict(error, [])
+            return
+        captions = {name: caption for _, names in self._forms() for name, caption in names}
+        saved = {name: display_value(current, name) for name in captions}
+        self.conflict.show_conflict(error, differences(captions, saved, self.typed_values()))
+
+    def reapply_mine(self) -> None:
+        """Take the saved version, keep what the user typed where it differs, save that again."""
+        error = self.conflict.error
+        if error is None or not isinstance(error.current, PatientRecord):
+            return
+        mine = self._mine()
+        current: PatientRecord = error.current
+        self.record = current
+        self.conflict.clear()
+        for form, names in self._forms():
+            form.clear_errors()
+            for name, _ in names:
+                form.set_value(name, mine.get(name, display_value(current, name)))
+        pending = [
+            (form, name)
+            for form, names in self._forms()
+            for name, _ in names
+            if name in mine and mine[name] != display_value(current, name)
+        ]
+        for form, name in pending:
+            if not self._save_field(name, form):
+                return
 
     def save_pending(self) -> bool:
         """Save any field still being edited; False if one was refused."""
@@ -241,7 +309,12 @@ class VerifyPanel(QWidget):
         if not self.save_pending():
             return
         try:
-            self.services.patients.mark_verified(self.patient_id)
+            self.record = self.services.patients.mark_verified(
+                self.patient_id, expected_version=self._version()
+            )
+        except StaleVersionError as exc:
+            self._show_conflict(exc)
+            return
         except MADeskError as exc:
             self.verified_label.setText(str(exc))
             return

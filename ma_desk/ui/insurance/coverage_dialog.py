@@ -1,4 +1,9 @@
-"""Adding or correcting one coverage: payer, IDs, subscriber, dates, copays and notes."""
+"""Adding or correcting one coverage: payer, IDs, subscriber, dates, copays and notes.
+
+A correction is saved against the version the dialog opened: when another
+workstation saved the coverage meanwhile, the conflict bar names who, when and
+where, compares, and re-applies the user's changes on the saved version.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import re
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
+from ma_desk.errors import MADeskError, StaleVersionError
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import (
@@ -14,6 +20,7 @@ from ma_desk.services.insurance_rules import (
     CoverageInput,
     format_money,
 )
+from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.insurance.common import ServiceFormDialog, date_text
 
 
@@ -42,6 +49,10 @@ class CoverageDialog(ServiceFormDialog):
         self.services = services
         self.patient_id = patient_id
         self.coverage = coverage
+        self.conflict = ConflictBar("coverage_dialog")
+        self.conflict.reapply.connect(self.reapply_mine)
+        self.layout().insertWidget(0, self.conflict)
+        self._used_keys.update(ConflictBar.MNEMONICS)
         self.priority = QComboBox()
         for value, label in PRIORITY_LABELS.items():
             self.priority.addItem(label, value)
@@ -141,4 +152,58 @@ class CoverageDialog(ServiceFormDialog):
         data = self.collect()
         if self.coverage is None:
             return self.services.insurance.add_coverage(self.patient_id, data)
-        return self.services.insurance.update_coverage(self.coverage.id, data)
+        return self.services.insurance.update_coverage(
+            self.coverage.id, data, expected_version=self.coverage.version
+        )
+
+    # ------------------------------------------------------------- conflicts
+    def show_error(self, error: MADeskError) -> None:
+        if isinstance(error, StaleVersionError) and isinstance(error.current, CoverageRow):
+            captions = {key: widget.accessibleName() for key, widget in self.inputs.items()}
+            rows = differences(captions, self._texts(error.current), self.typed_values())
+            self.conflict.show_conflict(error, rows)
+            return
+        super().show_error(error)
+
+    def typed_values(self) -> dict[str, str]:
+        """Every input as the form shows it."""
+        return {
+            key: widget.currentText() if isinstance(widget, QComboBox) else widget.text()
+            for key, widget in self.inputs.items()
+            if isinstance(widget, QComboBox | QLineEdit)
+        }
+
+    def _texts(self, c: CoverageRow) -> dict[str, str]:
+        """A stored coverage as this form would show it."""
+        texts = {
+            "priority": PRIORITY_LABELS.get(c.priority, str(c.priority)),
+            "payer": c.payer, "plan": c.plan, "member_id": c.member_id,
+            "group_number": c.group_number,
+            "subscriber_relationship": RELATIONSHIPS.get(c.subscriber_relationship, ""),
+            "subscriber_name": c.subscriber_name, "subscriber_dob": date_text(c.subscriber_dob),
+            "effective_date": date_text(c.effective_date), "end_date": date_text(c.end_date),
+            "default_copay": _money_text(c.default_copay_cents),
+            "deductible_note": c.deductible_note, "coinsurance_note": c.coinsurance_note,
+        }  # fmt: skip
+        for name in self.copay_inputs:
+            cents = c.copays_cents.get(name)
+            texts[f"copay:{name}"] = "" if cents is None else _money_text(cents)
+        return texts
+
+    def reapply_mine(self) -> None:
+        """Take the saved coverage, keep what the user changed where it differs, save again."""
+        error = self.conflict.error
+        if error is None or not isinstance(error.current, CoverageRow) or self.coverage is None:
+            return
+        loaded = self._texts(self.coverage)
+        mine = {k: v for k, v in self.typed_values().items() if v != loaded.get(k, "")}
+        self.coverage = error.current
+        self.conflict.clear()
+        saved = self._texts(self.coverage)
+        for key, widget in self.inputs.items():
+            text = mine.get(key, saved.get(key, ""))
+            if isinstance(widget, QComboBox):
+                widget.setCurrentIndex(max(0, widget.findText(text)))
+            elif isinstance(widget, QLineEdit):
+                widget.setText(text)
+        self.save()

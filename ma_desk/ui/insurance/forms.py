@@ -62,7 +62,9 @@ class EndDateDialog(ServiceFormDialog):
         self.end_date.selectAll()
 
     def submit(self) -> list[CoverageRow]:
-        return self.services.insurance.end_coverage(self.coverage.id, self.end_date.text())
+        return self.services.insurance.end_coverage(
+            self.coverage.id, self.end_date.text(), expected_version=self.coverage.version
+        )
 
 
 class RemoveCoverageDialog(ServiceFormDialog):
@@ -76,7 +78,9 @@ class RemoveCoverageDialog(ServiceFormDialog):
         self.reason = self.add_field("reason", "Why it was wrong", _note_edit())
 
     def submit(self) -> None:
-        self.services.insurance.remove_coverage(self.coverage.id, self.reason.toPlainText())
+        self.services.insurance.remove_coverage(
+            self.coverage.id, self.reason.toPlainText(), expected_version=self.coverage.version
+        )
         return None
 
 
@@ -112,7 +116,9 @@ class NoteDialog(ServiceFormDialog):
 
     def submit(self) -> NoteRow:
         if self.note is not None:
-            return self.services.insurance.edit_note(self.note.id, self.text.toPlainText())
+            return self.services.insurance.edit_note(
+                self.note.id, self.text.toPlainText(), expected_version=self.note.version
+            )
         return self.services.insurance.add_note(
             self.patient_id, self.text.toPlainText(), coverage_id=self.about.currentData()
         )
@@ -174,4 +180,6 @@ class PriorAuthDialog(ServiceFormDialog):
         )
         if self.auth is None:
             return self.services.insurance.add_prior_auth(self.patient_id, data)
-        return self.services.insurance.update_prior_auth(self.auth.id, data)
+        return self.services.insurance.update_prior_auth(
+            self.auth.id, data, expected_version=self.auth.version
+        )

@@ -370,7 +370,9 @@ class ChecklistRunPanel(QWidget):
             return
         self.save_note()
         try:
-            run = self.services.checklists.finish_run(self.run.id)
+            run = self.services.checklists.finish_run(
+                self.run.id, expected_version=self.run.version
+            )
         except MADeskError as error:
             self.message.show_message(str(error))
             first = next((n for n, i in enumerate(self.model.rows())
@@ -391,7 +393,9 @@ class ChecklistRunPanel(QWidget):
         if reason is None:
             return
         try:
-            run = self.services.checklists.abandon_run(self.run.id, reason)
+            run = self.services.checklists.abandon_run(
+                self.run.id, reason, expected_version=self.run.version
+            )
         except MADeskError as error:
             self.message.show_message(str(error))
             return

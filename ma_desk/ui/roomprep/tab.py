@@ -219,7 +219,7 @@ class RoomPrepTab(Tab):
 
     def _set_state(self, room: RoomRow, state: str, reason: str) -> None:
         try:
-            self.services.rooms.set_state(room.id, state, reason)
+            self.services.rooms.set_state(room.id, state, reason, expected_version=room.version)
         except MADeskError as error:
             self.message.show_message(str(error))
             return

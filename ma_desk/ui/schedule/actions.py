@@ -124,7 +124,9 @@ class ScheduleActions:
         ):
             scope = "following"
         try:
-            result = self.services.schedule.cancel(a.id, reason, scope=scope)
+            result = self.services.schedule.cancel(
+                a.id, reason, scope=scope, expected_version=a.version
+            )
         except MADeskError as err:
             dialogs.warn(self, "Cancel appointment", str(err))
             return
@@ -245,7 +247,9 @@ class ScheduleActions:
         ):
             return
         try:
-            row = self.services.schedule.transition(a.id, target, room_id=room_id, reason=reason)
+            row = self.services.schedule.transition(
+                a.id, target, room_id=room_id, reason=reason, expected_version=a.version
+            )
         except MADeskError as err:
             dialogs.warn(self, flow.LABELS.get(target, target), str(err))
             return

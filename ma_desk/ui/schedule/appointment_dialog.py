@@ -3,7 +3,9 @@
 Warnings (double booking, outside hours, patient already booked) show live
 while the form is filled in; on save the user may confirm past them. Errors
 (in the past, zero length, unknown patient) are shown next to the field and
-nothing is saved.
+nothing is saved. An edit is saved against the version the dialog opened: when
+another workstation saved the visit meanwhile, the conflict bar names who, when
+and where, compares, and re-applies the user's changes on the saved version.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ma_desk.errors import MADeskError, NeedsConfirmation, ValidationError
+from ma_desk.errors import MADeskError, NeedsConfirmation, StaleVersionError, ValidationError
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.widgets import named
@@ -38,6 +41,9 @@ REPEAT_CHOICES = [("Does not repeat", None), ("Every N days", "days"),
                   ("Every N weeks", "weeks"), ("Every N months", "months")]  # fmt: skip
 FIELDS = ("patient", "provider", "type", "start", "minutes", "reason", "interval", "count",
           "until", "frequency", "scope")  # fmt: skip
+# What an edit can change, as compared after a conflict.
+EDITED = {"provider": "Provider", "type": "Type", "date": "Date", "time": "Time",
+          "minutes": "Length", "reason": "Reason"}  # fmt: skip
 
 
 class AppointmentDialog(QDialog):
@@ -67,6 +73,9 @@ class AppointmentDialog(QDialog):
         self._providers = services.schedule.providers()
         self._minutes_touched = appointment is not None
         layout = QVBoxLayout(self)
+        self.conflict = ConflictBar("appointment")
+        self.conflict.reapply.connect(self.reapply_mine)
+        layout.addWidget(self.conflict)
         form = QFormLayout()
         self.messages = {name: FieldMessage(f"appointment_{name}") for name in FIELDS}
 
@@ -259,6 +268,9 @@ class AppointmentDialog(QDialog):
             except ValidationError as err:
                 self._show_errors(err)
                 return
+            except StaleVersionError as err:
+                self._show_conflict(err)
+                return
             except MADeskError as err:
                 self.general.show_message(str(err))
                 return
@@ -284,7 +296,8 @@ class AppointmentDialog(QDialog):
                       start=self.start(), minutes=self.minutes.value(),
                       reason=self.reason.text(), confirm=confirm)  # fmt: skip
         if self.appointment is not None:
-            return schedule.update(self.appointment.id, scope=self.scope.currentData(), **common)
+            return schedule.update(self.appointment.id, scope=self.scope.currentData(),
+                                   expected_version=self.appointment.version, **common)  # fmt: skip
         frequency = self.repeat.currentData()
         if frequency is None:
             return [schedule.book(patient_id=patient_id,
@@ -295,3 +308,58 @@ class AppointmentDialog(QDialog):
             count=self.count.value() if by_count else None,
             until=None if by_count else self.until.date().toPython(), **common,
         )  # fmt: skip
+
+    # ------------------------------------------------------------- conflicts
+    def typed_values(self) -> dict[str, str]:
+        """The edit as the form shows it, as text."""
+        return {
+            "provider": self.provider.currentText(),
+            "type": self.type.currentText(),
+            "date": self.date.date().toString("MM/dd/yyyy"),
+            "time": self.time.time().toString("HH:mm"),
+            "minutes": str(self.minutes.value()),
+            "reason": self.reason.text(),
+        }
+
+    def _row_values(self, row: AppointmentRow) -> dict[str, str]:
+        index = self.type.findData(row.type_id)
+        return {
+            "provider": row.provider_name,
+            "type": self.type.itemText(index) if index >= 0 else row.type_name,
+            "date": f"{row.start:%m/%d/%Y}",
+            "time": f"{row.start:%H:%M}",
+            "minutes": str(row.minutes),
+            "reason": row.reason,
+        }
+
+    def _show_conflict(self, error: StaleVersionError) -> None:
+        saved = self._row_values(error.current) if isinstance(error.current, AppointmentRow) else {}
+        self.conflict.show_conflict(error, differences(EDITED, saved, self.typed_values()))
+
+    def reapply_mine(self) -> None:
+        """Take the saved visit, keep what the user changed where it differs, save again."""
+        error = self.conflict.error
+        if (
+            error is None
+            or not isinstance(error.current, AppointmentRow)
+            or self.appointment is None
+        ):
+            return
+        loaded = self._row_values(self.appointment)
+        mine = {k for k, v in self.typed_values().items() if v != loaded[k]}
+        current: AppointmentRow = error.current
+        self.appointment = current
+        self.conflict.clear()
+        if "provider" not in mine:
+            self.provider.setCurrentIndex(max(0, self.provider.findData(current.provider_id)))
+        if "type" not in mine:
+            self.type.setCurrentIndex(max(0, self.type.findData(current.type_id)))
+        if "date" not in mine:
+            self.date.setDate(QDate(current.start.year, current.start.month, current.start.day))
+        if "time" not in mine:
+            self.time.setTime(QTime(current.start.hour, current.start.minute))
+        if "minutes" not in mine:
+            self.minutes.setValue(current.minutes)
+        if "reason" not in mine:
+            self.reason.setText(current.reason)
+        self.save()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 23:16:12.555962
+Create Date: 2026-11-29 23:58:58.340760
 """
 
 from __future__ import annotations
@@ -95,6 +95,10 @@ def upgrade() -> None:
     sa.Column('sort_order', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('state_note', sa.String(length=200), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
+    sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.CheckConstraint("state IN ('ready','occupied','needs_turnover','out_of_service')", name=op.f('ck_rooms_state')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rooms')),
     sa.UniqueConstraint('name', name=op.f('uq_rooms_name'))
@@ -102,6 +106,10 @@ def upgrade() -> None:
     op.create_table('settings',
     sa.Column('key', sa.String(length=80), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
+    sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_settings'))
     )
     op.create_table('sign_in_failures',
@@ -145,6 +153,10 @@ def upgrade() -> None:
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('note', sa.String(length=300), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
+    sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.CheckConstraint("status IN ('in_progress','completed','abandoned')", name=op.f('ck_checklist_runs_status')),
     sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], name=op.f('fk_checklist_runs_room_id_rooms')),
     sa.ForeignKeyConstraint(['template_id'], ['checklist_templates.id'], name=op.f('fk_checklist_runs_template_id_checklist_templates')),
@@ -201,6 +213,9 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('verified_at', sa.DateTime(), nullable=True),
     sa.Column('verified_by_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
+    sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_patients_verified_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_patients')),
     sa.UniqueConstraint('mrn', name=op.f('uq_patients_mrn'))
@@ -242,6 +257,10 @@ def upgrade() -> None:
     sa.Column('cancel_reason', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
+    sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.CheckConstraint("status IN ('scheduled','confirmed','arrived','roomed','with_provider','checked_out','no_show','cancelled','left_without_being_seen','entered_in_error')", name=op.f('ck_appointments_status')),
     sa.CheckConstraint('minutes > 0', name=op.f('ck_appointments_minutes_positive')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_appointments_created_by_id_users')),
@@ -305,6 +324,9 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
+    sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.CheckConstraint('priority BETWEEN 1 AND 3', name=op.f('ck_insurance_coverages_priority')),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_insurance_coverages_patient_id_patients')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_insurance_coverages'))
@@ -370,6 +392,10 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('supersedes_id', sa.Integer(), nullable=True),
     sa.Column('superseded', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
+    sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_insurance_notes_author_id_users')),
     sa.ForeignKeyConstraint(['coverage_id'], ['insurance_coverages.id'], name=op.f('fk_insurance_notes_coverage_id_insurance_coverages')),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_insurance_notes_patient_id_patients')),
@@ -392,6 +418,10 @@ def upgrade() -> None:
     sa.Column('end_date', sa.Date(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
+    sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
+    sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.ForeignKeyConstraint(['coverage_id'], ['insurance_coverages.id'], name=op.f('fk_prior_authorizations_coverage_id_insurance_coverages')),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_prior_authorizations_patient_id_patients')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_prior_authorizations'))
