@@ -35,7 +35,11 @@ def register(sub, parents) -> None:
         "backup", parents=parents, help="write an encrypted backup of the clinic store",
         description="Write a consistent, encrypted copy of the store (safe while MA Desk is "
         "in use) and a FILE.sha256 checksum beside it. --daily writes today's backup into "
-        "the data folder's backups/ and keeps the last N (setting backup_keep).",
+        "the data folder's backups/ and keeps the last N (setting backup_keep). With "
+        "--database-url: one consistent snapshot of the clinic server written into an "
+        "ordinary encrypted store file under this workstation's key (its recovery key is "
+        "shown once), which any workstation can open on its own or migrate-to-server loads "
+        "back into an empty server.",
     )  # fmt: skip
     target = backup.add_mutually_exclusive_group(required=True)
     target.add_argument("--out", metavar="FILE", help="the new backup file (must not exist)")
@@ -147,6 +151,12 @@ def _out(line: str) -> None:
 # ------------------------------------------------------------------ backup / restore / rekey
 def cmd_backup(args: argparse.Namespace) -> int:
     from ma_desk.backup import backup_store, run_scheduled_backup
+    from ma_desk.db.server import database_url
+
+    if database_url(getattr(args, "database_url", None)):
+        from ma_desk.cli.move_cmds import cmd_server_backup
+
+        return cmd_server_backup(args)
 
     with cli_session(args) as (opened, services):
         services.settings.check("backup.run")
