@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parents = [common_options(for_subcommand=True)]
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--exit-after-paint",
+        action="store_true",
+        help="support check: open the store, sign in without dialogs (--user/MA_DESK_USER, "
+        "MA_DESK_PASSWORD), show the main window and exit 0 once it has painted",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub, parents)

@@ -29,6 +29,11 @@ from ma_desk.paths import resolve_data_dir, resource
 from ma_desk.services import Services
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.widgets import named
+from ma_desk.ui.paint_check import (
+    FirstPaintExit,
+    open_and_sign_in_for_check,
+    paint_check_result,
+)
 
 
 def ask_passphrase_dialog(prompt: str) -> str | None:
@@ -269,21 +274,27 @@ def run_app(args: argparse.Namespace) -> int:
 
     crash_signal = CrashSignal(app)
     crash_signal.install()
+    check_paint = bool(getattr(args, "exit_after_paint", False))
     try:
-        opened = open_or_create(args)
+        if check_paint:
+            opened, services = open_and_sign_in_for_check(args)
+        else:
+            opened = open_or_create(args)
     except MADeskError as exc:
-        QMessageBox.critical(None, "MA Desk — cannot open the clinic store", str(exc))
+        if not check_paint:
+            QMessageBox.critical(None, "MA Desk — cannot open the clinic store", str(exc))
         raise
     from ma_desk.db.health import BackgroundCheck
     from ma_desk.security.witness import write_witness
     from ma_desk.services.accounts import signed_out_actor
 
-    services = Services(opened.db, actor=signed_out_actor())
+    if not check_paint:
+        services = Services(opened.db, actor=signed_out_actor())
     # Every page and b-tree, off the UI thread: seconds on a large clinic. Damage found
     # switches the store to read-only, and the window's banner says so.
     store_check = BackgroundCheck(opened.db)
     try:
-        if not sign_in_at_start(services, services.settings.clinic_name()):
+        if not check_paint and not sign_in_at_start(services, services.settings.clinic_name()):
             return 0
         from ma_desk.ui.main_window import MainWindow
         from ma_desk.ui.security.backup_schedule import BackupScheduler
@@ -292,8 +303,9 @@ def run_app(args: argparse.Namespace) -> int:
                             settings_file=opened.data_dir / "window.ini", lazy_tabs=True)  # fmt: skip
         scheduler = BackupScheduler(services, opened.data_dir, window)
         window.show()
-        if not opened.db.read_only:  # never rotate good backups out for copies of damage
-            scheduler.start()
+        paint_exit = FirstPaintExit(app, window) if check_paint else None
+        if not check_paint and not opened.db.read_only:  # never rotate good backups out for
+            scheduler.start()  # copies of damage (a paint check leaves both to the app)
             if opened.db.kind == "sqlcipher":  # a server checks its own pages
                 store_check.start()
         code = app.exec()
@@ -301,6 +313,8 @@ def run_app(args: argparse.Namespace) -> int:
         window.session.shutdown()
         if services.accounts.signed_in:
             services.accounts.sign_out()
+        if paint_exit is not None:
+            return paint_check_result(paint_exit.painted)
         return code
     finally:
         store_check.stop()
