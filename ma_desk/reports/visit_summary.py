@@ -11,6 +11,7 @@ from ma_desk.reports.document import (
     CRITICAL,
     RULE,
     SHADE,
+    PatientIdentity,
     build_pdf,
     fmt_date,
     fmt_long_date,
@@ -134,12 +135,11 @@ def build_visit_summary(data: VisitSummaryData) -> bytes:
     story.append(p(f"Questions? Call {phone}. If you have a medical emergency, call 911.",
                    "callout", limit=200))  # fmt: skip
 
-    name = fonts.clean(patient.name)
     return build_pdf(
         story,
         title="After-visit summary",
         header_left=fonts.clean(data.clinic.name)[:80],
-        header_right=f"{name[:60]}  ·  DOB {fmt_date(patient.dob)}",
+        identity=PatientIdentity(patient.name, patient.dob, patient.mrn),
         footer_left=f"Printed {fmt_date(data.printed_at.date())} {fmt_time(data.printed_at)}",
     )
 
