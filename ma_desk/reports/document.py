@@ -173,6 +173,10 @@ def styles() -> dict[str, Any]:
     }
     # The same heading, allowed to end a page (above a long table that may split).
     made["h2_loose"] = ParagraphStyle("h2_loose", parent=made["h2"], keepWithNext=False)
+    # Tighter spacing (same type size) for a document that would spill a few lines.
+    made["h2_tight"] = ParagraphStyle("h2_tight", parent=made["h2"], spaceBefore=5, spaceAfter=2)
+    made["callout_tight"] = ParagraphStyle("callout_tight", parent=made["callout"], spaceBefore=8,
+                                           spaceAfter=0)  # fmt: skip
     return made
 
 
@@ -254,8 +258,12 @@ def _numbered_canvas_class(
     footer_left: str,
     page_words: tuple[str, str],
     identity: PatientIdentity | None = None,
+    pages_out: list[int] | None = None,
 ):
-    """A canvas that holds pages until the end, so each can say "Page N of M"."""
+    """A canvas that holds pages until the end, so each can say "Page N of M".
+
+    ``pages_out`` receives the page count (a builder may try a tighter layout).
+    """
     from reportlab.lib.colors import HexColor
     from reportlab.pdfgen.canvas import Canvas
 
@@ -270,6 +278,8 @@ def _numbered_canvas_class(
 
         def save(self) -> None:
             total = len(self._saved_pages)
+            if pages_out is not None:
+                pages_out.append(total)
             for state in self._saved_pages:
                 self.__dict__.update(state)
                 self._furniture(total)
@@ -308,6 +318,7 @@ def build_pdf(
     landscape: bool = False,
     page_words: tuple[str, str] = ("Page", "of"),
     identity: PatientIdentity | None = None,
+    pages_out: list[int] | None = None,
 ) -> bytes:
     """Lay the story out on US Letter pages with 0.75" margins; returns the PDF bytes.
 
@@ -333,7 +344,7 @@ def build_pdf(
         subject="",
     )
     canvas_class = _numbered_canvas_class(header_left, header_right, footer_left, page_words,
-                                          identity)  # fmt: skip
+                                          identity, pages_out)  # fmt: skip
     doc.build(list(story), canvasmaker=canvas_class)
     return buffer.getvalue()
 
