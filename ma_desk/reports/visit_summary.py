@@ -9,6 +9,7 @@ from ma_desk.reports.data import VisitSummaryData
 from ma_desk.reports.document import (
     ATTENTION,
     CRITICAL,
+    MUTED,
     RULE,
     SHADE,
     PatientIdentity,
@@ -56,11 +57,18 @@ def _build(data: VisitSummaryData, *, tight: bool, pages_out: list[int]) -> byte
     story.append(p_markup("Why you came in today", h2))
     story.append(p(data.reason or "Not recorded.", limit=600))
 
-    story.append(p_markup("Your vital signs", h2))
+    measured = ""
+    if data.vitals and data.vitals_taken_at:
+        measured = (f"Measured at {fmt_time(data.vitals_taken_at)} on "
+                    f"{fmt_date(data.vitals_taken_at.date())}.")  # fmt: skip
+    if tight and measured:  # the time beside the heading saves a line
+        story.append(p_markup(f'Your vital signs <font name="{fonts.REGULAR}" size="10" '
+                              f'color="{MUTED}">· {measured}</font>', h2))  # fmt: skip
+    else:
+        story.append(p_markup("Your vital signs", h2))
     if data.vitals:
-        if data.vitals_taken_at:
-            story.append(p(f"Measured at {fmt_time(data.vitals_taken_at)} on "
-                           f"{fmt_date(data.vitals_taken_at.date())}.", "muted"))  # fmt: skip
+        if measured and not tight:
+            story.append(p(measured, "muted"))
         header = [p_markup("Measurement", "cell_bold"), p_markup("Result", "cell_bold"),
                   p_markup("What it means", "cell_bold")]  # fmt: skip
         vital_rows = [header]
@@ -78,7 +86,7 @@ def _build(data: VisitSummaryData, *, tight: bool, pages_out: list[int]) -> byte
                 colour = HexColor(CRITICAL if line.severity == "critical" else ATTENTION)
                 styling.append(("TEXTCOLOR", (2, i), (2, i), colour))
                 styling.append(("LINEBEFORE", (0, i), (0, i), 3, colour))
-        vitals = Table(vital_rows, colWidths=[1.85 * 72, 1.95 * 72, width - 3.8 * 72],
+        vitals = Table(vital_rows, colWidths=[1.7 * 72, 1.85 * 72, width - 3.55 * 72],
                        hAlign="LEFT", repeatRows=1)  # fmt: skip
         vitals.setStyle(TableStyle(styling))
         story.append(vitals)
@@ -92,9 +100,13 @@ def _build(data: VisitSummaryData, *, tight: bool, pages_out: list[int]) -> byte
         fu = data.follow_up
         when = f"{fmt_long_date(fu.start.date())} at {fmt_time(fu.start)}"
         detail = " — ".join(dict.fromkeys(x for x in (fu.appointment_type, fu.reason) if x))
-        block += [p(when, "cell_bold"), p(f"With {fu.provider}", "body", limit=200)]
-        if detail:
-            block.append(p(detail, "body", limit=300))
+        block.append(p(when, "cell_bold"))
+        if tight and detail:  # one line fewer: who and what together
+            block.append(p(f"With {fu.provider} — {detail}", "body", limit=500))
+        else:
+            block.append(p(f"With {fu.provider}", "body", limit=200))
+            if detail:
+                block.append(p(detail, "body", limit=300))
     else:
         block.append(p("No follow-up appointment is booked. Call us if you were asked to "
                        "come back."))  # fmt: skip
@@ -134,8 +146,8 @@ def _facts_table(data: VisitSummaryData, width: float, pad: float):
     from reportlab.platypus import Table, TableStyle
 
     patient = data.patient
-    label_w, label2_w = 1.4 * 72, 0.95 * 72  # "Date of birth" and "Seen by" on one line
-    value_w = (width - label_w - label2_w) * 0.52
+    label_w, label2_w = 1.35 * 72, 0.9 * 72  # "Date of birth" and "Seen by" on one line
+    value_w = (width - label_w - label2_w) * 0.535
     rows = [
         [p_markup("Patient", "cell_bold"), p(patient.name, "cell", limit=260), "", ""],
         [p_markup("Date of birth", "cell_bold"), p(fmt_date(patient.dob), "cell"),
