@@ -136,13 +136,14 @@ def test_a_long_summary_still_runs_over_and_keeps_its_type_size():
 
 
 def test_demo_clinic_summaries_fit_one_page(demo_services):
-    """Every summary of the demo clinic's last week prints on one page (all spilled before)."""
+    """Every third summary of the demo clinic's last week prints on one page (all spilled
+    before). The whole clinic is measured by the report's command (about 90 s here)."""
     from sqlalchemy import select
 
     from ma_desk.db.models import Visit
 
     with demo_services.ctx.db.read() as s:
-        ids = list(s.scalars(select(Visit.id).where(Visit.visit_date <= NOW.date())))
+        ids = list(s.scalars(select(Visit.id).where(Visit.visit_date <= NOW.date())))[::3]
     assert ids
     pages = [len(PdfReader(io.BytesIO(demo_services.reports.visit_summary(v))).pages)
              for v in ids]  # fmt: skip
