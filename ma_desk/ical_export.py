@@ -3,15 +3,21 @@
 By default no patient information leaves the store: each event says only the
 visit type and length. Patient names and visit reasons are included only when
 the user explicitly asks for them (the file is then PHI and the UI says so).
-Times are the clinic's local wall-clock time ("floating" times in RFC 5545).
+Event times carry the clinic's time zone (``DTSTART;TZID=...`` with a VTIMEZONE
+built from the tz database), so a phone in another zone shows the right hour.
+There is no clinic time-zone setting, so the zone is the system's; when its
+IANA name cannot be found the times are written in UTC instead (still exact).
+DTSTAMP is the export moment in true UTC, converted from the clinic's local clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ma_desk.clinical import flow
 from ma_desk.reports.output import write_file_atomic
@@ -30,6 +36,65 @@ ICAL_STATUS = {
 }
 
 
+def system_zone() -> ZoneInfo | None:
+    """The computer's IANA zone (TZ, /etc/localtime, /etc/timezone), or None if unnamed.
+
+    A named zone is needed for a VTIMEZONE with the daylight-saving rules; a bare
+    UTC offset from ``time.localtime`` would be wrong on the other side of a change.
+    """
+    candidates: list[str] = []
+    tz_env = os.environ.get("TZ", "").strip().lstrip(":")
+    if tz_env:
+        candidates.append(tz_env)
+    else:
+        try:
+            target = os.path.realpath("/etc/localtime")
+            if "zoneinfo/" in target:
+                candidates.append(target.split("zoneinfo/", 1)[1])
+        except OSError:
+            pass
+        try:
+            with open("/etc/timezone", encoding="ascii") as fh:
+                candidates.append(fh.read().strip())
+        except (OSError, UnicodeDecodeError):
+            pass
+        candidates.extend(_windows_zone())
+    for name in candidates:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            continue
+    return None
+
+
+def _windows_zone() -> list[str]:
+    """The IANA name of Windows' zone through tzlocal when it is installed (else nothing)."""
+    try:
+        import tzlocal  # type: ignore[import-not-found]  # optional
+    except ImportError:
+        return []
+    try:
+        return [tzlocal.get_localzone_name()]
+    except Exception:  # an unreadable registry must not stop an export
+        return []
+
+
+def stamp_utc(stamp: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime:
+    """DTSTAMP in true UTC: a naive stamp is the clinic's local time, not UTC."""
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=zone) if zone is not None else stamp.astimezone()
+    return stamp.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def zoned(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime:
+    """An event time with its zone; without a named zone, the same instant in UTC."""
+    if moment.tzinfo is not None:
+        return moment if zone is None else moment.astimezone(zone)
+    if zone is not None:
+        return moment.replace(tzinfo=zone)
+    return moment.astimezone().astimezone(dt.UTC)
+
+
 def event_uid(row: AppointmentRow, clinic_uid: str) -> str:
     return f"appointment-{row.id}@{clinic_uid}"
 
@@ -42,8 +107,13 @@ def build_calendar(
     include_names: bool = False,
     include_cancelled: bool = False,
     clinic_uid: str = "ma-desk.invalid",
+    zone: dt.tzinfo | None | str = "system",
 ) -> icalendar.Calendar:
-    """One VEVENT per appointment; without names unless ``include_names``."""
+    """One VEVENT per appointment; without names unless ``include_names``.
+
+    ``zone`` is the clinic's zone (a ZoneInfo); "system" (the default) uses the
+    computer's, and None writes UTC times.
+    """
     from icalendar import Calendar, Event  # imported on export only: keeps start-up fast
 
     cal = Calendar()
@@ -51,7 +121,11 @@ def build_calendar(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", calendar_name)
-    stamp_utc = stamp.astimezone(dt.UTC) if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+    tz = system_zone() if zone == "system" else zone
+    assert tz is None or isinstance(tz, dt.tzinfo)
+    stamped = stamp_utc(stamp, tz)
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
     for row in rows:
         if row.status == flow.ENTERED_IN_ERROR:
             continue
@@ -59,9 +133,12 @@ def build_calendar(
             continue
         event = Event()
         event.add("uid", event_uid(row, clinic_uid))
-        event.add("dtstamp", stamp_utc)
-        event.add("dtstart", row.start)
-        event.add("dtend", row.end)
+        start, end = zoned(row.start, tz), zoned(row.end, tz)
+        first = start if first is None else min(first, start)
+        last = end if last is None else max(last, end)
+        event.add("dtstamp", stamped)
+        event.add("dtstart", start)
+        event.add("dtend", end)
         summary = f"{row.type_name} ({row.minutes} min)"
         if include_names:
             summary = f"{row.type_name}: {row.patient_name}"
@@ -74,7 +151,26 @@ def build_calendar(
         if row.room_name and include_names:
             event.add("location", row.room_name)
         cal.add_component(event)
+    referenced = any("TZID" in e["dtstart"].params for e in cal.walk("VEVENT"))
+    if isinstance(tz, ZoneInfo) and referenced and first is not None and last is not None:
+        _add_vtimezone(cal, tz, first, last)
     return cal
+
+
+def _add_vtimezone(cal: icalendar.Calendar, tz: ZoneInfo, first: dt.datetime,
+                   last: dt.datetime) -> None:  # fmt: skip
+    """The zone's rules around the exported span (a year either side covers any change).
+
+    Only for a zone the events name (TZID); UTC times are written as ``...Z`` instead.
+    """
+    from icalendar import Timezone
+
+    vtz = Timezone.from_tzinfo(
+        tz, tzid=tz.key,
+        first_date=first.replace(tzinfo=None) - dt.timedelta(days=366),
+        last_date=last.replace(tzinfo=None) + dt.timedelta(days=366),
+    )  # fmt: skip
+    cal.subcomponents.insert(0, vtz)
 
 
 def export_bytes(rows: Iterable[AppointmentRow], **kwargs) -> bytes:

@@ -75,6 +75,9 @@ class HandoutDoc:
     language: str  # "en" or "es"
     patient_name: str
     printed_on: dt.date
+    # The identifiers printed on every page; None/"" only for the library's sample preview.
+    dob: dt.date | None = None
+    mrn: str = ""
 
 
 @dataclass(frozen=True)

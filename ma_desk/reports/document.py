@@ -1,8 +1,10 @@
 """The shared page furniture of every letter-size document: letterhead, styles, page numbers.
 
 ``build_pdf`` lays a story out in memory and returns the PDF bytes; nothing is
-written to disk here. Every page carries a running header (for patient
-documents, the patient's name and date of birth) and "Page N of M".
+written to disk here. Every page carries a running header and "Page N of M".
+On a patient document the header holds two identifiers, date of birth and MRN,
+always whole: a long name is shortened with an ellipsis before they ever are
+(a page that has come loose from the rest still names its patient twice).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import functools
 import io
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ma_desk.reports import fonts
@@ -24,6 +27,66 @@ ACCENT = "#1f5f8b"
 SHADE = "#eef2f6"
 ATTENTION = "#8a5a00"
 CRITICAL = "#b00020"
+
+HEADER_SIZE = 9
+HEADER_GAP = 12  # points between the left and the right part of the running header
+CLINIC_MIN_WIDTH = 100  # points of the clinic's name kept when a patient's name is long
+
+
+@dataclass(frozen=True)
+class PatientIdentity:
+    """Who a patient document is about, as its running header prints it on every page."""
+
+    name: str
+    dob: dt.date
+    mrn: str
+    dob_word: str = "DOB"
+    mrn_word: str = "MRN"
+
+    def identifiers(self) -> str:
+        """DOB and MRN, the two identifiers that are never shortened."""
+        parts = [f"{self.dob_word} {fmt_date(self.dob)}"]
+        if fonts.clean(self.mrn).strip():
+            parts.append(f"{self.mrn_word} {fonts.clean(self.mrn).strip()}")
+        return "  ·  ".join(parts)
+
+
+def identity_header(identity: PatientIdentity, width: float, *, size: float = HEADER_SIZE) -> str:
+    """The header "Name · DOB ... · MRN ..." in ``width`` points; only the name is shortened."""
+    ids = identity.identifiers()
+    sep = "  ·  "
+    ids_width = fonts.text_width(ids + sep, font=fonts.BOLD, size=size)
+    name_room = width - ids_width
+    name = fonts.clean(identity.name).replace("\n", " ").strip()
+    if not name or name_room < fonts.text_width("…", font=fonts.BOLD, size=size):
+        return ids
+    return fonts.fit(name, name_room, font=fonts.BOLD, size=size) + sep + ids
+
+
+def header_parts(
+    left: str, right: str, identity: PatientIdentity | None, usable: float
+) -> tuple[str, str]:
+    """The (left, right) header texts fitted to ``usable`` points of one line.
+
+    With a patient identity the right side comes first: identifiers whole, then as much
+    of the name as fits once the clinic's name (printed in full in the letterhead) has
+    given way to ``CLINIC_MIN_WIDTH``; the clinic's name takes what is left.
+    """
+    size = HEADER_SIZE
+    if identity is not None:
+        full = identity_header(identity, 10_000, size=size)
+        full_width = fonts.text_width(full, font=fonts.BOLD, size=size)
+        clinic_keeps = min(fonts.text_width(left, size=size), CLINIC_MIN_WIDTH)
+        right_room = min(full_width, usable - HEADER_GAP - clinic_keeps)
+        right_text = identity_header(identity, right_room, size=size)
+        right_width = fonts.text_width(right_text, font=fonts.BOLD, size=size)
+        room = usable - right_width - HEADER_GAP
+        left_text = fonts.fit(left, room, size=size) if room > 12 else ""
+        return left_text, right_text
+    right_text = fonts.fit(right, usable * 0.6, font=fonts.BOLD, size=size)
+    right_width = fonts.text_width(right_text, font=fonts.BOLD, size=size)
+    return fonts.fit(left, usable - right_width - HEADER_GAP, size=size), right_text
+
 
 LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
 LOGO_MAX_BYTES = 2_000_000
@@ -110,6 +173,10 @@ def styles() -> dict[str, Any]:
     }
     # The same heading, allowed to end a page (above a long table that may split).
     made["h2_loose"] = ParagraphStyle("h2_loose", parent=made["h2"], keepWithNext=False)
+    # Tighter spacing (same type size) for a document that would spill a few lines.
+    made["h2_tight"] = ParagraphStyle("h2_tight", parent=made["h2"], spaceBefore=5, spaceAfter=2)
+    made["callout_tight"] = ParagraphStyle("callout_tight", parent=made["callout"], spaceBefore=8,
+                                           spaceAfter=0)  # fmt: skip
     return made
 
 
@@ -186,9 +253,17 @@ def letterhead(clinic: ClinicHeader, width: float, title: str = ""):
 
 
 def _numbered_canvas_class(
-    header_left: str, header_right: str, footer_left: str, page_words: tuple[str, str]
+    header_left: str,
+    header_right: str,
+    footer_left: str,
+    page_words: tuple[str, str],
+    identity: PatientIdentity | None = None,
+    pages_out: list[int] | None = None,
 ):
-    """A canvas that holds pages until the end, so each can say "Page N of M"."""
+    """A canvas that holds pages until the end, so each can say "Page N of M".
+
+    ``pages_out`` receives the page count (a builder may try a tighter layout).
+    """
     from reportlab.lib.colors import HexColor
     from reportlab.pdfgen.canvas import Canvas
 
@@ -203,6 +278,8 @@ def _numbered_canvas_class(
 
         def save(self) -> None:
             total = len(self._saved_pages)
+            if pages_out is not None:
+                pages_out.append(total)
             for state in self._saved_pages:
                 self.__dict__.update(state)
                 self._furniture(total)
@@ -215,10 +292,8 @@ def _numbered_canvas_class(
             self.setFillColor(HexColor(MUTED))
             self.setStrokeColor(HexColor(RULE))
             top = height - 0.45 * 72
-            usable = width - 1.5 * 72 - 12
-            right = fonts.fit(header_right, usable * 0.6, font=fonts.BOLD, size=9)
-            right_width = fonts.text_width(right, font=fonts.BOLD, size=9)
-            left = fonts.fit(header_left, usable - right_width, size=9)
+            usable = width - 1.5 * 72
+            left, right = header_parts(header_left, header_right, identity, usable)
             fonts.draw_string(self, 0.75 * 72, top, left, size=9)
             fonts.draw_string(self, width - 0.75 * 72, top, right, size=9, font=fonts.BOLD,
                               align="right")  # fmt: skip
@@ -242,8 +317,14 @@ def build_pdf(
     footer_left: str = "",
     landscape: bool = False,
     page_words: tuple[str, str] = ("Page", "of"),
+    identity: PatientIdentity | None = None,
+    pages_out: list[int] | None = None,
 ) -> bytes:
-    """Lay the story out on US Letter pages with 0.75" margins; returns the PDF bytes."""
+    """Lay the story out on US Letter pages with 0.75" margins; returns the PDF bytes.
+
+    ``identity`` (patient documents) replaces ``header_right`` with the patient's name,
+    DOB and MRN, the identifiers always whole.
+    """
     fonts.ensure_fonts()
     from reportlab.lib.pagesizes import landscape as to_landscape
     from reportlab.lib.pagesizes import letter
@@ -262,7 +343,8 @@ def build_pdf(
         creator="MA Desk",
         subject="",
     )
-    canvas_class = _numbered_canvas_class(header_left, header_right, footer_left, page_words)
+    canvas_class = _numbered_canvas_class(header_left, header_right, footer_left, page_words,
+                                          identity, pages_out)  # fmt: skip
     doc.build(list(story), canvasmaker=canvas_class)
     return buffer.getvalue()
 

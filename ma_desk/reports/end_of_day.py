@@ -77,6 +77,21 @@ def _grid(rows, col_widths, *, header: bool = True, zebra: bool = False, total: 
     return table
 
 
+HEADING_ROOM = 110  # points: a heading needs room for itself and a few rows below it
+
+
+def _section(heading: str, *body: Any) -> list[Any]:
+    """A heading kept with what follows: never alone at the foot of a page.
+
+    ``keepWithNext`` alone does not hold a heading to a KeepTogether or a long table, so
+    a conditional page break asks for the heading's room plus a few rows first, and a
+    short section is kept whole.
+    """
+    from reportlab.platypus import CondPageBreak, KeepTogether
+
+    return [CondPageBreak(HEADING_ROOM), KeepTogether([p_markup(heading, "h2"), *body])]
+
+
 def _minutes(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
@@ -113,7 +128,7 @@ def _key_figures(summary: DaySummary, width: float):
 def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> bytes:
     """The PDF bytes; ``summary`` defaults to ``summarise(data.visits)`` (the CSV's figures)."""
     fonts.ensure_fonts()
-    from reportlab.platypus import KeepTogether, Spacer, Table
+    from reportlab.platypus import CondPageBreak, Spacer, Table
 
     summary = summary or summarise(data.visits, data.providers)
     width = frame_width()
@@ -127,7 +142,6 @@ def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> b
                        "trail up to this report is unchanged.", "muted"))  # fmt: skip
     story.append(_key_figures(summary, width))
 
-    story.append(p_markup("By provider", "h2"))
     rows: list[list[Any]] = [["Provider", "Scheduled", "Walk-ins", "Arrived", "No-shows",
                               "Cancelled", "Checked\nout"]]  # fmt: skip
     for c in summary.per_provider:
@@ -135,14 +149,15 @@ def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> b
                      c.no_show, c.cancelled, c.checked_out])  # fmt: skip
     rows.append(["All", summary.scheduled, summary.walk_ins, summary.arrived, summary.no_show,
                  summary.cancelled, summary.checked_out])  # fmt: skip
-    story.append(_grid(rows, [width - 6 * 0.88 * 72] + [0.88 * 72] * 6, total=True))
+    story += _section("By provider",
+                      _grid(rows, [width - 6 * 0.88 * 72] + [0.88 * 72] * 6, total=True))  # fmt: skip
 
-    story.append(p_markup("Waiting times", "h2"))
     rows = [["Wait", "Visits timed", "Average (min)", "90th percentile (min)"]]
     for label, stats in (("Arrival to rooming", summary.wait_to_room),
                          ("Rooming to provider", summary.wait_to_provider)):  # fmt: skip
         rows.append([label, stats.count, _minutes(stats.average), _minutes(stats.p90)])
-    story.append(_grid(rows, [width - 4.2 * 72, 1.2 * 72, 1.4 * 72, 1.6 * 72]))
+    story += _section("Waiting times", _grid(rows, [width - 4.2 * 72, 1.2 * 72, 1.4 * 72,
+                                                    1.6 * 72]))  # fmt: skip
 
     per_provider_waits: list[tuple[str, WaitStats, WaitStats]] = []
     for c in summary.per_provider:
@@ -158,7 +173,6 @@ def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> b
     story.append(Spacer(1, 8))
     story.append(charts)
 
-    story.append(p_markup("Copays", "h2"))
     rows = [["Payment method", "Visits", "Expected", "Collected", "Difference"]]
     for line in summary.copays:
         rows.append([line.label, line.visits, money(line.expected_cents),
@@ -167,22 +181,13 @@ def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> b
     rows.append(["Total", sum(x.visits for x in summary.copays),
                  money(summary.copay_expected_cents), money(summary.copay_collected_cents),
                  money(summary.copay_collected_cents - summary.copay_expected_cents)])  # fmt: skip
-    story.append(KeepTogether([_grid(rows, [width - 5 * 72, 72, 1.3 * 72, 1.3 * 72, 1.4 * 72],
-                                     total=True)]))  # fmt: skip
+    story += _section("Copays", _grid(rows, [width - 5 * 72, 72, 1.3 * 72, 1.3 * 72, 1.4 * 72],
+                                      total=True))  # fmt: skip
 
-    story.append(p_markup(f"Open items ({len(data.open_items)})", "h2"))
-    if data.open_items:
-        kinds = list(dict.fromkeys(item.kind for item in data.open_items))
-        for kind in kinds:
-            items = [i for i in data.open_items if i.kind == kind]
-            story.append(p_markup(f"{OPEN_ITEM_TITLES.get(kind, fonts.para(kind))} "
-                                  f"({len(items)})", "h3"))  # fmt: skip
-            for item in items:
-                story.append(p_markup(fonts.para(item.description, limit=300), "bullet",
-                                      bullet="•"))  # fmt: skip
-    else:
-        story.append(p("Nothing left open. Good work, team."))
+    story += _open_items(data)
 
+    # The visit table may fill pages: the heading asks for room, then the table splits.
+    story.append(CondPageBreak(HEADING_ROOM))
     story.append(p_markup(f"All appointments ({len(data.visits)})", "h2_loose"))
     story.extend(_visit_table(data, width))
 
@@ -196,6 +201,26 @@ def build_end_of_day(data: EndOfDayData, summary: DaySummary | None = None) -> b
     )
 
 
+def _open_items(data: EndOfDayData) -> list[Any]:
+    """Open items grouped by kind; each group title stays with its first lines."""
+    from reportlab.platypus import CondPageBreak, KeepTogether
+
+    heading = f"Open items ({len(data.open_items)})"
+    if not data.open_items:
+        return _section(heading, p("Nothing left open. Good work, team."))
+    flow: list[Any] = [CondPageBreak(HEADING_ROOM)]
+    kinds = list(dict.fromkeys(item.kind for item in data.open_items))
+    for n, kind in enumerate(kinds):
+        items = [i for i in data.open_items if i.kind == kind]
+        title = p_markup(f"{OPEN_ITEM_TITLES.get(kind, fonts.para(kind))} ({len(items)})", "h3")
+        bullets = [p_markup(fonts.para(item.description, limit=300), "bullet", bullet="•")
+                   for item in items]  # fmt: skip
+        head = [p_markup(heading, "h2")] if n == 0 else []
+        flow.append(KeepTogether([*head, title, *bullets[:3]]))
+        flow.extend(bullets[3:])
+    return flow
+
+
 def _cell_text(text: str, width: float, style: str = "tiny"):
     """A plain string when it fits on one line in DejaVu (fast), else a wrapping Paragraph."""
     value = fonts.clean(text).replace("\n", " ")
@@ -206,12 +231,27 @@ def _cell_text(text: str, width: float, style: str = "tiny"):
     return p(value, style, limit=120)
 
 
+PROVIDER_MIN = 1.3 * 72
+PROVIDER_MAX = 2.1 * 72  # beyond this a provider's name wraps (whole) instead of widening
+
+
+def _provider_width(data: EndOfDayData) -> float:
+    """The provider column: as wide as the longest name with credentials, within limits.
+
+    "Jordan Smith, MD, FAAP" must print whole; the patient column gives up the room.
+    """
+    names = {v.provider for v in data.visits} | set(data.providers)
+    widest = max((fonts.text_width(fonts.clean(n), size=8) for n in names), default=0.0)
+    return min(PROVIDER_MAX, max(PROVIDER_MIN, widest + 8 + 1))
+
+
 def _visit_table(data: EndOfDayData, width: float):
     from reportlab.lib.colors import HexColor
 
     rows: list[list[Any]] = [["Time", "Patient", "MRN", "Provider", "Status", "To room",
                               "To prov.", "Copay"]]  # fmt: skip
-    widths = [0.6 * 72, None, 0.95 * 72, 1.3 * 72, 1.05 * 72, 0.55 * 72, 0.6 * 72, 0.65 * 72]
+    widths = [0.6 * 72, None, 0.95 * 72, _provider_width(data), 1.05 * 72, 0.55 * 72, 0.6 * 72,
+              0.65 * 72]  # fmt: skip
     fixed = sum(w for w in widths if w)
     widths[1] = width - fixed
     flagged = []
@@ -223,7 +263,7 @@ def _visit_table(data: EndOfDayData, width: float):
             f"{v.start:%H:%M}" + (" W" if v.walk_in else ""),
             _cell_text(v.patient_name, widths[1] - 8),
             fonts.fit(v.mrn, widths[2] - 8, size=8),
-            fonts.fit(v.provider, widths[3] - 8, size=8),
+            _cell_text(v.provider, widths[3] - 8),
             status,
             _minutes(wait_to_room(v)),
             _minutes(wait_to_provider(v)),

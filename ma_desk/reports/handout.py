@@ -7,7 +7,13 @@ from typing import Any
 
 from ma_desk.reports import fonts
 from ma_desk.reports.data import HandoutDoc
-from ma_desk.reports.document import build_pdf, frame_width, letterhead, p_markup
+from ma_desk.reports.document import (
+    PatientIdentity,
+    build_pdf,
+    frame_width,
+    letterhead,
+    p_markup,
+)
 from ma_desk.reports.handout_markup import inline, parse
 
 MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
@@ -15,9 +21,11 @@ MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "ag
 
 WORDS = {
     "en": {"for": "Prepared for", "on": "on", "questions": "Questions? Call",
-           "emergency": "In an emergency, call 911.", "page": "Page", "of": "of"},
+           "emergency": "In an emergency, call 911.", "page": "Page", "of": "of",
+           "dob": "DOB", "mrn": "MRN"},
     "es": {"for": "Preparado para", "on": "el", "questions": "¿Preguntas? Llame al",
-           "emergency": "En caso de emergencia, llame al 911.", "page": "Página", "of": "de"},
+           "emergency": "En caso de emergencia, llame al 911.", "page": "Página", "of": "de",
+           "dob": "Nac.", "mrn": "MRN"},
 }  # fmt: skip
 
 
@@ -67,6 +75,7 @@ def build_handouts(docs: Sequence[HandoutDoc]) -> bytes:
             story.append(PageBreak())
         story.extend(handout_story(doc))
     first = docs[0]
+    words = WORDS.get(first.language, WORDS["en"])
     titles = "; ".join(fonts.clean(d.title) for d in docs)
     return build_pdf(
         story,
@@ -74,6 +83,14 @@ def build_handouts(docs: Sequence[HandoutDoc]) -> bytes:
         header_left=fonts.clean(first.clinic.name)[:80],
         header_right=fonts.clean(first.patient_name)[:80],
         footer_left=date_in(first.language, first.printed_on),
-        page_words=(WORDS.get(first.language, WORDS["en"])["page"],
-                    WORDS.get(first.language, WORDS["en"])["of"]),
-    )  # fmt: skip
+        page_words=(words["page"], words["of"]),
+        identity=handout_identity(first),
+    )
+
+
+def handout_identity(doc: HandoutDoc) -> PatientIdentity | None:
+    """Name, DOB and MRN for every page; None for the sample preview (no real patient)."""
+    if doc.dob is None:
+        return None
+    words = WORDS.get(doc.language, WORDS["en"])
+    return PatientIdentity(doc.patient_name, doc.dob, doc.mrn, words["dob"], words["mrn"])

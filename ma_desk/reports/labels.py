@@ -58,6 +58,7 @@ LAYOUTS = {
                         2.25 * INCH, 1.25 * INCH, 1, 1, 0, 0, 2.25 * INCH, 1.25 * INCH),
 }  # fmt: skip
 
+MIN_TEXT_SIZE = 6.0  # points: the smallest identifier text a label prints (legible at arm's length)
 BAR_WIDTH = 0.0085 * INCH  # narrowest bar, ~8.5 mil: scans on 203 and 300 dpi printers
 
 
@@ -80,6 +81,34 @@ def make_barcode(value: str, height: float, max_width: float):
     return barcode
 
 
+def identifier_lines(label: LabelData, width: float, size: float) -> tuple[list[str], float]:
+    """DOB and MRN whole: one line, shrunk to ``MIN_TEXT_SIZE`` at most, else two lines.
+
+    A label that has lost its identifiers is worse than none, so they are never cut;
+    only the name line above is shortened with an ellipsis.
+    """
+    mrn = fonts.clean(label.mrn).replace("\n", " ").strip()
+    dob = f"DOB {label.dob:%m/%d/%Y}"
+    one = f"{dob}   MRN {mrn}"
+    current = size
+    while current > MIN_TEXT_SIZE and fonts.text_width(one, size=current) > width:
+        current = max(MIN_TEXT_SIZE, current - 0.25)
+    if fonts.text_width(one, size=current) <= width:
+        return [one], current
+    return [dob, f"MRN {mrn}"], MIN_TEXT_SIZE
+
+
+def _draw_identifiers(canvas, label: LabelData, x: float, line: float, width: float,
+                      size: float) -> float:  # fmt: skip
+    """Draw the DOB and MRN line(s); returns the baseline of the last one."""
+    lines, used = identifier_lines(label, width, size)
+    for i, text in enumerate(lines):
+        if i:
+            line -= used + 1.5
+        fonts.draw_string(canvas, x, line, text, size=used)
+    return line
+
+
 def _draw_label(canvas, label: LabelData, x: float, y: float, layout: LabelLayout) -> None:
     pad = 0.07 * INCH
     width = layout.label_width - 2 * pad
@@ -91,8 +120,7 @@ def _draw_label(canvas, label: LabelData, x: float, y: float, layout: LabelLayou
     name = fonts.fit(label.patient_name, width, font=fonts.BOLD, size=name_size)
     fonts.draw_string(canvas, x + pad, line, name, font=fonts.BOLD, size=name_size)
     line -= small + 2.5
-    ident = f"DOB {label.dob:%m/%d/%Y}   MRN {label.mrn}"
-    fonts.draw_string(canvas, x + pad, line, fonts.fit(ident, width, size=small), size=small)
+    line = _draw_identifiers(canvas, label, x + pad, line, width, small)
     if label.kind == "specimen":
         line -= small + 2
         when = f"{label.collected_at:%m/%d/%Y %H:%M}" if label.collected_at else "__/__ __:__"

@@ -225,7 +225,7 @@ class HandoutService(Service):
                 if not h.active:
                     raise ConflictError(f"'{h.title}' has been retired from the library.")
                 docs.append(HandoutDoc(header, h.title, h.body, h.language, name,
-                                       self.now().date()))  # fmt: skip
+                                       self.now().date(), patient.dob, patient.mrn))  # fmt: skip
             patient_id = patient.id
         self._record_read("view", "handouts_for_visit", visit_id, patient_id=patient_id,
                           details={"handouts": list(handout_ids)},
