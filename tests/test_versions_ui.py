@@ -10,7 +10,7 @@ beside A's, and Re-apply saves A's changes on top of B's (nothing of B's lost).
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from sqlalchemy import select
 
@@ -43,9 +43,15 @@ def a_patient(services: Services) -> int:
 
 
 def window(qtbot, widget: QWidget) -> QWidget:
-    qtbot.addWidget(widget)
+    # A closed tab's refresh timer would fire in a later test, after its database is gone.
+    qtbot.addWidget(widget, before_close_func=stop_timers)
     widget.show()
     return widget
+
+
+def stop_timers(widget: QWidget) -> None:
+    for timer in widget.findChildren(QTimer):
+        timer.stop()
 
 
 def activate(qtbot, widget: QWidget) -> None:
