@@ -206,6 +206,7 @@ def run_app(args: argparse.Namespace) -> int:
 
         window = MainWindow(services, store_label=store_label(opened),
                             settings_file=opened.data_dir / "window.ini", lazy_tabs=True)  # fmt: skip
+        crash_signal.known_error.connect(window.selection.report_error)
         scheduler = BackupScheduler(services, opened.data_dir, window)
         window.show()
         if not opened.db.read_only:  # never rotate good backups out for copies of damage

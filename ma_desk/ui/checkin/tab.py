@@ -33,6 +33,7 @@ from ma_desk.ui.checkin.verify_panel import VerifyPanel
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
+from ma_desk.ui.live import kept_scroll
 from ma_desk.ui.tab_base import Tab
 
 SEARCH_DEBOUNCE_MS = 25  # the service answers in a few ms; this only merges fast bursts
@@ -161,6 +162,7 @@ class CheckinTab(Tab):
         self.arrive.arrived.connect(self._arrived)
         selection.patient_changed.connect(self._selection_changed)
         selection.data_changed.connect(self._data_changed)
+        selection.remote_changed.connect(self._remote_changed)
         for keys, slot in (
             ("Ctrl+N", self.start_registration),
             ("Ctrl+F", self.focus_search),
@@ -378,6 +380,14 @@ class CheckinTab(Tab):
             self.run_search()
             if area == "insurance":
                 self.verify.refresh_insurance()
+
+    def _remote_changed(self, areas: frozenset[str] | None) -> None:
+        """Another workstation booked, arrived, registered or verified: the lists follow; the
+        chosen patient, the search text and a half-typed registration stay."""
+        if (areas is None or areas & {"schedule", "patients", "insurance"}) and self.isVisible():
+            with kept_scroll(self.results):
+                self._refresh_alerts()
+                self.run_search()
 
     def activated(self) -> None:
         self._refresh_alerts()
