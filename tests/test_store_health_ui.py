@@ -262,3 +262,21 @@ def test_vitals_on_a_full_disk_keep_every_value_and_save_after(
     press_enter_in_vitals(qtbot, tab)
     assert len(services.vitals.history(tab.patient.id)) == before + 1
     assert "Vitals saved" in tab.status_label.text()
+
+
+def test_no_daily_backup_of_a_store_that_went_read_only(qtbot, demo_services, demo_dir, tmp_path):
+    """A damaged store is never copied into backups/, where pruning would drop a good one."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from ma_desk.backup import scheduled_backups
+    from ma_desk.ui.security.backup_schedule import BackupScheduler
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    scheduler = BackupScheduler(demo_services, demo_dir, window)
+    demo_services.ctx.db.switch_to_read_only("A page failed its check (test).")
+    scheduler.check()
+    assert scheduler._thread is None and scheduled_backups(demo_dir) == []
+    demo_services.ctx.db.read_only = False
+    assert scheduler.run_now_blocking().startswith("Daily backup written")
+    assert len(scheduled_backups(demo_dir)) == 1

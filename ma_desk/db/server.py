@@ -60,7 +60,7 @@ def make_server_engine(url: str, *, password: str | None = None, pool_size: int 
     parsed = make_url(normalise_url(url))
     if password is not None:
         parsed = parsed.set(password=password)
-    return create_engine(
+    engine = create_engine(
         parsed,
         pool_size=pool_size,
         max_overflow=8,
@@ -71,6 +71,28 @@ def make_server_engine(url: str, *, password: str | None = None, pool_size: int 
             "application_name": "MA Desk",
         },  # fmt: skip
     )
+    event.listen(engine, "before_cursor_execute", _nul_free_parameters, retval=True)
+    return engine
+
+
+def _nul_free(value):
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
+def _nul_free_parameters(_conn, _cursor, statement, parameters, _context, _executemany):
+    """PostgreSQL refuses a NUL anywhere in a text parameter, even in a search.
+
+    Saves are refused with a clear message before the flush (text_guard); what is
+    left is lookups (a NUL pasted into a search or a user name), which must simply
+    find nothing, as they do on SQLite: a NUL becomes U+FFFD, which nothing stored holds.
+    """
+    if isinstance(parameters, dict):
+        return statement, {k: _nul_free(v) for k, v in parameters.items()}
+    if isinstance(parameters, list | tuple) and parameters and isinstance(parameters[0], dict):
+        return statement, [{k: _nul_free(v) for k, v in p.items()} for p in parameters]
+    if isinstance(parameters, list | tuple):
+        return statement, type(parameters)(_nul_free(v) for v in parameters)
+    return statement, parameters
 
 
 def server_error_for(exc: BaseException, where: str) -> StoreError | None:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ma_desk.audit import changes
@@ -732,7 +732,9 @@ class InsuranceService(Service):
                 stmt = stmt.where(InsuranceNote.superseded.is_(False))
             if coverage_id is not None:
                 stmt = stmt.where(InsuranceNote.coverage_id == coverage_id)
-            for word in search.split():
+            if "\x00" in search:  # nothing stored holds a NUL, so nothing matches
+                stmt = stmt.where(false())
+            for word in search.replace("\x00", "").split():
                 escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 stmt = stmt.where(InsuranceNote.text.ilike(f"%{escaped}%", escape="\\"))
             notes = s.scalars(

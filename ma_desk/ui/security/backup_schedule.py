@@ -48,6 +48,11 @@ class BackupScheduler(QObject):
             self._thread.join(timeout=60)
 
     def check(self) -> None:
+        db = self.services.ctx.db
+        if db.read_only or db.kind != "sqlcipher":
+            # A damaged store is never copied into backups/ (its pruning would delete a good
+            # one); a clinic server is backed up by `ma-desk backup` in server mode.
+            return
         now = self.services.ctx.clock.now()
         if not backup_due(self.data_dir, now.date()) or not self._running.acquire(blocking=False):
             return
