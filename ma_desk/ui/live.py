@@ -76,9 +76,9 @@ class LiveUpdates(QObject):
         self.listener.stop()
 
     def report_error(self, error: Exception) -> None:
-        """A screen met a known error: an unreachable server shows the banner at once."""
+        """A screen met a known error: the listener checks the server at once (and reports
+        it lost, which shows the banner, only if it really does not answer)."""
         if isinstance(error, ServerUnavailableError):
-            self._lost()
             self.listener.check_now()
 
     def _collect(self, areas: frozenset[str]) -> None:

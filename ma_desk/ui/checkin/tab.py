@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clinical import flow
-from ma_desk.errors import MADeskError
+from ma_desk.errors import MADeskError, ServerUnavailableError
 from ma_desk.services.checkin import ArrivalResult
 from ma_desk.services.patients import PatientHit
 from ma_desk.ui.checkin.arrive_panel import ArrivePanel
@@ -191,6 +191,10 @@ class CheckinTab(Tab):
             else:
                 hits = self.services.patients.booked_today()
                 summary = f"Today's patients ({len(hits)}). Type to search everyone."
+        except ServerUnavailableError as exc:  # the list stays as it was; the banner says why
+            self.search_hint.setText(str(exc))
+            self.selection.report_error(exc)
+            return
         except MADeskError as exc:
             hits, summary = [], str(exc)
         self.search_hint.setText(summary)
@@ -371,6 +375,8 @@ class CheckinTab(Tab):
             self._name_alerts = self.services.patients.name_alerts(today)
             booked = [h.id for h in self.services.patients.booked_today(today)]
             self._insurance_flags = self.services.insurance.verification_flags(booked)
+        except ServerUnavailableError:  # keep the last alerts until the server answers
+            return
         except MADeskError:
             self._name_alerts, self._insurance_flags = {}, {}
 
