@@ -15,6 +15,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "encryption": ("benchmarks.tasks.encryption", "same service workload on SQLCipher vs plain SQLite"),
     "cold_start": ("benchmarks.tasks.cold_start", "process start to first paint vs bare 5-tab QMainWindow"),
     "rss": ("benchmarks.tasks.rss", "peak RSS after opening the clinic (fresh process)"),
+    "notify_latency": ("benchmarks.tasks.notify_latency", "commit on one workstation to the refreshed Schedule tab on another (PostgreSQL)"),
 }  # fmt: skip
 
 # Tasks measured at the scaling sizes (10k / 100k / 1M patients) with --scaling.

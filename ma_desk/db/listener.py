@@ -157,7 +157,8 @@ class ChangeListener:
     def _listen(self, conn: psycopg.Connection) -> None:
         last_beat = time.monotonic()
         while not self._stop.is_set():
-            tables = {n.payload for n in conn.notifies(timeout=WAIT_SECONDS)}
+            # Back at the first one (the rest of a burst follows at once; the UI merges it).
+            tables = {n.payload for n in conn.notifies(timeout=WAIT_SECONDS, stop_after=1)}
             if tables:
                 self._on_changes(areas_for(tables))
             if self._check.is_set() or time.monotonic() - last_beat > HEARTBEAT_SECONDS:
