@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "ma_desk.cli.security_cmds",
     "ma_desk.cli.report_cmds",
     "ma_desk.cli.server_cmds",
+    "ma_desk.cli.downtime_cmds",
 ]
 
 log = logging.getLogger("ma_desk.cli")
