@@ -196,3 +196,55 @@ def test_ma_desk_downtime_lists_and_prints_without_the_server(
     assert "not in the downtime copy" in capsys.readouterr().err
     assert len(downtime.pending_openings(workstation, key)) == 4
     assert not (tmp_path / "none.pdf").exists()  # each opening noted
+
+
+# ------------------------------------------------------------------ the window, server down
+def test_the_banner_opens_the_copy_while_the_server_is_down(
+    qtbot, server, workstation, memory_keyring, pg_cluster, tmp_path, monkeypatch
+):
+    from PySide6.QtCore import Qt
+
+    from ma_desk.security.demo_accounts import DEMO_PASSWORD
+    from ma_desk.ui.downtime_view import DowntimeDialog, install_downtime_copies
+    from ma_desk.ui.main_window import MainWindow
+    from ma_desk.ui.printing import preview
+
+    printed: list[str] = []
+    monkeypatch.setattr(preview.PdfPreviewDialog, "exec",
+                        lambda dialog: printed.append(dialog.windowTitle()) or 0)  # fmt: skip
+    server.accounts.sign_in("ma", DEMO_PASSWORD)
+    window = MainWindow(server, store_label="clinic server", settings_file=tmp_path / "w.ini")
+    qtbot.addWidget(window)
+    window.show()
+    copies = install_downtime_copies(window, server, workstation)
+    assert copies is not None
+    copies.take_now()  # the timer's work, now
+    qtbot.waitUntil(lambda: not copies.running, timeout=30_000)
+    assert copies.last_error is None and downtime.snapshot_path(workstation).exists()
+    qtbot.waitUntil(window.live.listener.connected.is_set, timeout=10_000)
+    pg_cluster.stop()
+    try:
+        qtbot.waitUntil(window.server_banner.isVisible, timeout=15_000)
+        copies.take_now()  # a copy attempted during the outage fails quietly
+        qtbot.waitUntil(lambda: not copies.running, timeout=30_000)
+        assert isinstance(copies.last_error, ServerUnavailableError)
+        button = window.server_banner.downtime_button
+        button.setFocus()
+        qtbot.keyClick(button, Qt.Key.Key_Space)
+        dialog = window.findChild(DowntimeDialog)
+        assert dialog is not None and dialog.model.rowCount() > 10
+        qtbot.keyClick(dialog.table, Qt.Key.Key_Down)
+        sheet = dialog.current_sheet()
+        assert sheet is not None and sheet.mrn in dialog.sheet.toPlainText()
+        dialog.print_schedule_button.setFocus()
+        qtbot.keyClick(dialog.print_schedule_button, Qt.Key.Key_Space)
+        dialog.print_sheet_button.setFocus()
+        qtbot.keyClick(dialog.print_sheet_button, Qt.Key.Key_Space)
+        assert len(printed) == 2
+        whats = [row[3] for row in downtime.pending_openings(workstation, copies.key)]
+        assert whats[0] == "schedule" and f"face sheet {sheet.patient_ref}" in whats
+        assert len(whats) == len(set(whats))  # each thing shown, logged once
+        assert {row[2] for row in downtime.pending_openings(workstation, copies.key)} == {"ma"}
+    finally:
+        pg_cluster.start()
+    window.live.stop()
