@@ -156,3 +156,35 @@ def test_the_single_workstation_window_has_no_banner(qtbot, demo_services, tmp_p
     win = MainWindow(demo_services, store_label="file", settings_file=tmp_path / "w.ini")
     qtbot.addWidget(win)
     assert win.live is None and win.server_banner is None
+
+
+def test_a_known_error_that_escapes_a_slot_is_shown_not_crashed(
+    qtbot, demo_services, tmp_path, monkeypatch
+):
+    """The last line of defence: a MADeskError reaching the event loop (sys.excepthook) goes
+    to the window's status bar (or the banner), never to the crash dialog."""
+    import sys
+
+    from ma_desk.errors import ValidationError
+    from ma_desk.ui.crash import CrashSignal
+
+    monkeypatch.setenv("MA_DESK_NO_CRASH_DIALOG", "1")  # the dialog itself is not under test
+    win = MainWindow(demo_services, store_label="file", settings_file=tmp_path / "w.ini")
+    qtbot.addWidget(win)
+    hook = CrashSignal(win)
+    crashes: list[str] = []
+    hook.crashed.connect(crashes.append)
+    hook.known_error.connect(win.selection.report_error)
+    hook.install()
+    try:
+        refused = ValidationError("That date is not a clinic day.")
+        sys.excepthook(type(refused), refused, None)
+        down = ServerUnavailableError("The clinic server cannot be reached.")
+        sys.excepthook(type(down), down, None)
+        assert crashes == []
+        assert win.statusBar().currentMessage() == "The clinic server cannot be reached."
+        bug = KeyError("a bug")
+        sys.excepthook(type(bug), bug, None)
+        assert len(crashes) == 1 and "KeyError" in crashes[0]
+    finally:
+        hook.uninstall()
