@@ -38,8 +38,11 @@ def _visit_id(data_dir) -> int:
 
     opened = open_store(data_dir, passphrase=PASSPHRASE)
     try:
-        rows = Services(opened.db, actor=Actor.system()).schedule.day(dt.date.today())
-        return next(r.visit_id for r in rows if r.status == "checked_out")
+        schedule = Services(opened.db, actor=Actor.system()).schedule
+        days = (dt.date.today() - dt.timedelta(days=back) for back in range(7))
+        # Today has no finished visit yet just after midnight: the days before do.
+        return next(r.visit_id for day in days for r in schedule.day(day)
+                    if r.status == "checked_out")  # fmt: skip
     finally:
         opened.db.close()
 
