@@ -248,3 +248,33 @@ def test_the_banner_opens_the_copy_while_the_server_is_down(
     finally:
         pg_cluster.start()
     window.live.stop()
+
+
+def test_any_typed_mrn_finds_its_sheet_or_says_it_is_not_there(
+    demo_services, workstation, memory_keyring, tmp_path, capsys
+):
+    """Whatever is typed after --face-sheet: a face sheet, or a message; never a crash,
+    never a file for a patient who is not in the copy."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    key = downtime.downtime_key(workstation)
+    downtime.take_snapshot(demo_services, workstation, key)
+    known = {s.mrn for s in downtime.open_snapshot(workstation, key).face_sheets.values()}
+    out = tmp_path / "sheet.pdf"
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(st.sampled_from(sorted(known)), st.text(max_size=30)))
+    def typed(mrn: str) -> None:
+        out.unlink(missing_ok=True)
+        argv = ["downtime", "--data-dir", str(workstation), "--face-sheet", mrn,
+                "--out", str(out)]  # fmt: skip
+        code = main(argv)
+        err = capsys.readouterr().err
+        if mrn.strip() in known:
+            assert code == 0 and out.read_bytes().startswith(b"%PDF")
+        else:
+            assert code == 1 and not out.exists() and "ma-desk:" in err
+            assert "unexpected" not in err
+
+    typed()

@@ -43,14 +43,17 @@ def cmd_downtime(args: argparse.Namespace) -> int:
     key = downtime.downtime_key(data_dir, ask_passphrase=ask_passphrase_on_tty)
     snapshot = downtime.open_snapshot(data_dir, key)
     now = SystemClock().now()
-    if args.face_sheet:
+    if args.face_sheet is not None:
+        mrn = args.face_sheet.strip()
+        if not mrn:
+            raise ValidationError("Give the patient's MRN after --face-sheet.")
         if not args.out:
             raise ValidationError("Add --out FILE.pdf: where to write the face sheet.")
-        sheet = next((s for s in snapshot.face_sheets.values() if s.mrn == args.face_sheet), None)
+        sheet = next((s for s in snapshot.face_sheets.values() if s.mrn == mrn), None)
         downtime.log_opening(data_dir, key, cli_username(args),
                              f"face sheet {sheet.patient_ref}" if sheet else "face sheet", now)  # fmt: skip
         if sheet is None:
-            raise NotFoundError(f"MRN {args.face_sheet} is not in the downtime copy of today.")
+            raise NotFoundError(f"MRN {mrn} is not in the downtime copy of today.")
         write_output(args.out, face_sheet_pdf(snapshot, sheet), force=args.force)
         sys.stdout.write(f"Face sheet written to {args.out}.\n")
         return 0
