@@ -52,9 +52,10 @@ RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 4.0)  # then every last value until the ser
 WAIT_SECONDS = 0.25  # how long one wait for notifications lasts (bounds how fast stop() ends)
 HEARTBEAT_SECONDS = 5.0  # a quiet connection is checked this often
 CONNECT_TIMEOUT_SECONDS = 5
-# Dead peers on a silent network are noticed by TCP keepalives within ~10 s.
+# Dead peers on a silent network are noticed by TCP keepalives within ~10 s, and a check
+# sent into a dead network gives up after 10 s instead of the kernel's ~15 minutes.
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-             "keepalives_count": 2}  # fmt: skip
+             "keepalives_count": 2, "tcp_user_timeout": 10_000}  # fmt: skip
 
 ChangesCallback = Callable[[frozenset[str]], None]
 
