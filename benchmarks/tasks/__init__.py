@@ -16,6 +16,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "cold_start": ("benchmarks.tasks.cold_start", "process start to first paint vs bare 5-tab QMainWindow"),
     "rss": ("benchmarks.tasks.rss", "peak RSS after opening the clinic (fresh process)"),
     "postgresql": ("benchmarks.tasks.postgresql", "the clinic moved onto a PostgreSQL server: search, day view, vitals save vs floors"),
+    "notify_latency": ("benchmarks.tasks.notify_latency", "commit on one workstation to the refreshed Schedule tab on another (PostgreSQL)"),
 }  # fmt: skip
 
 # Tasks measured at the scaling sizes (10k / 100k / 1M patients) with --scaling.

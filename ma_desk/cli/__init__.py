@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "ma_desk.cli.report_cmds",
     "ma_desk.cli.server_cmds",
     "ma_desk.cli.move_cmds",
+    "ma_desk.cli.downtime_cmds",
 ]
 
 log = logging.getLogger("ma_desk.cli")

@@ -103,11 +103,44 @@ def grant_workstation_rights(connection: Connection) -> None:
         connection.execute(text(statement))
 
 
+# ------------------------------------------------------------------ live workstations
+# Statement-level triggers NOTIFY this channel with the table's name when a transaction
+# changes a table the screens show. PostgreSQL delivers at commit (a rollback tells nobody)
+# and sends identical notifications of one transaction once.
+CHANGES_CHANNEL = "ma_desk_changes"
+
+WATCHED_TABLES = (
+    "appointments", "appointment_status_changes", "appointment_series", "appointment_types",
+    "waitlist_entries", "visits", "visit_tasks", "vital_sets", "rooms", "checklist_runs",
+    "checklist_run_items", "patients", "providers", "insurance_coverages", "eligibility_checks",
+    "insurance_notes", "prior_authorizations", "settings",
+)  # fmt: skip
+
+
+def install_change_notifications(connection: Connection) -> None:
+    """NOTIFY ma_desk_changes with the table name after each statement that changes a row."""
+    connection.execute(text(f"""
+        CREATE OR REPLACE FUNCTION ma_desk_notify_change() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('{CHANGES_CHANNEL}', TG_TABLE_NAME);
+            RETURN NULL;
+        END $$
+    """))  # fmt: skip
+    for table in WATCHED_TABLES:
+        connection.execute(text(f"""
+            CREATE OR REPLACE TRIGGER ma_desk_notify_{table}
+            AFTER INSERT OR UPDATE OR DELETE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION ma_desk_notify_change()
+        """))  # fmt: skip
+
+
 # grant_workstation_rights stays last: it grants on every table the steps before it made.
 STEPS: list[ServerStep] = [
     close_schema_to_public,
     make_audit_append_only,
     create_workstation_group,
+    install_change_notifications,
     grant_workstation_rights,
 ]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from ma_desk.db.models import (
     Room,
     User,
     Visit,
+    VisitTask,
     WaitlistEntry,
 )
 from ma_desk.errors import ConflictError, NeedsConfirmation, NotFoundError, ValidationError
@@ -38,6 +39,7 @@ from ma_desk.services.patients import age_years
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
 from ma_desk.services.settings import SettingsService
 from ma_desk.services.versions import check_version, locked
+from ma_desk.services.vitals import NOTIFY_PROVIDER
 
 __all__ = [
     "ScheduleService",
@@ -141,6 +143,7 @@ class FlowRow:
     waiting_minutes: int  # since arrival, until roomed (or now)
     in_room_minutes: int  # since rooming (0 when not roomed)
     total_minutes: int  # since arrival
+    critical: str = ""  # open 'notify provider' items on the visit (critical vitals)
 
 
 @dataclass(frozen=True)
@@ -466,8 +469,27 @@ class ScheduleService(Service):
             waiting = flow.minutes_between(arrived, roomed or now)
             in_room = flow.minutes_between(roomed, now) if roomed else 0
             rows.append(FlowRow(r, waiting, in_room, flow.minutes_between(arrived, now)))
+        criticals = self._open_criticals([f.appointment.visit_id for f in rows])
+        rows = [replace(f, critical=criticals.get(f.appointment.visit_id, "")) for f in rows]
         rows.sort(key=lambda f: (f.appointment.arrived_at or f.appointment.start, f.appointment.id))
         return rows
+
+    def _open_criticals(self, visit_ids: list[int | None]) -> dict[int, str]:
+        """Open 'notify provider' items (critical vitals) by visit: the provider sees them
+        on the flow board until they are done."""
+        wanted = [v for v in visit_ids if v is not None]
+        if not wanted:
+            return {}
+        found: dict[int, list[str]] = {}
+        with self._read() as s:
+            for visit_id, message in s.execute(
+                select(VisitTask.visit_id, VisitTask.message)
+                .where(VisitTask.visit_id.in_(wanted), VisitTask.done_at.is_(None))
+                .where(VisitTask.kind == NOTIFY_PROVIDER)
+                .order_by(VisitTask.id)
+            ):
+                found.setdefault(visit_id, []).append(message)
+        return {visit_id: "; ".join(messages) for visit_id, messages in found.items()}
 
     # ------------------------------------------------------------- booking
     @policy("schedule.write", audit=WRITE)

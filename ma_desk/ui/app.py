@@ -301,6 +301,11 @@ def run_app(args: argparse.Namespace) -> int:
 
         window = MainWindow(services, store_label=store_label(opened),
                             settings_file=opened.data_dir / "window.ini", lazy_tabs=True)  # fmt: skip
+        crash_signal.known_error.connect(window.selection.report_error)
+        from ma_desk.ui.downtime_view import install_downtime_copies
+
+        install_downtime_copies(window, services, opened.data_dir, ask_passphrase_dialog,
+                                ask_new_passphrase_dialog)  # fmt: skip
         scheduler = BackupScheduler(services, opened.data_dir, window)
         window.show()
         paint_exit = FirstPaintExit(app, window) if check_paint else None

@@ -1,5 +1,10 @@
 """Unexpected errors: one hook, one dialog on the UI thread, repeats dropped.
 
+Known errors (the MADeskError family: a clinic server that went away, a refused
+save) are not crashes: if one ever escapes a slot or a timer, the hook hands it to
+``known_error`` (the window shows it as such: the server banner, the status bar)
+and no crash dialog or traceback appears.
+
 The hook only emits a signal (it may run on any thread); the dialog says that
 nothing was saved half-way and where the log is. Patient data never appears in
 it: only the exception type and the place in the code. ``MA_DESK_NO_CRASH_DIALOG``
@@ -17,6 +22,8 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from ma_desk.errors import MADeskError
+
 log = logging.getLogger("ma_desk.crash")
 
 
@@ -31,6 +38,7 @@ def describe(exc_type: type[BaseException], tb: TracebackType | None) -> str:
 
 class CrashSignal(QObject):
     crashed = Signal(str)
+    known_error = Signal(object)  # a MADeskError that escaped to the event loop
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +54,10 @@ class CrashSignal(QObject):
 
     def _hook(self, exc_type, exc, tb) -> None:
         summary = describe(exc_type, tb)
+        if isinstance(exc, MADeskError):
+            log.warning("known error reached the event loop: %s", summary)
+            self.known_error.emit(exc)
+            return
         # The log gets the code location only: exception messages may quote patient data.
         log.error("unexpected error: %s", summary)
         self.crashed.emit(summary)

@@ -22,6 +22,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
 from ma_desk.ui.insurance.tab import InsuranceTab
+from ma_desk.ui.live import install_live_updates
 from ma_desk.ui.printing.menu import install_print_menu
 from ma_desk.ui.roomprep.tab import RoomPrepTab
 from ma_desk.ui.schedule.tab import ScheduleTab
@@ -113,6 +114,12 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.read_only_banner)
+        # Server mode: other workstations' commits refresh the tabs; an outage shows a banner.
+        self.live, self.server_banner = install_live_updates(self.selection, services.ctx.db, self)
+        if self.server_banner is not None:
+            layout.addWidget(self.server_banner)
+            self.server_banner.downtime_requested.connect(self.open_downtime_view)
+        self.selection.error_reported.connect(self._show_known_error)
         layout.addWidget(self.tabs)
         self.stack = QStackedWidget()
         self.stack.setObjectName("main_stack")
@@ -238,6 +245,19 @@ class MainWindow(QMainWindow):
         self._qsettings.setValue("window/tab", self.tabs.currentIndex())
         self._qsettings.sync()
 
+    def _show_known_error(self, error: Exception) -> None:
+        """A refresh met a known error: the server banner covers an outage, the status
+        bar anything else; what is on screen stays."""
+        if self.live is None or not self.live.is_down:
+            self.statusBar().showMessage(str(error), 15_000)
+
+    def open_downtime_view(self) -> None:
+        from ma_desk.ui.downtime_view import open_downtime_view
+
+        open_downtime_view(self, self.services)
+
     def closeEvent(self, event) -> None:
         self.save_state()
+        if self.live is not None:
+            self.live.stop()
         super().closeEvent(event)

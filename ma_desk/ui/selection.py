@@ -11,6 +11,12 @@ class Selection(QObject):
     patient_changed = Signal(object)  # int | None
     appointment_changed = Signal(object)  # int | None
     data_changed = Signal(str)  # an area ("schedule", "patients", "vitals"...) was written
+    # Another workstation committed to these areas (a frozenset), or None: anything may have
+    # changed (back after an outage). Views refresh without moving a selection or a form.
+    remote_changed = Signal(object)
+    # A known error (MADeskError) met outside a form, e.g. by a refresh: the window decides
+    # what to show (the clinic server's banner for ServerUnavailableError).
+    error_reported = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,3 +52,9 @@ class Selection(QObject):
 
     def notify_changed(self, area: str) -> None:
         self.data_changed.emit(area)
+
+    def notify_remote(self, areas: frozenset[str] | None) -> None:
+        self.remote_changed.emit(areas)
+
+    def report_error(self, error: Exception) -> None:
+        self.error_reported.emit(error)

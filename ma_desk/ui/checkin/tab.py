@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clinical import flow
-from ma_desk.errors import MADeskError
+from ma_desk.errors import MADeskError, ServerUnavailableError
 from ma_desk.services.checkin import ArrivalResult
 from ma_desk.services.patients import PatientHit
 from ma_desk.ui.checkin.arrive_panel import ArrivePanel
@@ -33,6 +33,7 @@ from ma_desk.ui.checkin.verify_panel import VerifyPanel
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
+from ma_desk.ui.live import kept_scroll
 from ma_desk.ui.tab_base import Tab
 
 SEARCH_DEBOUNCE_MS = 25  # the service answers in a few ms; this only merges fast bursts
@@ -161,6 +162,7 @@ class CheckinTab(Tab):
         self.arrive.arrived.connect(self._arrived)
         selection.patient_changed.connect(self._selection_changed)
         selection.data_changed.connect(self._data_changed)
+        selection.remote_changed.connect(self._remote_changed)
         for keys, slot in (
             ("Ctrl+N", self.start_registration),
             ("Ctrl+F", self.focus_search),
@@ -189,6 +191,10 @@ class CheckinTab(Tab):
             else:
                 hits = self.services.patients.booked_today()
                 summary = f"Today's patients ({len(hits)}). Type to search everyone."
+        except ServerUnavailableError as exc:  # the list stays as it was; the banner says why
+            self.search_hint.setText(str(exc))
+            self.selection.report_error(exc)
+            return
         except MADeskError as exc:
             hits, summary = [], str(exc)
         self.search_hint.setText(summary)
@@ -369,6 +375,8 @@ class CheckinTab(Tab):
             self._name_alerts = self.services.patients.name_alerts(today)
             booked = [h.id for h in self.services.patients.booked_today(today)]
             self._insurance_flags = self.services.insurance.verification_flags(booked)
+        except ServerUnavailableError:  # keep the last alerts until the server answers
+            return
         except MADeskError:
             self._name_alerts, self._insurance_flags = {}, {}
 
@@ -378,6 +386,14 @@ class CheckinTab(Tab):
             self.run_search()
             if area == "insurance":
                 self.verify.refresh_insurance()
+
+    def _remote_changed(self, areas: frozenset[str] | None) -> None:
+        """Another workstation booked, arrived, registered or verified: the lists follow; the
+        chosen patient, the search text and a half-typed registration stay."""
+        if (areas is None or areas & {"schedule", "patients", "insurance"}) and self.isVisible():
+            with kept_scroll(self.results):
+                self._refresh_alerts()
+                self.run_search()
 
     def activated(self) -> None:
         self._refresh_alerts()

@@ -24,6 +24,7 @@ from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.table_model import ROW_ROLE
 from ma_desk.ui.common.widgets import named
+from ma_desk.ui.live import kept_scroll
 from ma_desk.ui.roomprep.board import RoomBoardView, board_model
 from ma_desk.ui.roomprep.compliance import CompliancePage
 from ma_desk.ui.roomprep.restock import RestockPage
@@ -108,6 +109,7 @@ class RoomPrepTab(Tab):
         self.run_panel.closed.connect(self.board.setFocus)  # back to the board for the next room
         self.pages.currentChanged.connect(self._page_changed)
         selection.data_changed.connect(self._data_changed)
+        selection.remote_changed.connect(self._remote_changed)
         self._tick = QTimer(self)
         self._tick.timeout.connect(self._periodic)
         self._tick.start(30_000)
@@ -118,13 +120,15 @@ class RoomPrepTab(Tab):
         current = self.current_room()
         try:
             rows = self.services.rooms.board()
-        except MADeskError as error:
+        except MADeskError as error:  # the board stays as it was (the server may be away)
             self.message.show_message(str(error))
-            rows = []
-        self.model.set_rows(rows)
-        index = next((n for n, r in enumerate(rows) if current and r.id == current.id), -1)
-        if index >= 0:
-            self.board.setCurrentIndex(self.model.index(index, 0))
+            self.selection.report_error(error)
+            return
+        with kept_scroll(self.board):
+            self.model.set_rows(rows)
+            index = next((n for n, r in enumerate(rows) if current and r.id == current.id), -1)
+            if index >= 0:
+                self.board.setCurrentIndex(self.model.index(index, 0))
         counts = {state: sum(1 for r in rows if r.state == state) for state in
                   ("ready", "occupied", "needs_turnover", "out_of_service")}  # fmt: skip
         self.counts.setText(
@@ -239,6 +243,11 @@ class RoomPrepTab(Tab):
 
     def _data_changed(self, area: str) -> None:
         if area != "rooms":
+            self.reload()
+
+    def _remote_changed(self, areas: frozenset[str] | None) -> None:
+        """Another workstation readied, occupied or checked a room (or moved a patient)."""
+        if areas is None or areas & {"rooms", "schedule", "settings"}:
             self.reload()
 
     def _update_restock_title(self) -> None:

@@ -1,7 +1,9 @@
-"""The flow board: who is in the building, where, and how long they have waited.
+"""The flow board: who is in the building, where, how long they have waited, and any
+critical vital the provider has to hear about.
 
-Refreshed every 30 seconds by a QTimer (tests call ``refresh()`` directly);
-a refresh keeps the selected appointment selected.
+Refreshed every 30 seconds by a QTimer (tests call ``refresh()`` directly) and, on a
+clinic server, whenever another workstation commits; a refresh keeps the selected
+appointment selected and the table scrolled where it was.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from ma_desk.clinical import flow
 from ma_desk.services.schedule import FlowRow
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table
+from ma_desk.ui.live import kept_scroll
 
 REFRESH_MS = 30_000
 SHORT_STATUS = {flow.WITH_PROVIDER: "With prov."}
 LEVEL_COLOURS = {flow.WAIT_OK: None, flow.WAIT_WARN: "#fdebd0", flow.WAIT_ALERT: "#f5b7b1"}
+CRITICAL_COLOUR = "#f5b7b1"
 STATUS_COLOURS = {flow.ARRIVED: "#fff3cd", flow.ROOMED: "#d1ecf1", flow.WITH_PROVIDER: "#d4edda"}
 
 
@@ -57,6 +61,12 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
             tooltip=lambda f: f.appointment.status_label,
             background=lambda f: STATUS_COLOURS.get(f.appointment.status),
         ),
+        Column(
+            "Critical",
+            lambda f: f"⚠ {f.critical}" if f.critical else "",
+            tooltip=lambda f: f.critical or None,
+            background=lambda f: CRITICAL_COLOUR if f.critical else None,
+        ),
         Column("Room", lambda f: f.appointment.room_name),
         Column(
             "Type", lambda f: f.appointment.type_name, background=lambda f: f.appointment.type_color
@@ -90,7 +100,9 @@ def status_counts(rows: list[FlowRow]) -> str:
     counts = {s: 0 for s in (flow.ARRIVED, flow.ROOMED, flow.WITH_PROVIDER)}
     for r in rows:
         counts[r.appointment.status] = counts.get(r.appointment.status, 0) + 1
-    return " · ".join(f"{flow.LABELS[s]} {n}" for s, n in counts.items())
+    text = " · ".join(f"{flow.LABELS[s]} {n}" for s, n in counts.items())
+    criticals = sum(1 for r in rows if r.critical)
+    return text + (f" · <b style='color:#b3261e'>⚠ {criticals} critical</b>" if criticals else "")
 
 
 class FlowBoard(QWidget):
@@ -135,22 +147,26 @@ class FlowBoard(QWidget):
         self.thresholds.flags.clear()
         self.thresholds.flags.update(flags)
         self.table.selectionModel().blockSignals(True)
-        self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
+        with kept_scroll(self.table):
+            self.model.set_rows(rows)
+            self.table.resizeColumnsToContents()
+            self._reselect(keep)
         self.header.setText(
             f"<b>Flow board</b> — {len(rows)} in clinic: {status_counts(rows)}"
             f" <span style='color:#7b7d7d'>(waits coloured at {clinic.wait_warn_minutes}"
             f" and {clinic.wait_alert_minutes} min)</span>"
         )
-        for i, r in enumerate(rows):
-            if r.appointment.id == keep:
+        self.table.selectionModel().blockSignals(False)
+
+    def _reselect(self, appointment_id: int | None) -> None:
+        for i, r in enumerate(self.model.rows()):
+            if r.appointment.id == appointment_id:
                 self.table.selectionModel().setCurrentIndex(
                     self.model.index(i, 0),
                     QItemSelectionModel.SelectionFlag.ClearAndSelect
                     | QItemSelectionModel.SelectionFlag.Rows,
                 )
                 break
-        self.table.selectionModel().blockSignals(False)
 
     def select_appointment(self, appointment_id: int | None) -> None:
         """Follow the tab's selection without echoing it back."""

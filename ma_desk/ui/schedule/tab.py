@@ -35,6 +35,7 @@ from ma_desk.clinical import flow
 from ma_desk.errors import MADeskError
 from ma_desk.services.schedule import AppointmentRow
 from ma_desk.ui.common.widgets import named
+from ma_desk.ui.live import kept_scroll, refresh_quietly
 from ma_desk.ui.schedule.actions import ScheduleActions
 from ma_desk.ui.schedule.appointment_dialog import AppointmentDialog
 from ma_desk.ui.schedule.flow_board import REFRESH_MS, FlowBoard
@@ -53,6 +54,9 @@ FLOW_KEYS = [
     (flow.NO_SHOW, "No-show", "N"),
     (flow.LEFT_WITHOUT_BEING_SEEN, "Left (LWBS)", "L"),
 ]
+
+# What another workstation may change that this tab shows (ma_desk/db/listener.py areas).
+REMOTE_AREAS = frozenset({"schedule", "patients", "vitals", "rooms", "insurance", "settings"})
 
 
 class ScheduleTab(ScheduleActions, Tab):
@@ -78,6 +82,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
         selection.data_changed.connect(self._data_changed)
+        selection.remote_changed.connect(self._remote_changed)
         selection.appointment_changed.connect(self._selection_moved)
         self.set_day(self.day)
         self.flow_board.refresh()
@@ -360,8 +365,11 @@ class ScheduleTab(ScheduleActions, Tab):
         self._fit_splitter()
 
     def refresh(self) -> None:
-        """The 30-second tick: statuses and waits change at other desks."""
-        self.reload()
+        """The 30-second tick and other workstations' commits: the cursor, the flow board's
+        selection and the scroll positions stay; a server that does not answer leaves the
+        screen as it was (the banner says why)."""
+        with kept_scroll(self.grid, self.flow_board.table):
+            refresh_quietly(self.selection, self.reload)
 
     def _restore_cursor(self, keep_cell) -> None:
         block = self.model.block_of(self.current_id) if self.current_id else None
@@ -401,6 +409,11 @@ class ScheduleTab(ScheduleActions, Tab):
 
     def _data_changed(self, _area: str) -> None:
         self.reload()
+
+    def _remote_changed(self, areas: frozenset[str] | None) -> None:
+        """Everything the book and the flow board show: visits, statuses, rooms, criticals."""
+        if areas is None or areas & REMOTE_AREAS:
+            self.refresh()
 
     # ------------------------------------------------------------- selection
     def current_appointment(self) -> AppointmentRow | None:

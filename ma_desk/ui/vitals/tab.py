@@ -28,6 +28,7 @@ from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.table_model import ROW_ROLE, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
+from ma_desk.ui.live import kept_scroll, refresh_quietly
 from ma_desk.ui.tab_base import Tab
 from ma_desk.ui.vitals.acknowledge import acknowledgement
 from ma_desk.ui.vitals.charts import TrendCharts
@@ -105,6 +106,7 @@ class VitalsTab(Tab):
         selection.patient_changed.connect(self.show_patient)
         selection.appointment_changed.connect(lambda _a: self._show_visit())
         selection.data_changed.connect(self._on_data_changed)
+        selection.remote_changed.connect(self._remote_changed)
         self.show_patient(selection.patient_id)
 
     # ------------------------------------------------------------------ loading
@@ -179,6 +181,18 @@ class VitalsTab(Tab):
         """Another tab wrote something: an arrival may have created today's visit."""
         if area != "vitals" and self.patient is not None:
             self._show_visit()
+
+    def _remote_changed(self, areas: frozenset[str] | None) -> None:
+        """Another workstation arrived the patient or saved vitals: the visit line and the
+        history follow; the entry form keeps what is typed."""
+        if self.patient is None or not (areas is None or areas & {"schedule", "vitals"}):
+            return
+        with kept_scroll(self.table):
+            refresh_quietly(self.selection, self._refresh_shown)
+
+    def _refresh_shown(self) -> None:
+        self._show_visit()
+        self.reload()
 
     def _show_visit(self) -> None:
         self.tasks_label.hide()
