@@ -107,6 +107,9 @@ def _fsync_file(path: Path) -> None:
 def backup_store(db: Database, out: Path, *, actor: Actor | None = None) -> BackupResult:
     """Write a consistent encrypted copy of the open store to ``out`` (+ ``out.sha256``)."""
     out = Path(out)
+    if db.kind != "sqlcipher":  # a server is copied by server_move.snapshot_to_file
+        raise BackupError("This copies a store file; a clinic server is backed up with "
+                          "ma-desk backup --database-url URL. Nothing was written.")  # fmt: skip
     if os.path.lexists(out):
         raise BackupError(f"{out} already exists; choose a new file name. Nothing was written.")
     if not out.parent.is_dir():

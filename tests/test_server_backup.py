@@ -261,3 +261,27 @@ def test_kill_during_a_server_backup_leaves_nothing_under_its_name(make_server, 
     assert proc.returncode == -signal.SIGKILL
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("killed.madesk")
                 and ".partial" not in p.name]  # fmt: skip
+
+
+def test_a_connected_workstation_backs_the_server_up_without_naming_it(
+    make_server, workstation, tmp_path, capsys
+):
+    """The profile written by ``server connect`` selects server mode for ``backup`` too
+    (it used to fall through to the store-file copy and fail with a driver error)."""
+    server = make_server("demo")
+    assert main(["server", "connect", "--database-url", server.url]) == 0
+    capsys.readouterr()
+    out = tmp_path / "from-profile.madesk"
+    assert main(["backup", "--out", str(out)]) == 0
+    assert "Backup of the clinic server written" in capsys.readouterr().out
+    assert out.exists() and (out.parent / f"{out.name}.anchor.json").exists()
+
+
+def test_the_store_file_copy_refuses_a_server_in_words(make_server, tmp_path):
+    from ma_desk.backup import BackupError, backup_store
+
+    server = make_server("demo")
+    out = tmp_path / "wrong-path.madesk"
+    with pytest.raises(BackupError, match="clinic server is backed up with"):
+        backup_store(server.db, out)
+    assert not list(tmp_path.iterdir())

@@ -17,6 +17,7 @@ from ma_desk.cli.common import (
     ask_passphrase_on_tty,
     cli_password,
     cli_username,
+    command_line_url,
 )
 from ma_desk.errors import AuthenticationError, ValidationError
 
@@ -71,7 +72,7 @@ def cmd_migrate_to_server(args: argparse.Namespace) -> int:
     )
     from ma_desk.paths import resolve_data_dir
 
-    url = database_url(getattr(args, "database_url", None))
+    url = database_url(command_line_url(args))  # never a password on the command line
     if not url:
         raise ValidationError(
             "Give the clinic server's address with --database-url postgresql://..."

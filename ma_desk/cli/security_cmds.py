@@ -21,6 +21,7 @@ from ma_desk.cli.common import (
     cli_session,
     cli_username,
     open_for_cli,
+    server_url,
     sign_in_for_cli,
 )
 from ma_desk.errors import AuthenticationError, PermissionDenied, ValidationError
@@ -151,9 +152,8 @@ def _out(line: str) -> None:
 # ------------------------------------------------------------------ backup / restore / rekey
 def cmd_backup(args: argparse.Namespace) -> int:
     from ma_desk.backup import backup_store, run_scheduled_backup
-    from ma_desk.db.server import database_url
 
-    if database_url(getattr(args, "database_url", None)):
+    if server_url(args):  # --database-url, MA_DESK_DATABASE_URL or this folder's profile
         from ma_desk.cli.move_cmds import cmd_server_backup
 
         return cmd_server_backup(args)
