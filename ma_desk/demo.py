@@ -149,8 +149,9 @@ def build_demo(
             booked_today: set[int] = set()  # one visit per patient per day
             for provider in providers:
                 for start, appt_type in _day_slots(rng, day, types, weights):
-                    pid = _patient_for(rng, appt_type.name, patient_ids, children, adults,
-                                       booked_today)
+                    pid = _patient_for(
+                        rng, appt_type.name, patient_ids, children, adults, booked_today
+                    )
                     booked_today.add(pid)
                     status = _status_for(rng, start, now)
                     appt = Appointment(

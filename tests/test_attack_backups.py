@@ -373,7 +373,9 @@ def test_a_backup_killed_mid_way_leaves_nothing_after_the_next_start(demo_dir, t
                           env=cli_env(), capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "clinic.madesk", "clinic.madesk.anchor.json", "clinic.madesk.sha256"
+        "clinic.madesk",
+        "clinic.madesk.anchor.json",
+        "clinic.madesk.sha256",
     ]
 
 

@@ -33,8 +33,10 @@ def test_export_round_trips_times_uids_and_status():
     data = ical_export.export_bytes(rows, calendar_name="Dr. Test", stamp=STAMP)
     parsed = events(data)
     # Zoned times now (tests/test_ical_times.py); the clinic's wall clock is unchanged.
-    assert [e.decoded("dtstart").replace(tzinfo=None) for e in parsed] == [rows[0].start,
-                                                                           rows[1].start]
+    assert [e.decoded("dtstart").replace(tzinfo=None) for e in parsed] == [
+        rows[0].start,
+        rows[1].start,
+    ]
     assert [e.decoded("dtend").replace(tzinfo=None) for e in parsed] == [rows[0].end, rows[1].end]
     assert [str(e["status"]) for e in parsed] == ["TENTATIVE", "CONFIRMED"]
     assert len({str(e["uid"]) for e in parsed}) == 2

@@ -182,8 +182,11 @@ def _check_server(args: argparse.Namespace) -> int:
                 "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
             ).first()
             guards = [str(p) for p in guard_problems(conn)]
-            account = "the owner's or a superuser's" if connected_as_privileged(conn) else (
-                "the workstations' (no DDL, audit entries append-only)")
+            account = (
+                "the owner's or a superuser's"
+                if connected_as_privileged(conn)
+                else ("the workstations' (no DDL, audit entries append-only)")
+            )
         with db.read() as session:
             chain = audit.verify_store(session)
         lines = [
@@ -196,8 +199,12 @@ def _check_server(args: argparse.Namespace) -> int:
                 "audit chain",
                 _summary([str(p) for p in chain], "problem", ok="links and hashes agree"),
             ),
-            ("protections", _summary(guards, "problem", ok="audit entries append-only, "
-                                     "no DDL for the workstations")),
+            (
+                "protections",
+                _summary(
+                    guards, "problem", ok="audit entries append-only, no DDL for the workstations"
+                ),
+            ),
             ("account", account),
             *_counts(db),
         ]

@@ -33,7 +33,9 @@ def alembic_config(connection: Connection | None = None):
 def _tables_query(connection: Connection) -> str:
     """The catalogue query for this engine (cheap: no reflection at every open)."""
     if connection.dialect.name == "postgresql":
-        return "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        return (
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
     return "SELECT name FROM sqlite_master WHERE type = 'table'"
 
 
