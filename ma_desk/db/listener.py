@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine
 
+from ma_desk.db.server import DEAD_NETWORK_SETTINGS
 from ma_desk.db.server_setup import CHANGES_CHANNEL
 from ma_desk.errors import MADeskError
 
@@ -52,10 +53,6 @@ RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 4.0)  # then every last value until the ser
 WAIT_SECONDS = 0.25  # how long one wait for notifications lasts (bounds how fast stop() ends)
 HEARTBEAT_SECONDS = 5.0  # a quiet connection is checked this often
 CONNECT_TIMEOUT_SECONDS = 5
-# Dead peers on a silent network are noticed by TCP keepalives within ~10 s, and a check
-# sent into a dead network gives up after 10 s instead of the kernel's ~15 minutes.
-KEEPALIVE = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-             "keepalives_count": 2, "tcp_user_timeout": 10_000}  # fmt: skip
 
 ChangesCallback = Callable[[frozenset[str]], None]
 
@@ -69,7 +66,7 @@ def listen_arguments(engine: Engine) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """psycopg.connect arguments for the engine's server, account and TLS settings."""
     args, kwargs = engine.dialect.create_connect_args(engine.url)
     return tuple(args), {**kwargs, "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-                         "application_name": "MA Desk listener", **KEEPALIVE}  # fmt: skip
+                         "application_name": "MA Desk listener", **DEAD_NETWORK_SETTINGS}  # fmt: skip
 
 
 class ChangeListener:

@@ -87,9 +87,17 @@ def make_server_engine(url: str, *, password: str | None = None, pool_size: int 
     return engine
 
 
+# Over TCP, a server that vanished from a silent network is noticed by keepalives within
+# ~10 s, and a query sent into a dead network gives up after 10 s, not the kernel's
+# ~15 minutes: the pool's pre-ping and the listener then report an outage, not a hang.
+DEAD_NETWORK_SETTINGS = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                         "keepalives_count": 2, "tcp_user_timeout": 10_000}  # fmt: skip
+
+
 def _connect_args(url) -> dict:
     args: dict = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "MA Desk"}
     if uses_tcp(url):
+        args.update(DEAD_NETWORK_SETTINGS)
         if scram_can_be_required():
             args["require_auth"] = "scram-sha-256"
         else:  # the server's pg_hba.conf (docs/server.md) must then insist on SCRAM itself
