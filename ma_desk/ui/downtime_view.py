@@ -32,8 +32,8 @@ from ma_desk.reports.downtime import DOWNTIME_NOTE, face_sheet_pdf, schedule_pdf
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
+from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.printing import preview
-from ma_desk.ui.printing.background import run_in_background
 
 log = logging.getLogger("ma_desk.ui.downtime")
 

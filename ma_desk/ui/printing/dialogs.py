@@ -28,8 +28,8 @@ from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.widgets import named
+from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.printing import preview
-from ma_desk.ui.printing.background import run_in_background
 
 
 class LabelsDialog(QDialog):

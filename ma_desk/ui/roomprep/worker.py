@@ -1,4 +1,4 @@
-"""Run a slow read (a long compliance range) on Qt's thread pool and hand back the result.
+"""Run a slow read (a long compliance range) off the UI thread and hand back the result.
 
 Only the newest request's answer is shown: a filter changed while a query runs
 makes the older answer stale, and it is dropped.
@@ -9,28 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
-from ma_desk.errors import MADeskError
-
-
-class _Signals(QObject):
-    finished = Signal(int, object)  # request number, result
-    failed = Signal(int, object)  # request number, MADeskError
-
-
-class _Job(QRunnable):
-    def __init__(self, number: int, call: Callable[[], Any], signals: _Signals) -> None:
-        super().__init__()
-        self.number, self.call, self.signals = number, call, signals
-
-    def run(self) -> None:
-        try:
-            result = self.call()
-        except MADeskError as error:  # shown to the user; anything else is a bug and propagates
-            self.signals.failed.emit(self.number, error)
-            return
-        self.signals.finished.emit(self.number, result)
+from ma_desk.ui.common.worker import run_in_background
 
 
 class LatestOnly(QObject):
@@ -42,15 +23,14 @@ class LatestOnly(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._number = 0
-        self._signals = _Signals(self)
-        self._signals.finished.connect(self._done)
-        self._signals.failed.connect(self._error)
         self.busy = False
 
     def submit(self, call: Callable[[], Any]) -> None:
         self._number += 1
+        number = self._number
         self.busy = True
-        QThreadPool.globalInstance().start(_Job(self._number, call, self._signals))
+        run_in_background(self, call, lambda result: self._done(number, result),
+                          lambda error: self._error(number, error))  # fmt: skip
 
     def _done(self, number: int, result: object) -> None:
         if number == self._number:

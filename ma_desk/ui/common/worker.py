@@ -1,4 +1,4 @@
-"""Build a document (or a downtime copy) on a worker thread so the window stays responsive.
+"""The one worker helper: run slow work (a document, a downtime copy, a long read) off the UI thread.
 
 The callable runs on Qt's global thread pool; its result or its MADeskError
 comes back on the UI thread through a queued signal. Bugs (any other exception)
