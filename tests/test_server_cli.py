@@ -80,3 +80,16 @@ def test_an_unreachable_server_is_named_and_nothing_hangs(monkeypatch, capsys, t
     monkeypatch.setenv("MA_DESK_DATABASE_URL", url)
     code, _, err = run(capsys, "check", "--data-dir", str(tmp_path))
     assert code == 1 and "cannot be reached" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "advice"),
+    [(["restore", "/tmp/any-backup.madesk"], "migrate-to-server"),
+     (["rekey"], "--new-app-password")],
+)  # fmt: skip
+def test_file_only_commands_refuse_a_server_in_words(server_url, capsys, argv, advice):
+    """restore and rekey act on a store file: on a server they said a key was missing, or
+    ended in an unexpected HashingError."""
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and "not to the clinic server" in err and advice in err
+    assert "unexpected" not in err and len(err.strip().splitlines()) == 1

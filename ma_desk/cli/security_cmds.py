@@ -201,10 +201,20 @@ def _live_key_and_candidates(args: argparse.Namespace, data_dir: Path):
     return live_key, candidates
 
 
+def _refuse_on_a_server(args: argparse.Namespace, what: str, instead: str) -> None:
+    """Restore and rekey work on this workstation's store file, never on a clinic server."""
+    if server_url(args):
+        raise ValidationError(f"{what} applies to a clinic store file on this workstation, not to "
+                              f"the clinic server: {instead} Nothing was changed.")  # fmt: skip
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from ma_desk.backup import install_verified, verify_backup_copy
     from ma_desk.paths import resolve_data_dir
     from ma_desk.services import Services
+
+    _refuse_on_a_server(args, "ma-desk restore", "load a server backup into a new, empty server "
+                        "with ma-desk migrate-to-server (docs/server.md, Backups).")  # fmt: skip
 
     data_dir = resolve_data_dir(args.data_dir)
     backup = Path(args.file).expanduser().resolve()
@@ -236,6 +246,10 @@ def cmd_rekey(args: argparse.Namespace) -> int:
     from ma_desk.db import keys
     from ma_desk.paths import resolve_data_dir
     from ma_desk.security.rekey import rotate_key
+
+    _refuse_on_a_server(args, "ma-desk rekey", "the server's data is protected by its disk "
+                        "encryption and TLS; change the workstations' password with ma-desk "
+                        "server init --new-app-password.")  # fmt: skip
 
     data_dir = resolve_data_dir(args.data_dir)
     with cli_session(args) as (opened, services):
