@@ -275,9 +275,9 @@ def run_kill9(runs: int, *, mode: str = "write", seed: int = 1, max_delay: float
 
 def _progress(number: int, totals: Totals) -> None:
     if number % 25 == 0:
-        print(f"  {number} runs, {totals.acknowledged} acknowledged, lost {totals.lost}, "
-              f"half-written {totals.half_written}, integrity failures "
-              f"{totals.integrity_failures}, failures {len(totals.failures)}", flush=True)  # fmt: skip
+        _say(f"  {number} runs, {totals.acknowledged} acknowledged, lost {totals.lost}, "
+             f"half-written {totals.half_written}, integrity failures "
+             f"{totals.integrity_failures}, failures {len(totals.failures)}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,15 +294,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return 0
-    print(f"kill -9 benchmark: {args.runs} runs, mode {args.mode}, seed {args.seed}", flush=True)
+    _say(f"kill -9 benchmark: {args.runs} runs, mode {args.mode}, seed {args.seed}")
     totals = run_kill9(args.runs, mode=args.mode, seed=args.seed, max_delay=args.max_delay,
                        progress=_progress)  # fmt: skip
     report = asdict(totals)
     for name, value in report.items():
         if name != "failures":
-            print(f"{name:>24}: {value if not isinstance(value, float) else f'{value:.0f} s'}")
+            _say(f"{name:>24}: {value if not isinstance(value, float) else f'{value:.0f} s'}")
     for failure in totals.failures[:20]:
-        print(f"  {failure}")
+        _say(f"  {failure}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0 if totals.clean else 1

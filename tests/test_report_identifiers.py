@@ -137,7 +137,10 @@ def test_every_page_and_label_carries_dob_and_mrn(parts, dob, mrn):
 
 def test_both_extractors_agree_on_a_long_spanish_name():
     if not have_pdftotext():
-        pytest.skip("poppler's pdftotext is not installed")
+        pytest.skip(
+            "this cross-check needs poppler's pdftotext (apt-get install poppler-utils; "
+            ".ci/run installs it, so CI always runs it)"
+        )
     name = printed_name(*SPANISH[0])
     pdf = build_visit_summary(summary_data(patient=PatientHeader(name, dt.date(1961, 3, 14),
                                                                  "M100042"), instructions=FILLER))  # fmt: skip

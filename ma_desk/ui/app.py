@@ -43,6 +43,19 @@ def ask_passphrase_dialog(prompt: str) -> str | None:
     return text if ok and text else None
 
 
+def _lay_out_prompt(dialog: QDialog, intro: QWidget, form: QFormLayout, accept) -> None:
+    """The start-up prompts' shape: what is asked, the fields, OK (checked) and Cancel."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(intro)
+    layout.addLayout(form)
+    layout.addWidget(buttons)
+
+
 class NewPassphraseDialog(QDialog):
     """A new store passphrase, typed twice, with a generated one to copy (Suggest).
 
@@ -75,15 +88,7 @@ class NewPassphraseDialog(QDialog):
         form.addRow("Passphrase", self.passphrase)
         form.addRow("Repeat", self.repeat)
         form.addRow("", self.message)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
+        _lay_out_prompt(self, intro, form, self._accept)
         self.passphrase.setFocus()
 
     def suggest(self) -> None:
@@ -137,15 +142,7 @@ class DatabasePasswordDialog(QDialog):
         form = QFormLayout()
         form.addRow("Password", self.password)
         form.addRow("", self.message)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
+        _lay_out_prompt(self, intro, form, self._accept)
         self.password.setFocus()
 
     def _accept(self) -> None:
