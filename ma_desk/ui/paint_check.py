@@ -56,16 +56,9 @@ def open_and_sign_in_for_check(args: argparse.Namespace) -> tuple[OpenedStore, S
     Same sources as the other commands: MA_DESK_PASSPHRASE, --user/MA_DESK_USER and
     MA_DESK_PASSWORD; a failure raises the command line's one-line error.
     """
-    from ma_desk.cli.common import open_for_cli, sign_in_for_cli
+    from ma_desk.cli.common import services_for_cli
 
-    opened = open_for_cli(args)
-    try:
-        services = Services(opened.db)
-        sign_in_for_cli(services, args)
-    except BaseException:
-        opened.db.close()
-        raise
-    return opened, services
+    return services_for_cli(args)
 
 
 def paint_check_result(painted: bool) -> int:
