@@ -17,6 +17,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "rss": ("benchmarks.tasks.rss", "peak RSS after opening the clinic (fresh process)"),
     "postgresql": ("benchmarks.tasks.postgresql", "the clinic moved onto a PostgreSQL server: search, day view, vitals save vs floors"),
     "notify_latency": ("benchmarks.tasks.notify_latency", "commit on one workstation to the refreshed Schedule tab on another (PostgreSQL)"),
+    "startup": ("benchmarks.startup", "start to the sign-in screen and Enter to the main window, venv and frozen app, vs bare-Qt dialog"),
 }  # fmt: skip
 
 # Tasks measured at the scaling sizes (10k / 100k / 1M patients) with --scaling.

@@ -34,6 +34,7 @@ from ma_desk.ui.paint_check import (
     open_and_sign_in_for_check,
     paint_check_result,
 )
+from ma_desk.ui.startup_probe import install_startup_probe
 
 
 def ask_passphrase_dialog(prompt: str) -> str | None:
@@ -267,6 +268,7 @@ def run_app(args: argparse.Namespace) -> int:
     app.setOrganizationName("MA Desk")
     app.setApplicationVersion(__version__)
     load_stylesheet(app)
+    install_startup_probe(app)
     from ma_desk.ui.crash import CrashSignal
 
     crash_signal = CrashSignal(app)

@@ -1,0 +1,88 @@
+"""MA_DESK_STARTUP_PROBE: when the GUI's start-up screens first paint, for benchmarks/startup.py.
+
+Set by the start-up benchmark (and usable by support staff timing a slow
+workstation); unset, nothing here runs. Two modes:
+
+- ``sign-in``: at the sign-in screen's first paint, print the time and quit
+  (the dialog is cancelled, as staff pressing Quit would).
+- ``main-window``: at the sign-in screen's first paint, wait
+  ``MA_DESK_STARTUP_PROBE_TYPING`` seconds (a person typing; default 0), fill in
+  ``MA_DESK_USER`` and ``MA_DESK_PASSWORD`` and press Sign in; print the times
+  once the main window first paints, and quit.
+
+The one output line is JSON of CLOCK_MONOTONIC seconds (comparable with the
+parent process's ``time.monotonic()``): ``sign_in_paint``, ``enter``,
+``signed_in`` (the password checked, the dialog closing) and ``main_paint``. No user name or password is ever printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMainWindow, QPushButton, QWidget
+
+PROBE_ENV = "MA_DESK_STARTUP_PROBE"
+TYPING_ENV = "MA_DESK_STARTUP_PROBE_TYPING"
+MODES = ("sign-in", "main-window")
+SIGN_IN_DIALOG = "signin_dialog"  # SignInDialog's objectName (its module is not imported here)
+
+
+class StartupProbe(QObject):
+    """Watches every Paint event until the screens of its mode have painted once."""
+
+    def __init__(self, app: QApplication, mode: str, typing_seconds: float) -> None:
+        super().__init__(app)
+        self._app = app
+        self._mode = mode
+        self._typing_ms = max(0, round(typing_seconds * 1000))
+        self.marks: dict[str, float] = {}
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget):
+            self._painted(watched.window())
+        return False
+
+    def _painted(self, window: QWidget) -> None:
+        if "sign_in_paint" not in self.marks and window.objectName() == SIGN_IN_DIALOG:
+            self.marks["sign_in_paint"] = time.monotonic()
+            if self._mode == "sign-in":
+                self._finish()
+                QTimer.singleShot(0, window.reject)
+            else:
+                QTimer.singleShot(self._typing_ms, lambda: self._sign_in(window))
+        elif "main_paint" not in self.marks and isinstance(window, QMainWindow):
+            self.marks["main_paint"] = time.monotonic()
+            self._finish()
+            QTimer.singleShot(0, lambda: self._app.exit(0))
+
+    def _sign_in(self, dialog: QDialog) -> None:
+        """Type the user name and password, then press Sign in (as Enter would)."""
+        dialog.findChild(QLineEdit, "signin_username").setText(os.environ.get("MA_DESK_USER", ""))
+        dialog.findChild(QLineEdit, "signin_password").setText(
+            os.environ.get("MA_DESK_PASSWORD", "")
+        )
+        dialog.accepted.connect(lambda: self.marks.setdefault("signed_in", time.monotonic()))
+        self.marks["enter"] = time.monotonic()
+        dialog.findChild(QPushButton, "signin_button").click()
+
+    def _finish(self) -> None:
+        self._app.removeEventFilter(self)
+        sys.stdout.write(json.dumps(self.marks) + "\n")
+        sys.stdout.flush()
+
+
+def install_startup_probe(app: QApplication) -> StartupProbe | None:
+    """The probe MA_DESK_STARTUP_PROBE asks for, or None (the normal case)."""
+    mode = os.environ.get(PROBE_ENV, "")
+    if mode not in MODES:
+        return None
+    try:
+        typing_seconds = float(os.environ.get(TYPING_ENV, "0") or 0)
+    except ValueError:
+        typing_seconds = 0.0
+    return StartupProbe(app, mode, typing_seconds)
