@@ -120,8 +120,12 @@ def spawn(command: list[str], env: dict[str, str], probe: str | None = None) -> 
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"{Path(command[0]).name} {probe or ''} failed ({proc.returncode}): {last}")
+        raise RuntimeError(
+            f"{Path(command[0]).name} {probe or ''} failed ({proc.returncode}): {last}"
+        )
     marks = json.loads(lines[-1])
+    if probe == "main-window" and "main_paint" not in marks:
+        raise RuntimeError(f"{Path(command[0]).name}: the demo user's sign-in was refused")
     marks["start"] = started
     return marks
 
@@ -217,14 +221,28 @@ def run(ctx: RunContext) -> list[Result]:
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.machine import describe, format_machine
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.startup", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--runs", type=int, default=10, help="counted runs of each (default 10)")
-    parser.add_argument("--patients", type=int, default=2000, help="demo clinic size (default 2000)")
-    parser.add_argument("--frozen", type=Path, default=frozen_from_env(),
-                        help=f"the PyInstaller build folder (default ${FROZEN_ENV} or dist/ma-desk)")
-    parser.add_argument("--typing", type=float, default=DEFAULT_TYPING,
-                        help="seconds from the sign-in screen to Enter (default %(default)s)")
-    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table as Markdown")
+    parser.add_argument(
+        "--patients", type=int, default=2000, help="demo clinic size (default 2000)"
+    )
+    parser.add_argument(
+        "--frozen",
+        type=Path,
+        default=frozen_from_env(),
+        help=f"the PyInstaller build folder (default ${FROZEN_ENV} or dist/ma-desk)",
+    )
+    parser.add_argument(
+        "--typing",
+        type=float,
+        default=DEFAULT_TYPING,
+        help="seconds from the sign-in screen to Enter (default %(default)s)",
+    )
+    parser.add_argument(
+        "--markdown", type=Path, metavar="FILE", help="also write the table as Markdown"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ma-desk-bench-startup-") as tmp:
         rows = measure(Path(tmp), default_cache_dir() / "pycache", rounds=args.runs, patients=args.patients,

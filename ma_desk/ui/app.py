@@ -35,6 +35,7 @@ from ma_desk.ui.paint_check import (
     paint_check_result,
 )
 from ma_desk.ui.startup_probe import install_startup_probe
+from ma_desk.ui.warm_up import start_main_window_warm_up
 
 
 def ask_passphrase_dialog(prompt: str) -> str | None:
@@ -269,6 +270,7 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationVersion(__version__)
     load_stylesheet(app)
     install_startup_probe(app)
+    warm_up = start_main_window_warm_up(app)
     from ma_desk.ui.crash import CrashSignal
 
     crash_signal = CrashSignal(app)
@@ -295,6 +297,7 @@ def run_app(args: argparse.Namespace) -> int:
     try:
         if not check_paint and not sign_in_at_start(services, services.settings.clinic_name()):
             return 0
+        warm_up.wait()
         from ma_desk.ui.main_window import MainWindow
         from ma_desk.ui.security.backup_schedule import BackupScheduler
 

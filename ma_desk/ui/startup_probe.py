@@ -8,7 +8,8 @@ workstation); unset, nothing here runs. Two modes:
 - ``main-window``: at the sign-in screen's first paint, wait
   ``MA_DESK_STARTUP_PROBE_TYPING`` seconds (a person typing; default 0), fill in
   ``MA_DESK_USER`` and ``MA_DESK_PASSWORD`` and press Sign in; print the times
-  once the main window first paints, and quit.
+  once the main window first paints, and quit (a refused sign-in prints the
+  times reached, without ``main_paint``, and quits).
 
 The one output line is JSON of CLOCK_MONOTONIC seconds (comparable with the
 parent process's ``time.monotonic()``): ``sign_in_paint``, ``enter``,
@@ -69,6 +70,9 @@ class StartupProbe(QObject):
         dialog.accepted.connect(lambda: self.marks.setdefault("signed_in", time.monotonic()))
         self.marks["enter"] = time.monotonic()
         dialog.findChild(QPushButton, "signin_button").click()
+        if "signed_in" not in self.marks:  # refused: report what was reached, and quit
+            self._finish()
+            dialog.reject()
 
     def _finish(self) -> None:
         self._app.removeEventFilter(self)
