@@ -116,7 +116,7 @@ def spawn(command: list[str], env: dict[str, str], probe: str | None = None) -> 
     if probe:
         env["MA_DESK_STARTUP_PROBE"] = probe
     started = time.monotonic()
-    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
