@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 from ma_desk.clinic_setup_rules import ClinicPlan
@@ -22,19 +21,13 @@ from ma_desk.db import keys
 from ma_desk.db.engine import open_database
 from ma_desk.db.network_fs import refuse_network_path
 from ma_desk.db.store import OpenedStore, open_store, store_exists
-from ma_desk.errors import StoreError
+from ma_desk.errors import KeyUnavailableError, StoreError
 from ma_desk.paths import keyinfo_path, store_path
 
 log = logging.getLogger("ma_desk.clinic_setup")
 
 # Not "clinic.madesk.*": a staging file left by a killed set-up is no trace of a store.
 STAGING_FILENAME = ".clinic-setup-in-progress.madesk"
-
-
-@dataclass
-class NewClinic:
-    opened: OpenedStore
-    recovery_key: str  # show once, print on paper
 
 
 def staging_path(data_dir: Path) -> Path:
@@ -57,33 +50,51 @@ def needs_passphrase() -> bool:
     return not os.environ.get(keys.PASSPHRASE_ENV) and not keyring_available()
 
 
+def prepare_key(passphrase: str | None) -> keys.NewKey:
+    """The new store's key, made before anything is written, so the recovery key can be
+    shown and printed while cancelling still leaves nothing: from the passphrase where
+    there is no keyring, random otherwise (kept in the keyring only by ``create_clinic``)."""
+    if passphrase:
+        raw, info = keys.passphrase_key(passphrase)
+    else:
+        raw, info = secrets.token_bytes(keys.KEY_BYTES), keys.KeyInfo(source=keys.SOURCE_KEYRING)
+    return keys.NewKey(keys.StoreKey(raw, info.source), info, keys.format_recovery_key(raw))
+
+
 def create_clinic(
     data_dir: Path,
     plan: ClinicPlan,
+    key: keys.NewKey,
     *,
     passphrase: str | None = None,
     clock: Clock | None = None,
-) -> NewClinic:
-    """Make the store with the whole plan in it, then open it; all or nothing."""
+) -> OpenedStore:
+    """Make the store with the whole plan in it under ``key`` (``passphrase``: the one
+    it was derived from), then open it; all or nothing."""
     made_folder = not data_dir.exists()
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         refuse_network_path(data_dir)
         if store_exists(data_dir):
             raise StoreError(f"{data_dir} already holds a clinic store; it was not changed.")
         _remove_staging(data_dir)  # left by a set-up that was killed
-        new = keys.create_key(data_dir, passphrase=passphrase, use_keyring=passphrase is None)
-    except BaseException:
-        _remove_folder_if_made(data_dir, made_folder)
+        if key.info.source == keys.SOURCE_KEYRING and not keys.keyring_set(data_dir, key.key.raw):
+            raise KeyUnavailableError(
+                "This computer's keyring did not keep the clinic key. Nothing was created. "
+                "Start MA Desk again: it will ask for a store passphrase instead."
+            )
+        _build(data_dir, plan, key, clock)
+    except BaseException as exc:
+        _undo(data_dir, key, made_folder)
+        if isinstance(exc, OSError):
+            raise StoreError(
+                f"The clinic store could not be created in {data_dir}: "
+                f"{exc.strerror or exc}. Nothing was kept there. Free some disk space or "
+                "choose another data folder, then start MA Desk again."
+            ) from exc
         raise
-    try:
-        _build(data_dir, plan, new, clock)
-    except BaseException:
-        _undo(data_dir, new, made_folder)
-        raise
-    log.info("set up a new clinic store (key in %s)", new.info.source)
-    opened = open_store(data_dir, passphrase=passphrase)
-    return NewClinic(opened, new.recovery_key)
+    log.info("set up a new clinic store (key in %s)", key.info.source)
+    return open_store(data_dir, passphrase=passphrase)
 
 
 def _build(data_dir: Path, plan: ClinicPlan, new: keys.NewKey, clock: Clock | None) -> None:

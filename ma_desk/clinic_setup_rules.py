@@ -152,7 +152,9 @@ def clinic_problems(details: ClinicDetails) -> dict[str, str]:
     if phone:
         problems["phone"] = phone
     if details.time_zone not in time_zones():
-        problems["time_zone"] = "Choose the clinic's time zone from the list (e.g. America/Chicago)."
+        problems["time_zone"] = (
+            "Choose the clinic's time zone from the list (e.g. America/Chicago)."
+        )
     return problems
 
 
@@ -216,6 +218,20 @@ def slot_problem(slot_minutes: int) -> str | None:
     if not low <= slot_minutes <= high:
         return f"The slot size must be {low} to {high} minutes (most clinics use 15)."
     return None
+
+
+_TIME = re.compile(r"^\s*(\d{1,2})(?::?(\d{2}))?\s*$")
+
+
+def parse_time(text: str) -> dt.time | None:
+    """A time of day as staff type it ("8:30", "08:30", "0830", "17"), or None."""
+    match = _TIME.match(text)
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
 
 
 def hours_problems(hours: tuple[DayHours, ...], slot_minutes: int) -> dict[str, str]:

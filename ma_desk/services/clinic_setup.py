@@ -95,8 +95,14 @@ class ClinicSetupService(Service):
     def _rooms(self, rooms: tuple[rules.RoomPlan, ...]) -> list[Room]:
         now = self.now()
         return [
-            Room(name=rules.clean_text(r.name), room_type=rules.room_type_key(r.room_type),
-                 state="ready", state_since=now, sort_order=i, active=True)  # fmt: skip
+            Room(
+                name=rules.clean_text(r.name),
+                room_type=rules.room_type_key(r.room_type),
+                state="ready",
+                state_since=now,
+                sort_order=i,
+                active=True,
+            )  # fmt: skip
             for i, r in enumerate(rooms)
         ]
 
@@ -201,8 +207,12 @@ class ClinicSetupService(Service):
 
 def _visit_types(types: tuple[rules.VisitTypePlan, ...]) -> list[AppointmentType]:
     return [
-        AppointmentType(name=rules.clean_text(t.name), default_minutes=t.minutes,
-                        color=VISIT_TYPE_COLOURS[i % len(VISIT_TYPE_COLOURS)], active=True)  # fmt: skip
+        AppointmentType(
+            name=rules.clean_text(t.name),
+            default_minutes=t.minutes,
+            color=VISIT_TYPE_COLOURS[i % len(VISIT_TYPE_COLOURS)],
+            active=True,
+        )  # fmt: skip
         for i, t in enumerate(types)
     ]
 
@@ -232,12 +242,25 @@ def _type_label(row: AppointmentType) -> str:
 def _summary(plan: rules.ClinicPlan, settings: ClinicSettings) -> dict:
     """What the set-up wrote, for the audit entry (clinic data only, never a secret)."""
     return {
-        "settings": {k: v for k, v in settings.to_store().items()
-                     if k in ("clinic_name", "address", "phone", "time_zone", "slot_minutes",
-                              "opens", "closes", "weekly_hours")},  # fmt: skip
+        "settings": {
+            k: v
+            for k, v in settings.to_store().items()
+            if k
+            in (
+                "clinic_name",
+                "address",
+                "phone",
+                "time_zone",
+                "slot_minutes",
+                "opens",
+                "closes",
+                "weekly_hours",
+            )
+        },  # fmt: skip
         "providers": [rules.clean_text(p.name) for p in plan.providers],
-        "rooms": [f"{rules.clean_text(r.name)} ({rules.room_type_key(r.room_type)})"
-                  for r in plan.rooms],  # fmt: skip
+        "rooms": [
+            f"{rules.clean_text(r.name)} ({rules.room_type_key(r.room_type)})" for r in plan.rooms
+        ],  # fmt: skip
         "visit_types": [f"{rules.clean_text(t.name)} ({t.minutes} min)" for t in plan.visit_types],
         "administrator": plan.admin.username.strip().casefold(),
     }
