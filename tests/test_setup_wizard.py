@@ -10,21 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import keyring
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import select
 
-from ma_desk import clinic_setup
-from ma_desk.db.models import AppointmentType, Provider, Room, User
-from ma_desk.db.store import store_exists
-from ma_desk.errors import StoreError
 from ma_desk.clock import FixedClock
+from ma_desk.db.models import AppointmentType, Provider, Room, User
 from ma_desk.services import Services
-from ma_desk.services.patients import PatientInput
 from ma_desk.services.accounts import signed_out_actor
+from ma_desk.services.patients import PatientInput
 from ma_desk.ui.setup.wizard import SetupWizard
+from tests.conftest import MemoryKeyring
+from tests.faults import needs_root, tmpfs
 
 STORE_PASSPHRASE = "harbor velvet cactus mosaic lantern"
 ADMIN_PASSWORD = "copper tundra whistle ballad"
@@ -221,3 +221,189 @@ def check_ready_clinic(qtbot, opened, admin) -> None:
                                     type_id=new_patient.id, start=start)  # fmt: skip
     assert booked.minutes == 45
     assert [a.id for a in services.schedule.day(start.date())] == [booked.id]
+
+
+# ------------------------------------------------------------------ bad input, page by page
+def bad_clinic_name(wizard):
+    fill_clinic(wizard, name="   ")
+    return wizard.clinic.messages["clinic_name"], "Enter the clinic's name."
+
+
+def bad_phone(wizard):
+    fill_clinic(wizard)
+    type_into(wizard.clinic.phone, "555-CALL-NOW")
+    return wizard.clinic.messages["phone"], "only digits"
+
+
+def no_provider(wizard):
+    walk_to(wizard, "providers_page")
+    wizard.providers.name.setFocus()
+    return wizard.providers.messages["providers"], "Add at least one provider."
+
+
+def duplicate_room(wizard):
+    walk_to(wizard, "rooms_page")
+    add_rows(wizard.rooms, [("Exam 1", "exam"), ("exam 1", "procedure")])
+    assert [r.name for r in wizard.rooms.rows()] == ["Exam 1"]  # the second was refused
+    assert wizard.rooms.name.text() == "exam 1"  # and kept as typed, to correct
+    return wizard.rooms.messages["rooms"], "There are two rooms called exam 1"
+
+
+def zero_slot(wizard):
+    walk_to(wizard, "hours_page")
+    type_into(wizard.hours.slot, "0")
+    return wizard.hours.messages["slot_minutes"], "The slot size must be 5 to 120 minutes"
+
+
+def closing_before_opening(wizard):
+    walk_to(wizard, "hours_page")
+    type_into(wizard.hours.closes[0], "07:30")
+    return wizard.hours.messages["hours"], "Monday: the clinic must close after it opens"
+
+
+def visit_type_not_whole_slots(wizard):
+    walk_to(wizard, "visit_types_page")
+    type_into(wizard.visit_types.name, "Quick check")
+    key(focused(), Qt.Key.Key_Tab)
+    QTest.keyClicks(focused(), "20")
+    key(focused(), Qt.Key.Key_Return)  # refused at Add: 20 is not whole 15-minute slots
+    message = wizard.visit_types.messages["visit_types"]
+    assert "whole number of 15-minute slots" in shown(message)
+    wizard.visit_types.view.setFocus()
+    for _ in range(len(wizard.visit_types.rows())):
+        key(wizard.visit_types.view, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+        key(wizard.visit_types.view, Qt.Key.Key_Delete)
+    assert wizard.visit_types.rows() == ()
+    type_into(wizard.visit_types.name, "")
+    type_into(wizard.visit_types.minutes, "")
+    return message, "Add at least one visit type."
+
+
+def weak_admin_password(wizard):
+    walk_to(wizard, "admin_page")
+    fill_admin(wizard, password="riverbend2024")
+    return wizard.admin.messages["password"], "guesses an attacker tries"
+
+
+def admin_passwords_differ(wizard):
+    walk_to(wizard, "admin_page")
+    fill_admin(wizard, repeat="copper tundra whistle balad")
+    return wizard.admin.messages["repeat"], "The two passwords differ"
+
+
+def passphrase_mismatch(wizard):
+    walk_to(wizard, "passphrase_page")
+    fill_passphrase(wizard, repeat="harbor velvet cactus mosaic lanterns")
+    return wizard.passphrase_section.messages["repeat"], "The two passphrases differ"
+
+
+def weak_passphrase(wizard):
+    walk_to(wizard, "passphrase_page")
+    type_into(wizard.passphrase_section.passphrase, "password password")
+    type_into(wizard.passphrase_section.repeat, "password password")
+    return wizard.passphrase_section.messages["passphrase"], "could guess this passphrase"
+
+
+BAD_INPUT = [bad_clinic_name, bad_phone, no_provider, duplicate_room, zero_slot,
+             closing_before_opening, visit_type_not_whole_slots, weak_admin_password,
+             admin_passwords_differ, passphrase_mismatch, weak_passphrase]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", BAD_INPUT, ids=lambda f: f.__name__)
+def test_bad_input_shows_the_message_and_stays_on_the_page(wizard_at, tmp_path, bad):
+    wizard = wizard_at()
+    message, words = bad(wizard)
+    page = page_name(wizard)
+    press_next(wizard)
+    assert page_name(wizard) == page
+    assert words in shown(message)
+    assert not (tmp_path / "clinic").exists()
+
+
+# ------------------------------------------------------------------ cancelling leaves nothing
+PAGES = ["clinic_page", "providers_page", "rooms_page", "hours_page", "visit_types_page",
+         "admin_page", "passphrase_page", "recovery_page"]  # fmt: skip
+
+
+def cancel_by_escape(wizard):
+    key(focused(), Qt.Key.Key_Escape)
+
+
+def cancel_by_button(wizard):
+    button = wizard.button(wizard.WizardButton.CancelButton)
+    button.setFocus()
+    key(button, Qt.Key.Key_Space)
+
+
+def cancel_by_closing(wizard):
+    wizard.close()
+
+
+@pytest.mark.parametrize("how", [cancel_by_escape, cancel_by_button, cancel_by_closing],
+                         ids=lambda f: f.__name__)  # fmt: skip
+@pytest.mark.parametrize("page", PAGES)
+def test_cancel_on_any_page_leaves_nothing(qtbot, wizard_at, tmp_path, page, how):
+    wizard = wizard_at()
+    walk_to(wizard, page)
+    if page == "recovery_page":
+        wizard.recovery_page.kept.setChecked(True)
+    how(wizard)
+    qtbot.waitUntil(lambda: not wizard.isVisible())
+    assert wizard.result() == wizard.DialogCode.Rejected and wizard.opened is None
+    leaves_nothing(tmp_path / "clinic", None)
+
+
+@pytest.mark.parametrize("page", ["admin_page", "recovery_page"])
+def test_cancel_with_a_keyring_leaves_no_keyring_entry(qtbot, wizard_at, tmp_path, page,
+                                                       memory_keyring):  # fmt: skip
+    wizard = wizard_at(ask_passphrase=False)
+    walk_to(wizard, page)
+    cancel_by_escape(wizard)
+    qtbot.waitUntil(lambda: not wizard.isVisible())
+    leaves_nothing(tmp_path / "clinic", memory_keyring)
+
+
+# ------------------------------------------------------------------ a failure on Finish
+class RefusingKeyring(MemoryKeyring):
+    """A keyring that says it kept the key and did not (a locked or broken keyring)."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        return None
+
+
+def test_keyring_failure_on_finish_is_shown_and_leaves_nothing(qtbot, wizard_at, tmp_path):
+    backend = RefusingKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        wizard = wizard_at(ask_passphrase=False)
+        walk_to(wizard, "recovery_page")
+        finish(qtbot, wizard)
+        error = wizard.recovery_page.error
+        qtbot.waitUntil(lambda: bool(shown(error)), timeout=30_000)
+    finally:
+        keyring.set_keyring(previous)
+    assert "keyring did not keep the clinic key" in shown(error)
+    assert "Nothing was created" in shown(error)
+    assert page_name(wizard) == "recovery_page" and wizard.isVisible()
+    leaves_nothing(tmp_path / "clinic", backend)
+    cancel_by_escape(wizard)  # and the wizard can still be left
+    qtbot.waitUntil(lambda: not wizard.isVisible())
+
+
+@needs_root
+def test_disk_full_on_finish_is_shown_and_leaves_nothing(qtbot, tmp_path):
+    with tmpfs(tmp_path / "small", "96k") as disk:
+        folder = disk.path / "clinic"
+        wizard = SetupWizard(folder, ask_passphrase=True)
+        qtbot.addWidget(wizard)
+        with qtbot.waitActive(wizard):
+            wizard.show()
+            wizard.activateWindow()
+        walk_to(wizard, "recovery_page")
+        finish(qtbot, wizard)
+        error = wizard.recovery_page.error
+        qtbot.waitUntil(lambda: bool(shown(error)), timeout=30_000)
+        assert "Nothing was" in shown(error)
+        assert sorted(p.name for p in disk.path.iterdir()) == []
+        wizard.close()

@@ -143,9 +143,9 @@ class RowsSection(Section):
         for label, widget in self.inputs:
             row.addWidget(QLabel(label))
             row.addWidget(widget, 1)
-            (widget.lineEdit() if isinstance(widget, QComboBox) else widget).installEventFilter(
-                self
-            )
+            widget.installEventFilter(self)
+            if isinstance(widget, QComboBox):  # keys reach the combo or its line edit
+                widget.lineEdit().installEventFilter(self)
         row.addWidget(self.add_button)
         layout = QVBoxLayout(self)
         layout.addWidget(_intro(intro))
