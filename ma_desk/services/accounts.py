@@ -97,13 +97,14 @@ def new_user(
 def add_first_administrator(
     s: Session, now: dt.datetime, username: str, display_name: str, password: str
 ) -> tuple[Actor, bytes]:
-    """A store's first account, audited, holding the first audit seal key; inside the
-    caller's transaction (first-run dialog, clinic set-up)."""
+    """A store's first account, audited and signed in, holding the first audit seal key;
+    inside the caller's transaction (first-run dialog, clinic set-up)."""
     user = new_user(s, now, username, display_name, ADMINISTRATOR, password)
     actor = _actor(user)
     audit.record(s, actor, "create", "user", user.id,
                  details={"username": user.username, "role": ADMINISTRATOR,
                           "first_administrator": True})  # fmt: skip
+    audit.record(s, actor, "sign_in", "session", user.id)
     key = seal.new_seal_key()
     audit_seals.give_copy(s, user.id, key, password, now)
     audit_seals.append_seal(s, actor, key)
@@ -142,7 +143,6 @@ class AccountService(Service):
             if s.scalar(select(func.count(User.id))):
                 raise ConflictError("This store already has accounts; sign in instead.")
             actor, key = add_first_administrator(s, self.now(), clean, display_name, password)
-            audit.record(s, actor, "sign_in", "session", actor.user_id)
         self._become(actor)
         self.ctx.seal_key = key
         return actor

@@ -72,7 +72,6 @@ class ClinicSetupService(Service):
             s.add_all(_visit_types(plan.visit_types))
             s.flush()
             audit.record(s, actor, "clinic_setup", "clinic", details=_summary(plan, settings))
-            audit.record(s, actor, "sign_in", "session", actor.user_id)
         self.ctx.new_session(actor)
         self.ctx.seal_key = key
         return actor
@@ -183,8 +182,9 @@ class ClinicSetupService(Service):
         """Visit types by name: added, lengths changed, missing ones made inactive (booked
         appointments keep theirs); audited old -> new."""
         with self._read() as s:
-            stored = dict(s.execute(select(Setting.key, Setting.value)).tuples().all())
-        _refuse(rules.visit_types_problems(types, ClinicSettings.from_store(stored).slot_minutes))
+            stored = s.get(Setting, "slot_minutes")
+        slot = stored.value if stored is not None else ClinicSettings().slot_minutes
+        _refuse(rules.visit_types_problems(types, slot))
         wanted = {rules.clean_text(t.name).casefold(): t for t in types}
         with self._write() as s:
             rows = s.scalars(select(AppointmentType)).all()
