@@ -80,6 +80,18 @@ class AdminPlan:
 
 
 @dataclass(frozen=True)
+class ClinicSetup:
+    """What an administrator may change later (Clinic settings): the plan without the account."""
+
+    clinic: ClinicDetails
+    providers: tuple[ProviderPlan, ...]
+    rooms: tuple[RoomPlan, ...]
+    hours: tuple[DayHours, ...]
+    slot_minutes: int
+    visit_types: tuple[VisitTypePlan, ...]
+
+
+@dataclass(frozen=True)
 class ClinicPlan:
     """Everything the wizard gathers; nothing is written until it is whole and valid."""
 
@@ -320,14 +332,21 @@ def plan_words(plan: ClinicPlan) -> list[str]:
     return [plan.clinic.name, *(p.name for p in plan.providers)]
 
 
-def plan_problems(plan: ClinicPlan) -> dict[str, str]:
-    """Every problem of a whole plan (the service's last check before it writes)."""
+def setup_problems(setup: ClinicSetup | ClinicPlan) -> dict[str, str]:
+    """Every problem of the clinic's set-up (the service's last check before it writes)."""
     return {
-        **clinic_problems(plan.clinic),
-        **providers_problems(plan.providers),
-        **rooms_problems(plan.rooms),
-        **visit_types_problems(plan.visit_types, plan.slot_minutes),
-        **hours_problems(plan.hours, plan.slot_minutes),
+        **clinic_problems(setup.clinic),
+        **providers_problems(setup.providers),
+        **rooms_problems(setup.rooms),
+        **visit_types_problems(setup.visit_types, setup.slot_minutes),
+        **hours_problems(setup.hours, setup.slot_minutes),
+    }
+
+
+def plan_problems(plan: ClinicPlan) -> dict[str, str]:
+    """Every problem of a whole first-run plan, the administrator's account included."""
+    return {
+        **setup_problems(plan),
         **admin_problems(plan.admin, plan.admin.password, plan_words(plan)),
     }
 

@@ -23,7 +23,7 @@ from ma_desk import clinic_setup_rules as rules
 from ma_desk.actor import Actor
 from ma_desk.db import keys
 from ma_desk.db.models import AppointmentType, AuditEvent, Provider, Room, Setting, User
-from ma_desk.errors import ConflictError, StoreError, ValidationError
+from ma_desk.errors import ConflictError, StaleVersionError, StoreError, ValidationError
 from ma_desk.paths import store_path
 from ma_desk.reports.recovery_key import INSTRUCTIONS, recovery_key_pdf
 from ma_desk.services import Services
@@ -314,29 +314,58 @@ def test_a_staging_file_left_by_a_killed_set_up_is_no_store_and_is_replaced(tmp_
 
 
 # ------------------------------------------------------------------ later changes (administrator)
-def test_administrator_changes_providers_rooms_and_visit_types(store, clock):
+def test_administrator_changes_the_set_up_in_one_audited_save(store, clock):
     services = Services(store.db, clock, actor=Actor.nobody())
     services.clinic_setup.set_up_clinic(a_plan())
-    services.clinic_setup.save_providers(
-        (rules.ProviderPlan("Dr. Ada Quill", "MD, PhD"), rules.ProviderPlan("Ben Oyelaran", "NP"))
-    )
-    services.clinic_setup.save_rooms((rules.RoomPlan("Exam 2", "exam"),
-                                      rules.RoomPlan("Exam 1", "exam")))  # fmt: skip
-    services.clinic_setup.save_visit_types((rules.VisitTypePlan("Follow-up", 30),))
-    providers, rooms, types = services.clinic_setup.current_plan_lists()
-    assert providers == (rules.ProviderPlan("Dr. Ada Quill", "MD, PhD"),
-                         rules.ProviderPlan("Ben Oyelaran", "NP"))  # fmt: skip
-    assert rooms == (rules.RoomPlan("Exam 2", "exam"), rules.RoomPlan("Exam 1", "exam"))
-    assert types == (rules.VisitTypePlan("Follow-up", 30),)
+    setup = services.clinic_setup.current_setup()
+    assert setup.clinic.name == "Riverbend Clinic" and setup.hours == WEEK
+    versions = services.settings.versions()
+    saturday = rules.DayHours(dt.time(9), dt.time(12))
+    services.clinic_setup.update_setup(
+        dataclasses.replace(
+            setup,
+            clinic=dataclasses.replace(setup.clinic, phone="(555) 010-0199"),
+            providers=(rules.ProviderPlan("Dr. Ada Quill", "MD, PhD"),
+                       rules.ProviderPlan("Ben Oyelaran", "NP")),
+            rooms=(rules.RoomPlan("Exam 2", "exam"), rules.RoomPlan("Exam 1", "exam")),
+            hours=WEEK[:5] + (saturday, CLOSED),
+            visit_types=(rules.VisitTypePlan("Follow-up", 30),),
+        ),
+        expected_versions=versions,
+    )  # fmt: skip
+    after = services.clinic_setup.current_setup()
+    assert after.providers == (rules.ProviderPlan("Dr. Ada Quill", "MD, PhD"),
+                               rules.ProviderPlan("Ben Oyelaran", "NP"))  # fmt: skip
+    assert after.rooms == (rules.RoomPlan("Exam 2", "exam"), rules.RoomPlan("Exam 1", "exam"))
+    assert after.visit_types == (rules.VisitTypePlan("Follow-up", 30),)
+    assert after.hours[5] == saturday and after.clinic.phone == "(555) 010-0199"
+    assert [p.work_days for p in services.schedule.providers()] == ["012345", "012345"]
     with store.db.read() as s:
-        changes = {e.entity: json.loads(e.details) for e in
-                   s.scalars(select(AuditEvent).where(AuditEvent.action == "change"))}  # fmt: skip
+        audited = {e.entity: json.loads(e.details) for e in s.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(("change", "settings_change"))))}  # fmt: skip
         assert s.scalar(select(Room).where(Room.name == "Procedure")).active is False
-    assert changes["rooms"]["rooms"] == [["Exam 1 (exam)", "Procedure (procedure)"],
-                                         ["Exam 2 (exam)", "Exam 1 (exam)"]]  # fmt: skip
-    assert changes["visit_types"]["visit_types"][1] == ["Follow-up (30 min)"]
+    assert audited["rooms"]["rooms"] == {"old": ["Exam 1 (exam)", "Procedure (procedure)"],
+                                         "new": ["Exam 2 (exam)", "Exam 1 (exam)"]}  # fmt: skip
+    assert audited["visit_types"]["visit_types"]["new"] == ["Follow-up (30 min)"]
+    assert audited["settings"]["phone"] == {"old": "(555) 010-0142", "new": "(555) 010-0199"}
+
+
+def test_a_bad_or_stale_settings_save_changes_nothing(store, clock):
+    services = Services(store.db, clock, actor=Actor.nobody())
+    services.clinic_setup.set_up_clinic(a_plan())
+    setup = services.clinic_setup.current_setup()
+    versions = services.settings.versions()
+    before = counts(services)
+    twice = (rules.RoomPlan("A", "exam"), rules.RoomPlan("a", "lab"))
     with pytest.raises(ValidationError, match="two rooms called"):
-        services.clinic_setup.save_rooms((rules.RoomPlan("A", "exam"), rules.RoomPlan("a", "lab")))
+        services.clinic_setup.update_setup(dataclasses.replace(setup, rooms=twice))
+    services.settings.update(phone="(555) 010-0177")  # another workstation saves first
+    renamed = dataclasses.replace(setup, clinic=dataclasses.replace(setup.clinic, phone="5550100188"),
+                                  rooms=(rules.RoomPlan("Exam 9", "exam"),))  # fmt: skip
+    with pytest.raises(StaleVersionError):
+        services.clinic_setup.update_setup(renamed, expected_versions=versions)
+    assert counts(services)[:5] == before[:5]
+    assert services.clinic_setup.current_setup().rooms == setup.rooms
 
 
 # ------------------------------------------------------------------ the recovery-key sheet

@@ -181,10 +181,8 @@ EXPECTED: dict[str, tuple[object, str]] = {
     "handouts.record_given": (("reports.print",), PRINT),
     "handouts.save": (("handouts.admin",), WRITE),
     "clinic_setup.set_up_clinic": (PUBLIC, WRITE),
-    "clinic_setup.current_plan_lists": (("settings.read",), REFERENCE),
-    "clinic_setup.save_providers": (("settings.write",), WRITE),
-    "clinic_setup.save_rooms": (("settings.write",), WRITE),
-    "clinic_setup.save_visit_types": (("settings.write",), WRITE),
+    "clinic_setup.current_setup": (("settings.read",), REFERENCE),
+    "clinic_setup.update_setup": (("settings.write",), WRITE),
 }
 # Infrastructure every service inherits: permission checks and the clock, no data.
 BASE_METHODS = {name for name, _ in inspect.getmembers(Service, inspect.isfunction)}

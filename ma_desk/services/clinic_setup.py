@@ -21,6 +21,7 @@ from ma_desk.errors import ConflictError, ValidationError
 from ma_desk.services.accounts import add_first_administrator
 from ma_desk.services.base import Service
 from ma_desk.services.policy import REFERENCE, WRITE, policy, public
+from ma_desk.services.settings import SettingsService
 
 PROVIDER_COLOURS = ("#2e86c1", "#28a745", "#8e44ad", "#d35400", "#16a085", "#c0392b")
 VISIT_TYPE_COLOURS = ("#aed6f1", "#f9e79f", "#a9dfbf", "#d7bde2", "#fad7a0", "#f5b7b1")
@@ -32,7 +33,9 @@ def _refuse(problems: dict[str, str]) -> None:
         raise ValidationError(problems[first], field=first, errors=problems)
 
 
-def plan_settings(plan: rules.ClinicPlan, base: ClinicSettings | None = None) -> ClinicSettings:
+def plan_settings(
+    plan: rules.ClinicPlan | rules.ClinicSetup, base: ClinicSettings | None = None
+) -> ClinicSettings:
     """The clinic settings a plan sets, over ``base`` (the defaults on first run)."""
     opens, closes = rules.day_span(plan.hours)
     return replace(
@@ -107,12 +110,9 @@ class ClinicSetupService(Service):
 
     # ------------------------------------------------------------ later changes (admin)
     @policy("settings.read", audit=REFERENCE)
-    def current_plan_lists(
-        self,
-    ) -> tuple[
-        tuple[rules.ProviderPlan, ...], tuple[rules.RoomPlan, ...], tuple[rules.VisitTypePlan, ...]
-    ]:
-        """The active providers, rooms and visit types, as the set-up pages edit them."""
+    def current_setup(self) -> rules.ClinicSetup:
+        """The clinic's set-up as the Clinic settings dialog edits it (active rows only)."""
+        settings = self._settings()
         with self._read() as s:
             providers = s.scalars(select(Provider).where(Provider.active.is_(True))
                                   .order_by(Provider.id)).all()  # fmt: skip
@@ -120,89 +120,116 @@ class ClinicSetupService(Service):
                               .order_by(Room.sort_order, Room.id)).all()  # fmt: skip
             types = s.scalars(select(AppointmentType).where(AppointmentType.active.is_(True))
                               .order_by(AppointmentType.id)).all()  # fmt: skip
-            return (
-                tuple(rules.ProviderPlan(p.display_name, p.credentials) for p in providers),
-                tuple(rules.RoomPlan(r.name, r.room_type) for r in rooms),
-                tuple(rules.VisitTypePlan(t.name, t.default_minutes) for t in types),
+            return rules.ClinicSetup(
+                clinic=rules.ClinicDetails(
+                    settings.clinic_name, settings.address, settings.phone, settings.time_zone
+                ),  # fmt: skip
+                providers=tuple(
+                    rules.ProviderPlan(p.display_name, p.credentials) for p in providers
+                ),  # fmt: skip
+                rooms=tuple(rules.RoomPlan(r.name, r.room_type) for r in rooms),
+                hours=rules.hours_from_store(
+                    settings.weekly_hours, settings.opens, settings.closes
+                ),  # fmt: skip
+                slot_minutes=settings.slot_minutes,
+                visit_types=tuple(rules.VisitTypePlan(t.name, t.default_minutes) for t in types),
             )
 
     @policy("settings.write", audit=WRITE)
-    def save_providers(self, providers: tuple[rules.ProviderPlan, ...]) -> None:
-        """Providers by name: new ones added, missing ones made inactive (their past
-        appointments keep them), credentials updated; audited old -> new."""
-        _refuse(rules.providers_problems(providers))
-        wanted = {rules.clean_text(p.name).casefold(): p for p in providers}
-        with self._write() as s:
-            rows = s.scalars(select(Provider)).all()
-            before = sorted(_provider_label(r) for r in rows if r.active)
-            by_name = {r.display_name.casefold(): r for r in rows}
-            for row in rows:
-                row.active = row.display_name.casefold() in wanted
-            for key, plan in wanted.items():
-                row = by_name.get(key)
-                if row is None:
-                    row = Provider(display_name=rules.clean_text(plan.name),
-                                   color=PROVIDER_COLOURS[len(rows) % len(PROVIDER_COLOURS)],
-                                   work_days=_open_days(s))  # fmt: skip
-                    s.add(row)
-                row.credentials, row.active = rules.clean_text(plan.credentials), True
-            s.flush()
-            after = sorted(_provider_label(r) for r in s.scalars(select(Provider)) if r.active)
-            if before != after:
-                self._audit(s, "change", "providers", details={"providers": [before, after]})
+    def update_setup(
+        self, setup: rules.ClinicSetup, *, expected_versions: dict[str, int] | None = None
+    ) -> None:
+        """Save the Clinic settings dialog in one transaction, each part audited old -> new.
 
-    @policy("settings.write", audit=WRITE)
-    def save_rooms(self, rooms: tuple[rules.RoomPlan, ...]) -> None:
-        """Rooms by name: new ones added (ready), missing ones made inactive, types and
-        order updated; audited old -> new."""
-        _refuse(rules.rooms_problems(rooms))
+        Providers, rooms and visit types are matched by name: new ones are added, missing
+        ones made inactive (past appointments and visits keep them). ``expected_versions``
+        (``settings.versions()`` when the dialog opened) refuses a setting someone else
+        saved meanwhile.
+        """
+        _refuse(rules.setup_problems(setup))
         with self._write() as s:
-            rows = s.scalars(select(Room)).all()
-            before = [_room_label(r) for r in sorted(rows, key=_room_order) if r.active]
-            by_name = {r.name.casefold(): r for r in rows}
-            wanted = {rules.clean_text(r.name).casefold() for r in rooms}
-            for row in rows:
-                row.active = row.name.casefold() in wanted
-            for order, plan in enumerate(rooms):
-                row = by_name.get(rules.clean_text(plan.name).casefold())
-                if row is None:
-                    row = Room(name=rules.clean_text(plan.name), state="ready",
-                               state_since=self.now())  # fmt: skip
-                    s.add(row)
-                row.room_type = rules.room_type_key(plan.room_type)
-                row.sort_order, row.active = order, True
-            s.flush()
-            after = [_room_label(r) for r in sorted(s.scalars(select(Room)), key=_room_order)
-                     if r.active]  # fmt: skip
-            if before != after:
-                self._audit(s, "change", "rooms", details={"rooms": [before, after]})
+            before = self._settings_in(s)
+            new = plan_settings(setup, base=before)
+            SettingsService(self.ctx)._write_settings(s, new, expected_versions or {})
+            self._apply_providers(s, setup, hours_changed=(before.weekly_hours, before.opens,
+                                  before.closes) != (new.weekly_hours, new.opens, new.closes))  # fmt: skip
+            self._apply_rooms(s, setup.rooms)
+            self._apply_visit_types(s, setup.visit_types)
 
-    @policy("settings.write", audit=WRITE)
-    def save_visit_types(self, types: tuple[rules.VisitTypePlan, ...]) -> None:
-        """Visit types by name: added, lengths changed, missing ones made inactive (booked
-        appointments keep theirs); audited old -> new."""
+    def _settings(self) -> ClinicSettings:
         with self._read() as s:
-            stored = s.get(Setting, "slot_minutes")
-        slot = stored.value if stored is not None else ClinicSettings().slot_minutes
-        _refuse(rules.visit_types_problems(types, slot))
+            return self._settings_in(s)
+
+    def _settings_in(self, s) -> ClinicSettings:
+        return ClinicSettings.from_store({row.key: row.value for row in s.scalars(select(Setting))})
+
+    def _apply_providers(self, s, setup: rules.ClinicSetup, *, hours_changed: bool) -> None:
+        """New clinic hours become every active provider's working hours."""
+        wanted = {rules.clean_text(p.name).casefold(): p for p in setup.providers}
+        rows = s.scalars(select(Provider)).all()
+        before = sorted(_provider_label(r) for r in rows if r.active)
+        by_name = {r.display_name.casefold(): r for r in rows}
+        opens, closes = rules.day_span(setup.hours)
+        for row in rows:
+            row.active = row.display_name.casefold() in wanted
+        for key, plan in wanted.items():
+            row = by_name.get(key)
+            if row is None:
+                row = Provider(display_name=rules.clean_text(plan.name),
+                               color=PROVIDER_COLOURS[len(by_name) % len(PROVIDER_COLOURS)])  # fmt: skip
+                s.add(row)
+                by_name[key] = row
+            if row.id is None or hours_changed:
+                row.work_start, row.work_end = opens, closes
+                row.work_days = rules.open_days(setup.hours)
+            row.credentials, row.active = rules.clean_text(plan.credentials), True
+        s.flush()
+        after = sorted(_provider_label(r) for r in s.scalars(select(Provider)) if r.active)
+        if before != after:
+            self._audit(s, "change", "providers", details={"providers": {"old": before,
+                                                                         "new": after}})  # fmt: skip
+
+    def _apply_rooms(self, s, rooms: tuple[rules.RoomPlan, ...]) -> None:
+        rows = s.scalars(select(Room)).all()
+        before = [_room_label(r) for r in sorted(rows, key=_room_order) if r.active]
+        by_name = {r.name.casefold(): r for r in rows}
+        wanted = {rules.clean_text(r.name).casefold() for r in rooms}
+        for row in rows:
+            row.active = row.name.casefold() in wanted
+        for order, plan in enumerate(rooms):
+            row = by_name.get(rules.clean_text(plan.name).casefold())
+            if row is None:
+                row = Room(name=rules.clean_text(plan.name), state="ready",
+                           state_since=self.now())  # fmt: skip
+                s.add(row)
+            row.room_type = rules.room_type_key(plan.room_type)
+            row.sort_order, row.active = order, True
+        s.flush()
+        after = [_room_label(r) for r in sorted(s.scalars(select(Room)), key=_room_order)
+                 if r.active]  # fmt: skip
+        if before != after:
+            self._audit(s, "change", "rooms", details={"rooms": {"old": before, "new": after}})
+
+    def _apply_visit_types(self, s, types: tuple[rules.VisitTypePlan, ...]) -> None:
         wanted = {rules.clean_text(t.name).casefold(): t for t in types}
-        with self._write() as s:
-            rows = s.scalars(select(AppointmentType)).all()
-            before = sorted(_type_label(r) for r in rows if r.active)
-            by_name = {r.name.casefold(): r for r in rows}
-            for row in rows:
-                row.active = row.name.casefold() in wanted
-            for key, plan in wanted.items():
-                row = by_name.get(key)
-                if row is None:
-                    row = AppointmentType(name=rules.clean_text(plan.name),
-                                          color=VISIT_TYPE_COLOURS[len(rows) % 6])  # fmt: skip
-                    s.add(row)
-                row.default_minutes, row.active = plan.minutes, True
-            s.flush()
-            after = sorted(_type_label(r) for r in s.scalars(select(AppointmentType)) if r.active)
-            if before != after:
-                self._audit(s, "change", "visit_types", details={"visit_types": [before, after]})
+        rows = s.scalars(select(AppointmentType)).all()
+        before = sorted(_type_label(r) for r in rows if r.active)
+        by_name = {r.name.casefold(): r for r in rows}
+        for row in rows:
+            row.active = row.name.casefold() in wanted
+        for key, plan in wanted.items():
+            row = by_name.get(key)
+            if row is None:
+                colour = VISIT_TYPE_COLOURS[len(by_name) % len(VISIT_TYPE_COLOURS)]
+                row = AppointmentType(name=rules.clean_text(plan.name), color=colour)
+                s.add(row)
+                by_name[key] = row
+            row.default_minutes, row.active = plan.minutes, True
+        s.flush()
+        after = sorted(_type_label(r) for r in s.scalars(select(AppointmentType)) if r.active)
+        if before != after:
+            self._audit(s, "change", "visit_types",
+                        details={"visit_types": {"old": before, "new": after}})  # fmt: skip
 
 
 def _visit_types(types: tuple[rules.VisitTypePlan, ...]) -> list[AppointmentType]:
@@ -215,12 +242,6 @@ def _visit_types(types: tuple[rules.VisitTypePlan, ...]) -> list[AppointmentType
         )  # fmt: skip
         for i, t in enumerate(types)
     ]
-
-
-def _open_days(s) -> str:
-    stored = s.get(Setting, "weekly_hours")
-    days = "".join(sorted(stored.value)) if stored is not None and stored.value else ""
-    return days or "0123456"
 
 
 def _provider_label(row: Provider) -> str:
