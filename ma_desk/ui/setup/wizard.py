@@ -179,7 +179,7 @@ class RecoveryKeyPage(QWizardPage):
                                   "Print the recovery key")  # fmt: skip
         self.save_button.clicked.connect(self.save_pdf)
         self.print_button.clicked.connect(self.print_pdf)
-        self.kept = named(QCheckBox("I have &printed, saved or written down the recovery key"),
+        self.kept = named(QCheckBox("I &have printed, saved or written down the recovery key"),
                           "recovery_kept", "Recovery key kept")  # fmt: skip
         self.kept.toggled.connect(self.completeChanged)
         self.status = QLabel()
