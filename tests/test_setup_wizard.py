@@ -7,12 +7,13 @@ store is being made leaves nothing either.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from pathlib import Path
 
 import keyring
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import select
@@ -424,3 +425,57 @@ def test_every_page_fits_the_window_it_opens_in(qtbot, wizard_at, tmp_path):
         assert page.minimumSizeHint().height() <= page.height(), name
         wizard.grab().save(str(tmp_path / f"{name}.png"))
     assert wizard.minimumSize().width() * 1.5 <= 1366 and wizard.minimumSize().height() <= 768
+
+
+# ------------------------------------------------------------------ the app's first run
+def drive_modal_wizard(steps) -> list[BaseException]:
+    """Run ``steps(wizard)`` on the wizard the app opens modally; a failure closes it."""
+    failures: list[BaseException] = []
+
+    def drive() -> None:
+        wizard = QApplication.activeModalWidget()
+        if not isinstance(wizard, SetupWizard):
+            QTimer.singleShot(20, drive)
+            return
+        try:
+            wizard.activateWindow()
+            assert QTest.qWaitForWindowActive(wizard)
+            steps(wizard)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test, never hangs it
+            failures.append(exc)
+            wizard.done(0)
+
+    QTimer.singleShot(0, drive)
+    return failures
+
+
+def app_args(folder: Path) -> argparse.Namespace:
+    return argparse.Namespace(data_dir=str(folder), database_url=None, recovery_key=None)
+
+
+def test_the_app_first_run_cancelled_quits_leaving_nothing(qtbot, tmp_path):
+    from ma_desk.ui.app import open_or_create
+
+    failures = drive_modal_wizard(lambda wizard: key(focused(), Qt.Key.Key_Escape))
+    with pytest.raises(SystemExit) as stopped:
+        open_or_create(app_args(tmp_path / "clinic"))
+    assert failures == [] and stopped.value.code == 0
+    leaves_nothing(tmp_path / "clinic", None)
+
+
+def test_the_app_first_run_ends_signed_in_on_the_new_clinic(qtbot, tmp_path):
+    from ma_desk.ui.app import open_or_create
+
+    def walk(wizard: SetupWizard) -> None:
+        walk_to(wizard, "recovery_page")
+        finish(qtbot, wizard)
+
+    args = app_args(tmp_path / "clinic")
+    failures = drive_modal_wizard(walk)
+    opened = open_or_create(args)
+    try:
+        assert failures == []
+        assert args.first_sign_in.username == "chief"
+        check_ready_clinic(qtbot, opened, args.first_sign_in)
+    finally:
+        opened.db.close()
