@@ -74,9 +74,19 @@ def create_clinic(
     made_folder = not data_dir.exists()
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise _cannot_create(data_dir, exc) from exc
+    try:
         refuse_network_path(data_dir)
-        if store_exists(data_dir):
-            raise StoreError(f"{data_dir} already holds a clinic store; it was not changed.")
+        if store_exists(data_dir):  # or a trace of one: evidence, never touched
+            raise StoreError(
+                f"{data_dir} already holds a clinic store (or what is left of one); "
+                "nothing there was changed. Choose another data folder."
+            )
+    except BaseException:
+        _remove_folder_if_made(data_dir, made_folder)
+        raise
+    try:
         _remove_staging(data_dir)  # left by a set-up that was killed
         if key.info.source == keys.SOURCE_KEYRING and not keys.keyring_set(data_dir, key.key.raw):
             raise KeyUnavailableError(
@@ -87,14 +97,18 @@ def create_clinic(
     except BaseException as exc:
         _undo(data_dir, key, made_folder)
         if isinstance(exc, OSError):
-            raise StoreError(
-                f"The clinic store could not be created in {data_dir}: "
-                f"{exc.strerror or exc}. Nothing was kept there. Free some disk space or "
-                "choose another data folder, then start MA Desk again."
-            ) from exc
+            raise _cannot_create(data_dir, exc) from exc
         raise
     log.info("set up a new clinic store (key in %s)", key.info.source)
     return open_store(data_dir, passphrase=passphrase)
+
+
+def _cannot_create(data_dir: Path, exc: OSError) -> StoreError:
+    return StoreError(
+        f"The clinic store could not be created in {data_dir}: {exc.strerror or exc}. "
+        "Nothing was kept there. Free some disk space, or choose a data folder you may "
+        "write to, then try again."
+    )
 
 
 def _build(data_dir: Path, plan: ClinicPlan, new: keys.NewKey, clock: Clock | None) -> None:

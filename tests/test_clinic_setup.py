@@ -300,6 +300,25 @@ def test_a_folder_holding_a_store_is_refused_unchanged(store):
     assert folder_listing(store.data_dir) == before
 
 
+def test_a_folder_with_only_traces_of_a_store_is_refused_and_the_traces_kept(tmp_path):
+    folder = tmp_path / "clinic"
+    folder.mkdir()
+    (folder / "keyinfo.json").write_text('{"app": "ma-desk"}')
+    (folder / "audit-witness.json").write_text("{}")
+    with pytest.raises(StoreError, match="what is left of one"):
+        clinic_setup.create_clinic(folder, a_plan(), clinic_setup.prepare_key(PASSPHRASE),
+                                   passphrase=PASSPHRASE)  # fmt: skip
+    assert folder_listing(folder) == ["audit-witness.json", "keyinfo.json"]
+
+
+def test_a_folder_that_cannot_be_made_is_reported_in_words(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="could not be created"):
+        clinic_setup.create_clinic(blocker / "clinic", a_plan(),
+                                   clinic_setup.prepare_key(PASSPHRASE), passphrase=PASSPHRASE)  # fmt: skip
+
+
 def test_a_staging_file_left_by_a_killed_set_up_is_no_store_and_is_replaced(tmp_path):
     folder = tmp_path / "clinic"
     folder.mkdir()

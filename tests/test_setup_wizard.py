@@ -386,7 +386,7 @@ def test_keyring_failure_on_finish_is_shown_and_leaves_nothing(qtbot, wizard_at,
     finally:
         keyring.set_keyring(previous)
     assert "keyring did not keep the clinic key" in shown(error)
-    assert "Nothing was created" in shown(error)
+    assert "The clinic was not created" in shown(error)
     assert page_name(wizard) == "recovery_page" and wizard.isVisible()
     leaves_nothing(tmp_path / "clinic", backend)
     cancel_by_escape(wizard)  # and the wizard can still be left
@@ -406,7 +406,7 @@ def test_disk_full_on_finish_is_shown_and_leaves_nothing(qtbot, tmp_path):
         finish(qtbot, wizard)
         error = wizard.recovery_page.error
         qtbot.waitUntil(lambda: bool(shown(error)), timeout=30_000)
-        assert "Nothing was" in shown(error)
+        assert "The clinic was not created" in shown(error)
         assert sorted(p.name for p in disk.path.iterdir()) == []
         wizard.close()
 

@@ -278,7 +278,7 @@ class RecoveryKeyPage(QWizardPage):
         self.creating = False
         self.completeChanged.emit()
         self.status.setText("")
-        self.error.show_message(f"{error} Nothing was created; correct it and try again.")
+        self.error.show_message(f"{error} The clinic was not created.")
 
 
 class SetupWizard(QWizard):
