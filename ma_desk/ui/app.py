@@ -253,8 +253,11 @@ def sign_in_at_start(services: Services, clinic: str, first_sign_in=None) -> boo
     from ma_desk.ui.security.sign_in import FirstAdministratorDialog, SignInDialog
 
     if first_sign_in is not None:
-        services.accounts.sign_in(first_sign_in.username, first_sign_in.password)
-        return True
+        try:
+            services.accounts.sign_in(first_sign_in.username, first_sign_in.password)
+            return True
+        except MADeskError:  # e.g. the new store opened read-only: the dialog says why
+            pass
     if not services.accounts.has_users():
         return bool(FirstAdministratorDialog(services).exec())
     return bool(SignInDialog(services, clinic=clinic).exec())
