@@ -23,9 +23,11 @@ from ma_desk.db.models import AppointmentType, Provider, Room, User
 from ma_desk.services import Services
 from ma_desk.services.accounts import signed_out_actor
 from ma_desk.services.patients import PatientInput
+from ma_desk.ui.printing.preview import PdfPreviewDialog
 from ma_desk.ui.setup.wizard import SetupWizard
 from tests.conftest import MemoryKeyring
 from tests.faults import needs_root, tmpfs
+from tests.pdf_extract import pdftotext_region
 
 STORE_PASSPHRASE = "harbor velvet cactus mosaic lantern"
 ADMIN_PASSWORD = "copper tundra whistle ballad"
@@ -171,6 +173,12 @@ def test_walk_from_empty_folder_to_a_ready_clinic(qtbot, wizard_at, tmp_path, mo
     wizard.recovery_page.save_button.setFocus()
     key(focused(), Qt.Key.Key_Space)
     assert saved.read_bytes().startswith(b"%PDF")
+    assert recovery_key.split("-")[-1] in pdftotext_region(saved.read_bytes(), 0, 0, 612, 792)[0]
+    previews = []
+    monkeypatch.setattr(PdfPreviewDialog, "exec", lambda dialog: previews.append(dialog) or 0)
+    wizard.recovery_page.print_button.setFocus()
+    key(focused(), Qt.Key.Key_Space)
+    assert len(previews) == 1 and previews[0].document.pageCount() == 1
     finish(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.opened is not None, timeout=30_000)
     assert wizard.result() == wizard.DialogCode.Accepted
