@@ -8,6 +8,7 @@ Cancel, Esc or closing the window on any page leaves the data folder as it was.
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -264,21 +265,32 @@ class RecoveryKeyPage(QWizardPage):
         self.status.setText("Creating the clinic store… this takes a few seconds.")
         plan, key, passphrase = self.setup.plan(), self.key, self.setup.passphrase()
         data_dir, create = self.setup.data_dir, self.setup.create
+        pause_garbage_collection()
         run_in_background(self, lambda: create(data_dir, plan, key, passphrase=passphrase),
                           self._made, self._failed)  # fmt: skip
         return False
 
     def _made(self, opened: OpenedStore) -> None:
+        gc.enable()
         self.creating = False
         self.setup.opened = opened
         self.status.setText("The clinic is ready.")
         self.setup.accept()
 
     def _failed(self, error: MADeskError) -> None:
+        gc.enable()
         self.creating = False
         self.completeChanged.emit()
         self.status.setText("")
         self.error.show_message(f"{error} The clinic was not created.")
+
+
+def pause_garbage_collection() -> None:
+    """Collect now, on the UI thread, and not again until the job is done: a collection
+    started by the worker's allocations would delete unreachable Qt objects (closed
+    windows in reference cycles) on the worker thread, which crashes Qt."""
+    gc.collect()
+    gc.disable()
 
 
 class SetupWizard(QWizard):
@@ -337,6 +349,10 @@ class SetupWizard(QWizard):
             visit_types=self.visit_types.rows(),
             admin=self.admin.admin(),
         )
+
+    def done(self, result: int) -> None:
+        gc.enable()  # also after a bug in the job (its error reached the crash dialog)
+        super().done(result)
 
     def reject(self) -> None:
         """Cancel, Esc or closing the window: nothing was written. While the store is
