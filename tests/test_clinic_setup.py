@@ -187,6 +187,7 @@ def test_duplicate_providers_and_visit_types_are_refused():
     assert "Add at least one provider" in rules.providers_problems(())["providers"]
 
 
+@settings(deadline=None)  # the strength estimator is slow on a busy machine
 @given(st.text(max_size=80))
 def test_admin_rules_never_raise(password):
     problems = rules.admin_problems(rules.AdminPlan("chief", "Cora", password), password, [])
@@ -203,6 +204,7 @@ def test_the_admin_password_may_not_be_the_clinics_words():
                                               [])  # fmt: skip
 
 
+@settings(deadline=None)  # the strength estimator is slow on a busy machine
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_passphrase_rules_never_raise(passphrase, repeat):
     problems = rules.passphrase_problems(passphrase, repeat)
