@@ -31,6 +31,9 @@ class ClinicSettings:
         default_factory=lambda: ["HIPAA notice of privacy practices", "Financial policy"]
     )
     backup_keep: int = 14
+    time_zone: str = ""  # IANA name (America/Chicago); "" = this computer's zone
+    # Open days' hours, Monday = "0": {"0": ["08:00", "17:00"]}; {} = every day opens-closes.
+    weekly_hours: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, values: dict[str, Any]) -> ClinicSettings:

@@ -180,6 +180,9 @@ EXPECTED: dict[str, tuple[object, str]] = {
     "handouts.preview": (("handouts.admin",), REFERENCE),
     "handouts.record_given": (("reports.print",), PRINT),
     "handouts.save": (("handouts.admin",), WRITE),
+    "clinic_setup.set_up_clinic": (PUBLIC, WRITE),
+    "clinic_setup.current_setup": (("settings.read",), REFERENCE),
+    "clinic_setup.update_setup": (("settings.write",), WRITE),
 }
 # Infrastructure every service inherits: permission checks and the clock, no data.
 BASE_METHODS = {name for name, _ in inspect.getmembers(Service, inspect.isfunction)}
@@ -217,7 +220,7 @@ def test_every_public_service_method_has_a_declared_policy():
 def test_the_method_list_finds_every_service():
     areas = {name.split(".")[0] for name in public_methods()}
     assert areas == {name.split(".")[0] for name in EXPECTED}
-    assert len(areas) == 13
+    assert len(areas) == 14
 
 
 def placeholder_arguments(fn) -> tuple[list, dict]:
@@ -303,6 +306,7 @@ def test_nobody_signed_in_is_refused_everything_but_sign_in_and_first_run(demo_s
         "accounts.has_users",
         "accounts.sign_in",
         "accounts.sign_out",
+        "clinic_setup.set_up_clinic",
         "settings.clinic_name",
     ]
     with pytest.raises(PermissionDenied, match="Sign in first"):

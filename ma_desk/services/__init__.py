@@ -10,6 +10,7 @@ from ma_desk.services.audit_log import AuditLogService
 from ma_desk.services.base import ServiceContext
 from ma_desk.services.checkin import CheckinService
 from ma_desk.services.checklists import ChecklistService
+from ma_desk.services.clinic_setup import ClinicSetupService
 from ma_desk.services.handouts import HandoutService
 from ma_desk.services.insurance import InsuranceService
 from ma_desk.services.patients import PatientService
@@ -39,6 +40,7 @@ class Services:
         self.waitlist = WaitlistService(self.ctx)
         self.reports = ReportService(self.ctx)
         self.handouts = HandoutService(self.ctx)
+        self.clinic_setup = ClinicSetupService(self.ctx)
 
     @property
     def actor(self) -> Actor:

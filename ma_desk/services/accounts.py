@@ -76,6 +76,41 @@ def clean_username(username: str) -> str:
     return "".join(ch for ch in username if ch >= " " and ch != "\x7f").strip().casefold()
 
 
+def new_user(
+    s: Session, now: dt.datetime, username: str, display_name: str, role: str, password: str
+) -> User:
+    """A checked account's row (the caller validated it), flushed so it has its id."""
+    user = User(
+        username=username,
+        display_name=_clean_display_name(display_name),
+        role=role,
+        password_hash=passwords.hash_password(password),
+        active=True,
+        failed_attempts=0,
+        created_at=now,
+    )
+    s.add(user)
+    s.flush()
+    return user
+
+
+def add_first_administrator(
+    s: Session, now: dt.datetime, username: str, display_name: str, password: str
+) -> tuple[Actor, bytes]:
+    """A store's first account, audited and signed in, holding the first audit seal key;
+    inside the caller's transaction (first-run dialog, clinic set-up)."""
+    user = new_user(s, now, username, display_name, ADMINISTRATOR, password)
+    actor = _actor(user)
+    audit.record(s, actor, "create", "user", user.id,
+                 details={"username": user.username, "role": ADMINISTRATOR,
+                          "first_administrator": True})  # fmt: skip
+    audit.record(s, actor, "sign_in", "session", user.id)
+    key = seal.new_seal_key()
+    audit_seals.give_copy(s, user.id, key, password, now)
+    audit_seals.append_seal(s, actor, key)
+    return actor, key
+
+
 def _row(user: User) -> UserRow:
     return UserRow(
         user.id,
@@ -107,15 +142,7 @@ class AccountService(Service):
         with self.ctx.db.write() as s:
             if s.scalar(select(func.count(User.id))):
                 raise ConflictError("This store already has accounts; sign in instead.")
-            user = self._insert(s, clean, display_name, ADMINISTRATOR, password)
-            actor = _actor(user)
-            audit.record(s, actor, "create", "user", user.id,
-                         details={"username": user.username, "role": ADMINISTRATOR,
-                                  "first_administrator": True})  # fmt: skip
-            audit.record(s, actor, "sign_in", "session", user.id)
-            key = seal.new_seal_key()
-            audit_seals.give_copy(s, user.id, key, password, self.now())
-            audit_seals.append_seal(s, actor, key)
+            actor, key = add_first_administrator(s, self.now(), clean, display_name, password)
         self._become(actor)
         self.ctx.seal_key = key
         return actor
@@ -448,18 +475,7 @@ class AccountService(Service):
         return clean
 
     def _insert(self, s: Session, username: str, display_name: str, role: str, password: str):
-        user = User(
-            username=username,
-            display_name=_clean_display_name(display_name),
-            role=role,
-            password_hash=passwords.hash_password(password),
-            active=True,
-            failed_attempts=0,
-            created_at=self.now(),
-        )
-        s.add(user)
-        s.flush()
-        return user
+        return new_user(s, self.now(), username, display_name, role, password)
 
     def _rewrap_seal_key(self, s: Session, user: User, password: str) -> None:
         """An administrator's copy of the seal key follows their password: wrapped anew when

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ma_desk.audit import changes
 from ma_desk.clinic_settings import ClinicSettings, settings_problem
@@ -60,26 +61,33 @@ class SettingsService(Service):
         return ClinicSettings.from_store({k: v for k, v in rows})
 
     def _save(self, new: ClinicSettings, expected: dict[str, int] | None = None) -> ClinicSettings:
+        with self._write() as session:
+            self._write_settings(session, new, expected or {})
+        return new
+
+    def _write_settings(
+        self, session: Session, new: ClinicSettings, expected: dict[str, int]
+    ) -> None:
+        """Check and write ``new`` inside the caller's transaction (also the clinic
+        settings dialog's one transaction); audited old -> new."""
         problem = settings_problem(new)
         if problem:
             field, message = problem
             raise ValidationError(message, field=field)
-        with self._write() as session:
-            rows = {row.key: row for row in session.scalars(
-                select(Setting).with_for_update().execution_options(populate_existing=True)
-            )}  # fmt: skip
-            stored = {key: row.value for key, row in rows.items()}
-            before = ClinicSettings.from_store(stored).to_store()
-            after = new.to_store()
-            diff = changes(before, after)
-            for key in sorted(set(diff) | (set(after) - set(stored))):
-                row = rows.get(key)
-                if row is None:
-                    session.add(Setting(key=key, value=after[key]))
-                    continue
-                check_version(row, (expected or {}).get(key), what=f"setting ({key})",
-                              now=self.now(), current=lambda: ClinicSettings.from_store(stored))  # fmt: skip
-                row.value = after[key]
-            if diff:
-                self._audit(session, "settings_change", "settings", details=diff)
-        return new
+        rows = {row.key: row for row in session.scalars(
+            select(Setting).with_for_update().execution_options(populate_existing=True)
+        )}  # fmt: skip
+        stored = {key: row.value for key, row in rows.items()}
+        before = ClinicSettings.from_store(stored).to_store()
+        after = new.to_store()
+        diff = changes(before, after)
+        for key in sorted(set(diff) | (set(after) - set(stored))):
+            row = rows.get(key)
+            if row is None:
+                session.add(Setting(key=key, value=after[key]))
+                continue
+            check_version(row, expected.get(key), what=f"setting ({key})",
+                          now=self.now(), current=lambda: ClinicSettings.from_store(stored))  # fmt: skip
+            row.value = after[key]
+        if diff:
+            self._audit(session, "settings_change", "settings", details=diff)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk import __version__
 from ma_desk.db import keys
-from ma_desk.db.store import OpenedStore, create_store, open_store, store_exists
+from ma_desk.db.store import OpenedStore, open_store, store_exists
 from ma_desk.errors import MADeskError
 from ma_desk.paths import resolve_data_dir, resource
 from ma_desk.services import Services
@@ -233,17 +233,12 @@ def open_or_create(args: argparse.Namespace) -> OpenedStore:
         if opened.recovery_key:  # re-keyed after a recovery-key open
             show_recovery_key(opened.recovery_key)
         return opened
-    answer = QMessageBox.question(
-        None,
-        "MA Desk — first run",
-        f"There is no clinic store in {data_dir}.\n\nCreate a new, empty, encrypted clinic store "
-        "there? (To try MA Desk with a synthetic clinic, run 'ma-desk demo' instead.)",
-    )
-    if answer != QMessageBox.StandardButton.Yes:
+    from ma_desk.ui.setup.wizard import run_setup_wizard
+
+    made = run_setup_wizard(data_dir)  # first run: the whole clinic, or nothing at all
+    if made is None:
         raise SystemExit(0)
-    opened = create_store(data_dir, ask_new_passphrase=ask_new_passphrase_dialog)
-    if opened.recovery_key:
-        show_recovery_key(opened.recovery_key)
+    opened, args.first_sign_in = made
     return opened
 
 
@@ -253,10 +248,18 @@ def store_label(opened: OpenedStore) -> str:
     return f"Encrypted store · key: {opened.key_source} · schema {opened.revision}"
 
 
-def sign_in_at_start(services: Services, clinic: str) -> bool:
-    """First run: create the administrator; otherwise the sign-in dialog. False = quit."""
+def sign_in_at_start(services: Services, clinic: str, first_sign_in=None) -> bool:
+    """The administrator the set-up wizard just made (``first_sign_in``, an AdminPlan) is
+    signed in; a store with no account gets its administrator; otherwise the sign-in
+    dialog. False = quit."""
     from ma_desk.ui.security.sign_in import FirstAdministratorDialog, SignInDialog
 
+    if first_sign_in is not None:
+        try:
+            services.accounts.sign_in(first_sign_in.username, first_sign_in.password)
+            return True
+        except MADeskError:  # e.g. the new store opened read-only: the dialog says why
+            pass
     if not services.accounts.has_users():
         return bool(FirstAdministratorDialog(services).exec())
     return bool(SignInDialog(services, clinic=clinic).exec())
@@ -295,7 +298,9 @@ def run_app(args: argparse.Namespace) -> int:
     # switches the store to read-only, and the window's banner says so.
     store_check = BackgroundCheck(opened.db)
     try:
-        if not check_paint and not sign_in_at_start(services, services.settings.clinic_name()):
+        if not check_paint and not sign_in_at_start(
+            services, services.settings.clinic_name(), getattr(args, "first_sign_in", None)
+        ):
             return 0
         warm_up.wait()
         from ma_desk.ui.main_window import MainWindow

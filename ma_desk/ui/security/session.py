@@ -95,6 +95,9 @@ class SessionController(QObject):
                                          self.open_users)  # fmt: skip
         self.audit_action = self._action(admin, "Audit trail…", "action_audit", None,
                                          self.open_audit)  # fmt: skip
+        self.clinic_settings_action = self._action(admin, "Clinic settings…",
+                                                   "action_clinic_settings", None,
+                                                   self.open_clinic_settings)  # fmt: skip
         admin.addSeparator()
         self.backup_action = self._action(admin, "Back up now…", "action_backup_now", None,
                                           self.backup_now)  # fmt: skip
@@ -114,6 +117,8 @@ class SessionController(QObject):
         is_admin = allowed(role, "users.admin")
         self.users_action.setEnabled(is_admin)
         self.audit_action.setEnabled(allowed(role, "audit.read"))
+        self.clinic_settings_action.setVisible(allowed(role, "settings.write"))
+        self.clinic_settings_action.setEnabled(allowed(role, "settings.write"))
         self.emergency_action.setEnabled(not is_admin)
         self.backup_action.setEnabled(allowed(role, "backup.run"))
         self.refresh_emergency()
@@ -236,6 +241,14 @@ class SessionController(QObject):
             UserAdminDialog(self.services, self.window).exec()
         except MADeskError as exc:
             dialogs.warn(self.window, "User accounts", str(exc))
+
+    def open_clinic_settings(self) -> None:
+        from ma_desk.ui.setup.settings_dialog import ClinicSettingsDialog
+
+        try:
+            ClinicSettingsDialog(self.services, self.window).exec()
+        except MADeskError as exc:
+            dialogs.warn(self.window, "Clinic settings", str(exc))
 
     def open_audit(self) -> None:
         from ma_desk.ui.security.audit_view import AuditDialog
