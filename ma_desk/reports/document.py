@@ -101,7 +101,8 @@ def styles() -> dict[str, Any]:
 
     ink, muted, accent = HexColor(INK), HexColor(MUTED), HexColor(ACCENT)
     base = ParagraphStyle(
-        "body", fontName=fonts.REGULAR, fontSize=12, leading=16, textColor=ink,
+        "body", fontName=fonts.REGULAR, bulletFontName=fonts.REGULAR, fontSize=12, leading=16,
+        textColor=ink,
         splitLongWords=True, spaceAfter=4,
     )  # fmt: skip
     made = {
@@ -342,6 +343,7 @@ def build_pdf(
         author="MA Desk",
         creator="MA Desk",
         subject="",
+        initialFontName=fonts.REGULAR,  # every font embedded: no Helvetica set by default
     )
     canvas_class = _numbered_canvas_class(header_left, header_right, footer_left, page_words,
                                           identity, pages_out)  # fmt: skip

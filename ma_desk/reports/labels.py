@@ -157,7 +157,8 @@ def build_labels(
     if not labels:
         raise ValueError("no labels to print")
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(spec.page_width, spec.page_height), pageCompression=1)
+    canvas = Canvas(buffer, pagesize=(spec.page_width, spec.page_height), pageCompression=1,
+                    initialFontName=fonts.REGULAR)  # fmt: skip
     canvas.setTitle("Labels")
     canvas.setAuthor("MA Desk")
     canvas.setCreator("MA Desk")
