@@ -120,3 +120,11 @@ def language_for(preferred_language: str | None) -> str | None:
 def document_language(preferred_language: str | None) -> str:
     """The language a patient's document prints in: theirs when it has a file, else English."""
     return language_for(preferred_language) or DEFAULT
+
+
+def fallback_note(preferred_language: str | None) -> str:
+    """What the print preview tells staff when a document falls back to English; else ""."""
+    if language_for(preferred_language) is not None:
+        return ""
+    typed = " ".join((preferred_language or "").split())[:40]
+    return f"Printed in English: there is no {typed} translation of printed documents."

@@ -85,7 +85,7 @@ def _build(data: VisitSummaryData, *, tight: bool, pages_out: list[int]) -> byte
         ]
         for i, line in enumerate(data.vitals, start=1):
             vital_rows.append([p(words.phrase(line.label), "cell", limit=60),
-                               p(line.value, "cell_bold", limit=60),
+                               p(words.phrase(line.value), "cell_bold", limit=60),
                                p(words.phrase(line.meaning), "cell", limit=300)])  # fmt: skip
             if line.severity in ("attention", "critical"):
                 colour = HexColor(CRITICAL if line.severity == "critical" else ATTENTION)
