@@ -207,3 +207,25 @@ def test_unmatched_phrases_stay_readable():
     assert words.phrase("Something new from the rules") == "Something new from the rules"
     assert words.phrase("") == ""
     assert set(string.ascii_letters) & set(words.phrase("Blood pressure"))
+
+
+def test_summary_preview_says_when_it_falls_back_to_english(qtbot, demo_services, tmp_path,
+                                                            monkeypatch):  # fmt: skip
+    from PySide6.QtCore import Qt
+
+    from ma_desk.ui.printing.preview import PdfPreviewDialog
+    from tests.test_printing_ui import make_window
+
+    shown: list[PdfPreviewDialog] = []
+    monkeypatch.setattr(PdfPreviewDialog, "exec", lambda self: shown.append(self) or 0)
+    row = next(r for r in demo_services.schedule.day(NOW.date()) if r.status == "checked_out")
+    window = make_window(qtbot, demo_services, tmp_path)
+    window.selection.select_appointment(row.id, row.patient_id)
+    for language, note in (("Korean", "Printed in English: there is no Korean translation"),
+                           ("Spanish", ""), ("English", "")):  # fmt: skip
+        demo_services.patients.update(row.patient_id, preferred_language=language)
+        qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+        dialog = shown[-1]
+        assert dialog.note_label.text().startswith(note) and dialog.note_label.isVisibleTo(
+            dialog
+        ) == bool(note)
