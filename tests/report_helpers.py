@@ -39,7 +39,7 @@ def squash(text: str) -> str:
 def summary_data(**changes) -> VisitSummaryData:
     values = dict(
         clinic=CLINIC,
-        patient=PatientHeader("Rosa María Pérez", dt.date(1961, 3, 14), "M100042", "Spanish"),
+        patient=PatientHeader("Rosa María Pérez", dt.date(1961, 3, 14), "M100042", "English"),
         visit_id=42,
         visit_date=dt.date(2026, 11, 23),
         provider="Dr. Amara Okafor, MD",

@@ -13,12 +13,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ma_desk.reports import fonts
+from ma_desk.reports import fonts, i18n
 from ma_desk.reports.data import HandoutDoc, LabelData, PatientHeader
 from ma_desk.reports.document import (
     PatientIdentity,
     build_pdf,
-    fmt_date,
     frame_width,
     header_parts,
     p,
@@ -84,11 +83,13 @@ def name_ok(text: str, name: str) -> bool:
     return expected in "".join(text.split()) or "…" in text
 
 
-def check_headers(pdf: bytes, name: str, dob: dt.date, mrn: str, dob_word: str = "DOB") -> int:
+def check_headers(pdf: bytes, name: str, dob: dt.date, mrn: str, language: str = "en") -> int:
+    """Every page's header: the name (maybe shortened), DOB and MRN in the document's language."""
+    words = i18n.words(language)
     pages = header_texts(pdf)
     assert pages, "no pages"
     for number, text in enumerate(pages, start=1):
-        assert identifiers_ok(text, fmt_date(dob), mrn, dob_word=dob_word), (number, text)
+        assert identifiers_ok(text, words.date(dob), mrn, dob_word=words["dob"]), (number, text)
         assert name_ok(text, name), (number, text)
     return len(pages)
 
@@ -104,7 +105,8 @@ def check_labels(pdf: bytes, layout_name: str, labels: list[LabelData], start: i
         positions.append((page, position))
         position += 1
     for label, text in zip(labels, label_texts(pdf, layout, positions), strict=True):
-        assert f"DOB {label.dob:%m/%d/%Y}" in text, text
+        words = i18n.words(label.language)
+        assert f"{words['dob']} {words.date(label.dob, 'label_date')}" in text, text
         assert f"MRN {label.mrn}" in text, text
 
 
@@ -121,10 +123,10 @@ def test_every_page_and_label_carries_dob_and_mrn(parts, dob, mrn):
     )
     assert check_headers(summary, name, dob, mrn) >= 2
     # Handouts, English and Spanish, each over more than one page.
-    for language, word in (("en", "DOB"), ("es", "Nac.")):
+    for language in ("en", "es"):
         doc = HandoutDoc(CLINIC, "After your visit", HANDOUT_BODY, language, name,
                          NOW.date(), dob, mrn)  # fmt: skip
-        assert check_headers(build_handouts([doc, doc]), name, dob, mrn, word) >= 2
+        assert check_headers(build_handouts([doc, doc]), name, dob, mrn, language) >= 2
     # Labels: a sheet started part way down (onto a second sheet) and the roll.
     label_name = f"{last}, {first}"
     labels = [LabelData("patient", mrn, label_name, dob, mrn)] * 3 + [
@@ -222,11 +224,12 @@ def test_demo_clinic_documents_with_a_long_spanish_name(demo_services):
     name = printed_name(first, middle, last)
 
     summary = demo_services.reports.visit_summary(appt.visit_id)
-    check_headers(summary, name, record.dob, record.mrn)
+    check_headers(summary, name, record.dob, record.mrn,
+                  i18n.document_language(record.preferred_language))  # fmt: skip
 
     handout_ids = [h.id for h in demo_services.handouts.list(language="es")][:3]
     handouts = demo_services.handouts.pdf_for_visit(appt.visit_id, handout_ids)
-    assert check_headers(handouts, " ".join((first, last)), record.dob, record.mrn, "Nac.") >= 3
+    assert check_headers(handouts, " ".join((first, last)), record.dob, record.mrn, "es") >= 3
 
     labels = demo_services.reports.label_data(kind="patient", patient_id=appt.patient_id, count=4)
     labels += demo_services.reports.label_data(kind="specimen", visit_id=appt.visit_id,

@@ -138,3 +138,4 @@ class LabelData:
     specimen_type: str = ""
     collected_at: dt.datetime | None = None
     collector: str = ""
+    language: str = "en"  # the fixed words' and dates' language (resources/i18n/<code>.json)

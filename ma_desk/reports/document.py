@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ma_desk.reports import fonts
+from ma_desk.reports import fonts, i18n
 from ma_desk.reports.data import ClinicHeader
 
 INK = "#1f2933"
@@ -40,14 +40,14 @@ class PatientIdentity:
     name: str
     dob: dt.date
     mrn: str
-    dob_word: str = "DOB"
-    mrn_word: str = "MRN"
+    language: str = i18n.DEFAULT  # the document's language: the words and the date format
 
     def identifiers(self) -> str:
         """DOB and MRN, the two identifiers that are never shortened."""
-        parts = [f"{self.dob_word} {fmt_date(self.dob)}"]
+        words = i18n.words(self.language)
+        parts = [f"{words['dob']} {words.date(self.dob)}"]
         if fonts.clean(self.mrn).strip():
-            parts.append(f"{self.mrn_word} {fonts.clean(self.mrn).strip()}")
+            parts.append(f"{words['mrn']} {fonts.clean(self.mrn).strip()}")
         return "  ·  ".join(parts)
 
 
@@ -101,7 +101,8 @@ def styles() -> dict[str, Any]:
 
     ink, muted, accent = HexColor(INK), HexColor(MUTED), HexColor(ACCENT)
     base = ParagraphStyle(
-        "body", fontName=fonts.REGULAR, fontSize=12, leading=16, textColor=ink,
+        "body", fontName=fonts.REGULAR, bulletFontName=fonts.REGULAR, fontSize=12, leading=16,
+        textColor=ink,
         splitLongWords=True, spaceAfter=4,
     )  # fmt: skip
     made = {
@@ -218,16 +219,17 @@ def logo_image(path: str, max_height: float):
         return None
 
 
-def letterhead(clinic: ClinicHeader, width: float, title: str = ""):
+def letterhead(clinic: ClinicHeader, width: float, title: str = "", language: str = i18n.DEFAULT):
     """Clinic name, address and phone beside the logo, then a rule and the title."""
     from reportlab.lib.colors import HexColor
     from reportlab.platypus import HRFlowable, Table, TableStyle
 
-    lines = [p(clinic.name or "Clinic", "clinic", limit=120)]
+    words = i18n.words(language)
+    lines = [p(clinic.name or words["clinic"], "clinic", limit=120)]
     if clinic.address:
         lines.append(p(clinic.address, "clinic_line", limit=200))
     if clinic.phone:
-        lines.append(p(f"Phone {clinic.phone}", "clinic_line", limit=60))
+        lines.append(p(words.fmt("phone", phone=fonts.clean(clinic.phone)[:60]), "clinic_line"))
     logo = logo_image(clinic.logo_path, 0.7 * 72)
     if logo is not None:
         row = [[logo, lines]]
@@ -252,16 +254,39 @@ def letterhead(clinic: ClinicHeader, width: float, title: str = ""):
     return flow
 
 
-def _numbered_canvas_class(
-    header_left: str,
-    header_right: str,
-    footer_left: str,
-    page_words: tuple[str, str],
-    identity: PatientIdentity | None = None,
-    pages_out: list[int] | None = None,
-):
+@dataclass(frozen=True)
+class Furniture:
+    """What the running header and footer of a page say, in the page's own language."""
+
+    header_left: str
+    header_right: str = ""
+    footer_left: str = ""
+    language: str = i18n.DEFAULT  # "Page N of M"
+    identity: PatientIdentity | None = None
+
+
+def furniture_from(furniture: Furniture):
+    """A zero-size flowable: the pages from the one it lands on get ``furniture``.
+
+    Several documents in one PDF (handouts in different languages) each start with one,
+    so every page's header and footer belong to the document printed on it.
+    """
+    from reportlab.platypus.flowables import Flowable
+
+    class FurnitureMarker(Flowable):
+        def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+            return 0, 0
+
+        def draw(self) -> None:
+            self.canv._page_furniture = furniture
+
+    return FurnitureMarker()
+
+
+def _numbered_canvas_class(furniture: Furniture, pages_out: list[int] | None = None):
     """A canvas that holds pages until the end, so each can say "Page N of M".
 
+    Each page keeps the ``Furniture`` in force when it was drawn (``furniture_from``);
     ``pages_out`` receives the page count (a builder may try a tighter layout).
     """
     from reportlab.lib.colors import HexColor
@@ -271,6 +296,7 @@ def _numbered_canvas_class(
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._saved_pages: list[dict] = []
+            self._page_furniture = furniture
 
         def showPage(self) -> None:  # noqa: N802 - ReportLab's name
             self._saved_pages.append(dict(self.__dict__))
@@ -291,18 +317,21 @@ def _numbered_canvas_class(
             self.saveState()
             self.setFillColor(HexColor(MUTED))
             self.setStrokeColor(HexColor(RULE))
+            page = self._page_furniture
+            words = i18n.words(page.language)
             top = height - 0.45 * 72
             usable = width - 1.5 * 72
-            left, right = header_parts(header_left, header_right, identity, usable)
+            left, right = header_parts(page.header_left, page.header_right, page.identity, usable)
             fonts.draw_string(self, 0.75 * 72, top, left, size=9)
             fonts.draw_string(self, width - 0.75 * 72, top, right, size=9, font=fonts.BOLD,
                               align="right")  # fmt: skip
             self.line(0.75 * 72, top - 4, width - 0.75 * 72, top - 4)
             bottom = 0.45 * 72
             self.line(0.75 * 72, bottom + 11, width - 0.75 * 72, bottom + 11)
-            fonts.draw_string(self, 0.75 * 72, bottom, footer_left, size=9)
+            fonts.draw_string(self, 0.75 * 72, bottom, page.footer_left, size=9)
             fonts.draw_string(self, width - 0.75 * 72, bottom,
-                              f"{page_words[0]} {self._pageNumber} {page_words[1]} {total}", size=9, align="right")  # fmt: skip
+                              words.fmt("page", page=self._pageNumber, pages=total), size=9,
+                              align="right")  # fmt: skip
             self.restoreState()
 
     return NumberedCanvas
@@ -316,14 +345,15 @@ def build_pdf(
     header_right: str = "",
     footer_left: str = "",
     landscape: bool = False,
-    page_words: tuple[str, str] = ("Page", "of"),
+    language: str = i18n.DEFAULT,
     identity: PatientIdentity | None = None,
     pages_out: list[int] | None = None,
 ) -> bytes:
     """Lay the story out on US Letter pages with 0.75" margins; returns the PDF bytes.
 
     ``identity`` (patient documents) replaces ``header_right`` with the patient's name,
-    DOB and MRN, the identifiers always whole.
+    DOB and MRN, the identifiers always whole. ``language`` is the footer's ("Page 1 of 2");
+    a story can change the header and footer from a page on with ``furniture_from``.
     """
     fonts.ensure_fonts()
     from reportlab.lib.pagesizes import landscape as to_landscape
@@ -342,9 +372,10 @@ def build_pdf(
         author="MA Desk",
         creator="MA Desk",
         subject="",
+        initialFontName=fonts.REGULAR,  # every font embedded: no Helvetica set by default
     )
-    canvas_class = _numbered_canvas_class(header_left, header_right, footer_left, page_words,
-                                          identity, pages_out)  # fmt: skip
+    furniture = Furniture(header_left, header_right, footer_left, language, identity)
+    canvas_class = _numbered_canvas_class(furniture, pages_out)
     doc.build(list(story), canvasmaker=canvas_class)
     return buffer.getvalue()
 

@@ -227,7 +227,7 @@ def _cell_text(text: str, width: float, style: str = "tiny"):
     pieces = fonts.runs(value)
     if len(pieces) <= 1 and all(f == fonts.REGULAR for f, _ in pieces) and \
             fonts.text_width(value, size=8) <= width:  # fmt: skip
-        return value
+        return "".join(run for _, run in pieces)  # in drawing order (right-to-left names)
     return p(value, style, limit=120)
 
 

@@ -4,9 +4,11 @@ ReportLab's Paragraph text is a small markup language: an unescaped ``<`` or
 ``&`` in a patient's name would raise a parse error or inject tags (``<img>``
 even makes ReportLab fetch a URL). Every user string therefore goes through
 ``para()``, which drops control characters, escapes the rest and switches runs
-that DejaVu Sans cannot show (Chinese, Japanese, Korean) to the fallback font.
-Fonts are registered once per process, on first use, so importing this module
-costs nothing until something is printed.
+that DejaVu Sans cannot show (Korean, Chinese, Japanese, emoji) to a fallback
+font, character by character (``runs``, the one place every document's text goes
+through). Right-to-left text is shaped and put in drawing order there too
+(``visual``). Fonts are registered once per process, on first use, so importing
+this module costs nothing until something is printed.
 """
 
 from __future__ import annotations
@@ -19,19 +21,32 @@ from ma_desk.paths import resource
 
 REGULAR = "MADesk"
 BOLD = "MADesk-Bold"
+HANGUL = "MADeskHangul"
 CJK = "MADeskCJK"
+EMOJI = "MADeskEmoji"
 
 _FILES = {
     REGULAR: "DejaVuSans.ttf",
     BOLD: "DejaVuSans-Bold.ttf",
 }
-_CJK_FILE = "DroidSansFallbackFull.ttf"
+# Tried in this order for a character DejaVu Sans lacks; each has one weight only.
+# Hangul comes before Droid (which has three Hangul syllables that would not match the rest).
+FALLBACKS = (
+    (HANGUL, "MADeskHangul-Regular.ttf"),
+    (CJK, "DroidSansFallbackFull.ttf"),
+    (EMOJI, "Symbola-Emoji.ttf"),
+)
 
 _lock = threading.Lock()
 _base_ready = False
-_cjk_ready = False
 _regular_chars: frozenset[int] = frozenset()
-_cjk_chars: frozenset[int] = frozenset()
+_fallback_chars: dict[str, frozenset[int]] = {}  # filled one font at a time, when first needed
+
+FIT_TOLERANCE = (
+    0.01  # points: a width measured in pieces may differ from the whole in the last bits
+)
+_RTL_CLASSES = frozenset({"R", "AL"})
+_INVISIBLE = frozenset({"Cf", "Cc", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def ensure_fonts() -> None:
@@ -42,43 +57,104 @@ def ensure_fonts() -> None:
     with _lock:
         if _base_ready:
             return
-        from reportlab.lib.fonts import addMapping
         from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
 
+        _fix_astral_to_unicode()
+        _embed_table_default_font()
         for name, filename in _FILES.items():
-            pdfmetrics.registerFont(TTFont(name, str(resource("fonts", filename))))
-        for bold in (0, 1):
-            for italic in (0, 1):
-                addMapping(REGULAR, bold, italic, BOLD if bold else REGULAR)
+            _register(name, filename)
+        _map_family(REGULAR, BOLD)
         _regular_chars = frozenset(pdfmetrics.getFont(REGULAR).face.charWidths)
         _base_ready = True
 
 
-def _ensure_cjk() -> None:
-    global _cjk_ready, _cjk_chars
-    if _cjk_ready:
-        return
-    with _lock:
-        if _cjk_ready:
-            return
-        from reportlab.lib.fonts import addMapping
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """ReportLab's ToUnicode CMap with each character as UTF-16 (surrogate pairs above U+FFFF).
 
-        pdfmetrics.registerFont(TTFont(CJK, str(resource("fonts", _CJK_FILE))))
-        for bold in (0, 1):
-            for italic in (0, 1):
-                addMapping(CJK, bold, italic, CJK)
-        _cjk_chars = frozenset(pdfmetrics.getFont(CJK).face.charWidths)
-        _cjk_ready = True
+    ReportLab writes ``<%04X>``, so an emoji (U+1F600) became the invalid ``<1F600>`` and
+    text extractors read it as U+1F60 "ὠ"; a PDF's copy, search and screen readers need this.
+    """
+    entries = [f"<{i:02X}> <{chr(code).encode('utf-16-be').hex().upper()}>"
+               for i, code in enumerate(subset)]  # fmt: skip
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        "/CIDSystemInfo", f"<< /Registry ({fontname})", f"/Ordering ({fontname})",
+        "/Supplement 0", ">> def", f"/CMapName /{fontname} def", "/CMapType 2 def",
+        "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>", "endcodespacerange",
+        f"{len(subset)} beginbfchar", *entries, "endbfchar", "endcmap",
+        "CMapName currentdict /CMap defineresource pop", "end", "end",
+    ])  # fmt: skip
+
+
+def _fix_astral_to_unicode() -> None:
+    from reportlab.pdfbase import ttfonts
+
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
+
+def _embed_table_default_font() -> None:
+    """A table cell's (and a chart's) default font is Helvetica, never embedded: use DejaVu.
+
+    Every cell here holds a Paragraph or sets its font, but ReportLab still selects the
+    default font per cell, so each PDF named an unembedded Helvetica (pdffonts "emb no").
+    """
+    from reportlab.graphics import shapes
+    from reportlab.platypus import tables
+
+    tables.CellStyle.fontname = REGULAR
+    shapes.STATE_DEFAULTS["fontName"] = REGULAR  # a chart's initial font, likewise
+
+
+def _register(name: str, filename: str) -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfmetrics.registerFont(TTFont(name, str(resource("fonts", filename))))
+
+
+def _map_family(regular: str, bold: str) -> None:
+    """``<b>`` inside a Paragraph picks ``bold``; a one-weight font maps to itself."""
+    from reportlab.lib.fonts import addMapping
+
+    for is_bold in (0, 1):
+        for italic in (0, 1):
+            addMapping(regular, is_bold, italic, bold if is_bold else regular)
+
+
+def _fallback_covers(name: str, filename: str, code: int) -> bool:
+    """Whether fallback font ``name`` has ``code``, registering the font on first use."""
+    chars = _fallback_chars.get(name)
+    if chars is None:
+        with _lock:
+            chars = _fallback_chars.get(name)
+            if chars is None:
+                from reportlab.pdfbase import pdfmetrics
+
+                _register(name, filename)
+                _map_family(name, name)
+                chars = frozenset(pdfmetrics.getFont(name).face.charWidths)
+                _fallback_chars[name] = chars
+    return code in chars
+
+
+def font_for(ch: str) -> str | None:
+    """The first bundled font that draws ``ch`` (DejaVu first), or None when none does."""
+    ensure_fonts()
+    code = ord(ch)
+    if code in _regular_chars or ch.isspace():
+        return REGULAR
+    for name, filename in FALLBACKS:
+        if _fallback_covers(name, filename, code):
+            return name
+    return None
 
 
 def clean(text: object) -> str:
-    """Printable text: control, surrogate, private-use and unassigned characters removed.
+    """Printable text: control, format, surrogate, private-use and unassigned characters removed.
 
-    Tabs and line breaks become spaces or newlines; everything else a person could type
-    is kept as it is.
+    Tabs and line breaks become spaces or newlines. Invisible format characters (zero-width
+    joiners, bidi marks, emoji variation selectors) go too: no font draws them, and a
+    missing glyph prints as a box. Everything else a person could type is kept as it is.
     """
     value = "" if text is None else str(text)
     if value.isascii() and value.isprintable():
@@ -89,27 +165,50 @@ def clean(text: object) -> str:
             out.append("\n")
         elif ch == "\t":
             out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp"):
+        elif unicodedata.category(ch) in _INVISIBLE or _is_variation_selector(ch):
             continue
         else:
             out.append(ch)
     return "".join(out)
 
 
+def _is_variation_selector(ch: str) -> bool:
+    code = ord(ch)
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
+def has_rtl(text: str) -> bool:
+    """Whether ``text`` holds Arabic, Hebrew or another right-to-left letter."""
+    return not text.isascii() and any(unicodedata.bidirectional(ch) in _RTL_CLASSES for ch in text)
+
+
+def visual(text: str) -> str:
+    """One line in drawing order: Arabic letters joined, right-to-left runs reversed.
+
+    Documents are left-to-right, so the base direction is left-to-right: "DOB" and the MRN
+    stay where they are, an Arabic or Hebrew name reads right to left in its place, and
+    digits inside it keep their order (Unicode bidi algorithm, python-bidi). Arabic is
+    shaped into its presentation forms (arabic-reshaper), which DejaVu Sans draws.
+    """
+    if not has_rtl(text):
+        return text
+    import arabic_reshaper
+    from bidi import get_display
+
+    return "\n".join(get_display(arabic_reshaper.reshape(line), base_dir="L")
+                     for line in text.split("\n"))  # fmt: skip
+
+
 def runs(text: str) -> list[tuple[str, str]]:
-    """Split cleaned text into (font, run) pieces: DejaVu where it has the glyph, else CJK."""
+    """Cleaned text in drawing order, split into (font, run) pieces: each character in the
+    first bundled font that has it (a character none has stays in DejaVu: a box)."""
     ensure_fonts()
     if text.isascii():
         return [(REGULAR, text)] if text else []
     pieces: list[tuple[str, str]] = []
     current_font, current = REGULAR, []
-    for ch in text:
-        code = ord(ch)
-        font = REGULAR
-        if code not in _regular_chars and not ch.isspace():
-            _ensure_cjk()
-            if code in _cjk_chars:
-                font = CJK
+    for ch in visual(text):
+        font = font_for(ch) or REGULAR
         if font != current_font and current:
             pieces.append((current_font, "".join(current)))
             current = []
@@ -121,14 +220,11 @@ def runs(text: str) -> list[tuple[str, str]]:
 
 
 def missing_glyphs(text: object) -> set[str]:
-    """Characters of ``text`` that neither bundled font can draw (they print as a box)."""
-    ensure_fonts()
+    """Characters of ``text`` that no bundled font can draw (they print as a box)."""
     value = clean(text)
-    missing = {ch for ch in value if ord(ch) not in _regular_chars and not ch.isspace()}
-    if missing:
-        _ensure_cjk()
-        missing = {ch for ch in missing if ord(ch) not in _cjk_chars}
-    return missing
+    if value.isascii():
+        return set()
+    return {ch for ch in set(value) if font_for(ch) is None}
 
 
 def para(text: object, *, limit: int | None = None, keep_newlines: bool = True) -> str:
@@ -178,12 +274,12 @@ def fit(text: object, width: float, *, font: str = REGULAR, size: float = 9) -> 
     def measure(s: str) -> float:
         return text_width(s, font=font, size=size)
 
-    if measure(value) <= width:
+    if measure(value) <= width + FIT_TOLERANCE:
         return value
     lo, hi = 0, len(value)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if measure(value[:mid] + "…") <= width:
+        if measure(value[:mid] + "…") <= width + FIT_TOLERANCE:
             lo = mid
         else:
             hi = mid - 1

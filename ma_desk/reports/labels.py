@@ -18,7 +18,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ma_desk.reports import fonts
+from ma_desk.reports import fonts, i18n
 from ma_desk.reports.data import LabelData
 
 INCH = 72.0
@@ -87,15 +87,17 @@ def identifier_lines(label: LabelData, width: float, size: float) -> tuple[list[
     A label that has lost its identifiers is worse than none, so they are never cut;
     only the name line above is shortened with an ellipsis.
     """
+    words = i18n.words(label.language)
     mrn = fonts.clean(label.mrn).replace("\n", " ").strip()
-    dob = f"DOB {label.dob:%m/%d/%Y}"
-    one = f"{dob}   MRN {mrn}"
+    dob = f"{words['dob']} {words.date(label.dob, 'label_date')}"
+    mrn = f"{words['mrn']} {mrn}"
+    one = f"{dob}   {mrn}"
     current = size
     while current > MIN_TEXT_SIZE and fonts.text_width(one, size=current) > width:
         current = max(MIN_TEXT_SIZE, current - 0.25)
     if fonts.text_width(one, size=current) <= width:
         return [one], current
-    return [dob, f"MRN {mrn}"], MIN_TEXT_SIZE
+    return [dob, mrn], MIN_TEXT_SIZE
 
 
 def _draw_identifiers(canvas, label: LabelData, x: float, line: float, width: float,
@@ -122,12 +124,16 @@ def _draw_label(canvas, label: LabelData, x: float, y: float, layout: LabelLayou
     line -= small + 2.5
     line = _draw_identifiers(canvas, label, x + pad, line, width, small)
     if label.kind == "specimen":
+        words = i18n.words(label.language)
         line -= small + 2
-        when = f"{label.collected_at:%m/%d/%Y %H:%M}" if label.collected_at else "__/__ __:__"
+        when = "__/__ __:__"
+        if label.collected_at:
+            when = f"{words.date(label.collected_at.date(), 'label_date')} {label.collected_at:%H:%M}"
         collector = label.collector or "____"
-        details = [f"{label.specimen_type or 'Specimen'} · {when} · {collector}"]
+        specimen = label.specimen_type or words["label.specimen"]
+        details = [f"{specimen} · {when} · {collector}"]
         if roll:  # the roll label has room for the collector on a line of its own
-            details = [f"{label.specimen_type or 'Specimen'} · {when}", f"Collected by {collector}"]
+            details = [f"{specimen} · {when}", words.fmt("label.collected_by", collector=collector)]
         for i, detail in enumerate(details):
             if i:
                 line -= small + 2
@@ -157,7 +163,8 @@ def build_labels(
     if not labels:
         raise ValueError("no labels to print")
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(spec.page_width, spec.page_height), pageCompression=1)
+    canvas = Canvas(buffer, pagesize=(spec.page_width, spec.page_height), pageCompression=1,
+                    initialFontName=fonts.REGULAR)  # fmt: skip
     canvas.setTitle("Labels")
     canvas.setAuthor("MA Desk")
     canvas.setCreator("MA Desk")

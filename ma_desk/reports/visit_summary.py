@@ -1,10 +1,14 @@
-"""The after-visit summary the patient takes home (one patient, one visit)."""
+"""The after-visit summary the patient takes home (one patient, one visit).
+
+It prints in the patient's preferred language when resources/i18n/ has a file for it
+(else in English): fixed words, dates and the vital signs' plain-words meanings.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ma_desk.reports import fonts
+from ma_desk.reports import fonts, i18n
 from ma_desk.reports.data import VisitSummaryData
 from ma_desk.reports.document import (
     ATTENTION,
@@ -14,9 +18,6 @@ from ma_desk.reports.document import (
     SHADE,
     PatientIdentity,
     build_pdf,
-    fmt_date,
-    fmt_long_date,
-    fmt_time,
     frame_width,
     letterhead,
     p,
@@ -49,28 +50,31 @@ def _build(data: VisitSummaryData, *, tight: bool, pages_out: list[int]) -> byte
     pad = 1.5 if tight else 3
     h2 = "h2_tight" if tight else "h2"
     width = frame_width()
-    story: list[Any] = letterhead(data.clinic, width, "After-Visit Summary")
+    words = i18n.words(i18n.document_language(data.patient.preferred_language))
+    story: list[Any] = letterhead(data.clinic, width, words["summary.title"], words.code)
 
     patient = data.patient
-    story.append(_facts_table(data, width, pad))
+    story.append(_facts_table(data, width, pad, words))
 
-    story.append(p_markup("Why you came in today", h2))
-    story.append(p(data.reason or "Not recorded.", limit=600))
+    story.append(p_markup(words["summary.reason"], h2))
+    story.append(p(data.reason or words["summary.not_recorded"], limit=600))
 
     measured = ""
     if data.vitals and data.vitals_taken_at:
-        measured = (f"Measured at {fmt_time(data.vitals_taken_at)} on "
-                    f"{fmt_date(data.vitals_taken_at.date())}.")  # fmt: skip
+        measured = words.fmt("summary.measured", time=words.time(data.vitals_taken_at),
+                             date=words.date(data.vitals_taken_at.date()))  # fmt: skip
     if tight and measured:  # the time beside the heading saves a line
-        story.append(p_markup(f'Your vital signs <font name="{fonts.REGULAR}" size="10" '
-                              f'color="{MUTED}">· {measured}</font>', h2))  # fmt: skip
+        story.append(p_markup(f'{words["summary.vitals"]} <font name="{fonts.REGULAR}" '
+                              f'size="10" color="{MUTED}">· {fonts.para(measured)}</font>',
+                              h2))  # fmt: skip
     else:
-        story.append(p_markup("Your vital signs", h2))
+        story.append(p_markup(words["summary.vitals"], h2))
     if data.vitals:
         if measured and not tight:
             story.append(p(measured, "muted"))
-        header = [p_markup("Measurement", "cell_bold"), p_markup("Result", "cell_bold"),
-                  p_markup("What it means", "cell_bold")]  # fmt: skip
+        header = [p_markup(words["summary.measurement"], "cell_bold"),
+                  p_markup(words["summary.result"], "cell_bold"),
+                  p_markup(words["summary.meaning"], "cell_bold")]  # fmt: skip
         vital_rows = [header]
         styling = [
             ("LINEBELOW", (0, 0), (-1, 0), 1, HexColor(RULE)),
@@ -80,8 +84,9 @@ def _build(data: VisitSummaryData, *, tight: bool, pages_out: list[int]) -> byte
             ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
         ]
         for i, line in enumerate(data.vitals, start=1):
-            vital_rows.append([p(line.label, "cell", limit=60), p(line.value, "cell_bold", limit=60),
-                               p(line.meaning, "cell", limit=300)])  # fmt: skip
+            vital_rows.append([p(words.phrase(line.label), "cell", limit=60),
+                               p(words.phrase(line.value), "cell_bold", limit=60),
+                               p(words.phrase(line.meaning), "cell", limit=300)])  # fmt: skip
             if line.severity in ("attention", "critical"):
                 colour = HexColor(CRITICAL if line.severity == "critical" else ATTENTION)
                 styling.append(("TEXTCOLOR", (2, i), (2, i), colour))
@@ -91,69 +96,77 @@ def _build(data: VisitSummaryData, *, tight: bool, pages_out: list[int]) -> byte
         vitals.setStyle(TableStyle(styling))
         story.append(vitals)
     else:
-        story.append(p("No vital signs were recorded at this visit."))
+        story.append(p(words["summary.no_vitals"]))
 
-    story.extend(_allergies_and_medications(data, width, h2))
+    story.extend(_allergies_and_medications(data, width, h2, words))
 
-    block = [p_markup("Your next appointment", h2)]
+    block = [p_markup(words["summary.next"], h2)]
     if data.follow_up:
         fu = data.follow_up
-        when = f"{fmt_long_date(fu.start.date())} at {fmt_time(fu.start)}"
+        when = words.fmt("summary.when", date=words.date(fu.start.date(), "full"),
+                         time=words.time(fu.start))  # fmt: skip
         detail = " — ".join(dict.fromkeys(x for x in (fu.appointment_type, fu.reason) if x))
+        with_provider = words.fmt("summary.with", provider=fu.provider)
         block.append(p(when, "cell_bold"))
         if tight and detail:  # one line fewer: who and what together
-            block.append(p(f"With {fu.provider} — {detail}", "body", limit=500))
+            block.append(p(f"{with_provider} — {detail}", "body", limit=500))
         else:
-            block.append(p(f"With {fu.provider}", "body", limit=200))
+            block.append(p(with_provider, "body", limit=200))
             if detail:
                 block.append(p(detail, "body", limit=300))
     else:
-        block.append(p("No follow-up appointment is booked. Call us if you were asked to "
-                       "come back."))  # fmt: skip
+        block.append(p(words["summary.no_follow_up"]))
     story.append(KeepTogether(block))
 
-    story.append(p_markup("Instructions", h2))
+    story.append(p_markup(words["summary.instructions"], h2))
     instructions = data.instructions.strip()
     if instructions:
         for para in _paragraphs(instructions):
             story.append(p(para))
     else:
-        story.append(p("Follow the advice your care team gave you today."))
+        story.append(p(words["summary.default_instructions"]))
 
     if data.handouts:
-        story.append(p_markup("Handouts you were given", h2))
+        story.append(p_markup(words["summary.handouts"], h2))
         for title in data.handouts:
             story.append(p_markup(fonts.para(title, limit=200), "bullet", bullet="•"))
 
-    phone = data.clinic.phone or "the clinic"
+    phone = data.clinic.phone or words["summary.the_clinic"]
     story.append(Spacer(1, 0 if tight else 6))
-    story.append(p(f"Questions? Call {phone}. If you have a medical emergency, call 911.",
+    story.append(p(words.fmt("summary.questions", phone=phone),
                    "callout_tight" if tight else "callout", limit=200))  # fmt: skip
 
+    printed = words.fmt("summary.printed", date=words.date(data.printed_at.date()),
+                        time=words.time(data.printed_at))  # fmt: skip
     return build_pdf(
         story,
-        title="After-visit summary",
+        title=words["summary.pdf_title"],
         header_left=fonts.clean(data.clinic.name)[:80],
-        identity=PatientIdentity(patient.name, patient.dob, patient.mrn),
-        footer_left=f"Printed {fmt_date(data.printed_at.date())} {fmt_time(data.printed_at)}",
+        identity=PatientIdentity(patient.name, patient.dob, patient.mrn, words.code),
+        footer_left=printed,
+        language=words.code,
         pages_out=pages_out,
     )
 
 
-def _facts_table(data: VisitSummaryData, width: float, pad: float):
+def _facts_table(data: VisitSummaryData, width: float, pad: float, words: i18n.Words):
     """Who, when and by whom: the name on its own row, the rest two to a row."""
     from reportlab.lib.colors import HexColor
     from reportlab.platypus import Table, TableStyle
 
     patient = data.patient
-    label_w, label2_w = 1.35 * 72, 0.9 * 72  # "Date of birth" and "Seen by" on one line
+    label_w = _label_width((words["summary.patient"], words["summary.dob"],
+                            words["summary.visit_date"]), 1.35 * 72)  # fmt: skip
+    label2_w = _label_width((words["summary.mrn"], words["summary.seen_by"]), 0.9 * 72)
     value_w = (width - label_w - label2_w) * 0.535
     rows = [
-        [p_markup("Patient", "cell_bold"), p(patient.name, "cell", limit=260), "", ""],
-        [p_markup("Date of birth", "cell_bold"), p(fmt_date(patient.dob), "cell"),
-         p_markup("MRN", "cell_bold"), p(patient.mrn, "cell", limit=40)],
-        [p_markup("Visit date", "cell_bold"), p(fmt_long_date(data.visit_date), "cell"),
-         p_markup("Seen by", "cell_bold"), p(data.provider, "cell", limit=200)],
+        [p_markup(words["summary.patient"], "cell_bold"), p(patient.name, "cell", limit=260),
+         "", ""],
+        [p_markup(words["summary.dob"], "cell_bold"), p(words.date(patient.dob), "cell"),
+         p_markup(words["summary.mrn"], "cell_bold"), p(patient.mrn, "cell", limit=40)],
+        [p_markup(words["summary.visit_date"], "cell_bold"),
+         p(words.date(data.visit_date, "full"), "cell"),
+         p_markup(words["summary.seen_by"], "cell_bold"), p(data.provider, "cell", limit=200)],
     ]  # fmt: skip
     table = Table(rows, colWidths=[label_w, value_w, label2_w, width - label_w - value_w - label2_w],
                   hAlign="LEFT")  # fmt: skip
@@ -172,23 +185,28 @@ def _facts_table(data: VisitSummaryData, width: float, pad: float):
     return table
 
 
+def _label_width(labels: tuple[str, ...], least: float) -> float:
+    """A label column as wide as its longest label in bold 11 pt (one line), at least ``least``."""
+    widest = max(fonts.text_width(label, font=fonts.BOLD, size=11) for label in labels)
+    return max(least, widest + 8 + 6 + 1)  # left and right cell padding
+
+
 SIDE_BY_SIDE_CHARS = 400  # allergies and medications this short share one row
 
 
-def _allergies_and_medications(data: VisitSummaryData, width: float, h2: str) -> list[Any]:
+def _allergies_and_medications(data: VisitSummaryData, width: float, h2: str,
+                               words: i18n.Words) -> list[Any]:  # fmt: skip
     """Two short lists side by side (saves a third of a page); long ones one after the other."""
     from reportlab.platypus import KeepTogether, Table, TableStyle
 
-    allergies = data.allergies.strip() or "No allergies recorded."
-    medications = data.medications.strip() or "No medications recorded."
+    allergies = data.allergies.strip() or words["summary.no_allergies"]
+    medications = data.medications.strip() or words["summary.no_medications"]
+    allergies_block = [p_markup(words["summary.allergies"], h2), p(allergies, limit=2000)]
+    medications_block = [p_markup(words["summary.medications"], h2), p(medications, limit=4000)]
     if max(len(allergies), len(medications)) > SIDE_BY_SIDE_CHARS:
-        return [
-            KeepTogether([p_markup("Allergies", h2), p(allergies, limit=2000)]),
-            KeepTogether([p_markup("Medications", h2), p(medications, limit=4000)]),
-        ]
+        return [KeepTogether(allergies_block), KeepTogether(medications_block)]
     half = width / 2
-    cells = [[[p_markup("Allergies", h2), p(allergies, limit=2000)],
-              [p_markup("Medications", h2), p(medications, limit=4000)]]]  # fmt: skip
+    cells = [[allergies_block, medications_block]]
     table = Table(cells, colWidths=[half, half], hAlign="LEFT")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("LEFTPADDING", (0, 0), (0, -1), 0),

@@ -43,6 +43,7 @@ from ma_desk.reports.data import (
     VisitSummaryData,
     VitalLine,
 )
+from ma_desk.reports.i18n import document_language
 from ma_desk.security.verification import printed_anchor
 from ma_desk.services.base import Service
 from ma_desk.services.policy import EXPORT, PRINT, READ, policy
@@ -376,8 +377,10 @@ class ReportService(Service):
             name = f"{patient.last_name}, {patient.first_name}"
             self._record_read("view", "label_data", patient.mrn, patient_id=patient.id,
                               details={"kind": kind}, view=(kind, patient.id))  # fmt: skip
+            language = document_language(patient.preferred_language)
             if kind == "patient":
-                return [LabelData("patient", patient.mrn, name, patient.dob, patient.mrn)] * count
+                return [LabelData("patient", patient.mrn, name, patient.dob, patient.mrn,
+                                  language=language)] * count  # fmt: skip
             assert visit is not None
             when = collected_at or self.now()
             collector = self.actor.display_name
@@ -391,6 +394,7 @@ class ReportService(Service):
                     specimen,
                     when,
                     collector,
+                    language,
                 )  # fmt: skip
                 for n, specimen in enumerate(types, start=1)
             ]

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
 
 from ma_desk.errors import MADeskError
+from ma_desk.reports.i18n import fallback_note
 from ma_desk.services import Services
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.printing import preview
@@ -92,13 +93,15 @@ class PrintMenu(QObject):
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             pdf = self.services.reports.visit_summary(target.visit_id)
+            language = self.services.patients.get(target.patient_id).preferred_language
         except MADeskError as error:
             dialogs.warn(self.window, "Visit summary", str(error))
             return
         finally:
             QApplication.restoreOverrideCursor()
         preview.show_pdf(self.window, pdf, title="After-visit summary",
-                         suggested_name=f"visit-summary-{target.visit_id}.pdf")  # fmt: skip
+                         suggested_name=f"visit-summary-{target.visit_id}.pdf",
+                         note=fallback_note(language))  # fmt: skip
 
     def print_handout(self) -> None:
         target = self.target()

@@ -97,6 +97,7 @@ class PdfPreviewDialog(QDialog):
         suggested_name: str,
         on_output: Callable[[str], None] | None = None,
         parent: QWidget | None = None,
+        note: str = "",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("pdf_preview_dialog")
@@ -139,6 +140,11 @@ class PdfPreviewDialog(QDialog):
         for button in (self.save_button, self.print_button, self.close_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
+        self.note_label = QLabel(note)  # e.g. printed in English: no translation for the patient
+        self.note_label.setObjectName("pdf_note")
+        self.note_label.setWordWrap(True)
+        self.note_label.setVisible(bool(note))
+        layout.addWidget(self.note_label)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
         if self.document.status() != QPdfDocument.Status.Ready:
@@ -220,9 +226,10 @@ def show_pdf(
     title: str,
     suggested_name: str,
     on_output: Callable[[str], None] | None = None,
+    note: str = "",
 ) -> PdfPreviewDialog:
     """Open the preview modally (tests replace ``PdfPreviewDialog.exec``)."""
     dialog = PdfPreviewDialog(pdf, title=title, suggested_name=suggested_name,
-                              on_output=on_output, parent=parent)  # fmt: skip
+                              on_output=on_output, parent=parent, note=note)  # fmt: skip
     dialog.exec()
     return dialog
