@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page, cls.title)
             self.tabs.setTabToolTip(number - 1, f"{cls.title} (Ctrl+{number})")
             shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
-            shortcut.activated.connect(lambda i=number - 1: self.tabs.setCurrentIndex(i))
+            shortcut.activated.connect(lambda i=number - 1: self.go_to_tab(i))
         self.tabs.currentChanged.connect(self._tab_changed)
         self._last_viewed_patient: int | None = None
         self.selection.patient_changed.connect(self._audit_chart_view)
@@ -221,9 +221,19 @@ class MainWindow(QMainWindow):
         for index in range(len(TAB_CLASSES)):
             self._ensure_tab(index)
 
+    def go_to_tab(self, index: int) -> None:
+        """Ctrl+1..5: show the tab and put the cursor where its work starts, also when
+        it is already the current tab."""
+        if index == self.tabs.currentIndex():
+            self._ensure_tab(index).focus_first()
+        else:
+            self.tabs.setCurrentIndex(index)
+
     def _tab_changed(self, index: int) -> None:
         if 0 <= index < len(TAB_CLASSES):
-            self._ensure_tab(index).activated()
+            tab = self._ensure_tab(index)
+            tab.activated()
+            tab.focus_first()
 
     def _restore_state(self) -> None:
         geometry = self._qsettings.value("window/geometry")

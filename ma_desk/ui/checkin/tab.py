@@ -401,5 +401,8 @@ class CheckinTab(Tab):
         self.run_search()
         if self.selection.patient_id != self._showing_patient:
             self.show_patient(self.selection.patient_id)
-        if self.stack.currentWidget() is not self.registration:  # keep a half-typed form
+
+    def focus_first(self) -> None:
+        """The search box, unless a half-typed registration is open (its cursor stays)."""
+        if self.stack.currentWidget() is not self.registration:
             self.focus_search()

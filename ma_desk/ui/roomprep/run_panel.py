@@ -174,6 +174,7 @@ class ChecklistRunPanel(QWidget):
         self.items.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.items.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.items.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.items.setTabKeyNavigation(False)  # arrows move in the list, Tab on to the note
         self.items.verticalHeader().hide()
         self.items.setWordWrap(True)
         header = self.items.horizontalHeader()
@@ -218,6 +219,8 @@ class ChecklistRunPanel(QWidget):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.finish_button)
         layout.addLayout(buttons)
+        QWidget.setTabOrder(self.not_done_button, self.cancel_button)  # Tab as laid out
+        QWidget.setTabOrder(self.cancel_button, self.finish_button)
 
         self.items.clicked.connect(self._clicked)
         self.items.key_action.connect(self._key_action)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from ma_desk.clinical import flow
 from ma_desk.errors import MADeskError
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.live import kept_scroll, refresh_quietly
 from ma_desk.ui.schedule.actions import ScheduleActions
@@ -101,6 +102,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self.date_edit = named(QDateEdit(), "schedule_date", "Schedule date")
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd MM/dd/yyyy")
+        whole_field_tab(self.date_edit)
         self.view_mode = named(QComboBox(), "schedule_view_mode", "Day or week view")
         self.view_mode.addItem("Day", "day")
         self.view_mode.addItem("Week of", "week")
@@ -525,6 +527,8 @@ class ScheduleTab(ScheduleActions, Tab):
 
     def activated(self) -> None:
         self.reload()
+
+    def focus_first(self) -> None:
         self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def showEvent(self, event) -> None:

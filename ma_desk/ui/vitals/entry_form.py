@@ -263,14 +263,23 @@ class VitalsEntryForm(QFrame):
                 widget.setVisible(False)
 
     def _fix_tab_order(self) -> None:
-        """Reading order: each value, then its qualifiers, row by row."""
-        chain: list[QWidget] = []
-        for row in self.rows.values():
-            chain.append(row.edit)
-            chain.extend(row.qualifiers.values())
+        """Down the value column first (one Tab from BP to Pulse), then the qualifier
+        column row by row: the qualifiers keep their defaults in most sets, so they must
+        not stand between two values, yet stay reachable by keyboard."""
+        values = [row.edit for row in self.rows.values()]
+        qualifiers = [q for row in self.rows.values() for q in row.qualifiers.values()]
+        chain = values + qualifiers
         for first, second in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(first, second)
         self.first_input = chain[0]
+
+    def focus_first_empty(self) -> None:
+        """Put the cursor in the first empty value field shown, so a value typed next
+        cannot land in the field used last (a height once went into SpO2)."""
+        shown = [r.edit for r in self.rows.values() if r.edit.isVisibleTo(self)]
+        empty = [e for e in shown if e.isEnabled() and not e.text().strip()]
+        target = empty[0] if empty else self.first_input
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------------ state
     def set_context(
