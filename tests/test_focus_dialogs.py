@@ -77,6 +77,7 @@ def _snapshot(s) -> downtime.Snapshot:
 def _factories() -> dict[str, tuple[Callable, str]]:
     """Dialog class name -> (build(services), text of the button Enter presses)."""
     from ma_desk.ui import app, downtime_view
+    from ma_desk.ui.common import shortcut_sheet
     from ma_desk.ui.insurance import cards, coverage_dialog, forms, panels
     from ma_desk.ui.printing import dialogs as printing
     from ma_desk.ui.printing import handouts, preview
@@ -128,6 +129,7 @@ def _factories() -> dict[str, tuple[Callable, str]]:
         "ResetPasswordDialog": (lambda s: user_admin.ResetPasswordDialog(
             s, None, first_user(s)), "OK"),
         "ChangePasswordDialog": (lambda s: user_admin.ChangePasswordDialog(s, None), "OK"),
+        "ShortcutSheet": (lambda s: shortcut_sheet.ShortcutSheet([]), "Close"),
         "EmergencyAccessDialog": (lambda s: user_admin.EmergencyAccessDialog(s, None), "OK"),
     }  # fmt: skip
 
