@@ -180,6 +180,7 @@ EXPECTED: dict[str, tuple[object, str]] = {
     "handouts.preview": (("handouts.admin",), REFERENCE),
     "handouts.record_given": (("reports.print",), PRINT),
     "handouts.save": (("handouts.admin",), WRITE),
+    "vitals.mark_provider_notified": (("vitals.write",), WRITE),
 }
 # Infrastructure every service inherits: permission checks and the clock, no data.
 BASE_METHODS = {name for name, _ in inspect.getmembers(Service, inspect.isfunction)}
