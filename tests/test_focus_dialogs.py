@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton
 import ma_desk.ui
 from ma_desk import downtime
 from ma_desk.clinical import flow
+from ma_desk.services.notify import NotifyTask
 from ma_desk.ui.common.dialogs import dialogs, safe_question
 
 UI_ROOT = Path(ma_desk.ui.__file__).parent
@@ -82,7 +83,7 @@ def _factories() -> dict[str, tuple[Callable, str]]:
     from ma_desk.ui.printing import dialogs as printing
     from ma_desk.ui.printing import handouts, preview
     from ma_desk.ui.roomprep import template_editor
-    from ma_desk.ui.schedule import appointment_dialog, waitlist_panel
+    from ma_desk.ui.schedule import appointment_dialog, notify_dialog, waitlist_panel
     from ma_desk.ui.security import audit_view, sign_in, user_admin
 
     def first_user(s):
@@ -130,6 +131,9 @@ def _factories() -> dict[str, tuple[Callable, str]]:
             s, None, first_user(s)), "OK"),
         "ChangePasswordDialog": (lambda s: user_admin.ChangePasswordDialog(s, None), "OK"),
         "ShortcutSheet": (lambda s: shortcut_sheet.ShortcutSheet([]), "Close"),
+        "NotifyProviderDialog": (lambda s: notify_dialog.NotifyProviderDialog(
+            s, NotifyTask(1, 1, None, "SpO2 87 %", s.ctx.clock.now()), patient_name="Test",
+            provider_id=_visit(s).provider_id), "Save"),
         "EmergencyAccessDialog": (lambda s: user_admin.EmergencyAccessDialog(s, None), "OK"),
     }  # fmt: skip
 

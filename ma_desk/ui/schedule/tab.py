@@ -205,6 +205,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self.grid.open_requested.connect(lambda _i: self.open_at_cursor())
         self.model.move_requested.connect(self.move_appointment)
         self.flow_board.appointment_chosen.connect(self._flow_chosen)
+        self.flow_board.notified.connect(lambda: self.selection.notify_changed("flow"))
         self.flow_board.table.activated.connect(lambda _i: self._open_details())
         self.waitlist.book_requested.connect(self.book_from_waitlist)
         self.waitlist.changed.connect(lambda: self.selection.notify_changed("schedule"))
