@@ -66,7 +66,7 @@ def test_each_critical_set_gets_its_own_item_on_the_flow_board(ma, clock) -> Non
     second = critical(ma, appt)
     marker = row_of(ma, appt.id).marker
     assert [t.id for t in marker.open] == [first, second]
-    assert marker.text.startswith("⚠ CRITICAL: ") and "SpO2" in marker.text
+    assert marker.text == "⚠ CRITICAL: notify provider" and "SpO2 87" in marker.details
     assert ma.vitals.open_tasks(appt.visit_id) == [(t.id, t.message) for t in marker.open]
     block = next(r for r in ma.schedule.day(clock.now().date()) if r.id == appt.id)
     assert block.critical.short == "⚠ CRITICAL"

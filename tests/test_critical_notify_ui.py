@@ -75,7 +75,11 @@ def test_marker_appears_on_flow_board_and_schedule_block(qtbot, window, demo_ser
     save_critical_spo2(qtbot, window, appt)
     ctrl(qtbot, window, 1)
     qtbot.waitUntil(lambda: (critical_cell(window, appt.id) or "").startswith("⚠ CRITICAL"))
-    assert "SpO2 86" in critical_cell(window, appt.id)
+    board = window.tab_widgets[0].flow_board
+    tooltip = board.model.index(flow_row_index(window, appt.id), CRITICAL_COLUMN).data(
+        Qt.ItemDataRole.ToolTipRole
+    )
+    assert "SpO2 86" in tooltip and "Press D" in tooltip
     schedule = window.tab_widgets[0]
     a = block_of(window, appt.id)
     text = block_text(a, {})

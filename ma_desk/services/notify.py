@@ -62,11 +62,19 @@ class CriticalMarker:
 
     @property
     def text(self) -> str:
+        """One line for a table cell; :attr:`details` has the values."""
         if self.open:
-            return "⚠ CRITICAL: " + "; ".join(t.message for t in self.open)
+            return "⚠ CRITICAL: notify provider"
         if self.done:
             return "✓ " + self.done[-1].done_text.replace("Provider", "provider", 1)
         return ""
+
+    @property
+    def details(self) -> str:
+        """Every item with its values and, once done, who was told when and how."""
+        lines = [t.message for t in self.open]
+        lines += [f"{t.message}\n{t.done_text}" for t in self.done]
+        return "\n".join(lines)
 
     @property
     def short(self) -> str:

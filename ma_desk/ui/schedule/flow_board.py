@@ -103,8 +103,8 @@ def _critical_colour(f: FlowRow) -> str | None:
 
 def _critical_tooltip(f: FlowRow) -> str | None:
     if f.marker.needs_notifying:
-        return f"{f.marker.text}\nPress D (or Provider notified…) once the provider is told."
-    return f.marker.text or None
+        return f"{f.marker.details}\nPress D (or Provider notified…) once the provider is told."
+    return f.marker.details or None
 
 
 def _time(value) -> str:

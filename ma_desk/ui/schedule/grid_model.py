@@ -296,7 +296,7 @@ class ScheduleGridModel(QAbstractTableModel):
         if flag:
             text += f" · {flag}"
         if a.critical.text:
-            text += f" · {a.critical.text}"
+            text += f" · {a.critical.text} ({a.critical.details})"
         return text
 
     def headerData(
