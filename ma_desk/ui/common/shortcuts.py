@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 HELP_PROPERTY = "shortcut_help"
 EVERYWHERE = "Everywhere"
@@ -87,8 +87,10 @@ def _description(obj: QObject) -> str:
     text = obj.property(HELP_PROPERTY)
     if text:
         return str(text)
-    if isinstance(obj, QAction):
-        return obj.text().replace("&", "").rstrip("…").strip()
+    if isinstance(obj, QAction):  # a menu entry: "Print: Visit summary"
+        text = obj.text().replace("&", "").rstrip("…").strip()
+        menus = [m for m in obj.associatedObjects() if isinstance(m, QMenu)]
+        return f"{menus[0].title().replace('&', '')}: {text}" if menus else text
     return ""
 
 
