@@ -133,3 +133,19 @@ def test_notify_button_is_disabled_without_an_open_item(qtbot, window, demo_serv
     board.table.setCurrentIndex(board.model.index(flow_row_index(window, appt.id), 0))
     assert not board.notify_button.isEnabled()
     assert board.mark_notified() is None
+
+
+def test_front_desk_sees_the_marker_but_cannot_record_it(
+    qtbot, window, demo_services, sign_in_as
+) -> None:
+    appt = in_clinic(demo_services)
+    save_critical_spo2(qtbot, window, appt)
+    sign_in_as("frontdesk")
+    ctrl(qtbot, window, 1)
+    board = window.tab_widgets[0].flow_board
+    board.refresh()
+    assert (critical_cell(window, appt.id) or "").startswith("⚠ CRITICAL")
+    board.table.setCurrentIndex(board.model.index(flow_row_index(window, appt.id), 0))
+    assert not board.notify_button.isEnabled()
+    assert "medical assistant" in board.notify_button.toolTip()
+    assert board.mark_notified() is None

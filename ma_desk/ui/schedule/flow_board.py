@@ -14,6 +14,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ma_desk.clinical import flow
+from ma_desk.permissions import allowed
 from ma_desk.services.schedule import FlowRow
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
@@ -141,7 +142,6 @@ class FlowBoard(QWidget):
         layout.addWidget(self.table, 1)
         self.notify_button = named(QPushButton("Provider notified… (D)"), "flow_notify_provider",
                                    "Record that the provider was told about the critical vitals")  # fmt: skip
-        self.notify_button.setToolTip("Who was told, when and how (D on the flow board)")
         self.notify_button.clicked.connect(self.mark_notified)
         self.notify_button.setEnabled(False)
         layout.addWidget(self.notify_button)
@@ -215,8 +215,9 @@ class FlowBoard(QWidget):
 
     def mark_notified(self) -> NotifyProviderDialog | None:
         """Open the 'provider notified' form for the selected row's oldest open item."""
+        self._update_notify_button()  # the user may have switched since the last refresh
         row = self.selected_row()
-        if row is None or not row.marker.needs_notifying:
+        if not self.notify_button.isEnabled() or row is None:
             return None
         a = row.appointment
         dialog = NotifyProviderDialog(self.services, row.marker.open[0], patient_name=a.patient_name,
@@ -233,7 +234,13 @@ class FlowBoard(QWidget):
 
     def _update_notify_button(self) -> None:
         row = self.selected_row()
-        self.notify_button.setEnabled(row is not None and row.marker.needs_notifying)
+        may = allowed(self.services.actor.role, "vitals.write")
+        self.notify_button.setEnabled(may and row is not None and row.marker.needs_notifying)
+        self.notify_button.setToolTip(
+            "Who was told, when and how (D on the flow board)"
+            if may
+            else "Only a medical assistant or an administrator records that the provider was told."
+        )
 
     def _row_changed(self, current, _previous) -> None:
         self._update_notify_button()
