@@ -183,6 +183,7 @@ EXPECTED: dict[str, tuple[object, str]] = {
     "clinic_setup.set_up_clinic": (PUBLIC, WRITE),
     "clinic_setup.current_setup": (("settings.read",), REFERENCE),
     "clinic_setup.update_setup": (("settings.write",), WRITE),
+    "vitals.mark_provider_notified": (("vitals.write",), WRITE),
 }
 # Infrastructure every service inherits: permission checks and the clock, no data.
 BASE_METHODS = {name for name, _ in inspect.getmembers(Service, inspect.isfunction)}

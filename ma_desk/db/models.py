@@ -304,6 +304,11 @@ class VisitTask(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # 'notify provider' items: the critical set they are for, and who was told how
+    # (done_at is when the provider was told, done_by_id who recorded it).
+    vital_set_id: Mapped[int | None] = mapped_column(ForeignKey("vital_sets.id"))
+    notified_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    notified_how: Mapped[str] = mapped_column(String(20), default="")
 
 
 class VitalSet(Base):

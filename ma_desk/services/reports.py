@@ -27,7 +27,6 @@ from ma_desk.db.models import (
     Provider,
     Room,
     Visit,
-    VisitTask,
     VitalObservation,
     VitalSet,
 )
@@ -45,11 +44,10 @@ from ma_desk.reports.data import (
 )
 from ma_desk.reports.i18n import document_language
 from ma_desk.security.verification import printed_anchor
+from ma_desk.services import notify
 from ma_desk.services.base import Service
 from ma_desk.services.policy import EXPORT, PRINT, READ, policy
-from ma_desk.services.vitals import NOTIFY_PROVIDER
 
-NOTIFY_KINDS = (NOTIFY_PROVIDER, "notify-provider")
 CRITICAL_FLAGS = ("LL", "HH", "AA")
 LABEL_KINDS = ("patient", "specimen")
 LABEL_LAYOUTS = ("sheet", "roll")
@@ -253,10 +251,7 @@ class ReportService(Service):
                 stmt = stmt.where(Appointment.provider_id == provider_id)
             appointments = s.execute(stmt).all()
             visit_ids = [a.visit_id for a in appointments if a.visit_id is not None]
-            open_tasks = _by_visit(s.execute(
-                select(VisitTask.visit_id, VisitTask.message).where(
-                    VisitTask.visit_id.in_(visit_ids), VisitTask.kind.in_(NOTIFY_KINDS),
-                    VisitTask.done_at.is_(None)).order_by(VisitTask.id)).all())  # fmt: skip
+            open_tasks = notify.open_tasks(s, visit_ids)  # the flow board's query
             critical_sets = _critical_unacknowledged(s, visit_ids)
             rooms_open = self._rooms_without_closing(s, start, end)
         stale = self._stale_insurance(appointments)
@@ -275,9 +270,9 @@ class ReportService(Service):
                 items.append(OpenItem("not_checked_out", f"{who} — "
                                       f"{flow.LABELS[a.status].lower()}{where}, booked {a.start:%H:%M}"))  # fmt: skip
             if arrived:
-                for message in open_tasks.get(a.visit_id, []):
+                for task in open_tasks.get(a.visit_id, []):
                     own.append("provider not notified")
-                    items.append(OpenItem("notify_provider", f"{who} — {message}"))
+                    items.append(OpenItem("notify_provider", f"{who} — {task.message}"))
                 if a.visit_id in critical_sets:
                     own.append("critical vitals not acknowledged")
                     items.append(OpenItem("critical_vitals", f"{who} — vitals at "
@@ -470,13 +465,6 @@ def _provider_label(display_name: str, credentials: str) -> str:
     if credentials and credentials not in display_name:
         return f"{display_name}, {credentials}"
     return display_name
-
-
-def _by_visit(rows) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for visit_id, message in rows:
-        out.setdefault(visit_id, []).append(message)
-    return out
 
 
 def _critical_unacknowledged(s, visit_ids: list[int]) -> dict[int, dt.datetime]:

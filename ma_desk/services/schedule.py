@@ -29,17 +29,17 @@ from ma_desk.db.models import (
     Room,
     User,
     Visit,
-    VisitTask,
     WaitlistEntry,
 )
 from ma_desk.errors import ConflictError, NeedsConfirmation, NotFoundError, ValidationError
+from ma_desk.services import notify
 from ma_desk.services.base import Service
 from ma_desk.services.flow_transitions import apply_transition, reverse_effects
+from ma_desk.services.notify import CriticalMarker
 from ma_desk.services.patients import age_years
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
 from ma_desk.services.settings import SettingsService
 from ma_desk.services.versions import check_version, locked
-from ma_desk.services.vitals import NOTIFY_PROVIDER
 
 __all__ = [
     "ScheduleService",
@@ -108,6 +108,8 @@ class AppointmentRow:
     updated_at: dt.datetime | None = None
     updated_by: str = ""
     updated_on: str = ""
+    # Critical vitals on the visit: open 'notify provider' items, or who was told when.
+    critical: CriticalMarker = CriticalMarker()
 
     @property
     def end(self) -> dt.datetime:
@@ -144,6 +146,10 @@ class FlowRow:
     in_room_minutes: int  # since rooming (0 when not roomed)
     total_minutes: int  # since arrival
     critical: str = ""  # open 'notify provider' items on the visit (critical vitals)
+
+    @property
+    def marker(self) -> CriticalMarker:
+        return self.appointment.critical
 
 
 @dataclass(frozen=True)
@@ -392,7 +398,10 @@ class ScheduleService(Service):
             )
             if provider_ids:
                 stmt = stmt.where(Appointment.provider_id.in_(provider_ids))
-            return [_row_from_tuple(t, first) for t in s.execute(stmt)]
+            rows = [_row_from_tuple(t, first) for t in s.execute(stmt)]
+            found = notify.markers(s, [r.visit_id for r in rows])
+            return [replace(r, critical=found[r.visit_id]) if r.visit_id in found else r
+                    for r in rows]  # fmt: skip
 
     @policy("schedule.read", audit=READ)
     def get(self, appointment_id: int) -> AppointmentRow:
@@ -469,27 +478,11 @@ class ScheduleService(Service):
             waiting = flow.minutes_between(arrived, roomed or now)
             in_room = flow.minutes_between(roomed, now) if roomed else 0
             rows.append(FlowRow(r, waiting, in_room, flow.minutes_between(arrived, now)))
-        criticals = self._open_criticals([f.appointment.visit_id for f in rows])
-        rows = [replace(f, critical=criticals.get(f.appointment.visit_id, "")) for f in rows]
+        rows = [
+            replace(f, critical="; ".join(t.message for t in f.marker.open)) for f in rows
+        ]
         rows.sort(key=lambda f: (f.appointment.arrived_at or f.appointment.start, f.appointment.id))
         return rows
-
-    def _open_criticals(self, visit_ids: list[int | None]) -> dict[int, str]:
-        """Open 'notify provider' items (critical vitals) by visit: the provider sees them
-        on the flow board until they are done."""
-        wanted = [v for v in visit_ids if v is not None]
-        if not wanted:
-            return {}
-        found: dict[int, list[str]] = {}
-        with self._read() as s:
-            for visit_id, message in s.execute(
-                select(VisitTask.visit_id, VisitTask.message)
-                .where(VisitTask.visit_id.in_(wanted), VisitTask.done_at.is_(None))
-                .where(VisitTask.kind == NOTIFY_PROVIDER)
-                .order_by(VisitTask.id)
-            ):
-                found.setdefault(visit_id, []).append(message)
-        return {visit_id: "; ".join(messages) for visit_id, messages in found.items()}
 
     # ------------------------------------------------------------- booking
     @policy("schedule.write", audit=WRITE)

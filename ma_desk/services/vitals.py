@@ -26,6 +26,7 @@ from ma_desk.clinical import vitals as rules
 from ma_desk.db.models import (
     Appointment,
     Patient,
+    Provider,
     User,
     Visit,
     VisitTask,
@@ -33,7 +34,9 @@ from ma_desk.db.models import (
     VitalSet,
 )
 from ma_desk.errors import ConflictError, NeedsConfirmation, NotFoundError, ValidationError
+from ma_desk.services import notify
 from ma_desk.services.base import Service
+from ma_desk.services.notify import HOW_LABELS, NOTIFY_PROVIDER, NotifyTask
 from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
 from ma_desk.services.settings import SettingsService
 
@@ -45,7 +48,6 @@ STATUS_LABELS = {
     AMENDED: "Amended (superseded)",
     ENTERED_IN_ERROR: "Entered in error",
 }
-NOTIFY_PROVIDER = "notify_provider"
 MAX_REASON = 300
 MAX_NOTE = 500
 
@@ -219,16 +221,74 @@ class VitalsService(Service):
     def open_tasks(self, visit_id: int) -> list[tuple[int, str]]:
         """Open 'notify provider' items on a visit: (task id, message)."""
         with self._read() as s:
-            rows = s.execute(
-                select(VisitTask.id, VisitTask.message)
-                .where(VisitTask.visit_id == visit_id, VisitTask.done_at.is_(None))
-                .where(VisitTask.kind == NOTIFY_PROVIDER)
-                .order_by(VisitTask.id)
-            ).all()
+            tasks = notify.open_tasks(s, [visit_id]).get(visit_id, [])
             patient_id = s.scalar(select(Visit.patient_id).where(Visit.id == visit_id))
         if patient_id is not None:
             self._record_vitals_view(patient_id, "open_tasks")
-        return [(r[0], r[1]) for r in rows]
+        return [(t.id, t.message) for t in tasks]
+
+    @policy("vitals.write", audit=WRITE)
+    def mark_provider_notified(
+        self, task_id: int, *, provider_id: int, how: str, at: dt.datetime | None = None
+    ) -> NotifyTask:
+        """Record that a provider was told about a critical vital-sign set: who, when
+        (default now) and how (in person, phone, message). Once per item."""
+        if how not in HOW_LABELS:
+            raise ValidationError(
+                "Choose how the provider was told: in person, by phone or by message.",
+                field="how",
+            )
+        now = self.now()
+        at = now if at is None else at.replace(second=0, microsecond=0)
+        with self._write() as s:
+            task = s.get(VisitTask, task_id)
+            if task is None or task.kind not in notify.NOTIFY_KINDS:
+                raise NotFoundError(
+                    "That 'notify provider' item no longer exists. Refresh the flow board."
+                )
+            self._check_notifiable(s, task, provider_id, at, now)
+            task.done_at, task.done_by_id = at, self.actor.user_id
+            task.notified_provider_id, task.notified_how = provider_id, how
+            patient_id = s.scalar(select(Visit.patient_id).where(Visit.id == task.visit_id))
+            self._audit(s, "notify_provider_done", "visit_task", task.id, patient_id=patient_id,
+                        details={"provider_id": provider_id, "how": how, "at": at,
+                                 "vital_set_id": task.vital_set_id})  # fmt: skip
+            s.flush()
+            tasks = notify.notify_tasks(s, [task.visit_id])[task.visit_id]
+            return next(t for t in tasks if t.id == task.id)
+
+    def _check_notifiable(
+        self, s: Session, task: VisitTask, provider_id: int, at: dt.datetime, now: dt.datetime
+    ) -> None:
+        """The states that must stay illegal: done twice, for a set with no critical
+        value, by an unknown provider, at a time that cannot be."""
+        if task.done_at is not None:
+            raise ConflictError(
+                f"The provider was already recorded as notified at {task.done_at:%H:%M}; "
+                "nothing was changed."
+            )
+        vital_set = s.get(VitalSet, task.vital_set_id) if task.vital_set_id else None
+        if vital_set is not None and vital_set.critical_acknowledged_by_id is None:
+            raise ValidationError(
+                "That vital-sign set has no critical value, so there is no provider to notify."
+            )
+        provider = s.get(Provider, provider_id)
+        if provider is None or not provider.active:
+            raise ValidationError(
+                "Choose the provider who was told from the list (that provider is not on "
+                "the clinic's list of active providers).",
+                field="provider",
+            )
+        if at > now:
+            raise ValidationError(
+                f"The time told cannot be later than now ({now:%H:%M}).", field="at"
+            )
+        if at < task.created_at.replace(second=0, microsecond=0):
+            raise ValidationError(
+                f"The time told cannot be before the critical value was recorded "
+                f"({task.created_at:%H:%M}).",
+                field="at",
+            )
 
     # ------------------------------------------------------------------ writing
     @policy("vitals.write", audit=WRITE)
@@ -387,6 +447,7 @@ class VitalsService(Service):
         if criticals and vital_set.visit_id is not None:
             task = VisitTask(
                 visit_id=vital_set.visit_id,
+                vital_set_id=vital_set.id,
                 kind=NOTIFY_PROVIDER,
                 message=assessment.critical_summary()[:300],
                 created_at=self.now(),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QObject, QSettings, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -21,6 +21,8 @@ from ma_desk.db.engine import Database
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
+from ma_desk.ui.common.shortcut_sheet import ShortcutSheet, sheet_order
+from ma_desk.ui.common.shortcuts import ShortcutEntry, add_shortcut, describe, installed
 from ma_desk.ui.insurance.tab import InsuranceTab
 from ma_desk.ui.live import install_live_updates
 from ma_desk.ui.printing.menu import install_print_menu
@@ -135,8 +137,8 @@ class MainWindow(QMainWindow):
                 page = self._make_tab(number - 1)
             self.tabs.addTab(page, cls.title)
             self.tabs.setTabToolTip(number - 1, f"{cls.title} (Ctrl+{number})")
-            shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
-            shortcut.activated.connect(lambda i=number - 1: self.tabs.setCurrentIndex(i))
+            add_shortcut(self, f"Ctrl+{number}", lambda i=number - 1: self.go_to_tab(i),
+                         f"Go to {cls.title}", context=Qt.ShortcutContext.WindowShortcut)  # fmt: skip
         self.tabs.currentChanged.connect(self._tab_changed)
         self._last_viewed_patient: int | None = None
         self.selection.patient_changed.connect(self._audit_chart_view)
@@ -162,6 +164,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.session = SessionController(self, services, idle_clock=idle_clock)
         self.print_menu = install_print_menu(self, services, self.selection)
+        self._install_help_menu()
 
     def update_status(self) -> None:
         now = self.services.ctx.clock.now()
@@ -221,9 +224,19 @@ class MainWindow(QMainWindow):
         for index in range(len(TAB_CLASSES)):
             self._ensure_tab(index)
 
+    def go_to_tab(self, index: int) -> None:
+        """Ctrl+1..5: show the tab and put the cursor where its work starts, also when
+        it is already the current tab."""
+        if index == self.tabs.currentIndex():
+            self._ensure_tab(index).focus_first()
+        else:
+            self.tabs.setCurrentIndex(index)
+
     def _tab_changed(self, index: int) -> None:
         if 0 <= index < len(TAB_CLASSES):
-            self._ensure_tab(index).activated()
+            tab = self._ensure_tab(index)
+            tab.activated()
+            tab.focus_first()
 
     def _restore_state(self) -> None:
         geometry = self._qsettings.value("window/geometry")
@@ -250,6 +263,30 @@ class MainWindow(QMainWindow):
         bar anything else; what is on screen stays."""
         if self.live is None or not self.live.is_down:
             self.statusBar().showMessage(str(error), 15_000)
+
+    def _install_help_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Help")
+        menu.setObjectName("help_menu")
+        action = QAction("&Keyboard shortcuts…", self)
+        action.setObjectName("action_shortcuts")
+        action.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False: self.open_shortcut_sheet())
+        describe(action, "This list of keyboard shortcuts")
+        menu.addAction(action)
+        self.addAction(action)
+        self.shortcuts_action = action
+
+    def shortcut_entries(self) -> list[ShortcutEntry]:
+        """What the F1 sheet lists: the keys installed in this window right now."""
+        titles = {tab: type(tab).title for tab in self.tab_widgets}
+        return sheet_order(installed(self, titles), [cls.title for cls in TAB_CLASSES])
+
+    def open_shortcut_sheet(self) -> ShortcutSheet:
+        sheet = ShortcutSheet(self.shortcut_entries(), self)
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        sheet.show()
+        return sheet
 
     def open_downtime_view(self) -> None:
         from ma_desk.ui.downtime_view import open_downtime_view

@@ -8,7 +8,6 @@ Both choices are recorded in the audit trail by the service.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -23,6 +22,7 @@ from ma_desk.services import Services
 from ma_desk.services.patients import SEXES, DuplicateCandidate, PatientInput, parse_query
 from ma_desk.ui.checkin.fields import FieldGrid
 from ma_desk.ui.common.errors import field_errors
+from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 
@@ -137,12 +137,9 @@ class RegistrationPanel(QWidget):
         self.use_existing_button.clicked.connect(self.use_existing)
         self.create_anyway_button.clicked.connect(self.create_anyway)
         self.candidate_view.activated.connect(lambda _index: self.use_existing())
-        anyway = QShortcut(QKeySequence("Alt+A"), self)
-        anyway.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        anyway.activated.connect(self._create_anyway_if_asked)
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        escape.activated.connect(self.cancelled.emit)
+        add_shortcut(self, "Alt+A", self._create_anyway_if_asked,
+                     "Registration: create the new patient although a possible duplicate exists")  # fmt: skip
+        add_shortcut(self, Qt.Key.Key_Escape, self.cancelled.emit, "Registration: cancel")
 
     # ------------------------------------------------------------- filling
     def start(self, typed: str = "") -> None:

@@ -10,7 +10,7 @@ Ctrl+N registers a new patient; Ctrl+F or F3 returns to the search box.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -31,6 +31,7 @@ from ma_desk.ui.checkin.arrive_panel import ArrivePanel
 from ma_desk.ui.checkin.registration import RegistrationPanel
 from ma_desk.ui.checkin.verify_panel import VerifyPanel
 from ma_desk.ui.common.patient_banner import PatientBanner
+from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.live import kept_scroll
@@ -163,16 +164,14 @@ class CheckinTab(Tab):
         selection.patient_changed.connect(self._selection_changed)
         selection.data_changed.connect(self._data_changed)
         selection.remote_changed.connect(self._remote_changed)
-        for keys, slot in (
-            ("Ctrl+N", self.start_registration),
-            ("Ctrl+F", self.focus_search),
-            ("F3", self.focus_search),
-            ("Ctrl+Return", self.arrive.arrive),
-            ("Ctrl+Enter", self.arrive.arrive),
+        for keys, slot, what in (
+            ("Ctrl+N", self.start_registration, "Register a new patient"),
+            ("Ctrl+F", self.focus_search, "Back to the search box"),
+            ("F3", self.focus_search, "Back to the search box"),
+            ("Ctrl+Return", self.arrive.arrive, "Mark the patient arrived"),
+            ("Ctrl+Enter", self.arrive.arrive, "Mark the patient arrived"),
         ):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+            add_shortcut(self, keys, slot, what)
         self.show_patient(None)
         self.arrive.reload_reference()
         self._refresh_alerts()
@@ -401,5 +400,8 @@ class CheckinTab(Tab):
         self.run_search()
         if self.selection.patient_id != self._showing_patient:
             self.show_patient(self.selection.patient_id)
-        if self.stack.currentWidget() is not self.registration:  # keep a half-typed form
+
+    def focus_first(self) -> None:
+        """The search box, unless a half-typed registration is open (its cursor stays)."""
+        if self.stack.currentWidget() is not self.registration:
             self.focus_search()

@@ -12,24 +12,21 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from ma_desk.ui.common.dialogs import ask, safe_question
+
 SAVE_OPTIONS = QFileDialog.Option.DontConfirmOverwrite
 
 
 def confirm_replace(parent: QWidget | None, path: Path) -> bool:
     """True only when the user chose Replace for ``path``."""
-    no, yes = QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes
-    box = QMessageBox(
-        QMessageBox.Icon.Warning,
+    box = safe_question(
+        parent,
         "Replace file?",
         f"{path.name} already exists in {path.parent}.\n\n"
         "Replace it? What is in that file now will be lost.",
-        yes | no,
-        parent,
+        yes_text="&Replace",
+        no_text="&Keep the file",
+        icon=QMessageBox.Icon.Warning,
     )
     box.setObjectName("confirm_replace")
-    box.button(yes).setText("&Replace")
-    box.button(no).setText("&Keep the file")
-    box.setDefaultButton(no)
-    box.setEscapeButton(no)
-    box.exec()
-    return box.clickedButton() is box.button(yes)
+    return ask(box)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QLineEdit, QPlainTextEdit, QWidget
 
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow, EligibilityRow, NoteRow, PriorAuthRow
@@ -76,6 +76,10 @@ class RemoveCoverageDialog(ServiceFormDialog):
         self.services = services
         self.coverage = coverage
         self.reason = self.add_field("reason", "Why it was wrong", _note_edit())
+        # Removing is destructive: Enter and Esc both keep the coverage.
+        self.save_button.setText("&Remove coverage")
+        self.save_button.setAutoDefault(False)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
 
     def submit(self) -> None:
         self.services.insurance.remove_coverage(

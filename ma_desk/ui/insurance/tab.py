@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -22,6 +21,7 @@ from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import format_money
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.patient_banner import PatientBanner
+from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.insurance import common
@@ -85,10 +85,10 @@ class InsuranceTab(Tab):
         self.table.setModel(self.model)
         self.table.selectionModel().currentRowChanged.connect(self._coverage_selected)
         self.table.doubleClicked.connect(lambda _i: self.edit_coverage())
-        for keys, step in (("Ctrl+Up", -1), ("Ctrl+Down", 1)):
-            shortcut = QShortcut(QKeySequence(keys), self.table)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(lambda s=step: self.move(s))
+        for keys, step, what in (("Ctrl+Up", -1, "up"), ("Ctrl+Down", 1, "down")):
+            add_shortcut(self.table, keys, lambda s=step: self.move(s),
+                         f"Move the selected coverage {what} in the order",
+                         context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
 
         lower = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()

@@ -27,6 +27,7 @@ from ma_desk.services import Services
 from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.printing import preview
@@ -126,6 +127,7 @@ class EndOfDayDialog(QDialog):
                           "Report date")  # fmt: skip
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
+        whole_field_tab(self.date)
         self.provider = named(QComboBox(), "eod_provider", "Provider")
         self.provider.addItem("All providers", None)
         for p in services.schedule.providers(active_only=False):

@@ -25,6 +25,7 @@ from ma_desk.services.checklists import ComplianceReport, GapRow, RunSummaryRow
 from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.roomprep.worker import LatestOnly
@@ -134,6 +135,7 @@ class CompliancePage(QWidget):
         edit = named(QDateEdit(), name, label)
         edit.setCalendarPopup(True)
         edit.setDisplayFormat("MM/dd/yyyy")
+        whole_field_tab(edit)
         edit.setDate(QDate(value.year, value.month, value.day))
         return edit
 

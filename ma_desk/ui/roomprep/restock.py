@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QPushButton, QVBox
 from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import RestockRow
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 
@@ -35,6 +36,7 @@ class RestockPage(QWidget):
         self.day = named(QDateEdit(), "restock_day", "Restock list day")
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("ddd MM/dd/yyyy")
+        whole_field_tab(self.day)
         today = services.ctx.clock.now().date()
         self.day.setDate(QDate(today.year, today.month, today.day))
         top.addWidget(self.day)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,6 +29,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import RunItemRow, RunRow
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.shortcuts import add_shortcut, document_key
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.roomprep.board import minutes_since
 
@@ -174,6 +175,7 @@ class ChecklistRunPanel(QWidget):
         self.items.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.items.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.items.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.items.setTabKeyNavigation(False)  # arrows move in the list, Tab on to the note
         self.items.verticalHeader().hide()
         self.items.setWordWrap(True)
         header = self.items.horizontalHeader()
@@ -218,6 +220,8 @@ class ChecklistRunPanel(QWidget):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.finish_button)
         layout.addLayout(buttons)
+        QWidget.setTabOrder(self.not_done_button, self.cancel_button)  # Tab as laid out
+        QWidget.setTabOrder(self.cancel_button, self.finish_button)
 
         self.items.clicked.connect(self._clicked)
         self.items.key_action.connect(self._key_action)
@@ -229,9 +233,10 @@ class ChecklistRunPanel(QWidget):
         self.finish_button.clicked.connect(self.finish)
         self.cancel_button.clicked.connect(self.cancel)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(self.finish)
+            add_shortcut(self, keys, self.finish, "Checklist: set the room ready")
+        document_key(self.items, "Space", "Checklist: tick the item and go to the next")
+        document_key(self.items, "N", "Checklist: mark the item not done (with a reason)")
+        document_key(self.items, "L", "Checklist: low supply, add to the restock list")
         self.show_run(None)
 
     # ------------------------------------------------------------ showing

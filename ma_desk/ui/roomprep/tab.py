@@ -265,4 +265,6 @@ class RoomPrepTab(Tab):
         self.reload()
         if self.pages.currentWidget() is self.compliance:
             self.compliance.activated()
+
+    def focus_first(self) -> None:
         self.board.setFocus()

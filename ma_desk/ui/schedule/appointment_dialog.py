@@ -34,6 +34,7 @@ from ma_desk.services.schedule import AppointmentRow
 from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.schedule.patient_picker import PatientPicker
 
@@ -124,6 +125,7 @@ class AppointmentDialog(QDialog):
         self.date.setDisplayFormat("ddd MM/dd/yyyy")
         self.time = named(QTimeEdit(QTime(when.hour, when.minute)), "appointment_time", "Time")
         self.time.setDisplayFormat("HH:mm")
+        whole_field_tab(self.date, self.time)
         self.minutes = named(QSpinBox(), "appointment_minutes", "Length in minutes")
         self.minutes.setRange(0, 480)
         self.minutes.setSuffix(" min")
@@ -156,6 +158,7 @@ class AppointmentDialog(QDialog):
                            "appointment_until", "Last date of the series")  # fmt: skip
         self.until.setCalendarPopup(True)
         self.until.setDisplayFormat("MM/dd/yyyy")
+        whole_field_tab(self.until)
         self.scope = named(QComboBox(), "appointment_scope", "Apply the change to")
         self.scope.addItem("This visit only", "one")
         self.scope.addItem("This and later visits of the series", "following")

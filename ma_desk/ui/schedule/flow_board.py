@@ -11,18 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ma_desk.clinical import flow
+from ma_desk.permissions import allowed
 from ma_desk.services.schedule import FlowRow
+from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
-from ma_desk.ui.common.widgets import make_table
+from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.live import kept_scroll
+from ma_desk.ui.schedule.notify_dialog import NotifyProviderDialog
 
 REFRESH_MS = 30_000
 SHORT_STATUS = {flow.WITH_PROVIDER: "With prov."}
 LEVEL_COLOURS = {flow.WAIT_OK: None, flow.WAIT_WARN: "#fdebd0", flow.WAIT_ALERT: "#f5b7b1"}
 CRITICAL_COLOUR = "#f5b7b1"
+NOTIFIED_COLOUR = "#d4edda"
 STATUS_COLOURS = {flow.ARRIVED: "#fff3cd", flow.ROOMED: "#d1ecf1", flow.WITH_PROVIDER: "#d4edda"}
 
 
@@ -63,9 +67,9 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         ),
         Column(
             "Critical",
-            lambda f: f"⚠ {f.critical}" if f.critical else "",
-            tooltip=lambda f: f.critical or None,
-            background=lambda f: CRITICAL_COLOUR if f.critical else None,
+            lambda f: f.marker.text,
+            tooltip=lambda f: _critical_tooltip(f),
+            background=lambda f: _critical_colour(f),
         ),
         Column("Room", lambda f: f.appointment.room_name),
         Column(
@@ -92,6 +96,18 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
     ]
 
 
+def _critical_colour(f: FlowRow) -> str | None:
+    if f.marker.needs_notifying:
+        return CRITICAL_COLOUR
+    return NOTIFIED_COLOUR if f.marker.done else None
+
+
+def _critical_tooltip(f: FlowRow) -> str | None:
+    if f.marker.needs_notifying:
+        return f"{f.marker.details}\nPress D (or Provider notified…) once the provider is told."
+    return f.marker.details or None
+
+
 def _time(value) -> str:
     return f"{value:%H:%M}" if value else ""
 
@@ -107,6 +123,7 @@ def status_counts(rows: list[FlowRow]) -> str:
 
 class FlowBoard(QWidget):
     appointment_chosen = Signal(int, int)  # appointment id, patient id
+    notified = Signal()  # a 'provider notified' was recorded
 
     def __init__(self, services, parent=None) -> None:
         super().__init__(parent)
@@ -123,6 +140,14 @@ class FlowBoard(QWidget):
         self.table.setModel(self.model)
         self.table.horizontalHeader().setStretchLastSection(False)
         layout.addWidget(self.table, 1)
+        self.notify_button = named(QPushButton("Provider notified… (D)"), "flow_notify_provider",
+                                   "Record that the provider was told about the critical vitals")  # fmt: skip
+        self.notify_button.clicked.connect(self.mark_notified)
+        self.notify_button.setEnabled(False)
+        layout.addWidget(self.notify_button)
+        add_shortcut(self.table, "D", self.mark_notified,
+                     "Flow board: the provider was told about the critical vitals (who, when, how)",
+                     context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
         self.timer = QTimer(self)
         self.timer.setObjectName("flow_board_timer")
         self.timer.setInterval(REFRESH_MS)
@@ -157,6 +182,7 @@ class FlowBoard(QWidget):
             f" and {clinic.wait_alert_minutes} min)</span>"
         )
         self.table.selectionModel().blockSignals(False)
+        self._update_notify_button()
 
     def _reselect(self, appointment_id: int | None) -> None:
         for i, r in enumerate(self.model.rows()):
@@ -182,11 +208,42 @@ class FlowBoard(QWidget):
                 break
         sm.blockSignals(False)
         self.table.viewport().update()
+        self._update_notify_button()
 
     def selected_row(self) -> FlowRow | None:
         return self.model.row_at(self.table.currentIndex().row())
 
+    def mark_notified(self) -> NotifyProviderDialog | None:
+        """Open the 'provider notified' form for the selected row's oldest open item."""
+        self._update_notify_button()  # the user may have switched since the last refresh
+        row = self.selected_row()
+        if not self.notify_button.isEnabled() or row is None:
+            return None
+        a = row.appointment
+        dialog = NotifyProviderDialog(self.services, row.marker.open[0], patient_name=a.patient_name,
+                                      provider_id=a.provider_id, parent=self)  # fmt: skip
+        dialog.accepted.connect(self._notified)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _notified(self) -> None:
+        self.refresh()
+        self.notified.emit()
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _update_notify_button(self) -> None:
+        row = self.selected_row()
+        may = allowed(self.services.actor.role, "vitals.write")
+        self.notify_button.setEnabled(may and row is not None and row.marker.needs_notifying)
+        self.notify_button.setToolTip(
+            "Who was told, when and how (D on the flow board)"
+            if may
+            else "Only a medical assistant or an administrator records that the provider was told."
+        )
+
     def _row_changed(self, current, _previous) -> None:
+        self._update_notify_button()
         row = self.model.row_at(current.row())
         if row is not None:
             self._selected_id = row.appointment.id

@@ -295,6 +295,8 @@ class ScheduleGridModel(QAbstractTableModel):
         flag = self.flags_by_patient.get(a.patient_id)
         if flag:
             text += f" · {flag}"
+        if a.critical.text:
+            text += f" · {a.critical.text} ({a.critical.details})"
         return text
 
     def headerData(

@@ -42,6 +42,7 @@ STATUS_BADGES = {
     flow.LEFT_WITHOUT_BEING_SEEN: ("LWBS", "#922b21"),
 }
 ROW_HEIGHT = 22
+CRITICAL_OPEN, CRITICAL_DONE = "#b3261e", "#2e6b30"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class BlockText:
     flag: str | None
     faded: bool
     struck: bool
+    critical: str = ""  # "⚠ CRITICAL" until the provider is told, then "✓ notified 09:42"
+    critical_open: bool = False
 
 
 @lru_cache(maxsize=4096)
@@ -72,6 +75,8 @@ def _block_text(a: AppointmentRow, flag: str | None) -> BlockText:
         flag=flag if a.is_active else None,
         faded=not a.is_active or a.status == flow.CHECKED_OUT,
         struck=a.status in (flow.CANCELLED, flow.NO_SHOW),
+        critical=a.critical.short,
+        critical_open=a.critical.needs_notifying,
     )
 
 
@@ -253,6 +258,8 @@ class ScheduleGridView(QTableView):
             painter.setPen(kit.white)
             painter.drawStaticText(badge.left() + 4, badge.top() + 1, static)
             right = badge.left() - 3
+        if text.critical:
+            right = self._paint_critical(painter, kit, text, top, right)
         if text.flag:
             # insurance to verify: an amber corner, like a sticky tab (tooltip says why)
             size = min(11, rect.height() - 2)
@@ -276,6 +283,21 @@ class ScheduleGridView(QTableView):
         elif right - left - used - 6 > 30:
             static, _ = self._static(kit, "font", text.detail, right - left - used - 6)
             painter.drawStaticText(left + used + 6, top, static)
+
+    def _paint_critical(self, painter: QPainter, kit: _PaintKit, text: BlockText, top: int,
+                        right: int) -> int:  # fmt: skip
+        """The critical-vitals badge, icon and words (not colour alone); returns the room
+        left of it."""
+        painter.setFont(kit.small)
+        static, advance = self._static(kit, "small", text.critical, 10_000)
+        bw = advance + 8
+        badge = QRect(right - bw, top + 1, bw, kit.small_h + 1)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(CRITICAL_OPEN if text.critical_open else CRITICAL_DONE))
+        painter.drawRect(badge)
+        painter.setPen(kit.white)
+        painter.drawStaticText(badge.left() + 4, badge.top() + 1, static)
+        return badge.left() - 3
 
     def _paint_grid(self, painter: QPainter, visible: QRect) -> None:
         model = self.grid_model()

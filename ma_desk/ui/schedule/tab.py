@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
 from ma_desk.clinical import flow
 from ma_desk.errors import MADeskError
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common.focus import whole_field_tab
+from ma_desk.ui.common.shortcuts import describe
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.live import kept_scroll, refresh_quietly
 from ma_desk.ui.schedule.actions import ScheduleActions
@@ -101,6 +103,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self.date_edit = named(QDateEdit(), "schedule_date", "Schedule date")
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd MM/dd/yyyy")
+        whole_field_tab(self.date_edit)
         self.view_mode = named(QComboBox(), "schedule_view_mode", "Day or week view")
         self.view_mode.addItem("Day", "day")
         self.view_mode.addItem("Week of", "week")
@@ -202,6 +205,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self.grid.open_requested.connect(lambda _i: self.open_at_cursor())
         self.model.move_requested.connect(self.move_appointment)
         self.flow_board.appointment_chosen.connect(self._flow_chosen)
+        self.flow_board.notified.connect(lambda: self.selection.notify_changed("flow"))
         self.flow_board.table.activated.connect(lambda _i: self._open_details())
         self.waitlist.book_requested.connect(self.book_from_waitlist)
         self.waitlist.changed.connect(lambda: self.selection.notify_changed("schedule"))
@@ -212,11 +216,12 @@ class ScheduleTab(ScheduleActions, Tab):
         while the book or the flow board has focus (so typing in a combo box or a
         search field never arrives or cancels a patient)."""
 
-        def add(name: str, keys: list[str], slot) -> QAction:
+        def add(name: str, keys: list[str], slot, what: str) -> QAction:
             action = QAction(name, self)
             action.setObjectName(f"schedule_action_{name.lower().replace(' ', '_')}")
             action.setShortcuts([QKeySequence(k) for k in keys])
             action.triggered.connect(slot)
+            describe(action, what)
             plain = all(len(k) == 1 or k == "Del" or k == "Ins" for k in keys)
             if plain:
                 action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -228,22 +233,25 @@ class ScheduleTab(ScheduleActions, Tab):
             return action
 
         self.actions_by_name = {
-            "book": add("book", ["Ins", "Ctrl+N"], self.book_at_cursor),
-            "cancel": add("cancel", ["Del"], self.cancel_current),
-            "undo": add("undo", ["Ctrl+Z"], self.undo),
-            "follow_up": add("follow up", ["F"], self.book_follow_up),
-            "next_open": add("next open", ["S"], self.find_next_open),
-            "waitlist": add("waitlist", ["W"], self.add_to_waitlist),
-            "export": add("export", ["Ctrl+E"], self.export_calendar),
-            "previous_day": add("previous day", ["Alt+Left"], lambda: self.step(-1)),
-            "next_day": add("next day", ["Alt+Right"], lambda: self.step(1)),
-            "today": add("today", ["T"], self.go_today),
-            "switch_panel": add("switch panel", ["F6"], self.switch_focus),
+            "book": add("book", ["Ins", "Ctrl+N"], self.book_at_cursor, "Book at the cursor"),
+            "cancel": add("cancel", ["Del"], self.cancel_current, "Cancel the visit (asks why)"),
+            "undo": add("undo", ["Ctrl+Z"], self.undo, "Undo the last status change"),
+            "follow_up": add("follow up", ["F"], self.book_follow_up, "Book a follow-up"),
+            "next_open": add("next open", ["S"], self.find_next_open, "Find the next open slot"),
+            "waitlist": add("waitlist", ["W"], self.add_to_waitlist, "Put on the waitlist"),
+            "export": add("export", ["Ctrl+E"], self.export_calendar, "Export the calendar"),
+            "previous_day": add("previous day", ["Alt+Left"], lambda: self.step(-1),
+                                "Previous day"),  # fmt: skip
+            "next_day": add("next day", ["Alt+Right"], lambda: self.step(1), "Next day"),
+            "today": add("today", ["T"], self.go_today, "Go to today"),
+            "switch_panel": add("switch panel", ["F6"], self.switch_focus,
+                                "Switch between the book and the flow board"),  # fmt: skip
         }
         for status, _label, key in FLOW_KEYS:
             self.actions_by_name[status] = add(
-                f"flow {status}", [key], lambda _=False, s=status: self.move_patient(s)
-            )
+                f"flow {status}", [key], lambda _=False, s=status: self.move_patient(s),
+                f"Set the selected visit to {flow.LABELS[status]} (book or flow board)",
+            )  # fmt: skip
 
     def _fill_provider_choices(self) -> None:
         providers = self.services.schedule.providers()
@@ -525,6 +533,8 @@ class ScheduleTab(ScheduleActions, Tab):
 
     def activated(self) -> None:
         self.reload()
+
+    def focus_first(self) -> None:
         self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def showEvent(self, event) -> None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ma_desk.errors import MADeskError, ValidationError
 from ma_desk.services.waitlist import DAY_NAMES, WaitlistRow
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.schedule.patient_picker import PatientPicker
@@ -185,6 +186,7 @@ class WaitlistDialog(QDialog):
         self.any_time.setChecked(True)
         self.time_from = named(QTimeEdit(QTime(8, 0)), "waitlist_from", "Earliest time")
         self.time_to = named(QTimeEdit(QTime(12, 0)), "waitlist_to", "Latest time")
+        whole_field_tab(self.time_from, self.time_to)
         for w in (self.any_time, self.time_from, self.time_to):
             times.addWidget(w)
         form.addRow("Times", times)

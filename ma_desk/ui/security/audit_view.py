@@ -31,6 +31,7 @@ from ma_desk.services.audit_log import AuditFilter, AuditRow
 from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 
@@ -100,6 +101,7 @@ class AuditDialog(QDialog):
         for edit in (self.start, self.end):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
+            whole_field_tab(edit)
         self.action = named(QComboBox(), "audit_action", "Filter by action")
         self.action.addItem("")
         self.action.addItems(services.audit_log.actions())

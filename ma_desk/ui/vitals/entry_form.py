@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -30,6 +30,7 @@ from ma_desk.clinical import units
 from ma_desk.clinical import vitals as rules
 from ma_desk.services.vitals import VitalSetRow
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.shortcuts import add_shortcut, document_key
 from ma_desk.ui.common.widgets import named
 
 MAX_BP_READINGS = 3
@@ -157,6 +158,8 @@ class VitalsEntryForm(QFrame):
         outer.addLayout(buttons)
         outer.addStretch(1)
         self._fix_tab_order()
+        document_key(self, "Enter", "Save the vital signs (or the correction)")
+        document_key(self, "Esc", "Discard what is typed (asks first)")
         self.set_head_circumference_visible(False)
         self._refresh()
 
@@ -198,9 +201,9 @@ class VitalsEntryForm(QFrame):
         button.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         button.setToolTip("Switch unit (Ctrl+U while typing, or type the unit: 70 kg)")
         button.clicked.connect(lambda _c=False, k=key: self.toggle_unit(k))
-        shortcut = QShortcut(QKeySequence("Ctrl+U"), edit)
-        shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-        shortcut.activated.connect(lambda k=key: self.toggle_unit(k))
+        add_shortcut(edit, "Ctrl+U", lambda k=key: self.toggle_unit(k),
+                     "Switch the unit of the field being typed (lb/kg, in/cm, °F/°C)",
+                     context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
         row.unit_button, row.unit, row.origin_unit = button, unit, unit
         row.widgets.append(button)
         button.setText(units.label(unit))
@@ -263,14 +266,23 @@ class VitalsEntryForm(QFrame):
                 widget.setVisible(False)
 
     def _fix_tab_order(self) -> None:
-        """Reading order: each value, then its qualifiers, row by row."""
-        chain: list[QWidget] = []
-        for row in self.rows.values():
-            chain.append(row.edit)
-            chain.extend(row.qualifiers.values())
+        """Down the value column first (one Tab from BP to Pulse), then the qualifier
+        column row by row: the qualifiers keep their defaults in most sets, so they must
+        not stand between two values, yet stay reachable by keyboard."""
+        values = [row.edit for row in self.rows.values()]
+        qualifiers = [q for row in self.rows.values() for q in row.qualifiers.values()]
+        chain = values + qualifiers
         for first, second in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(first, second)
         self.first_input = chain[0]
+
+    def focus_first_empty(self) -> None:
+        """Put the cursor in the first empty value field shown, so a value typed next
+        cannot land in the field used last (a height once went into SpO2)."""
+        shown = [r.edit for r in self.rows.values() if r.edit.isVisibleTo(self)]
+        empty = [e for e in shown if e.isEnabled() and not e.text().strip()]
+        target = empty[0] if empty else self.first_input
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------------ state
     def set_context(

@@ -114,6 +114,12 @@ class VitalsTab(Tab):
         if self.patient is not None and not self.entry.has_input():
             self.show_patient(self.patient.id)
 
+    def focus_first(self) -> None:
+        if self.patient is None:  # nothing to type yet: the first control of the tab
+            super().focus_first()
+        else:
+            self.entry.focus_first_empty()
+
     def show_patient(self, patient_id) -> None:
         today = self.services.ctx.clock.now().date()
         self.amending = None
@@ -151,6 +157,8 @@ class VitalsTab(Tab):
         )
         self._show_visit()
         self.reload()
+        if self.isVisible():  # a patient chosen while this tab is on screen
+            self.entry.focus_first_empty()
 
     def _make_model(self) -> None:
         """A table model whose columns show the clinic's preferred units."""
@@ -293,7 +301,7 @@ class VitalsTab(Tab):
             self._status(message, "critical")
         else:
             self._status(message, "ok")
-        self.entry.first_input.setFocus()
+        self.entry.focus_first_empty()
 
     def cancel(self) -> None:
         """Esc: discard what was typed, asking first when anything was typed."""

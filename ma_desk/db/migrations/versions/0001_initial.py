@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 23:58:58.340760
+Create Date: 2026-11-30 03:08:59.608802
 """
 
 from __future__ import annotations
@@ -475,23 +475,6 @@ def upgrade() -> None:
     with op.batch_alter_table('handouts_given', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_handouts_given_visit_id'), ['visit_id'], unique=False)
 
-    op.create_table('visit_tasks',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('visit_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=30), nullable=False),
-    sa.Column('message', sa.String(length=300), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('done_at', sa.DateTime(), nullable=True),
-    sa.Column('done_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_visit_tasks_created_by_id_users')),
-    sa.ForeignKeyConstraint(['done_by_id'], ['users.id'], name=op.f('fk_visit_tasks_done_by_id_users')),
-    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_tasks_visit_id_visits')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_tasks'))
-    )
-    with op.batch_alter_table('visit_tasks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_visit_tasks_visit_id'), ['visit_id'], unique=False)
-
     op.create_table('vital_sets',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('patient_id', sa.Integer(), nullable=False),
@@ -517,6 +500,28 @@ def upgrade() -> None:
     with op.batch_alter_table('vital_sets', schema=None) as batch_op:
         batch_op.create_index('ix_vital_sets_patient_taken', ['patient_id', 'taken_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_vital_sets_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('visit_tasks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('message', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('done_at', sa.DateTime(), nullable=True),
+    sa.Column('done_by_id', sa.Integer(), nullable=True),
+    sa.Column('vital_set_id', sa.Integer(), nullable=True),
+    sa.Column('notified_provider_id', sa.Integer(), nullable=True),
+    sa.Column('notified_how', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_visit_tasks_created_by_id_users')),
+    sa.ForeignKeyConstraint(['done_by_id'], ['users.id'], name=op.f('fk_visit_tasks_done_by_id_users')),
+    sa.ForeignKeyConstraint(['notified_provider_id'], ['providers.id'], name=op.f('fk_visit_tasks_notified_provider_id_providers')),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_tasks_visit_id_visits')),
+    sa.ForeignKeyConstraint(['vital_set_id'], ['vital_sets.id'], name=op.f('fk_visit_tasks_vital_set_id_vital_sets')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_tasks'))
+    )
+    with op.batch_alter_table('visit_tasks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_visit_tasks_visit_id'), ['visit_id'], unique=False)
 
     op.create_table('vital_observations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -544,15 +549,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_vital_observations_vital_set_id'))
 
     op.drop_table('vital_observations')
+    with op.batch_alter_table('visit_tasks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_visit_tasks_visit_id'))
+
+    op.drop_table('visit_tasks')
     with op.batch_alter_table('vital_sets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_vital_sets_visit_id'))
         batch_op.drop_index('ix_vital_sets_patient_taken')
 
     op.drop_table('vital_sets')
-    with op.batch_alter_table('visit_tasks', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_visit_tasks_visit_id'))
-
-    op.drop_table('visit_tasks')
     with op.batch_alter_table('handouts_given', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_handouts_given_visit_id'))
 
