@@ -12,6 +12,7 @@ import datetime as dt
 import importlib
 import io
 import pkgutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -85,6 +86,7 @@ def _factories() -> dict[str, tuple[Callable, str]]:
     from ma_desk.ui.roomprep import template_editor
     from ma_desk.ui.schedule import appointment_dialog, notify_dialog, waitlist_panel
     from ma_desk.ui.security import audit_view, sign_in, user_admin
+    from ma_desk.ui.setup import settings_dialog, wizard
 
     def first_user(s):
         return s.accounts.list_users()[0]
@@ -135,6 +137,9 @@ def _factories() -> dict[str, tuple[Callable, str]]:
             s, NotifyTask(1, 1, None, "SpO2 87 %", s.ctx.clock.now()), patient_name="Test",
             provider_id=_visit(s).provider_id), "Save"),
         "EmergencyAccessDialog": (lambda s: user_admin.EmergencyAccessDialog(s, None), "OK"),
+        "ClinicSettingsDialog": (lambda s: settings_dialog.ClinicSettingsDialog(s), "Save"),
+        "SetupWizard": (lambda s: wizard.SetupWizard(Path(tempfile.mkdtemp()) / "clinic",
+                                                     ask_passphrase=False), "Next >"),
     }  # fmt: skip
 
 
