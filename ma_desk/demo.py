@@ -24,6 +24,7 @@ from ma_desk.db.models import (
     EligibilityCheck,
     InsuranceCoverage,
     Patient,
+    PatientNamePart,
     Provider,
     Room,
     Visit,
@@ -35,7 +36,7 @@ from ma_desk.security.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from ma_desk.services import Services
 from ma_desk.services.handouts import seed_demo_handouts
 from ma_desk.services.insurance_demo import seed_demo_insurance
-from ma_desk.services.patients import mrn_for
+from ma_desk.services.patients import mrn_for, name_part_rows, search_columns
 from ma_desk.services.roomprep_demo import seed_demo_roomprep
 from ma_desk.services.waitlist import seed_demo_waitlist
 from ma_desk.text import fold, format_us_phone
@@ -134,6 +135,10 @@ def build_demo(
         patient_rows = [_fake_patient(fake, rng, first_id + i, today, now) for i in range(patients)]
         for start in range(0, len(patient_rows), 5000):
             s.execute(insert(Patient), patient_rows[start : start + 5000])
+        part_rows = [part for row in patient_rows
+                     for part in name_part_rows(row["id"], row["first_name"], row["last_name"])]  # fmt: skip
+        for start in range(0, len(part_rows), 5000):
+            s.execute(insert(PatientNamePart), part_rows[start : start + 5000])
         reset_sequences(s, ["patients"])  # the rows came with their ids (a server's sequence)
         patient_ids = [row["id"] for row in patient_rows]
         dobs = {row["id"]: row["dob"] for row in patient_rows}
@@ -195,7 +200,7 @@ def _fake_patient(
     return {
         "id": pid, "mrn": mrn_for(pid), "first_name": first, "middle_name": "",
         "last_name": last, "preferred_name": "", "dob": dob, "sex": sex,
-        "phone": format_us_phone(phone), "phone_digits": phone,
+        "phone": format_us_phone(phone),
         "email": f"{fold(first)}.{fold(last)}{pid}@example.com",
         "address1": fake.street_address(), "address2": "", "city": fake.city(),
         "state": fake.state_abbr(include_territories=False), "zip": fake.zipcode(),
@@ -205,7 +210,7 @@ def _fake_patient(
         "allergies": rng.choice(["", "", "", "Penicillin", "Sulfa drugs", "Latex", "Peanuts"]),
         "medications": rng.choice(["", "", "Lisinopril 10 mg daily", "Metformin 500 mg twice daily",
                                    "Atorvastatin 20 mg nightly", "Levothyroxine 50 mcg daily"]),
-        "search_last": fold(last), "search_first": fold(first), "active": True,
+        **search_columns({"first_name": first, "last_name": last, "phone": phone}), "active": True,
         "created_at": now - dt.timedelta(days=rng.randint(30, 2000)), "updated_at": now,
         "verified_at": None, "verified_by_id": None,
     }  # fmt: skip
