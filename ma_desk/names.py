@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -66,11 +67,12 @@ def name_part_keys(name: str) -> list[str]:
     return list(dict.fromkeys(key for key in keys[1:] if key != keys[0]))
 
 
-def one_typo_keys(key: str) -> list[str]:
+@lru_cache(maxsize=256)
+def one_typo_keys(key: str) -> tuple[str, ...]:
     """Every search key one typo away (a letter wrong, missing, extra, or two swapped),
     none shorter than ``TYPO_MIN_LENGTH``; empty for a key shorter than that."""
     if len(key) < TYPO_MIN_LENGTH:
-        return []
+        return ()
     found: set[str] = set()
     for i in range(len(key) + 1):
         head, tail = key[:i], key[i:]
@@ -81,7 +83,7 @@ def one_typo_keys(key: str) -> list[str]:
         if len(tail) > 1:
             found.add(head + tail[1] + tail[0] + tail[2:])
     found.discard(key)
-    return sorted(k for k in found if len(k) >= TYPO_MIN_LENGTH)
+    return tuple(sorted(k for k in found if len(k) >= TYPO_MIN_LENGTH))
 
 
 # Each line is one group of given names people use interchangeably (US English

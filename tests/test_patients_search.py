@@ -177,7 +177,9 @@ def test_every_search_statement_uses_an_index(demo_services, typed):
                 PatientService._booked_today_stmt(readings, TODAY),  # all readings at once
             ):
                 plan = _plan(session, stmt)
-                scans = [step for step in plan if step.startswith("SCAN")]
+                # Scanning json_each reads the list of one-typo keys, not a table.
+                scans = [step for step in plan
+                         if step.startswith("SCAN") and "json_each" not in step]  # fmt: skip
                 assert not scans, f"{typed!r} ({reading.kind}) scans: {plan}"
                 assert any("INDEX" in step for step in plan), plan
             name_plan = " ".join(_plan(session, PatientService._search_stmt(reading).limit(50)))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import String, and_, bindparam, delete, func, insert, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from ma_desk.audit import changes
 from ma_desk.clinical.flow import IN_CLINIC_STATUSES, OPEN_STATUSES
@@ -898,6 +901,36 @@ _ORDER = {
     "first": ("search_first",),
 }
 _TYPO_KINDS = ("last_typo", "first_typo", "last_part_typo")
+
+
+class _json_text_list(FunctionElement):
+    """The strings of a JSON array bound as one parameter, as rows of a column "value".
+
+    Several hundred one-typo keys go in as one value, so the statement text stays the
+    same (an expanding IN would be rendered again on every keystroke).
+    """
+
+    name = "json_text_list"
+    inherit_cache = True
+
+
+@compiles(_json_text_list, "sqlite")
+def _json_text_list_sqlite(element, compiler, **kw) -> str:
+    return f"json_each({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_json_text_list, "postgresql")
+def _json_text_list_postgresql(element, compiler, **kw) -> str:
+    return f"json_array_elements_text(CAST({compiler.process(element.clauses, **kw)} AS json))"
+
+
+def _one_of_keys(name: str):
+    """``IN`` these keys: a JSON list bound as ``name``."""
+    return select(literal_column("value")).select_from(
+        _json_text_list(bindparam(name, type_=String()))
+    )
+
+
 _PART_KINDS = ("last_part", "first_part", "last_part_typo")
 
 
@@ -919,7 +952,7 @@ def _terms(kind: str, with_other: bool, suffix: str = "") -> list:
     else:
         column = getattr(Patient, _RANGE_COLUMN.get(kind, "search_last"))
     if kind in _TYPO_KINDS:
-        terms = [column.in_(bindparam(f"keys{suffix}", expanding=True))]
+        terms = [column.in_(_one_of_keys(f"keys{suffix}"))]
     else:
         terms = [column >= bindparam(f"low{suffix}"), column < bindparam(f"high{suffix}")]
     if kind in _PART_KINDS:
@@ -954,7 +987,7 @@ def _search_params(q: SearchQuery, suffix: str = "") -> dict:
     if q.kind == "ids":
         return {f"ids{suffix}": list(q.ids)}
     if q.kind in _TYPO_KINDS:
-        params = {f"keys{suffix}": one_typo_keys(q.main)}
+        params = {f"keys{suffix}": json.dumps(one_typo_keys(q.main))}
     else:
         prefix = {"phone": q.digits, "phone_tail": q.digits[::-1], "mrn": q.digits}.get(
             q.kind, q.main[:NAME_MAX_LENGTH]
