@@ -188,12 +188,27 @@ def build_demo(
     return DemoSummary(patients, n_appts, n_visits, len(providers), len(services.rooms.board()))
 
 
+# Every 97th demo patient has one of these names, so the demo clinic, like real ones, has
+# names in several scripts and compound names (search, labels and documents meet them).
+WORLD_NAMES = {
+    "female": [("María José", "García-López"), ("Елена", "Петрова"), ("Mary Ann", "O'Connor"),
+               ("Thị Lan", "Nguyễn"), ("Σοφία", "Παπαδοπούλου"), ("Fatima", "العلي"),
+               ("서연", "김"), ("美玲", "王")],
+    "male": [("Luis", "López García"), ("Иван", "Петров"), ("Văn An", "Nguyễn"),
+             ("Γιώργος", "Παπαδόπουλος"), ("محمد", "حداد"), ("יוסף", "כהן"), ("민준", "이"),
+             ("小龙", "李")],
+}  # fmt: skip
+
+
 def _fake_patient(
     fake: Faker, rng: random.Random, pid: int, today: dt.date, now: dt.datetime
 ) -> dict:
     sex = rng.choice(["female", "male"])
     first = fake.first_name_female() if sex == "female" else fake.first_name_male()
     last = fake.last_name()
+    if pid % 97 == 0:
+        names = WORLD_NAMES[sex]
+        first, last = names[(pid // 97) % len(names)]
     age_days = int(rng.triangular(0, 92 * 365, 45 * 365))
     dob = today - dt.timedelta(days=age_days)
     phone = f"555{rng.randint(100, 199):03d}{rng.randint(0, 9999):04d}"
