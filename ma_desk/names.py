@@ -2,12 +2,12 @@
 
 A name is stored as typed (NFC-normalised, spaces collapsed) and searched by its
 romanised key (``fold``: "Иван" -> "ivan"), so staff find a patient by typing the
-name in Latin letters or in its own script. Checking names is used at
-registration and on every edit; matching is used before a new patient is saved (duplicate check) and at the desk (the
-"name alert" when two of today's patients could be confused). The rules are
-deliberately generous: a false alarm costs a glance, a missed duplicate
-splits a chart. Everything works on ``fold``-ed names (case, accents and
-punctuation removed).
+name in Latin letters or in its own script. Names are checked at registration and
+on every edit. Matching is used before a new patient is saved (duplicate check)
+and at the desk (the "name alert" when two of today's patients could be confused).
+The rules are deliberately generous: a false alarm costs a glance, a missed
+duplicate splits a chart. Everything works on ``fold``-ed names (romanised; case,
+accents and punctuation removed).
 """
 
 from __future__ import annotations
