@@ -191,7 +191,7 @@ def build_demo(
 # Every 97th demo patient has one of these names, so the demo clinic, like real ones, has
 # names in several scripts and compound names (search, labels and documents meet them).
 WORLD_NAMES = {
-    "female": [("María José", "García-López"), ("Елена", "Петрова"), ("Mary Ann", "O'Connor"),
+    "female": [("María José", "García-López"), ("Елена", "Петрова"), ("Mary Ann", "McAllister"),
                ("Thị Lan", "Nguyễn"), ("Σοφία", "Παπαδοπούλου"), ("Fatima", "العلي"),
                ("서연", "김"), ("美玲", "王")],
     "male": [("Luis", "López García"), ("Иван", "Петров"), ("Văn An", "Nguyễn"),
