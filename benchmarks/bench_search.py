@@ -4,7 +4,8 @@ Builds a synthetic clinic of 100,000 patients in a temporary, encrypted store,
 then "types" realistic queries one character at a time and times each call to
 ``services.patients.search`` (one call per keystroke, as the Check-in tab
 does). Reports median and 95th percentile per kind of query: name prefix,
-date of birth, MRN and phone. The budget is 20 ms per keystroke.
+date of birth, MRN, phone, the last 4 digits of a phone ("tail") and a last name
+with two letters swapped ("typo"). The budget is 20 ms per keystroke.
 
 Run: ``.venv/bin/python benchmarks/bench_search.py [--patients N] [--samples K]``.
 Nothing is left on disk: the store lives in a temporary folder that is removed.
@@ -41,7 +42,9 @@ def typed_queries(services: Services, samples: int, rng: random.Random) -> dict[
     """Realistic things a desk types, drawn from real rows of the synthetic clinic."""
     total = services.patients.count()
     ids = rng.sample(range(1, total + 1), samples)
-    queries: dict[str, list[str]] = {"name": [], "dob": [], "mrn": [], "phone": []}
+    queries: dict[str, list[str]] = {
+        "name": [], "dob": [], "mrn": [], "phone": [], "tail": [], "typo": []
+    }  # fmt: skip
     for pid in ids:
         p = services.patients.get(pid)
         style = rng.random()
@@ -58,6 +61,13 @@ def typed_queries(services: Services, samples: int, rng: random.Random) -> dict[
         digits = "".join(ch for ch in p.phone if ch.isdigit())
         phone = rng.choice([p.phone, digits, f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"])
         queries["phone"] += keystrokes(phone)
+        queries["tail"] += keystrokes(digits[-4:])
+        last = p.last_name.lower()
+        if len(last) >= 4:
+            swap = rng.randrange(1, len(last) - 1)
+            queries["typo"] += keystrokes(
+                last[:swap] + last[swap + 1] + last[swap] + last[swap + 2 :]
+            )
     return queries
 
 

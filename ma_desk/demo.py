@@ -24,6 +24,7 @@ from ma_desk.db.models import (
     EligibilityCheck,
     InsuranceCoverage,
     Patient,
+    PatientNamePart,
     Provider,
     Room,
     Visit,
@@ -35,7 +36,7 @@ from ma_desk.security.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from ma_desk.services import Services
 from ma_desk.services.handouts import seed_demo_handouts
 from ma_desk.services.insurance_demo import seed_demo_insurance
-from ma_desk.services.patients import mrn_for
+from ma_desk.services.patients import mrn_for, name_part_rows, search_columns
 from ma_desk.services.roomprep_demo import seed_demo_roomprep
 from ma_desk.services.waitlist import seed_demo_waitlist
 from ma_desk.text import fold, format_us_phone
@@ -134,6 +135,10 @@ def build_demo(
         patient_rows = [_fake_patient(fake, rng, first_id + i, today, now) for i in range(patients)]
         for start in range(0, len(patient_rows), 5000):
             s.execute(insert(Patient), patient_rows[start : start + 5000])
+        part_rows = [part for row in patient_rows
+                     for part in name_part_rows(row["id"], row["first_name"], row["last_name"])]  # fmt: skip
+        for start in range(0, len(part_rows), 5000):
+            s.execute(insert(PatientNamePart), part_rows[start : start + 5000])
         reset_sequences(s, ["patients"])  # the rows came with their ids (a server's sequence)
         patient_ids = [row["id"] for row in patient_rows]
         dobs = {row["id"]: row["dob"] for row in patient_rows}
@@ -183,19 +188,34 @@ def build_demo(
     return DemoSummary(patients, n_appts, n_visits, len(providers), len(services.rooms.board()))
 
 
+# Every 97th demo patient has one of these names, so the demo clinic, like real ones, has
+# names in several scripts and compound names (search, labels and documents meet them).
+WORLD_NAMES = {
+    "female": [("María José", "García-López"), ("Елена", "Петрова"), ("Mary Ann", "McAllister"),
+               ("Thị Lan", "Nguyễn"), ("Σοφία", "Παπαδοπούλου"), ("Fatima", "العلي"),
+               ("서연", "김"), ("美玲", "王")],
+    "male": [("Luis", "López García"), ("Иван", "Петров"), ("Văn An", "Nguyễn"),
+             ("Γιώργος", "Παπαδόπουλος"), ("محمد", "حداد"), ("יוסף", "כהן"), ("민준", "이"),
+             ("小龙", "李")],
+}  # fmt: skip
+
+
 def _fake_patient(
     fake: Faker, rng: random.Random, pid: int, today: dt.date, now: dt.datetime
 ) -> dict:
     sex = rng.choice(["female", "male"])
     first = fake.first_name_female() if sex == "female" else fake.first_name_male()
     last = fake.last_name()
+    if pid % 97 == 0:
+        names = WORLD_NAMES[sex]
+        first, last = names[(pid // 97) % len(names)]
     age_days = int(rng.triangular(0, 92 * 365, 45 * 365))
     dob = today - dt.timedelta(days=age_days)
     phone = f"555{rng.randint(100, 199):03d}{rng.randint(0, 9999):04d}"
     return {
         "id": pid, "mrn": mrn_for(pid), "first_name": first, "middle_name": "",
         "last_name": last, "preferred_name": "", "dob": dob, "sex": sex,
-        "phone": format_us_phone(phone), "phone_digits": phone,
+        "phone": format_us_phone(phone),
         "email": f"{fold(first)}.{fold(last)}{pid}@example.com",
         "address1": fake.street_address(), "address2": "", "city": fake.city(),
         "state": fake.state_abbr(include_territories=False), "zip": fake.zipcode(),
@@ -205,7 +225,7 @@ def _fake_patient(
         "allergies": rng.choice(["", "", "", "Penicillin", "Sulfa drugs", "Latex", "Peanuts"]),
         "medications": rng.choice(["", "", "Lisinopril 10 mg daily", "Metformin 500 mg twice daily",
                                    "Atorvastatin 20 mg nightly", "Levothyroxine 50 mcg daily"]),
-        "search_last": fold(last), "search_first": fold(first), "active": True,
+        **search_columns({"first_name": first, "last_name": last, "phone": phone}), "active": True,
         "created_at": now - dt.timedelta(days=rng.randint(30, 2000)), "updated_at": now,
         "verified_at": None, "verified_by_id": None,
     }  # fmt: skip

@@ -1,17 +1,90 @@
-"""When two written names may belong to the same person.
+"""Names in any script: what may be saved, their search keys, and when two may be one person.
 
-Used before a new patient is saved (duplicate check) and at the desk (the
-"name alert" when two of today's patients could be confused). The rules are
-deliberately generous: a false alarm costs a glance, a missed duplicate
-splits a chart. Everything works on ``fold``-ed names (case, accents and
-punctuation removed).
+A name is stored as typed (NFC-normalised, spaces collapsed) and searched by its
+romanised key (``fold``: "Иван" -> "ivan"), so staff find a patient by typing the
+name in Latin letters or in its own script. Names are checked at registration and
+on every edit. Matching is used before a new patient is saved (duplicate check)
+and at the desk (the "name alert" when two of today's patients could be confused).
+The rules are deliberately generous: a false alarm costs a glance, a missed
+duplicate splits a chart. Everything works on ``fold``-ed names (romanised; case,
+accents and punctuation removed).
 """
 
 from __future__ import annotations
 
+import re
+import string
+import unicodedata
 from functools import lru_cache
 
+from rapidfuzz.distance import OSA
+
 from ma_desk.text import fold
+
+NAME_MAX_LENGTH = 80
+# Zero-width joiner and non-joiner are spelling in Persian, Urdu and Indic scripts
+# (and inside emoji sequences); every other format or control character is refused,
+# e.g. the bidi overrides that make a name read differently from how it is stored.
+ALLOWED_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
+# Where a name splits into parts for "any part of the name" search: spaces and dashes.
+_PART_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30a0\ufe58\ufe63\uff0d]+")
+# Search keys are lowercase ASCII letters and digits (``fold``).
+_KEY_ALPHABET = string.ascii_lowercase + string.digits
+TYPO_MIN_LENGTH = 4  # shorter names match exactly: "Lee" and "Lea" are different people
+
+
+def clean_name(value: str) -> str:
+    """A name as it will be stored: NFC (one code point per accented letter), spaces collapsed."""
+    return unicodedata.normalize("NFC", " ".join(str(value).split()))
+
+
+def name_problem(value: str) -> str | None:
+    """What is wrong with a name (already ``clean_name``-ed), in words for the desk, or None."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cs":
+            return ("The name contains a broken character (half of a pair, often left by "
+                    "copy and paste). Delete the name and type it again.")  # fmt: skip
+        if category == "Cn":
+            return ("The name contains a character this computer does not know "
+                    f"(U+{ord(ch):04X}). Type the name again or leave that character out.")  # fmt: skip
+        if category in ("Cc", "Co") or (category == "Cf" and ch not in ALLOWED_FORMAT_CHARACTERS):
+            return ("The name contains an invisible control character "
+                    f"(U+{ord(ch):04X}), often pasted from another program. "
+                    "Delete the name and type it again.")  # fmt: skip
+    if len(value) > NAME_MAX_LENGTH:
+        return f"Names are limited to {NAME_MAX_LENGTH} characters."
+    if not any(unicodedata.category(ch).startswith("L") for ch in value):
+        return "A name needs at least one letter (in any alphabet or script)."
+    return None
+
+
+def name_part_keys(name: str) -> list[str]:
+    """Search keys of the parts after the first ("López García" -> ["garcia"]), so that any
+    part of a compound name, or a second given name ("Mary Ann" -> "ann"), finds it."""
+    keys = [fold(part) for part in _PART_SEPARATORS.split(name)]
+    keys = [key for key in keys if key]
+    return list(dict.fromkeys(key for key in keys[1:] if key != keys[0]))
+
+
+@lru_cache(maxsize=256)
+def one_typo_keys(key: str) -> tuple[str, ...]:
+    """Every search key one typo away (a letter wrong, missing, extra, or two swapped),
+    none shorter than ``TYPO_MIN_LENGTH``; empty for a key shorter than that."""
+    if len(key) < TYPO_MIN_LENGTH:
+        return ()
+    found: set[str] = set()
+    for i in range(len(key) + 1):
+        head, tail = key[:i], key[i:]
+        found.update(head + ch + tail for ch in _KEY_ALPHABET)
+        if tail:
+            found.update(head + ch + tail[1:] for ch in _KEY_ALPHABET)
+            found.add(head + tail[1:])
+        if len(tail) > 1:
+            found.add(head + tail[1] + tail[0] + tail[2:])
+    found.discard(key)
+    return tuple(sorted(k for k in found if len(k) >= TYPO_MIN_LENGTH))
+
 
 # Each line is one group of given names people use interchangeably (US English
 # usage). A name may sit in several groups (e.g. "al": Albert, Alfred, Alan).
@@ -167,24 +240,9 @@ def nickname_related(a: str, b: str) -> bool:
     return bool(fa and fb and _NICKNAMES.get(fa, frozenset()) & _NICKNAMES.get(fb, frozenset()))
 
 
-@lru_cache(maxsize=4096)
 def edit_distance(a: str, b: str) -> int:
     """Damerau-Levenshtein distance (optimal string alignment): one typo, one swap = 1."""
-    if a == b:
-        return 0
-    if not a or not b:
-        return len(a) or len(b)
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, start=1):
-            cost = 0 if ca == cb else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
+    return OSA.distance(a, b)
 
 
 def _typo_allowance(a: str, b: str) -> int:

@@ -6,20 +6,27 @@ import functools
 import re
 import unicodedata
 
+from anyascii import anyascii
+
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 @functools.lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive key: "O'Brién-Smith" -> "obriensmith".
+    """Romanised, case-, accent- and punctuation-insensitive key, in any script:
+    "O'Brién-Smith" -> "obriensmith", "Иван" -> "ivan", "Nguyễn" -> "nguyen".
 
+    Only letters, digits and marks are romanised (an emoji's name is not a name).
     Cached: the same few hundred names are folded again and again (sorting, the
     pairwise name alerts of the day's patients).
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    stripped = stripped.replace("ß", "ss").replace("ø", "o").replace("đ", "d").replace("ł", "l")
-    return _NON_ALNUM.sub("", stripped)
+    wordy = "".join(ch if unicodedata.category(ch)[0] in "LNM" else " " for ch in text)
+    key = _NON_ALNUM.sub("", anyascii(wordy.casefold()).lower())
+    if key or not wordy.strip():
+        return key
+    # Letters with no romanisation: their code points, so the same name typed again matches.
+    return "".join(f"u{ord(ch):x}" for ch in unicodedata.normalize("NFC", wordy.casefold())
+                   if unicodedata.category(ch)[0] in "LN")  # fmt: skip
 
 
 def phone_digits(text: str) -> str:

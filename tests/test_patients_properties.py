@@ -15,8 +15,7 @@ from ma_desk.audit import verify_store
 from ma_desk.db.models import Patient
 from ma_desk.errors import NeedsConfirmation, ValidationError
 from ma_desk.services.checkin import ArrivalInput, parse_copay, validate_arrival
-from ma_desk.services.patients import PatientHit, PatientInput, parse_query
-from ma_desk.text import fold, phone_digits
+from ma_desk.services.patients import PatientHit, PatientInput, parse_query, search_columns
 
 pytestmark = pytest.mark.both_stores  # services run on SQLCipher and PostgreSQL
 
@@ -92,8 +91,9 @@ def _assert_store_consistent(services, saved: list[int]) -> None:
         assert len({p.mrn for p in rows}) == len(rows)
         for p in rows:
             assert p.first_name.strip() and p.last_name.strip()
-            assert p.search_last == fold(p.last_name) and p.search_first == fold(p.first_name)
-            assert p.phone_digits == phone_digits(p.phone)
+            keys = search_columns({"first_name": p.first_name, "last_name": p.last_name,
+                                   "phone": p.phone})  # fmt: skip
+            assert {column: getattr(p, column) for column in keys} == keys
         assert verify_store(s) == []
 
 

@@ -155,6 +155,8 @@ class Patient(Versioned, Base):
     search_last: Mapped[str] = mapped_column(_byte_ordered(80), index=True)
     search_first: Mapped[str] = mapped_column(_byte_ordered(80), index=True)
     phone_digits: Mapped[str] = mapped_column(_byte_ordered(20), default="", index=True)
+    # phone_digits backwards: "the last 4 (or 7) digits" is a prefix range on this.
+    phone_reversed: Mapped[str] = mapped_column(_byte_ordered(20), default="", index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
@@ -168,6 +170,21 @@ class Patient(Versioned, Base):
         Index("ix_patients_dob", "dob"),
         # Name search scans this range in display order, so LIMIT stops early (no sort).
         Index("ix_patients_search_name", "search_last", "search_first"),
+    )
+
+
+class PatientNamePart(Base):
+    """Search key of each part of a name after the first ("López García": "garcia";
+    "Mary Ann": "ann"), so that any part finds the patient; kept in step with the name."""
+
+    __tablename__ = "patient_name_parts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    part: Mapped[str] = mapped_column(String(5))  # "first" | "last"
+    key: Mapped[str] = mapped_column(_byte_ordered(80))
+    __table_args__ = (
+        CheckConstraint("part IN ('first','last')", name="part"),
+        Index("ix_patient_name_parts_key", "part", "key"),
     )
 
 

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import String, and_, bindparam, delete, func, insert, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from ma_desk.audit import changes
 from ma_desk.clinical.flow import IN_CLINIC_STATUSES, OPEN_STATUSES
-from ma_desk.db.models import Appointment, Patient, Provider, User
+from ma_desk.db.models import Appointment, Patient, PatientNamePart, Provider, User
 from ma_desk.errors import NeedsConfirmation, NotFoundError, ValidationError
-from ma_desk.names import could_be_confused, same_person_name
+from ma_desk.names import (
+    NAME_MAX_LENGTH,
+    clean_name,
+    could_be_confused,
+    name_part_keys,
+    name_problem,
+    one_typo_keys,
+    same_person_name,
+)
 from ma_desk.services.base import Service
 from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
 from ma_desk.services.versions import check_version, locked
@@ -216,12 +228,28 @@ class Verification:
 class SearchQuery:
     """What was typed, read as one kind of search; ``alternatives`` are tried after it."""
 
-    kind: str  # name | first | dob | phone | mrn | empty | all (today's list)
+    # name | first | dob | phone | phone_tail | mrn | empty | all (today's list) | ids; and,
+    # tried after those: last_part | first_part (a later part of a compound name) and
+    # last_typo | first_typo | last_part_typo (one typo away).
+    kind: str
     last: str = ""
     first: str = ""
     dob: dt.date | None = None
     digits: str = ""  # phone digits, or the MRN prefix for kind "mrn"
     alternatives: list[SearchQuery] = field(default_factory=list)
+    ids: tuple[int, ...] = ()  # kind "ids": these patients
+
+    @property
+    def main(self) -> str:
+        """The key this reading scans: the first name for first-name kinds, else the last."""
+        return self.first if self.kind.startswith("first") else self.last
+
+    @property
+    def other(self) -> str:
+        """The other half of the name, a prefix both must match ("" for none)."""
+        if self.kind in ("name", "last_part", "last_typo", "last_part_typo"):
+            return self.first
+        return self.last if self.kind in ("first_part", "first_typo") else ""
 
 
 def age_years(dob: dt.date, on: dt.date) -> int:
@@ -270,10 +298,12 @@ def parse_query(text: str, today: dt.date | None = None) -> SearchQuery:
             return SearchQuery("empty")
         mrn = SearchQuery("mrn", digits=f"M{digits}")
         phone = SearchQuery("phone", digits=digits)
+        # The last 4 or 7 digits ("the number ending 4477"); 3 digits would match too many.
+        tail = [SearchQuery("phone_tail", digits=digits)] if 4 <= len(digits) < 10 else []
         looks_like_phone = len(digits) >= 7 or bool(re.search(r"[()\-\s]", text))
         if looks_like_phone:
-            return SearchQuery("phone", digits=digits, alternatives=[mrn])
-        return SearchQuery("mrn", digits=f"M{digits}", alternatives=[phone])
+            return SearchQuery("phone", digits=digits, alternatives=[mrn, *tail])
+        return SearchQuery("mrn", digits=f"M{digits}", alternatives=[phone, *tail])
     if _MRN_SHAPED.match(text):
         return SearchQuery("mrn", digits=text.upper())
     if "," in text:
@@ -314,14 +344,12 @@ def validate(data: PatientInput, today: dt.date) -> dict:
     """Check a registration or edit; returns clean values or raises ValidationError."""
     errors: dict[str, str] = {}
     clean: dict = {}
-    for name in ("first_name", "last_name"):
-        value = " ".join(str(getattr(data, name) or "").split())
-        if not value:
+    for name in ("first_name", "last_name", "middle_name", "preferred_name"):
+        value = clean_name(getattr(data, name) or "")
+        if not value and name in ("first_name", "last_name"):
             errors[name] = f"{'First' if name == 'first_name' else 'Last'} name is required."
-        elif len(value) > 80:
-            errors[name] = "Names are limited to 80 characters."
-        elif not fold(value):
-            errors[name] = "A name needs at least one letter."
+        elif value and (problem := name_problem(value)):
+            errors[name] = problem
         clean[name] = value
     dob = data.dob
     if isinstance(dob, str):
@@ -361,7 +389,7 @@ def validate(data: PatientInput, today: dt.date) -> dict:
         errors["zip"] = "ZIP codes have 5 digits (or 5+4, e.g. 97201-1234)."
     clean["zip"] = zip_code
     limits = {
-        "middle_name": 80, "preferred_name": 80, "address1": 120, "address2": 120, "city": 80,
+        "address1": 120, "address2": 120, "city": 80,
         "preferred_language": 40, "emergency_name": 120, "emergency_relation": 40,
         "allergies": 4000, "medications": 4000,
     }  # fmt: skip
@@ -369,6 +397,8 @@ def validate(data: PatientInput, today: dt.date) -> dict:
         value = str(getattr(data, name) or "").strip()
         if len(value) > limit:
             errors[name] = f"At most {limit} characters."
+        elif problem := _text_problem(value):
+            errors[name] = problem
         clean[name] = value
     if not clean["preferred_language"]:
         clean["preferred_language"] = "English"
@@ -376,6 +406,44 @@ def validate(data: PatientInput, today: dt.date) -> dict:
         first_field = next(iter(errors))
         raise ValidationError(errors[first_field], field=first_field, errors=errors)
     return clean
+
+
+def _text_problem(value: str) -> str | None:
+    """Characters no store or printer can take: half of a surrogate pair, control characters."""
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        return ("The text contains a broken character (half of a pair, often left by copy "
+                "and paste). Delete it and type it again.")  # fmt: skip
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        return "The text contains an invisible control character; delete it and type it again."
+    return None
+
+
+def search_columns(clean: dict) -> dict:
+    """The normalised copies search scans, from a patient's names and phone."""
+    digits = phone_digits(clean.get("phone", ""))
+    return {
+        "search_last": fold(clean["last_name"])[:NAME_MAX_LENGTH],
+        "search_first": fold(clean["first_name"])[:NAME_MAX_LENGTH],
+        "phone_digits": digits,
+        "phone_reversed": digits[::-1],
+    }
+
+
+def name_part_rows(patient_id: int, first_name: str, last_name: str) -> list[dict]:
+    """The PatientNamePart rows of one patient (any part of a compound name finds them)."""
+    return [
+        {"patient_id": patient_id, "part": part, "key": key[:NAME_MAX_LENGTH]}
+        for part, name in (("first", first_name), ("last", last_name))
+        for key in name_part_keys(name)
+    ]
+
+
+def _store_name_parts(session: Session, patient: Patient) -> None:
+    """Replace the patient's name-part keys with those of the current name."""
+    session.execute(delete(PatientNamePart).where(PatientNamePart.patient_id == patient.id))
+    rows = name_part_rows(patient.id, patient.first_name, patient.last_name)
+    if rows:
+        session.execute(insert(PatientNamePart), rows)
 
 
 class PatientService(Service):
@@ -415,19 +483,23 @@ class PatientService(Service):
         readings = [query, *query.alternatives]
         with self._read() as session:
             booked = {h.id: h for h in self._booked_today(session, readings, today)}
-            found: dict[int, tuple[int, tuple]] = {}
-            for rank, reading in enumerate(readings):
-                if len(found) >= limit:
+            found: dict[int, tuple[tuple, tuple]] = {}
+            for rank, reading in enumerate([*readings, *_wider_readings(readings)]):
+                if len(found) + len(booked) >= limit:
                     break
-                stmt = _search_base(reading.kind, bool(reading.first), limit)
+                stmt = _search_base(reading.kind, bool(reading.other), limit)
                 for row in session.execute(stmt, _search_params(reading)):
-                    if row.id not in booked:
-                        found.setdefault(row.id, (rank, tuple(row)))
+                    if row.id not in booked and row.id not in found:
+                        found[row.id] = ((_match_tier(reading, row), rank, row[6], row[7]),
+                                         tuple(row))  # fmt: skip
+            wider = [pid for pid, (order, _row) in found.items() if order[1] >= len(readings)]
+            if wider:  # found by a name part or a typo, and booked today
+                for hit in self._booked_today(session, [SearchQuery("ids", ids=tuple(wider))],
+                                              today):  # fmt: skip
+                    booked.setdefault(hit.id, hit)
+                    found.pop(hit.id, None)
         todays = sorted(booked.values(), key=_desk_order)
-        others = [
-            PatientHit(*row[:6])
-            for _rank, row in sorted(found.values(), key=lambda rr: (rr[0], rr[1][6], rr[1][7]))
-        ]
+        others = [PatientHit(*row[:6]) for _order, row in sorted(found.values())]
         hits = (todays + others)[:limit]
         self._record_read("query", "patient", details={"query": text.strip()[:100],
                           "kind": query.kind, "results": len(hits)},
@@ -447,7 +519,7 @@ class PatientService(Service):
     @staticmethod
     def _search_stmt(q: SearchQuery, limit: int | None = None):
         """The statement for one reading, with its values bound (query plans, tests)."""
-        return _search_base(q.kind, bool(q.first), limit).params(**_search_params(q))
+        return _search_base(q.kind, bool(q.other), limit).params(**_search_params(q))
 
     @classmethod
     def _booked_today_stmt(cls, readings: SearchQuery | list[SearchQuery], today: dt.date):
@@ -544,14 +616,12 @@ class PatientService(Service):
                     warnings=[c.describe() for c in candidates],
                     candidates=candidates,
                 )
-            patient = Patient(
-                mrn="", **clean, search_last=fold(clean["last_name"]),
-                search_first=fold(clean["first_name"]),
-                phone_digits=phone_digits(clean["phone"]), created_at=now, updated_at=now,
-            )  # fmt: skip
+            patient = Patient(mrn="", **clean, **search_columns(clean), created_at=now,
+                              updated_at=now)  # fmt: skip
             session.add(patient)
             session.flush()
             patient.mrn = mrn_for(patient.id)
+            _store_name_parts(session, patient)
             details: dict = changes({}, {**clean, "mrn": patient.mrn})
             details["duplicate_override"] = duplicate_override
             if candidates:
@@ -597,9 +667,10 @@ class PatientService(Service):
                 return _record(patient)
             for name in diff:
                 setattr(patient, name, clean[name])
-            patient.search_last = fold(patient.last_name)
-            patient.search_first = fold(patient.first_name)
-            patient.phone_digits = phone_digits(patient.phone)
+            for column, value in search_columns(clean).items():
+                setattr(patient, column, value)
+            if {"first_name", "last_name"} & set(diff):
+                _store_name_parts(session, patient)
             patient.updated_at = now
             self._audit(session, "update", "patient", patient_id, patient_id=patient_id,
                         details=diff)  # fmt: skip
@@ -772,47 +843,137 @@ def _booked_today_query(readings: list[SearchQuery], today: dt.date):
     params = {"day_start": day_start, "day_end": day_start + dt.timedelta(days=1)}
     for i, q in enumerate(readings):
         params |= _search_params(q, f"_{i}")
-    shapes = tuple((q.kind, bool(q.first)) for q in readings)
+    shapes = tuple((q.kind, bool(q.other)) for q in readings)
     return _booked_today_base(shapes), params
 
 
+def _wider_readings(readings: list[SearchQuery]) -> list[SearchQuery]:
+    """Readings tried after the exact and prefix ones, while results are few: a later part
+    of a compound name ("garcia" in "López García", "ann" in "Mary Ann"), then one typo
+    in the last or the first name of the first reading."""
+    wider: list[SearchQuery] = []
+    for q in readings:
+        if q.kind == "name":
+            wider.append(SearchQuery("last_part", last=q.last, first=q.first))
+            if q.first:
+                wider.append(SearchQuery("first_part", first=q.first, last=q.last))
+        elif q.kind == "first":
+            wider.append(SearchQuery("first_part", first=q.first))
+    for q in readings[:2]:
+        if q.kind == "name" and one_typo_keys(q.last):
+            wider.append(SearchQuery("last_typo", last=q.last, first=q.first))
+            wider.append(SearchQuery("last_part_typo", last=q.last, first=q.first))
+        if q.kind in ("name", "first") and one_typo_keys(q.first):
+            wider.append(SearchQuery("first_typo", first=q.first, last=q.last))
+    return wider
+
+
+def _match_tier(q: SearchQuery, row) -> int:
+    """0 for an exact match of what was typed, 1 for a prefix match, 2 for one typo away."""
+    if q.kind.endswith("_typo"):
+        return 2
+    last_key, first_key = row[6], row[7]
+    if q.kind == "name":
+        exact = last_key == q.last and q.first in ("", first_key)
+    elif q.kind == "first":
+        exact = first_key == q.first
+    elif q.kind == "last_part":
+        exact = q.last in name_part_keys(row.last_name) and q.first in ("", first_key)
+    elif q.kind == "first_part":
+        exact = q.first in name_part_keys(row.first_name) and q.last in ("", last_key)
+    else:  # DOB, phone, MRN
+        exact = True
+    return 0 if exact else 1
+
+
 # Which normalised, indexed column each kind of reading scans, and its sort order.
-_RANGE_COLUMN = {"phone": "phone_digits", "mrn": "mrn", "first": "search_first"}
+_RANGE_COLUMN = {
+    "phone": "phone_digits",
+    "phone_tail": "phone_reversed",
+    "mrn": "mrn",
+    "first": "search_first",
+}
 _ORDER = {
     "dob": ("search_last", "search_first"),
     "phone": ("phone_digits",),
+    "phone_tail": ("phone_reversed",),
     "mrn": ("mrn",),
     "first": ("search_first",),
 }
+_TYPO_KINDS = ("last_typo", "first_typo", "last_part_typo")
 
 
-def _terms(kind: str, with_first: bool, suffix: str = "") -> list:
+class _json_text_list(FunctionElement):
+    """The strings of a JSON array bound as one parameter, as rows of a column "value".
+
+    Several hundred one-typo keys go in as one value, so the statement text stays the
+    same (an expanding IN would be rendered again on every keystroke).
+    """
+
+    name = "json_text_list"
+    inherit_cache = True
+
+
+@compiles(_json_text_list, "sqlite")
+def _json_text_list_sqlite(element, compiler, **kw) -> str:
+    return f"json_each({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_json_text_list, "postgresql")
+def _json_text_list_postgresql(element, compiler, **kw) -> str:
+    return f"json_array_elements_text(CAST({compiler.process(element.clauses, **kw)} AS json))"
+
+
+def _one_of_keys(name: str):
+    """``IN`` these keys: a JSON list bound as ``name``."""
+    return select(literal_column("value")).select_from(
+        _json_text_list(bindparam(name, type_=String()))
+    )
+
+
+_PART_KINDS = ("last_part", "first_part", "last_part_typo")
+
+
+def _terms(kind: str, with_other: bool, suffix: str = "") -> list:
     """WHERE terms of one reading, with bind parameters named ``low{suffix}`` etc.
 
-    Each term is a range on an indexed, normalised column.
+    Each term is a range or a list of keys on an indexed, normalised column.
     """
     if kind == "dob":
         return [Patient.dob == bindparam(f"dob{suffix}")]
     if kind == "all":
         return []
-    column = getattr(Patient, _RANGE_COLUMN.get(kind, "search_last"))
-    terms = [column >= bindparam(f"low{suffix}"), column < bindparam(f"high{suffix}")]
-    if kind == "name" and with_first:
-        terms += [
-            Patient.search_first >= bindparam(f"first_low{suffix}"),
-            Patient.search_first < bindparam(f"first_high{suffix}"),
-        ]
+    if kind == "ids":
+        return [Patient.id.in_(bindparam(f"ids{suffix}", expanding=True))]
+    if kind in _PART_KINDS:
+        column = PatientNamePart.key
+    elif kind in _TYPO_KINDS:
+        column = Patient.search_first if kind.startswith("first") else Patient.search_last
+    else:
+        column = getattr(Patient, _RANGE_COLUMN.get(kind, "search_last"))
+    if kind in _TYPO_KINDS:
+        terms = [column.in_(_one_of_keys(f"keys{suffix}"))]
+    else:
+        terms = [column >= bindparam(f"low{suffix}"), column < bindparam(f"high{suffix}")]
+    if kind in _PART_KINDS:
+        part = "first" if kind.startswith("first") else "last"
+        terms = [Patient.id.in_(select(PatientNamePart.patient_id)
+                                .where(PatientNamePart.part == part, *terms))]  # fmt: skip
+    if with_other:
+        other = Patient.search_last if kind.startswith("first") else Patient.search_first
+        terms += [other >= bindparam(f"other_low{suffix}"),
+                  other < bindparam(f"other_high{suffix}")]  # fmt: skip
     return terms
 
 
 @functools.cache
-def _search_base(kind: str, with_first: bool, limit: int | None):
+def _search_base(kind: str, with_other: bool, limit: int | None):
     """One reading's statement, built once per shape, ordered the way its index is so
     that LIMIT stops the scan early; the values come from ``_search_params``."""
     order = [getattr(Patient, name) for name in _ORDER.get(kind, ("search_last", "search_first"))]
     stmt = (
         select(*HIT_COLUMNS, Patient.search_last, Patient.search_first)
-        .where(Patient.active.is_(True), *_terms(kind, with_first))
+        .where(Patient.active.is_(True), *_terms(kind, with_other))
         .order_by(*order)
     )
     return stmt if limit is None else stmt.limit(limit)
@@ -823,11 +984,16 @@ def _search_params(q: SearchQuery, suffix: str = "") -> dict:
         return {f"dob{suffix}": q.dob}
     if q.kind == "all":
         return {}
-    prefix = {"phone": q.digits, "mrn": q.digits, "first": q.first}.get(q.kind, q.last)
-    params = {f"low{suffix}": prefix, f"high{suffix}": prefix_upper_bound(prefix)}
-    if q.kind == "name" and q.first:
-        params |= {
-            f"first_low{suffix}": q.first,
-            f"first_high{suffix}": prefix_upper_bound(q.first),
-        }
+    if q.kind == "ids":
+        return {f"ids{suffix}": list(q.ids)}
+    if q.kind in _TYPO_KINDS:
+        params = {f"keys{suffix}": json.dumps(one_typo_keys(q.main))}
+    else:
+        prefix = {"phone": q.digits, "phone_tail": q.digits[::-1], "mrn": q.digits}.get(
+            q.kind, q.main[:NAME_MAX_LENGTH]
+        )
+        params = {f"low{suffix}": prefix, f"high{suffix}": prefix_upper_bound(prefix)}
+    if q.other:
+        other = q.other[:NAME_MAX_LENGTH]
+        params |= {f"other_low{suffix}": other, f"other_high{suffix}": prefix_upper_bound(other)}
     return params

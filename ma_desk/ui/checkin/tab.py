@@ -150,7 +150,7 @@ class CheckinTab(Tab):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.run_search)
-        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.textChanged.connect(self._query_changed)
         self.search.installEventFilter(self)
         self.results.installEventFilter(self)
         self.results.selectionModel().currentRowChanged.connect(self._row_changed)
@@ -178,6 +178,29 @@ class CheckinTab(Tab):
         self.run_search()
 
     # ------------------------------------------------------------- search
+    def _query_changed(self, _text: str) -> None:
+        """A new query: the old row and its patient go at once, before the new results
+        come, so the panel never shows a patient who is not the selected row."""
+        self._debounce.start()
+        self._select_row(None)
+        if self._showing_patient is not None:
+            self.show_patient(None)
+
+    def _select_row(self, patient_id: int | None) -> bool:
+        """Make the row of ``patient_id`` current (None: no row) without choosing anyone;
+        False when that patient is not in the results."""
+        rows = [row for row, hit in enumerate(self.model.rows()) if hit.id == patient_id]
+        selection = self.results.selectionModel()
+        selection.blockSignals(True)
+        if rows:
+            self.results.setCurrentIndex(self.model.index(rows[0], 2))
+        else:
+            selection.clearSelection()
+            selection.clearCurrentIndex()
+        selection.blockSignals(False)
+        self.results.viewport().update()
+        return bool(rows)
+
     def run_search(self, _text: str | None = None) -> None:
         """Refresh the results for what is in the box now (called by the debounce timer)."""
         text = self.search.text()
@@ -210,13 +233,9 @@ class CheckinTab(Tab):
         self.results.selectionModel().blockSignals(True)
         self.model.set_rows(hits)
         self.results.selectionModel().blockSignals(False)
-        if keep is not None:
-            for row, hit in enumerate(hits):
-                if hit.id == keep.id:
-                    self.results.selectionModel().blockSignals(True)
-                    self.results.setCurrentIndex(self.model.index(row, 2))
-                    self.results.selectionModel().blockSignals(False)
-                    break
+        kept = keep is not None and self._select_row(keep.id)
+        if not kept and self._showing_patient is not None:  # their row is gone: so are they
+            self.show_patient(None)
         self.results.resizeColumnsToContents()
 
     def _current_hit(self) -> PatientHit | None:
@@ -285,7 +304,7 @@ class CheckinTab(Tab):
     # ------------------------------------------------------------- the patient
     def _selection_changed(self, patient_id) -> None:
         if patient_id != self._showing_patient and self.isVisible():
-            self.show_patient(patient_id)
+            self.show_patient(patient_id if self._select_row(patient_id) else None)
 
     def show_patient(self, patient_id: int | None) -> None:
         today = self.services.ctx.clock.now().date()
@@ -398,8 +417,10 @@ class CheckinTab(Tab):
         self._refresh_alerts()
         self.arrive.reload_reference()
         self.run_search()
-        if self.selection.patient_id != self._showing_patient:
-            self.show_patient(self.selection.patient_id)
+        # Chosen on another tab: shown here only where it is a row of these results.
+        chosen = self.selection.patient_id
+        if chosen != self._showing_patient and self._select_row(chosen):
+            self.show_patient(chosen)
 
     def focus_first(self) -> None:
         """The search box, unless a half-typed registration is open (its cursor stays)."""

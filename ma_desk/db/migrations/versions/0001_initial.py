@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 03:08:59.608802
+Create Date: 2026-11-30 04:24:38.211406
 """
 
 from __future__ import annotations
@@ -208,6 +208,7 @@ def upgrade() -> None:
     sa.Column('search_last', sa.String(length=80).with_variant(sa.String(length=80, collation='C'), 'postgresql'), nullable=False),
     sa.Column('search_first', sa.String(length=80).with_variant(sa.String(length=80, collation='C'), 'postgresql'), nullable=False),
     sa.Column('phone_digits', sa.String(length=20).with_variant(sa.String(length=20, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('phone_reversed', sa.String(length=20).with_variant(sa.String(length=20, collation='C'), 'postgresql'), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -223,6 +224,7 @@ def upgrade() -> None:
     with op.batch_alter_table('patients', schema=None) as batch_op:
         batch_op.create_index('ix_patients_dob', ['dob'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_phone_digits'), ['phone_digits'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patients_phone_reversed'), ['phone_reversed'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_search_first'), ['search_first'], unique=False)
         batch_op.create_index(batch_op.f('ix_patients_search_last'), ['search_last'], unique=False)
         batch_op.create_index('ix_patients_search_name', ['search_last', 'search_first'], unique=False)
@@ -333,6 +335,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('insurance_coverages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_insurance_coverages_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('patient_name_parts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('patient_id', sa.Integer(), nullable=False),
+    sa.Column('part', sa.String(length=5), nullable=False),
+    sa.Column('key', sa.String(length=80).with_variant(sa.String(length=80, collation='C'), 'postgresql'), nullable=False),
+    sa.CheckConstraint("part IN ('first','last')", name=op.f('ck_patient_name_parts_part')),
+    sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_patient_name_parts_patient_id_patients')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_patient_name_parts'))
+    )
+    with op.batch_alter_table('patient_name_parts', schema=None) as batch_op:
+        batch_op.create_index('ix_patient_name_parts_key', ['part', 'key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patient_name_parts_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('waitlist_entries',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -584,6 +599,11 @@ def downgrade() -> None:
 
     op.drop_table('appointment_status_changes')
     op.drop_table('waitlist_entries')
+    with op.batch_alter_table('patient_name_parts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_patient_name_parts_patient_id'))
+        batch_op.drop_index('ix_patient_name_parts_key')
+
+    op.drop_table('patient_name_parts')
     with op.batch_alter_table('insurance_coverages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_insurance_coverages_patient_id'))
 
@@ -603,6 +623,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_patients_search_name')
         batch_op.drop_index(batch_op.f('ix_patients_search_last'))
         batch_op.drop_index(batch_op.f('ix_patients_search_first'))
+        batch_op.drop_index(batch_op.f('ix_patients_phone_reversed'))
         batch_op.drop_index(batch_op.f('ix_patients_phone_digits'))
         batch_op.drop_index('ix_patients_dob')
 
