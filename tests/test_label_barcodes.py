@@ -13,7 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
+from PySide6.QtCore import QSettings, Qt
 
+from ma_desk.errors import ValidationError
 from ma_desk.reports.data import LabelData
 from ma_desk.reports.labels import (
     INCH,
@@ -23,7 +25,10 @@ from ma_desk.reports.labels import (
     build_labels,
     symbol_modules,
 )
+from ma_desk.ui.printing import preview
+from ma_desk.ui.printing.dialogs import LabelsDialog
 from tests.barcode_scan import decode_labels, needs_zbar
+from tests.conftest import NOW
 
 RENDER_DPIS = (203, 300, 600)
 LONG_NAME = "Hernández-Villalobos de la Cruz, María Guadalupe Esperanza"
@@ -150,3 +155,61 @@ def test_boundary_length_mrns_decode_on_a_roll_at_203(digits: int) -> None:
     mrn = "M" + "9" * digits
     pdf = build_labels([patient(mrn)], "roll", dpi=203)
     assert decode_labels(pdf, LAYOUTS["roll"], 203, 1) == [[mrn]]
+
+
+# ------------------------------------------------------------------ the service and the dialog
+@needs_zbar
+def test_the_service_builds_for_the_chosen_printer_and_refuses_others(demo_services) -> None:
+    row = next(r for r in demo_services.schedule.day(NOW.date()) if r.visit_id is not None)
+    rows = demo_services.reports.label_data(kind="specimen", visit_id=row.visit_id,
+                                            patient_id=row.patient_id,
+                                            specimen_types=["Blood", "Urine"])  # fmt: skip
+    for dpi in (203, 300, 600):
+        pdf = demo_services.reports.labels(rows, layout="roll", dpi=dpi)
+        assert decode_labels(pdf, LAYOUTS["roll"], dpi, 2) == [[r.barcode_value] for r in rows]
+    for bad in (0, 202, 204, 299, 301, 1200):
+        with pytest.raises(ValidationError, match="203, 300, 600 dpi") as caught:
+            demo_services.reports.labels(rows, layout="roll", dpi=bad)
+        assert caught.value.field == "dpi"
+
+
+@pytest.fixture
+def own_settings(tmp_path):
+    """QSettings in a folder of the test's own, so nothing of the user's is read or written."""
+    before = QSettings.defaultFormat()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+    yield
+    QSettings.setDefaultFormat(before)
+
+
+@needs_zbar
+def test_the_dialog_offers_the_stock_resolution_and_remembers_the_choice(
+    qtbot, demo_services, own_settings, monkeypatch
+) -> None:
+    shown: list[bytes] = []
+    monkeypatch.setattr(preview, "show_pdf", lambda _parent, pdf, **_kw: shown.append(pdf))
+    row = next(r for r in demo_services.schedule.day(NOW.date()) if r.visit_id is not None)
+
+    def open_dialog() -> LabelsDialog:
+        dialog = LabelsDialog(demo_services, visit_id=row.visit_id, patient_id=row.patient_id,
+                              patient_name=row.patient_name)  # fmt: skip
+        qtbot.addWidget(dialog)
+        return dialog
+
+    dialog = open_dialog()
+    assert dialog.dpi.currentData() == 300  # sheet
+    dialog.layout_choice.setFocus()
+    qtbot.keyClick(dialog.layout_choice, Qt.Key.Key_Down)  # roll
+    assert dialog.layout_choice.currentData() == "roll" and dialog.dpi.currentData() == 203
+    dialog.dpi.setFocus()
+    qtbot.keyClick(dialog.dpi, Qt.Key.Key_Down)  # the clinic's roll printer is a 300 dpi one
+    assert dialog.dpi.currentData() == 300
+    qtbot.keyClick(dialog.preview_button, Qt.Key.Key_Space)
+    assert len(shown) == 1
+    assert decode_labels(shown[0], LAYOUTS["roll"], 300, 1) == [[row.mrn]]
+    again = open_dialog()
+    qtbot.keyClick(again.layout_choice, Qt.Key.Key_Down)
+    assert again.dpi.currentData() == 300  # remembered for the roll on this computer
+    qtbot.keyClick(again.layout_choice, Qt.Key.Key_Up)
+    assert again.dpi.currentData() == 300  # the sheet keeps its own

@@ -397,19 +397,26 @@ class ReportService(Service):
 
     @policy("reports.print", audit=PRINT)
     def labels(self, labels: Sequence[LabelData], *, layout: str = "sheet",
-               start_position: int = 1) -> bytes:  # fmt: skip
-        """The label PDF for rows from ``label_data``; the print is audited per patient."""
-        from ma_desk.reports.labels import LAYOUTS, build_labels
+               start_position: int = 1, dpi: int | None = None) -> bytes:  # fmt: skip
+        """The label PDF for rows from ``label_data``; the print is audited per patient.
+
+        ``dpi``: the label printer's resolution (barcodes on its dot grid); default the
+        stock's usual one (sheet 300, roll 203)."""
+        from ma_desk.reports.labels import LAYOUTS, PRINTER_DPIS, build_labels
 
         if layout not in LABEL_LAYOUTS:
             raise ValidationError("Choose a label sheet or a roll printer.", field="layout")
+        if dpi is not None and dpi not in PRINTER_DPIS:
+            choices = ", ".join(str(d) for d in PRINTER_DPIS)
+            raise ValidationError(f"Choose the label printer's resolution: {choices} dpi.",
+                                  field="dpi")  # fmt: skip
         per_page = LAYOUTS[layout].per_page
         if not 1 <= start_position <= per_page:
             raise ValidationError(f"Start at a label position from 1 to {per_page}.",
                                   field="start_position")  # fmt: skip
         if not labels:
             raise ValidationError("There are no labels to print.", field="count")
-        pdf = build_labels(labels, layout, start_position)
+        pdf = build_labels(labels, layout, start_position, dpi)
         mrns = sorted({label.mrn for label in labels})
         with self._write() as s:
             ids = dict(
