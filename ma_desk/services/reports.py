@@ -96,7 +96,8 @@ def vital_lines(values: dict[str, float], dob: dt.date, day: dt.date, sex: str,
 
     s, d = get(codes.SYSTOLIC), get(codes.DIASTOLIC)
     if s is not None and d is not None:
-        add("Blood pressure", f"{s:.0f}/{d:.0f} mmHg", rules.classify_bp(s, d, ctx))
+        add("Blood pressure", f"{s:.0f}/{d:.0f} mmHg",
+            rules.classify_bp(s, d, ctx, height_cm=get(codes.HEIGHT)))  # fmt: skip
     if (v := get(codes.HEART_RATE)) is not None:
         add("Pulse (heart rate)", f"{v:.0f} beats/min", rules.classify_pulse(v, ctx))
     if (v := get(codes.RESPIRATORY_RATE)) is not None:
@@ -106,13 +107,15 @@ def vital_lines(values: dict[str, float], dob: dt.date, day: dt.date, sex: str,
     if (v := get(codes.SPO2)) is not None:
         add("Oxygen level (SpO2)", f"{v:.0f} %", rules.classify_spo2(v, ctx))
     if (v := get(codes.HEIGHT)) is not None:
-        add("Height", both(v, length_unit, units.CM), None)
+        add("Height", both(v, length_unit, units.CM), rules.classify_growth(rules.HEIGHT, v, ctx))
     if (v := get(codes.WEIGHT)) is not None:
-        add("Weight", both(v, weight_unit, units.KG), None)
+        add("Weight", both(v, weight_unit, units.KG),
+            rules.classify_growth(rules.WEIGHT, v, ctx, get(codes.HEIGHT)))  # fmt: skip
     if (v := get(codes.BMI)) is not None:
         add("Body mass index (BMI)", f"{v:.1f}", rules.classify_bmi(v, ctx))
     if (v := get(codes.HEAD_CIRCUMFERENCE)) is not None:
-        add("Head circumference", both(v, length_unit, units.CM), None)
+        add("Head circumference", both(v, length_unit, units.CM),
+            rules.classify_growth(rules.HEAD_CIRCUMFERENCE, v, ctx))  # fmt: skip
     if (v := get(codes.PAIN)) is not None:
         add("Pain (0 to 10)", f"{v:.0f}", rules.classify_pain(v))
     return lines
