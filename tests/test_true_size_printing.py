@@ -17,19 +17,22 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 from pypdf import PdfReader
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSettings, Qt
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter
 
 from ma_desk.reports.data import LabelData
 from ma_desk.reports.labels import INCH, LAYOUTS, LabelLayout, build_labels
 from ma_desk.ui.printing import paper, preview
+from ma_desk.ui.printing.calibration import PrinterOffsetDialog
 from ma_desk.ui.printing.paper import (
     PrintOptions,
     clipped_edges,
     ink_rect,
     print_document,
     render_step,
+    save_offset,
+    saved_offset,
 )
 from ma_desk.ui.printing.preview import FIT, TRUE_SIZE, PdfPreviewDialog
 from tests.barcode_scan import decode_labels, label_crop, needs_zbar, render_pages
@@ -251,3 +254,67 @@ def test_fit_ticked_up_front_prints_without_asking(qtbot, tmp_path, wide_margins
     qtbot.keyClick(dialog.print_button, Qt.Key.Key_Space)
     assert asked == [] and dialog.outputs == ["print"]
     assert ink_box(render_pages(out.read_bytes(), COMPARE_DPI)[0])[0] >= 0.3 * INCH
+
+
+# ------------------------------------------------------------------ per-printer calibration
+@pytest.fixture
+def own_settings(tmp_path):
+    """QSettings in a folder of the test's own, so nothing of the user's is read or written."""
+    before = QSettings.defaultFormat()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "cfg"))
+    yield
+    QSettings.setDefaultFormat(before)
+
+
+def test_a_calibrated_offset_moves_the_print_by_whole_dots(qtbot, tmp_path, own_settings) -> None:
+    dialog, out, asked = preview_dialog(qtbot, tmp_path, None)
+    name = pdf_printer(out, 300).printerName()
+    save_offset(name, 1.5, -0.8)
+    assert saved_offset(name) == (1.5, -0.8)
+    qtbot.keyClick(dialog.print_button, Qt.Key.Key_Space)
+    assert asked == [] and dialog.outputs == ["print"]
+    original = ink_box(render_pages(build_labels(specimen_rows(30), "sheet"), COMPARE_DPI)[0])
+    printed = ink_box(render_pages(out.read_bytes(), COMPARE_DPI)[0])
+    assert abs(printed[0] - original[0] - 1.5 * 72 / 25.4) <= TOLERANCE_PT
+    assert abs(printed[1] - original[1] + 0.8 * 72 / 25.4) <= TOLERANCE_PT
+    assert abs((printed[2] - printed[0]) - (original[2] - original[0])) <= TOLERANCE_PT  # same size
+
+
+def test_offsets_are_limited_and_bad_settings_read_as_none(own_settings) -> None:
+    save_offset("Zebra GK420d", 10.0, -10.0)  # at the limit
+    assert saved_offset("Zebra GK420d") == (10.0, -10.0)
+    for right, down in ((10.01, 0), (0, -10.01)):
+        with pytest.raises(ValueError, match="10 mm"):
+            save_offset("Zebra GK420d", right, down)
+    assert saved_offset("Zebra GK420d") == (10.0, -10.0)  # unchanged
+    QSettings().setValue("printing/offset/Brother QL/right_mm", "not a number")
+    QSettings().setValue("printing/offset/Brother QL/down_mm", 55)
+    assert saved_offset("Brother QL") == (0.0, 0.0)
+    assert saved_offset("never calibrated") == (0.0, 0.0)
+    save_offset("Office/Laser", 0.5, 0.5)  # a slash in a printer name is not a settings group
+    assert saved_offset("Office/Laser") == (0.5, 0.5) and saved_offset("Office") == (0.0, 0.0)
+
+
+def test_the_offset_dialog_saves_by_keyboard_and_escape_keeps(qtbot, own_settings) -> None:
+    dialog = PrinterOffsetDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    name = dialog.printer.currentData()
+    dialog.right.setFocus()
+    dialog.right.selectAll()
+    qtbot.keyClicks(dialog.right, "1.5")
+    dialog.down.setFocus()
+    dialog.down.selectAll()
+    qtbot.keyClicks(dialog.down, "-0.7")
+    qtbot.keyClick(dialog.down, Qt.Key.Key_Return)
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert saved_offset(name) == (1.5, -0.7)
+    again = PrinterOffsetDialog()
+    qtbot.addWidget(again)
+    again.show()
+    assert (again.right.value(), again.down.value()) == (1.5, -0.7)
+    again.right.selectAll()
+    qtbot.keyClicks(again.right, "3")
+    qtbot.keyClick(again.right, Qt.Key.Key_Escape)
+    assert saved_offset(name) == (1.5, -0.7)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSize, QSizeF
+from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSettings, QSize, QSizeF
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter
@@ -25,6 +25,9 @@ from ma_desk.errors import MADeskError
 MAX_RENDER_DPI = 600  # above this a page image would take hundreds of MB: use 2+ dots/pixel
 INK_CHECK_DPI = 144  # resolution (half-point steps) of the quick look for where a page has print
 POINTS_PER_INCH = 72.0
+POINTS_PER_MM = POINTS_PER_INCH / 25.4
+OFFSET_KEY = "printing/offset"  # per computer and printer: the printer's own shift
+MAX_OFFSET_MM = 10.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,42 @@ class PrintOptions:
     fit_to_printable: bool = False  # only by explicit choice: shrinks, labels miss their die-cuts
     offset_x: float = 0.0  # points; a printer's calibrated shift, + moves print right
     offset_y: float = 0.0  # points; + moves print down
+
+
+def _offset_key(printer_name: str) -> str:
+    name = printer_name.replace("/", "_").replace("\\", "_").strip() or "file"
+    return f"{OFFSET_KEY}/{name}"
+
+
+def saved_offset(printer_name: str) -> tuple[float, float]:
+    """The calibrated shift of ``printer_name`` in mm (right, down); (0, 0) if never set."""
+    settings = QSettings()
+    key = _offset_key(printer_name)
+
+    def read(name: str) -> float:
+        try:
+            value = float(settings.value(f"{key}/{name}", 0.0))
+        except (TypeError, ValueError):
+            return 0.0
+        return value if abs(value) <= MAX_OFFSET_MM else 0.0
+
+    return read("right_mm"), read("down_mm")
+
+
+def save_offset(printer_name: str, right_mm: float, down_mm: float) -> None:
+    """Remember how far this printer's print must move to sit on the labels."""
+    if max(abs(right_mm), abs(down_mm)) > MAX_OFFSET_MM:
+        raise ValueError(f"offsets are limited to {MAX_OFFSET_MM:.0f} mm")
+    settings = QSettings()
+    key = _offset_key(printer_name)
+    settings.setValue(f"{key}/right_mm", round(right_mm, 2))
+    settings.setValue(f"{key}/down_mm", round(down_mm, 2))
+
+
+def calibrated_options(printer_name: str) -> PrintOptions:
+    """True size, shifted by the offset calibrated for ``printer_name``."""
+    right, down = saved_offset(printer_name)
+    return PrintOptions(offset_x=right * POINTS_PER_MM, offset_y=down * POINTS_PER_MM)
 
 
 def render_step(printer_dpi: int) -> int:

@@ -41,6 +41,7 @@ from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.printing.paper import (
     PrintOptions,
+    calibrated_options,
     clipped_edges,
     describe_clipping,
     hardware_margins,
@@ -106,6 +107,9 @@ class PdfPreviewDialog(QDialog):
         self.close_button = named(QPushButton("Close"), "close_button", "Close preview")
         self.fit_check = named(QCheckBox("&Fit to printable area"), "fit_to_printable",
                                "Fit to printable area (shrinks the pages; not for labels)")  # fmt: skip
+        self.position_button = named(QPushButton("Ad&just position…"), "printer_position",
+                                     "Adjust a printer's print position")  # fmt: skip
+        self.position_button.clicked.connect(self.adjust_position)
         self.fit_check.setToolTip("Off: pages print at true size, as labels need. On: pages "
                                   "shrink to stay inside the printer's margins.")  # fmt: skip
         self.print_button.setDefault(True)
@@ -118,6 +122,7 @@ class PdfPreviewDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.pages_label)
         buttons.addStretch(1)
+        buttons.addWidget(self.position_button)
         buttons.addWidget(self.fit_check)
         for button in (self.save_button, self.print_button, self.close_button):
             buttons.addWidget(button)
@@ -155,7 +160,7 @@ class PdfPreviewDialog(QDialog):
         off (None: staff cancelled)."""
         if self.fit_check.isChecked():
             return PrintOptions(fit_to_printable=True)
-        options = PrintOptions()
+        options = calibrated_options(printer.printerName())
         prepare_printer(printer, self.document.pagePointSize(0))
         margins = hardware_margins(printer)
         found = clipped_edges(self.document, margins, options)
@@ -164,7 +169,13 @@ class PdfPreviewDialog(QDialog):
         answer = self.ask_clipping(describe_clipping(found, margins))
         if answer is None:
             return None
-        return PrintOptions(fit_to_printable=answer == FIT)
+        return PrintOptions(fit_to_printable=True) if answer == FIT else options
+
+    def adjust_position(self) -> None:
+        """Calibrate a printer once so its print lands on the label stock."""
+        from ma_desk.ui.printing.calibration import PrinterOffsetDialog
+
+        PrinterOffsetDialog(self).exec()
 
     def ask_save_path(self) -> str | None:
         path, _ = QFileDialog.getSaveFileName(
