@@ -167,7 +167,8 @@ def test_the_visit_summary_lines_carry_the_reference() -> None:
     values = {codes.WEIGHT: 7.9, codes.HEIGHT: 67.6, codes.HEAD_CIRCUMFERENCE: 43.3}
     lines = {line.label: line for line in vital_lines(values, dt.date(2026, 5, 20),
                                                       dt.date(2026, 11, 23), "male", settings)}  # fmt: skip
-    assert "(WHO 2006" in lines["Weight"].meaning and "weight-for-length" in lines["Weight"].meaning
+    assert "percentile for age (WHO 2006)" in lines["Weight"].meaning
+    assert "percentile for length (WHO 2006)" in lines["Weight"].meaning
     assert "(WHO 2006" in lines["Height"].meaning
     assert "(WHO 2006" in lines["Head circumference"].meaning
     adult = {line.label: line for line in vital_lines({codes.HEIGHT: 170.0, codes.WEIGHT: 70.0},

@@ -804,14 +804,18 @@ def classify_weight(value: float, ctx: PatientContext, threshold_percent: float)
     return Finding(WEIGHT, level, direction, "; ".join(words))
 
 
-def growth_words(result: growth.GrowthResult) -> str:
-    """'48th percentile weight-for-age (WHO 2006, z -0.04)': the reference is always named."""
+def growth_words(result: growth.GrowthResult, detail: bool = True) -> str:
+    """'48th percentile weight-for-age (WHO 2006, z -0.04)': the reference is always named;
+    without ``detail`` (the patient's summary) '48th percentile for age (WHO 2006)'."""
+    if not detail:
+        basis = result.indicator.split("-", 1)[-1].replace("-", " ")
+        return f"{_ordinal(result.percentile)} percentile {basis} ({result.reference})"
     return (f"{_ordinal(result.percentile)} percentile {result.indicator} "
             f"({result.reference}, z {result.z:+.2f})")  # fmt: skip
 
 
 def classify_growth(name: str, value: float, ctx: PatientContext,
-                    length_cm: float | None = None) -> Finding | None:  # fmt: skip
+                    length_cm: float | None = None, detail: bool = True) -> Finding | None:  # fmt: skip
     """Height (length under 2), head circumference or weight against the growth reference
     for the age (WHO 2006 under 2 years, CDC 2000 from 2 to 20); under 2 a weight with its
     ``length_cm`` also gets the WHO weight-for-length. None when there is no percentile."""
@@ -823,7 +827,7 @@ def classify_growth(name: str, value: float, ctx: PatientContext,
         results = [growth.weight_for_age(ctx.sex, ctx.age_days, ctx.age_months, value)]
         if length_cm is not None:
             results.append(growth.weight_for_length(ctx.sex, ctx.age_months, length_cm, value))
-    words = "; ".join(growth_words(r) for r in results if r)
+    words = "; ".join(growth_words(r, detail) for r in results if r)
     return Finding(name, NORMAL, "", words) if words else None
 
 

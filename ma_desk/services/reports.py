@@ -107,15 +107,19 @@ def vital_lines(values: dict[str, float], dob: dt.date, day: dt.date, sex: str,
     if (v := get(codes.SPO2)) is not None:
         add("Oxygen level (SpO2)", f"{v:.0f} %", rules.classify_spo2(v, ctx))
     if (v := get(codes.HEIGHT)) is not None:
-        add("Height", both(v, length_unit, units.CM), rules.classify_growth(rules.HEIGHT, v, ctx))
+        add(
+            "Height",
+            both(v, length_unit, units.CM),
+            rules.classify_growth(rules.HEIGHT, v, ctx, detail=False),
+        )
     if (v := get(codes.WEIGHT)) is not None:
         add("Weight", both(v, weight_unit, units.KG),
-            rules.classify_growth(rules.WEIGHT, v, ctx, get(codes.HEIGHT)))  # fmt: skip
+            rules.classify_growth(rules.WEIGHT, v, ctx, get(codes.HEIGHT), detail=False))  # fmt: skip
     if (v := get(codes.BMI)) is not None:
         add("Body mass index (BMI)", f"{v:.1f}", rules.classify_bmi(v, ctx))
     if (v := get(codes.HEAD_CIRCUMFERENCE)) is not None:
         add("Head circumference", both(v, length_unit, units.CM),
-            rules.classify_growth(rules.HEAD_CIRCUMFERENCE, v, ctx))  # fmt: skip
+            rules.classify_growth(rules.HEAD_CIRCUMFERENCE, v, ctx, detail=False))  # fmt: skip
     if (v := get(codes.PAIN)) is not None:
         add("Pain (0 to 10)", f"{v:.0f}", rules.classify_pain(v))
     return lines
