@@ -55,6 +55,9 @@ def register(sub, parents) -> None:
                         help="a specimen to label, e.g. 'Blood, lavender top' (repeatable)")  # fmt: skip
     labels.add_argument("--layout", choices=("sheet", "roll"), default="sheet",
                         help="sheet: Avery 5160 30-up letter sheet; roll: 2.25x1.25 in roll")  # fmt: skip
+    labels.add_argument("--dpi", type=int, choices=(203, 300, 600), default=None,
+                        help="the label printer's resolution; barcodes are drawn on its dot grid "
+                        "(default: 300 for sheet, 203 for roll)")  # fmt: skip
     labels.add_argument("--start", type=int, default=1, metavar="POS",
                         help="first free position on a partly used sheet (1-30)")  # fmt: skip
     _out(labels)
@@ -120,7 +123,8 @@ def cmd_labels(args: argparse.Namespace) -> int:
             kind=args.kind, visit_id=args.visit, patient_id=args.patient, count=args.count,
             specimen_types=args.specimen,
         )  # fmt: skip
-        pdf = services.reports.labels(rows, layout=args.layout, start_position=args.start)
+        pdf = services.reports.labels(rows, layout=args.layout, start_position=args.start,
+                                      dpi=args.dpi)  # fmt: skip
     return _done(write_output(args.out, pdf, force=args.force), f"{len(rows)} label(s)")
 
 

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from ma_desk.clinical import codes, growth, units
+from ma_desk.clinical import codes, growth, pediatric_bp, units
 
 # ------------------------------------------------------------------ fields
 HEIGHT = "height"
@@ -690,9 +690,11 @@ def classify_bp(
     ctx: PatientContext,
     key: str = BP,
     limits: Thresholds = DEFAULT_THRESHOLDS,
+    height_cm: float | None = None,
 ) -> Finding:
-    """Adults and teenagers: ACC/AHA category; under 13: fixed AAP cut-offs (percentile
-    tables by height are not built in, so words say 'at least'); hypotension by age."""
+    """Adults: ACC/AHA category; 1-17 years: AAP 2017 (under 13 by sex, age and the height
+    percentile of ``height_cm`` taken today; without it only what holds for any height is
+    said, and that the height is needed); hypotension by age."""
     if systolic >= limits.systolic_critical or diastolic >= limits.diastolic_critical:
         category = adult_bp_category(systolic, diastolic)
         label = category if category == "Hypertensive crisis" else f"{category}, severe"
@@ -710,6 +712,33 @@ def classify_bp(
         return Finding(key, ABNORMAL, "high", category)
     if ctx.age_years < 1:
         return Finding(key)
+    height = None
+    if height_cm is not None:
+        height = growth.length_for_age(ctx.sex, ctx.age_days, ctx.age_months, height_cm)
+    result = pediatric_bp.classify(ctx.sex, ctx.age_years, height and height.percentile,
+                                   systolic, diastolic)  # fmt: skip
+    if result is not None and result.percentiles is not None and height is not None:
+        return _aap_finding(key, result.category, result.percentiles, height.percentile)
+    return _bp_without_height(key, systolic, diastolic, ctx, height_cm)
+
+
+def _aap_finding(key: str, category: str, cell: pediatric_bp.Percentiles,
+                 height_percentile: float) -> Finding:  # fmt: skip
+    """Words that show the table cell used, so a reader can check it."""
+    basis = (f"AAP 2017, height {_ordinal(height_percentile)} percentile: 90th "
+             f"{cell.systolic_90}/{cell.diastolic_90}, 95th {cell.systolic_95}/{cell.diastolic_95}")  # fmt: skip
+    if category == pediatric_bp.NORMAL:
+        return Finding(key, NORMAL, "", f"Normal for age ({basis})")
+    return Finding(key, ABNORMAL, "high", f"{category} ({basis})")
+
+
+def _bp_without_height(key: str, systolic: float, diastolic: float, ctx: PatientContext,
+                       height_cm: float | None) -> Finding:  # fmt: skip
+    """Under 13 without a usable height percentile: the cut-offs that hold at any height."""
+    missing = "height" if height_cm is None else "sex male/female and an age-plausible height"
+    if ctx.sex not in ("male", "female") and height_cm is None:
+        missing = "height and sex male/female"
+    need = f"the AAP 2017 category needs {missing}"
     if systolic >= 140 or diastolic >= 90:
         words = "At least stage 2 for age (≥ 140/90)"
     elif systolic >= 130 or diastolic >= 80:
@@ -717,8 +746,8 @@ def classify_bp(
     elif systolic >= 120:
         words = "At least elevated for age (≥ 120/80)"
     else:
-        return Finding(key, NORMAL, "", "Below 120/80; compare with AAP percentiles")
-    return Finding(key, ABNORMAL, "high", words + "; check AAP percentiles")
+        return Finding(key, NORMAL, "", f"Below 120/80; {need}")
+    return Finding(key, ABNORMAL, "high", f"{words}; {need}")
 
 
 def classify_bmi(bmi: float, ctx: PatientContext) -> Finding:
@@ -734,7 +763,7 @@ def classify_bmi(bmi: float, ctx: PatientContext) -> Finding:
     if pct is None:
         return Finding(BMI, NORMAL, "", "BMI-for-age percentile needs sex male/female")
     category = growth.bmi_for_age_category(pct)
-    words = f"{_ordinal(pct)} percentile for age: {category}"
+    words = f"{_ordinal(pct)} percentile for age ({growth.CDC}): {category}"
     if category == "Underweight":
         return Finding(BMI, ABNORMAL, "low", words)
     if category == "Obesity":
@@ -767,13 +796,39 @@ def classify_weight(value: float, ctx: PatientContext, threshold_percent: float)
         verb = "Up" if pct > 0 else "Down"
         words.append(f"{verb} {abs(pct):.1f} % since {previous.taken_at:%m/%d/%Y}")
         level, direction = ABNORMAL, "high" if pct > 0 else "low"
-    if 2 <= ctx.age_years < 20:
-        pct_for_age = growth.percentile(growth.WEIGHT_FOR_AGE, ctx.sex, ctx.age_months + 0.5, value)
-        if pct_for_age is not None:
-            words.append(f"{_ordinal(pct_for_age)} percentile weight-for-age")
-            if pct_for_age < 5 and level == NORMAL:
-                level, direction = ABNORMAL, "low"
+    for_age = growth.weight_for_age(ctx.sex, ctx.age_days, ctx.age_months, value)
+    if for_age is not None:
+        words.append(growth_words(for_age))
+        if for_age.reference == growth.CDC and for_age.percentile < 5 and level == NORMAL:
+            level, direction = ABNORMAL, "low"
     return Finding(WEIGHT, level, direction, "; ".join(words))
+
+
+def growth_words(result: growth.GrowthResult, detail: bool = True) -> str:
+    """'48th percentile weight-for-age (WHO 2006, z -0.04)': the reference is always named;
+    without ``detail`` (the patient's summary) '48th percentile for age (WHO 2006)'."""
+    if not detail:
+        basis = result.indicator.split("-", 1)[-1].replace("-", " ")
+        return f"{_ordinal(result.percentile)} percentile {basis} ({result.reference})"
+    return (f"{_ordinal(result.percentile)} percentile {result.indicator} "
+            f"({result.reference}, z {result.z:+.2f})")  # fmt: skip
+
+
+def classify_growth(name: str, value: float, ctx: PatientContext,
+                    length_cm: float | None = None, detail: bool = True) -> Finding | None:  # fmt: skip
+    """Height (length under 2), head circumference or weight against the growth reference
+    for the age (WHO 2006 under 2 years, CDC 2000 from 2 to 20); under 2 a weight with its
+    ``length_cm`` also gets the WHO weight-for-length. None when there is no percentile."""
+    if name == HEIGHT:
+        results = [growth.length_for_age(ctx.sex, ctx.age_days, ctx.age_months, value)]
+    elif name == HEAD_CIRCUMFERENCE:
+        results = [growth.head_circumference_for_age(ctx.sex, ctx.age_days, ctx.age_months, value)]
+    else:
+        results = [growth.weight_for_age(ctx.sex, ctx.age_days, ctx.age_months, value)]
+        if length_cm is not None:
+            results.append(growth.weight_for_length(ctx.sex, ctx.age_months, length_cm, value))
+    words = "; ".join(growth_words(r, detail) for r in results if r)
+    return Finding(name, NORMAL, "", words) if words else None
 
 
 def _ordinal(pct: float) -> str:
@@ -814,7 +869,7 @@ def evaluate(
             result.refusals[refusal.key] = refusal.message
             continue
         finding = replace(
-            classify_bp(systolic, diastolic, ctx, key, limits),
+            classify_bp(systolic, diastolic, ctx, key, limits, values.get(HEIGHT)),
             shown=f"{systolic:.0f}/{diastolic:.0f}",
         )
         result.findings[key] = finding
@@ -840,6 +895,8 @@ def evaluate(
     if HEAD_CIRCUMFERENCE in values and ctx.age_years >= 3:
         result.refusals[HEAD_CIRCUMFERENCE] = "Head circumference is recorded under 3 years only."
         result.measurements = [m for m in result.measurements if m.field != HEAD_CIRCUMFERENCE]
+    if HEIGHT in values and WEIGHT in values and WEIGHT in result.findings:
+        _add_weight_for_length(result, values[WEIGHT], values[HEIGHT], ctx)
     if HEIGHT in values and WEIGHT in values and ctx.age_years >= 2:
         bmi = compute_bmi(values[WEIGHT], values[HEIGHT])
         if not (10.0 < bmi < 100.0):
@@ -864,6 +921,16 @@ def evaluate(
                 )  # fmt: skip
             )
     return result
+
+
+def _add_weight_for_length(result: Assessment, kg: float, cm: float, ctx: PatientContext) -> None:
+    """Under 2 years the WHO weight-for-length joins the weight's words (no BMI there)."""
+    for_length = growth.weight_for_length(ctx.sex, ctx.age_months, cm, kg)
+    if for_length is None:
+        return
+    finding = result.findings[WEIGHT]
+    words = "; ".join(w for w in (finding.words, growth_words(for_length)) if w)
+    result.findings[WEIGHT] = replace(finding, words=words)
 
 
 def _evaluate_entry(
@@ -916,6 +983,8 @@ def _evaluate_entry(
         finding = classify_pain(value)
     elif name == WEIGHT:
         finding = classify_weight(value, ctx, weight_change_percent)
+    elif name in (HEIGHT, HEAD_CIRCUMFERENCE) and ctx.age_months < 240:
+        finding = classify_growth(name, value, ctx) or Finding(name)
     else:
         finding = Finding(name)
     if finding.flagged or finding.words:

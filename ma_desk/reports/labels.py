@@ -9,12 +9,19 @@ Layouts (sizes in inches):
   2.25 x 1.25 stock), for a single-label roll printer.
 
 The barcode is ReportLab's own Code 128 (MRN on patient labels, specimen ID on
-specimen labels); the encoded value is also printed under the bars.
+specimen labels); the encoded value is also printed under the bars. Its geometry is
+made for the printer: the narrowest bar (the module) is a whole number of printer dots
+at the label stock's resolution (``dpi``: 300 for sheets, 203 for thermal rolls; any
+whole multiple, e.g. 600, works too), every bar edge falls on that dot grid, and at
+least ``QUIET_MODULES`` of blank label lie either side. A printer then draws each bar
+exactly as wide as encoded instead of rounding some bars up and others down, which is
+what made 203 dpi prints unreadable.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,6 +44,7 @@ class LabelLayout:
     top: float
     pitch_x: float
     pitch_y: float
+    dpi: int  # the usual resolution of printers for this stock (barcode dot grid)
 
     @property
     def per_page(self) -> int:
@@ -53,13 +61,16 @@ class LabelLayout:
 LAYOUTS = {
     "sheet": LabelLayout("Avery 5160 sheet (30 per page)", 8.5 * INCH, 11 * INCH,
                          2.625 * INCH, 1 * INCH, 3, 10, 0.1875 * INCH, 0.5 * INCH,
-                         2.75 * INCH, 1 * INCH),
+                         2.75 * INCH, 1 * INCH, 300),
     "roll": LabelLayout("Roll printer, 2.25 x 1.25 in", 2.25 * INCH, 1.25 * INCH,
-                        2.25 * INCH, 1.25 * INCH, 1, 1, 0, 0, 2.25 * INCH, 1.25 * INCH),
+                        2.25 * INCH, 1.25 * INCH, 1, 1, 0, 0, 2.25 * INCH, 1.25 * INCH, 203),
 }  # fmt: skip
 
 MIN_TEXT_SIZE = 6.0  # points: the smallest identifier text a label prints (legible at arm's length)
-BAR_WIDTH = 0.0085 * INCH  # narrowest bar, ~8.5 mil: scans on 203 and 300 dpi printers
+PRINTER_DPIS = (203, 300, 600)  # label printer resolutions offered (600 = 2 x 300 dots)
+TARGET_MODULE_INCH = 0.010  # 10 mil narrowest bar: 2 dots at 203 dpi, 3 at 300, 6 at 600
+QUIET_MODULES = 10  # blank modules required either side of a Code 128 symbol
+EDGE_INCH = 0.03  # kept clear inside the die-cut edge, for the stock's registration
 
 
 def barcode_value(value: str) -> str:
@@ -67,18 +78,60 @@ def barcode_value(value: str) -> str:
     return "".join(ch for ch in fonts.clean(value) if 32 <= ord(ch) < 127)[:40]
 
 
-def make_barcode(value: str, height: float, max_width: float):
-    """The Code 128 widget for ``value``, narrowed if needed to fit ``max_width``."""
+@dataclass(frozen=True)
+class BarcodeGeometry:
+    """Where a symbol goes: module in printer dots, left edge of the bars in points."""
+
+    dpi: int
+    module_dots: int
+    modules: int  # symbol width in modules, quiet zones excluded
+    x: float
+
+    @property
+    def module(self) -> float:
+        return self.module_dots * INCH / self.dpi
+
+    @property
+    def width(self) -> float:
+        return self.modules * self.module
+
+
+def symbol_modules(encoded: str) -> int:
+    """Width of the Code 128 symbol for ``encoded`` in modules (start to stop)."""
     from reportlab.graphics.barcode.code128 import Code128
 
+    return round(Code128(encoded, barWidth=1, quiet=0).width)
+
+
+def barcode_geometry(encoded: str, left: float, width: float, dpi: int) -> BarcodeGeometry:
+    """The widest whole-dot module (up to 10 mil) that fits the symbol and its quiet zones
+    in ``width`` points from ``left``; the symbol is centred with its left edge on a dot."""
+    if dpi <= 0:
+        raise ValueError("printer resolution must be positive")
+    modules = symbol_modules(encoded)
+    dot = INCH / dpi
+    room = math.floor(round(width / dot, 6))
+    dots = max(1, round(TARGET_MODULE_INCH * dpi))
+    while dots > 1 and (modules + 2 * QUIET_MODULES) * dots > room:
+        dots -= 1
+    if (modules + 2 * QUIET_MODULES) * dots > room:
+        raise ValueError(f"barcode {encoded!r} is too long for the label")
+    first = math.ceil(round(left / dot, 6))
+    start = first + (room - modules * dots) // 2
+    return BarcodeGeometry(dpi, dots, modules, start * dot)
+
+
+def code128(encoded: str, height: float, module: float):
+    """ReportLab's Code 128 widget, bars only (quiet zones are left blank by the layout)."""
+    from reportlab.graphics.barcode.code128 import Code128
+
+    return Code128(encoded, barWidth=module, barHeight=height, quiet=0, humanReadable=0)
+
+
+def make_barcode(value: str, height: float, max_width: float, dpi: int = 300):
+    """The Code 128 widget for ``value`` as it would fit ``max_width`` at ``dpi``."""
     encoded = barcode_value(value) or "?"
-    bar_width = BAR_WIDTH
-    barcode = Code128(encoded, barWidth=bar_width, barHeight=height, quiet=0, humanReadable=0)
-    if barcode.width > max_width:
-        bar_width = bar_width * max_width / barcode.width
-        barcode = Code128(encoded, barWidth=bar_width, barHeight=height, quiet=0,
-                          humanReadable=0)  # fmt: skip
-    return barcode
+    return code128(encoded, height, barcode_geometry(encoded, 0.0, max_width, dpi).module)
 
 
 def identifier_lines(label: LabelData, width: float, size: float) -> tuple[list[str], float]:
@@ -111,7 +164,8 @@ def _draw_identifiers(canvas, label: LabelData, x: float, line: float, width: fl
     return line
 
 
-def _draw_label(canvas, label: LabelData, x: float, y: float, layout: LabelLayout) -> None:
+def _draw_label(canvas, label: LabelData, x: float, y: float, layout: LabelLayout,
+                dpi: int) -> None:  # fmt: skip
     pad = 0.07 * INCH
     width = layout.label_width - 2 * pad
     top = y + layout.label_height - pad
@@ -142,16 +196,25 @@ def _draw_label(canvas, label: LabelData, x: float, y: float, layout: LabelLayou
     text_size = 6
     bottom = y + pad
     bar_height = max(10.0, line - 3 - (bottom + text_size + 1.5))
-    barcode = make_barcode(label.barcode_value, bar_height, width)
-    barcode.drawOn(canvas, x + pad, bottom + text_size + 1.5)
-    fonts.draw_string(canvas, x + pad + barcode.width / 2, bottom,
+    edge = EDGE_INCH * INCH
+    encoded = barcode_value(label.barcode_value) or "?"
+    geometry = barcode_geometry(encoded, x + edge, layout.label_width - 2 * edge, dpi)
+    barcode = code128(encoded, bar_height, geometry.module)
+    barcode.drawOn(canvas, geometry.x, bottom + text_size + 1.5)
+    fonts.draw_string(canvas, geometry.x + geometry.width / 2, bottom,
                       barcode_value(label.barcode_value), size=text_size, align="center")  # fmt: skip
 
 
 def build_labels(
-    labels: Sequence[LabelData], layout: str = "sheet", start_position: int = 1
+    labels: Sequence[LabelData],
+    layout: str = "sheet",
+    start_position: int = 1,
+    dpi: int | None = None,
 ) -> bytes:
-    """The labels' PDF; on a sheet, the first label goes to ``start_position`` (1-based)."""
+    """The labels' PDF; on a sheet, the first label goes to ``start_position`` (1-based).
+
+    ``dpi`` is the label printer's resolution (default: the stock's usual one); the
+    barcodes are drawn on its dot grid."""
     fonts.ensure_fonts()
     from reportlab.pdfgen.canvas import Canvas
 
@@ -162,6 +225,7 @@ def build_labels(
         raise ValueError(f"start position must be 1 to {spec.per_page}")
     if not labels:
         raise ValueError("no labels to print")
+    dpi = dpi or spec.dpi
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(spec.page_width, spec.page_height), pageCompression=1,
                     initialFontName=fonts.REGULAR)  # fmt: skip
@@ -174,7 +238,7 @@ def build_labels(
             canvas.showPage()
             position = 0
         x, y = spec.origin(position)
-        _draw_label(canvas, label, x, y, spec)
+        _draw_label(canvas, label, x, y, spec, dpi)
         position += 1
     canvas.showPage()
     canvas.save()

@@ -95,7 +95,8 @@ def vital_lines(values: dict[str, float], dob: dt.date, day: dt.date, sex: str,
 
     s, d = get(codes.SYSTOLIC), get(codes.DIASTOLIC)
     if s is not None and d is not None:
-        add("Blood pressure", f"{s:.0f}/{d:.0f} mmHg", rules.classify_bp(s, d, ctx))
+        add("Blood pressure", f"{s:.0f}/{d:.0f} mmHg",
+            rules.classify_bp(s, d, ctx, height_cm=get(codes.HEIGHT)))  # fmt: skip
     if (v := get(codes.HEART_RATE)) is not None:
         add("Pulse (heart rate)", f"{v:.0f} beats/min", rules.classify_pulse(v, ctx))
     if (v := get(codes.RESPIRATORY_RATE)) is not None:
@@ -105,13 +106,19 @@ def vital_lines(values: dict[str, float], dob: dt.date, day: dt.date, sex: str,
     if (v := get(codes.SPO2)) is not None:
         add("Oxygen level (SpO2)", f"{v:.0f} %", rules.classify_spo2(v, ctx))
     if (v := get(codes.HEIGHT)) is not None:
-        add("Height", both(v, length_unit, units.CM), None)
+        add(
+            "Height",
+            both(v, length_unit, units.CM),
+            rules.classify_growth(rules.HEIGHT, v, ctx, detail=False),
+        )
     if (v := get(codes.WEIGHT)) is not None:
-        add("Weight", both(v, weight_unit, units.KG), None)
+        add("Weight", both(v, weight_unit, units.KG),
+            rules.classify_growth(rules.WEIGHT, v, ctx, get(codes.HEIGHT), detail=False))  # fmt: skip
     if (v := get(codes.BMI)) is not None:
         add("Body mass index (BMI)", f"{v:.1f}", rules.classify_bmi(v, ctx))
     if (v := get(codes.HEAD_CIRCUMFERENCE)) is not None:
-        add("Head circumference", both(v, length_unit, units.CM), None)
+        add("Head circumference", both(v, length_unit, units.CM),
+            rules.classify_growth(rules.HEAD_CIRCUMFERENCE, v, ctx, detail=False))  # fmt: skip
     if (v := get(codes.PAIN)) is not None:
         add("Pain (0 to 10)", f"{v:.0f}", rules.classify_pain(v))
     return lines
@@ -396,19 +403,26 @@ class ReportService(Service):
 
     @policy("reports.print", audit=PRINT)
     def labels(self, labels: Sequence[LabelData], *, layout: str = "sheet",
-               start_position: int = 1) -> bytes:  # fmt: skip
-        """The label PDF for rows from ``label_data``; the print is audited per patient."""
-        from ma_desk.reports.labels import LAYOUTS, build_labels
+               start_position: int = 1, dpi: int | None = None) -> bytes:  # fmt: skip
+        """The label PDF for rows from ``label_data``; the print is audited per patient.
+
+        ``dpi``: the label printer's resolution (barcodes on its dot grid); default the
+        stock's usual one (sheet 300, roll 203)."""
+        from ma_desk.reports.labels import LAYOUTS, PRINTER_DPIS, build_labels
 
         if layout not in LABEL_LAYOUTS:
             raise ValidationError("Choose a label sheet or a roll printer.", field="layout")
+        if dpi is not None and dpi not in PRINTER_DPIS:
+            choices = ", ".join(str(d) for d in PRINTER_DPIS)
+            raise ValidationError(f"Choose the label printer's resolution: {choices} dpi.",
+                                  field="dpi")  # fmt: skip
         per_page = LAYOUTS[layout].per_page
         if not 1 <= start_position <= per_page:
             raise ValidationError(f"Start at a label position from 1 to {per_page}.",
                                   field="start_position")  # fmt: skip
         if not labels:
             raise ValidationError("There are no labels to print.", field="count")
-        pdf = build_labels(labels, layout, start_position)
+        pdf = build_labels(labels, layout, start_position, dpi)
         mrns = sorted({label.mrn for label in labels})
         with self._write() as s:
             ids = dict(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QSettings
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.errors import MADeskError
+from ma_desk.reports.labels import LAYOUTS, PRINTER_DPIS
 from ma_desk.reports.output import write_file_atomic
 from ma_desk.services import Services
 from ma_desk.ui.common import replace_file
@@ -31,6 +32,10 @@ from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.printing import preview
+
+LABEL_DPI_KEY = "printing/label_dpi"  # per computer and stock: the printer is local
+DPI_WORDS = {203: "203 dpi (most thermal label printers)", 300: "300 dpi (laser, inkjet)",
+             600: "600 dpi"}  # fmt: skip
 
 
 class LabelsDialog(QDialog):
@@ -58,6 +63,9 @@ class LabelsDialog(QDialog):
         self.layout_choice = named(QComboBox(), "label_layout", "Label stock")
         self.layout_choice.addItem("Sheet: Avery 5160, 30 per page", "sheet")
         self.layout_choice.addItem("Roll printer: 2.25 x 1.25 in", "roll")
+        self.dpi = named(QComboBox(), "label_dpi", "Label printer resolution")
+        for dpi in PRINTER_DPIS:
+            self.dpi.addItem(DPI_WORDS.get(dpi, f"{dpi} dpi"), dpi)
         self.start = named(QSpinBox(), "label_start", "First free label position")
         self.start.setRange(1, 30)
         self.message = FieldMessage("labels", self)
@@ -68,12 +76,14 @@ class LabelsDialog(QDialog):
         close.clicked.connect(self.reject)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.layout_choice.currentIndexChanged.connect(self._kind_changed)
+        self.layout_choice.currentIndexChanged.connect(self._show_saved_dpi)
 
         form = QFormLayout()
         form.addRow("&Kind", self.kind)
         form.addRow("&Copies", self.count)
         form.addRow("&Specimens", self.specimens)
         form.addRow("&Label stock", self.layout_choice)
+        form.addRow("Printer &resolution", self.dpi)
         form.addRow("Start at &position", self.start)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -84,6 +94,14 @@ class LabelsDialog(QDialog):
         layout.addWidget(self.message)
         layout.addLayout(buttons)
         self._kind_changed()
+        self._show_saved_dpi()
+
+    def _show_saved_dpi(self) -> None:
+        """The resolution last used on this computer for this stock, else the stock's usual."""
+        stock = self.layout_choice.currentData()
+        saved = QSettings().value(f"{LABEL_DPI_KEY}/{stock}", LAYOUTS[stock].dpi)
+        index = self.dpi.findData(int(saved) if str(saved).isdigit() else LAYOUTS[stock].dpi)
+        self.dpi.setCurrentIndex(max(0, index))
 
     def _kind_changed(self) -> None:
         specimen = self.kind.currentData() == "specimen"
@@ -100,8 +118,11 @@ class LabelsDialog(QDialog):
                 specimen_types=self.specimens.toPlainText().splitlines(),
             )  # fmt: skip
             start = self.start.value() if self.layout_choice.currentData() == "sheet" else 1
-            return self.services.reports.labels(rows, layout=self.layout_choice.currentData(),
-                                                start_position=start)  # fmt: skip
+            stock, dpi = self.layout_choice.currentData(), self.dpi.currentData()
+            pdf = self.services.reports.labels(rows, layout=stock, start_position=start,
+                                               dpi=dpi)  # fmt: skip
+            QSettings().setValue(f"{LABEL_DPI_KEY}/{stock}", dpi)
+            return pdf
         except MADeskError as error:
             errors = field_errors(error)
             self.message.show_message(next(iter(errors.values()), str(error)))

@@ -2,8 +2,11 @@
 
 The PDF bytes live in a QBuffer only: nothing is written to a temporary file,
 so no unencrypted copy of patient data is left on disk when the dialog closes.
-``ask_printer`` and ``ask_save_path`` are separate methods so tests can answer
-them without opening modal system dialogs. Saving over an existing file asks first
+Printing is at true size (``paper.py``): when the printer cannot print where the
+document has print, staff are asked whether to print at true size anyway or fit the
+pages into the printable area; "Fit to printable area" can also be ticked up front.
+``ask_printer``, ``ask_clipping`` and ``ask_save_path`` are separate methods so tests
+can answer them without opening modal system dialogs. Saving over an existing file asks first
 (default: keep it); the saved copy is owner-only.
 """
 
@@ -12,17 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -34,44 +39,18 @@ from ma_desk.reports.output import write_file_atomic
 from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.widgets import named
+from ma_desk.ui.printing.paper import (
+    PrintOptions,
+    calibrated_options,
+    clipped_edges,
+    describe_clipping,
+    hardware_margins,
+    prepare_printer,
+    print_document,
+)
 
-MAX_PRINT_DPI = 300
-
-
-def render_page(document: QPdfDocument, page: int, size: QSize) -> QImage:
-    """One page as an opaque image (QtPdf renders on transparent: paint it on white)."""
-    rendered = document.render(page, size)
-    image = QImage(size, QImage.Format.Format_RGB32)
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    painter.drawImage(0, 0, rendered)
-    painter.end()
-    return image
-
-
-def print_document(document: QPdfDocument, printer: QPrinter) -> int:
-    """Send every page to ``printer`` (real printer or Qt's PDF printer); returns pages sent."""
-    pages = document.pageCount()
-    if pages <= 0:
-        return 0
-    painter = QPainter()
-    if not painter.begin(printer):
-        raise MADeskError("The printer could not be started. Check that it is connected.")
-    try:
-        dpi = min(printer.resolution(), MAX_PRINT_DPI)
-        for page in range(pages):
-            if page:
-                printer.newPage()
-            target = painter.viewport()
-            points = document.pagePointSize(page)
-            size = QSize(max(1, round(points.width() / 72 * dpi)),
-                         max(1, round(points.height() / 72 * dpi)))  # fmt: skip
-            image = render_page(document, page, size)
-            scaled = size.scaled(target.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            painter.drawImage(QRect(target.topLeft(), scaled), image)
-    finally:
-        painter.end()
-    return pages
+TRUE_SIZE = "true size"
+FIT = "fit"
 
 
 def make_output_file_private(printer: QPrinter) -> None:
@@ -127,6 +106,13 @@ class PdfPreviewDialog(QDialog):
         self.print_button = named(QPushButton("&Print…"), "print_button", "Print")
         self.save_button = named(QPushButton("&Save…"), "save_button", "Save as file")
         self.close_button = named(QPushButton("Close"), "close_button", "Close preview")
+        self.fit_check = named(QCheckBox("&Fit to printable area"), "fit_to_printable",
+                               "Fit to printable area (shrinks the pages; not for labels)")  # fmt: skip
+        self.position_button = named(QPushButton("Ad&just position…"), "printer_position",
+                                     "Adjust a printer's print position")  # fmt: skip
+        self.position_button.clicked.connect(self.adjust_position)
+        self.fit_check.setToolTip("Off: pages print at true size, as labels need. On: pages "
+                                  "shrink to stay inside the printer's margins.")  # fmt: skip
         self.print_button.setDefault(True)
         self.print_button.clicked.connect(self.print_now)
         self.save_button.clicked.connect(self.save_now)
@@ -137,6 +123,8 @@ class PdfPreviewDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.pages_label)
         buttons.addStretch(1)
+        buttons.addWidget(self.position_button)
+        buttons.addWidget(self.fit_check)
         for button in (self.save_button, self.print_button, self.close_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
@@ -156,9 +144,44 @@ class PdfPreviewDialog(QDialog):
     def ask_printer(self) -> QPrinter | None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(self.windowTitle())
+        if self.document.pageCount() > 0:  # the dialog shows the document's own paper
+            prepare_printer(printer, self.document.pagePointSize(0))
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle(f"Print {self.windowTitle()}")
         return printer if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def ask_clipping(self, text: str) -> str | None:
+        """True size, fit, or None to cancel (Escape and the default both cancel)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Print", text, parent=self)
+        true_size = box.addButton("Print at &true size", QMessageBox.ButtonRole.AcceptRole)
+        fit = box.addButton("&Fit to printable area", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.exec()
+        return {true_size: TRUE_SIZE, fit: FIT}.get(box.clickedButton())
+
+    def print_options(self, printer: QPrinter) -> PrintOptions | None:
+        """True size unless fitting was chosen; asks first when the printer would cut print
+        off (None: staff cancelled)."""
+        if self.fit_check.isChecked():
+            return PrintOptions(fit_to_printable=True)
+        options = calibrated_options(printer.printerName())
+        prepare_printer(printer, self.document.pagePointSize(0))
+        margins = hardware_margins(printer)
+        found = clipped_edges(self.document, margins, options)
+        if not found:
+            return options
+        answer = self.ask_clipping(describe_clipping(found, margins))
+        if answer is None:
+            return None
+        return PrintOptions(fit_to_printable=True) if answer == FIT else options
+
+    def adjust_position(self) -> None:
+        """Calibrate a printer once so its print lands on the label stock."""
+        from ma_desk.ui.printing.calibration import PrinterOffsetDialog
+
+        PrinterOffsetDialog(self).exec()
 
     def ask_save_path(self) -> str | None:
         path, _ = QFileDialog.getSaveFileName(
@@ -172,10 +195,13 @@ class PdfPreviewDialog(QDialog):
         printer = self.ask_printer()
         if printer is None:
             return False
+        options = self.print_options(printer)
+        if options is None:
+            return False
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             make_output_file_private(printer)
-            print_document(self.document, printer)
+            print_document(self.document, printer, options)
         except (MADeskError, OSError) as error:
             dialogs.warn(self, "Print", str(error))
             return False
