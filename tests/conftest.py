@@ -20,6 +20,7 @@ from pathlib import Path  # noqa: E402
 import keyring  # noqa: E402
 import pytest  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 
 from ma_desk.actor import Actor  # noqa: E402
 from ma_desk.clock import FixedClock  # noqa: E402
@@ -268,3 +269,15 @@ def sign_in_as(demo_services: Services):
         return demo_services.accounts.sign_in(username, DEMO_PASSWORD)
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path_factory) -> Iterator[None]:
+    """QSettings (printer choices, calibration) in a folder of each test's own: no test
+    reads or writes the user's settings, nor sees another test's."""
+    before = QSettings.defaultFormat()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield
+    QSettings.setDefaultFormat(before)

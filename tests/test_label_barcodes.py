@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from ma_desk.errors import ValidationError
 from ma_desk.reports.data import LabelData
@@ -171,16 +171,6 @@ def test_the_service_builds_for_the_chosen_printer_and_refuses_others(demo_servi
         with pytest.raises(ValidationError, match="203, 300, 600 dpi") as caught:
             demo_services.reports.labels(rows, layout="roll", dpi=bad)
         assert caught.value.field == "dpi"
-
-
-@pytest.fixture
-def own_settings(tmp_path):
-    """QSettings in a folder of the test's own, so nothing of the user's is read or written."""
-    before = QSettings.defaultFormat()
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    yield
-    QSettings.setDefaultFormat(before)
 
 
 @needs_zbar

@@ -257,16 +257,6 @@ def test_fit_ticked_up_front_prints_without_asking(qtbot, tmp_path, wide_margins
 
 
 # ------------------------------------------------------------------ per-printer calibration
-@pytest.fixture
-def own_settings(tmp_path):
-    """QSettings in a folder of the test's own, so nothing of the user's is read or written."""
-    before = QSettings.defaultFormat()
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "cfg"))
-    yield
-    QSettings.setDefaultFormat(before)
-
-
 def test_a_calibrated_offset_moves_the_print_by_whole_dots(qtbot, tmp_path, own_settings) -> None:
     dialog, out, asked = preview_dialog(qtbot, tmp_path, None)
     name = pdf_printer(out, 300).printerName()
