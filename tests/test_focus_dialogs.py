@@ -82,7 +82,7 @@ def _factories() -> dict[str, tuple[Callable, str]]:
     from ma_desk.ui.common import shortcut_sheet
     from ma_desk.ui.insurance import cards, coverage_dialog, forms, panels
     from ma_desk.ui.printing import dialogs as printing
-    from ma_desk.ui.printing import handouts, preview
+    from ma_desk.ui.printing import calibration, handouts, preview
     from ma_desk.ui.roomprep import template_editor
     from ma_desk.ui.schedule import appointment_dialog, notify_dialog, waitlist_panel
     from ma_desk.ui.security import audit_view, sign_in, user_admin
@@ -137,6 +137,7 @@ def _factories() -> dict[str, tuple[Callable, str]]:
             s, NotifyTask(1, 1, None, "SpO2 87 %", s.ctx.clock.now()), patient_name="Test",
             provider_id=_visit(s).provider_id), "Save"),
         "EmergencyAccessDialog": (lambda s: user_admin.EmergencyAccessDialog(s, None), "OK"),
+        "PrinterOffsetDialog": (lambda s: calibration.PrinterOffsetDialog(), "Save"),
         "ClinicSettingsDialog": (lambda s: settings_dialog.ClinicSettingsDialog(s), "Save"),
         "SetupWizard": (lambda s: wizard.SetupWizard(Path(tempfile.mkdtemp()) / "clinic",
                                                      ask_passphrase=False), "Next >"),
