@@ -5,6 +5,7 @@ from __future__ import annotations
 from ma_desk.actor import Actor
 from ma_desk.clock import Clock
 from ma_desk.db.engine import Database
+from ma_desk.interchange.service import InterchangeService
 from ma_desk.services.accounts import AccountService
 from ma_desk.services.audit_log import AuditLogService
 from ma_desk.services.base import ServiceContext
@@ -39,6 +40,7 @@ class Services:
         self.waitlist = WaitlistService(self.ctx)
         self.reports = ReportService(self.ctx)
         self.handouts = HandoutService(self.ctx)
+        self.interchange = InterchangeService(self.ctx)
 
     @property
     def actor(self) -> Actor:
