@@ -3,6 +3,6 @@
 ``csv_file`` reads an exported file whatever its encoding and delimiter;
 ``fields`` maps its columns to MA Desk fields; ``values`` parses the cells;
 ``rows`` turns one mapped row into clean values or a per-row message;
-``fhir_out`` / ``fhir_in`` convert to and from FHIR R4 resources; ``service``
-is the one service that checks permissions, matches, writes and audits.
+``fhir_out`` / ``fhir_in`` convert to and from FHIR R4 resources. The service
+that checks permissions, matches, writes and audits is ma_desk/services/interchange.py.
 """

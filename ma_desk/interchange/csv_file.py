@@ -20,6 +20,8 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_CELL_CHARS = 4000  # the longest field (allergies, medications) is 4,000 characters
 DELIMITERS = ",;\t|"
 _ENCODINGS_TRIED = ("utf-8", "cp1252")
+NOT_TEXT = ("This is not a text (CSV) file; it looks like a binary file (a spreadsheet or a "
+            "database?). In the old system, choose Export as CSV and import that file.")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -49,34 +51,40 @@ def read_csv(data: bytes) -> CsvTable:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding it was in: UTF-8 (with or without BOM), Windows-1252, or the
-    encoding charset-normalizer is sure of; binary files are refused."""
+    """Text and the encoding it was in: UTF-8 (with or without BOM), Windows-1252, or what
+    charset-normalizer is sure of (UTF-16 without a BOM, other code pages); binary files and
+    bytes no encoding reads sensibly are refused."""
     if not data.strip():
         return "", "utf-8"
     if data.startswith(b"\xef\xbb\xbf"):
         return _decoded(data[3:], "utf-8"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _decoded(data, "utf-16"), "utf-16"
-    if b"\x00" in data[:4096] or _looks_binary(data[:4096]):
-        raise ValidationError(
-            "This is not a text (CSV) file; it looks like a binary file. In the old system, "
-            "choose Export as CSV and import that file."
-        )
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    head = data[:4096]
+    if b"\x00" in head:
+        return _wide_or_binary(data)
+    if _looks_binary(head):
+        raise ValidationError(NOT_TEXT)
+    for encoding in _ENCODINGS_TRIED:  # Python's cp1252 refuses its five undefined bytes
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
     best = from_bytes(data[:1_000_000]).best()
-    if best is not None and best.encoding not in ("utf_8", "cp1252") and best.chaos < 0.1:
-        return _decoded(data, best.encoding), best.encoding
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
+    if best is None or best.chaos > 0.2:
         raise ValidationError(
-            "The file's characters could not be read (not UTF-8 or Windows-1252). Export it "
-            "again as CSV UTF-8."
-        ) from None
-    return text, "cp1252"
+            "The file's characters could not be read: it is not UTF-8 or Windows-1252 and its "
+            "encoding is unknown. In the old system, export it again as CSV UTF-8."
+        )
+    return _decoded(data, best.encoding), best.encoding
+
+
+def _wide_or_binary(data: bytes) -> tuple[str, str]:
+    """UTF-16/32 text without a byte-order mark, or a binary file."""
+    best = from_bytes(data[:1_000_000]).best()
+    if best is not None and best.encoding.startswith(("utf_16", "utf_32")):
+        return _decoded(data, best.encoding), best.encoding
+    raise ValidationError(NOT_TEXT)
 
 
 def _decoded(data: bytes, encoding: str) -> str:

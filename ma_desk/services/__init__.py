@@ -5,7 +5,6 @@ from __future__ import annotations
 from ma_desk.actor import Actor
 from ma_desk.clock import Clock
 from ma_desk.db.engine import Database
-from ma_desk.interchange.service import InterchangeService
 from ma_desk.services.accounts import AccountService
 from ma_desk.services.audit_log import AuditLogService
 from ma_desk.services.base import ServiceContext
@@ -13,6 +12,7 @@ from ma_desk.services.checkin import CheckinService
 from ma_desk.services.checklists import ChecklistService
 from ma_desk.services.handouts import HandoutService
 from ma_desk.services.insurance import InsuranceService
+from ma_desk.services.interchange import InterchangeService
 from ma_desk.services.patients import PatientService
 from ma_desk.services.reports import ReportService
 from ma_desk.services.rooms import RoomService

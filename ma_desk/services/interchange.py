@@ -41,6 +41,7 @@ from ma_desk.db.models import (
 )
 from ma_desk.errors import NotFoundError, ValidationError
 from ma_desk.interchange import fhir_out
+from ma_desk.interchange import rows as row_reading  # a module: rows imports the services
 from ma_desk.interchange.csv_file import read_csv
 from ma_desk.interchange.fhir_in import read_fhir
 from ma_desk.interchange.fields import (
@@ -49,7 +50,6 @@ from ma_desk.interchange.fields import (
     guess_mapping,
     missing_required,
 )
-from ma_desk.interchange.rows import RowValues, read_row
 from ma_desk.reports.output import write_file_atomic
 from ma_desk.services.base import Service
 from ma_desk.services.insurance_rules import priority_label
@@ -137,7 +137,7 @@ class CsvPreview:
 @dataclass
 class _Prepared:
     token: str
-    rows: list[tuple[str, list[RowValues]]]
+    rows: list[tuple[str, list[row_reading.RowValues]]]
     problems: list[RowOutcome]
     report: ImportReport
 
@@ -242,7 +242,7 @@ class InterchangeService(Service):
                 "Map them (a mapping file names the column for each field) and try again."
             )
         today = self.now().date()
-        rows = [read_row(kind, row.line, {f: row.cells[c] for c, f in mapping.items()}, today)
+        rows = [row_reading.read_row(kind, row.line, {f: row.cells[c] for c, f in mapping.items()}, today)
                 for row in table.rows]  # fmt: skip
         token = _token("csv", kind, options, mapping, data)
         report = ImportReport(token, True, encoding=table.encoding, delimiter=table.delimiter,
@@ -254,7 +254,7 @@ class InterchangeService(Service):
         _check_options(options)
         found = read_fhir(data)
         today = self.now().date()
-        rows = [(kind, [read_row(kind, place, cells, today) for place, cells in getattr(found, kind)])
+        rows = [(kind, [row_reading.read_row(kind, place, cells, today) for place, cells in getattr(found, kind)])
                 for kind in KINDS]  # fmt: skip
         token = _token("fhir", "", options, {}, data)
         report = ImportReport(token, True, ignored=dict(found.ignored))
@@ -333,12 +333,12 @@ class InterchangeService(Service):
             "refused": sum(1 for o in found if o.action == ERROR)})  # fmt: skip
 
     # ------------------------------------------------------------------ patients
-    def _patients_batch(self, session: Session, batch: list[RowValues], options: ImportOptions,
+    def _patients_batch(self, session: Session, batch: list[row_reading.RowValues], options: ImportOptions,
                         seen: dict[str, int], apply: bool) -> list[RowOutcome]:  # fmt: skip
         source = options.source
         existing = {p.external_id: p for p in _by_external(session, Patient, source, batch)}
         outcomes: list[RowOutcome] = []
-        creates: list[tuple[int, RowValues]] = []
+        creates: list[tuple[int, row_reading.RowValues]] = []
         for row in batch:
             first = _first_sighting(row, seen, "patients")
             if first is not None:
@@ -359,7 +359,7 @@ class InterchangeService(Service):
                                              old.external_id, new_id)  # fmt: skip
         return outcomes
 
-    def _new_patient(self, session: Session, row: RowValues, options: ImportOptions,
+    def _new_patient(self, session: Session, row: row_reading.RowValues, options: ImportOptions,
                      apply: bool) -> RowOutcome:  # fmt: skip
         candidates = [c for c in PatientService._duplicates(session, row.clean)
                       if _imported_from(session, c.id) != options.source]  # fmt: skip
@@ -389,7 +389,9 @@ class InterchangeService(Service):
                           f"May already be registered: {described}. Not imported: {advice}.",
                           row.external_id)  # fmt: skip
 
-    def _insert_patients(self, session: Session, rows: list[RowValues], source: str) -> list[int]:
+    def _insert_patients(
+        self, session: Session, rows: list[row_reading.RowValues], source: str
+    ) -> list[int]:
         """Many new patients in two statements (insert, then each one's MRN from its id)."""
         now, actor = self.now(), self.actor
         values = [{
@@ -410,7 +412,7 @@ class InterchangeService(Service):
         return ids
 
     # ------------------------------------------------------------------ coverages
-    def _coverages_batch(self, session: Session, batch: list[RowValues], options: ImportOptions,
+    def _coverages_batch(self, session: Session, batch: list[row_reading.RowValues], options: ImportOptions,
                          seen: dict[str, int], apply: bool) -> list[RowOutcome]:  # fmt: skip
         patients = _patients_for(session, options.source, batch)
         existing = {c.external_id: c for c in _by_external(session, InsuranceCoverage,
@@ -441,7 +443,7 @@ class InterchangeService(Service):
             outcomes = _with_ids(outcomes, created)
         return outcomes
 
-    def _new_coverage(self, row: RowValues, patient_id: int,
+    def _new_coverage(self, row: row_reading.RowValues, patient_id: int,
                       active: dict[int, list[InsuranceCoverage]], options: ImportOptions,
                       apply: bool) -> tuple[RowOutcome, InsuranceCoverage | None]:  # fmt: skip
         """A new coverage (not yet added), or why not; an identical one on file is linked."""
@@ -472,7 +474,7 @@ class InterchangeService(Service):
         return RowOutcome("coverages", row.line, CREATE, "New coverage.", row.external_id), coverage
 
     # ------------------------------------------------------------------ appointments
-    def _appointments_batch(self, session: Session, batch: list[RowValues],
+    def _appointments_batch(self, session: Session, batch: list[row_reading.RowValues],
                             options: ImportOptions, seen: dict[str, int], apply: bool
                             ) -> list[RowOutcome]:  # fmt: skip
         patients = _patients_for(session, options.source, batch)
@@ -500,7 +502,7 @@ class InterchangeService(Service):
             outcomes = _with_ids(outcomes, created)
         return outcomes
 
-    def _appointment(self, row: RowValues, patients: dict[str, int],
+    def _appointment(self, row: row_reading.RowValues, patients: dict[str, int],
                      providers: dict[str, Provider], types: dict[str, AppointmentType],
                      existing: dict[str, Appointment], options: ImportOptions, apply: bool
                      ) -> tuple[RowOutcome, Appointment | None]:  # fmt: skip
@@ -579,7 +581,9 @@ def _token(fmt: str, kind: str, options: ImportOptions, mapping: dict, data: byt
     return hashlib.sha256(bound.encode()).hexdigest()[:20]
 
 
-def _first_sighting(row: RowValues, seen: dict[str, int], kind: str) -> RowOutcome | None:
+def _first_sighting(
+    row: row_reading.RowValues, seen: dict[str, int], kind: str
+) -> RowOutcome | None:
     """The row's refusal when it cannot be read, or repeats an earlier row's ID."""
     if row.error:
         return RowOutcome(kind, row.line, ERROR, row.error, row.external_id)
@@ -590,7 +594,7 @@ def _first_sighting(row: RowValues, seen: dict[str, int], kind: str) -> RowOutco
     return None
 
 
-def _by_external(session: Session, model, source: str, batch: list[RowValues]) -> list:
+def _by_external(session: Session, model, source: str, batch: list[row_reading.RowValues]) -> list:
     wanted = [row.external_id for row in batch if not row.error]
     if not wanted:
         return []
@@ -598,7 +602,9 @@ def _by_external(session: Session, model, source: str, batch: list[RowValues]) -
                                                     model.external_id.in_(wanted))))  # fmt: skip
 
 
-def _patients_for(session: Session, source: str, batch: list[RowValues]) -> dict[str, int]:
+def _patients_for(
+    session: Session, source: str, batch: list[row_reading.RowValues]
+) -> dict[str, int]:
     wanted = {row.clean["patient_external_id"] for row in batch if not row.error}
     if not wanted:
         return {}
@@ -606,7 +612,7 @@ def _patients_for(session: Session, source: str, batch: list[RowValues]) -> dict
         Patient.external_source == source, Patient.external_id.in_(wanted))).all())  # fmt: skip
 
 
-def _missing_patient(row: RowValues, patients: dict[str, int], kind: str,
+def _missing_patient(row: row_reading.RowValues, patients: dict[str, int], kind: str,
                      source: str) -> RowOutcome | None:  # fmt: skip
     ref = row.clean["patient_external_id"]
     if ref in patients:
@@ -620,7 +626,9 @@ def _imported_from(session: Session, patient_id: int) -> str | None:
     return None if patient is None else patient.external_source
 
 
-def _patient_again(patient: Patient, row: RowValues, apply: bool, now: dt.datetime) -> RowOutcome:
+def _patient_again(
+    patient: Patient, row: row_reading.RowValues, apply: bool, now: dt.datetime
+) -> RowOutcome:
     changed = [name for name in EDITABLE if getattr(patient, name) != row.clean[name]]
     if not changed:
         return RowOutcome("patients", row.line, UNCHANGED,
@@ -640,7 +648,7 @@ def _patient_again(patient: Patient, row: RowValues, apply: bool, now: dt.dateti
                       f"changed: {labels}.", row.external_id, patient.id)  # fmt: skip
 
 
-def _coverage_again(coverage: InsuranceCoverage, row: RowValues, apply: bool,
+def _coverage_again(coverage: InsuranceCoverage, row: row_reading.RowValues, apply: bool,
                     now: dt.datetime) -> RowOutcome:  # fmt: skip
     changed = [n for n in COVERAGE_COMPARED if getattr(coverage, n) != row.clean[n]]
     if not changed:
@@ -655,7 +663,7 @@ def _coverage_again(coverage: InsuranceCoverage, row: RowValues, apply: bool,
                       coverage.id)  # fmt: skip
 
 
-def _appointment_again(appointment: Appointment, row: RowValues, values: dict,
+def _appointment_again(appointment: Appointment, row: row_reading.RowValues, values: dict,
                        apply: bool) -> RowOutcome:  # fmt: skip
     changed = [n for n, v in values.items() if getattr(appointment, n) != v]
     if not changed:
