@@ -51,9 +51,9 @@ def read_csv(data: bytes) -> CsvTable:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding it was in: UTF-8 (with or without BOM), Windows-1252, or what
-    charset-normalizer is sure of (UTF-16 without a BOM, other code pages); binary files and
-    bytes no encoding reads sensibly are refused."""
+    """Text and the encoding it was in: UTF-8 (with or without BOM), UTF-16 (with a BOM, or
+    without one when charset-normalizer is sure), Windows-1252. Binary files are refused, and
+    so are other code pages: guessing one (Cyrillic? Japanese?) would garble names silently."""
     if not data.strip():
         return "", "utf-8"
     if data.startswith(b"\xef\xbb\xbf"):
@@ -70,13 +70,10 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    best = from_bytes(data[:1_000_000]).best()
-    if best is None or best.chaos > 0.2:
-        raise ValidationError(
-            "The file's characters could not be read: it is not UTF-8 or Windows-1252 and its "
-            "encoding is unknown. In the old system, export it again as CSV UTF-8."
-        )
-    return _decoded(data, best.encoding), best.encoding
+    raise ValidationError(
+        "The file's characters could not be read: it is neither UTF-8 nor Windows-1252 (the "
+        "encodings US practice systems export). In the old system, export it again as CSV UTF-8."
+    )
 
 
 def _wide_or_binary(data: bytes) -> tuple[str, str]:

@@ -205,6 +205,11 @@ def _label(kind: str, name: str) -> str:
 
 
 def _joined(kind: str, exc: ValidationError) -> str:
+    """Every problem of the row, each said once with the field it is about."""
     errors = exc.errors or {exc.field or "": exc.message}
-    return " ".join(f"{_label(kind, name)}: {message}" if name else message
+    return " ".join(_with_label(_label(kind, name), message) if name else message
                     for name, message in errors.items())  # fmt: skip
+
+
+def _with_label(label: str, message: str) -> str:
+    return message if message.casefold().startswith(label.casefold()) else f"{label}: {message}"

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -683,13 +684,11 @@ def _appointment_again(appointment: Appointment, row: row_reading.RowValues, val
 
 def _provider_key(name: str) -> str:
     """ "Dr. Amara Okafor", "AMARA OKAFOR, MD" and "Okafor, Amara" all read the same."""
-    text = fold(name.replace(",", " , "))
-    words = [w for w in text.replace(".", " ").split() if w not in ("dr", "md", "do", "np",
-                                                                      "fnp", "c", "pa")]  # fmt: skip
-    if "," in words:
-        index = words.index(",")
-        words = [w for w in words[index + 1 :] + words[:index] if w != ","]
-    return " ".join(sorted(words))
+    words = (fold(word) for word in re.split(r"[\s,.]+", name))
+    return " ".join(sorted(w for w in words if w and w not in _TITLES))
+
+
+_TITLES = frozenset({"dr", "md", "do", "np", "fnpc", "fnp", "pac", "pa", "rn", "dnp", "phd"})
 
 
 def _providers(session: Session) -> dict[str, Provider]:
