@@ -23,7 +23,7 @@ def comma_export_utf8_bom() -> bytes:
         "1004,Brown,Sam,,1/2/1975,U,555-010-9988,,,,ZZ,,",
         "1005,Lee,Min,,07/04/2031,F,,,,,,,",
         "",
-        "1006,=HYPERLINK(\"http://x\"),Bad,,01/01/1990,M,,,,,,,",
+        '1006,=HYPERLINK("http://x"),Bad,,01/01/1990,M,,,,,,,',
         "1007,O'Brien,Siobhan,,04/05/1962,Female,5550100077,,,,,,",
         "1001,Okonkwo,Adaeze,,03/07/1980,F,(555) 010-4477,,,,,,",
     ]

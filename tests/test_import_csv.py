@@ -49,7 +49,10 @@ def test_comma_export_with_bom_crlf_and_messy_rows(services: Services):
     rows = by_line(report)
     assert sorted(rows) == [2, 3, 5, 6, 7, 9, 10, 11]  # line 4 is row 1002's quoted line break
     assert rows[2][0] == "create" and rows[3][0] == "create" and rows[10][0] == "create"
-    assert rows[5] == ("error", "Date of birth: 02/30/2025 is not a real date (check month and day).")
+    assert rows[5] == (
+        "error",
+        "Date of birth: 02/30/2025 is not a real date (check month and day).",
+    )
     assert rows[6] == ("error", "State: Use the two-letter US state code, e.g. OR.")
     assert rows[7] == ("error", "Date of birth cannot be in the future.")
     assert rows[9][0] == "error" and "Last name holds a spreadsheet formula" in rows[9][1]
@@ -75,7 +78,10 @@ def test_windows_1252_semicolons_and_two_digit_years(services: Services):
     assert (report.encoding, report.delimiter) == ("cp1252", ";")
     rows = by_line(report)
     assert rows[2][0] == rows[3][0] == "create"
-    assert rows[4] == ("error", "Date of birth: 13/01/1990 is not a real date (check month and day).")
+    assert rows[4] == (
+        "error",
+        "Date of birth: 13/01/1990 is not a real date (check month and day).",
+    )
     assert rows[5] == ("error", "Phone: “555-0100” is not a 10-digit US phone number.")
     stored = patients(services)
     assert (stored["A-17"].last_name, stored["A-17"].first_name) == ("Müller", "Zoë")
@@ -91,7 +97,10 @@ def test_tab_export_with_iso_dates_and_unmapped_columns(services: Services):
                                "FName": "first_name", "Birthdate": "dob", "Gender": "sex"}  # fmt: skip
     rows = by_line(run_import(services, "patients", tab_export_iso()))
     assert rows[2][0] == "create"
-    assert rows[3] == ("error", "Date of birth: 1989-02-29 is not a real date (check month and day).")
+    assert rows[3] == (
+        "error",
+        "Date of birth: 1989-02-29 is not a real date (check month and day).",
+    )
     assert rows[4] == ("error", "Last name is required.")
     assert patients(services)["C1"].dob == dt.date(1988, 2, 29)
 
@@ -124,7 +133,10 @@ def test_no_import_without_the_dry_run_of_the_same_file_and_options(services: Se
     edited = data.replace(b"Aisha", b"Aysha")
     with pytest.raises(ValidationError, match="Nothing was imported"):
         services.interchange.import_csv("patients", edited, options, confirm=dry.token)
-    for other in (ImportOptions(source="other"), ImportOptions(source="oldpm", duplicates="create")):
+    for other in (
+        ImportOptions(source="other"),
+        ImportOptions(source="oldpm", duplicates="create"),
+    ):
         with pytest.raises(ValidationError):
             services.interchange.import_csv("patients", data, other, confirm=dry.token)
     assert patients(services) == {}
@@ -242,7 +254,9 @@ def test_coverages_attach_to_the_imported_patients(services: Services):
     report = run_import(services, "coverages", COVERAGES)
     rows = by_line(report)
     assert rows[2] == ("create", "New coverage.") and rows[3] == ("create", "New coverage.")
-    assert rows[4][0] == "error" and "already has a primary coverage (Demo Blue Shield)" in rows[4][1]
+    assert (
+        rows[4][0] == "error" and "already has a primary coverage (Demo Blue Shield)" in rows[4][1]
+    )
     assert rows[5] == ("error", "No patient with ID “9999” was imported from oldpm: import the "
                        "patients file first (same source).")  # fmt: skip
     assert rows[6][0] == "error" and "Subscriber name is required when not self." in rows[6][1]
@@ -278,7 +292,10 @@ def test_future_appointments_come_in_with_provider_and_type(demo_services, sign_
     assert rows[5][0] == "error" and rows[5][1].startswith("Provider “Dr. Who” is not set up")
     assert rows[6][0] == "error" and rows[6][1].startswith("Visit type “Massage” is not set up")
     assert rows[7] == ("error", "Time: 25:00 is not a time of day.") or rows[7][0] == "error"
-    assert rows[8] == ("error", "Length (minutes): Length must be a number of minutes from 5 to 480.")
+    assert rows[8] == (
+        "error",
+        "Length (minutes): Length must be a number of minutes from 5 to 480.",
+    )
     with demo_services.ctx.db.read() as s:
         stored = {a.external_id: a for a in s.scalars(
             select(Appointment).where(Appointment.external_source == "oldpm"))}  # fmt: skip
@@ -374,7 +391,9 @@ def test_only_an_administrator_imports(demo_services, sign_in_as):
 CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(last=CELL, first=CELL, dob=CELL, phone=CELL, state=CELL)
 def test_any_cell_text_gives_a_row_outcome_never_a_crash(services, last, first, dob, phone, state):
     import csv
