@@ -239,14 +239,14 @@ def test_a_patient_already_on_file_is_matched_like_registration(services: Servic
 
 # ---------------------------------------------------------------- coverages, appointments
 COVERAGES = (
-    "Patient ID,Insurance Name,Policy #,Group #,Coverage Order,Relationship,Insured Name,"
-    "Insured DOB,Effective Date\r\n"
-    "1001,Demo Blue Shield,XYZ-123,G1,Primary,Self,,,01/01/2026\r\n"
-    "1001,Demo Medicare,MC999,,Secondary,Spouse,Obi Okonkwo,02/03/1950,\r\n"
-    "1001,Demo Aetna-like,AE1,,Primary,Self,,,\r\n"
-    "9999,Demo Blue Shield,Q1,,Primary,Self,,,\r\n"
-    "1002,Demo Blue Shield,ZZ 1,,P,Child,,,\r\n"
-).encode()
+    b"Patient ID,Insurance Name,Policy #,Group #,Coverage Order,Relationship,Insured Name,"
+    b"Insured DOB,Effective Date\r\n"
+    b"1001,Demo Blue Shield,XYZ-123,G1,Primary,Self,,,01/01/2026\r\n"
+    b"1001,Demo Medicare,MC999,,Secondary,Spouse,Obi Okonkwo,02/03/1950,\r\n"
+    b"1001,Demo Aetna-like,AE1,,Primary,Self,,,\r\n"
+    b"9999,Demo Blue Shield,Q1,,Primary,Self,,,\r\n"
+    b"1002,Demo Blue Shield,ZZ 1,,P,Child,,,\r\n"
+)
 
 
 def test_coverages_attach_to_the_imported_patients(services: Services):
@@ -275,15 +275,15 @@ def test_future_appointments_come_in_with_provider_and_type(demo_services, sign_
     sign_in_as("admin")
     run_import(demo_services, "patients", comma_export_utf8_bom())
     appointments = (
-        "Appt ID,Patient ID,Appt Date,Appt Time,Provider,Appt Type,Duration,Reason\n"
-        "X1,1001,12/01/2026,9:30 AM,\"Okafor, Amara MD\",Follow-up,20,BP check\n"
-        "X2,1001,2026-12-02,14:00,Dr. Amara Okafor,,,\n"
-        "X3,1002,11/01/2026,9:00 AM,Dr. Amara Okafor,,,\n"
-        "X4,1002,12/03/2026,9:00 AM,Dr. Who,,,\n"
-        "X5,1002,12/03/2026,9:00 AM,Dr. Amara Okafor,Massage,,\n"
-        "X6,1002,12/03/2026,25:00,Dr. Amara Okafor,,,\n"
-        "X7,1002,12/03/2026,9:00 AM,Dr. Amara Okafor,,600,\n"
-    ).encode()  # fmt: skip
+        b"Appt ID,Patient ID,Appt Date,Appt Time,Provider,Appt Type,Duration,Reason\n"
+        b"X1,1001,12/01/2026,9:30 AM,\"Okafor, Amara MD\",Follow-up,20,BP check\n"
+        b"X2,1001,2026-12-02,14:00,Dr. Amara Okafor,,,\n"
+        b"X3,1002,11/01/2026,9:00 AM,Dr. Amara Okafor,,,\n"
+        b"X4,1002,12/03/2026,9:00 AM,Dr. Who,,,\n"
+        b"X5,1002,12/03/2026,9:00 AM,Dr. Amara Okafor,Massage,,\n"
+        b"X6,1002,12/03/2026,25:00,Dr. Amara Okafor,,,\n"
+        b"X7,1002,12/03/2026,9:00 AM,Dr. Amara Okafor,,600,\n"
+    )  # fmt: skip
     rows = by_line(run_import(demo_services, "appointments", appointments))
     assert rows[2] == ("create", "New appointment with Dr. Amara Okafor.")
     assert rows[3] == ("create", "New appointment with Dr. Amara Okafor.")
@@ -291,7 +291,7 @@ def test_future_appointments_come_in_with_provider_and_type(demo_services, sign_
                        "are imported.")  # fmt: skip
     assert rows[5][0] == "error" and rows[5][1].startswith("Provider “Dr. Who” is not set up")
     assert rows[6][0] == "error" and rows[6][1].startswith("Visit type “Massage” is not set up")
-    assert rows[7] == ("error", "Time: 25:00 is not a time of day.") or rows[7][0] == "error"
+    assert rows[7] == ("error", "Time: 25:00 is not a time of day.")
     assert rows[8] == (
         "error",
         "Length (minutes): Length must be a number of minutes from 5 to 480.",
@@ -352,7 +352,7 @@ def test_rows_that_cannot_be_read_are_reported_by_line(services: Services):
 
 
 def test_an_unknown_encoding_is_refused_with_advice(services: Services):
-    data = "ID,Last,First,DOB\n1,".encode() + bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D, 0xFF]) * 3
+    data = b"ID,Last,First,DOB\n1," + bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D, 0xFF]) * 3
     with pytest.raises(ValidationError) as caught:
         services.interchange.dry_run_csv("patients", data + b",A,01/02/1980\n",
                                          ImportOptions(source="oldpm"))  # fmt: skip

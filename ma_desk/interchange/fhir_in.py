@@ -1,5 +1,8 @@
 """FHIR R4 Patient, Coverage and Appointment resources -> the cells the CSV import reads.
 
+AllergyIntolerance and MedicationStatement texts go back into the patient's
+allergy and medication lists (as MA Desk exports them: one resource per entry).
+
 So a FHIR file goes through exactly the checks, matching and report of a CSV
 file. A resource is placed by its position: the entry number in a Bundle, the
 line in NDJSON. The old system's ID of a patient is its MA Desk MRN identifier
@@ -35,9 +38,12 @@ def read_fhir(data: bytes) -> FhirRows:
     resources = _resources(data)
     rows = FhirRows()
     patient_ids: dict[str, str] = {}  # resource id -> the old system's ID
+    lists = _recorded_lists(resources)
     for place, resource in resources:
         if resource.get("resourceType") == "Patient":
             cells = _patient(resource)
+            for name, items in lists.get(str(resource.get("id", "")), {}).items():
+                cells[name] = "; ".join(items)
             patient_ids[str(resource.get("id", ""))] = cells["external_id"]
             rows.patients.append((place, cells))
     for place, resource in resources:
@@ -51,10 +57,30 @@ def read_fhir(data: bytes) -> FhirRows:
             else:
                 rows.skipped.append(("appointments", place, f"Status “{status}”: only booked "
                                      "appointments are imported."))  # fmt: skip
-        elif kind != "Patient":
+        elif kind not in ("Patient", *_LISTS):
             name = str(kind or "no resourceType")
             rows.ignored[name] = rows.ignored.get(name, 0) + 1
     return rows
+
+
+# Resource type -> (the Patient field it fills, where its patient and its text are).
+_LISTS = {"AllergyIntolerance": ("allergies", "patient", "code"),
+          "MedicationStatement": ("medications", "subject", "medicationCodeableConcept")}  # fmt: skip
+
+
+def _recorded_lists(resources: list[tuple[int, dict]]) -> dict[str, dict[str, list[str]]]:
+    """Allergy and medication texts by patient resource id, in file order."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for _place, resource in resources:
+        spec = _LISTS.get(str(resource.get("resourceType")))
+        if spec is None:
+            continue
+        name, patient_key, concept_key = spec
+        patient = _reference_id(resource.get(patient_key), "Patient")
+        text = str((resource.get(concept_key) or {}).get("text") or "").strip()
+        if patient and text:
+            found.setdefault(patient, {}).setdefault(name, []).append(text)
+    return found
 
 
 def _resources(data: bytes) -> list[tuple[int, dict]]:
@@ -160,9 +186,20 @@ def _coverage(r: dict, patient_ids: dict[str, str]) -> dict[str, str]:
         "group_number": classes.get("group", ""), "priority": str(r.get("order") or "1"),
         "subscriber_relationship": _coding_code(r.get("relationship") or {}) or "self",
         "subscriber_name": str((r.get("subscriber") or {}).get("display") or ""),
+        "subscriber_dob": _subscriber_dob(r),
         "effective_date": str(period.get("start") or "")[:10],
         "end_date": str(period.get("end") or "")[:10],
+        "active": "no" if r.get("status") in ("cancelled", "entered-in-error") else "yes",
     }  # fmt: skip
+
+
+def _subscriber_dob(r: dict) -> str:
+    """The birth date of the RelatedPerson the Coverage's subscriber points to, if inside it."""
+    wanted = str((r.get("subscriber") or {}).get("reference") or "").lstrip("#")
+    for contained in r.get("contained") or []:
+        if isinstance(contained, dict) and wanted and contained.get("id") == wanted:
+            return str(contained.get("birthDate") or "")
+    return ""
 
 
 def _appointment(r: dict, patient_ids: dict[str, str]) -> dict[str, str]:

@@ -28,6 +28,8 @@ ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+SNOMED = "http://snomed.info/sct"
+NO_KNOWN_ALLERGY = "716186003"
 INTERPRETATION_TEXT = {"L": "Low", "H": "High", "A": "Abnormal", "LL": "Critical low",
                        "HH": "Critical high", "AA": "Critical abnormal"}  # fmt: skip
 _NOTHING_KNOWN = re.compile(r"^(none|nka|nkda|no known( drug)? allergies|n/?a|-)$", re.I)
@@ -97,8 +99,9 @@ def coverage_resource(c: Any) -> Resource:
     if c.external_source and c.external_id:
         resource["identifier"] = [{"system": EXTERNAL_SYSTEM + c.external_source,
                                    "value": c.external_id}]  # fmt: skip
-    if c.subscriber_relationship != "self" and c.subscriber_name:
-        resource["subscriber"] = {"display": c.subscriber_name}
+    if c.subscriber_relationship != "self" and (c.subscriber_name or c.subscriber_dob):
+        resource["contained"] = [_subscriber(c)]
+        resource["subscriber"] = {"reference": "#subscriber", "display": c.subscriber_name}
     classes = [("group", c.group_number), ("plan", c.plan)]
     if any(value for _k, value in classes):
         resource["class"] = [
@@ -109,6 +112,17 @@ def coverage_resource(c: Any) -> Resource:
     if period:
         resource["period"] = period
     return resource
+
+
+def _subscriber(c: Any) -> Resource:
+    """The policy holder when it is not the patient, as a RelatedPerson inside the Coverage."""
+    person: Resource = {"resourceType": "RelatedPerson", "id": "subscriber",
+                        "patient": {"reference": f"Patient/{c.patient_id}"}}  # fmt: skip
+    if c.subscriber_name:
+        person["name"] = [{"text": c.subscriber_name}]
+    if c.subscriber_dob:
+        person["birthDate"] = c.subscriber_dob.isoformat()
+    return person
 
 
 def appointment_resource(a: Any, provider_name: str, type_name: str) -> Resource:
@@ -210,21 +224,28 @@ def _interpretation(flag: str) -> Resource:
 def recorded_items(text: str) -> list[str]:
     """The entries of a free-text allergy or medication list (one per line or ';')."""
     items = [" ".join(part.split()) for part in re.split(r"[\n;]+", text or "")]
-    return [item for item in items if item and not _NOTHING_KNOWN.match(item)]
+    return [item for item in items if item]
 
 
 def allergy_resources(p: Any) -> list[Resource]:
-    """The allergies as recorded (free text: a code is not guessed)."""
-    return [
-        {"resourceType": "AllergyIntolerance", "id": f"{p.id}-{n}",
-         "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]},
-         "code": {"text": item}, "patient": {"reference": f"Patient/{p.id}"}}
-        for n, item in enumerate(recorded_items(p.allergies), 1)
-    ]  # fmt: skip
+    """The allergies as recorded (free text: a code is not guessed, except the SNOMED CT
+    concept "no known allergy" for NKA / NKDA / None)."""
+    resources = []
+    for n, item in enumerate(recorded_items(p.allergies), 1):
+        code: Resource = {"text": item}
+        if _NOTHING_KNOWN.match(item):
+            code["coding"] = [{"system": SNOMED, "code": NO_KNOWN_ALLERGY,
+                               "display": "No known allergy"}]  # fmt: skip
+        resources.append({
+            "resourceType": "AllergyIntolerance", "id": f"{p.id}-{n}",
+            "clinicalStatus": {"coding": [{"system": ALLERGY_CLINICAL, "code": "active"}]},
+            "code": code, "patient": {"reference": f"Patient/{p.id}"},
+        })  # fmt: skip
+    return resources
 
 
 def medication_resources(p: Any) -> list[Resource]:
-    """The medication list as recorded (free text, status "recorded" as active)."""
+    """The medication list as recorded (free text; "None" too, as the clinic wrote it)."""
     return [
         {"resourceType": "MedicationStatement", "id": f"{p.id}-{n}", "status": "active",
          "medicationCodeableConcept": {"text": item}, "subject": {"reference": f"Patient/{p.id}"}}

@@ -85,6 +85,7 @@ COVERAGE_FIELDS = (
                                                       "effective from", "eff date")),
     Field("end_date", "End date", False, ("termination date", "term date", "expiration date",
                                           "end")),
+    Field("active", "Active (yes/no)", False, ("status", "coverage status", "is active")),
 )  # fmt: skip
 
 APPOINTMENT_FIELDS = (

@@ -37,6 +37,9 @@ RELATION_WORDS = {"self": "self", "18": "self", "patient": "self", "spouse": "sp
                   "01": "spouse", "1": "spouse", "wife": "spouse", "husband": "spouse",
                   "child": "child", "19": "child", "son": "child", "daughter": "child",
                   "dependent": "child", "other": "other", "g8": "other", "": "self"}  # fmt: skip
+ACTIVE_WORDS = {"": True, "yes": True, "y": True, "true": True, "1": True, "active": True,
+                "no": False, "n": False, "false": False, "0": False, "inactive": False,
+                "cancelled": False, "ended": False, "terminated": False}  # fmt: skip
 
 
 @dataclass
@@ -104,6 +107,9 @@ def _coverage(cells: dict[str, str], today: dt.date) -> dict:
     relation = RELATION_WORDS.get(cells.get("subscriber_relationship", "").strip().casefold())
     if relation is None:
         errors["subscriber_relationship"] = "Subscriber must be self, spouse, child or other."
+    active = ACTIVE_WORDS.get(cells.get("active", "").strip().casefold())
+    if active is None:
+        errors["active"] = "Active must be yes or no."
     dates = {name: _cell(errors, name, parse_date, cells.get(name, ""), today)
              for name in ("subscriber_dob", "effective_date", "end_date")}  # fmt: skip
     data = CoverageInput(
@@ -122,7 +128,12 @@ def _coverage(cells: dict[str, str], today: dt.date) -> dict:
     external_id = own or _derived_id(patient_ref, clean["payer"], clean["member_id"])
     if len(external_id) > MAX_EXTERNAL_ID:
         raise ValidationError("The policy ID is longer than 80 characters.", field="external_id")
-    return {**clean, "patient_external_id": patient_ref, "external_id": external_id}
+    return {
+        **clean,
+        "active": active is not False,
+        "patient_external_id": patient_ref,
+        "external_id": external_id,
+    }
 
 
 def _appointment(cells: dict[str, str], today: dt.date) -> dict:
@@ -156,20 +167,15 @@ def _appointment(cells: dict[str, str], today: dt.date) -> dict:
 
 
 def _start(date_text: str, time_text: str, today: dt.date, errors: dict) -> dt.datetime | None:
-    try:
-        if time_text.strip():
-            day = parse_date(date_text, today)
-            if day is None:
-                errors["date"] = "Date is required."
-                return None
-            return dt.datetime.combine(day, parse_time(time_text))
-        if not date_text.strip():
-            errors["date"] = "Date is required."
-            return None
-        return parse_datetime(date_text, today)
-    except CellError as exc:
-        errors["date" if "date" not in errors else "time"] = str(exc)
+    """The start from a date cell and a time cell, or from one cell holding both."""
+    if not date_text.strip():
+        errors["date"] = "Date is required."
         return None
+    if not time_text.strip():
+        return _cell(errors, "date", parse_datetime, date_text, today)
+    day = _cell(errors, "date", parse_date, date_text, today)
+    at = _cell(errors, "time", parse_time, time_text)
+    return None if day is None or at is None else dt.datetime.combine(day, at)
 
 
 def _external_id(text: str, errors: dict, name: str = "external_id") -> str:

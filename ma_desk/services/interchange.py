@@ -66,7 +66,7 @@ CREATE, UPDATE, LINK, UNCHANGED, SKIP, ERROR = (
 ACTIONS = (CREATE, UPDATE, LINK, UNCHANGED, SKIP, ERROR)
 COVERAGE_COMPARED = ("payer", "plan", "member_id", "group_number", "priority",
                      "subscriber_relationship", "subscriber_name", "subscriber_dob",
-                     "effective_date", "end_date")  # fmt: skip
+                     "effective_date", "end_date", "active")  # fmt: skip
 BOOKED = ("scheduled", "confirmed")
 NDJSON_TYPES = ("Patient", "AllergyIntolerance", "MedicationStatement", "Coverage",
                 "Appointment", "Encounter", "Observation")  # fmt: skip
@@ -449,7 +449,7 @@ class InterchangeService(Service):
                       apply: bool) -> tuple[RowOutcome, InsuranceCoverage | None]:  # fmt: skip
         """A new coverage (not yet added), or why not; an identical one on file is linked."""
         clean = {k: v for k, v in row.clean.items() if k != "patient_external_id"}
-        current = active.setdefault(patient_id, [])
+        current = active.setdefault(patient_id, []) if clean["active"] else []
         same = next((c for c in current if fold(c.payer) == fold(clean["payer"])
                      and c.member_id == clean["member_id"]), None)  # fmt: skip
         if same is not None:
