@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ma_desk.cli.common import cli_session
-from ma_desk.errors import NotFoundError
+from ma_desk.errors import NotFoundError, ValidationError
 
 
 def register(sub, parents) -> None:
@@ -43,6 +43,9 @@ def cmd_export_fhir(args: argparse.Namespace) -> int:
             lines = "".join(f"  {kind}.ndjson: {count:,}\n" for kind, count in counts.items())
             sys.stdout.write(f"Wrote to {args.out}:\n{lines}")
             return 0
+        if Path(args.out).expanduser().exists() and not args.force:
+            raise ValidationError(f"{args.out} already exists; choose another name or add --force.",
+                                  field="out")  # fmt: skip
         patient_id = _patient_id(services, args.patient)
         count = services.interchange.export_patient_fhir(patient_id, Path(args.out),
                                                          replace=args.force)  # fmt: skip

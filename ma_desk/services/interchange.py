@@ -108,17 +108,19 @@ class ImportReport:
         return {action: sum(1 for o in self.outcomes if o.action == action) for action in ACTIONS}
 
     def summary(self) -> str:
+        """One line: "8 rows: 3 created, 1 skipped, 4 refused." ("would be ..." for a dry run)."""
         counts = self.counts()
-        verb = "would be" if self.dry_run else "were"
-        parts = [f"{counts[a]} {verb} {_PAST[a]}" for a in ACTIONS if counts[a]]
-        text = "; ".join(parts) or "nothing to import"
+        parts = ", ".join(f"{counts[a]} {_PAST[a]}" for a in ACTIONS if counts[a])
+        text = f"{len(self.outcomes)} rows"
+        if parts:
+            text += f"{' would be' if self.dry_run else ''}: {parts}"
         if self.cancelled:
             text += ". Stopped before the end: run the same import again to finish it"
-        return f"{len(self.outcomes)} rows: {text}."
+        return text + "."
 
 
-_PAST = {CREATE: "created", UPDATE: "updated", LINK: "linked to a patient already on file",
-         UNCHANGED: "already imported (unchanged)", SKIP: "skipped", ERROR: "refused"}  # fmt: skip
+_PAST = {CREATE: "created", UPDATE: "updated", LINK: "linked to records already on file",
+         UNCHANGED: "unchanged (imported before)", SKIP: "skipped", ERROR: "refused"}  # fmt: skip
 
 
 @dataclass(frozen=True)
