@@ -25,7 +25,7 @@ from itertools import groupby
 from pathlib import Path
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ma_desk.atomic_file import PRIVATE_MODE, TEMP_PREFIX, TEMP_SUFFIX, fsync_folder, publish
@@ -340,6 +340,7 @@ class InterchangeService(Service):
                         seen: dict[str, int], apply: bool) -> list[RowOutcome]:  # fmt: skip
         source = options.source
         existing = {p.external_id: p for p in _by_external(session, Patient, source, batch)}
+        may_match = _may_match(session, source, batch)
         outcomes: list[RowOutcome] = []
         creates: list[tuple[int, row_reading.RowValues]] = []
         for row in batch:
@@ -349,7 +350,9 @@ class InterchangeService(Service):
             elif row.external_id in existing:
                 outcomes.append(_patient_again(existing[row.external_id], row, apply, self.now()))
             else:
-                outcome = self._new_patient(session, row, options, apply)
+                outcome = (self._new_patient(session, row, options, apply) if may_match(row)
+                           else RowOutcome("patients", row.line, CREATE, "New patient.",
+                                           row.external_id))  # fmt: skip
                 if outcome.action == CREATE:
                     creates.append((len(outcomes), row))
                 outcomes.append(outcome)
@@ -622,6 +625,30 @@ def _missing_patient(row: row_reading.RowValues, patients: dict[str, int], kind:
         return None
     return RowOutcome(kind, row.line, ERROR, f"No patient with ID “{ref}” was imported from "
                       f"{source}: import the patients file first (same source).", row.external_id)  # fmt: skip
+
+
+def _may_match(session: Session, source: str, batch: list[row_reading.RowValues]):
+    """Which rows registration's duplicate check must see (one query for the batch).
+
+    ``PatientService._duplicates`` finds patients with the same date of birth or the
+    same phone number; a row sharing neither with any patient on file (other than
+    those imported from this same source) cannot match, so only the others are
+    checked, row by row, by that same function. If that matching ever looks at
+    something else, this pre-filter must widen with it.
+    """
+    rows = [row for row in batch if not row.error]
+    dobs = {row.clean["dob"] for row in rows}
+    phones = {phone_digits(row.clean["phone"]) for row in rows} - {""}
+    others = or_(Patient.external_source.is_(None), Patient.external_source != source)
+    found_dobs = set(session.scalars(select(Patient.dob).distinct().where(
+        Patient.dob.in_(dobs), Patient.active.is_(True), others))) if dobs else set()  # fmt: skip
+    found_phones = set(session.scalars(select(Patient.phone_digits).distinct().where(
+        Patient.phone_digits.in_(phones), Patient.active.is_(True), others))) if phones else set()  # fmt: skip
+
+    def may_match(row: row_reading.RowValues) -> bool:
+        return row.clean["dob"] in found_dobs or phone_digits(row.clean["phone"]) in found_phones
+
+    return may_match
 
 
 def _imported_from(session: Session, patient_id: int) -> str | None:
