@@ -162,6 +162,9 @@ class MainWindow(QMainWindow):
         self._restore_state()
         self.session = SessionController(self, services, idle_clock=idle_clock)
         self.print_menu = install_print_menu(self, services, self.selection)
+        from ma_desk.ui.interchange.actions import install_interchange_actions
+
+        self.interchange_actions = install_interchange_actions(self, services, self.selection)
 
     def update_status(self) -> None:
         now = self.services.ctx.clock.now()
