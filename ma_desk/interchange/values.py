@@ -12,9 +12,7 @@ _US_DATE = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\S*)?$")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::\d{2})?\s*([AaPp]\.?[Mm]\.?)?$")
 # (555) 201-4477, 555-201-4477, 555.201.4477, 555 201 4477, 5552014477, +1 555 201 4477
-_PLAIN_US_PHONE = re.compile(
-    r"^(?:\+?1[\s.-]?)?\(?([2-9]\d{2})\)?[\s.-]?(\d{3})[\s.-]?(\d{4})$"
-)
+_PLAIN_US_PHONE = re.compile(r"^(?:\+?1[\s.-]?)?\(?([2-9]\d{2})\)?[\s.-]?(\d{3})[\s.-]?(\d{4})$")
 # What a spreadsheet would run as a formula (CSV injection): never stored as typed.
 _FORMULA = re.compile(r"^[=@]|^[+\-]\s*[A-Za-z(]|^[\t\r]")
 
