@@ -40,6 +40,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.read": frozenset({ADMINISTRATOR}),
     "backup.run": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK}),
     "backup.restore": frozenset({ADMINISTRATOR}),
+    "records.import": frozenset({ADMINISTRATOR}),  # CSV / FHIR import from the old system
+    "records.export_all": frozenset({ADMINISTRATOR}),  # the whole clinic as FHIR NDJSON
+    "records.export_patient": frozenset({ADMINISTRATOR, MEDICAL_ASSISTANT, FRONT_DESK}),
 }
 
 

@@ -115,7 +115,7 @@ def test_print_menu_lists_the_actions(qtbot, demo_services, tmp_path):
     menu = window.print_menu.menu
     texts = [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
     assert texts == ["Visit summary", "Handout…", "Labels…", "End-of-day report…",
-                     "Handout library…"]  # fmt: skip
+                     "Handout library…", "Export for patient (FHIR)…"]  # fmt: skip
     assert window.print_menu.visit_summary_action.shortcut().toString() == "Ctrl+P"
 
 

@@ -156,6 +156,14 @@ CALLS: dict[str, tuple[Any, str | None]] = {
         lambda c: c.services.handouts.pdf_for_visit(c.visit, [_handout(c)]), "visit_patient"),
     "handouts.record_given": (
         lambda c: c.services.handouts.record_given(c.visit, [_handout(c)]), "visit_patient"),
+    "interchange.dry_run_csv": (lambda c: c.services.interchange.dry_run_csv(
+        "patients", b"ID,Last,First,DOB\n1,Doe,Ann,01/02/1980\n", _import_options()), None),
+    "interchange.dry_run_fhir": (lambda c: c.services.interchange.dry_run_fhir(
+        b'{"resourceType": "Patient", "id": "1"}', _import_options()), None),
+    "interchange.export_patient_fhir": (lambda c: c.services.interchange.export_patient_fhir(
+        c.patient, c.tmp / f"patient-{c.calls}.json"), "patient"),
+    "interchange.export_clinic_fhir": (lambda c: c.services.interchange.export_clinic_fhir(
+        c.tmp / f"bulk-{c.calls}"), None),
 }  # fmt: skip
 # Recorded on every call: each is its own disclosure, or a new question asked.
 EVERY_CALL = {"patients.find_duplicates", "audit_log.search", "audit_log.verify",
@@ -166,6 +174,12 @@ def _report(c):
     from ma_desk.security.verification import check_trail
 
     return check_trail(c.services.ctx.db, None)
+
+
+def _import_options():
+    from ma_desk.services.interchange import ImportOptions
+
+    return ImportOptions(source="oldpm")
 
 
 def _pulse_form():

@@ -18,6 +18,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "postgresql": ("benchmarks.tasks.postgresql", "the clinic moved onto a PostgreSQL server: search, day view, vitals save vs floors"),
     "notify_latency": ("benchmarks.tasks.notify_latency", "commit on one workstation to the refreshed Schedule tab on another (PostgreSQL)"),
     "startup": ("benchmarks.startup", "start to the sign-in screen and Enter to the main window, venv and frozen app, vs bare-Qt dialog"),
+    "import_export": ("benchmarks.import_export", "100k patients imported from CSV; the clinic exported as FHIR NDJSON, vs csv+executemany / json.dumps"),
 }  # fmt: skip
 
 # Tasks measured at the scaling sizes (10k / 100k / 1M patients) with --scaling.

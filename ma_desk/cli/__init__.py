@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "ma_desk.cli.server_cmds",
     "ma_desk.cli.move_cmds",
     "ma_desk.cli.downtime_cmds",
+    "ma_desk.cli.import_cmds",
+    "ma_desk.cli.export_cmds",
 ]
 
 log = logging.getLogger("ma_desk.cli")

@@ -161,6 +161,10 @@ class Patient(Versioned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
     verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The old system's identifier of an imported record (ma_desk/interchange/): a second
+    # import of the same file finds it again instead of creating it twice.
+    external_source: Mapped[str | None] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(80))
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     coverages: Mapped[list[InsuranceCoverage]] = relationship(
@@ -170,6 +174,7 @@ class Patient(Versioned, Base):
         Index("ix_patients_dob", "dob"),
         # Name search scans this range in display order, so LIMIT stops early (no sort).
         Index("ix_patients_search_name", "search_last", "search_first"),
+        UniqueConstraint("external_source", "external_id", name="uq_patients_external"),
     )
 
 
@@ -227,6 +232,10 @@ class Appointment(Versioned, Base):
     is_late: Mapped[bool] = mapped_column(Boolean, default=False)
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # The old system's identifier of an imported record (ma_desk/interchange/): a second
+    # import of the same file finds it again instead of creating it twice.
+    external_source: Mapped[str | None] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(80))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     patient: Mapped[Patient] = relationship()
@@ -244,6 +253,7 @@ class Appointment(Versioned, Base):
         Index("ix_appointments_start", "start"),
         Index("ix_appointments_provider_start", "provider_id", "start"),
         Index("ix_appointments_patient_start", "patient_id", "start"),
+        UniqueConstraint("external_source", "external_id", name="uq_appointments_external"),
     )
 
 
@@ -466,13 +476,20 @@ class InsuranceCoverage(Versioned, Base):
     card_back_type: Mapped[str] = mapped_column(String(40), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # The old system's identifier of an imported record (ma_desk/interchange/): a second
+    # import of the same file finds it again instead of creating it twice.
+    external_source: Mapped[str | None] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(80))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
     patient: Mapped[Patient] = relationship(back_populates="coverages")
     checks: Mapped[list[EligibilityCheck]] = relationship(
         back_populates="coverage", order_by="EligibilityCheck.checked_at"
     )
-    __table_args__ = (CheckConstraint("priority BETWEEN 1 AND 3", name="priority"),)
+    __table_args__ = (
+        CheckConstraint("priority BETWEEN 1 AND 3", name="priority"),
+        UniqueConstraint("external_source", "external_id", name="uq_insurance_coverages_external"),
+    )
 
 
 class EligibilityCheck(Base):

@@ -13,6 +13,7 @@ from ma_desk.services.checklists import ChecklistService
 from ma_desk.services.clinic_setup import ClinicSetupService
 from ma_desk.services.handouts import HandoutService
 from ma_desk.services.insurance import InsuranceService
+from ma_desk.services.interchange import InterchangeService
 from ma_desk.services.patients import PatientService
 from ma_desk.services.reports import ReportService
 from ma_desk.services.rooms import RoomService
@@ -41,6 +42,7 @@ class Services:
         self.reports = ReportService(self.ctx)
         self.handouts = HandoutService(self.ctx)
         self.clinic_setup = ClinicSetupService(self.ctx)
+        self.interchange = InterchangeService(self.ctx)
 
     @property
     def actor(self) -> Actor:

@@ -165,6 +165,9 @@ class MainWindow(QMainWindow):
         self.session = SessionController(self, services, idle_clock=idle_clock)
         self.print_menu = install_print_menu(self, services, self.selection)
         self._install_help_menu()
+        from ma_desk.ui.interchange.actions import install_interchange_actions
+
+        self.interchange_actions = install_interchange_actions(self, services, self.selection)
 
     def update_status(self) -> None:
         now = self.services.ctx.clock.now()

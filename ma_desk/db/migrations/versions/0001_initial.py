@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 04:24:38.211406
+Create Date: 2026-11-30 04:27:26.106930
 """
 
 from __future__ import annotations
@@ -213,12 +213,15 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('verified_at', sa.DateTime(), nullable=True),
+    sa.Column('external_source', sa.String(length=40), nullable=True),
+    sa.Column('external_id', sa.String(length=80), nullable=True),
     sa.Column('verified_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
     sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_patients_verified_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_patients')),
+    sa.UniqueConstraint('external_source', 'external_id', name='uq_patients_external'),
     sa.UniqueConstraint('mrn', name=op.f('uq_patients_mrn'))
     )
     with op.batch_alter_table('patients', schema=None) as batch_op:
@@ -258,6 +261,8 @@ def upgrade() -> None:
     sa.Column('is_late', sa.Boolean(), nullable=False),
     sa.Column('cancel_reason', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('external_source', sa.String(length=40), nullable=True),
+    sa.Column('external_id', sa.String(length=80), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=True),
@@ -271,7 +276,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], name=op.f('fk_appointments_room_id_rooms')),
     sa.ForeignKeyConstraint(['series_id'], ['appointment_series.id'], name=op.f('fk_appointments_series_id_appointment_series')),
     sa.ForeignKeyConstraint(['type_id'], ['appointment_types.id'], name=op.f('fk_appointments_type_id_appointment_types')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_appointments'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_appointments')),
+    sa.UniqueConstraint('external_source', 'external_id', name='uq_appointments_external')
     )
     with op.batch_alter_table('appointments', schema=None) as batch_op:
         batch_op.create_index('ix_appointments_patient_start', ['patient_id', 'start'], unique=False)
@@ -325,13 +331,16 @@ def upgrade() -> None:
     sa.Column('card_back_type', sa.String(length=40), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('external_source', sa.String(length=40), nullable=True),
+    sa.Column('external_id', sa.String(length=80), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('updated_by', sa.String(length=120), server_default='', nullable=False),
     sa.Column('updated_on', sa.String(length=120), server_default='', nullable=False),
     sa.CheckConstraint('priority BETWEEN 1 AND 3', name=op.f('ck_insurance_coverages_priority')),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_insurance_coverages_patient_id_patients')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_insurance_coverages'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_insurance_coverages')),
+    sa.UniqueConstraint('external_source', 'external_id', name='uq_insurance_coverages_external')
     )
     with op.batch_alter_table('insurance_coverages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_insurance_coverages_patient_id'), ['patient_id'], unique=False)

@@ -1,0 +1,1 @@
+"""The import wizard (Administration menu) and the patient's FHIR export (Print menu)."""
