@@ -411,3 +411,24 @@ def test_any_cell_text_gives_a_row_outcome_never_a_crash(services, last, first, 
         return
     for outcome in report.outcomes:
         assert outcome.action in ("create", "error", "skip") and outcome.message
+
+
+def test_imported_patients_are_found_like_registered_ones(services: Services):
+    """Phone endings, a part of a compound surname and typed Latin letters find an
+    imported patient exactly as they find one registered at the desk."""
+    run_import(services, "patients", comma_export_utf8_bom())
+    found = {
+        query: {hit.last_name for hit in services.patients.search(query)}
+        for query in ("4477", "010-4477", "marquez", "garcia jose", "okonkwo")
+    }
+    assert found == {
+        "4477": {"Okonkwo"},
+        "010-4477": {"Okonkwo"},
+        "marquez": {"García Márquez"},
+        "garcia jose": {"García Márquez"},
+        "okonkwo": {"Okonkwo"},
+    }
+    changed = comma_export_utf8_bom().replace(b"Okonkwo,Adaeze,,03/07/1980,F,(555) 010-4477,\"12",
+                                              b"Okonkwo-Eze,Adaeze,,03/07/1980,F,(555) 010-4477,\"12")  # fmt: skip
+    run_import(services, "patients", changed)
+    assert {hit.last_name for hit in services.patients.search("eze")} == {"Okonkwo-Eze"}

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ma_desk.atomic_file import PRIVATE_MODE, TEMP_PREFIX, TEMP_SUFFIX, fsync_folder, publish
 from ma_desk.db.models import (
@@ -35,6 +35,7 @@ from ma_desk.db.models import (
     AuditEvent,
     InsuranceCoverage,
     Patient,
+    PatientNamePart,
     Provider,
     Visit,
     VitalObservation,
@@ -54,7 +55,14 @@ from ma_desk.interchange.fields import (
 from ma_desk.reports.output import write_file_atomic
 from ma_desk.services.base import Service
 from ma_desk.services.insurance_rules import priority_label
-from ma_desk.services.patients import EDITABLE, PatientService, mrn_for
+from ma_desk.services.patients import (
+    EDITABLE,
+    PatientService,
+    _store_name_parts,
+    mrn_for,
+    name_part_rows,
+    search_columns,
+)
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
 from ma_desk.text import fold, phone_digits
 
@@ -401,9 +409,7 @@ class InterchangeService(Service):
         """Many new patients in two statements (insert, then each one's MRN from its id)."""
         now, actor = self.now(), self.actor
         values = [{
-            **row.clean, "mrn": f"~{uuid.uuid4().hex[:19]}", "search_last": fold(row.clean["last_name"]),
-            "search_first": fold(row.clean["first_name"]),
-            "phone_digits": phone_digits(row.clean["phone"]), "active": True,
+            **row.clean, **search_columns(row.clean), "mrn": f"~{uuid.uuid4().hex[:19]}", "active": True,
             "created_at": now, "updated_at": now, "version": 1,
             "updated_by": actor.display_name or actor.username, "updated_on": actor.workstation,
             "external_source": source, "external_id": row.external_id,
@@ -415,6 +421,10 @@ class InterchangeService(Service):
             update(table).where(table.c.id == bindparam("new_id")).values(mrn=bindparam("new_mrn")),
             [{"new_id": i, "new_mrn": mrn_for(i)} for i in ids],
         )  # fmt: skip
+        parts = [part for i, row in zip(ids, rows, strict=True) for part in
+                 name_part_rows(i, row.clean["first_name"], row.clean["last_name"])]  # fmt: skip
+        if parts:  # a part of a compound or two-word name finds them, as for registration
+            session.execute(insert(PatientNamePart), parts)
         return ids
 
     # ------------------------------------------------------------------ coverages
@@ -667,11 +677,9 @@ def _patient_again(
     if apply:
         for name in changed:
             setattr(patient, name, row.clean[name])
-        patient.search_last, patient.search_first = (
-            fold(patient.last_name),
-            fold(patient.first_name),
-        )
-        patient.phone_digits = phone_digits(patient.phone)
+        for column, value in search_columns(row.clean).items():
+            setattr(patient, column, value)
+        _store_name_parts(object_session(patient), patient)
         patient.updated_at = now
     labels = ", ".join(name.replace("_", " ") for name in changed)
     return RowOutcome("patients", row.line, UPDATE, f"Already imported as MRN {patient.mrn}; "
