@@ -1,0 +1,191 @@
+"""Every tab fits the screens clinics have (issue 15 items 1-2).
+
+Display scaling is simulated by its logical size: Qt lays out in device-independent
+pixels and fonts in points, so a 1366x768 laptop at 125 % lays out exactly like a
+1093x614 screen at 100 %. The window gets the screen minus a taskbar and a title bar.
+For every tab at every size: the window's minimum size fits, every control needed
+for the task lies inside the window (or inside a scroll area that reaches it) and is
+not squeezed to nothing, every table shows all its columns, and no label or button
+text is cut (an elided label must carry its full text in a tooltip).
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QTableView,
+    QTextEdit,
+    QWidget,
+)
+
+from ma_desk.ui.app import load_stylesheet
+from ma_desk.ui.main_window import MainWindow
+
+# Windows laptops' logical screens: (physical size, scaling) -> logical size.
+SCREENS = {
+    "1280x720@100": (1280, 720),
+    "1366x768@100": (1366, 768),
+    "1366x768@125": (1093, 614),
+    "1920x1080@150": (1280, 720),
+    "1920x1080@100": (1920, 1080),
+    "1280x720@125": (1024, 576),
+}
+TASKBAR_AND_TITLE = 48 + 32  # logical px the window never gets
+CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit,
+            QAbstractItemView)  # fmt: skip
+QT_INNER_PARENTS = ("QComboBox", "QAbstractSpinBox", "QCalendarWidget", "QTabBar", "QDateEdit",
+                    "QDateTimeEdit", "QSpinBox", "QDoubleSpinBox", "QTimeEdit", "QScrollBar",
+                    "QLineEdit", "QHeaderView")  # fmt: skip
+
+
+def client_size(screen: str) -> tuple[int, int]:
+    width, height = SCREENS[screen]
+    return width, height - TASKBAR_AND_TITLE
+
+
+@pytest.fixture
+def styled(qapp):
+    """The clinic stylesheet, as the app runs (it changes sizes), removed afterwards."""
+    before = qapp.styleSheet()
+    load_stylesheet(qapp)
+    yield
+    qapp.setStyleSheet(before)
+
+
+@pytest.fixture
+def window(qtbot, demo_services, sign_in_as, tmp_path, styled) -> MainWindow:
+    sign_in_as("ma")
+    made = MainWindow(demo_services, store_label="demo", settings_file=tmp_path / "w.ini")
+    qtbot.addWidget(made)
+    made.build_all_tabs()
+    with qtbot.waitExposed(made):
+        made.show()
+    return made
+
+
+def show_at(window: MainWindow, screen: str, tab_index: int) -> None:
+    window.tabs.setCurrentIndex(tab_index)
+    window.resize(*client_size(screen))
+    for _ in range(3):  # layouts settle over a few passes (word-wrapped labels)
+        QApplication.processEvents()
+
+
+def _is_qt_inner(widget: QWidget) -> bool:
+    parent = widget.parentWidget()
+    return widget.objectName().startswith("qt_") or (
+        parent is not None and type(parent).__name__ in QT_INNER_PARENTS
+    )
+
+
+def _scroll_ancestor(widget: QWidget, stop: QWidget) -> QScrollArea | None:
+    """The scroll area (between widget and stop) that brings widget into view, if any."""
+    parent = widget.parentWidget()
+    while parent is not None and parent is not stop:
+        if isinstance(parent, QScrollArea) and parent.widget() is not None:
+            if parent.widget().isAncestorOf(widget):
+                return parent
+        parent = parent.parentWidget()
+    return None
+
+
+def _on_screen_rect(widget: QWidget, window: QWidget) -> QRect:
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+def visible_widgets(tab: QWidget, kind) -> list:
+    return [
+        w for w in tab.findChildren(QWidget)
+        if isinstance(w, kind) and w.isVisible() and not _is_qt_inner(w)
+    ]  # fmt: skip
+
+
+def outside_window(window: MainWindow, tab: QWidget, screen: str) -> list[str]:
+    problems = []
+    frame = QRect(0, 0, *client_size(screen))
+    for widget in visible_widgets(tab, CONTROLS):
+        scroller = _scroll_ancestor(widget, window)
+        holder = scroller if scroller is not None else widget
+        rect = _on_screen_rect(holder, window)
+        name = widget.objectName() or type(widget).__name__
+        if not frame.contains(rect):
+            problems.append(f"{name} at {rect.getRect()} outside window {frame.getRect()}")
+        elif widget.width() < 8 or widget.height() < 8:
+            problems.append(f"{name} squeezed to {widget.width()}x{widget.height()}")
+    return problems
+
+
+def hidden_columns(tab: QWidget) -> list[str]:
+    """Tables whose columns run past their viewport (staff would have to scroll sideways)."""
+    problems = []
+    for view in visible_widgets(tab, QTableView):
+        header = view.horizontalHeader()
+        if header.isHidden() or view.model() is None:
+            continue
+        shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
+        total = sum(header.sectionSize(c) for c in shown)
+        if total > view.viewport().width() + 2:
+            problems.append(f"{view.objectName()}: columns {total} px > {view.viewport().width()}")
+        for column in shown:
+            if header.sectionSize(column) < 24:
+                problems.append(f"{view.objectName()}: column {column} squeezed")
+    return problems
+
+
+def _label_cut(label: QLabel) -> bool:
+    text = label.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+    if not text or label.pixmap() is not None and not label.pixmap().isNull():
+        return False
+    if label.property("elided_from") and label.toolTip() == label.property("elided_from"):
+        return False  # elided on purpose, full text in the tooltip
+    room = label.contentsRect()
+    if label.wordWrap() or label.textFormat().name == "RichText" or "<" in text:
+        need = label.heightForWidth(label.width())
+        return need > label.height() + 1 if need > 0 else False
+    widest = max(label.fontMetrics().horizontalAdvance(line) for line in text.split("\n"))
+    return widest > room.width() + 1
+
+
+def clipped_texts(tab: QWidget) -> list[str]:
+    problems = []
+    for label in visible_widgets(tab, QLabel):
+        if _label_cut(label):
+            name = label.objectName() or "label"
+            problems.append(f"{name} {label.text()[:40]!r} cut at {label.width()} px")
+    for button in visible_widgets(tab, QAbstractButton):
+        if button.text() and button.sizeHint().width() > button.width() + 1:
+            problems.append(f"button {button.text()!r} {button.width()} < {button.sizeHint().width()}")
+    return problems
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_window_minimum_fits_the_screen(window, screen):
+    width, height = client_size(screen)
+    show_at(window, screen, 0)
+    minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
+    assert minimum.width() <= width and minimum.height() <= height, (
+        f"window needs at least {minimum.width()}x{minimum.height()}, {screen} gives {width}x{height}"
+    )
+    assert (window.width(), window.height()) == (width, height)
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_tab_fits_without_cut_controls_columns_or_words(window, screen):
+    report = {}
+    for index in range(window.tabs.count()):
+        show_at(window, screen, index)
+        tab = window.tabs.widget(index)
+        problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
+        if problems:
+            report[window.tabs.tabText(index)] = problems
+    assert report == {}
+
