@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.ui.app import load_stylesheet
+from ma_desk.ui.common.fit import SIDEWAYS
 from ma_desk.ui.main_window import MainWindow
 
 # Windows laptops' logical screens: (physical size, scaling) -> logical size.
@@ -91,9 +92,9 @@ def _scroll_ancestor(widget: QWidget, stop: QWidget) -> QScrollArea | None:
     """The scroll area (between widget and stop) that brings widget into view, if any."""
     parent = widget.parentWidget()
     while parent is not None and parent is not stop:
-        if isinstance(parent, QScrollArea) and parent.widget() is not None:
-            if parent.widget().isAncestorOf(widget):
-                return parent
+        inner = parent.widget() if isinstance(parent, QScrollArea) else None
+        if inner is not None and inner.isAncestorOf(widget):
+            return parent
         parent = parent.parentWidget()
     return None
 
@@ -129,7 +130,7 @@ def hidden_columns(tab: QWidget) -> list[str]:
     problems = []
     for view in visible_widgets(tab, QTableView):
         header = view.horizontalHeader()
-        if header.isHidden() or view.model() is None:
+        if header.isHidden() or view.model() is None or view.property(SIDEWAYS):
             continue
         shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
         total = sum(header.sectionSize(c) for c in shown)

@@ -34,7 +34,7 @@ class FieldGrid(QWidget):
         label = QLabel(caption)
         label.setProperty("role", "caption")
         label.setBuddy(editor)
-        message = FieldMessage(f"{self.prefix}_{name}")
+        message = FieldMessage(f"{self.prefix}_{name}", lines=2)  # narrow cells wrap
         box.addWidget(label)
         box.addWidget(editor)
         box.addWidget(message)

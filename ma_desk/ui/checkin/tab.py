@@ -30,6 +30,7 @@ from ma_desk.services.patients import PatientHit
 from ma_desk.ui.checkin.arrive_panel import ArrivePanel
 from ma_desk.ui.checkin.registration import RegistrationPanel
 from ma_desk.ui.checkin.verify_panel import VerifyPanel
+from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -86,20 +87,20 @@ class CheckinTab(Tab):
         self.search.setClearButtonEnabled(True)
         self.search.setProperty("role", "search")
         left_box.addWidget(self.search)
-        self.search_hint = named(QLabel(""), "checkin_search_hint", "Search summary")
+        self.search_hint = named(wrapping(QLabel("")), "checkin_search_hint", "Search summary")
         self.search_hint.setProperty("role", "hint")
         left_box.addWidget(self.search_hint)
         self.model: RowTableModel[PatientHit] = RowTableModel(columns, self)
         self.results = make_table("checkin_results", "Matching patients")
         self.results.setModel(self.model)
+        fit_columns(self.results, stretch=("Patient", "Provider", "Alerts"))
         left_box.addWidget(self.results, 1)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         self.new_button = named(
             QPushButton("&New patient (Ctrl+N)"), "checkin_new_patient", "Register new patient"
         )
         self.new_button.setAutoDefault(True)
         buttons.addWidget(self.new_button)
-        buttons.addStretch(1)
         left_box.addLayout(buttons)
         splitter.addWidget(left)
 
@@ -125,7 +126,7 @@ class CheckinTab(Tab):
             "How to start",
         )
         self.empty_hint.setProperty("role", "hint")
-        self.empty_hint.setWordWrap(True)
+        wrapping(self.empty_hint)
         inner_box.addWidget(self.empty_hint)
         inner_box.addWidget(self.verify)
         inner_box.addWidget(self.arrive)
@@ -140,8 +141,7 @@ class CheckinTab(Tab):
         self.stack.addWidget(patient_page)
         self.stack.addWidget(self.registration)
         splitter.addWidget(self.stack)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 5)
+        keep_panels(splitter, (4, 5))
         splitter.setSizes([560, 760])
 
         # ---- behaviour

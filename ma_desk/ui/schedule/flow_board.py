@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ma_desk.clinical import flow
 from ma_desk.services.schedule import FlowRow
+from ma_desk.ui.common.fit import fit_columns, wrapping
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table
 from ma_desk.ui.live import kept_scroll
@@ -113,7 +114,7 @@ class FlowBoard(QWidget):
         self.services = services
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.header = QLabel()
+        self.header = wrapping(QLabel())
         self.header.setObjectName("flow_board_counts")
         self.header.setAccessibleName("Patients in clinic by status")
         layout.addWidget(self.header)
@@ -121,7 +122,7 @@ class FlowBoard(QWidget):
         self.model: RowTableModel[FlowRow] = RowTableModel(flow_columns(self.thresholds), self)
         self.table = make_table("flow_board_table", "Flow board")
         self.table.setModel(self.model)
-        self.table.horizontalHeader().setStretchLastSection(False)
+        fit_columns(self.table, stretch=("Patient", "Critical", "Type"))
         layout.addWidget(self.table, 1)
         self.timer = QTimer(self)
         self.timer.setObjectName("flow_board_timer")
@@ -149,7 +150,6 @@ class FlowBoard(QWidget):
         self.table.selectionModel().blockSignals(True)
         with kept_scroll(self.table):
             self.model.set_rows(rows)
-            self.table.resizeColumnsToContents()
             self._reselect(keep)
         self.header.setText(
             f"<b>Flow board</b> — {len(rows)} in clinic: {status_counts(rows)}"
