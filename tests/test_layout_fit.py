@@ -188,5 +188,5 @@ def test_every_tab_fits_without_cut_controls_columns_or_words(window, screen):
         problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
         if problems:
             report[window.tabs.tabText(index)] = problems
-    assert report == {}
+    assert not report, "\n".join(f"{tab}: {p}" for tab, found in report.items() for p in found)
 

@@ -88,7 +88,7 @@ class VitalsTab(Tab):
         history_layout.addLayout(buttons)
         self.side.addTab(history_page, "History")
         self.charts = TrendCharts()
-        self.side.addTab(self.charts, "Trends")
+        self.side.addTab(scrolling(self.charts, "vitals_trends_scroll"), "Trends")
         splitter.addWidget(self.side)
         keep_panels(splitter, (3, 2))
         splitter.setSizes([900, 500])
