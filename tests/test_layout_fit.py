@@ -64,11 +64,15 @@ def styled(qapp):
 
 
 @pytest.fixture
-def window(qtbot, demo_services, sign_in_as, tmp_path, styled) -> MainWindow:
+def window(qtbot, demo_services, sign_in_as, clock, tmp_path, styled) -> MainWindow:
     sign_in_as("ma")
     made = MainWindow(demo_services, store_label="demo", settings_file=tmp_path / "w.ini")
     qtbot.addWidget(made)
     made.build_all_tabs()
+    # A patient in the rooms, so every panel shows what it shows on a real morning.
+    day = demo_services.schedule.day(clock.now().date())
+    visit = next(row for row in day if row.status in ("with_provider", "roomed", "checked_out"))
+    made.selection.select_appointment(visit.id, visit.patient_id)
     with qtbot.waitExposed(made):
         made.show()
     return made
@@ -186,6 +190,9 @@ def test_every_tab_fits_without_cut_controls_columns_or_words(window, screen):
         show_at(window, screen, index)
         tab = window.tabs.widget(index)
         problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
+        need = tab.minimumSizeHint()
+        if need.width() > tab.width() or need.height() > tab.height():
+            problems.insert(0, f"needs {need.width()}x{need.height()}, has {tab.width()}x{tab.height()}")
         if problems:
             report[window.tabs.tabText(index)] = problems
     assert not report, "\n".join(f"{tab}: {p}" for tab, found in report.items() for p in found)

@@ -79,7 +79,7 @@ class RegistrationPanel(QWidget):
         )
         hint.setProperty("role", "hint")
         layout.addWidget(hint)
-        self.form = FieldGrid("reg", columns=3)
+        self.form = FieldGrid("reg", columns=2)  # two columns fit beside the search at 1024 px
         for name, caption, placeholder in FIELDS:
             if name == "sex":
                 self.form.add_combo(name, caption, [s.capitalize() for s in SEXES])

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -30,7 +29,7 @@ from ma_desk.services.patients import PatientHit
 from ma_desk.ui.checkin.arrive_panel import ArrivePanel
 from ma_desk.ui.checkin.registration import RegistrationPanel
 from ma_desk.ui.checkin.verify_panel import VerifyPanel
-from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, wrapping
+from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -131,12 +130,7 @@ class CheckinTab(Tab):
         inner_box.addWidget(self.verify)
         inner_box.addWidget(self.arrive)
         inner_box.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setObjectName("checkin_patient_scroll")
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        scroll.setFrameShape(scroll.Shape.NoFrame)
-        page_box.addWidget(scroll, 1)
+        page_box.addWidget(scrolling(inner, "checkin_patient_scroll"), 1)
         self.registration = RegistrationPanel(services)
         self.stack.addWidget(patient_page)
         self.stack.addWidget(self.registration)

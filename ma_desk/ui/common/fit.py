@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QHelpEvent, QResizeEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -200,6 +201,11 @@ class _VerticalScroll(QScrollArea):
         bar = self.verticalScrollBar().sizeHint().width()
         return QSize(needed + bar + 2 * self.frameWidth(), 0)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the panel grew (a patient was chosen): widen the area
+        return super().eventFilter(watched, event)
+
 
 def scrolling(panel: QWidget, name: str) -> QScrollArea:
     """Puts a long panel in a vertical scroll area so it never makes the window taller."""
@@ -244,6 +250,33 @@ def fit_columns(view: QTableView, stretch: Iterable[str], minimum: int = 40) -> 
     if view.viewport().property("elided_tips") is None:
         view.viewport().installEventFilter(_ElidedCellTips(view))
         view.viewport().setProperty("elided_tips", True)
+        floor = _ColumnFloor(view, wide, minimum)
+        for signal in (model.modelReset, model.rowsInserted, model.dataChanged, model.layoutChanged):
+            signal.connect(floor.update)
+        floor.update()
+
+
+class _ColumnFloor(QObject):
+    """Keeps the table at least as wide as its short columns' contents plus a minimum
+    for each text column, so the layout gives it room instead of hiding columns."""
+
+    def __init__(self, view: QTableView, wide: set[str], minimum: int) -> None:
+        super().__init__(view)
+        self._view, self._wide, self._minimum = view, wide, minimum
+
+    def update(self, *_args) -> None:
+        view = self._view
+        header, model = view.horizontalHeader(), view.model()
+        needed = 0
+        for column in range(model.columnCount()):
+            if header.isSectionHidden(column):
+                continue
+            if model.headerData(column, Qt.Orientation.Horizontal) in self._wide:
+                needed += self._minimum
+            else:
+                needed += max(header.sectionSizeHint(column), view.sizeHintForColumn(column))
+        needed += view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth()
+        view.setMinimumWidth(needed)
 
 
 class _ElidedCellTips(QObject):
@@ -281,3 +314,12 @@ def wrap_rows(view: QTableView) -> QTableView:
     view.setWordWrap(True)
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     return view
+
+
+def narrow_combo(combo: QComboBox, characters: int = 14) -> QComboBox:
+    """A drop-down as wide as ``characters`` at least, not as its longest choice: long
+    choices show in full in the open list and in the tooltip."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    combo.currentTextChanged.connect(combo.setToolTip)
+    return combo
