@@ -27,7 +27,7 @@ from ma_desk.services.patients import SEXES, PatientRecord
 from ma_desk.ui.checkin.fields import FieldGrid
 from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.errors import field_errors
-from ma_desk.ui.common.fit import wrapping
+from ma_desk.ui.common.fit import fit_columns, wrapping
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 
@@ -137,6 +137,7 @@ class VerifyPanel(QWidget):
         self.coverages: RowTableModel[CoverageRow] = RowTableModel(COVERAGE_COLUMNS, self)
         self.coverage_view = make_table("checkin_coverages", "Insurance coverages on file")
         self.coverage_view.setModel(self.coverages)
+        fit_columns(self.coverage_view, stretch=("Payer / plan", "Member ID", "Last verified"))
         self.coverage_view.setMaximumHeight(96)
         self.coverage_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         ins_box.addWidget(self.coverage_view)

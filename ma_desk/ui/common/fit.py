@@ -8,10 +8,10 @@ panel, and table columns that share the width instead of running off the side.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QHelpEvent, QResizeEvent
+from PySide6.QtGui import QFontMetrics, QHelpEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -251,7 +251,12 @@ def fit_columns(view: QTableView, stretch: Iterable[str], minimum: int = 40) -> 
         view.viewport().installEventFilter(_ElidedCellTips(view))
         view.viewport().setProperty("elided_tips", True)
         floor = _ColumnFloor(view, wide, minimum)
-        for signal in (model.modelReset, model.rowsInserted, model.dataChanged, model.layoutChanged):
+        for signal in (
+            model.modelReset,
+            model.rowsInserted,
+            model.dataChanged,
+            model.layoutChanged,
+        ):
             signal.connect(floor.update)
         floor.update()
 
@@ -323,3 +328,22 @@ def narrow_combo(combo: QComboBox, characters: int = 14) -> QComboBox:
     combo.setMinimumContentsLength(characters)
     combo.currentTextChanged.connect(combo.setToolTip)
     return combo
+
+
+def name_forms(name: str) -> tuple[str, ...]:
+    """A "Last, First" name from longest to shortest, each still naming the patient:
+    "Hayes, Jordan", "Hayes, J.", "Hayes" (the surname is never cut before these)."""
+    last, _, first = name.partition(", ")
+    forms = [name]
+    if first:
+        forms.append(f"{last}, {first[:1]}.")
+    forms.append(last)
+    return tuple(dict.fromkeys(forms))
+
+
+def first_that_fits(texts: Sequence[str], metrics: QFontMetrics, width: int) -> str:
+    """The longest form that fits the width; the shortest, elided, when none does."""
+    for text in texts:
+        if metrics.horizontalAdvance(text) <= width:
+            return text
+    return metrics.elidedText(texts[-1], Qt.TextElideMode.ElideRight, max(0, width))

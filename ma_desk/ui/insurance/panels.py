@@ -99,7 +99,7 @@ class EligibilityPanel(QWidget):
         self.model: RowTableModel[EligibilityRow] = RowTableModel(CHECK_COLUMNS, self)
         self.table = make_table("eligibility_log", "Eligibility checks")
         self.table.setModel(self.model)
-        fit_columns(self.table, stretch=("Notes", "Reference"))
+        fit_columns(self.table, stretch=("By", "Method", "Notes", "Reference"))
         layout.addWidget(self.table)
 
     def show_coverage(self, coverage: CoverageRow | None) -> None:

@@ -82,7 +82,10 @@ class InsuranceTab(Tab):
         self.model: RowTableModel[CoverageRow] = RowTableModel(self._columns(), self)
         self.table = make_table("insurance_coverages", "Coverages on file")
         self.table.setModel(self.model)
-        fit_columns(self.table, stretch=("Payer", "Plan", "Attention"))
+        fit_columns(
+            self.table,
+            stretch=("Payer", "Plan", "Member ID", "Subscriber", "Last verified", "Attention"),
+        )
         self.table.selectionModel().currentRowChanged.connect(self._coverage_selected)
         self.table.doubleClicked.connect(lambda _i: self.edit_coverage())
         for keys, step in (("Ctrl+Up", -1), ("Ctrl+Down", 1)):
