@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QScrollArea,
     QTableView,
+    QTabWidget,
     QTextEdit,
     QWidget,
 )
@@ -183,17 +184,33 @@ def test_window_minimum_fits_the_screen(window, screen):
     assert (window.width(), window.height()) == (width, height)
 
 
+def problems_on(window: MainWindow, tab: QWidget, screen: str) -> list[str]:
+    problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
+    need = tab.minimumSizeHint()
+    if need.width() > tab.width() or need.height() > tab.height():
+        problems.insert(0, f"needs {need.width()}x{need.height()}, has {tab.width()}x{tab.height()}")
+    return problems
+
+
+def inner_pages(tab: QWidget) -> list[tuple[QTabWidget, int]]:
+    """The pages of the tabs inside a tab (flow board / waitlist, restock, notes ...)."""
+    return [(pages, i) for pages in visible_widgets(tab, QTabWidget) for i in range(pages.count())]
+
+
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_every_tab_fits_without_cut_controls_columns_or_words(window, screen):
     report = {}
     for index in range(window.tabs.count()):
         show_at(window, screen, index)
         tab = window.tabs.widget(index)
-        problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
-        need = tab.minimumSizeHint()
-        if need.width() > tab.width() or need.height() > tab.height():
-            problems.insert(0, f"needs {need.width()}x{need.height()}, has {tab.width()}x{tab.height()}")
-        if problems:
-            report[window.tabs.tabText(index)] = problems
+        title = window.tabs.tabText(index)
+        report[title] = problems_on(window, tab, screen)
+        for pages, page in inner_pages(tab):
+            pages.setCurrentIndex(page)
+            QApplication.processEvents()
+            found = problems_on(window, tab, screen)
+            report[title] += [f"{pages.tabText(page)}: {p}" for p in found if p not in report[title]]
+            pages.setCurrentIndex(0)
+    report = {title: found for title, found in report.items() if found}
     assert not report, "\n".join(f"{tab}: {p}" for tab, found in report.items() for p in found)
 

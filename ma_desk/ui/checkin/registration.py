@@ -247,7 +247,6 @@ class RegistrationPanel(QWidget):
             "(Enter) or create a new one anyway (Alt+A)."
         )
         self.candidates.set_rows(candidates)
-        self.candidate_view.resizeColumnsToContents()
         self.duplicates_box.show()
         self.candidate_view.setFocus()
         self.candidate_view.setCurrentIndex(self.candidates.index(0, 0))

@@ -212,7 +212,6 @@ class CheckinTab(Tab):
                     self.results.setCurrentIndex(self.model.index(row, 2))
                     self.results.selectionModel().blockSignals(False)
                     break
-        self.results.resizeColumnsToContents()
 
     def _current_hit(self) -> PatientHit | None:
         index = self.results.currentIndex()

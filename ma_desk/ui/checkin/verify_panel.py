@@ -200,7 +200,6 @@ class VerifyPanel(QWidget):
         except MADeskError as exc:
             rows, flag = [], str(exc)
         self.coverages.set_rows(rows)
-        self.coverage_view.resizeColumnsToContents()
         self.coverage_view.setVisible(bool(rows))
         self.no_coverage.setVisible(not rows)
         self.insurance_flag.setText(f"⚠ {flag}: check eligibility" if flag else "")

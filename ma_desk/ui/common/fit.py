@@ -161,15 +161,17 @@ class ReservedLine(QWidget):
 
     PADDING = 8  # the flag labels' padding and border (clinic.qss), top and bottom
 
-    def __init__(self, *labels: QLabel, parent: QWidget | None = None) -> None:
+    def __init__(self, *labels: QLabel, stretch: int = -1, parent: QWidget | None = None) -> None:
+        """``stretch``: the index of the label that takes the spare width (the message)."""
         super().__init__(parent)
         self._labels = labels
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
+        wide = labels[stretch]
         for label in labels:
             label.setWordWrap(False)
-            row.addWidget(label, 1 if label is labels[-1] else 0)
+            row.addWidget(label, 1 if label is wide else 0)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def _height(self) -> int:

@@ -105,7 +105,6 @@ class EligibilityPanel(QWidget):
     def show_coverage(self, coverage: CoverageRow | None) -> None:
         rows = self.services.insurance.verification_log(coverage.id) if coverage else []
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
         self.verify_button.setEnabled(coverage is not None)
         if coverage is None:
             self.summary.setText("Choose a coverage above.")
@@ -203,7 +202,6 @@ class NotesPanel(QWidget):
                     include_superseded=self.show_replaced.isChecked(),
                 )
             )
-        self.table.resizeColumnsToContents()
         self.buttons["notes_add"].setEnabled(self.patient_id is not None)
         if self.model.rowCount():
             self.table.selectRow(0)
@@ -273,7 +271,6 @@ class PriorAuthPanel(QWidget):
     def show_patient(self, patient_id: int | None, coverages: list[CoverageRow]) -> None:
         self.patient_id, self.coverages = patient_id, coverages
         self.model.set_rows(self.services.insurance.prior_auths(patient_id) if patient_id else [])
-        self.table.resizeColumnsToContents()
         self.buttons["auth_add"].setEnabled(patient_id is not None)
         self._selected()
 

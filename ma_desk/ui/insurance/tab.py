@@ -196,7 +196,6 @@ class InsuranceTab(Tab):
                 )
             )
             self.banner.show_patient(patient, today, self._patient_alert())
-        self.table.resizeColumnsToContents()
         row = next(
             (i for i, c in enumerate(self.model.rows()) if c.id == keep),
             0,

@@ -169,11 +169,11 @@ class VitalsEntryForm(QFrame):
         previous.setProperty("role", "previous")
         message = FieldMessage(f"vitals_{key}")
         row = FieldRow(key, edit, flag, previous, message)
-        under = ReservedLine(flag, message)  # flag words and errors: space kept free
-        row.widgets = [label, edit, under, previous]
+        # Flag words, errors and the last value share the line below: its space is kept free.
+        under = ReservedLine(flag, message, previous, stretch=1)
+        row.widgets = [label, edit, under]
         self.grid.addWidget(label, self._line, 0)
         self.grid.addWidget(edit, self._line, 1)
-        self.grid.addWidget(previous, self._line, 4)
         self.grid.addWidget(under, self._line + 1, 1, 1, 5)
         self._line += 2
         self.rows[key] = row
@@ -240,8 +240,8 @@ class VitalsEntryForm(QFrame):
         self.grid.addWidget(label, self._line, 0)
         self.grid.addWidget(self.bmi_value, self._line, 1)
         self.grid.addWidget(QLabel("kg/m²"), self._line, 2)
-        self.grid.addWidget(self.bmi_previous, self._line, 4)
-        self.grid.addWidget(ReservedLine(self.bmi_flag, self.bmi_message), self._line + 1, 1, 1, 5)
+        under = ReservedLine(self.bmi_flag, self.bmi_message, self.bmi_previous, stretch=1)
+        self.grid.addWidget(under, self._line + 1, 1, 1, 5)
         self._line += 2
 
     def _add_bp_row(self, i: int) -> None:
