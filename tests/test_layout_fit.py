@@ -169,7 +169,9 @@ def clipped_texts(tab: QWidget) -> list[str]:
             problems.append(f"{name} {label.text()[:40]!r} cut at {label.width()} px")
     for button in visible_widgets(tab, QAbstractButton):
         if button.text() and button.sizeHint().width() > button.width() + 1:
-            problems.append(f"button {button.text()!r} {button.width()} < {button.sizeHint().width()}")
+            problems.append(
+                f"button {button.text()!r} {button.width()} < {button.sizeHint().width()}"
+            )
     return problems
 
 
@@ -188,7 +190,9 @@ def problems_on(window: MainWindow, tab: QWidget, screen: str) -> list[str]:
     problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
     need = tab.minimumSizeHint()
     if need.width() > tab.width() or need.height() > tab.height():
-        problems.insert(0, f"needs {need.width()}x{need.height()}, has {tab.width()}x{tab.height()}")
+        problems.insert(
+            0, f"needs {need.width()}x{need.height()}, has {tab.width()}x{tab.height()}"
+        )
     return problems
 
 
@@ -209,8 +213,105 @@ def test_every_tab_fits_without_cut_controls_columns_or_words(window, screen):
             pages.setCurrentIndex(page)
             QApplication.processEvents()
             found = problems_on(window, tab, screen)
-            report[title] += [f"{pages.tabText(page)}: {p}" for p in found if p not in report[title]]
+            report[title] += [
+                f"{pages.tabText(page)}: {p}" for p in found if p not in report[title]
+            ]
             pages.setCurrentIndex(0)
     report = {title: found for title, found in report.items() if found}
     assert not report, "\n".join(f"{tab}: {p}" for tab, found in report.items() for p in found)
 
+
+# ------------------------------------------------------------------ flags and errors (item 2)
+def field_geometry(panel: QWidget) -> dict[str, tuple[int, int, int, int]]:
+    inputs = (QLineEdit, QComboBox, QAbstractButton)
+    return {
+        w.objectName(): QRect(w.mapTo(panel, QPoint(0, 0)), w.size()).getRect()
+        for w in visible_widgets(panel, inputs)
+        if w.objectName()
+    }
+
+
+def vitals_at_1280(window: MainWindow, qtbot):
+    show_at(window, "1280x720@100", 2)
+    tab = window.tabs.widget(2)
+    qtbot.waitUntil(lambda: tab.entry.rows["bp.0"].edit.isEnabled(), timeout=5000)
+    return tab
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "words"),
+    [
+        ("bp.0", "142/92", "HIGH: Stage 2 hypertension"),
+        ("bp.0", "190/125", "CRITICAL"),
+        ("spo2", "88", "Critically low (below 90 %)"),
+        ("pulse", "31", ""),  # any flag: its words must fit
+    ],
+)
+def test_vitals_flag_words_read_in_full_at_1280_and_move_no_field(window, qtbot, key, typed, words):
+    tab = vitals_at_1280(window, qtbot)
+    row = tab.entry.rows[key]
+    before = field_geometry(tab.entry)
+    row.edit.setFocus()
+    qtbot.keyClicks(row.edit, typed)
+    qtbot.waitUntil(lambda: bool(row.flag.text()) and words in row.flag.text(), timeout=5000)
+    QApplication.processEvents()
+    flag = row.flag
+    assert flag.isVisible() and not flag.visibleRegion().isEmpty()
+    assert flag.fontMetrics().horizontalAdvance(flag.text()) <= flag.contentsRect().width()
+    assert QRect(flag.mapTo(window, QPoint(0, 0)), flag.size()).right() < 1280
+    assert field_geometry(tab.entry) == before
+
+
+def test_vitals_error_line_moves_no_field(window, qtbot):
+    tab = vitals_at_1280(window, qtbot)
+    row = tab.entry.rows["temperature"]
+    before = field_geometry(tab.entry)
+    row.message.show_message("Temperature 986 is not possible: a missing decimal point (98.6)?")
+    QApplication.processEvents()
+    assert row.message.isVisible()
+    assert field_geometry(tab.entry) == before
+    row.message.show_message("")
+    QApplication.processEvents()
+    assert field_geometry(tab.entry) == before
+
+
+@pytest.mark.parametrize("screen", ["1280x720@100", "1280x720@125"])
+def test_registration_errors_move_no_field(window, qtbot, screen):
+    show_at(window, screen, 1)
+    checkin = window.tabs.widget(1)
+    checkin.stack.setCurrentIndex(1)
+    QApplication.processEvents()
+    form = checkin.registration.form
+    before = field_geometry(form)
+    first = form.show_errors(
+        {name: "Required: type it as on the ID card." for name in form.messages}
+    )
+    QApplication.processEvents()
+    assert first is not None and all(m.isVisible() for m in form.messages.values())
+    assert field_geometry(form) == before
+    form.clear_errors()
+    QApplication.processEvents()
+    assert field_geometry(form) == before
+
+
+# ------------------------------------------------------------------ drop-down highlight
+def test_highlighted_drop_down_choice_is_readable(qtbot, styled):
+    from PySide6.QtGui import QPalette
+
+    from tests.contrast import AA_TEXT, contrast_ratio
+
+    combo = QComboBox()
+    combo.addItems(["Sitting", "Standing", "Lying"])
+    qtbot.addWidget(combo)
+    combo.show()
+    combo.showPopup()
+    view = combo.view()
+    qtbot.waitUntil(view.isVisible, timeout=5000)
+    palette = view.palette()
+    highlight = palette.color(QPalette.ColorRole.Highlight)
+    chosen_text = palette.color(QPalette.ColorRole.HighlightedText)
+    base = palette.color(QPalette.ColorRole.Base)
+    assert contrast_ratio(highlight, chosen_text) >= AA_TEXT
+    assert contrast_ratio(palette.color(QPalette.ColorRole.Text), base) >= AA_TEXT
+    assert contrast_ratio(highlight, base) >= 3  # the highlight itself is seen (non-text 3:1)
+    combo.hidePopup()
