@@ -255,6 +255,7 @@ def test_vitals_flag_words_read_in_full_at_1280_and_move_no_field(window, qtbot,
     qtbot.keyClicks(row.edit, typed)
     qtbot.waitUntil(lambda: bool(row.flag.text()) and words in row.flag.text(), timeout=5000)
     QApplication.processEvents()
+    window.findChild(QScrollArea, "vitals_entry_scroll").ensureWidgetVisible(row.flag)
     flag = row.flag
     assert flag.isVisible() and not flag.visibleRegion().isEmpty()
     assert flag.fontMetrics().horizontalAdvance(flag.text()) <= flag.contentsRect().width()

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 ELIDED_FROM = "elided_from"  # property: the full text of an elided label (tests read it)
+CONTENT_SAMPLE_ROWS = 60  # rows measured to size a column: a year of runs stays quick
 SIDEWAYS = "scrolls_sideways"  # property: a table of many equal columns, scrolled by design
 
 
@@ -239,6 +240,7 @@ def fit_columns(view: QTableView, stretch: Iterable[str], minimum: int = 40) -> 
     wide = set(stretch)
     header.setStretchLastSection(False)
     header.setMinimumSectionSize(minimum)
+    header.setResizeContentsPrecision(CONTENT_SAMPLE_ROWS)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     for column in range(model.columnCount()):

@@ -36,10 +36,11 @@ from ma_desk.ui.common.widgets import named
 MAX_BP_READINGS = 3
 
 # Colour AND words: the flag label always carries the words; colour only reinforces.
+# A 2px border takes 1px of padding back, so a flagged field keeps its size.
 STYLE = """
-QLineEdit[flag="abnormal"] { background: #fff4d6; border: 2px solid #c77700; }
-QLineEdit[flag="critical"] { background: #fde3e1; border: 2px solid #c62828; }
-QLineEdit[flag="refused"] { background: #ffffff; border: 2px solid #c62828; }
+QLineEdit[flag="abnormal"] { background: #fff4d6; border: 2px solid #c77700; padding: 3px 5px; }
+QLineEdit[flag="critical"] { background: #fde3e1; border: 2px solid #c62828; padding: 3px 5px; }
+QLineEdit[flag="refused"] { background: #ffffff; border: 2px solid #c62828; padding: 3px 5px; }
 QLabel[flag="abnormal"] { color: #7a4a00; background: #fff4d6; border-radius: 3px;
                           padding: 1px 6px; font-weight: bold; }
 QLabel[flag="critical"] { color: #ffffff; background: #c62828; border-radius: 3px;
