@@ -6,7 +6,7 @@ pixels and fonts in points, so a 1366x768 laptop at 125 % lays out exactly like 
 For every tab at every size: the window's minimum size fits, every control needed
 for the task lies inside the window (or inside a scroll area that reaches it) and is
 not squeezed to nothing, every table shows all its columns, and no label or button
-text is cut (an elided label must carry its full text in a tooltip).
+text is cut.
 """
 
 from __future__ import annotations
@@ -151,8 +151,6 @@ def _label_cut(label: QLabel) -> bool:
     text = label.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
     if not text or label.pixmap() is not None and not label.pixmap().isNull():
         return False
-    if label.property("elided_from") and label.toolTip() == label.property("elided_from"):
-        return False  # elided on purpose, full text in the tooltip
     room = label.contentsRect()
     if label.wordWrap() or label.textFormat().name == "RichText" or "<" in text:
         need = label.heightForWidth(label.width())

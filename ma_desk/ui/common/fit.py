@@ -1,7 +1,7 @@
 """Fitting screens of 1280x720 and smaller (125 % / 150 % scaling) without cutting words.
 
 One place for the few ways a tab gives way when space runs out: rows of buttons that
-wrap, labels that elide with the full text in a tooltip, sentences that wrap, long
+wrap, names that shorten to what still identifies, sentences that wrap, long
 panels that scroll instead of widening the window, splitters that never collapse a
 panel, and table columns that share the width instead of running off the side.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QHelpEvent, QResizeEvent
+from PySide6.QtGui import QFontMetrics, QHelpEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidgetItem,
 )
 
-ELIDED_FROM = "elided_from"  # property: the full text of an elided label (tests read it)
 CONTENT_SAMPLE_ROWS = 60  # rows measured to size a column: a year of runs stays quick
 SIDEWAYS = "scrolls_sideways"  # property: a table of many equal columns, scrolled by design
 
@@ -114,43 +113,6 @@ def button_row(widgets: Iterable[QWidget], parent: QWidget | None = None) -> QWi
     policy.setHeightForWidth(True)
     holder.setSizePolicy(policy)
     return holder
-
-
-class ElidedLabel(QLabel):
-    """One line of text that ends in "…" when too narrow; the tooltip holds it all.
-
-    For names, summaries and alerts whose full text must stay reachable but must
-    never widen the window.
-    """
-
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(0)
-        self.setText(text)
-
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
-        self._full = text
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._elide()
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(0, super().minimumSizeHint().height())
-
-    def _elide(self) -> None:
-        width = self.contentsRect().width()
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
-        cut = shown != self._full
-        QLabel.setText(self, shown)
-        self.setToolTip(self._full if cut else "")
-        self.setProperty(ELIDED_FROM, self._full if cut else None)
 
 
 class ReservedLine(QWidget):
