@@ -12,7 +12,10 @@ text is cut.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -30,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.ui.app import load_stylesheet
-from ma_desk.ui.common.fit import SIDEWAYS
+from ma_desk.ui.common.fit import SIDEWAYS, first_that_fits, name_forms
 from ma_desk.ui.main_window import MainWindow
 
 # Windows laptops' logical screens: (physical size, scaling) -> logical size.
@@ -314,3 +317,32 @@ def test_highlighted_drop_down_choice_is_readable(qtbot, styled):
     assert contrast_ratio(palette.color(QPalette.ColorRole.Text), base) >= AA_TEXT
     assert contrast_ratio(highlight, base) >= 3  # the highlight itself is seen (non-text 3:1)
     combo.hidePopup()
+
+
+# ------------------------------------------------------------------ schedule block names
+names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(last=names, first=names, width=st.integers(min_value=0, max_value=400))
+def test_block_names_shorten_to_surname_and_initial_never_past_the_width(qapp, last, first, width):
+    metrics = QFontMetrics(QApplication.font())
+    name = f"{last}, {first}"
+    forms = name_forms(name)
+    shown = first_that_fits(("09:15 " + name, *forms), metrics, width)
+    assert metrics.horizontalAdvance(shown) <= max(width, 0) or shown == ""
+    surname_fits = metrics.horizontalAdvance(forms[-1]) <= width
+    if surname_fits:  # the surname is never cut while it fits
+        assert last in shown or name in shown
+
+
+def test_block_name_forms_boundaries(qapp):
+    metrics = QFontMetrics(QApplication.font())
+    forms = name_forms("Hayes, Jordan")
+    assert forms == ("Hayes, Jordan", "Hayes, J.", "Hayes")
+    initial = metrics.horizontalAdvance("Hayes, J.")
+    assert first_that_fits(forms, metrics, initial) == "Hayes, J."  # at the width
+    assert first_that_fits(forms, metrics, initial - 1) == "Hayes"  # just below
+    assert first_that_fits(forms, metrics, metrics.horizontalAdvance("Hayes, Jordan")) == (
+        "Hayes, Jordan"
+    )

@@ -312,4 +312,5 @@ def first_that_fits(texts: Sequence[str], metrics: QFontMetrics, width: int) -> 
     for text in texts:
         if metrics.horizontalAdvance(text) <= width:
             return text
-    return metrics.elidedText(texts[-1], Qt.TextElideMode.ElideRight, max(0, width))
+    elided = metrics.elidedText(texts[-1], Qt.TextElideMode.ElideRight, max(0, width))
+    return elided if metrics.horizontalAdvance(elided) <= width else ""  # Qt keeps 1 letter
