@@ -92,7 +92,7 @@ class CheckinTab(Tab):
         self.model: RowTableModel[PatientHit] = RowTableModel(columns, self)
         self.results = make_table("checkin_results", "Matching patients")
         self.results.setModel(self.model)
-        fit_columns(self.results, stretch=("Patient", "Provider", "Alerts"))
+        fit_columns(self.results, stretch=("Status", "Phone", "Provider", "Alerts"))  # names whole
         left_box.addWidget(self.results, 1)
         buttons = FlowLayout()
         self.new_button = named(
@@ -135,8 +135,8 @@ class CheckinTab(Tab):
         self.stack.addWidget(patient_page)
         self.stack.addWidget(self.registration)
         splitter.addWidget(self.stack)
-        keep_panels(splitter, (4, 5))
-        splitter.setSizes([560, 760])
+        keep_panels(splitter, (1, 1))
+        splitter.setSizes([700, 620])
 
         # ---- behaviour
         self._debounce = QTimer(self)

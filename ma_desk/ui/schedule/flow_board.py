@@ -122,7 +122,7 @@ class FlowBoard(QWidget):
         self.model: RowTableModel[FlowRow] = RowTableModel(flow_columns(self.thresholds), self)
         self.table = make_table("flow_board_table", "Flow board")
         self.table.setModel(self.model)
-        fit_columns(self.table, stretch=("Patient", "Status", "Critical", "Room", "Type", "Prov."))
+        fit_columns(self.table, stretch=("Critical", "Type"))  # names are never cut
         layout.addWidget(self.table, 1)
         self.timer = QTimer(self)
         self.timer.setObjectName("flow_board_timer")
