@@ -31,6 +31,7 @@ from ma_desk.services.checkin import (
 from ma_desk.ui.checkin.fields import FieldGrid
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.fit import FlowLayout, wrapping
 from ma_desk.ui.common.widgets import named
 
 WALK_IN = -1
@@ -52,7 +53,7 @@ class ArrivePanel(QGroupBox):
         self.appointment = self.form.add_combo("appointment", "Appointment today", [])
         self.provider = self.form.add_combo("provider", "Walk-in: provider", [])
         self.visit_type = self.form.add_combo("type", "Walk-in: kind of visit", [])
-        self.expected = named(QLabel(""), "arrive_expected", "Expected copay")
+        self.expected = named(wrapping(QLabel("")), "arrive_expected", "Expected copay")
         self.expected.setProperty("role", "expected-copay")
         self.copay = self.form.add_line("copay", "Copay collected ($)", "0.00", max_length=20)
         self.method = self.form.add_combo("method", "Paid by", ["", *COPAY_METHODS])
@@ -62,9 +63,8 @@ class ArrivePanel(QGroupBox):
 
         forms_row = QHBoxLayout()
         forms_row.addWidget(QLabel("Forms signed:"))
-        self.forms_box = QHBoxLayout()
-        forms_row.addLayout(self.forms_box)
-        forms_row.addStretch(1)
+        self.forms_box = FlowLayout()  # the clinic's forms wrap onto more lines when narrow
+        forms_row.addLayout(self.forms_box, 1)
         layout.addLayout(forms_row)
         self.forms_message = FieldMessage("arrive_forms")
         layout.addWidget(self.forms_message)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.fit import narrow_combo, wrapping
 from ma_desk.ui.common.widgets import named
 
 
 class FieldGrid(QWidget):
-    """Inputs laid out in ``columns`` columns: caption, input, FieldMessage.
+    """Inputs laid out in up to ``columns`` columns (fewer when narrow): caption, input,
+    FieldMessage.
 
     ``prefix`` keeps objectNames unique across panels ("reg_last_name").
     """
@@ -25,26 +29,60 @@ class FieldGrid(QWidget):
         self.editors: dict[str, QWidget] = {}
         self.messages: dict[str, FieldMessage] = {}
         self._count = 0
+        self._cells: list[tuple[QWidget, int]] = []
+        self._shown_columns = columns
 
     def _place(self, name: str, caption: str, editor: QWidget, span: int = 1) -> None:
         cell = QWidget()
         box = QVBoxLayout(cell)
         box.setContentsMargins(0, 0, 0, 4)
         box.setSpacing(1)
-        label = QLabel(caption)
+        label = wrapping(QLabel(caption))
         label.setProperty("role", "caption")
         label.setBuddy(editor)
-        message = FieldMessage(f"{self.prefix}_{name}")
+        message = FieldMessage(f"{self.prefix}_{name}", lines=2)  # narrow cells wrap
         box.addWidget(label)
         box.addWidget(editor)
         box.addWidget(message)
-        if self._count % self.columns + span > self.columns:
-            self._count += self.columns - self._count % self.columns
-        row, col = divmod(self._count, self.columns)
-        self.grid.addWidget(cell, row, col, 1, span)
-        self._count += span
+        self._cells.append((cell, span))
+        self._count = self._put(cell, span, self._count, self._shown_columns)
         self.editors[name] = editor
         self.messages[name] = message
+
+    def _put(self, cell: QWidget, span: int, count: int, columns: int) -> int:
+        """Places cell at the next free position of a columns-wide grid; returns the next."""
+        span = min(span, columns)
+        if count % columns + span > columns:
+            count += columns - count % columns
+        row, col = divmod(count, columns)
+        self.grid.addWidget(cell, row, col, 1, span)
+        return count + span
+
+    # -- fewer columns when narrow (a 1024 px screen), all of them when there is room
+    def _cell_width(self) -> int:
+        return max((cell.minimumSizeHint().width() for cell, _span in self._cells), default=0)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(self._cell_width(), self.grid.minimumSize().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        gap = self.grid.horizontalSpacing()
+        fits = (event.size().width() + gap) // max(1, self._cell_width() + gap)
+        columns = max(1, min(self.columns, fits))
+        if columns != self._shown_columns:
+            self._reflow(columns)
+
+    def _reflow(self, columns: int) -> None:
+        for cell, _span in self._cells:
+            self.grid.removeWidget(cell)
+        for column in range(self.columns):
+            self.grid.setColumnStretch(column, 1 if column < columns else 0)
+        count = 0
+        for cell, span in self._cells:
+            count = self._put(cell, span, count, columns)
+        self._shown_columns = columns
+        self.updateGeometry()
 
     def add_line(
         self, name: str, caption: str, placeholder: str = "", span: int = 1, max_length: int = 0
@@ -57,7 +95,7 @@ class FieldGrid(QWidget):
         return editor
 
     def add_combo(self, name: str, caption: str, items: list[str]) -> QComboBox:
-        editor = named(QComboBox(), f"{self.prefix}_{name}", caption.replace("&", ""))
+        editor = named(narrow_combo(QComboBox()), f"{self.prefix}_{name}", caption.replace("&", ""))
         editor.addItems(items)
         self._place(name, caption, editor)
         return editor

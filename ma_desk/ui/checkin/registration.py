@@ -10,7 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -22,6 +21,7 @@ from ma_desk.services import Services
 from ma_desk.services.patients import SEXES, DuplicateCandidate, PatientInput, parse_query
 from ma_desk.ui.checkin.fields import FieldGrid
 from ma_desk.ui.common.errors import field_errors
+from ma_desk.ui.common.fit import FlowLayout, fit_columns, scrolling, wrapping
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -65,15 +65,21 @@ class RegistrationPanel(QWidget):
         super().__init__(parent)
         self.services = services
         self.setObjectName("checkin_registration")
-        layout = QVBoxLayout(self)
+        body = QWidget()  # scrolls on short screens instead of making the window taller
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolling(body, "reg_scroll"))
+        layout = QVBoxLayout(body)
         title = QLabel("Register a new patient")
         title.setProperty("role", "panel-title")
         title.setStyleSheet("font-size: 14pt; font-weight: bold; color: #0b4f8a;")
         layout.addWidget(title)
-        hint = QLabel("Fields marked * are required. Enter saves; Esc goes back to the search.")
+        hint = wrapping(
+            QLabel("Fields marked * are required. Enter saves; Esc goes back to the search.")
+        )
         hint.setProperty("role", "hint")
         layout.addWidget(hint)
-        self.form = FieldGrid("reg", columns=3)
+        self.form = FieldGrid("reg", columns=2)  # two columns fit beside the search at 1024 px
         for name, caption, placeholder in FIELDS:
             if name == "sex":
                 self.form.add_combo(name, caption, [s.capitalize() for s in SEXES])
@@ -88,7 +94,7 @@ class RegistrationPanel(QWidget):
         self.form_message.setProperty("role", "field-error")
         self.form_message.setWordWrap(True)
         layout.addWidget(self.form_message)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         self.save_button = named(QPushButton("&Save patient"), "reg_save", "Save patient")
         self.save_button.setProperty("role", "primary")
         self.save_button.setAutoDefault(True)
@@ -96,7 +102,6 @@ class RegistrationPanel(QWidget):
         self.cancel_button.setAutoDefault(True)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
         layout.addLayout(buttons)
 
         self.duplicates_box = QFrame()
@@ -111,9 +116,10 @@ class RegistrationPanel(QWidget):
         self.candidates: RowTableModel[DuplicateCandidate] = RowTableModel(CANDIDATE_COLUMNS, self)
         self.candidate_view = make_table("reg_candidates", "Possible duplicate patients")
         self.candidate_view.setModel(self.candidates)
+        fit_columns(self.candidate_view, stretch=("Patient", "Why"))
         self.candidate_view.setMinimumHeight(110)
         dup_layout.addWidget(self.candidate_view)
-        dup_buttons = QHBoxLayout()
+        dup_buttons = FlowLayout()
         self.use_existing_button = named(
             QPushButton("&Use existing patient"), "reg_use_existing", "Use existing patient"
         )
@@ -126,7 +132,6 @@ class RegistrationPanel(QWidget):
         self.create_anyway_button.setAutoDefault(True)
         dup_buttons.addWidget(self.use_existing_button)
         dup_buttons.addWidget(self.create_anyway_button)
-        dup_buttons.addStretch(1)
         dup_layout.addLayout(dup_buttons)
         self.duplicates_box.hide()
         layout.addWidget(self.duplicates_box)
@@ -239,7 +244,6 @@ class RegistrationPanel(QWidget):
             "(Enter) or create a new one anyway (Alt+A)."
         )
         self.candidates.set_rows(candidates)
-        self.candidate_view.resizeColumnsToContents()
         self.duplicates_box.show()
         self.candidate_view.setFocus()
         self.candidate_view.setCurrentIndex(self.candidates.index(0, 0))

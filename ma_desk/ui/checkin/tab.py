@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -30,6 +29,7 @@ from ma_desk.services.patients import PatientHit
 from ma_desk.ui.checkin.arrive_panel import ArrivePanel
 from ma_desk.ui.checkin.registration import RegistrationPanel
 from ma_desk.ui.checkin.verify_panel import VerifyPanel
+from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
@@ -87,20 +87,20 @@ class CheckinTab(Tab):
         self.search.setClearButtonEnabled(True)
         self.search.setProperty("role", "search")
         left_box.addWidget(self.search)
-        self.search_hint = named(QLabel(""), "checkin_search_hint", "Search summary")
+        self.search_hint = named(wrapping(QLabel("")), "checkin_search_hint", "Search summary")
         self.search_hint.setProperty("role", "hint")
         left_box.addWidget(self.search_hint)
         self.model: RowTableModel[PatientHit] = RowTableModel(columns, self)
         self.results = make_table("checkin_results", "Matching patients")
         self.results.setModel(self.model)
+        fit_columns(self.results, stretch=("Status", "Phone", "Provider", "Alerts"))  # names whole
         left_box.addWidget(self.results, 1)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         self.new_button = named(
             QPushButton("&New patient (Ctrl+N)"), "checkin_new_patient", "Register new patient"
         )
         self.new_button.setAutoDefault(True)
         buttons.addWidget(self.new_button)
-        buttons.addStretch(1)
         left_box.addLayout(buttons)
         splitter.addWidget(left)
 
@@ -126,24 +126,18 @@ class CheckinTab(Tab):
             "How to start",
         )
         self.empty_hint.setProperty("role", "hint")
-        self.empty_hint.setWordWrap(True)
+        wrapping(self.empty_hint)
         inner_box.addWidget(self.empty_hint)
         inner_box.addWidget(self.verify)
         inner_box.addWidget(self.arrive)
         inner_box.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setObjectName("checkin_patient_scroll")
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        scroll.setFrameShape(scroll.Shape.NoFrame)
-        page_box.addWidget(scroll, 1)
+        page_box.addWidget(scrolling(inner, "checkin_patient_scroll"), 1)
         self.registration = RegistrationPanel(services)
         self.stack.addWidget(patient_page)
         self.stack.addWidget(self.registration)
         splitter.addWidget(self.stack)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 5)
-        splitter.setSizes([560, 760])
+        keep_panels(splitter, (1, 1))
+        splitter.setSizes([700, 620])
 
         # ---- behaviour
         self._debounce = QTimer(self)
@@ -236,7 +230,6 @@ class CheckinTab(Tab):
         kept = keep is not None and self._select_row(keep.id)
         if not kept and self._showing_patient is not None:  # their row is gone: so are they
             self.show_patient(None)
-        self.results.resizeColumnsToContents()
 
     def _current_hit(self) -> PatientHit | None:
         index = self.results.currentIndex()

@@ -27,6 +27,7 @@ from ma_desk.services.patients import SEXES, PatientRecord
 from ma_desk.ui.checkin.fields import FieldGrid
 from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.errors import field_errors
+from ma_desk.ui.common.fit import fit_columns, wrapping
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 
@@ -102,12 +103,13 @@ class VerifyPanel(QWidget):
         )
         self.verify_button.setAutoDefault(True)
         self.verify_button.setToolTip("Ask the patient to confirm every line below (Alt+C)")
-        mark.addWidget(self.verified_label, 1)
+        mark.addWidget(wrapping(self.verified_label), 1)
         mark.addWidget(self.verify_button)
         layout.addLayout(mark)
 
-        details = QGroupBox("Demographics (edit in place; saved when you leave a field)")
+        details = QGroupBox("Demographics")  # a group title cannot wrap: the advice goes below
         box = QVBoxLayout(details)
+        box.addWidget(wrapping(QLabel("Edit in place; each field is saved when you leave it.")))
         self.form = FieldGrid("verify", columns=4)
         for name, caption in DEMOGRAPHICS:
             if name == "sex":
@@ -135,6 +137,7 @@ class VerifyPanel(QWidget):
         self.coverages: RowTableModel[CoverageRow] = RowTableModel(COVERAGE_COLUMNS, self)
         self.coverage_view = make_table("checkin_coverages", "Insurance coverages on file")
         self.coverage_view.setModel(self.coverages)
+        fit_columns(self.coverage_view, stretch=("Payer / plan", "Member ID", "Last verified"))
         self.coverage_view.setMaximumHeight(96)
         self.coverage_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         ins_box.addWidget(self.coverage_view)
@@ -197,7 +200,6 @@ class VerifyPanel(QWidget):
         except MADeskError as exc:
             rows, flag = [], str(exc)
         self.coverages.set_rows(rows)
-        self.coverage_view.resizeColumnsToContents()
         self.coverage_view.setVisible(bool(rows))
         self.no_coverage.setVisible(not rows)
         self.insurance_flag.setText(f"⚠ {flag}: check eligibility" if flag else "")

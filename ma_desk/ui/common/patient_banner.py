@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 from ma_desk.services.patients import PatientRecord
+from ma_desk.ui.common.fit import FlowLayout
 
 
 class PatientBanner(QFrame):
@@ -15,7 +16,7 @@ class PatientBanner(QFrame):
         self.setObjectName("patient_banner")
         self.setProperty("role", "patient-banner")
         self.setAccessibleName("Patient identifiers")
-        layout = QHBoxLayout(self)
+        layout = FlowLayout(self, spacing=18)  # identifiers wrap, never cut, when narrow
         layout.setContentsMargins(12, 8, 12, 8)
         self.name_label = QLabel("No patient selected")
         self.name_label.setObjectName("banner_name")
@@ -29,13 +30,8 @@ class PatientBanner(QFrame):
         self.alert_label.setObjectName("banner_alert")
         self.alert_label.setProperty("role", "name-alert")
         self.alert_label.hide()
-        layout.addWidget(self.name_label)
-        layout.addSpacing(18)
-        layout.addWidget(self.dob_label)
-        layout.addSpacing(18)
-        layout.addWidget(self.mrn_label)
-        layout.addStretch(1)
-        layout.addWidget(self.alert_label)
+        for label in (self.name_label, self.dob_label, self.mrn_label, self.alert_label):
+            layout.addWidget(label)
 
     def show_patient(self, patient: PatientRecord | None, today: dt.date, alert: str = "") -> None:
         if patient is None:

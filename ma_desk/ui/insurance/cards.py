@@ -143,8 +143,9 @@ class CardPanel(QGroupBox):
             thumb.setStyleSheet("border: 1px dashed #9fb0c2; background: #f7f9fb; color: #5a6b7c;")
             caption = QLabel(f"<b>{side.capitalize()}</b>")
             caption.setObjectName(f"card_{side}_caption")
-            grid.addWidget(caption, 0, column * 3, 1, 3)
-            grid.addWidget(thumb, 1, column * 3, 1, 3)
+            top = column * 3  # front above back: the panel stays narrow
+            grid.addWidget(caption, top, 0, 1, 3)
+            grid.addWidget(thumb, top + 1, 0, 1, 3)
             self.thumbs[side] = thumb
             for offset, (key, text, slot) in enumerate(
                 (
@@ -162,14 +163,14 @@ class CardPanel(QGroupBox):
                     }[key]  # fmt: skip
                 )
                 button.clicked.connect(slot)
-                grid.addWidget(button, 2, column * 3 + offset)
+                grid.addWidget(button, top + 2, offset)
                 self.buttons[f"{side}_{key}"] = button
         self.view_button = named(QPushButton("View / &print…"), "card_view", "View or print card")
         self.view_button.clicked.connect(self.view)
         self.folder_button = named(QPushButton("Scanner folder…"), "card_scanner_folder")
         self.folder_button.clicked.connect(self.choose_scanner_folder)
-        grid.addWidget(self.view_button, 3, 0, 1, 3)
-        grid.addWidget(self.folder_button, 3, 3, 1, 3)
+        grid.addWidget(self.view_button, 6, 0, 1, 2)
+        grid.addWidget(self.folder_button, 6, 2, 1, 1)
         self.show_coverage(None)
 
     # -- display

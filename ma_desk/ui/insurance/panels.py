@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow, EligibilityRow, NoteRow, PriorAuthRow
+from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, wrapping
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.insurance import common
@@ -70,14 +70,13 @@ AUTH_COLUMNS: list[Column[PriorAuthRow]] = [
 ]
 
 
-def _buttons(*specs: tuple[str, str, str]) -> tuple[QHBoxLayout, dict[str, QPushButton]]:
-    row = QHBoxLayout()
+def _buttons(*specs: tuple[str, str, str]) -> tuple[FlowLayout, dict[str, QPushButton]]:
+    row = FlowLayout()
     made: dict[str, QPushButton] = {}
     for key, text, accessible in specs:
         button = named(QPushButton(text), key, accessible)
         row.addWidget(button)
         made[key] = button
-    row.addStretch(1)
     return row, made
 
 
@@ -93,19 +92,19 @@ class EligibilityPanel(QWidget):
         row, buttons = _buttons(("checks_verify", "Verify eligibility…", "Verify eligibility"))
         self.verify_button = buttons["checks_verify"]
         self.verify_button.clicked.connect(self.verify_requested)
-        self.summary = QLabel("")
+        self.summary = wrapping(QLabel(""))
         self.summary.setObjectName("checks_summary")
-        row.addWidget(self.summary)
         layout.addLayout(row)
+        layout.addWidget(self.summary)
         self.model: RowTableModel[EligibilityRow] = RowTableModel(CHECK_COLUMNS, self)
         self.table = make_table("eligibility_log", "Eligibility checks")
         self.table.setModel(self.model)
+        fit_columns(self.table, stretch=("By", "Method", "Notes", "Reference"))
         layout.addWidget(self.table)
 
     def show_coverage(self, coverage: CoverageRow | None) -> None:
         rows = self.services.insurance.verification_log(coverage.id) if coverage else []
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
         self.verify_button.setEnabled(coverage is not None)
         if coverage is None:
             self.summary.setText("Choose a coverage above.")
@@ -164,13 +163,14 @@ class NotesPanel(QWidget):
         self.search.setPlaceholderText("Search notes…")
         self.search.setClearButtonEnabled(True)
         self.show_replaced = named(QCheckBox("Show replaced versions"), "notes_show_replaced")
-        row.insertWidget(0, self.search, 1)
+        row.insert_widget(0, self.search)
         row.addWidget(self.show_replaced)
         layout.addLayout(row)
-        split = QSplitter()
+        split = keep_panels(QSplitter(), (2, 1))
         self.model: RowTableModel[NoteRow] = RowTableModel(NOTE_COLUMNS, self)
         self.table = make_table("notes_table", "Insurance notes")
         self.table.setModel(self.model)
+        fit_columns(self.table, stretch=("Note", "About"))
         self.text = named(QPlainTextEdit(), "note_text", "Selected note")
         self.text.setReadOnly(True)
         split.addWidget(self.table)
@@ -202,7 +202,6 @@ class NotesPanel(QWidget):
                     include_superseded=self.show_replaced.isChecked(),
                 )
             )
-        self.table.resizeColumnsToContents()
         self.buttons["notes_add"].setEnabled(self.patient_id is not None)
         if self.model.rowCount():
             self.table.selectRow(0)
@@ -260,6 +259,7 @@ class PriorAuthPanel(QWidget):
         self.model: RowTableModel[PriorAuthRow] = RowTableModel(AUTH_COLUMNS, self)
         self.table = make_table("prior_auths", "Prior authorizations")
         self.table.setModel(self.model)
+        fit_columns(self.table, stretch=("Service", "Payer"))
         layout.addWidget(self.table)
         self.buttons["auth_add"].clicked.connect(self.add)
         self.buttons["auth_edit"].clicked.connect(self.edit)
@@ -271,7 +271,6 @@ class PriorAuthPanel(QWidget):
     def show_patient(self, patient_id: int | None, coverages: list[CoverageRow]) -> None:
         self.patient_id, self.coverages = patient_id, coverages
         self.model.set_rows(self.services.insurance.prior_auths(patient_id) if patient_id else [])
-        self.table.resizeColumnsToContents()
         self.buttons["auth_add"].setEnabled(patient_id is not None)
         self._selected()
 

@@ -7,7 +7,6 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
@@ -20,6 +19,7 @@ from ma_desk.permissions import allowed
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import format_money
 from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
@@ -55,7 +55,7 @@ class InsuranceTab(Tab):
         self.banner = PatientBanner()
         layout.addWidget(self.banner)
 
-        toolbar = QHBoxLayout()
+        toolbar = FlowLayout()
         self.actions: dict[str, QPushButton] = {}
         for key, text, accessible, slot in (
             ("add", "&Add coverage…", "Add coverage", self.add_coverage),
@@ -74,7 +74,6 @@ class InsuranceTab(Tab):
         self.actions["add"].setStyleSheet(  # the clinic style has no disabled look for primary
             "QPushButton:disabled { background: #e8eef4; color: #8a99a8; border-color: #c9d3dd; }"
         )
-        toolbar.addStretch(1)
         self.show_ended = named(QCheckBox("Show ended coverages"), "insurance_show_ended")
         self.show_ended.toggled.connect(lambda _on: self.reload())
         toolbar.addWidget(self.show_ended)
@@ -83,6 +82,10 @@ class InsuranceTab(Tab):
         self.model: RowTableModel[CoverageRow] = RowTableModel(self._columns(), self)
         self.table = make_table("insurance_coverages", "Coverages on file")
         self.table.setModel(self.model)
+        fit_columns(
+            self.table,
+            stretch=("Payer", "Plan", "Member ID", "Subscriber", "Last verified", "Attention"),
+        )
         self.table.selectionModel().currentRowChanged.connect(self._coverage_selected)
         self.table.doubleClicked.connect(lambda _i: self.edit_coverage())
         for keys, step, what in (("Ctrl+Up", -1, "up"), ("Ctrl+Down", 1, "down")):
@@ -117,12 +120,14 @@ class InsuranceTab(Tab):
         self.pages.addTab(self.checks, "Eligibility log")
         self.pages.addTab(self.notes, "Notes")
         self.pages.addTab(self.auths, "Prior authorizations")
-        lower.addWidget(left)
+        lower.addWidget(scrolling(left, "coverage_details_scroll"))
         lower.addWidget(self.pages)
+        keep_panels(lower, (2, 3))
         lower.setSizes([520, 900])
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(self.table)
         body.addWidget(lower)
+        keep_panels(body, (1, 2))
         body.setSizes([220, 480])
         layout.addWidget(body, 1)
 
@@ -191,7 +196,6 @@ class InsuranceTab(Tab):
                 )
             )
             self.banner.show_patient(patient, today, self._patient_alert())
-        self.table.resizeColumnsToContents()
         row = next(
             (i for i, c in enumerate(self.model.rows()) if c.id == keep),
             0,

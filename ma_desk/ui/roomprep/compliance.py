@@ -25,6 +25,7 @@ from ma_desk.services.checklists import ComplianceReport, GapRow, RunSummaryRow
 from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.fit import fit_columns
 from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -109,6 +110,7 @@ class CompliancePage(QWidget):
         self.gap_model: RowTableModel[GapRow] = RowTableModel(GAP_COLUMNS, self)
         self.gaps = make_table("compliance_gaps", "Compliance gaps")
         self.gaps.setModel(self.gap_model)
+        fit_columns(self.gaps, stretch=("Room",))
         gap_layout.addWidget(self.gaps)
         run_box = QWidget()
         run_layout = QVBoxLayout(run_box)
@@ -117,6 +119,7 @@ class CompliancePage(QWidget):
         self.run_model: RowTableModel[RunSummaryRow] = RowTableModel(RUN_COLUMNS, self)
         self.runs = make_table("compliance_runs", "Checklist runs")
         self.runs.setModel(self.run_model)
+        fit_columns(self.runs, stretch=("Room", "Checklist", "By", "Not done / notes"))
         run_layout.addWidget(self.runs)
         splitter.addWidget(gap_box)
         splitter.addWidget(run_box)
@@ -171,8 +174,6 @@ class CompliancePage(QWidget):
         self.report = report
         self.gap_model.set_rows(list(report.gaps))
         self.run_model.set_rows(list(report.runs))
-        self.gaps.resizeColumnsToContents()
-        self.runs.resizeColumnsToContents()
         completed = [r for r in report.runs if r.status == "completed"]
         turnover = [r.minutes for r in completed if r.moment == "between" and r.minutes is not None]
         skipped = sum(len(r.not_done) for r in report.runs)

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QPushButton, QVBox
 from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import RestockRow
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.fit import fit_columns, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -40,7 +41,7 @@ class RestockPage(QWidget):
         today = services.ctx.clock.now().date()
         self.day.setDate(QDate(today.year, today.month, today.day))
         top.addWidget(self.day)
-        self.summary = QLabel("")
+        self.summary = wrapping(QLabel(""))
         self.summary.setObjectName("restock_summary")
         top.addWidget(self.summary, 1)
         self.mark_button = named(QPushButton("Mark restocked"), "restock_mark", "Mark restocked")
@@ -49,6 +50,7 @@ class RestockPage(QWidget):
         self.model: RowTableModel[RestockRow] = RowTableModel(COLUMNS, self)
         self.table = make_table("restock_table", "Restock list")
         self.table.setModel(self.model)
+        fit_columns(self.table, stretch=("Item", "What is low", "Reported by"))
         layout.addWidget(self.table, 1)
         self.message = FieldMessage("restock")
         layout.addWidget(self.message)
@@ -66,7 +68,6 @@ class RestockPage(QWidget):
             self.message.show_message(str(error))
             rows = []
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
         still_open = sum(1 for r in rows if r.restocked_at is None)
         self.summary.setText(
             f"{still_open} to restock · {len(rows) - still_open} done" if rows

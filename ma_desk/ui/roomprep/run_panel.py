@@ -15,7 +15,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -29,6 +28,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import RunItemRow, RunRow
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.fit import FlowLayout, wrap_rows, wrapping
 from ma_desk.ui.common.shortcuts import add_shortcut, document_key
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.roomprep.board import minutes_since
@@ -182,8 +182,8 @@ class ChecklistRunPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(3, 170)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        wrap_rows(self.items)
         self.items.setToolTip("Space: tick and go to next · N: not done · L: low supply")
         layout.addWidget(self.items, 1)
 
@@ -192,7 +192,7 @@ class ChecklistRunPanel(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #4a5563; font-style: italic;")
         layout.addWidget(self.hint)
-        note_row = QHBoxLayout()
+        note_row = FlowLayout()
         self.note = named(QLineEdit(), "run_item_note", "Note on this item")
         self.note.setPlaceholderText("Note on the selected item (Enter to save)")
         self.note.setMaxLength(300)
@@ -200,15 +200,15 @@ class ChecklistRunPanel(QWidget):
                                 "Low supply")  # fmt: skip
         self.not_done_button = named(QPushButton("Not done…"), "run_item_not_done",
                                      "Mark not done with a reason")  # fmt: skip
-        note_row.addWidget(self.note, 1)
+        layout.addWidget(self.note)
         note_row.addWidget(self.low_supply)
         note_row.addWidget(self.not_done_button)
         layout.addLayout(note_row)
         self.message = FieldMessage("run")
         self.message.setStyleSheet("color: #b00020; font-weight: bold;")
         layout.addWidget(self.message)
-        buttons = QHBoxLayout()
-        self.progress = QLabel("")
+        buttons = FlowLayout()
+        self.progress = wrapping(QLabel(""))
         self.progress.setObjectName("run_progress")
         self.finish_button = named(QPushButton("Set room ready"), "run_finish",
                                    "Set room ready")  # fmt: skip
@@ -216,7 +216,7 @@ class ChecklistRunPanel(QWidget):
         self.finish_button.setDefault(True)
         self.cancel_button = named(QPushButton("Cancel checklist…"), "run_cancel",
                                    "Cancel checklist")  # fmt: skip
-        buttons.addWidget(self.progress, 1)
+        layout.addWidget(self.progress)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.finish_button)
         layout.addLayout(buttons)

@@ -7,7 +7,6 @@ import contextlib
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
@@ -22,6 +21,7 @@ from ma_desk.permissions import allowed
 from ma_desk.services.rooms import RoomRow
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.fit import FlowLayout, keep_panels, wrapping
 from ma_desk.ui.common.table_model import ROW_ROLE
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.live import kept_scroll
@@ -50,7 +50,7 @@ class RoomPrepTab(Tab):
         board_page = QWidget()
         board_layout = QVBoxLayout(board_page)
         board_layout.setContentsMargins(0, 4, 0, 0)
-        bar = QHBoxLayout()
+        bar = FlowLayout()
         bar.addWidget(QLabel("Checklist:"))
         self.moment = named(QComboBox(), "roomprep_moment", "Checklist moment")
         for moment in MOMENTS:
@@ -67,12 +67,11 @@ class RoomPrepTab(Tab):
                                  "Edit checklists")  # fmt: skip
         for button in (self.start_button, self.out_button, self.back_button):
             bar.addWidget(button)
-        bar.addStretch(1)
-        self.counts = QLabel("")
+        self.counts = wrapping(QLabel(""))
         self.counts.setObjectName("roomprep_counts")
-        bar.addWidget(self.counts)
         bar.addWidget(self.edit_button)
         board_layout.addLayout(bar)
+        board_layout.addWidget(self.counts)
         self.message = FieldMessage("roomprep")
         self.message.setStyleSheet("color: #b00020; font-weight: bold;")
         board_layout.addWidget(self.message)
@@ -86,8 +85,7 @@ class RoomPrepTab(Tab):
         self.run_panel.setObjectName("checklist_run_panel")
         splitter.addWidget(self.board)
         splitter.addWidget(self.run_panel)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        keep_panels(splitter, (3, 2))
         splitter.setSizes([780, 560])
         board_layout.addWidget(splitter, 1)
         self.pages.addTab(board_page, "Rooms")

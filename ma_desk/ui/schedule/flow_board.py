@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 from ma_desk.clinical import flow
 from ma_desk.permissions import allowed
 from ma_desk.services.schedule import FlowRow
+from ma_desk.ui.common.fit import fit_columns, wrapping
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -130,7 +131,7 @@ class FlowBoard(QWidget):
         self.services = services
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.header = QLabel()
+        self.header = wrapping(QLabel())
         self.header.setObjectName("flow_board_counts")
         self.header.setAccessibleName("Patients in clinic by status")
         layout.addWidget(self.header)
@@ -138,7 +139,7 @@ class FlowBoard(QWidget):
         self.model: RowTableModel[FlowRow] = RowTableModel(flow_columns(self.thresholds), self)
         self.table = make_table("flow_board_table", "Flow board")
         self.table.setModel(self.model)
-        self.table.horizontalHeader().setStretchLastSection(False)
+        fit_columns(self.table, stretch=("Critical", "Type"))  # names are never cut
         layout.addWidget(self.table, 1)
         self.notify_button = named(QPushButton("Provider notified… (D)"), "flow_notify_provider",
                                    "Record that the provider was told about the critical vitals")  # fmt: skip
@@ -174,7 +175,6 @@ class FlowBoard(QWidget):
         self.table.selectionModel().blockSignals(True)
         with kept_scroll(self.table):
             self.model.set_rows(rows)
-            self.table.resizeColumnsToContents()
             self._reselect(keep)
         self.header.setText(
             f"<b>Flow board</b> — {len(rows)} in clinic: {status_counts(rows)}"

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTab
 
 from ma_desk.clinical import flow
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common.fit import first_that_fits, name_forms, scrolls_sideways
 from ma_desk.ui.schedule.grid_model import Block, ScheduleGridModel, age_label
 
 STATUS_BADGES = {
@@ -43,11 +44,13 @@ STATUS_BADGES = {
 }
 ROW_HEIGHT = 22
 CRITICAL_OPEN, CRITICAL_DONE = "#b3261e", "#2e6b30"
+MIN_LANE_WIDTH = 100  # two overlapping visits still show "Hayes, J." each
 
 
 @dataclass(frozen=True)
 class BlockText:
     title: str
+    short_titles: tuple[str, ...]  # what a narrow block shows: surname and initial at least
     detail: str
     badge: str
     badge_colour: str | None
@@ -69,6 +72,7 @@ def _block_text(a: AppointmentRow, flag: str | None) -> BlockText:
         detail = f"[{a.room_name}] {detail}"
     return BlockText(
         title=f"{a.start:%H:%M} {a.patient_name} ({age_label(a.patient_dob, a.start.date())})",
+        short_titles=(f"{a.start:%H:%M} {a.patient_name}", *name_forms(a.patient_name)),
         detail=detail,
         badge=badge if badge_colour else "",
         badge_colour=badge_colour,
@@ -152,7 +156,9 @@ class ScheduleGridView(QTableView):
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
         )
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.horizontalHeader().setMinimumSectionSize(140)
+        self.horizontalHeader().setMinimumSectionSize(MIN_LANE_WIDTH)
+        self.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
+        scrolls_sideways(self)  # a week or many providers: more lanes than any screen
         self.now: dt.datetime | None = None
         self._press_pos: QPoint | None = None
         self._press_block: Block | None = None
@@ -273,7 +279,8 @@ class ScheduleGridView(QTableView):
         painter.setPen(kit.faded_text if text.faded else kit.text)
         kind = "struck" if text.struck else "title"
         painter.setFont(kit.fonts[kind][0])
-        static, used = self._static(kit, kind, text.title, right - left)
+        title = first_that_fits((text.title, *text.short_titles), kit.fonts[kind][1], right - left)
+        static, used = self._static(kit, kind, title, right - left)
         painter.drawStaticText(left, top, static)
         line_h = kit.line_h
         painter.setFont(kit.font)

@@ -20,11 +20,9 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QTabWidget,
     QToolButton,
@@ -34,6 +32,7 @@ from PySide6.QtWidgets import (
 from ma_desk.clinical import flow
 from ma_desk.errors import MADeskError
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common.fit import button_row, keep_panels, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.shortcuts import describe
 from ma_desk.ui.common.widgets import named
@@ -93,7 +92,6 @@ class ScheduleTab(ScheduleActions, Tab):
     # ------------------------------------------------------------- layout
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        bar = QHBoxLayout()
         self.prev_button = named(QPushButton("◀"), "schedule_prev_day", "Previous day")
         self.prev_button.setToolTip("Previous day (Alt+Left)")
         self.today_button = named(QPushButton("Today"), "schedule_today", "Today")
@@ -123,17 +121,13 @@ class ScheduleTab(ScheduleActions, Tab):
         self.export_button = named(QPushButton("Export .ics"), "schedule_export",
                                    "Export to calendar file")  # fmt: skip
         self.export_button.setToolTip("Export the provider's day or week (Ctrl+E)")
-        for w in (self.prev_button, self.today_button, self.next_button, self.date_edit,
-                  self.view_mode, self.week_provider, self.provider_button, self.show_cancelled,
-                  self.book_button, self.next_open_button, self.export_button):  # fmt: skip
-            bar.addWidget(w)
-        self.summary = QLabel()
+        layout.addWidget(button_row((self.prev_button, self.today_button, self.next_button,
+            self.date_edit, self.view_mode, self.week_provider, self.provider_button,
+            self.show_cancelled, self.book_button, self.next_open_button,
+            self.export_button)))  # fmt: skip
+        self.summary = wrapping(QLabel())
         self.summary.setObjectName("schedule_summary")
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.summary.setMinimumWidth(0)
-        bar.addSpacing(8)
-        bar.addWidget(self.summary, 1)
-        layout.addLayout(bar)
+        layout.addWidget(self.summary)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.model = ScheduleGridModel(self)
@@ -158,17 +152,14 @@ class ScheduleTab(ScheduleActions, Tab):
         self.side.addTab(self.details, "Details")
         self.side.currentChanged.connect(lambda _i: self._show_details())
         self.splitter.addWidget(self.side)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        keep_panels(self.splitter, (3, 2))
         self.splitter.setSizes([780, 620])
         layout.addWidget(self.splitter, 1)
 
-        actions = QHBoxLayout()
         self.flow_buttons: dict[str, QPushButton] = {}
         for status, label, key in FLOW_KEYS:
             button = named(QPushButton(f"{label} ({key})"), f"schedule_flow_{status}", label)
             button.clicked.connect(lambda _=False, s=status: self.move_patient(s))
-            actions.addWidget(button)
             self.flow_buttons[status] = button
         self.undo_button = named(QPushButton("Undo (Ctrl+Z)"), "schedule_undo",
                                  "Undo last status change")  # fmt: skip
@@ -178,11 +169,9 @@ class ScheduleTab(ScheduleActions, Tab):
                                      "Put patient on the waitlist")  # fmt: skip
         self.cancel_button = named(QPushButton("Cancel visit (Del)"), "schedule_cancel",
                                    "Cancel appointment")  # fmt: skip
-        for b in (self.undo_button, self.follow_button, self.waitlist_button, self.cancel_button):
-            actions.addWidget(b)
-        actions.addStretch(1)
-        layout.addLayout(actions)
-        self.status = QLabel()
+        layout.addWidget(button_row((*self.flow_buttons.values(), self.undo_button,
+            self.follow_button, self.waitlist_button, self.cancel_button)))  # fmt: skip
+        self.status = wrapping(QLabel())
         self.status.setObjectName("schedule_status")
         self.status.setAccessibleName("Schedule messages")
         layout.addWidget(self.status)
@@ -240,12 +229,17 @@ class ScheduleTab(ScheduleActions, Tab):
             "next_open": add("next open", ["S"], self.find_next_open, "Find the next open slot"),
             "waitlist": add("waitlist", ["W"], self.add_to_waitlist, "Put on the waitlist"),
             "export": add("export", ["Ctrl+E"], self.export_calendar, "Export the calendar"),
-            "previous_day": add("previous day", ["Alt+Left"], lambda: self.step(-1),
-                                "Previous day"),  # fmt: skip
+            "previous_day": add(
+                "previous day", ["Alt+Left"], lambda: self.step(-1), "Previous day"
+            ),  # fmt: skip
             "next_day": add("next day", ["Alt+Right"], lambda: self.step(1), "Next day"),
             "today": add("today", ["T"], self.go_today, "Go to today"),
-            "switch_panel": add("switch panel", ["F6"], self.switch_focus,
-                                "Switch between the book and the flow board"),  # fmt: skip
+            "switch_panel": add(
+                "switch panel",
+                ["F6"],
+                self.switch_focus,
+                "Switch between the book and the flow board",
+            ),  # fmt: skip
         }
         for status, _label, key in FLOW_KEYS:
             self.actions_by_name[status] = add(

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ma_desk.errors import MADeskError, ValidationError
 from ma_desk.services.waitlist import DAY_NAMES, WaitlistRow
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.fit import FlowLayout, fit_columns
 from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -66,8 +67,9 @@ class WaitlistPanel(QWidget):
         self.model: RowTableModel[WaitlistRow] = RowTableModel(columns, self)
         self.table = make_table("waitlist_table", "Waitlist")
         self.table.setModel(self.model)
+        fit_columns(self.table, stretch=("Patient", "Provider", "Type", "Times", "Note"))
         layout.addWidget(self.table, 1)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         self.add_button = named(QPushButton("Add…"), "waitlist_add", "Add to waitlist")
         self.book_button = named(QPushButton("Book selected into slot"), "waitlist_book",
                                  "Book the selected waitlist patient")  # fmt: skip
@@ -75,7 +77,6 @@ class WaitlistPanel(QWidget):
                                    "Remove from waitlist")  # fmt: skip
         for b in (self.add_button, self.book_button, self.remove_button):
             buttons.addWidget(b)
-        buttons.addStretch(1)
         layout.addLayout(buttons)
         self.add_button.clicked.connect(self.open_add_dialog)
         self.book_button.clicked.connect(self._book_clicked)
@@ -86,7 +87,6 @@ class WaitlistPanel(QWidget):
         rows = self.services.waitlist.entries()
         rows.sort(key=lambda w: (w.id not in self.offer_ids, w.created_at, w.id))
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
 
     def show_offers(self, slot: tuple[int, dt.datetime, int] | None, offers: list[WaitlistRow]):
         """Highlight the entries matching a freed slot and put them first."""

@@ -30,16 +30,18 @@ from ma_desk.clinical import units
 from ma_desk.clinical import vitals as rules
 from ma_desk.services.vitals import VitalSetRow
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.fit import FlowLayout, ReservedLine
 from ma_desk.ui.common.shortcuts import add_shortcut, document_key
 from ma_desk.ui.common.widgets import named
 
 MAX_BP_READINGS = 3
 
 # Colour AND words: the flag label always carries the words; colour only reinforces.
+# A 2px border takes 1px of padding back, so a flagged field keeps its size.
 STYLE = """
-QLineEdit[flag="abnormal"] { background: #fff4d6; border: 2px solid #c77700; }
-QLineEdit[flag="critical"] { background: #fde3e1; border: 2px solid #c62828; }
-QLineEdit[flag="refused"] { background: #ffffff; border: 2px solid #c62828; }
+QLineEdit[flag="abnormal"] { background: #fff4d6; border: 2px solid #c77700; padding: 3px 5px; }
+QLineEdit[flag="critical"] { background: #fde3e1; border: 2px solid #c62828; padding: 3px 5px; }
+QLineEdit[flag="refused"] { background: #ffffff; border: 2px solid #c62828; padding: 3px 5px; }
 QLabel[flag="abnormal"] { color: #7a4a00; background: #fff4d6; border-radius: 3px;
                           padding: 1px 6px; font-weight: bold; }
 QLabel[flag="critical"] { color: #ffffff; background: #c62828; border-radius: 3px;
@@ -144,7 +146,7 @@ class VitalsEntryForm(QFrame):
         self._add_count(rules.PAIN, "Pai&n (0-10)", "")
         self._add_quantity(rules.HEAD_CIRCUMFERENCE, "Head &circ.")
 
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         self.save_button = named(QPushButton("Save  (Enter)"), "vitals_save", "Save vitals")
         self.cancel_button = named(QPushButton("Cancel  (Esc)"), "vitals_cancel", "Cancel entry")
         for button in (self.save_button, self.cancel_button):
@@ -154,7 +156,6 @@ class VitalsEntryForm(QFrame):
         self.cancel_button.clicked.connect(self.cancel_requested)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
         outer.addLayout(buttons)
         outer.addStretch(1)
         self._fix_tab_order()
@@ -168,18 +169,16 @@ class VitalsEntryForm(QFrame):
         label = QLabel(label_text)
         label.setBuddy(edit)
         flag = named(QLabel(""), f"vitals_{key}_flag", f"{key} flag")
-        flag.setWordWrap(True)
-        flag.setMinimumWidth(200)
         previous = named(QLabel(""), f"vitals_{key}_previous", f"{key} previous value")
         previous.setProperty("role", "previous")
         message = FieldMessage(f"vitals_{key}")
         row = FieldRow(key, edit, flag, previous, message)
-        row.widgets = [label, edit, flag, previous]
+        # Flag words, errors and the last value share the line below: its space is kept free.
+        under = ReservedLine(flag, message, previous, stretch=1)
+        row.widgets = [label, edit, under]
         self.grid.addWidget(label, self._line, 0)
         self.grid.addWidget(edit, self._line, 1)
-        self.grid.addWidget(previous, self._line, 4)
-        self.grid.addWidget(flag, self._line, 5)
-        self.grid.addWidget(message, self._line + 1, 1, 1, 5)
+        self.grid.addWidget(under, self._line + 1, 1, 1, 5)
         self._line += 2
         self.rows[key] = row
         return row
@@ -239,16 +238,14 @@ class VitalsEntryForm(QFrame):
         self.bmi_value.setProperty("role", "computed")
         self.bmi_value.setToolTip("Computed from height and weight; never typed")
         self.bmi_flag = named(QLabel(""), "vitals_bmi_flag", "BMI flag")
-        self.bmi_flag.setWordWrap(True)
         self.bmi_previous = named(QLabel(""), "vitals_bmi_previous", "BMI previous value")
         self.bmi_previous.setProperty("role", "previous")
         self.bmi_message = FieldMessage("vitals_bmi")
         self.grid.addWidget(label, self._line, 0)
         self.grid.addWidget(self.bmi_value, self._line, 1)
         self.grid.addWidget(QLabel("kg/m²"), self._line, 2)
-        self.grid.addWidget(self.bmi_previous, self._line, 4)
-        self.grid.addWidget(self.bmi_flag, self._line, 5)
-        self.grid.addWidget(self.bmi_message, self._line + 1, 1, 1, 5)
+        under = ReservedLine(self.bmi_flag, self.bmi_message, self.bmi_previous, stretch=1)
+        self.grid.addWidget(under, self._line + 1, 1, 1, 5)
         self._line += 2
 
     def _add_bp_row(self, i: int) -> None:

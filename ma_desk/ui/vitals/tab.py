@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from ma_desk.errors import MADeskError, NeedsConfirmation, ValidationError
 from ma_desk.services.patients import PatientRecord
 from ma_desk.services.vitals import FINAL, VitalSetRow
 from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.common.fit import FlowLayout, keep_panels, scrolling, scrolls_sideways, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.table_model import ROW_ROLE, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -50,37 +50,32 @@ class VitalsTab(Tab):
         self.banner = PatientBanner()
         layout.addWidget(self.banner)
         info = QHBoxLayout()
-        self.visit_label = named(QLabel(""), "vitals_visit", "Visit the vitals attach to")
+        self.visit_label = named(wrapping(QLabel("")), "vitals_visit", "Visit the vitals attach to")
         self.status_label = named(QLabel(""), "vitals_status", "Vitals status")
         self.status_label.setWordWrap(True)
         self.tasks_label = named(QLabel(""), "vitals_open_tasks", "Open notify-provider items")
         self.tasks_label.setWordWrap(True)
         self.tasks_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
         self.tasks_label.hide()
-        info.addWidget(self.visit_label)
+        info.addWidget(self.visit_label, 1)
         info.addSpacing(16)
-        info.addWidget(self.tasks_label, 1)
-        info.addStretch(1)
+        info.addWidget(wrapping(self.tasks_label), 1)
         layout.addLayout(info)
         layout.addWidget(self.status_label)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.entry = VitalsEntryForm()
-        scroll = QScrollArea()
-        scroll.setWidget(self.entry)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        splitter.addWidget(scroll)
+        splitter.addWidget(scrolling(self.entry, "vitals_entry_scroll"))
 
         self.side = QTabWidget()
         self.side.setObjectName("vitals_side")
         history_page = QWidget()
         history_layout = QVBoxLayout(history_page)
         history_layout.setContentsMargins(0, 0, 0, 0)
-        self.table = make_table("vitals_history", "Vital-sign history")
+        self.table = scrolls_sideways(make_table("vitals_history", "Vital-sign history"))
         self._make_model()
         history_layout.addWidget(self.table, 1)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         self.show_all = named(QCheckBox("Show corrected and voided sets"), "vitals_show_all")
         self.show_all.toggled.connect(lambda _on: self.reload())
         self.amend_button = named(QPushButton("Amend selected…"), "vitals_amend", "Amend selected set")  # fmt: skip
@@ -88,16 +83,14 @@ class VitalsTab(Tab):
         self.amend_button.clicked.connect(self.start_amend)
         self.error_button.clicked.connect(self.mark_entered_in_error)
         buttons.addWidget(self.show_all)
-        buttons.addStretch(1)
         buttons.addWidget(self.amend_button)
         buttons.addWidget(self.error_button)
         history_layout.addLayout(buttons)
         self.side.addTab(history_page, "History")
         self.charts = TrendCharts()
-        self.side.addTab(self.charts, "Trends")
+        self.side.addTab(scrolling(self.charts, "vitals_trends_scroll"), "Trends")
         splitter.addWidget(self.side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        keep_panels(splitter, (3, 2))
         splitter.setSizes([900, 500])
         layout.addWidget(splitter, 1)
 

@@ -1,0 +1,316 @@
+"""Fitting screens of 1280x720 and smaller (125 % / 150 % scaling) without cutting words.
+
+One place for the few ways a tab gives way when space runs out: rows of buttons that
+wrap, names that shorten to what still identifies, sentences that wrap, long
+panels that scroll instead of widening the window, splitters that never collapse a
+panel, and table columns that share the width instead of running off the side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QFontMetrics, QHelpEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTableView,
+    QToolTip,
+    QWidget,
+    QWidgetItem,
+)
+
+CONTENT_SAMPLE_ROWS = 60  # rows measured to size a column: a year of runs stays quick
+SIDEWAYS = "scrolls_sideways"  # property: a table of many equal columns, scrolled by design
+
+
+class FlowLayout(QLayout):
+    """Lays widgets out left to right and wraps to a new row when the width runs out
+    (Qt's flow layout example), so a row of buttons never sets the window's width."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._gap = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 (Qt override)
+        self._items.append(item)
+
+    def insert_widget(self, index: int, widget: QWidget) -> None:
+        """Puts widget at position index (a search box before the buttons)."""
+        self.addChildWidget(widget)
+        self._items.insert(index, QWidgetItem(widget))
+        self.invalidate()
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        size = QSize()
+        for item in self._shown():
+            size = size.expandedTo(item.minimumSize())
+        margins = self.contentsMargins()
+        return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
+
+    def _shown(self) -> list[QLayoutItem]:
+        return [item for item in self._items if not item.isEmpty()]
+
+    def _arrange(self, rect: QRect, *, move: bool) -> int:
+        """Places the items row by row; returns the height used."""
+        margins = self.contentsMargins()
+        area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
+        x, y, row_height = area.x(), area.y(), 0
+        for item in self._shown():
+            hint = item.sizeHint()
+            if x + hint.width() > area.right() + 1 and row_height > 0:
+                x, y, row_height = area.x(), y + row_height + self._gap, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._gap
+            row_height = max(row_height, hint.height())
+        return y + row_height - rect.y() + margins.bottom()
+
+
+def button_row(widgets: Iterable[QWidget], parent: QWidget | None = None) -> QWidget:
+    """A row of buttons (and small inputs) that wraps onto a second line when narrow."""
+    holder = QWidget(parent)
+    flow = FlowLayout(holder)
+    for widget in widgets:
+        flow.addWidget(widget)
+    policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+    policy.setHeightForWidth(True)
+    holder.setSizePolicy(policy)
+    return holder
+
+
+class ReservedLine(QWidget):
+    """One line under a field that holds its flag words and its error message.
+
+    Its height is fixed from the start (one line of its labels plus their padding),
+    so a flag or an error appearing never moves the fields below.
+    """
+
+    PADDING = 8  # the flag labels' padding and border (clinic.qss), top and bottom
+
+    def __init__(self, *labels: QLabel, stretch: int = -1, parent: QWidget | None = None) -> None:
+        """``stretch``: the index of the label that takes the spare width (the message)."""
+        super().__init__(parent)
+        self._labels = labels
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(8)
+        wide = labels[stretch]
+        for label in labels:
+            label.setWordWrap(False)
+            row.addWidget(label, 1 if label is wide else 0)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def _height(self) -> int:
+        return max(label.fontMetrics().lineSpacing() for label in self._labels) + self.PADDING
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(super().sizeHint().width(), self._height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(super().minimumSizeHint().width(), self._height())
+
+
+def wrapping(label: QLabel) -> QLabel:
+    """A label that holds a sentence: wraps instead of widening its panel."""
+    label.setWordWrap(True)
+    policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+    policy.setHeightForWidth(True)
+    label.setSizePolicy(policy)
+    label.setMinimumWidth(0)
+    return label
+
+
+class _VerticalScroll(QScrollArea):
+    """Scrolls up and down only; as wide as its panel needs, so nothing is cut sideways."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        panel = self.widget()
+        needed = panel.minimumSizeHint().expandedTo(panel.minimumSize()).width() if panel else 0
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(needed + bar + 2 * self.frameWidth(), 0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the panel grew (a patient was chosen): widen the area
+        return super().eventFilter(watched, event)
+
+
+def scrolling(panel: QWidget, name: str) -> QScrollArea:
+    """Puts a long panel in a vertical scroll area so it never makes the window taller."""
+    area = _VerticalScroll()
+    area.setObjectName(name)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(panel)
+    return area
+
+
+def keep_panels(splitter: QSplitter, stretches: Iterable[int]) -> QSplitter:
+    """No panel of the splitter can be dragged away to nothing; space is shared by stretch."""
+    splitter.setChildrenCollapsible(False)
+    for index, stretch in enumerate(stretches):
+        splitter.setStretchFactor(index, stretch)
+    return splitter
+
+
+def fit_columns(view: QTableView, stretch: Iterable[str], minimum: int = 40) -> None:
+    """Short columns as wide as their contents; the named text columns share the rest
+    and elide (the model's tooltip, or the cell text, shows what is cut).
+
+    Call after the model is set; columns are found by their header text.
+    """
+    header = view.horizontalHeader()
+    model = view.model()
+    wide = set(stretch)
+    header.setStretchLastSection(False)
+    header.setMinimumSectionSize(minimum)
+    header.setResizeContentsPrecision(CONTENT_SAMPLE_ROWS)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    for column in range(model.columnCount()):
+        title = model.headerData(column, Qt.Orientation.Horizontal)
+        mode = (
+            QHeaderView.ResizeMode.Stretch
+            if title in wide
+            else QHeaderView.ResizeMode.ResizeToContents
+        )
+        header.setSectionResizeMode(column, mode)
+    if view.viewport().property("elided_tips") is None:
+        view.viewport().installEventFilter(_ElidedCellTips(view))
+        view.viewport().setProperty("elided_tips", True)
+        floor = _ColumnFloor(view, wide, minimum)
+        for signal in (
+            model.modelReset,
+            model.rowsInserted,
+            model.dataChanged,
+            model.layoutChanged,
+        ):
+            signal.connect(floor.update)
+        floor.update()
+
+
+class _ColumnFloor(QObject):
+    """Keeps the table at least as wide as its short columns' contents plus a minimum
+    for each text column, so the layout gives it room instead of hiding columns."""
+
+    def __init__(self, view: QTableView, wide: set[str], minimum: int) -> None:
+        super().__init__(view)
+        self._view, self._wide, self._minimum = view, wide, minimum
+
+    def update(self, *_args) -> None:
+        view = self._view
+        header, model = view.horizontalHeader(), view.model()
+        needed = 0
+        for column in range(model.columnCount()):
+            if header.isSectionHidden(column):
+                continue
+            if model.headerData(column, Qt.Orientation.Horizontal) in self._wide:
+                needed += self._minimum
+            else:
+                needed += max(header.sectionSizeHint(column), view.sizeHintForColumn(column))
+        needed += view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth()
+        view.setMinimumWidth(needed)
+
+
+class _ElidedCellTips(QObject):
+    """Hovering a cell whose text is cut shows the whole text, unless the model has
+    its own tooltip for it."""
+
+    def __init__(self, view: QTableView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() != QEvent.Type.ToolTip or not isinstance(event, QHelpEvent):
+            return False
+        index = self._view.indexAt(event.pos())
+        if not index.isValid() or index.data(Qt.ItemDataRole.ToolTipRole):
+            return False
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        room = self._view.visualRect(index).width() - 8
+        if text and self._view.fontMetrics().horizontalAdvance(text) > room:
+            QToolTip.showText(event.globalPos(), text, self._view)
+            return True
+        return False
+
+
+def scrolls_sideways(view: QTableView) -> QTableView:
+    """A table with a column per measurement (the vitals history): too many columns
+    for any laptop, so it scrolls sideways by design instead of squeezing numbers."""
+    view.setProperty(SIDEWAYS, True)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    return view
+
+
+def wrap_rows(view: QTableView) -> QTableView:
+    """Rows grow to their wrapped text whenever the width changes (checklist wording)."""
+    view.setWordWrap(True)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return view
+
+
+def narrow_combo(combo: QComboBox, characters: int = 14) -> QComboBox:
+    """A drop-down as wide as ``characters`` at least, not as its longest choice: long
+    choices show in full in the open list and in the tooltip."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    combo.currentTextChanged.connect(combo.setToolTip)
+    return combo
+
+
+def name_forms(name: str) -> tuple[str, ...]:
+    """A "Last, First" name from longest to shortest, each still naming the patient:
+    "Hayes, Jordan", "Hayes, J.", "Hayes" (the surname is never cut before these)."""
+    last, _, first = name.partition(", ")
+    forms = [name]
+    if first:
+        forms.append(f"{last}, {first[:1]}.")
+    forms.append(last)
+    return tuple(dict.fromkeys(forms))
+
+
+def first_that_fits(texts: Sequence[str], metrics: QFontMetrics, width: int) -> str:
+    """The longest form that fits the width; the shortest, elided, when none does."""
+    for text in texts:
+        if metrics.horizontalAdvance(text) <= width:
+            return text
+    elided = metrics.elidedText(texts[-1], Qt.TextElideMode.ElideRight, max(0, width))
+    return elided if metrics.horizontalAdvance(elided) <= width else ""  # Qt keeps 1 letter

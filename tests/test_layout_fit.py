@@ -1,0 +1,348 @@
+"""Every tab fits the screens clinics have (issue 15 items 1-2).
+
+Display scaling is simulated by its logical size: Qt lays out in device-independent
+pixels and fonts in points, so a 1366x768 laptop at 125 % lays out exactly like a
+1093x614 screen at 100 %. The window gets the screen minus a taskbar and a title bar.
+For every tab at every size: the window's minimum size fits, every control needed
+for the task lies inside the window (or inside a scroll area that reaches it) and is
+not squeezed to nothing, every table shows all its columns, and no label or button
+text is cut.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QTextEdit,
+    QWidget,
+)
+
+from ma_desk.ui.app import load_stylesheet
+from ma_desk.ui.common.fit import SIDEWAYS, first_that_fits, name_forms
+from ma_desk.ui.main_window import MainWindow
+
+# Windows laptops' logical screens: (physical size, scaling) -> logical size.
+SCREENS = {
+    "1280x720@100": (1280, 720),
+    "1366x768@100": (1366, 768),
+    "1366x768@125": (1093, 614),
+    "1920x1080@150": (1280, 720),
+    "1920x1080@100": (1920, 1080),
+    "1280x720@125": (1024, 576),
+}
+TASKBAR_AND_TITLE = 48 + 32  # logical px the window never gets
+CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit,
+            QAbstractItemView)  # fmt: skip
+QT_INNER_PARENTS = ("QComboBox", "QAbstractSpinBox", "QCalendarWidget", "QTabBar", "QDateEdit",
+                    "QDateTimeEdit", "QSpinBox", "QDoubleSpinBox", "QTimeEdit", "QScrollBar",
+                    "QLineEdit", "QHeaderView")  # fmt: skip
+
+
+def client_size(screen: str) -> tuple[int, int]:
+    width, height = SCREENS[screen]
+    return width, height - TASKBAR_AND_TITLE
+
+
+@pytest.fixture
+def styled(qapp):
+    """The clinic stylesheet, as the app runs (it changes sizes), removed afterwards."""
+    before = qapp.styleSheet()
+    load_stylesheet(qapp)
+    yield
+    qapp.setStyleSheet(before)
+
+
+@pytest.fixture
+def window(qtbot, demo_services, sign_in_as, clock, tmp_path, styled) -> MainWindow:
+    sign_in_as("ma")
+    made = MainWindow(demo_services, store_label="demo", settings_file=tmp_path / "w.ini")
+    qtbot.addWidget(made)
+    made.build_all_tabs()
+    # A patient in the rooms, so every panel shows what it shows on a real morning.
+    day = demo_services.schedule.day(clock.now().date())
+    visit = next(row for row in day if row.status in ("with_provider", "roomed", "checked_out"))
+    made.selection.select_appointment(visit.id, visit.patient_id)
+    with qtbot.waitExposed(made):
+        made.show()
+    return made
+
+
+def show_at(window: MainWindow, screen: str, tab_index: int) -> None:
+    window.tabs.setCurrentIndex(tab_index)
+    window.resize(*client_size(screen))
+    for _ in range(3):  # layouts settle over a few passes (word-wrapped labels)
+        QApplication.processEvents()
+
+
+def _is_qt_inner(widget: QWidget) -> bool:
+    parent = widget.parentWidget()
+    return widget.objectName().startswith("qt_") or (
+        parent is not None and type(parent).__name__ in QT_INNER_PARENTS
+    )
+
+
+def _scroll_ancestor(widget: QWidget, stop: QWidget) -> QScrollArea | None:
+    """The scroll area (between widget and stop) that brings widget into view, if any."""
+    parent = widget.parentWidget()
+    while parent is not None and parent is not stop:
+        inner = parent.widget() if isinstance(parent, QScrollArea) else None
+        if inner is not None and inner.isAncestorOf(widget):
+            return parent
+        parent = parent.parentWidget()
+    return None
+
+
+def _on_screen_rect(widget: QWidget, window: QWidget) -> QRect:
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+def visible_widgets(tab: QWidget, kind) -> list:
+    return [
+        w for w in tab.findChildren(QWidget)
+        if isinstance(w, kind) and w.isVisible() and not _is_qt_inner(w)
+    ]  # fmt: skip
+
+
+def outside_window(window: MainWindow, tab: QWidget, screen: str) -> list[str]:
+    problems = []
+    frame = QRect(0, 0, *client_size(screen))
+    for widget in visible_widgets(tab, CONTROLS):
+        scroller = _scroll_ancestor(widget, window)
+        holder = scroller if scroller is not None else widget
+        rect = _on_screen_rect(holder, window)
+        name = widget.objectName() or type(widget).__name__
+        if not frame.contains(rect):
+            problems.append(f"{name} at {rect.getRect()} outside window {frame.getRect()}")
+        elif widget.width() < 8 or widget.height() < 8:
+            problems.append(f"{name} squeezed to {widget.width()}x{widget.height()}")
+    return problems
+
+
+def hidden_columns(tab: QWidget) -> list[str]:
+    """Tables whose columns run past their viewport (staff would have to scroll sideways)."""
+    problems = []
+    for view in visible_widgets(tab, QTableView):
+        header = view.horizontalHeader()
+        if header.isHidden() or view.model() is None or view.property(SIDEWAYS):
+            continue
+        shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
+        total = sum(header.sectionSize(c) for c in shown)
+        if total > view.viewport().width() + 2:
+            problems.append(f"{view.objectName()}: columns {total} px > {view.viewport().width()}")
+        for column in shown:
+            if header.sectionSize(column) < 24:
+                problems.append(f"{view.objectName()}: column {column} squeezed")
+    return problems
+
+
+def _label_cut(label: QLabel) -> bool:
+    text = label.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+    if not text or label.pixmap() is not None and not label.pixmap().isNull():
+        return False
+    room = label.contentsRect()
+    if label.wordWrap() or label.textFormat().name == "RichText" or "<" in text:
+        need = label.heightForWidth(label.width())
+        return need > label.height() + 1 if need > 0 else False
+    widest = max(label.fontMetrics().horizontalAdvance(line) for line in text.split("\n"))
+    return widest > room.width() + 1
+
+
+def clipped_texts(tab: QWidget) -> list[str]:
+    problems = []
+    for label in visible_widgets(tab, QLabel):
+        if _label_cut(label):
+            name = label.objectName() or "label"
+            problems.append(f"{name} {label.text()[:40]!r} cut at {label.width()} px")
+    for button in visible_widgets(tab, QAbstractButton):
+        if button.text() and button.sizeHint().width() > button.width() + 1:
+            problems.append(
+                f"button {button.text()!r} {button.width()} < {button.sizeHint().width()}"
+            )
+    return problems
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_window_minimum_fits_the_screen(window, screen):
+    width, height = client_size(screen)
+    show_at(window, screen, 0)
+    minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
+    assert minimum.width() <= width and minimum.height() <= height, (
+        f"window needs at least {minimum.width()}x{minimum.height()}, {screen} gives {width}x{height}"
+    )
+    assert (window.width(), window.height()) == (width, height)
+
+
+def problems_on(window: MainWindow, tab: QWidget, screen: str) -> list[str]:
+    problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
+    need = tab.minimumSizeHint()
+    if need.width() > tab.width() or need.height() > tab.height():
+        problems.insert(
+            0, f"needs {need.width()}x{need.height()}, has {tab.width()}x{tab.height()}"
+        )
+    return problems
+
+
+def inner_pages(tab: QWidget) -> list[tuple[QTabWidget, int]]:
+    """The pages of the tabs inside a tab (flow board / waitlist, restock, notes ...)."""
+    return [(pages, i) for pages in visible_widgets(tab, QTabWidget) for i in range(pages.count())]
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_tab_fits_without_cut_controls_columns_or_words(window, screen):
+    report = {}
+    for index in range(window.tabs.count()):
+        show_at(window, screen, index)
+        tab = window.tabs.widget(index)
+        title = window.tabs.tabText(index)
+        report[title] = problems_on(window, tab, screen)
+        for pages, page in inner_pages(tab):
+            pages.setCurrentIndex(page)
+            QApplication.processEvents()
+            found = problems_on(window, tab, screen)
+            report[title] += [
+                f"{pages.tabText(page)}: {p}" for p in found if p not in report[title]
+            ]
+            pages.setCurrentIndex(0)
+    report = {title: found for title, found in report.items() if found}
+    assert not report, "\n".join(f"{tab}: {p}" for tab, found in report.items() for p in found)
+
+
+# ------------------------------------------------------------------ flags and errors (item 2)
+def field_geometry(panel: QWidget) -> dict[str, tuple[int, int, int, int]]:
+    inputs = (QLineEdit, QComboBox, QAbstractButton)
+    return {
+        w.objectName(): QRect(w.mapTo(panel, QPoint(0, 0)), w.size()).getRect()
+        for w in visible_widgets(panel, inputs)
+        if w.objectName()
+    }
+
+
+def vitals_at_1280(window: MainWindow, qtbot):
+    show_at(window, "1280x720@100", 2)
+    tab = window.tabs.widget(2)
+    qtbot.waitUntil(lambda: tab.entry.rows["bp.0"].edit.isEnabled(), timeout=5000)
+    return tab
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "words"),
+    [
+        ("bp.0", "142/92", "HIGH: Stage 2 hypertension"),
+        ("bp.0", "190/125", "CRITICAL"),
+        ("spo2", "88", "Critically low (below 90 %)"),
+        ("pulse", "31", ""),  # any flag: its words must fit
+    ],
+)
+def test_vitals_flag_words_read_in_full_at_1280_and_move_no_field(window, qtbot, key, typed, words):
+    tab = vitals_at_1280(window, qtbot)
+    row = tab.entry.rows[key]
+    before = field_geometry(tab.entry)
+    row.edit.setFocus()
+    qtbot.keyClicks(row.edit, typed)
+    qtbot.waitUntil(lambda: bool(row.flag.text()) and words in row.flag.text(), timeout=5000)
+    QApplication.processEvents()
+    window.findChild(QScrollArea, "vitals_entry_scroll").ensureWidgetVisible(row.flag)
+    flag = row.flag
+    assert flag.isVisible() and not flag.visibleRegion().isEmpty()
+    assert flag.fontMetrics().horizontalAdvance(flag.text()) <= flag.contentsRect().width()
+    assert QRect(flag.mapTo(window, QPoint(0, 0)), flag.size()).right() < 1280
+    assert field_geometry(tab.entry) == before
+
+
+def test_vitals_error_line_moves_no_field(window, qtbot):
+    tab = vitals_at_1280(window, qtbot)
+    row = tab.entry.rows["temperature"]
+    before = field_geometry(tab.entry)
+    row.message.show_message("Temperature 986 is not possible: a missing decimal point (98.6)?")
+    QApplication.processEvents()
+    assert row.message.isVisible()
+    assert field_geometry(tab.entry) == before
+    row.message.show_message("")
+    QApplication.processEvents()
+    assert field_geometry(tab.entry) == before
+
+
+@pytest.mark.parametrize("screen", ["1280x720@100", "1280x720@125"])
+def test_registration_errors_move_no_field(window, qtbot, screen):
+    show_at(window, screen, 1)
+    checkin = window.tabs.widget(1)
+    checkin.stack.setCurrentIndex(1)
+    QApplication.processEvents()
+    form = checkin.registration.form
+    before = field_geometry(form)
+    first = form.show_errors(
+        {name: "Required: type it as on the ID card." for name in form.messages}
+    )
+    QApplication.processEvents()
+    assert first is not None and all(m.isVisible() for m in form.messages.values())
+    assert field_geometry(form) == before
+    form.clear_errors()
+    QApplication.processEvents()
+    assert field_geometry(form) == before
+
+
+# ------------------------------------------------------------------ drop-down highlight
+def test_highlighted_drop_down_choice_is_readable(qtbot, styled):
+    from PySide6.QtGui import QPalette
+
+    from tests.contrast import AA_TEXT, contrast_ratio
+
+    combo = QComboBox()
+    combo.addItems(["Sitting", "Standing", "Lying"])
+    qtbot.addWidget(combo)
+    combo.show()
+    combo.showPopup()
+    view = combo.view()
+    qtbot.waitUntil(view.isVisible, timeout=5000)
+    palette = view.palette()
+    highlight = palette.color(QPalette.ColorRole.Highlight)
+    chosen_text = palette.color(QPalette.ColorRole.HighlightedText)
+    base = palette.color(QPalette.ColorRole.Base)
+    assert contrast_ratio(highlight, chosen_text) >= AA_TEXT
+    assert contrast_ratio(palette.color(QPalette.ColorRole.Text), base) >= AA_TEXT
+    assert contrast_ratio(highlight, base) >= 3  # the highlight itself is seen (non-text 3:1)
+    combo.hidePopup()
+
+
+# ------------------------------------------------------------------ schedule block names
+names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(last=names, first=names, width=st.integers(min_value=0, max_value=400))
+def test_block_names_shorten_to_surname_and_initial_never_past_the_width(qapp, last, first, width):
+    metrics = QFontMetrics(QApplication.font())
+    name = f"{last}, {first}"
+    forms = name_forms(name)
+    shown = first_that_fits(("09:15 " + name, *forms), metrics, width)
+    assert metrics.horizontalAdvance(shown) <= max(width, 0) or shown == ""
+    surname_fits = metrics.horizontalAdvance(forms[-1]) <= width
+    if surname_fits:  # the surname is never cut while it fits
+        assert last in shown or name in shown
+
+
+def test_block_name_forms_boundaries(qapp):
+    metrics = QFontMetrics(QApplication.font())
+    forms = name_forms("Hayes, Jordan")
+    assert forms == ("Hayes, Jordan", "Hayes, J.", "Hayes")
+    initial = metrics.horizontalAdvance("Hayes, J.")
+    assert first_that_fits(forms, metrics, initial) == "Hayes, J."  # at the width
+    assert first_that_fits(forms, metrics, initial - 1) == "Hayes"  # just below
+    assert first_that_fits(forms, metrics, metrics.horizontalAdvance("Hayes, Jordan")) == (
+        "Hayes, Jordan"
+    )
