@@ -236,7 +236,7 @@ def test_flag_words_and_interpretation(
     result = v.evaluate(form, ctx(age))
     assert result.refusals == {}
     finding = result.findings.get(key, v.Finding(key))
-    assert (v.flag_text(finding), finding.interpretation) == (words, code)
+    assert (finding.key, v.flag_text(finding), finding.interpretation) == (key, words, code)
 
 
 def age(days: int, years: int, sex: str = "female") -> v.PatientContext:
@@ -343,6 +343,19 @@ def test_threshold_consistency_edges(name: str, value: float, allowed: bool) -> 
     assert getattr(applied, name) == (value if allowed else getattr(v.DEFAULT_THRESHOLDS, name))
 
 
+@pytest.mark.parametrize(("days", "critical"), [(89, True), (90, True), (91, False), (92, False)])
+def test_any_fever_is_critical_under_three_months(days: int, critical: bool) -> None:
+    finding = v.classify_temperature(38.0, v.PatientContext(age_days=days, age_months=days // 31))
+    assert finding.key == v.TEMPERATURE
+    assert (finding.level == v.CRITICAL) is critical
+    assert v.classify_temperature(37.9, v.PatientContext(age_days=days)) == v.Finding(v.TEMPERATURE)
+
+
+def test_hypothermia_limit_may_reach_fever_minus_a_tenth_and_fever_may_start_at_35() -> None:
+    low_fever = {"temperature_critical_low_c": 34.0, "fever_c": 35.0}
+    assert v.Thresholds.from_settings(low_fever).fever_c == 35.0
+
+
 def test_fever_limits_may_meet() -> None:
     """Fever and high fever at the same value is a protocol some clinics use."""
     same = v.Thresholds.from_settings({"fever_c": 39.0, "temperature_critical_high_c": 39.0})
@@ -381,8 +394,35 @@ def test_child_bmi_finding(bmi: float, level: str, direction: str, words: str) -
     boy = v.PatientContext(age_days=6 * 366, sex="male", age_months=78, age_years=6)
     assert v.classify_bmi(bmi, boy) == v.Finding(v.BMI, level, direction, words)
     unknown = dataclasses.replace(boy, sex="unknown")
-    assert v.classify_bmi(bmi, unknown).words == "BMI-for-age percentile needs sex male/female"
-    assert not v.classify_bmi(bmi, unknown).flagged
+    needs_sex = v.Finding(v.BMI, v.NORMAL, "", "BMI-for-age percentile needs sex male/female")
+    assert v.classify_bmi(bmi, unknown) == needs_sex
+
+
+TWO_YEARS_OLD = dt.date(2024, 11, 30)  # 24 months on 2026-11-30
+
+
+def test_bmi_percentiles_start_on_the_second_birthday() -> None:
+    on_birthday = v.PatientContext.on(TWO_YEARS_OLD, dt.date(2026, 11, 30), "male")
+    day_before = v.PatientContext.on(TWO_YEARS_OLD, dt.date(2026, 11, 29), "male")
+    assert v.classify_bmi(16.5, on_birthday) == v.Finding(
+        v.BMI, v.NORMAL, "", "48th percentile for age: Healthy weight"
+    )
+    assert v.healthy_bmi_band(TWO_YEARS_OLD, "male", dt.date(2026, 11, 30)) == pytest.approx(
+        (14.7192, 18.1195), abs=1e-3
+    )
+    assert v.healthy_bmi_band(TWO_YEARS_OLD, "male", dt.date(2026, 11, 29)) is None
+    assert v.healthy_bmi_band(TWO_YEARS_OLD, "unknown", dt.date(2026, 11, 30)) is None
+    assert v.classify_bmi(16.5, day_before) == v.Finding(
+        v.BMI, v.NORMAL, "", "No BMI-for-age percentile under 2 years"
+    )
+
+
+def test_adult_bmi_band_from_the_twentieth_birthday() -> None:
+    day = dt.date(2026, 11, 30)
+    assert v.healthy_bmi_band(dt.date(2006, 11, 30), "male", day) == (18.5, 25.0)
+    assert v.healthy_bmi_band(dt.date(2006, 12, 1), "male", day) == pytest.approx(
+        (19.1054, 27.0156), abs=1e-3
+    )
 
 
 def test_spo2_on_oxygen_says_so_at_every_tier() -> None:
