@@ -41,6 +41,12 @@ def test_each_pair_is_legal_exactly_when_the_table_says(current: str, target: st
 
 
 def test_unknown_statuses_are_refused_in_words() -> None:
+    assert flow.transition_refusal("teleported", "teleported") == (
+        "The appointment is already teleported."
+    )
+    assert flow.transition_refusal(OUT, "teleported") == (
+        "A checked out appointment cannot be marked teleported. Its status is final."
+    )
     assert not flow.can_transition("teleported", A)
     assert not flow.can_transition(A, "teleported")
     assert flow.transition_refusal("teleported", A) == (
@@ -58,6 +64,7 @@ def test_final_and_grouped_statuses() -> None:
     ("current", "target", "message"),
     [
         (A, A, "The appointment is already arrived."),
+        (P, P, "The appointment is already with provider."),
         (NS, A, "A no-show appointment cannot be marked arrived. Its status is final."),
         (P, R, "A with provider appointment cannot be marked roomed. It can be marked: checked out."),
         (A, OUT, "A arrived appointment cannot be marked checked out. It can be marked: "
