@@ -165,3 +165,26 @@ def test_any_text_prints_to_pdf(qapp, tmp_path, header):
     paint_cards(printer, header, [("Front", image)])
     assert target.read_bytes().startswith(b"%PDF")
     target.unlink()
+
+
+def test_verification_staleness_boundaries() -> None:
+    from ma_desk.services.insurance_rules import verification_is_stale
+
+    now = dt.datetime(2026, 11, 30, 12, 0)
+    assert verification_is_stale(None, now, 30)
+    assert not verification_is_stale(now - dt.timedelta(days=30), now, 30)
+    assert verification_is_stale(now - dt.timedelta(days=30, seconds=1), now, 30)
+    assert not verification_is_stale(now - dt.timedelta(days=29, hours=23), now, 30)
+    assert not verification_is_stale(now, now, 0)
+    assert verification_is_stale(now - dt.timedelta(seconds=1), now, 0)
+    assert not verification_is_stale(now + dt.timedelta(days=1), now, 30)  # clock skew
+
+
+def test_coverage_ends_after_its_end_date() -> None:
+    from ma_desk.services.insurance_rules import coverage_has_ended
+
+    today = dt.date(2026, 11, 30)
+    assert not coverage_has_ended(None, today)
+    assert not coverage_has_ended(today, today)
+    assert not coverage_has_ended(today + dt.timedelta(days=1), today)
+    assert coverage_has_ended(today - dt.timedelta(days=1), today)

@@ -324,3 +324,24 @@ def test_any_note_and_search_text(services, patient_id, text, search):
     found = services.insurance.notes(patient_id, search=search)
     if all(word.casefold() in expected.casefold() for word in search.split()) and search.isascii():
         assert note.id in [n.id for n in found]
+
+
+@pytest.mark.parametrize(
+    ("age", "stale"),
+    [
+        (dt.timedelta(days=30) - dt.timedelta(minutes=1), False),
+        (dt.timedelta(days=30), False),
+        (dt.timedelta(days=30, minutes=1), True),
+    ],
+)
+def test_every_screen_reads_staleness_from_one_rule(services, patient_id, clock, age, stale):
+    """The Insurance tab's attention and the Check-in/Schedule/report flags agree at the
+    30-day boundary (the default setting): fresh through day 30, stale just after."""
+    c = services.insurance.add_coverage(patient_id, cov())
+    services.insurance.verify(c.id, method="phone", result="active", reference="CALL-1")
+    clock.advance(seconds=age.total_seconds())  # verified at the old "now"
+    row = services.insurance.coverage(c.id)
+    flags = services.insurance.verification_flags([patient_id])
+    assert row.is_stale(clock.now(), services.insurance.stale_days()) is stale
+    assert bool(row.attention(clock.now(), 30)) is stale
+    assert (patient_id in flags) is stale

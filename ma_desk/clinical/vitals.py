@@ -759,6 +759,8 @@ def classify_bmi(bmi: float, ctx: PatientContext) -> Finding:
         if category.startswith("Obesity"):
             return Finding(BMI, ABNORMAL, "high", category)
         return Finding(BMI, NORMAL, "", category)
+    if ctx.age_months < 24:  # CDC BMI-for-age starts at 2 years
+        return Finding(BMI, NORMAL, "", "No BMI-for-age percentile under 2 years")
     pct = growth.percentile(growth.BMI_FOR_AGE, ctx.sex, ctx.age_months + 0.5, bmi)
     if pct is None:
         return Finding(BMI, NORMAL, "", "BMI-for-age percentile needs sex male/female")

@@ -21,6 +21,7 @@ from ma_desk.clinical import flow
 from ma_desk.db.models import Appointment, AppointmentType, InsuranceCoverage, Patient, Provider
 from ma_desk.errors import NeedsConfirmation, NotFoundError, ValidationError
 from ma_desk.services.base import Service
+from ma_desk.services.insurance_rules import coverage_has_ended
 from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
 from ma_desk.services.schedule import apply_transition
 
@@ -194,7 +195,7 @@ class CheckinService(Service):
             .where(InsuranceCoverage.patient_id == patient_id, InsuranceCoverage.active.is_(True))
             .order_by(InsuranceCoverage.priority)
         ):
-            if c.end_date is not None and c.end_date < today:
+            if coverage_has_ended(c.end_date, today):
                 continue
             if c.effective_date is not None and c.effective_date > today:
                 continue

@@ -38,10 +38,12 @@ from ma_desk.services.insurance_rules import (
     auth_flag,
     check_card_image,
     clean_note_body,
+    coverage_has_ended,
     priority_label,
     validate_coverage,
     validate_prior_auth,
     validate_verification,
+    verification_is_stale,
 )
 from ma_desk.services.policy import PRINT, READ, REFERENCE, WRITE, policy
 from ma_desk.services.versions import check_version, locked, stale_error
@@ -96,12 +98,10 @@ class CoverageRow:
         return RESULTS.get(self.last_result, self.last_result)
 
     def is_stale(self, now: dt.datetime, days: int) -> bool:
-        return self.last_verified_at is None or now - self.last_verified_at > dt.timedelta(
-            days=days
-        )
+        return verification_is_stale(self.last_verified_at, now, days)
 
     def is_ended(self, today: dt.date) -> bool:
-        return self.end_date is not None and self.end_date < today
+        return coverage_has_ended(self.end_date, today)
 
     def in_effect(self, today: dt.date) -> bool:
         started = self.effective_date is None or self.effective_date <= today
@@ -261,11 +261,11 @@ class InsuranceService(Service):
                 )
             ).all()
         for patient_id, end_date, last in rows:
-            if end_date is not None and end_date < today:
+            if coverage_has_ended(end_date, today):
                 continue
             if last is None:
                 flags.setdefault(patient_id, "Insurance never verified")
-            elif now - last > dt.timedelta(days=days):
+            elif verification_is_stale(last, now, days):
                 flags.setdefault(
                     patient_id, f"Insurance last verified {(now - last).days} days ago"
                 )
@@ -295,7 +295,7 @@ class InsuranceService(Service):
             rows = [
                 self._row(s, c)
                 for c in s.scalars(stmt)
-                if include_ended or c.end_date is None or c.end_date >= today
+                if include_ended or not coverage_has_ended(c.end_date, today)
             ]
         if include_ended:
             rows.sort(
@@ -433,7 +433,7 @@ class InsuranceService(Service):
             if not diff:
                 return self._row(s, c)
             c.updated_at = now
-            if c.end_date is not None and c.end_date < now.date():
+            if coverage_has_ended(c.end_date, now.date()):
                 diff["moved_up"] = self._close_gaps(s, patient_id, now.date())
             self._check_order(s, patient_id, now.date())
             self._audit(s, "update", "insurance_coverage", c.id, patient_id=patient_id,
@@ -509,7 +509,7 @@ class InsuranceService(Service):
             patient_id = self._get(s, coverage_id).patient_id
         with self._write() as s:
             c = self._coverage_for_edit(s, coverage_id, expected_version)
-            if c.end_date is not None and c.end_date < today:
+            if coverage_has_ended(c.end_date, today):
                 raise ValidationError("An ended coverage has no order; it cannot be moved.")
             target = c.priority + step
             if target < 1:
@@ -680,7 +680,7 @@ class InsuranceService(Service):
         now = self.now()
         with self._read() as s:
             c = self._get(s, coverage_id)
-            patient_id, ended = c.patient_id, c.end_date is not None and c.end_date < now.date()
+            patient_id, ended = c.patient_id, coverage_has_ended(c.end_date, now.date())
         if ended:
             raise ValidationError("This coverage has ended; verify the patient's current one.")
         with self._write() as s:

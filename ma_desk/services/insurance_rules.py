@@ -50,6 +50,22 @@ def priority_label(priority: int) -> str:
     return PRIORITY_LABELS.get(priority, str(priority))
 
 
+def verification_is_stale(
+    last_verified_at: dt.datetime | None, now: dt.datetime, days: int
+) -> bool:
+    """Never verified, or verified more than ``days`` days ago (exactly ``days`` is fresh).
+
+    The one staleness rule: the Insurance tab, the Check-in and Schedule flags and the
+    end-of-day report all ask it.
+    """
+    return last_verified_at is None or now - last_verified_at > dt.timedelta(days=days)
+
+
+def coverage_has_ended(end_date: dt.date | None, today: dt.date) -> bool:
+    """A coverage is still in force on its end date; ended from the day after."""
+    return end_date is not None and end_date < today
+
+
 def image_type(data: bytes) -> str | None:
     """The image's MIME type from its first bytes (not its file name), or None."""
     for magic, offset, mime in IMAGE_SIGNATURES:
