@@ -81,8 +81,8 @@ def _factories() -> dict[str, tuple[Callable, str]]:
     from ma_desk.ui import app, downtime_view
     from ma_desk.ui.common import shortcut_sheet
     from ma_desk.ui.insurance import cards, coverage_dialog, forms, panels
-    from ma_desk.ui.printing import dialogs as printing
     from ma_desk.ui.printing import calibration, handouts, preview
+    from ma_desk.ui.printing import dialogs as printing
     from ma_desk.ui.roomprep import template_editor
     from ma_desk.ui.schedule import appointment_dialog, notify_dialog, waitlist_panel
     from ma_desk.ui.security import audit_view, sign_in, user_admin

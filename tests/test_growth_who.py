@@ -133,7 +133,7 @@ def test_heavier_is_never_a_lower_percentile(age_days, low, step) -> None:
     months = int(age_days / DAYS_PER_MONTH)
     a = growth.weight_for_age("female", age_days, months, low)
     b = growth.weight_for_age("female", age_days, months, low + step)
-    assert a.z < b.z
+    assert a.z < b.z or a.z == b.z == growth.Z_LIMIT  # beyond +20 SD all read the same
 
 
 # ------------------------------------------------------------------ on screen and on paper
@@ -175,3 +175,12 @@ def test_the_visit_summary_lines_carry_the_reference() -> None:
                                                       dt.date(1980, 1, 1), dt.date(2026, 11, 23),
                                                       "male", settings)}  # fmt: skip
     assert adult["Height"].meaning == adult["Weight"].meaning == ""  # adults: no growth words
+
+
+def test_absurd_measurements_give_a_bounded_z_not_an_overflow() -> None:
+    """Found by hypothesis: (value / M) ** L overflowed for huge values when L > 1."""
+    lms = growth.LMS(1.5, 100.0, 0.05)
+    assert growth.z_score(3.7e154, lms) == growth.Z_LIMIT
+    assert growth.z_score(1e-300, lms) == pytest.approx(-1 / (1.5 * 0.05))  # the LMS floor
+    assert growth.z_score(100.0, lms) == 0.0
+    assert growth.z_score(growth.value_at_z(1.5, lms), lms) == pytest.approx(1.5)

@@ -99,7 +99,8 @@ BOUNDARIES = [
     *[("infant2m", v.BP, f"{s}/{d}", "", e) for s, d, e in [(69, 40, C), (70, 40, N), (71, 40, N), (29, 15, R), (30, 15, C), (200, 100, C), (201, 100, R)]],
     *[("newborn", v.BP, f"{s}/{d}", "", e) for s, d, e in [(59, 30, C), (60, 30, N), (61, 30, N)]],
     # ---- child weights / heights: age-band plausible ranges
-    *[("infant6m", v.WEIGHT, t, units.KG, e) for t, e in [("0.29", R), ("0.3", N), ("0.31", N), ("24.9", N), ("25", N), ("25.1", R)]],
+    # (0.3 kg is accepted for a premature newborn, but at 6 months is far below WHO -2 SD)
+    *[("infant6m", v.WEIGHT, t, units.KG, e) for t, e in [("0.29", R), ("0.3", A), ("0.31", A), ("24.9", N), ("25", N), ("25.1", R)]],
     # (10 kg at 6 years is accepted but below the 5th percentile weight-for-age: flagged)
     *[("child6", v.WEIGHT, t, units.KG, e) for t, e in [("9.9", R), ("10", A), ("10.1", A), ("159.9", N), ("160", N), ("160.1", R)]],
     *[("child6", v.HEIGHT, t, units.CM, e) for t, e in [("79.9", R), ("80", N), ("80.1", N), ("199.9", N), ("200", N), ("200.1", R)]],

@@ -103,12 +103,20 @@ def who_lms(table: str, sex: str, key: float) -> LMS | None:
     return _interpolated(keys, rows, key)
 
 
+Z_LIMIT = 20.0  # beyond any percentile shown: absurd measurements stay finite numbers
+
+
 def z_score(value: float, lms: LMS) -> float:
+    """The LMS z of ``value``, computed in log space (no overflow), within +/-Z_LIMIT."""
     if value <= 0:
         raise ValueError("value must be positive")
+    log_ratio = math.log(value) - math.log(lms.m)  # value / m can underflow to 0
     if abs(lms.l) < 1e-12:
-        return math.log(value / lms.m) / lms.s
-    return ((value / lms.m) ** lms.l - 1.0) / (lms.l * lms.s)
+        z = log_ratio / lms.s
+    else:
+        power = lms.l * log_ratio
+        z = math.expm1(power) / (lms.l * lms.s) if power < 700 else math.inf * lms.l * lms.s
+    return max(-Z_LIMIT, min(Z_LIMIT, z))
 
 
 def value_at_z(z: float, lms: LMS) -> float:
@@ -124,11 +132,11 @@ def who_restricted_z(value: float, lms: LMS) -> float:
     z = z_score(value, lms)
     if z > 3:
         sd3 = value_at_z(3, lms)
-        return 3 + (value - sd3) / (sd3 - value_at_z(2, lms))
-    if z < -3:
+        z = 3 + (value - sd3) / (sd3 - value_at_z(2, lms))
+    elif z < -3:
         sd3 = value_at_z(-3, lms)
-        return -3 + (value - sd3) / (value_at_z(-2, lms) - sd3)
-    return z
+        z = -3 + (value - sd3) / (value_at_z(-2, lms) - sd3)
+    return max(-Z_LIMIT, min(Z_LIMIT, z))
 
 
 def percentile_of_z(z: float) -> float:

@@ -789,6 +789,11 @@ def weight_change(
     return change, previous
 
 
+# Below these weight-for-age percentiles the weight is flagged low: CDC 2000's 5th; on the WHO
+# standards (under 2) the 2.3rd (z -2), the cut-off CDC recommends with the WHO charts.
+LOW_WEIGHT_FOR_AGE = {growth.CDC: 5.0, growth.WHO: 2.275}  # 2.275 = Φ(-2)
+
+
 def classify_weight(value: float, ctx: PatientContext, threshold_percent: float) -> Finding:
     words: list[str] = []
     level, direction = NORMAL, ""
@@ -801,7 +806,7 @@ def classify_weight(value: float, ctx: PatientContext, threshold_percent: float)
     for_age = growth.weight_for_age(ctx.sex, ctx.age_days, ctx.age_months, value)
     if for_age is not None:
         words.append(growth_words(for_age))
-        if for_age.reference == growth.CDC and for_age.percentile < 5 and level == NORMAL:
+        if for_age.percentile < LOW_WEIGHT_FOR_AGE[for_age.reference] and level == NORMAL:
             level, direction = ABNORMAL, "low"
     return Finding(WEIGHT, level, direction, "; ".join(words))
 

@@ -182,7 +182,9 @@ def _draw_label(canvas, label: LabelData, x: float, y: float, layout: LabelLayou
         line -= small + 2
         when = "__/__ __:__"
         if label.collected_at:
-            when = f"{words.date(label.collected_at.date(), 'label_date')} {label.collected_at:%H:%M}"
+            when = (
+                f"{words.date(label.collected_at.date(), 'label_date')} {label.collected_at:%H:%M}"
+            )
         collector = label.collector or "____"
         specimen = label.specimen_type or words["label.specimen"]
         details = [f"{specimen} · {when} · {collector}"]

@@ -478,9 +478,7 @@ class ScheduleService(Service):
             waiting = flow.minutes_between(arrived, roomed or now)
             in_room = flow.minutes_between(roomed, now) if roomed else 0
             rows.append(FlowRow(r, waiting, in_room, flow.minutes_between(arrived, now)))
-        rows = [
-            replace(f, critical="; ".join(t.message for t in f.marker.open)) for f in rows
-        ]
+        rows = [replace(f, critical="; ".join(t.message for t in f.marker.open)) for f in rows]
         rows.sort(key=lambda f: (f.appointment.arrived_at or f.appointment.start, f.appointment.id))
         return rows
 
