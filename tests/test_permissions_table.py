@@ -41,10 +41,14 @@ EXPECTED = {
     "audit.read": {ADMIN},
     "backup.run": STAFF,
     "backup.restore": {ADMIN},
+    "records.import": {ADMIN},
+    "records.export_all": {ADMIN},
+    "records.export_patient": STAFF,
 }
 NEVER_IN_EMERGENCY = {
     "checklists.admin", "handouts.admin", "settings.write", "users.admin", "audit.read",
-    "backup.run", "backup.restore", "settings.read",
+    "backup.run", "backup.restore", "settings.read", "records.import", "records.export_all",
+    "records.export_patient",
 }  # fmt: skip
 UNKNOWN_ROLES = ["", "root", "Administrator", "administrator ", "nurse"]
 
