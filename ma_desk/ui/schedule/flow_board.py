@@ -139,7 +139,8 @@ class FlowBoard(QWidget):
         self.model: RowTableModel[FlowRow] = RowTableModel(flow_columns(self.thresholds), self)
         self.table = make_table("flow_board_table", "Flow board")
         self.table.setModel(self.model)
-        fit_columns(self.table, stretch=("Critical", "Type"))  # names are never cut
+        title_room = self.table.horizontalHeader().fontMetrics().horizontalAdvance("Critical") + 12
+        fit_columns(self.table, stretch=("Critical", "Type"), minimum=title_room)  # names never cut
         layout.addWidget(self.table, 1)
         self.notify_button = named(QPushButton("Provider notified… (D)"), "flow_notify_provider",
                                    "Record that the provider was told about the critical vitals")  # fmt: skip
