@@ -42,6 +42,9 @@ EXPECTED: dict[str, set[str]] = {
     "audit.read": {A},
     "backup.run": {A, MA, FD},
     "backup.restore": {A},
+    "records.import": {A},
+    "records.export_all": {A},
+    "records.export_patient": {A, MA, FD},
 }
 USER_OF_ROLE = {role: username for username, _name, role in DEMO_ACCOUNTS}
 

@@ -81,6 +81,7 @@ def _factories() -> dict[str, tuple[Callable, str]]:
     from ma_desk.ui import app, downtime_view
     from ma_desk.ui.common import shortcut_sheet
     from ma_desk.ui.insurance import cards, coverage_dialog, forms, panels
+    from ma_desk.ui.interchange import wizard as import_wizard
     from ma_desk.ui.printing import calibration, handouts, preview
     from ma_desk.ui.printing import dialogs as printing
     from ma_desk.ui.roomprep import template_editor
@@ -137,6 +138,7 @@ def _factories() -> dict[str, tuple[Callable, str]]:
             s, NotifyTask(1, 1, None, "SpO2 87 %", s.ctx.clock.now()), patient_name="Test",
             provider_id=_visit(s).provider_id), "Save"),
         "EmergencyAccessDialog": (lambda s: user_admin.EmergencyAccessDialog(s, None), "OK"),
+        "ImportDialog": (lambda s: import_wizard.ImportDialog(s), "Preview"),
         "PrinterOffsetDialog": (lambda s: calibration.PrinterOffsetDialog(), "Save"),
         "ClinicSettingsDialog": (lambda s: settings_dialog.ClinicSettingsDialog(s), "Save"),
         "SetupWizard": (lambda s: wizard.SetupWizard(Path(tempfile.mkdtemp()) / "clinic",

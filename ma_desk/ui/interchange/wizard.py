@@ -133,6 +133,9 @@ class ImportDialog(QDialog):
         self.dry_run_button = QPushButton("&Dry run")
         self.import_button = QPushButton("&Import")
         self.import_button.setEnabled(False)
+        for button in (self.browse, self.dry_run_button, self.import_button):
+            button.setAutoDefault(False)  # Enter previews: it never imports
+        self.preview_button.setDefault(True)
         self.cancel_button = QPushButton("&Cancel import")
         self.cancel_button.setEnabled(False)
         self.mapping_model = MappingModel()
