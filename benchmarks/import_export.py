@@ -135,9 +135,9 @@ def _floor_import(folder, data: bytes) -> float:
         "INSERT INTO patients (mrn, first_name, last_name, dob, sex, phone, address1, city, state,"
         " zip, search_last, search_first, created_at, updated_at, external_id, middle_name,"
         " preferred_name, email, address2, preferred_language, emergency_name, emergency_phone,"
-        " emergency_relation, allergies, medications, phone_digits, active, version, updated_by,"
-        " updated_on, external_source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'','','','',"
-        "'English','','','','','','',1,1,'','','oldpm')", rows)  # fmt: skip
+        " emergency_relation, allergies, medications, phone_digits, phone_reversed, active,"
+        " version, updated_by, updated_on, external_source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        "'','','','','English','','','','','','','',1,1,'','','oldpm')", rows)  # fmt: skip
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()
