@@ -24,7 +24,12 @@ from ma_desk.cli.common import (
     server_url,
     sign_in_for_cli,
 )
-from ma_desk.errors import AuthenticationError, PermissionDenied, ValidationError
+from ma_desk.errors import (
+    AuthenticationError,
+    PermissionDenied,
+    StoreReadOnlyError,
+    ValidationError,
+)
 from ma_desk.permissions import ADMINISTRATOR, ROLE_LABELS, ROLES
 
 NEW_PASSWORD_ENV = "MA_DESK_NEW_PASSWORD"
@@ -324,6 +329,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             raise ValidationError(f"{path} is missing or unreadable: no head to compare with.")
         anchors.append(anchor)
     opened = open_for_cli(args)
+    read_only_reason = opened.db.read_only_reason if opened.db.read_only else None
     try:
         report = verification.check_trail(opened.db, opened.data_dir, anchors=anchors)
         services = Services(opened.db)
@@ -347,6 +353,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     head = verification.printed_anchor(report.head) or "none"
     _out(f"The audit trail is intact: {report.entries:,} entries; chain and head anchor "
          f"verified against {checked}. Head: {head}.")  # fmt: skip
+    if read_only_reason is not None:  # the trail may be whole; the store is not
+        raise StoreReadOnlyError(f"This verification was not recorded: the clinic store is "
+                                 f"open read-only. {read_only_reason}")  # fmt: skip
     return 0
 
 
