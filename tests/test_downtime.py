@@ -255,7 +255,7 @@ def test_any_typed_mrn_finds_its_sheet_or_says_it_is_not_there(
 ):
     """Whatever is typed after --face-sheet: a face sheet, or a message; never a crash,
     never a file for a patient who is not in the copy."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, example, given, settings
     from hypothesis import strategies as st
 
     key = downtime.downtime_key(workstation)
@@ -265,9 +265,11 @@ def test_any_typed_mrn_finds_its_sheet_or_says_it_is_not_there(
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.one_of(st.sampled_from(sorted(known)), st.text(max_size=30)))
+    @example("-:")  # found by hypothesis: text that looks like an option
     def typed(mrn: str) -> None:
         out.unlink(missing_ok=True)
-        argv = ["downtime", "--data-dir", str(workstation), "--face-sheet", mrn,
+        # "--face-sheet=TEXT": how a shell user passes text that starts with "-"
+        argv = ["downtime", "--data-dir", str(workstation), f"--face-sheet={mrn}",
                 "--out", str(out)]  # fmt: skip
         code = main(argv)
         err = capsys.readouterr().err
