@@ -20,7 +20,10 @@ def fold(text: str) -> str:
     Cached: the same few hundred names are folded again and again (sorting, the
     pairwise name alerts of the day's patients).
     """
-    wordy = "".join(ch if unicodedata.category(ch)[0] in "LNM" else " " for ch in text)
+    # NFC first: a compatibility ideograph (U+FA15) and its unified form (U+51DE) are one
+    # letter to staff, but anyascii reads them differently ("ki" / "xi").
+    composed = unicodedata.normalize("NFC", text)
+    wordy = "".join(ch if unicodedata.category(ch)[0] in "LNM" else " " for ch in composed)
     key = _NON_ALNUM.sub("", anyascii(wordy.casefold()).lower())
     if key or not wordy.strip():
         return key

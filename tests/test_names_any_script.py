@@ -7,7 +7,7 @@ import datetime as dt
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -153,6 +153,7 @@ def test_any_text_is_accepted_or_refused_with_a_message(text):
 
 @SETTINGS
 @given(st.text(max_size=40))
+@example("\ufa15")  # found by hypothesis: a compatibility ideograph romanised apart
 def test_search_key_is_ascii_stable_and_the_same_for_every_normal_form(text):
     key = fold(text)
     assert key.isascii() and (key == "" or key.isalnum())
@@ -169,6 +170,8 @@ def test_search_key_is_ascii_stable_and_the_same_for_every_normal_form(text):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(first=st.text(max_size=30), last=st.text(max_size=30))
+@example(first="A", last=",A")  # found by hypothesis: commas inside the names
+@example(first="A,", last=",A")
 def test_registration_of_any_text_saves_exactly_or_refuses_and_then_finds_it(services, first, last):
     try:
         record = services.patients.register(_input(first, last), duplicate_override=True)

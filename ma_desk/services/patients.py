@@ -252,6 +252,16 @@ class SearchQuery:
         return self.last if self.kind in ("first_part", "first_typo") else ""
 
 
+MAX_COMMA_SPLITS = 4
+
+
+def _last_comma_first(last: str, first: str) -> SearchQuery:
+    """'Last, First' typed: a name search, or first names only when no last name."""
+    if not fold(last):
+        return SearchQuery("first", first=fold(first)) if fold(first) else SearchQuery("empty")
+    return SearchQuery("name", last=fold(last), first=fold(first))
+
+
 def age_years(dob: dt.date, on: dt.date) -> int:
     return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
@@ -307,10 +317,15 @@ def parse_query(text: str, today: dt.date | None = None) -> SearchQuery:
     if _MRN_SHAPED.match(text):
         return SearchQuery("mrn", digits=text.upper())
     if "," in text:
-        last, _, first = text.partition(",")
-        if not fold(last):
-            return SearchQuery("first", first=fold(first)) if fold(first) else SearchQuery("empty")
-        return SearchQuery("name", last=fold(last), first=fold(first))
+        # "Last, First" at the first comma; more commas: one may belong to a name, so each
+        # other split is tried after it (a name with commas is rare, a query has few).
+        commas = [i for i, ch in enumerate(text) if ch == ","][:MAX_COMMA_SPLITS]
+        splits = (_last_comma_first(text[:i], text[i + 1 :]) for i in commas)
+        queries = [query for query in splits if query.kind != "empty"]
+        if not queries:
+            return SearchQuery("empty")
+        queries[0].alternatives.extend(queries[1:])
+        return queries[0]
     parts = [fold(part) for part in text.split()]
     parts = [part for part in parts if part]
     if not parts:
