@@ -15,6 +15,7 @@ errors, not clinical guidance. Values are canonical UCUM (kg, cm, Cel, mm[Hg], /
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -67,8 +68,16 @@ LABELS = {
 # Fields typed with a toggleable unit, and fields whose unit is fixed.
 QUANTITY_FIELDS = (HEIGHT, WEIGHT, HEAD_CIRCUMFERENCE, TEMPERATURE)
 COUNT_FIELDS = (PULSE, RESPIRATORY_RATE, SPO2, PAIN)
-ENTRY_FIELDS = (HEIGHT, WEIGHT, PULSE, RESPIRATORY_RATE, TEMPERATURE, SPO2, PAIN)
-ENTRY_FIELDS += (HEAD_CIRCUMFERENCE,)
+ENTRY_FIELDS = (
+    HEIGHT,
+    WEIGHT,
+    PULSE,
+    RESPIRATORY_RATE,
+    TEMPERATURE,
+    SPO2,
+    PAIN,
+    HEAD_CIRCUMFERENCE,
+)
 
 POSITIONS = ("sitting", "standing", "lying")
 ARMS = ("right", "left")
@@ -215,7 +224,7 @@ class Measurement:
     unit: str
     entered_value: str = ""
     entered_unit: str = ""
-    qualifiers: Mapping[str, object] = field(default_factory=dict)
+    qualifiers: Mapping[str, object] = dataclasses.field(default_factory=dict)  # "field" is taken
     flag: str = ""
 
 
@@ -715,7 +724,7 @@ def classify_bp(
     height = None
     if height_cm is not None:
         height = growth.length_for_age(ctx.sex, ctx.age_days, ctx.age_months, height_cm)
-    result = pediatric_bp.classify(ctx.sex, ctx.age_years, height and height.percentile,
+    result = pediatric_bp.classify(ctx.sex, ctx.age_years, height.percentile if height else None,
                                    systolic, diastolic)  # fmt: skip
     if result is not None and result.percentiles is not None and height is not None:
         return _aap_finding(key, result.category, result.percentiles, height.percentile)

@@ -38,8 +38,12 @@ class ServiceContext:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.actor: Actor = actor or Actor.nobody()
-        self.elevated_until = None  # break-glass expiry (set by the accounts service)
-        self.views_recorded: dict[tuple, dt.datetime] = {}  # read entries of this session
+        self.elevated_until: dt.datetime | None = (
+            None  # break-glass expiry (set by the accounts service)
+        )
+        self.views_recorded: dict[
+            tuple[Hashable, ...], dt.datetime
+        ] = {}  # read entries of this session
         # The audit seal key, opened by an administrator's password at sign-in; never stored.
         self.seal_key: bytes | None = None
         # Failed sign-ins per name while the store is read-only (nothing can be written).
@@ -61,7 +65,7 @@ class Service:
     def actor(self) -> Actor:
         return self.ctx.actor
 
-    def now(self):
+    def now(self) -> dt.datetime:
         return self.ctx.clock.now()
 
     # ------------------------------------------------------------ permissions

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -101,10 +102,10 @@ def parse_copay(value: str | int | None) -> int:
     return cents
 
 
-def validate_arrival(data: ArrivalInput, forms_offered: list[str]) -> dict:
+def validate_arrival(data: ArrivalInput, forms_offered: list[str]) -> dict[str, Any]:
     """Clean values for the visit, or ValidationError naming each bad field."""
     errors: dict[str, str] = {}
-    clean: dict = {}
+    clean: dict[str, Any] = {}
     try:
         clean["copay_collected_cents"] = parse_copay(data.copay)
     except ValidationError as exc:
@@ -280,7 +281,7 @@ class CheckinService(Service):
                 warnings=["Demographics, emergency contact and insurance not verified today."],
             )
 
-    def _arrive(self, s: Session, appt: Appointment, clean: dict) -> ArrivalResult:
+    def _arrive(self, s: Session, appt: Appointment, clean: dict[str, Any]) -> ArrivalResult:
         expected = self._expected_copay(s, appt.patient_id, appt.type.name)
         visit = apply_transition(self, s, appt, flow.ARRIVED)
         if visit is None:  # apply_transition always creates the visit on arrival

@@ -389,11 +389,12 @@ class ChecklistService(Service):
                 t = ChecklistTemplate(name=name, room_type=room_type, moment=moment, active=True)
                 s.add(t)
                 s.flush()
-                before: dict = {}
+                before: dict[str, object] = {}
             else:
-                t = s.get(ChecklistTemplate, template_id)
-                if t is None:
+                found = s.get(ChecklistTemplate, template_id)
+                if found is None:
                     raise NotFoundError("That checklist no longer exists.")
+                t = found
                 before = {"name": t.name, "room_type": t.room_type, "moment": t.moment,
                           "items": [i.text for i in t.items if i.active]}  # fmt: skip
             t.name, t.room_type, t.moment = name, room_type, moment
@@ -619,7 +620,7 @@ class ChecklistService(Service):
             now = self.now()
             run.status, run.finished_at = "completed", now
             room = s.get(Room, run.room_id)
-            room_state = room.state if room else None
+            room_state: str | dict[str, str] | None = room.state if room else None
             if room is not None and room.state in ("needs_turnover", "ready"):
                 old = room.state
                 room.state, room.state_since, room.state_note = "ready", now, ""
@@ -755,7 +756,8 @@ class ChecklistService(Service):
                 defaultdict(list)
             )
             for rid, roomed, out in s.execute(visit_query).all():
-                uses[(rid, roomed.date())].append((roomed, out))
+                if rid is not None and roomed is not None:  # the query asks for both
+                    uses[(rid, roomed.date())].append((roomed, out))
         today = self.now().date()
         gaps = []
         for (rid, day), day_uses in uses.items():

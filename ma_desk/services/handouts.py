@@ -8,11 +8,14 @@ the clinic does not have yet. Printing a handout for a visit records a
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
+import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -29,6 +32,9 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_BODY = 20_000
 MAX_TITLE = 200
 SAMPLE_PATIENT = "Sample Patient"
+
+if TYPE_CHECKING:
+    from ma_desk.services import Services
 
 
 @dataclass(frozen=True)
@@ -122,9 +128,9 @@ class HandoutService(Service):
             return _row(h)
 
     @policy("reports.print", audit=READ)
-    def given_on_visit(self, visit_id: int) -> list[tuple[dt.datetime, str]]:
+    def given_on_visit(self, visit_id: int) -> builtins.list[tuple[dt.datetime, str]]:
         with self._read() as s:
-            given = [tuple(r) for r in s.execute(
+            given = [(when, title) for when, title in s.execute(
                 select(HandoutGiven.given_at, Handout.title)
                 .join(Handout, Handout.id == HandoutGiven.handout_id)
                 .where(HandoutGiven.visit_id == visit_id)
@@ -169,10 +175,11 @@ class HandoutService(Service):
                 self._audit(s, "create", "handout", h.id, details={"slug": slug,
                             "language": language, "title": title})  # fmt: skip
                 return _row(h)
-            h = s.get(Handout, handout_id)
-            if h is None:
+            found = s.get(Handout, handout_id)
+            if found is None:
                 raise NotFoundError("That handout no longer exists.")
-            old = {"slug": h.slug, "language": h.language, "title": h.title, "body": h.body,
+            h = found
+            old: dict[str, object] = {"slug": h.slug, "language": h.language, "title": h.title, "body": h.body,
                    "active": h.active}  # fmt: skip
             new = {"slug": slug, "language": language, "title": title, "body": body,
                    "active": active}  # fmt: skip
@@ -182,7 +189,7 @@ class HandoutService(Service):
             h.slug, h.language, h.title, h.body, h.active = slug, language, title, body, active
             h.updated_at = now
             if "body" in diff:  # the audit keeps that the text changed, not the whole text
-                diff["body"] = {"old_length": len(old["body"]), "new_length": len(body)}
+                diff["body"] = {"old_length": len(str(old["body"])), "new_length": len(body)}
             self._audit(s, "update", "handout", h.id, details=diff)
             return _row(h)
 
@@ -204,7 +211,9 @@ class HandoutService(Service):
 
     # ------------------------------------------------------------- printing
     @policy("reports.print", audit=READ)
-    def documents_for_visit(self, visit_id: int, handout_ids: Sequence[int]) -> list[HandoutDoc]:
+    def documents_for_visit(
+        self, visit_id: int, handout_ids: Sequence[int]
+    ) -> builtins.list[HandoutDoc]:
         from ma_desk.services.reports import clinic_header
         from ma_desk.services.settings import SettingsService
 
@@ -216,6 +225,7 @@ class HandoutService(Service):
             if visit is None:
                 raise NotFoundError("That visit no longer exists.")
             patient = s.get(Patient, visit.patient_id)
+            assert patient is not None  # a visit's patient is never deleted
             name = " ".join(x for x in (patient.first_name, patient.last_name) if x)
             docs = []
             for handout_id in handout_ids:
@@ -270,7 +280,7 @@ class HandoutService(Service):
         return build_handouts([doc])
 
 
-def seed_demo_handouts(services, rng) -> None:
+def seed_demo_handouts(services: Services, rng: random.Random) -> None:
     """Demo clinic: the shipped library, and a handout given on a few of today's visits."""
     added = services.handouts.install_shipped()
     if not added:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
@@ -46,7 +47,7 @@ from ma_desk.services.insurance_rules import (
     verification_is_stale,
 )
 from ma_desk.services.policy import PRINT, READ, REFERENCE, WRITE, policy
-from ma_desk.services.versions import check_version, locked, stale_error
+from ma_desk.services.versions import R, check_version, locked, stale_error
 
 EDITABLE_COVERAGE = (
     "payer", "plan", "member_id", "group_number", "subscriber_relationship", "subscriber_name",
@@ -67,7 +68,7 @@ class CoverageRow:
     effective_date: dt.date | None
     end_date: dt.date | None
     default_copay_cents: int
-    copays_cents: dict
+    copays_cents: dict[str, int]
     last_verified_at: dt.datetime | None
     last_result: str
     subscriber_name: str = ""
@@ -216,12 +217,12 @@ def _user_names(session: Session, ids: set[int | None]) -> dict[int | None, str]
     return names
 
 
-def _version_of(row: Versioned) -> dict:
+def _version_of(row: Versioned) -> dict[str, Any]:
     return {"version": row.version, "updated_at": row.updated_at,
             "updated_by": row.updated_by, "updated_on": row.updated_on}  # fmt: skip
 
 
-def _coverage_values(c: InsuranceCoverage) -> dict:
+def _coverage_values(c: InsuranceCoverage) -> dict[str, Any]:
     return {name: getattr(c, name) for name in EDITABLE_COVERAGE}
 
 
@@ -475,7 +476,7 @@ class InsuranceService(Service):
         return self.coverages(patient_id, include_ended=True)
 
     @staticmethod
-    def _close_gaps(s: Session, patient_id: int, today: dt.date) -> dict[str, dict]:
+    def _close_gaps(s: Session, patient_id: int, today: dt.date) -> dict[str, dict[str, Any]]:
         s.flush()
         in_effect = s.scalars(
             select(InsuranceCoverage)
@@ -490,7 +491,7 @@ class InsuranceService(Service):
             )
             .order_by(InsuranceCoverage.priority)
         ).all()
-        moved: dict[str, dict] = {}
+        moved: dict[str, dict[str, Any]] = {}
         for number, c in enumerate(in_effect, start=1):
             if c.priority != number:
                 moved[str(c.id)] = {"old": c.priority, "new": number}
@@ -696,7 +697,7 @@ class InsuranceService(Service):
             return self._check_row(check, names)
 
     @staticmethod
-    def _check_row(e: EligibilityCheck, names: dict) -> EligibilityRow:
+    def _check_row(e: EligibilityCheck, names: dict[int | None, str]) -> EligibilityRow:
         return EligibilityRow(
             e.id, e.coverage_id, e.checked_at, names.get(e.user_id, "unknown user"), e.method,
             e.reference, e.result, e.notes,
@@ -798,7 +799,7 @@ class InsuranceService(Service):
             note = _existing(s, InsuranceNote, note_id, "note")
             chain = [note]
             while chain[0].supersedes_id is not None:
-                chain.insert(0, s.get(InsuranceNote, chain[0].supersedes_id))
+                chain.insert(0, _existing(s, InsuranceNote, chain[0].supersedes_id, "note"))
             while True:
                 newer = s.scalar(
                     select(InsuranceNote).where(InsuranceNote.supersedes_id == chain[-1].id)
@@ -830,7 +831,7 @@ class InsuranceService(Service):
                 n.id,
                 n.patient_id,
                 n.coverage_id,
-                payers.get(n.coverage_id, ""),
+                payers.get(n.coverage_id, "") if n.coverage_id is not None else "",
                 n.created_at,
                 names.get(n.author_id, "unknown user"),
                 n.text,
@@ -865,7 +866,7 @@ class InsuranceService(Service):
             **_version_of(a),
         )  # fmt: skip
 
-    def _auth_payer(self, s: Session, patient_id: int, clean: dict) -> None:
+    def _auth_payer(self, s: Session, patient_id: int, clean: dict[str, Any]) -> None:
         if clean["coverage_id"] is not None:
             c = self._get(s, clean["coverage_id"])
             if c.patient_id != patient_id:
@@ -949,7 +950,7 @@ class InsuranceService(Service):
             return self._auth_row(auth, today)
 
 
-def _existing(s: Session, model: type, row_id: int, what: str, *, lock: bool = False):
+def _existing(s: Session, model: type[R], row_id: int, what: str, *, lock: bool = False) -> R:
     """The row, or a NotFoundError the desk can read (it may have been removed meanwhile).
 
     ``lock`` holds it until the transaction ends, for an edit (services/versions.py).

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ma_desk.errors import ValidationError
 from ma_desk.services.patients import parse_dob
+
+T = TypeVar("T")
 
 PRIORITY_LABELS = {1: "Primary", 2: "Secondary", 3: "Tertiary"}
 RELATIONSHIPS = {"self": "Self", "spouse": "Spouse", "child": "Child", "other": "Other"}
@@ -181,7 +185,7 @@ class CoverageInput:
     coinsurance_note: str = ""
 
 
-def _collect(errors: dict[str, str], name: str, fn, *args):
+def _collect(errors: dict[str, str], name: str, fn: Callable[..., T], *args: object) -> T | None:
     try:
         return fn(*args)
     except ValidationError as exc:
@@ -195,10 +199,10 @@ def _raise(errors: dict[str, str]) -> None:
         raise ValidationError(errors[first], field=first, errors=errors)
 
 
-def validate_coverage(data: CoverageInput, today: dt.date) -> dict:
+def validate_coverage(data: CoverageInput, today: dt.date) -> dict[str, Any]:
     """Clean values for an InsuranceCoverage row, or a ValidationError naming every problem."""
     errors: dict[str, str] = {}
-    clean: dict = {}
+    clean: dict[str, Any] = {}
     clean["payer"] = _collect(errors, "payer", clean_text, data.payer, "Payer", "payer", 120)
     if clean["payer"] == "":
         errors.setdefault("payer", "Payer is required.")
@@ -279,7 +283,7 @@ def validate_coverage(data: CoverageInput, today: dt.date) -> dict:
     return clean
 
 
-def validate_verification(method: str, result: str, reference: str, notes: str) -> dict:
+def validate_verification(method: str, result: str, reference: str, notes: str) -> dict[str, Any]:
     errors: dict[str, str] = {}
     method = str(method or "").strip().lower()
     if method not in METHODS:
@@ -334,9 +338,9 @@ def _units(value: int | str, label: str, name: str) -> int:
     return units
 
 
-def validate_prior_auth(data: PriorAuthInput) -> dict:
+def validate_prior_auth(data: PriorAuthInput) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    clean: dict = {"coverage_id": data.coverage_id}
+    clean: dict[str, Any] = {"coverage_id": data.coverage_id}
     clean["service"] = _collect(
         errors, "service", clean_text, data.service, "Service", "service", 120
     )

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +41,11 @@ from ma_desk.services.patients import age_years
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
 from ma_desk.services.settings import SettingsService
 from ma_desk.services.versions import check_version, locked
+
+if TYPE_CHECKING:
+    from ma_desk.clinic_settings import ClinicSettings
+    from ma_desk.db.statement_types import AnyRow, AnySelect
+    from ma_desk.services.waitlist import WaitlistRow
 
 __all__ = [
     "ScheduleService",
@@ -155,7 +161,7 @@ class FlowRow:
 @dataclass(frozen=True)
 class CancelResult:
     cancelled: list[AppointmentRow]
-    offers: list = field(default_factory=list)  # waitlist matches for the freed slot
+    offers: list[WaitlistRow] = field(default_factory=list)  # waitlist matches for the freed slot
 
 
 def _row(a: Appointment, today: dt.date) -> AppointmentRow:
@@ -184,7 +190,7 @@ _ROW_COLUMNS = (
 )  # fmt: skip
 
 
-def _rows_stmt():
+def _rows_stmt() -> AnySelect:
     return (
         select(*_ROW_COLUMNS)
         .join(Patient, Patient.id == Appointment.patient_id)
@@ -195,7 +201,7 @@ def _rows_stmt():
     )
 
 
-def _row_from_tuple(t, today: dt.date) -> AppointmentRow:
+def _row_from_tuple(t: AnyRow, today: dt.date) -> AppointmentRow:
     (aid, start, minutes, status, pid, last, first, dob, mrn, prov_id, prov_name, type_id,
      type_name, type_color, reason, room_id, room_name, walk_in, late, visit_id, arrived,
      roomed, series_id, cancel_reason, provider_at, out, version, updated_at, updated_by,
@@ -316,7 +322,7 @@ class ScheduleService(Service):
                 for t in s.scalars(stmt.order_by(AppointmentType.name))
             ]
 
-    def _settings(self):
+    def _settings(self) -> ClinicSettings:
         return SettingsService(self.ctx).get()
 
     # ------------------------------------------------------------- reading the book
@@ -788,8 +794,9 @@ class ScheduleService(Service):
                                   field="minutes")  # fmt: skip
         return provider, appt_type, minutes, reason
 
-    def _new(self, s, patient_id, provider_id, type_id, start, minutes, reason, walk_in, now,
-             series_id=None) -> Appointment:  # fmt: skip
+    def _new(self, s: Session, patient_id: int, provider_id: int, type_id: int,
+             start: dt.datetime, minutes: int, reason: str, walk_in: bool, now: dt.datetime,
+             series_id: int | None = None) -> Appointment:  # fmt: skip
         appt = Appointment(
             patient_id=patient_id, provider_id=provider_id, type_id=type_id, start=start,
             minutes=minutes, reason=reason, status=flow.SCHEDULED, is_walk_in=walk_in,
@@ -799,7 +806,9 @@ class ScheduleService(Service):
         s.flush()
         return appt
 
-    def _resolve_waitlist(self, s: Session, entry_id: int, patient_id: int, now) -> None:
+    def _resolve_waitlist(
+        self, s: Session, entry_id: int, patient_id: int, now: dt.datetime
+    ) -> None:
         entry = s.get(WaitlistEntry, entry_id)
         if entry is None or entry.resolved_at is not None:
             raise ConflictError("That waitlist entry was already taken care of.")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -11,6 +13,9 @@ from ma_desk.db.models import AppointmentType, Patient, Provider, WaitlistEntry
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.policy import READ, WRITE, policy
+
+if TYPE_CHECKING:
+    from ma_desk.services import Services
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -178,7 +183,7 @@ DEMO_NOTES = [
 ]
 
 
-def seed_demo_waitlist(services, rng) -> None:
+def seed_demo_waitlist(services: Services, rng: random.Random) -> None:
     """A few demo patients booked later this week who would take an earlier slot."""
     today = services.ctx.clock.now().date()
     later = services.schedule.range(today + dt.timedelta(days=3), today + dt.timedelta(days=8))
