@@ -23,7 +23,6 @@ from ma_desk.db.models import SignInFailure, User
 from ma_desk.errors import (
     AuthenticationError,
     ConflictError,
-    NotFoundError,
     PermissionDenied,
     ValidationError,
 )
@@ -33,6 +32,7 @@ from ma_desk.security.clinic_words import clinic_words
 from ma_desk.services import audit_seals
 from ma_desk.services.base import Service
 from ma_desk.services.policy import REFERENCE, SESSION, WRITE, policy, public
+from ma_desk.services.rows import existing
 
 # Failures allowed before a user name (real or not) waits; each further one doubles the wait.
 FREE_ATTEMPTS = 4
@@ -493,9 +493,7 @@ class AccountService(Service):
 
     @staticmethod
     def _get(s: Session, user_id: int) -> User:
-        user = s.get(User, user_id)
-        if user is None:
-            raise NotFoundError("That user account no longer exists.")
+        user = existing(s, User, user_id, "user account")
         return user
 
 

@@ -32,7 +32,8 @@ from ma_desk.db.models import (
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.policy import REFERENCE, WRITE, policy
-from ma_desk.services.versions import check_version, locked
+from ma_desk.services.rows import existing, gone_message
+from ma_desk.services.versions import check_version
 
 MAX_NOTE = 300
 MAX_REASON = 200
@@ -267,9 +268,7 @@ class ChecklistService(Service):
     @policy("rooms.read", audit=REFERENCE)
     def template(self, template_id: int) -> TemplateRow:
         with self._read() as s:
-            t = s.get(ChecklistTemplate, template_id)
-            if t is None:
-                raise NotFoundError("That checklist no longer exists.")
+            t = existing(s, ChecklistTemplate, template_id, "checklist")
             return _template_row(t)
 
     @policy("rooms.read", audit=REFERENCE)
@@ -391,17 +390,14 @@ class ChecklistService(Service):
                 s.flush()
                 before: dict[str, object] = {}
             else:
-                found = s.get(ChecklistTemplate, template_id)
-                if found is None:
-                    raise NotFoundError("That checklist no longer exists.")
-                t = found
+                t = existing(s, ChecklistTemplate, template_id, "checklist")
                 before = {"name": t.name, "room_type": t.room_type, "moment": t.moment,
                           "items": [i.text for i in t.items if i.active]}  # fmt: skip
             t.name, t.room_type, t.moment = name, room_type, moment
-            existing = {i.id: i for i in t.items}
+            current_items = {i.id: i for i in t.items}
             kept: set[int] = set()
             for position, item in enumerate(cleaned):
-                row = existing.get(item.id) if item.id is not None else None
+                row = current_items.get(item.id) if item.id is not None else None
                 if row is None:
                     row = ChecklistTemplateItem(template_id=t.id, position=position, text="")
                     t.items.append(row)
@@ -414,7 +410,7 @@ class ChecklistService(Service):
                     item.interval_days,
                 )
                 row.active = True
-            for old_id, row in existing.items():
+            for old_id, row in current_items.items():
                 if old_id not in kept:
                     row.active = False
                     row.position = rules.MAX_ITEMS + row.position
@@ -429,9 +425,7 @@ class ChecklistService(Service):
     @policy("checklists.admin", audit=WRITE)
     def set_template_active(self, template_id: int, active: bool) -> TemplateRow:
         with self._write() as s:
-            t = s.get(ChecklistTemplate, template_id)
-            if t is None:
-                raise NotFoundError("That checklist no longer exists.")
+            t = existing(s, ChecklistTemplate, template_id, "checklist")
             if active and not t.active:
                 clash = s.scalar(
                     select(ChecklistTemplate.id).where(
@@ -471,7 +465,7 @@ class ChecklistService(Service):
         with self._write() as s:
             room = s.get(Room, room_id)
             if room is None or not room.active:
-                raise NotFoundError("That room no longer exists.")
+                raise NotFoundError(gone_message("room"))
             if room.state == "occupied":
                 raise ConflictError(f"{room.name} has a patient in it; check them out first.")
             if room.state == "out_of_service":
@@ -682,7 +676,7 @@ class ChecklistService(Service):
         with self._write() as s:
             item = s.get(ChecklistRunItem, run_item_id)
             if item is None or not item.low_supply:
-                raise NotFoundError("That restock request no longer exists.")
+                raise NotFoundError(gone_message("restock request"))
             old = item.restocked_at
             item.restocked_at = self.now() if restocked else None
             item.restocked_by = self.actor.display_name if restocked else ""
@@ -806,9 +800,7 @@ class ChecklistService(Service):
 
     def _run_for_edit(self, s: Session, run_id: int, expected_version: int | None) -> ChecklistRun:
         """The open run, locked; closed (by someone else) or newer than the panel: refused."""
-        run = locked(s, ChecklistRun, run_id)
-        if run is None:
-            raise NotFoundError("That checklist no longer exists.")
+        run = existing(s, ChecklistRun, run_id, "checklist", lock=True)
         check_version(run, expected_version, what="checklist", now=self.now(),
                       current=lambda: self._load_run(s, run.id))  # fmt: skip
         if run.status != "in_progress":
@@ -817,17 +809,13 @@ class ChecklistService(Service):
 
     def _load_run(self, s: Session, run_id: int) -> RunRow:
         s.flush()  # a run just changed is shown with its new version
-        run = s.get(ChecklistRun, run_id)
-        if run is None:
-            raise NotFoundError("That checklist no longer exists.")
+        run = existing(s, ChecklistRun, run_id, "checklist")
         room = s.get(Room, run.room_id)
         template = s.get(ChecklistTemplate, run.template_id)
         return _run_row(run, room.name if room else "?", template.name if template else "")
 
     def _open_item(self, s: Session, item_id: int) -> ChecklistRunItem:
-        item = s.get(ChecklistRunItem, item_id)
-        if item is None:
-            raise NotFoundError("That checklist item no longer exists.")
+        item = existing(s, ChecklistRunItem, item_id, "checklist item")
         if item.run.status != "in_progress":
             raise ConflictError("This checklist is already closed; start a new one.")
         return item

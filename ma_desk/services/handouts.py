@@ -21,11 +21,12 @@ from sqlalchemy import select
 
 from ma_desk.audit import changes
 from ma_desk.db.models import Handout, HandoutGiven, Patient, Visit
-from ma_desk.errors import ConflictError, NotFoundError, ValidationError
+from ma_desk.errors import ConflictError, ValidationError
 from ma_desk.paths import resource
 from ma_desk.reports.data import HandoutDoc
 from ma_desk.services.base import Service
 from ma_desk.services.policy import PRINT, READ, REFERENCE, WRITE, policy
+from ma_desk.services.rows import existing
 
 LANGUAGES = {"en": "English", "es": "Spanish"}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -122,9 +123,7 @@ class HandoutService(Service):
     @policy("reports.print", audit=REFERENCE)
     def get(self, handout_id: int) -> HandoutRow:
         with self._read() as s:
-            h = s.get(Handout, handout_id)
-            if h is None:
-                raise NotFoundError("That handout no longer exists.")
+            h = existing(s, Handout, handout_id, "handout")
             return _row(h)
 
     @policy("reports.print", audit=READ)
@@ -175,9 +174,7 @@ class HandoutService(Service):
                 self._audit(s, "create", "handout", h.id, details={"slug": slug,
                             "language": language, "title": title})  # fmt: skip
                 return _row(h)
-            found = s.get(Handout, handout_id)
-            if found is None:
-                raise NotFoundError("That handout no longer exists.")
+            found = existing(s, Handout, handout_id, "handout")
             h = found
             old: dict[str, object] = {"slug": h.slug, "language": h.language, "title": h.title, "body": h.body,
                    "active": h.active}  # fmt: skip
@@ -221,17 +218,13 @@ class HandoutService(Service):
             raise ValidationError("Choose at least one handout.", field="handout")
         header = clinic_header(SettingsService(self.ctx).get())
         with self._read() as s:
-            visit = s.get(Visit, visit_id)
-            if visit is None:
-                raise NotFoundError("That visit no longer exists.")
+            visit = existing(s, Visit, visit_id, "visit")
             patient = s.get(Patient, visit.patient_id)
             assert patient is not None  # a visit's patient is never deleted
             name = " ".join(x for x in (patient.first_name, patient.last_name) if x)
             docs = []
             for handout_id in handout_ids:
-                h = s.get(Handout, handout_id)
-                if h is None:
-                    raise NotFoundError("That handout no longer exists.")
+                h = existing(s, Handout, handout_id, "handout")
                 if not h.active:
                     raise ConflictError(f"'{h.title}' has been retired from the library.")
                 docs.append(HandoutDoc(header, h.title, h.body, h.language, name,
@@ -253,13 +246,10 @@ class HandoutService(Service):
     def record_given(self, visit_id: int, handout_ids: Sequence[int]) -> None:
         """The handouts were printed or saved for the patient: record and audit it."""
         with self._write() as s:
-            visit = s.get(Visit, visit_id)
-            if visit is None:
-                raise NotFoundError("That visit no longer exists.")
+            visit = existing(s, Visit, visit_id, "visit")
             now = self.now()
             for handout_id in dict.fromkeys(handout_ids):
-                if s.get(Handout, handout_id) is None:
-                    raise NotFoundError("That handout no longer exists.")
+                existing(s, Handout, handout_id, "handout")
                 given = HandoutGiven(visit_id=visit_id, handout_id=handout_id, given_at=now,
                                      user_id=self.actor.user_id)  # fmt: skip
                 s.add(given)

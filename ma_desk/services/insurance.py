@@ -47,7 +47,8 @@ from ma_desk.services.insurance_rules import (
     verification_is_stale,
 )
 from ma_desk.services.policy import PRINT, READ, REFERENCE, WRITE, policy
-from ma_desk.services.versions import R, check_version, locked, stale_error
+from ma_desk.services.rows import existing
+from ma_desk.services.versions import check_version, locked, stale_error
 
 EDITABLE_COVERAGE = (
     "payer", "plan", "member_id", "group_number", "subscriber_relationship", "subscriber_name",
@@ -404,8 +405,7 @@ class InsuranceService(Service):
         now = self.now()
         clean = validate_coverage(data, now.date())
         with self._write() as s:
-            if s.get(Patient, patient_id) is None:
-                raise NotFoundError("That patient no longer exists.")
+            existing(s, Patient, patient_id, "patient")
             c = InsuranceCoverage(patient_id=patient_id, created_at=now, updated_at=now, **clean)
             s.add(c)
             self._check_order(s, patient_id, now.date())
@@ -723,8 +723,7 @@ class InsuranceService(Service):
     def add_note(self, patient_id: int, text: str, *, coverage_id: int | None = None) -> NoteRow:
         body = clean_note_body(text)
         with self._write() as s:
-            if s.get(Patient, patient_id) is None:
-                raise NotFoundError("That patient no longer exists.")
+            existing(s, Patient, patient_id, "patient")
             if coverage_id is not None and self._get(s, coverage_id).patient_id != patient_id:
                 raise ValidationError("That coverage belongs to another patient.")
             note = InsuranceNote(patient_id=patient_id, coverage_id=coverage_id,
@@ -745,10 +744,10 @@ class InsuranceService(Service):
         """
         body = clean_note_body(text)
         with self._read() as s:
-            old = _existing(s, InsuranceNote, note_id, "note")
+            old = existing(s, InsuranceNote, note_id, "note")
             patient_id = old.patient_id
         with self._write() as s:
-            old = _existing(s, InsuranceNote, note_id, "note", lock=True)
+            old = existing(s, InsuranceNote, note_id, "note", lock=True)
             if old.superseded or expected_version not in (None, old.version):
                 newest = self._note_rows(s, [_newest_note(s, old)])[0]
                 raise stale_error(old, what="note", current=newest, now=self.now())
@@ -796,10 +795,10 @@ class InsuranceService(Service):
     def note_history(self, note_id: int) -> list[NoteRow]:
         """Every version of a note, oldest first (the last one is current)."""
         with self._read() as s:
-            note = _existing(s, InsuranceNote, note_id, "note")
+            note = existing(s, InsuranceNote, note_id, "note")
             chain = [note]
             while chain[0].supersedes_id is not None:
-                chain.insert(0, _existing(s, InsuranceNote, chain[0].supersedes_id, "note"))
+                chain.insert(0, existing(s, InsuranceNote, chain[0].supersedes_id, "note"))
             while True:
                 newer = s.scalar(
                     select(InsuranceNote).where(InsuranceNote.supersedes_id == chain[-1].id)
@@ -880,8 +879,7 @@ class InsuranceService(Service):
         clean = validate_prior_auth(data)
         now = self.now()
         with self._write() as s:
-            if s.get(Patient, patient_id) is None:
-                raise NotFoundError("That patient no longer exists.")
+            existing(s, Patient, patient_id, "patient")
             self._auth_payer(s, patient_id, clean)
             auth = PriorAuthorization(patient_id=patient_id, created_at=now, **clean)
             s.add(auth)
@@ -898,10 +896,10 @@ class InsuranceService(Service):
         clean = validate_prior_auth(data)
         today = self.now().date()
         with self._read() as s:
-            auth = _existing(s, PriorAuthorization, auth_id, "authorization")
+            auth = existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
         with self._write() as s:
-            auth = _existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
+            auth = existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
             check_version(auth, expected_version, what="authorization", now=self.now(),
                           current=lambda: self._auth_row(auth, today))  # fmt: skip
             self._auth_payer(s, patient_id, clean)
@@ -920,10 +918,10 @@ class InsuranceService(Service):
         """Count units used by a visit; refuses when the authorisation cannot cover them."""
         today = self.now().date()
         with self._read() as s:
-            auth = _existing(s, PriorAuthorization, auth_id, "authorization")
+            auth = existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
         with self._write() as s:
-            auth = _existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
+            auth = existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
             if units < 1:
                 raise ValidationError("Use at least one unit.", field="units")
             if auth.status != "approved":
@@ -948,17 +946,6 @@ class InsuranceService(Service):
                         details={"units_used": {"old": before, "new": auth.units_used}})  # fmt: skip
             s.flush()  # the row returned carries its new version
             return self._auth_row(auth, today)
-
-
-def _existing(s: Session, model: type[R], row_id: int, what: str, *, lock: bool = False) -> R:
-    """The row, or a NotFoundError the desk can read (it may have been removed meanwhile).
-
-    ``lock`` holds it until the transaction ends, for an edit (services/versions.py).
-    """
-    row = locked(s, model, row_id) if lock else s.get(model, row_id)
-    if row is None:
-        raise NotFoundError(f"That {what} no longer exists.")
-    return row
 
 
 def _newest_note(s: Session, note: InsuranceNote) -> InsuranceNote:

@@ -31,7 +31,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from ma_desk.audit import changes
 from ma_desk.clinical.flow import IN_CLINIC_STATUSES, OPEN_STATUSES
 from ma_desk.db.models import Appointment, Patient, PatientNamePart, Provider, User
-from ma_desk.errors import NeedsConfirmation, NotFoundError, ValidationError
+from ma_desk.errors import NeedsConfirmation, ValidationError
 from ma_desk.names import (
     NAME_MAX_LENGTH,
     clean_name,
@@ -43,7 +43,8 @@ from ma_desk.names import (
 )
 from ma_desk.services.base import Service
 from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
-from ma_desk.services.versions import check_version, locked
+from ma_desk.services.rows import existing
+from ma_desk.services.versions import check_version
 from ma_desk.text import fold, format_us_phone, phone_digits, prefix_upper_bound
 
 if TYPE_CHECKING:
@@ -486,9 +487,7 @@ class PatientService(Service):
     def open_chart(self, patient_id: int, purpose: str = "view") -> PatientRecord:
         """Read a patient's record and audit the view, saying which screen asked."""
         with self._read() as session:
-            patient = session.get(Patient, patient_id)
-            if patient is None:
-                raise NotFoundError("That patient no longer exists.")
+            patient = existing(session, Patient, patient_id, "patient")
             record = _record(patient)
         self._record_read("view", "patient", patient_id, patient_id=patient_id,
                           details={"purpose": purpose}, view=patient_id)  # fmt: skip
@@ -667,9 +666,7 @@ class PatientService(Service):
     def use_existing(self, patient_id: int, candidate_ids: list[int]) -> PatientRecord:
         """Record that registration stopped because the person was already on file."""
         with self._write() as session:
-            patient = session.get(Patient, patient_id)
-            if patient is None:
-                raise NotFoundError("That patient no longer exists.")
+            patient = existing(session, Patient, patient_id, "patient")
             self._audit(session, "duplicate_use_existing", "patient", patient_id,
                         patient_id=patient_id,
                         details={"duplicate_choice": "use_existing",
@@ -729,9 +726,7 @@ class PatientService(Service):
     def _patient_for_edit(
         self, session: Session, patient_id: int, expected_version: int | None
     ) -> Patient:
-        patient = locked(session, Patient, patient_id)
-        if patient is None:
-            raise NotFoundError("That patient no longer exists.")
+        patient = existing(session, Patient, patient_id, "patient", lock=True)
         check_version(patient, expected_version, what="patient", now=self.now(),
                       current=lambda: _record(patient))  # fmt: skip
         return patient
@@ -742,9 +737,7 @@ class PatientService(Service):
         """When and by whom the patient's details were last confirmed at the desk."""
         today = self.now().date()
         with self._read() as session:
-            patient = session.get(Patient, patient_id)
-            if patient is None:
-                raise NotFoundError("That patient no longer exists.")
+            patient = existing(session, Patient, patient_id, "patient")
             by = ""
             if patient.verified_by_id is not None:
                 user = session.get(User, patient.verified_by_id)
@@ -783,9 +776,7 @@ class PatientService(Service):
         day = day or self.now().date()
         start = dt.datetime.combine(day, dt.time())
         with self._read() as session:
-            me = session.get(Patient, patient_id)
-            if me is None:
-                raise NotFoundError("That patient no longer exists.")
+            me = existing(session, Patient, patient_id, "patient")
             rows = session.execute(
                 select(Patient.id, Patient.first_name, Patient.last_name, Patient.dob)
                 .join(Appointment, Appointment.patient_id == Patient.id)

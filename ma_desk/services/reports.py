@@ -48,6 +48,7 @@ from ma_desk.security.verification import printed_anchor
 from ma_desk.services import notify
 from ma_desk.services.base import Service
 from ma_desk.services.policy import EXPORT, PRINT, READ, policy
+from ma_desk.services.rows import gone_message
 
 if TYPE_CHECKING:
     from ma_desk.clinic_settings import ClinicSettings
@@ -145,7 +146,7 @@ class ReportService(Service):
                                                     joinedload(Visit.patient),
                                                     joinedload(Visit.provider)])  # fmt: skip
             if visit is None:
-                raise NotFoundError("That visit no longer exists.")
+                raise NotFoundError(gone_message("visit"))
             p = visit.patient
             vital_set = s.scalars(
                 select(VitalSet)
@@ -377,10 +378,10 @@ class ReportService(Service):
         with self._read() as s:
             visit = s.get(Visit, visit_id) if visit_id is not None else None
             if visit_id is not None and visit is None:
-                raise NotFoundError("That visit no longer exists.")
+                raise NotFoundError(gone_message("visit"))
             patient = s.get(Patient, visit.patient_id if visit else patient_id)
             if patient is None:
-                raise NotFoundError("That patient no longer exists.")
+                raise NotFoundError(gone_message("patient"))
             name = f"{patient.last_name}, {patient.first_name}"
             self._record_read("view", "label_data", patient.mrn, patient_id=patient.id,
                               details={"kind": kind}, view=(kind, patient.id))  # fmt: skip

@@ -39,8 +39,9 @@ from ma_desk.services.flow_transitions import apply_transition, reverse_effects
 from ma_desk.services.notify import CriticalMarker
 from ma_desk.services.patients import age_years
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
+from ma_desk.services.rows import existing, gone_message
 from ma_desk.services.settings import SettingsService
-from ma_desk.services.versions import check_version, locked
+from ma_desk.services.versions import check_version
 
 if TYPE_CHECKING:
     from ma_desk.clinic_settings import ClinicSettings
@@ -366,7 +367,7 @@ class ScheduleService(Service):
         provider = next((p for p in self.providers(active_only=False) if p.id == provider_id),
                         None)  # fmt: skip
         if provider is None:
-            raise NotFoundError("That provider no longer exists.")
+            raise NotFoundError(gone_message("provider"))
         rows = self._between(first, first + dt.timedelta(days=days), [provider_id])
         clinic = self._settings().clinic_name
         data = ical_export.export_bytes(
@@ -414,7 +415,7 @@ class ScheduleService(Service):
         with self._read() as s:
             t = s.execute(_rows_stmt().where(Appointment.id == appointment_id)).first()
             if t is None:
-                raise NotFoundError("That appointment no longer exists.")
+                raise NotFoundError(gone_message("appointment"))
             row = _row_from_tuple(t, self.now().date())
         self._record_read("view", "appointment", appointment_id, patient_id=row.patient_id,
                           view=appointment_id)  # fmt: skip
@@ -677,9 +678,7 @@ class ScheduleService(Service):
     def _appointment_for_edit(
         self, s: Session, appointment_id: int, expected_version: int | None
     ) -> Appointment:
-        appt = locked(s, Appointment, appointment_id)
-        if appt is None:
-            raise NotFoundError("That appointment no longer exists.")
+        appt = existing(s, Appointment, appointment_id, "appointment", lock=True)
         check_version(appt, expected_version, what="appointment", now=self.now(),
                       current=lambda: _row(appt, self.now().date()))  # fmt: skip
         return appt
@@ -744,9 +743,7 @@ class ScheduleService(Service):
         now = self.now()
         after = max(after or now, now)
         with self._read() as s:
-            provider = s.get(Provider, provider_id)
-            if provider is None:
-                raise NotFoundError("That provider no longer exists.")
+            provider = existing(s, Provider, provider_id, "provider")
             horizon = dt.datetime.combine(after.date() + dt.timedelta(days=days), dt.time())
             busy = s.execute(
                 select(Appointment.start, Appointment.minutes).where(

@@ -38,6 +38,7 @@ from ma_desk.services import notify
 from ma_desk.services.base import Service
 from ma_desk.services.notify import HOW_LABELS, NOTIFY_PROVIDER, NotifyTask
 from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
+from ma_desk.services.rows import existing
 from ma_desk.services.settings import SettingsService
 
 FINAL = "final"
@@ -152,9 +153,7 @@ class VitalsService(Service):
 
     def _get_set(self, set_id: int) -> VitalSetRow:
         with self._read() as s:
-            vs = s.get(VitalSet, set_id)
-            if vs is None:
-                raise NotFoundError("That vital-sign set no longer exists.")
+            vs = existing(s, VitalSet, set_id, "vital-sign set")
             return _row(vs, _user_names(s, [vs]))
 
     def _record_vitals_view(self, patient_id: int, purpose: str) -> None:
@@ -183,9 +182,7 @@ class VitalsService(Service):
         self, patient_id: int, *, exclude_set_id: int | None = None
     ) -> rules.PatientContext:
         with self._read() as s:
-            patient = s.get(Patient, patient_id)
-            if patient is None:
-                raise NotFoundError("That patient no longer exists.")
+            patient = existing(s, Patient, patient_id, "patient")
             previous = self._previous(s, patient_id, exclude_set_id)
             return rules.PatientContext.on(patient.dob, self.now().date(), patient.sex, previous)
 
@@ -306,8 +303,7 @@ class VitalsService(Service):
         add a 'notify provider' task to the visit."""
         assessment = self._check(patient_id, form, None, acknowledge_critical, note)
         with self._write() as s:
-            if s.get(Patient, patient_id) is None:
-                raise NotFoundError("That patient no longer exists.")
+            existing(s, Patient, patient_id, "patient")
             visit_id = self._visit_id(s, patient_id, appointment_id)
             vital_set = VitalSet(
                 patient_id=patient_id,
@@ -366,9 +362,7 @@ class VitalsService(Service):
         """Void a set (wrong patient, wrong time...): kept, hidden from current values."""
         reason = _reason(reason)
         with self._write() as s:
-            vs = s.get(VitalSet, set_id)
-            if vs is None:
-                raise NotFoundError("That vital-sign set no longer exists.")
+            vs = existing(s, VitalSet, set_id, "vital-sign set")
             if vs.status != FINAL:
                 raise ConflictError(
                     f"This set is already {STATUS_LABELS.get(vs.status, vs.status).lower()}."
@@ -477,16 +471,12 @@ class VitalsService(Service):
 
     def _patient_of(self, set_id: int) -> int:
         with self._read() as s:
-            vs = s.get(VitalSet, set_id)
-            if vs is None:
-                raise NotFoundError("That vital-sign set no longer exists.")
+            vs = existing(s, VitalSet, set_id, "vital-sign set")
             return vs.patient_id
 
     def _visit_id(self, s: Session, patient_id: int, appointment_id: int | None) -> int | None:
         if appointment_id is not None:
-            appointment = s.get(Appointment, appointment_id)
-            if appointment is None:
-                raise NotFoundError("That appointment no longer exists.")
+            appointment = existing(s, Appointment, appointment_id, "appointment")
             if appointment.patient_id != patient_id:
                 raise ConflictError("That appointment belongs to another patient.")
             if appointment.visit is not None:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from ma_desk.db.models import AppointmentType, Patient, Provider, WaitlistEntry
-from ma_desk.errors import ConflictError, NotFoundError, ValidationError
+from ma_desk.errors import ConflictError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.policy import READ, WRITE, policy
+from ma_desk.services.rows import existing
 
 if TYPE_CHECKING:
     from ma_desk.services import Services
@@ -156,9 +157,7 @@ class WaitlistService(Service):
     def remove(self, entry_id: int, *, reason: str = "removed") -> None:
         """Take a patient off the list (no longer needed), audited."""
         with self._write() as s:
-            entry = s.get(WaitlistEntry, entry_id)
-            if entry is None:
-                raise NotFoundError("That waitlist entry no longer exists.")
+            entry = existing(s, WaitlistEntry, entry_id, "waitlist entry")
             if entry.resolved_at is not None:
                 raise ConflictError("That waitlist entry was already taken care of.")
             entry.resolved_at = self.now()
