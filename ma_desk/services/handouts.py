@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -33,9 +31,6 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_BODY = 20_000
 MAX_TITLE = 200
 SAMPLE_PATIENT = "Sample Patient"
-
-if TYPE_CHECKING:
-    from ma_desk.services import Services
 
 
 @dataclass(frozen=True)
@@ -268,28 +263,3 @@ class HandoutService(Service):
         doc = HandoutDoc(header, title or "Untitled handout", body, language, SAMPLE_PATIENT,
                          self.now().date())  # fmt: skip
         return build_handouts([doc])
-
-
-def seed_demo_handouts(services: Services, rng: random.Random) -> None:
-    """Demo clinic: the shipped library, and a handout given on a few of today's visits."""
-    added = services.handouts.install_shipped()
-    if not added:
-        return
-    rows = services.handouts.list()
-    by_slug = {(h.slug, h.language): h.id for h in rows}
-    today = services.ctx.clock.now().date()
-    with services.ctx.db.read() as s:
-        visits = s.execute(
-            select(Visit.id, Visit.chief_complaint, Patient.preferred_language)
-            .join(Patient, Patient.id == Visit.patient_id)
-            .where(Visit.visit_date == today, Visit.checked_out_at.is_not(None))
-            .order_by(Visit.id)
-        ).all()
-    topics = {"Blood pressure follow-up": "blood-pressure-at-home", "Fever": "fever-in-children",
-              "Vaccines": "after-vaccination", "Lab results": "blood-draw-preparation",
-              "Mole removal": "wound-care", "Skin tag removal": "wound-care"}  # fmt: skip
-    for visit_id, complaint, preferred in visits:
-        slug = topics.get(complaint)
-        handout_id = by_slug.get((slug, language_code(preferred))) if slug else None
-        if handout_id is not None and rng.random() < 0.8:
-            services.handouts.record_given(visit_id, [handout_id])

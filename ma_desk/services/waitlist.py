@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -14,9 +12,6 @@ from ma_desk.errors import ConflictError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.policy import READ, WRITE, policy
 from ma_desk.services.rows import existing
-
-if TYPE_CHECKING:
-    from ma_desk.services import Services
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -172,32 +167,3 @@ class WaitlistService(Service):
             self._record_read("query", "waitlist", details={"provider_id": provider_id,
                               "start": start, "results": len(found)})  # fmt: skip
         return found
-
-
-DEMO_NOTES = [
-    "Wants an earlier visit; can come on short notice",
-    "Mornings only (works afternoons)",
-    "Prefers the same provider",
-    "Call cell first",
-]
-
-
-def seed_demo_waitlist(services: Services, rng: random.Random) -> None:
-    """A few demo patients booked later this week who would take an earlier slot."""
-    today = services.ctx.clock.now().date()
-    later = services.schedule.range(today + dt.timedelta(days=3), today + dt.timedelta(days=8))
-    seen: set[int] = set()
-    for row in rng.sample(later, min(len(later), 12)):
-        if len(seen) == 4 or row.patient_id in seen or not row.is_active:
-            continue
-        seen.add(row.patient_id)
-        morning = rng.random() < 0.5
-        services.waitlist.add(
-            patient_id=row.patient_id,
-            provider_id=row.provider_id if rng.random() < 0.7 else None,
-            type_id=row.type_id,
-            preferred_days="01234",
-            preferred_from=dt.time(8) if morning else None,
-            preferred_to=dt.time(12) if morning else None,
-            note=DEMO_NOTES[len(seen) - 1],
-        )
