@@ -26,6 +26,7 @@ from ma_desk.services.insurance_rules import (
     validate_coverage,
     validate_prior_auth,
 )
+from tests.report_helpers import pdf_pages
 from tests.test_insurance_service import tiny_png
 
 TODAY = dt.date(2026, 11, 23)
@@ -163,7 +164,8 @@ def test_any_text_prints_to_pdf(qapp, tmp_path, header):
     image = QImage()
     image.loadFromData(tiny_png())
     paint_cards(printer, header, [("Front", image)])
-    assert target.read_bytes().startswith(b"%PDF")
+    pages = pdf_pages(target.read_bytes())
+    assert len(pages) == 1 and "Front" in pages[0]
     target.unlink()
 
 
