@@ -70,8 +70,11 @@ def english_only_words() -> set[str]:
     return en - es - {"english", "inglés", "ingles", "en"}
 
 
+UNIT_INCH = re.compile(r"(?<=\d) in\b")  # "67,0 in": the inch's international symbol
+
+
 def english_in(text: str) -> set[str]:
-    return _tokens([text]) & english_only_words()
+    return _tokens([UNIT_INCH.sub(" ", text)]) & english_only_words()
 
 
 # ------------------------------------------------------------------ every meaning the rules write

@@ -267,6 +267,44 @@ def text_width(text: object, *, font: str = REGULAR, size: float = 9) -> float:
     return sum(stringWidth(r, font if f == REGULAR else f, size) for f, r in runs(value))
 
 
+def wrap_lines(text: str, width: float, *, font: str = REGULAR, size: float = 9) -> list[str]:
+    """``text`` broken into lines of at most ``width`` points, in typed (logical) order.
+
+    Right-to-left text has to be wrapped before it is put in drawing order: reversing a
+    whole paragraph first would print its last words on its first line. Lines break at
+    spaces; a word wider than a line is cut between characters.
+    """
+    lines: list[str] = []
+    for hard_line in clean(text).split("\n"):
+        current = ""
+        for word in hard_line.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if text_width(candidate, font=font, size=size) <= width + FIT_TOLERANCE:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            current = word
+            while len(current) > 1 and text_width(current, font=font, size=size) > width:
+                cut = _longest_fitting_prefix(current, width, font, size)
+                lines.append(current[:cut])
+                current = current[cut:]
+        lines.append(current)
+    return lines
+
+
+def _longest_fitting_prefix(word: str, width: float, font: str, size: float) -> int:
+    """How many leading characters of ``word`` fit ``width`` (at least one)."""
+    lo, hi = 1, len(word)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text_width(word[:mid], font=font, size=size) <= width + FIT_TOLERANCE:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def fit(text: object, width: float, *, font: str = REGULAR, size: float = 9) -> str:
     """The text shortened with an ellipsis so that it fits ``width`` points on one line."""
     value = clean(text).replace("\n", " ")

@@ -1,8 +1,8 @@
 """The fixed words of printed documents in the patient's language.
 
 Every word a document prints that staff did not type (headings, "Page 1 of 2", "DOB",
-the letterhead's "Phone") comes from ``resources/i18n/<code>.json``; dates are
-formatted by Babel (CLDR) for that language. A language is added by adding a file:
+the letterhead's "Phone") comes from ``resources/i18n/<code>.json``; dates and
+numbers ("37,2 °C") are formatted by Babel (CLDR) for that language. A language is added by adding a file:
 ``names`` in it lists what staff may have typed as the patient's preferred language
 ("Spanish", "Español"). English is the fallback for anything without a file, and the
 English file holds every key (a test checks that every file has exactly its keys).
