@@ -24,6 +24,7 @@ BOLD = "MADesk-Bold"
 HANGUL = "MADeskHangul"
 CJK = "MADeskCJK"
 EMOJI = "MADeskEmoji"
+NOTO_EMOJI = "MADeskNotoEmoji"
 
 _FILES = {
     REGULAR: "DejaVuSans.ttf",
@@ -35,6 +36,7 @@ FALLBACKS = (
     (HANGUL, "MADeskHangul-Regular.ttf"),
     (CJK, "DroidSansFallbackFull.ttf"),
     (EMOJI, "Symbola-Emoji.ttf"),
+    (NOTO_EMOJI, "NotoEmoji-Subset.ttf"),  # the emoji after Unicode 8 that Symbola lacks
 )
 
 _lock = threading.Lock()
@@ -154,7 +156,8 @@ def clean(text: object) -> str:
 
     Tabs and line breaks become spaces or newlines. Invisible format characters (zero-width
     joiners, bidi marks, emoji variation selectors) go too: no font draws them, and a
-    missing glyph prints as a box. Everything else a person could type is kept as it is.
+    missing glyph prints as a box; a symbol no bundled font has prints as its name
+    (``symbol_name``). Everything else a person could type is kept as it is.
     """
     value = "" if text is None else str(text)
     if value.isascii() and value.isprintable():
@@ -167,9 +170,17 @@ def clean(text: object) -> str:
             out.append(" ")
         elif unicodedata.category(ch) in _INVISIBLE or _is_variation_selector(ch):
             continue
+        elif unicodedata.category(ch) == "So" and font_for(ch) is None:
+            out.append(symbol_name(ch))
         else:
             out.append(ch)
     return "".join(out)
+
+
+def symbol_name(ch: str) -> str:
+    """A symbol no bundled font draws (an emoji newer than the fonts) as its Unicode name in
+    brackets, "[stethoscope]": a reader still learns what was typed, and no box prints."""
+    return f"[{unicodedata.name(ch, 'symbol').lower()}]"
 
 
 def _is_variation_selector(ch: str) -> bool:
