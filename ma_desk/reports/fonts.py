@@ -156,8 +156,7 @@ def clean(text: object) -> str:
 
     Tabs and line breaks become spaces or newlines. Invisible format characters (zero-width
     joiners, bidi marks, emoji variation selectors) go too: no font draws them, and a
-    missing glyph prints as a box; a symbol no bundled font has prints as its name
-    (``symbol_name``). Everything else a person could type is kept as it is.
+    missing glyph prints as a box. Everything else a person could type is kept as it is.
     """
     value = "" if text is None else str(text)
     if value.isascii() and value.isprintable():
@@ -170,8 +169,6 @@ def clean(text: object) -> str:
             out.append(" ")
         elif unicodedata.category(ch) in _INVISIBLE or _is_variation_selector(ch):
             continue
-        elif unicodedata.category(ch) == "So" and font_for(ch) is None:
-            out.append(symbol_name(ch))
         else:
             out.append(ch)
     return "".join(out)
@@ -181,6 +178,12 @@ def symbol_name(ch: str) -> str:
     """A symbol no bundled font draws (an emoji newer than the fonts) as its Unicode name in
     brackets, "[stethoscope]": a reader still learns what was typed, and no box prints."""
     return f"[{unicodedata.name(ch, 'symbol').lower()}]"
+
+
+def _name_missing_symbols(text: str) -> str:
+    """``text`` with each symbol no bundled font has replaced by ``symbol_name``."""
+    return "".join(symbol_name(ch) if unicodedata.category(ch) == "So" and font_for(ch) is None
+                   else ch for ch in text)  # fmt: skip
 
 
 def _is_variation_selector(ch: str) -> bool:
@@ -212,13 +215,14 @@ def visual(text: str) -> str:
 
 def runs(text: str) -> list[tuple[str, str]]:
     """Cleaned text in drawing order, split into (font, run) pieces: each character in the
-    first bundled font that has it (a character none has stays in DejaVu: a box)."""
+    first bundled font that has it; a symbol none has is written as its name
+    (``symbol_name``), a letter none has stays in DejaVu (a box)."""
     ensure_fonts()
     if text.isascii():
         return [(REGULAR, text)] if text else []
     pieces: list[tuple[str, str]] = []
     current_font, current = REGULAR, []
-    for ch in visual(text):
+    for ch in visual(_name_missing_symbols(text)):
         font = font_for(ch) or REGULAR
         if font != current_font and current:
             pieces.append((current_font, "".join(current)))
@@ -235,7 +239,7 @@ def missing_glyphs(text: object) -> set[str]:
     value = clean(text)
     if value.isascii():
         return set()
-    return {ch for ch in set(value) if font_for(ch) is None}
+    return {ch for ch in set(_name_missing_symbols(value)) if font_for(ch) is None}
 
 
 def para(text: object, *, limit: int | None = None, keep_newlines: bool = True) -> str:
