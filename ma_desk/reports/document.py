@@ -184,7 +184,7 @@ def styles() -> dict[str, Any]:
 
 def p(text: object, style: str = "body", *, limit: int | None = None):
     """A Paragraph of user text, always escaped (see ``fonts.para``); right-to-left text
-    is wrapped line by line before each line is put in drawing order (``RtlParagraph``)."""
+    is wrapped line by line before each line is put in drawing order (``rtl_paragraph``)."""
     from reportlab.platypus import Paragraph
 
     value = fonts.clean(text)
