@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
 from PySide6.QtCore import Qt
-from sqlalchemy import select
+from PySide6.QtWidgets import QApplication, QComboBox
+from sqlalchemy import func, select
 
-from ma_desk.db.models import Patient
+from ma_desk.db.models import AuditEvent, Patient
 from ma_desk.ui.common import dialogs as dialogs_module
 from ma_desk.ui.interchange.wizard import ImportDialog
 from tests.import_files import tab_export_iso
@@ -27,17 +29,43 @@ def imported(services) -> list[str]:
             Patient.external_source == "oldpm")))  # fmt: skip
 
 
+def choose_kind(qtbot, dialog: ImportDialog, kind: str) -> None:
+    """Down the "What the file holds" list by keyboard until ``kind`` is chosen."""
+    dialog.kind.setFocus()
+    for _ in range(dialog.kind.count()):
+        if dialog.kind.currentData() == kind:
+            return
+        qtbot.keyClick(dialog.kind, Qt.Key.Key_Down)
+    raise AssertionError(f"no {kind} in the list")
+
+
+def type_path(qtbot, dialog: ImportDialog, path) -> None:
+    dialog.path.setFocus()
+    dialog.path.selectAll()
+    qtbot.keyClicks(dialog.path, str(path))
+
+
+def open_dialog(qtbot, services) -> ImportDialog:
+    dialog = ImportDialog(services)
+    qtbot.addWidget(dialog)
+    with qtbot.waitActive(dialog, timeout=DEADLINE_MS):
+        dialog.show()
+        dialog.activateWindow()
+    dialog.source.selectAll()
+    qtbot.keyClicks(dialog.source, "oldpm")
+    return dialog
+
+
+def column(model, col: int) -> list[str]:
+    return [model.data(model.index(r, col)) for r in range(model.rowCount())]
+
+
 def test_preview_dry_run_then_import_by_keyboard(qtbot, demo_services, sign_in_as, tmp_path):
     sign_in_as("admin")
     export = tmp_path / "old.txt"
     export.write_bytes(tab_export_iso())
-    dialog = ImportDialog(demo_services)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    dialog.path.setFocus()
-    qtbot.keyClicks(dialog.path, str(export))
-    dialog.source.selectAll()
-    qtbot.keyClicks(dialog.source, "oldpm")
+    dialog = open_dialog(qtbot, demo_services)
+    type_path(qtbot, dialog, export)
     assert not dialog.import_button.isEnabled()
 
     press(qtbot, dialog.preview_button)
@@ -52,14 +80,13 @@ def test_preview_dry_run_then_import_by_keyboard(qtbot, demo_services, sign_in_a
     qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
     assert dialog.summary.text().startswith("Dry run: 3 rows would be: 1 created, 2 refused.")
     model = dialog.outcome_model
-    assert [model.data(model.index(r, 1)) for r in range(model.rowCount())] == [
-        "create", "error", "error"]  # fmt: skip
+    assert column(model, 2) == ["create", "error", "error"]
     assert imported(demo_services) == []
+    assert dialog.choice_box.isHidden()  # nobody on file matches
 
-    dialog.duplicates.setFocus()
-    qtbot.keyClick(dialog.duplicates, Qt.Key.Key_Down)  # link: the options changed
+    qtbot.keyClicks(dialog.source, "2")  # an option changed: the dry run no longer holds
     assert not dialog.import_button.isEnabled()
-    qtbot.keyClick(dialog.duplicates, Qt.Key.Key_Up)
+    qtbot.keyClick(dialog.source, Qt.Key.Key_Backspace)
     press(qtbot, dialog.dry_run_button)
     qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
 
@@ -69,6 +96,127 @@ def test_preview_dry_run_then_import_by_keyboard(qtbot, demo_services, sign_in_a
     assert dialog.progress.value() == dialog.progress.maximum() == 3
     assert not dialog.import_button.isEnabled()
     assert imported(demo_services) == ["C1"]
+
+
+def demo_people(services, count: int) -> list:
+    with services.ctx.db.read() as s:
+        return s.execute(select(Patient.id, Patient.last_name, Patient.first_name, Patient.dob)
+                         .where(Patient.active.is_(True)).order_by(Patient.id).limit(count)).all()  # fmt: skip
+
+
+def export_with_patients_on_file(services, path) -> list:
+    """Three demo patients again (D1-D3), two new ones, one bad date; "AKA" is not recognised."""
+    people = demo_people(services, 3)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["Chart Number", "LName", "FName", "Birthdate", "AKA"])
+        for n, person in enumerate(people, 1):
+            writer.writerow([f"D{n}", person.last_name, person.first_name,
+                             person.dob.isoformat(), ""])  # fmt: skip
+        writer.writerow(["N1", "Quillfeather", "Ottoline", "1961-03-04", "Otti"])
+        writer.writerow(["N2", "Quillfeather", "Bartholomew", "1962-05-06", ""])
+        writer.writerow(["B1", "Baddate", "Bea", "2025-02-30", ""])
+    return people
+
+
+def edit_cell(qtbot, view, row: int, col: int, text: str) -> None:
+    """Arrow keys to the cell, F2, type over, Enter: as staff edit a table."""
+    view.setFocus()
+    view.setCurrentIndex(view.model().index(0, col))
+    for _ in range(row):
+        qtbot.keyClick(view, Qt.Key.Key_Down)
+    qtbot.keyClick(view, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, text)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.state() != view.State.EditingState, timeout=DEADLINE_MS)
+
+
+def choose_row(qtbot, view, row: int, key: Qt.Key) -> None:
+    """Arrow keys to the row; the choice's first letter opens it on that choice, Enter keeps it."""
+    view.setFocus()
+    view.setCurrentIndex(view.model().index(0, 0))
+    for _ in range(row):
+        qtbot.keyClick(view, Qt.Key.Key_Down)
+    qtbot.keyClick(view, key)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QComboBox) and editor.parent() is view.viewport()
+    qtbot.keyClick(editor, key)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view, timeout=DEADLINE_MS)
+
+
+def audit_since(services, first_id: int) -> list[AuditEvent]:
+    with services.ctx.db.read() as s:
+        entries = s.scalars(select(AuditEvent).where(AuditEvent.id > first_id)
+                            .order_by(AuditEvent.id)).all()  # fmt: skip
+        s.expunge_all()
+    return entries
+
+
+def test_the_whole_wizard_by_keyboard_with_a_choice_per_row(qtbot, demo_services, sign_in_as,
+                                                             tmp_path):  # fmt: skip
+    sign_in_as("admin")
+    export = tmp_path / "old.csv"
+    people = export_with_patients_on_file(demo_services, export)
+    with demo_services.ctx.db.read() as s:
+        last_audit = s.scalar(select(func.max(AuditEvent.id)))
+    dialog = open_dialog(qtbot, demo_services)
+    type_path(qtbot, dialog, export)
+    qtbot.keyClick(dialog.path, Qt.Key.Key_Return)  # Enter previews
+    qtbot.waitUntil(lambda: dialog.mapping_model.rowCount() == 5, timeout=DEADLINE_MS)
+    assert "AKA" not in dialog.mapping_model.mapping()
+    edit_cell(qtbot, dialog.mapping_view, 4, 1, "preferred_name")
+    assert dialog.mapping_model.mapping()["AKA"] == "preferred_name"
+
+    press(qtbot, dialog.dry_run_button)
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
+    assert "3 rows may be patients already on file" in dialog.summary.text()
+    assert dialog.choice_box.isVisible()
+    choices = dialog.choice_model
+    assert column(choices, 1) == ["D1", "D2", "D3"]
+    assert all(text.startswith("May already be registered") for text in column(choices, 2))
+    assert "refused" in dialog.summary.text()
+    outcomes = dict(zip(column(dialog.outcome_model, 1), column(dialog.outcome_model, 3),
+                        strict=True))  # fmt: skip
+    assert "Date of birth" in outcomes["7"] and "not a real date" in outcomes["7"]
+
+    dialog.choice_for_all.setFocus()
+    qtbot.keyClick(dialog.choice_for_all, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.choice_for_all, Qt.Key.Key_Down)
+    press(qtbot, dialog.apply_all_button)
+    assert choices.choices() == {2: "create", 3: "create", 4: "create"}
+    choose_row(qtbot, dialog.choice_view, 0, Qt.Key.Key_L)
+    choose_row(qtbot, dialog.choice_view, 1, Qt.Key.Key_S)
+    assert choices.choices() == {2: "link", 3: "skip", 4: "create"}
+    assert dialog.choice_summary.text() == ("The import will skip 1, link 1 and create 1 of "
+                                            "these 3 rows.")  # fmt: skip
+    assert dialog.import_button.isEnabled()  # choices are made on the dry run: it still holds
+
+    press(qtbot, dialog.import_button)
+    qtbot.waitUntil(lambda: dialog.summary.text().startswith("Imported:"), timeout=DEADLINE_MS)
+    assert dialog.summary.text() == ("Imported: 6 rows: 3 created, 1 linked to records already "
+                                     "on file, 1 skipped, 1 refused.")  # fmt: skip
+    assert column(dialog.outcome_model, 2) == ["link", "skip", "create", "create", "create",
+                                               "error"]  # fmt: skip
+    with demo_services.ctx.db.read() as s:
+        stored = {p.external_id: (p.id, p.preferred_name) for p in s.scalars(
+            select(Patient).where(Patient.external_source == "oldpm"))}  # fmt: skip
+    assert sorted(stored) == ["D1", "D3", "N1", "N2"]
+    assert stored["D1"][0] == people[0].id  # linked: the record on file got the old ID
+    assert stored["D3"][0] != people[2].id  # created anyway, as chosen
+    assert stored["N1"][1] == "Otti"  # the column mapped by hand
+    batches = [e for e in audit_since(demo_services, last_audit) if e.action == "import"]
+    assert len(batches) == 1 and batches[0].entity == "import_patients"
+    details = json.loads(batches[0].details)
+    assert details["linked"] == [people[0].id]
+    assert sorted(details["created"]) == sorted(stored[k][0] for k in ("D3", "N1", "N2"))
+    assert (details["skipped"], details["refused"]) == (1, 1)
+    assert "Quillfeather" not in batches[0].details
+
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # finished: Esc closes
+    assert not dialog.isVisible()
 
 
 def test_a_file_that_cannot_be_read_is_said_in_the_dialog(qtbot, demo_services, sign_in_as,
