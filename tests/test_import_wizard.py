@@ -230,6 +230,92 @@ def test_a_file_that_cannot_be_read_is_said_in_the_dialog(qtbot, demo_services, 
     assert not dialog.import_button.isEnabled() and dialog.dry_run_button.isEnabled()
 
 
+def test_a_fhir_bundle_through_the_wizard_with_a_link_chosen(qtbot, demo_services, sign_in_as,
+                                                             tmp_path):  # fmt: skip
+    sign_in_as("admin")
+    bundle = tmp_path / "from-other-clinic.json"
+    demo_services.interchange.export_patient_fhir(1, bundle)
+    dialog = open_dialog(qtbot, demo_services)
+    choose_kind(qtbot, dialog, "fhir")
+    assert dialog.preview_button.isHidden() and dialog.dry_run_button.isDefault()
+    type_path(qtbot, dialog, bundle)
+    qtbot.keyClick(dialog.path, Qt.Key.Key_Return)  # Enter makes the dry run of a FHIR file
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
+    assert dialog.mapping_model.rowCount() == 0
+    assert column(dialog.choice_model, 2)[0].startswith("May already be registered")
+    assert "MRN M100001" in column(dialog.choice_model, 2)[0]
+    choose_row(qtbot, dialog.choice_view, 0, Qt.Key.Key_L)
+    assert dialog.choice_model.choices() == {1: "link"}
+
+    press(qtbot, dialog.import_button)
+    qtbot.waitUntil(lambda: dialog.summary.text().startswith("Imported:"), timeout=DEADLINE_MS)
+    rows = list(zip(column(dialog.outcome_model, 0), column(dialog.outcome_model, 2),
+                    strict=True))  # fmt: skip
+    assert rows[0] == ("patients", "link")
+    assert all(action != "error" for _kind, action in rows)
+    with demo_services.ctx.db.read() as s:
+        patient = s.get(Patient, 1)
+        assert (patient.external_source, patient.external_id) == ("oldpm", patient.mrn)
+
+
+def test_ndjson_with_bad_resources_shows_each_one_in_the_wizard(qtbot, services, tmp_path):
+    lines = [
+        {"resourceType": "Patient", "id": "a", "birthDate": "1980-02-30",
+         "name": [{"family": "Doe", "given": ["Jan"]}]},
+        {"resourceType": "Patient", "id": "b", "birthDate": "1980-02-03",
+         "name": [{"given": ["NoFamily"]}]},
+        {"resourceType": "Patient", "id": "c", "birthDate": "1980-02-03",
+         "name": [{"family": "Roe", "given": ["Ann"]}]},
+    ]  # fmt: skip
+    ndjson = tmp_path / "Patient.ndjson"
+    ndjson.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    dialog = open_dialog(qtbot, services)
+    choose_kind(qtbot, dialog, "fhir")
+    type_path(qtbot, dialog, ndjson)
+    press(qtbot, dialog.dry_run_button)
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
+    assert dialog.summary.text().startswith("Dry run: 3 rows would be: 1 created, 2 refused.")
+    why = dict(zip(column(dialog.outcome_model, 1), column(dialog.outcome_model, 3), strict=True))
+    assert why == {"1": "Date of birth: 1980-02-30 is not a real date (check month and day).",
+                   "2": "Last name is required.", "3": "New patient."}  # fmt: skip
+    press(qtbot, dialog.import_button)
+    qtbot.waitUntil(lambda: dialog.summary.text().startswith("Imported:"), timeout=DEADLINE_MS)
+    assert imported(services) == ["c"]
+
+
+@pytest.mark.parametrize(("kind", "data", "message"), [
+    ("patients", b"", "empty"),
+    ("patients", b"PK\x03\x04\x00\x00binary\x00\x00", "binary"),
+    ("fhir", b'{"hello": 1}', "not a FHIR resource or Bundle"),
+])  # fmt: skip
+def test_a_refused_file_says_why_and_cannot_be_imported(qtbot, services, tmp_path, kind, data,
+                                                        message):  # fmt: skip
+    bad = tmp_path / "bad.file"
+    bad.write_bytes(data)
+    dialog = open_dialog(qtbot, services)
+    choose_kind(qtbot, dialog, kind)
+    type_path(qtbot, dialog, bad)
+    press(qtbot, dialog.dry_run_button)
+    qtbot.waitUntil(lambda: message in dialog.summary.text(), timeout=DEADLINE_MS)
+    assert not dialog.import_button.isEnabled() and dialog.dry_run_button.isEnabled()
+    assert imported(services) == []
+
+
+def test_changing_the_file_after_the_dry_run_drops_the_choices(qtbot, demo_services, sign_in_as,
+                                                               tmp_path):  # fmt: skip
+    sign_in_as("admin")
+    export = tmp_path / "old.csv"
+    export_with_patients_on_file(demo_services, export)
+    dialog = open_dialog(qtbot, demo_services)
+    type_path(qtbot, dialog, export)
+    press(qtbot, dialog.dry_run_button)
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
+    choose_row(qtbot, dialog.choice_view, 0, Qt.Key.Key_L)
+    qtbot.keyClicks(dialog.path, " ")
+    assert dialog.choice_model.choices() == {} and dialog.choice_box.isHidden()
+    assert not dialog.import_button.isEnabled()
+
+
 @pytest.fixture
 def told(monkeypatch):
     messages: list[tuple[str, str]] = []
