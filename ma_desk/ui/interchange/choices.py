@@ -8,7 +8,7 @@ or an option changes, and the import sends them with that dry run's ID.
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QTableView, QWidget
+from PySide6.QtWidgets import QComboBox, QHeaderView, QStyledItemDelegate, QTableView, QWidget
 
 from ma_desk.services.interchange import CREATE, LINK, SKIP, RowOutcome
 
@@ -138,7 +138,13 @@ class ChoiceView(QTableView):
         self.setAccessibleName("Rows that may be patients already on file")
         self.setAccessibleDescription("For each row choose skip, link or create; F2 opens the "
                                       "choice, Enter keeps it.")  # fmt: skip
-        self.horizontalHeader().setStretchLastSection(True)
+        self.setWordWrap(False)  # one line a row; the whole match is in the tooltip
+        header = self.horizontalHeader()
+        for section, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents,
+                                        QHeaderView.ResizeMode.ResizeToContents,
+                                        QHeaderView.ResizeMode.Stretch,
+                                        QHeaderView.ResizeMode.ResizeToContents)):  # fmt: skip
+            header.setSectionResizeMode(section, mode)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         """Keys edit the row's choice whichever cell of the row is current."""

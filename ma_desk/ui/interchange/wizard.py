@@ -65,9 +65,13 @@ class OutcomeModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+        if not index.isValid():
             return None
         outcome = self.outcomes[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
+            return outcome.message
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
         return (outcome.kind, str(outcome.line), outcome.action, outcome.message)[index.column()]
 
 
@@ -170,6 +174,8 @@ class ImportDialog(QDialog):
         self.outcome_model = OutcomeModel()
         self.outcome_view = QTableView()
         self.outcome_view.setModel(self.outcome_model)
+        for view in (self.mapping_view, self.outcome_view):
+            view.horizontalHeader().setStretchLastSection(True)
         self.summary = QLabel("Choose a file, preview it, check the columns, then make a dry run.")
         self.summary.setWordWrap(True)
         self.progress = QProgressBar()
