@@ -413,17 +413,6 @@ class ImportDialog(QDialog):
         if self._close_when_done:
             super().reject()
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802
-        """Enter in a table ends the cell's edit; it never also presses the default button
-        (a new preview would drop the columns just mapped by hand)."""
-        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        focus = self.focusWidget()
-        tables = (self.mapping_view, self.choice_view)
-        if enter and focus is not None and any(t is focus or t.isAncestorOf(focus) for t in tables):
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
     def reject(self) -> None:
         """Closing during an import stops it after the current batch, then closes."""
         if not self._importing:
