@@ -6,14 +6,17 @@ import csv
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox
 from sqlalchemy import func, select
 
 from ma_desk.db.models import AuditEvent, Patient
+from ma_desk.services.interchange import ImportOptions
 from ma_desk.ui.common import dialogs as dialogs_module
 from ma_desk.ui.interchange.wizard import ImportDialog
-from tests.import_files import tab_export_iso
+from tests.import_files import comma_export_utf8_bom, semicolon_export_cp1252, tab_export_iso
 
 DEADLINE_MS = 60_000
 
@@ -314,6 +317,43 @@ def test_changing_the_file_after_the_dry_run_drops_the_choices(qtbot, demo_servi
     qtbot.keyClicks(dialog.path, " ")
     assert dialog.choice_model.choices() == {} and dialog.choice_box.isHidden()
     assert not dialog.import_button.isEnabled()
+
+
+@pytest.mark.parametrize("make", [comma_export_utf8_bom, semicolon_export_cp1252])
+def test_every_row_message_of_a_messy_export_is_in_the_wizard(qtbot, services, tmp_path, make):
+    export = tmp_path / "messy.csv"
+    export.write_bytes(make())
+    expected = services.interchange.dry_run_csv("patients", make(), ImportOptions(source="oldpm"))
+    dialog = open_dialog(qtbot, services)
+    type_path(qtbot, dialog, export)
+    press(qtbot, dialog.dry_run_button)
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
+    shown = list(zip(*(column(dialog.outcome_model, c) for c in range(4)), strict=True))
+    assert shown == [(o.kind, str(o.line), o.action, o.message) for o in expected.outcomes]
+    assert any("spreadsheet formula" in row[3] or "not a real date" in row[3] for row in shown)
+    assert dialog.summary.text().startswith(f"Dry run: {expected.summary()}")
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(name=st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=45))
+def test_whatever_is_typed_as_the_old_system_is_checked_or_refused(qtbot, services, tmp_path,
+                                                                   name):  # fmt: skip
+    export = tmp_path / "old.txt"
+    export.write_bytes(tab_export_iso())
+    dialog = ImportDialog(services)
+    qtbot.addWidget(dialog)
+    dialog.path.setText(str(export))
+    dialog.source.setText(name)
+    press(qtbot, dialog.dry_run_button)
+    qtbot.waitUntil(dialog.dry_run_button.isEnabled, timeout=DEADLINE_MS)
+    word = name.strip()
+    if word and len(word) <= 40 and not any(ch.isspace() for ch in word):
+        assert dialog.import_button.isEnabled(), dialog.summary.text()
+    else:
+        assert not dialog.import_button.isEnabled()
+        assert dialog.summary.text().startswith("Name the old system in one word")
+    dialog.close()
 
 
 @pytest.fixture
