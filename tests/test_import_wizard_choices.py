@@ -70,7 +70,9 @@ def test_choices_are_bound_to_the_dry_run_of_that_file(services: Services):
     assert patients(services) == {}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(choice=st.text(max_size=8).filter(lambda t: t not in ("skip", "link", "create")))
 def test_a_choice_that_is_not_skip_link_or_create_is_refused(services: Services, choice):
     with pytest.raises(ValidationError, match="Each row's choice must be skip, link or create"):
