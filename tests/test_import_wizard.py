@@ -314,7 +314,11 @@ def test_changing_the_file_after_the_dry_run_drops_the_choices(qtbot, demo_servi
     press(qtbot, dialog.dry_run_button)
     qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
     choose_row(qtbot, dialog.choice_view, 0, Qt.Key.Key_L)
-    qtbot.keyClicks(dialog.path, " ")
+    export.write_bytes(export.read_bytes() + b"N9,Late,Row,1970-01-01,\r\n")  # changed on disk
+    press(qtbot, dialog.import_button)
+    qtbot.waitUntil(lambda: "Run the dry run first" in dialog.summary.text(), timeout=DEADLINE_MS)
+    assert imported(demo_services) == []
+    qtbot.keyClicks(dialog.path, " ")  # another file named: the choices go
     assert dialog.choice_model.choices() == {} and dialog.choice_box.isHidden()
     assert not dialog.import_button.isEnabled()
 
