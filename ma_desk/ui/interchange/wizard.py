@@ -131,6 +131,8 @@ KIND_LABELS = {
 
 
 class ImportDialog(QDialog):
+    """One window for the whole import, so the report stays in view while choosing."""
+
     def __init__(self, services: Services, parent=None) -> None:
         super().__init__(parent)
         self.services = services
