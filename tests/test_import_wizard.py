@@ -196,6 +196,10 @@ def test_the_whole_wizard_by_keyboard_with_a_choice_per_row(qtbot, demo_services
     assert dialog.choice_summary.text() == ("The import will skip 1, link 1 and create 1 of "
                                             "these 3 rows.")  # fmt: skip
     assert dialog.import_button.isEnabled()  # choices are made on the dry run: it still holds
+    press(qtbot, dialog.dry_run_button)  # a dry run again shows what the choices will do
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
+    assert column(dialog.outcome_model, 2)[:3] == ["link", "skip", "create"]
+    assert choices.choices() == {2: "link", 3: "skip", 4: "create"}
 
     press(qtbot, dialog.import_button)
     qtbot.waitUntil(lambda: dialog.summary.text().startswith("Imported:"), timeout=DEADLINE_MS)
@@ -269,6 +273,7 @@ def test_ndjson_with_bad_resources_shows_each_one_in_the_wizard(qtbot, services,
          "name": [{"given": ["NoFamily"]}]},
         {"resourceType": "Patient", "id": "c", "birthDate": "1980-02-03",
          "name": [{"family": "Roe", "given": ["Ann"]}]},
+        {"resourceType": "Practitioner", "id": "p"},
     ]  # fmt: skip
     ndjson = tmp_path / "Patient.ndjson"
     ndjson.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
@@ -277,7 +282,9 @@ def test_ndjson_with_bad_resources_shows_each_one_in_the_wizard(qtbot, services,
     type_path(qtbot, dialog, ndjson)
     press(qtbot, dialog.dry_run_button)
     qtbot.waitUntil(dialog.import_button.isEnabled, timeout=DEADLINE_MS)
-    assert dialog.summary.text().startswith("Dry run: 3 rows would be: 1 created, 2 refused.")
+    assert dialog.summary.text().startswith("Dry run: 3 rows would be: 1 created, 2 refused. "
+                                            "Not imported (MA Desk does not take them): "
+                                            "Practitioner 1.")  # fmt: skip
     why = dict(zip(column(dialog.outcome_model, 1), column(dialog.outcome_model, 3), strict=True))
     assert why == {"1": "Date of birth: 1980-02-30 is not a real date (check month and day).",
                    "2": "Last name is required.", "3": "New patient."}  # fmt: skip

@@ -328,8 +328,10 @@ class ImportDialog(QDialog):
         matching = (f" {self.choice_model.rowCount():,} rows may be patients already on file: "
                     "choose for each what the import does." if self.choice_model.rowCount()
                     else "")  # fmt: skip
-        self._idle(f"Dry run: {report.summary()}{matching} Nothing was written. Check the rows, "
-                   "then Import.")  # fmt: skip
+        left_out = ", ".join(f"{kind} {count:,}" for kind, count in sorted(report.ignored.items()))
+        left_out = f" Not imported (MA Desk does not take them): {left_out}." if left_out else ""
+        self._idle(f"Dry run: {report.summary()}{left_out}{matching} Nothing was written. Check "
+                   "the rows, then Import.")  # fmt: skip
         self.import_button.setEnabled(True)
 
     def _apply_to_all(self) -> None:
