@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ma_desk.db.models import AuditEvent, Patient
 from ma_desk.services.interchange import ImportOptions
 from ma_desk.ui.common import dialogs as dialogs_module
-from ma_desk.ui.interchange.wizard import ImportDialog
+from ma_desk.ui.interchange.wizard import ImportDialog, field_names
 from tests.import_files import comma_export_utf8_bom, semicolon_export_cp1252, tab_export_iso
 
 DEADLINE_MS = 60_000
@@ -364,6 +364,37 @@ def test_whatever_is_typed_as_the_old_system_is_checked_or_refused(qtbot, servic
     else:
         assert not dialog.import_button.isEnabled()
         assert dialog.summary.text().startswith("Name the old system in one word")
+    dialog.close()
+
+
+MAPPING_REFUSALS = ("The mapping names fields that patients do not have",
+                    "More than one column is mapped to", "No column of the file is mapped to")  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(typed=st.one_of(st.sampled_from(field_names("patients")),
+                       st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=30)))  # fmt: skip
+def test_whatever_is_typed_as_a_column_s_field_is_checked_or_refused(qtbot, services, tmp_path,
+                                                                     typed):  # fmt: skip
+    export = tmp_path / "old.txt"
+    export.write_bytes(tab_export_iso())
+    dialog = ImportDialog(services)
+    qtbot.addWidget(dialog)
+    dialog.path.setText(str(export))
+    dialog.source.setText("oldpm")
+    press(qtbot, dialog.preview_button)
+    qtbot.waitUntil(lambda: dialog.mapping_model.rowCount() == 7, timeout=DEADLINE_MS)
+    before = dialog.mapping_model.mapping()
+    assert dialog.mapping_model.setData(dialog.mapping_model.index(6, 1), typed)  # "Last Visit"
+    press(qtbot, dialog.dry_run_button)
+    qtbot.waitUntil(dialog.dry_run_button.isEnabled, timeout=DEADLINE_MS)
+    field = typed.strip()
+    if not field or (field in field_names("patients") and field not in before.values()):
+        assert dialog.import_button.isEnabled(), dialog.summary.text()
+    else:
+        assert not dialog.import_button.isEnabled()
+        assert dialog.summary.text().startswith(MAPPING_REFUSALS), dialog.summary.text()
     dialog.close()
 
 
