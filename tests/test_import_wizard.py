@@ -367,6 +367,40 @@ def test_whatever_is_typed_as_the_old_system_is_checked_or_refused(qtbot, servic
     dialog.close()
 
 
+def test_columns_mapped_by_hand_are_saved_and_loaded_for_the_next_file(qtbot, services,
+                                                                       tmp_path):  # fmt: skip
+    export = tmp_path / "old.csv"
+    export.write_text("Chart Number,LName,FName,Birthdate,AKA\nN1,Roe,Ann,1961-03-04,Annie\n")
+    saved = tmp_path / "columns.json"
+    dialog = open_dialog(qtbot, services)
+    dialog.ask_mapping_path = lambda *, save: str(saved)
+    type_path(qtbot, dialog, export)
+    qtbot.keyClick(dialog.path, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.mapping_model.rowCount() == 5, timeout=DEADLINE_MS)
+    edit_cell(qtbot, dialog.mapping_view, 4, 1, "preferred_name")
+    press(qtbot, dialog.save_mapping_button)
+    qtbot.waitUntil(lambda: dialog.summary.text().startswith("Columns saved"), timeout=DEADLINE_MS)
+    assert json.loads(saved.read_text()) == {"kind": "patients", "columns": {
+        "Chart Number": "external_id", "LName": "last_name", "FName": "first_name",
+        "Birthdate": "dob", "AKA": "preferred_name"}}  # fmt: skip
+    assert saved.stat().st_mode & 0o777 == 0o600
+
+    later = open_dialog(qtbot, services)
+    later.ask_mapping_path = lambda *, save: str(saved)
+    type_path(qtbot, later, export)
+    press(qtbot, later.load_mapping_button)
+    qtbot.waitUntil(lambda: later.mapping_model.rowCount() == 5, timeout=DEADLINE_MS)
+    assert later.mapping_model.mapping()["AKA"] == "preferred_name"
+    press(qtbot, later.dry_run_button)
+    qtbot.waitUntil(later.import_button.isEnabled, timeout=DEADLINE_MS)
+
+    saved.write_text("{not json")
+    press(qtbot, later.load_mapping_button)
+    qtbot.waitUntil(lambda: later.summary.text() == "The mapping file is not valid JSON.",
+                    timeout=DEADLINE_MS)  # fmt: skip
+    assert later.mapping_model.mapping()["AKA"] == "preferred_name"  # what was shown stays
+
+
 MAPPING_REFUSALS = ("The mapping names fields that patients do not have",
                     "More than one column is mapped to", "No column of the file is mapped to")  # fmt: skip
 

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.errors import MADeskError
-from ma_desk.interchange.fields import FIELDS
+from ma_desk.interchange.fields import FIELDS, load_mapping, mapping_json
+from ma_desk.reports.output import write_file_atomic
 from ma_desk.services import Services
 from ma_desk.services.interchange import ImportOptions, ImportReport, RowOutcome
 from ma_desk.ui.common.worker import run_in_background
@@ -160,6 +161,11 @@ class ImportDialog(QDialog):
                        self.close_button):  # fmt: skip
             button.setAutoDefault(False)  # Enter previews (or checks a FHIR file): never imports
         self.preview_button.setDefault(True)
+        self.save_mapping_button = QPushButton("Sa&ve columns…")
+        self.load_mapping_button = QPushButton("&Load columns…")
+        for button in (self.save_mapping_button, self.load_mapping_button):
+            button.setAutoDefault(False)
+        self.ask_mapping_path = self._ask_mapping_path  # tests answer the file dialogs
         self.mapping_model = MappingModel()
         self.mapping_view = QTableView()
         self.mapping_view.setModel(self.mapping_model)
@@ -204,7 +210,11 @@ class ImportDialog(QDialog):
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Columns (type a field name to change; empty = not imported):"))
+        columns = QHBoxLayout()
+        columns.addWidget(QLabel("Columns (type a field name to change; empty = not imported):"), 1)
+        columns.addWidget(self.save_mapping_button)
+        columns.addWidget(self.load_mapping_button)
+        layout.addLayout(columns)
         layout.addWidget(self.mapping_view, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
@@ -241,6 +251,8 @@ class ImportDialog(QDialog):
         self.cancel_button.clicked.connect(self._cancel.set)
         self.close_button.clicked.connect(self.reject)
         self.apply_all_button.clicked.connect(self._apply_to_all)
+        self.save_mapping_button.clicked.connect(self.save_mapping)
+        self.load_mapping_button.clicked.connect(self.load_mapping)
         for widget in (self.path, self.source):
             widget.textChanged.connect(self._changed)
         self.kind.currentIndexChanged.connect(self._kind_changed)
@@ -258,7 +270,8 @@ class ImportDialog(QDialog):
     def _kind_changed(self, *_args) -> None:
         """A FHIR file has no columns to preview or map: Enter checks it (a dry run)."""
         fhir = self._kind() == FHIR
-        self.preview_button.setVisible(not fhir)
+        for widget in (self.preview_button, self.save_mapping_button, self.load_mapping_button):
+            widget.setVisible(not fhir)
         self.mapping_view.setEnabled(not fhir)
         (self.dry_run_button if fhir else self.preview_button).setDefault(True)
         (self.preview_button if fhir else self.dry_run_button).setDefault(False)
@@ -298,6 +311,41 @@ class ImportDialog(QDialog):
         self._busy("Reading the file…")
         run_in_background(self, lambda: self.services.interchange.preview_csv(kind, self._read()),
                           self._previewed, self._failed)  # fmt: skip
+
+    def save_mapping(self) -> None:
+        """The columns as mapped, to reuse with the next export (or on the command line)."""
+        kind, mapping = self._kind(), self.mapping_model.mapping()
+        if not mapping:
+            self.summary.setText("Preview the file first: there are no columns to save yet.")
+            return
+        path = self.ask_mapping_path(save=True)
+        if not path:
+            return
+        data = mapping_json(kind, mapping).encode("utf-8")
+        run_in_background(self, lambda: write_file_atomic(path, data, force=True),
+                          lambda saved: self.summary.setText(f"Columns saved to {saved}."),
+                          self._failed)  # fmt: skip
+
+    def load_mapping(self) -> None:
+        """A saved mapping, checked against this file's columns and shown for review."""
+        path = self.ask_mapping_path(save=False)
+        if not path:
+            return
+        kind = self._kind()
+        self._busy("Reading the saved columns…")
+        run_in_background(self, lambda: self.services.interchange.preview_csv(
+            kind, self._read(), load_mapping(Path(path), kind)), self._previewed, self._failed)  # fmt: skip
+
+    def _ask_mapping_path(self, *, save: bool) -> str:
+        """The save dialog asks before replacing a file, so saving may replace it."""
+        wanted = "Column mappings (*.json);;All files (*)"
+        if save:
+            path, _filter = QFileDialog.getSaveFileName(
+                self, "Save columns", "columns.json", wanted
+            )
+        else:
+            path, _filter = QFileDialog.getOpenFileName(self, "Load columns", "", wanted)
+        return path
 
     def _previewed(self, preview) -> None:
         self.mapping_model.show(preview.headers, preview.mapping)
@@ -401,12 +449,13 @@ class ImportDialog(QDialog):
     def _busy(self, text: str) -> None:
         self.summary.setText(text)
         for widget in (self.preview_button, self.dry_run_button, self.import_button,
-                       self.choice_box):  # fmt: skip
+                       self.choice_box, self.load_mapping_button):  # fmt: skip
             widget.setEnabled(False)
 
     def _idle(self, text: str) -> None:
         self.summary.setText(text)
-        for widget in (self.preview_button, self.dry_run_button, self.choice_box):
+        for widget in (self.preview_button, self.dry_run_button, self.choice_box,
+                       self.load_mapping_button):  # fmt: skip
             widget.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
