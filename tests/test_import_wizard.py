@@ -235,6 +235,10 @@ def test_a_file_that_cannot_be_read_is_said_in_the_dialog(qtbot, demo_services, 
     press(qtbot, dialog.dry_run_button)
     qtbot.waitUntil(lambda: "Cannot read the file" in dialog.summary.text(), timeout=DEADLINE_MS)
     assert not dialog.import_button.isEnabled() and dialog.dry_run_button.isEnabled()
+    dialog.path.clear()
+    press(qtbot, dialog.preview_button)
+    qtbot.waitUntil(lambda: dialog.summary.text() == "Choose the file first: type its path, or "
+                    "Browse….", timeout=DEADLINE_MS)  # fmt: skip
 
 
 def test_a_fhir_bundle_through_the_wizard_with_a_link_chosen(qtbot, demo_services, sign_in_as,

@@ -2,7 +2,7 @@
 Cancel (pressed by keyboard) stops it after the current batch, only whole batches land, the
 wizard says how far it got, and Import again finishes it without duplicates.
 
-The worker is held at the end of the first batch (by the wizard's own progress hook) while
+The worker is held at the end of the first batch (by the wizard's own progress note) while
 the key is pressed, so the press lands mid-way on any machine; the import, the cancel and
 the resume are the real ones.
 """
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from ma_desk.db.models import AuditEvent, Patient
 from ma_desk.services.interchange import BATCH_ROWS
+from ma_desk.ui.interchange.wizard import ProgressNote
 from tests.test_import_csv import _many
 from tests.test_import_wizard import DEADLINE_MS, open_dialog, press, type_path
 
@@ -35,16 +36,15 @@ def import_batches(services) -> list[dict]:
             AuditEvent.action == "import").order_by(AuditEvent.id))]  # fmt: skip
 
 
-class HeldAtFirstBatch:
-    """Wraps the wizard's progress hook: the worker waits after the first batch until let go."""
+class HeldAtFirstBatch(ProgressNote):
+    """The wizard's progress note, holding the worker after the first batch until let go."""
 
-    def __init__(self, dialog) -> None:
-        self.real = dialog._note_progress
+    def __init__(self) -> None:
+        super().__init__()
         self.reached, self.go_on = threading.Event(), threading.Event()
-        dialog._note_progress = self
 
     def __call__(self, done: int, total: int) -> None:
-        self.real(done, total)
+        super().__call__(done, total)
         if done == BATCH_ROWS:
             self.reached.set()
             self.go_on.wait(DEADLINE_MS / 1000)
@@ -66,7 +66,7 @@ def dry_run_of_many(qtbot, services, tmp_path):
 def test_cancel_by_keyboard_lands_whole_batches_and_import_again_finishes(qtbot, services,
                                                                          tmp_path):  # fmt: skip
     dialog = dry_run_of_many(qtbot, services, tmp_path)
-    held = HeldAtFirstBatch(dialog)
+    held = dialog._progress_note = HeldAtFirstBatch()
     press(qtbot, dialog.import_button)
     qtbot.waitUntil(held.reached.is_set, timeout=DEADLINE_MS)
     qtbot.waitUntil(lambda: dialog.progress.value() == BATCH_ROWS, timeout=DEADLINE_MS)
@@ -83,7 +83,7 @@ def test_cancel_by_keyboard_lands_whole_batches_and_import_again_finishes(qtbot,
     assert [b["rows"] for b in import_batches(services)] == [BATCH_ROWS]
     assert dialog.import_button.isEnabled() and not dialog.cancel_button.isEnabled()
 
-    dialog._note_progress = held.real
+    dialog._progress_note = ProgressNote()
     press(qtbot, dialog.import_button)
     qtbot.waitUntil(lambda: dialog.summary.text().startswith("Imported:"), timeout=DEADLINE_MS)
     assert dialog.summary.text() == (f"Imported: {ROWS} rows: {ROWS - BATCH_ROWS} created, "
@@ -100,7 +100,7 @@ def test_cancel_by_keyboard_lands_whole_batches_and_import_again_finishes(qtbot,
 def test_closing_during_an_import_stops_it_after_the_batch_then_closes(qtbot, services,
                                                                       tmp_path):  # fmt: skip
     dialog = dry_run_of_many(qtbot, services, tmp_path)
-    held = HeldAtFirstBatch(dialog)
+    held = dialog._progress_note = HeldAtFirstBatch()
     press(qtbot, dialog.import_button)
     qtbot.waitUntil(held.reached.is_set, timeout=DEADLINE_MS)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)

@@ -7,7 +7,7 @@ or an option changes, and the import sends them with that dry run's ID.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QComboBox, QHeaderView, QStyledItemDelegate, QTableView, QWidget
 
 from ma_desk.services.interchange import CREATE, LINK, SKIP, RowOutcome
@@ -30,8 +30,8 @@ class ChoiceModel(QAbstractTableModel):
 
     HEADERS = ("Line", "Old ID", "May already be", "Choice")
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.rows: list[RowOutcome] = []
         self.chosen: dict[int, str] = {}
 

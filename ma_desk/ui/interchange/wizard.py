@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -35,7 +35,12 @@ from ma_desk.errors import MADeskError
 from ma_desk.interchange.fields import FIELDS, load_mapping, mapping_json
 from ma_desk.reports.output import write_file_atomic
 from ma_desk.services import Services
-from ma_desk.services.interchange import ImportOptions, ImportReport, RowOutcome
+from ma_desk.services.interchange import (
+    ImportOptions,
+    ImportReport,
+    InterchangeService,
+    RowOutcome,
+)
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.interchange.choices import CHOICE_LABELS, ChoiceModel, ChoiceView
 
@@ -45,8 +50,8 @@ class OutcomeModel(QAbstractTableModel):
 
     HEADERS = ("Records", "Line", "Result", "Why")
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.outcomes: list[RowOutcome] = []
 
     def show(self, outcomes: list[RowOutcome]) -> None:
@@ -81,8 +86,8 @@ class MappingModel(QAbstractTableModel):
 
     HEADERS = ("Column in the file", "MA Desk field")
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.rows: list[list[str]] = []
 
     def show(self, headers: list[str], mapping: dict[str, str]) -> None:
@@ -141,7 +146,7 @@ class ImportDialog(QDialog):
         self.setObjectName("import_dialog")
         self.report: ImportReport | None = None
         self._cancel = threading.Event()
-        self._progress = (0, 0)
+        self._progress_note = ProgressNote()
         self._importing = False
         self._close_when_done = False
         self.kind = QComboBox()
@@ -165,11 +170,10 @@ class ImportDialog(QDialog):
         self.load_mapping_button = QPushButton("&Load columns…")
         for button in (self.save_mapping_button, self.load_mapping_button):
             button.setAutoDefault(False)
-        self.ask_mapping_path = self._ask_mapping_path  # tests answer the file dialogs
-        self.mapping_model = MappingModel()
+        self.mapping_model = MappingModel(self)
         self.mapping_view = QTableView()
         self.mapping_view.setModel(self.mapping_model)
-        self.choice_model = ChoiceModel()
+        self.choice_model = ChoiceModel(self)
         self.choice_view = ChoiceView(self.choice_model)
         self.choice_for_all = QComboBox()
         for choice, label in CHOICE_LABELS.items():
@@ -179,7 +183,7 @@ class ImportDialog(QDialog):
         self.choice_summary = QLabel()
         self.choice_summary.setWordWrap(True)
         self.choice_box = QWidget()
-        self.outcome_model = OutcomeModel()
+        self.outcome_model = OutcomeModel(self)
         self.outcome_view = QTableView()
         self.outcome_view.setModel(self.outcome_model)
         for view in (self.mapping_view, self.outcome_view):
@@ -298,18 +302,18 @@ class ImportDialog(QDialog):
         return ImportOptions(source=self.source.text().strip(), mapping=mapping,
                              row_choices=self.choice_model.choices() or None)  # fmt: skip
 
-    def _read(self) -> bytes:
-        try:
-            return Path(self.path.text().strip()).expanduser().read_bytes()
-        except OSError as exc:
-            raise MADeskError(f"Cannot read the file: {exc.strerror or exc}.") from None
+    def _file(self) -> Path | None:
+        """The chosen file's path, read on the UI thread (workers never touch the widgets)."""
+        typed = self.path.text().strip()
+        return Path(typed).expanduser() if typed else None
 
     def run_preview(self) -> None:
-        kind = self._kind()
+        kind, file = self._kind(), self._file()
         if kind == FHIR:
             return
+        interchange = self.services.interchange  # work never holds the dialog (see worker.py)
         self._busy("Reading the file…")
-        run_in_background(self, lambda: self.services.interchange.preview_csv(kind, self._read()),
+        run_in_background(self, lambda: interchange.preview_csv(kind, read_file(file)),
                           self._previewed, self._failed)  # fmt: skip
 
     def save_mapping(self) -> None:
@@ -331,13 +335,14 @@ class ImportDialog(QDialog):
         path = self.ask_mapping_path(save=False)
         if not path:
             return
-        kind = self._kind()
+        kind, file, interchange = self._kind(), self._file(), self.services.interchange
         self._busy("Reading the saved columns…")
-        run_in_background(self, lambda: self.services.interchange.preview_csv(
-            kind, self._read(), load_mapping(Path(path), kind)), self._previewed, self._failed)  # fmt: skip
+        run_in_background(self, lambda: interchange.preview_csv(
+            kind, read_file(file), load_mapping(Path(path), kind)), self._previewed, self._failed)  # fmt: skip
 
-    def _ask_mapping_path(self, *, save: bool) -> str:
-        """The save dialog asks before replacing a file, so saving may replace it."""
+    def ask_mapping_path(self, *, save: bool) -> str:
+        """The save dialog asks before replacing a file, so saving may replace it (tests set
+        their own answer on the instance)."""
         wanted = "Column mappings (*.json);;All files (*)"
         if save:
             path, _filter = QFileDialog.getSaveFileName(
@@ -356,16 +361,11 @@ class ImportDialog(QDialog):
                    "columns, then make a dry run.")  # fmt: skip
 
     def run_dry_run(self) -> None:
-        kind, options = self._kind(), self._options()
+        kind, file, options = self._kind(), self._file(), self._options()
+        interchange = self.services.interchange
         self._busy("Dry run: checking every row…")
-        run_in_background(self, lambda: self._dry_run(kind, options), self._dry_run_done,
-                          self._failed)  # fmt: skip
-
-    def _dry_run(self, kind: str, options: ImportOptions) -> ImportReport:
-        """On the worker thread."""
-        if kind == FHIR:
-            return self.services.interchange.dry_run_fhir(self._read(), options)
-        return self.services.interchange.dry_run_csv(kind, self._read(), options)
+        run_in_background(self, lambda: dry_run(interchange, kind, file, options),
+                          self._dry_run_done, self._failed)  # fmt: skip
 
     def _dry_run_done(self, report: ImportReport) -> None:
         self.report = report
@@ -401,7 +401,10 @@ class ImportDialog(QDialog):
     def run_import(self) -> None:
         if self.report is None:
             return
-        kind, options, token = self._kind(), self._options(), self.report.token
+        kind, file, options = self._kind(), self._file(), self._options()
+        steps = {"confirm": self.report.token, "progress": self._progress_note,
+                 "cancelled": self._cancel.is_set}  # fmt: skip
+        interchange = self.services.interchange
         self._cancel.clear()
         self._busy("Importing…")
         self._importing = True
@@ -409,23 +412,11 @@ class ImportDialog(QDialog):
         self.progress.setValue(0)
         self.cancel_button.setEnabled(True)
         self._timer.start()
-        run_in_background(self, lambda: self._import(kind, options, token), self._imported,
-                          self._failed)  # fmt: skip
-
-    def _import(self, kind: str, options: ImportOptions, token: str) -> ImportReport:
-        """On the worker thread; Cancel is looked at before each batch."""
-        steps = {"confirm": token, "progress": self._note_progress,
-                 "cancelled": self._cancel.is_set}  # fmt: skip
-        if kind == FHIR:
-            return self.services.interchange.import_fhir(self._read(), options, **steps)
-        return self.services.interchange.import_csv(kind, self._read(), options, **steps)
-
-    def _note_progress(self, done: int, total: int) -> None:
-        """Called on the worker thread: only remembered; the timer shows it."""
-        self._progress = (done, total)
+        run_in_background(self, lambda: import_file(interchange, kind, file, options, steps),
+                          self._imported, self._failed)  # fmt: skip
 
     def _show_progress(self) -> None:
-        done, total = self._progress
+        done, total = self._progress_note.seen
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
 
@@ -434,7 +425,7 @@ class ImportDialog(QDialog):
         self._show_progress()
         self.outcome_model.show(report.outcomes)
         if report.cancelled:  # the same dry run (and choices) finish it
-            done, total = self._progress
+            done, total = self._progress_note.seen
             self._idle(f"Stopped after {done:,} of {total:,} rows; what was imported stays. "
                        f"{report.summary()} Press Import to finish: rows already imported are "
                        "left alone.")  # fmt: skip
@@ -477,6 +468,42 @@ class ImportDialog(QDialog):
         self._cancel.set()
         self._close_when_done = True
         self.summary.setText("Stopping after the current batch; the window closes then.")
+
+
+class ProgressNote:
+    """The import's progress, noted on the worker thread; the dialog's timer shows it."""
+
+    def __init__(self) -> None:
+        self.seen = (0, 0)
+
+    def __call__(self, done: int, total: int) -> None:
+        self.seen = (done, total)
+
+
+def dry_run(interchange: InterchangeService, kind: str, file: Path | None,
+            options: ImportOptions) -> ImportReport:  # fmt: skip
+    """On the worker thread: a CSV file's or a FHIR file's dry run."""
+    if kind == FHIR:
+        return interchange.dry_run_fhir(read_file(file), options)
+    return interchange.dry_run_csv(kind, read_file(file), options)
+
+
+def import_file(interchange: InterchangeService, kind: str, file: Path | None,
+                options: ImportOptions, steps: dict) -> ImportReport:  # fmt: skip
+    """On the worker thread; ``steps`` = confirm, progress and cancelled."""
+    if kind == FHIR:
+        return interchange.import_fhir(read_file(file), options, **steps)
+    return interchange.import_csv(kind, read_file(file), options, **steps)
+
+
+def read_file(file: Path | None) -> bytes:
+    """The old system's export, read on the worker thread."""
+    if file is None:
+        raise MADeskError("Choose the file first: type its path, or Browse….")
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise MADeskError(f"Cannot read the file: {exc.strerror or exc}.") from None
 
 
 def field_names(kind: str) -> list[str]:
