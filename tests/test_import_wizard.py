@@ -6,9 +6,10 @@ import csv
 import json
 
 import pytest
+import shiboken6
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox
 from sqlalchemy import func, select
 
@@ -462,3 +463,25 @@ def test_export_for_patient_from_the_print_menu(qtbot, demo_services, sign_in_as
     qtbot.waitUntil(lambda: len(told) == 2, timeout=DEADLINE_MS)
     assert told[1][1].startswith("Wrote ") and str(target) in told[1][1]
     assert json.loads(target.read_text())["resourceType"] == "Bundle"
+
+
+def test_the_administrator_opens_the_wizard_from_the_menu(qtbot, demo_services, sign_in_as,
+                                                          tmp_path):  # fmt: skip
+    from ma_desk.ui.main_window import MainWindow
+
+    sign_in_as("admin")
+    window = MainWindow(demo_services, store_label="test store", settings_file=tmp_path / "w.ini")
+    qtbot.addWidget(window)
+    actions = window.interchange_actions
+    assert actions.import_action.isEnabled()
+    opened = []
+
+    def close_it() -> None:
+        dialog = QApplication.activeModalWidget()
+        opened.append(dialog)
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    QTimer.singleShot(0, close_it)
+    actions.import_action.trigger()  # modal until Esc
+    assert isinstance(opened[0], ImportDialog)
+    qtbot.waitUntil(lambda: not shiboken6.isValid(opened[0]), timeout=DEADLINE_MS)  # not kept
