@@ -330,8 +330,10 @@ def test_changing_the_file_after_the_dry_run_drops_the_choices(qtbot, demo_servi
     press(qtbot, dialog.import_button)
     qtbot.waitUntil(lambda: "Run the dry run first" in dialog.summary.text(), timeout=DEADLINE_MS)
     assert imported(demo_services) == []
-    qtbot.keyClicks(dialog.path, " ")  # another file named: the choices go
+    qtbot.keyClicks(dialog.path, " ")  # another file named: the choices and the report go
     assert dialog.choice_model.choices() == {} and dialog.choice_box.isHidden()
+    assert dialog.outcome_model.rowCount() == 0
+    assert dialog.summary.text() == "Changed since the dry run: make a new dry run."
     assert not dialog.import_button.isEnabled()
 
 

@@ -170,6 +170,7 @@ class ImportDialog(QDialog):
         self.load_mapping_button = QPushButton("&Load columns…")
         for button in (self.save_mapping_button, self.load_mapping_button):
             button.setAutoDefault(False)
+        self.columns_label = QLabel("Columns (type a field name to change; empty = not imported):")
         self.mapping_model = MappingModel(self)
         self.mapping_view = QTableView()
         self.mapping_view.setModel(self.mapping_model)
@@ -215,7 +216,7 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         columns = QHBoxLayout()
-        columns.addWidget(QLabel("Columns (type a field name to change; empty = not imported):"), 1)
+        columns.addWidget(self.columns_label, 1)
         columns.addWidget(self.save_mapping_button)
         columns.addWidget(self.load_mapping_button)
         layout.addLayout(columns)
@@ -274,9 +275,9 @@ class ImportDialog(QDialog):
     def _kind_changed(self, *_args) -> None:
         """A FHIR file has no columns to preview or map: Enter checks it (a dry run)."""
         fhir = self._kind() == FHIR
-        for widget in (self.preview_button, self.save_mapping_button, self.load_mapping_button):
+        for widget in (self.preview_button, self.save_mapping_button, self.load_mapping_button,
+                       self.columns_label, self.mapping_view):  # fmt: skip
             widget.setVisible(not fhir)
-        self.mapping_view.setEnabled(not fhir)
         (self.dry_run_button if fhir else self.preview_button).setDefault(True)
         (self.preview_button if fhir else self.dry_run_button).setDefault(False)
         self.path.setPlaceholderText("The FHIR R4 Bundle (.json) or NDJSON file" if fhir
@@ -293,9 +294,12 @@ class ImportDialog(QDialog):
 
     def _changed(self, *_args) -> None:
         """Anything changed after the dry run: the import (and its choices) wait for a new one."""
+        if self.report is not None or self.outcome_model.outcomes:
+            self.summary.setText("Changed since the dry run: make a new dry run.")
         self.report = None
         self.import_button.setEnabled(False)
         self.choice_model.clear()
+        self.outcome_model.show([])
 
     def _options(self) -> ImportOptions:
         mapping = self.mapping_model.mapping() if self.mapping_model.rows else None
