@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
@@ -44,7 +44,9 @@ class InterchangeActions(QObject):
     def open_import(self) -> None:
         from ma_desk.ui.interchange.wizard import ImportDialog
 
-        ImportDialog(self.services, self.window).exec()
+        dialog = ImportDialog(self.services, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # not one kept per opening
+        dialog.exec()
 
     def export_patient(self) -> None:
         patient_id = self.selection.patient_id
