@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from ma_desk.clinical import vitals as rules
 from ma_desk.errors import MADeskError, NeedsConfirmation, ValidationError
 from ma_desk.services.patients import PatientRecord
-from ma_desk.services.vitals import FINAL, VitalSetRow
+from ma_desk.services.vitals import FINAL, UnlikelyValues, VitalSetRow
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.fit import FlowLayout, keep_panels, scrolling, scrolls_sideways, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
@@ -30,7 +30,7 @@ from ma_desk.ui.common.table_model import ROW_ROLE, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.live import kept_scroll, refresh_quietly
 from ma_desk.ui.tab_base import Tab
-from ma_desk.ui.vitals.acknowledge import acknowledgement
+from ma_desk.ui.vitals.acknowledge import acknowledgement, unlikely
 from ma_desk.ui.vitals.charts import TrendCharts
 from ma_desk.ui.vitals.entry_form import VitalsEntryForm
 from ma_desk.ui.vitals.history import history_columns
@@ -248,21 +248,28 @@ class VitalsTab(Tab):
             if answer is None:
                 return
             reason = answer
-        acknowledge = False
+        acknowledge = confirmed = False
         while True:
             try:
                 if self.amending is not None:
                     result = self.services.vitals.amend(
-                        self.amending.id, form, reason=reason, acknowledge_critical=acknowledge
-                    )
+                        self.amending.id, form, reason=reason, acknowledge_critical=acknowledge,
+                        confirm_unlikely=confirmed,
+                    )  # fmt: skip
                 else:
                     result = self.services.vitals.save(
                         self.patient.id,
                         form,
                         appointment_id=self._appointment_id(),
                         acknowledge_critical=acknowledge,
+                        confirm_unlikely=confirmed,
                     )
                 break
+            except UnlikelyValues as question:
+                if not unlikely.ask(self, "\n".join([str(question), "", *question.warnings])):
+                    self._status("Not saved: re-measure the value flagged.", "warning")
+                    return
+                confirmed = True
             except NeedsConfirmation as question:
                 text = "\n".join([str(question), "", *question.warnings])
                 if not acknowledgement.ask(self, text):
