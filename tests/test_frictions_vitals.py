@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 
 from ma_desk.actor import Actor
-from ma_desk.clinical import codes, flow, height_change, units
+from ma_desk.clinical import codes, height_change, units
 from ma_desk.clinical import vitals as v
 from ma_desk.services import Services
+from ma_desk.services.patients import PatientInput
 from ma_desk.services.vitals import UnlikelyValues
 from ma_desk.ui.selection import Selection
 from ma_desk.ui.vitals.acknowledge import unlikely
@@ -140,14 +141,18 @@ def test_allowance_boundaries_just_below_at_and_above() -> None:
         assert bool(height(typed, ctx, units.CM).confirmations) is flagged, typed
 
 
-def test_adult_shrinking_beyond_measurement_error_is_flagged() -> None:
+def test_adult_shrinking_beyond_measurement_error_is_flagged_beside_the_field() -> None:
+    """Adults: flagged (height loss is real and worth the provider's eye), not stopped."""
     taken = dt.datetime(2026, 1, 19, 9, 0)
     ctx = v.PatientContext.on(dt.date(1960, 6, 1), TODAY, "male", {v.HEIGHT: v.Previous(170.0, taken)})  # fmt: skip
-    assert not height("168.5", ctx, units.CM).confirmations
+    assert v.HEIGHT not in height("168.5", ctx, units.CM).findings
     result = height("166", ctx, units.CM)
-    assert "Down 4 cm in 308 days" in result.confirmations[v.HEIGHT]
-    assert result.findings[v.HEIGHT].direction == "low"
-    assert "Up" in height("173", ctx, units.CM).confirmations[v.HEIGHT]  # adults do not grow
+    assert not result.confirmations and not result.refusals
+    finding = result.findings[v.HEIGHT]
+    assert finding.direction == "low" and finding.level == v.ABNORMAL
+    assert v.flag_text(finding).startswith("LOW: Down 4 cm in 308 days (170 cm on 01/19/2026)")
+    grown = height("173", ctx, units.CM).findings[v.HEIGHT]  # adults do not grow
+    assert grown.direction == "high" and "more than anyone grows" in grown.words
 
 
 def test_without_a_previous_height_or_a_day_nothing_is_flagged() -> None:
@@ -199,34 +204,31 @@ def ma(demo_services: Services) -> Services:
     return demo_services
 
 
-def arrived_adult(services: Services):
-    today = services.ctx.clock.now().date()
-    return next(
-        r
-        for r in services.schedule.day(today)
-        if r.status == flow.ARRIVED and r.visit_id and r.patient_age >= 20
-    )
+def a_child(services: Services) -> int:
+    """A new 8-year-old patient (registered as the desk would)."""
+    data = PatientInput(first_name="Wren", last_name="Oyelaran", dob="03/02/2018", sex="female")
+    return services.patients.register(data).id
 
 
 def form(height_text: str) -> v.VitalsForm:
     return v.VitalsForm(entries={v.HEIGHT: v.Entry(height_text, units.IN)})
 
 
-def measured_at_67_in(services: Services, patient_id: int) -> None:
-    """A height of 67 in today (confirmed when the demo chart's last height differs)."""
-    services.vitals.save(patient_id, form("67"), confirm_unlikely=True)
+def measured_at_50_in(services: Services, patient_id: int) -> None:
+    """A height of 50 in today (confirmed when the demo chart's last height differs)."""
+    services.vitals.save(patient_id, form("50"), confirm_unlikely=True)
 
 
 def test_service_asks_before_storing_an_impossible_height(ma: Services, clock) -> None:
-    patient_id = arrived_adult(ma).patient_id
-    measured_at_67_in(ma, patient_id)
+    patient_id = a_child(ma)
+    measured_at_50_in(ma, patient_id)
     clock.advance(days=4)
     before = len(ma.vitals.history(patient_id))
     with pytest.raises(UnlikelyValues) as asked:
-        ma.vitals.save(patient_id, form("72"))
+        ma.vitals.save(patient_id, form("55"))
     assert "Up 5 in in 4 days" in asked.value.warnings[0]
     assert len(ma.vitals.history(patient_id)) == before  # nothing stored
-    saved = ma.vitals.save(patient_id, form("72"), confirm_unlikely=True)
+    saved = ma.vitals.save(patient_id, form("55"), confirm_unlikely=True)
     assert ma.vitals.history(patient_id)[0].id == saved.set_id
     assert ma.vitals.history(patient_id)[0].flag(codes.HEIGHT) == "H"
 
@@ -234,8 +236,8 @@ def test_service_asks_before_storing_an_impossible_height(ma: Services, clock) -
 def test_tab_flags_the_jump_beside_the_field_and_goes_back_by_default(
     qtbot, ma: Services, clock, monkeypatch
 ) -> None:
-    appt = arrived_adult(ma)
-    measured_at_67_in(ma, appt.patient_id)
+    patient_id = a_child(ma)
+    measured_at_50_in(ma, patient_id)
     clock.advance(days=4)
     asked: list[str] = []
     answer = {"save": False}
@@ -246,18 +248,18 @@ def test_tab_flags_the_jump_beside_the_field_and_goes_back_by_default(
     tab.resize(1400, 800)
     tab.show()
     qtbot.waitExposed(tab)
-    selection.select_appointment(appt.id, appt.patient_id)
+    selection.select_patient(patient_id)
     field = tab.entry.rows[v.HEIGHT].edit
     field.setFocus()
     qtbot.waitUntil(field.hasFocus)
-    qtbot.keyClicks(field, "72")
+    qtbot.keyClicks(field, "55")
     flag = tab.entry.rows[v.HEIGHT].flag
     assert flag.text().startswith("HIGH: Up 5 in in 4 days") and flag.property("flag") == "abnormal"
-    before = len(ma.vitals.history(appt.patient_id))
+    before = len(ma.vitals.history(patient_id))
     qtbot.keyClick(field, Qt.Key.Key_Return)
     assert asked and "Up 5 in in 4 days" in asked[-1]
-    assert len(ma.vitals.history(appt.patient_id)) == before
+    assert len(ma.vitals.history(patient_id)) == before
     assert "re-measure" in tab.status_label.text()
     answer["save"] = True
     qtbot.keyClick(field, Qt.Key.Key_Return)
-    assert len(ma.vitals.history(appt.patient_id)) == before + 1
+    assert len(ma.vitals.history(patient_id)) == before + 1

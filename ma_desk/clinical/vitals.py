@@ -966,7 +966,9 @@ def height_jump(value: float, ctx: PatientContext) -> height_change.HeightJump |
 
 def _check_height_jump(value: float, unit: str, ctx: PatientContext, finding: Finding,
                        result: Assessment) -> Finding:  # fmt: skip
-    """Flag an impossible height change beside the field and ask for confirmation."""
+    """Flag an impossible height change beside the field; for a child (where it cannot be
+    growth) saving also asks for confirmation. An adult's change is flagged only: height
+    loss is real and worth the provider's eye, not a reason to stop the save."""
     jump = height_jump(value, ctx)
     previous = ctx.previous.get(HEIGHT)
     if jump is None or previous is None:
@@ -979,10 +981,11 @@ def _check_height_jump(value: float, unit: str, ctx: PatientContext, finding: Fi
     else:
         cause = "more than measurement error" + ("" if ctx.adult else "; children do not shrink")
         words = f"Down {_fmt(-jump.change_cm, unit)} in {since} ({last}): {cause}"
-    result.confirmations[HEIGHT] = (
-        f"Height {_fmt(value, unit)}: {words}. Re-measure (shoes off, standing straight); "
-        "save only if it is right, and then correct last time's height if that was wrong."
-    )
+    if not ctx.adult:
+        result.confirmations[HEIGHT] = (
+            f"Height {_fmt(value, unit)}: {words}. Re-measure (shoes off, standing straight); "
+            "save only if it is right, and then correct last time's height if that was wrong."
+        )
     direction = "high" if jump.taller else "low"
     joined = "; ".join(w for w in (f"{words}. Re-measure", finding.words) if w)
     return Finding(HEIGHT, ABNORMAL, direction, joined)
