@@ -15,12 +15,15 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QPlainTextEdit,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from ma_desk.errors import MADeskError
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.note_keys import ctrl_enter_saves
 from ma_desk.ui.common.widgets import named
 
 
@@ -83,6 +86,8 @@ class ServiceFormDialog(QDialog):
         ``key`` is the service's field name when it differs from the object name.
         """
         named(widget, name, label)
+        if isinstance(widget, QPlainTextEdit | QTextEdit) and not widget.isReadOnly():
+            ctrl_enter_saves(widget, self.save)
         if hint and hasattr(widget, "setPlaceholderText"):
             widget.setPlaceholderText(hint)
         message = FieldMessage(name, self)

@@ -29,6 +29,7 @@ from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.focus import whole_field_tab
+from ma_desk.ui.common.note_keys import ctrl_enter_saves
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.printing import preview
@@ -59,6 +60,7 @@ class LabelsDialog(QDialog):
         self.specimens = named(QPlainTextEdit(), "label_specimens", "Specimens, one per line")
         self.specimens.setPlaceholderText("One specimen per line, e.g.\nBlood, lavender top\nUrine")
         self.specimens.setTabChangesFocus(True)
+        ctrl_enter_saves(self.specimens, self.preview_labels, "Preview the labels")
         self.specimens.setMaximumHeight(90)
         self.layout_choice = named(QComboBox(), "label_layout", "Label stock")
         self.layout_choice.addItem("Sheet: Avery 5160, 30 per page", "sheet")

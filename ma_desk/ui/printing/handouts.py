@@ -25,6 +25,7 @@ from ma_desk.services import Services
 from ma_desk.services.handouts import LANGUAGES, HandoutRow, language_code
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.note_keys import ctrl_enter_saves
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.printing import preview
@@ -186,6 +187,7 @@ class HandoutAdminDialog(QDialog):
         self.title = named(QLineEdit(), "handout_title", "Title")
         self.body = named(QPlainTextEdit(), "handout_body", "Handout text")
         self.body.setTabChangesFocus(True)
+        ctrl_enter_saves(self.body, self.save, "Save the handout")
         self.active = named(QCheckBox("Active (offered for printing)"), "handout_active", "Active")
         self.active.setChecked(True)
         self.messages = {name: FieldMessage(f"handout_{name}", self)
