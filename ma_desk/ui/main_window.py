@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk.clock import Clock
 from ma_desk.db.engine import Database
+from ma_desk.display_format import long_date_text, time_text, use_locale
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.selection = Selection(self)
         self.setObjectName("main_window")
         clinic = services.settings.get()
+        use_locale(clinic.display_locale)
         self.setWindowTitle(f"MA Desk — {clinic.clinic_name}")
         self._qsettings = (
             QSettings(str(settings_file), QSettings.Format.IniFormat)
@@ -171,7 +173,7 @@ class MainWindow(QMainWindow):
 
     def update_status(self) -> None:
         now = self.services.ctx.clock.now()
-        self.date_label.setText(f"{now:%A, %B} {now.day}, {now.year}  {now:%H:%M}")
+        self.date_label.setText(f"{long_date_text(now)}  {time_text(now)}")
         actor = self.services.actor
         self.user_label.setText(f"Signed in: {actor.display_name}")
 

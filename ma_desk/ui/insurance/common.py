@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_time_text
 from ma_desk.errors import MADeskError
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.note_keys import ctrl_enter_saves
@@ -40,12 +41,8 @@ def show(dialog: QDialog) -> bool:
         dialog.deleteLater()
 
 
-def date_text(day: dt.date | None) -> str:
-    return f"{day:%m/%d/%Y}" if day else ""
-
-
 def when_text(moment: dt.datetime | None) -> str:
-    return f"{moment:%m/%d/%Y %I:%M %p}" if moment else "never"
+    return f"{date_time_text(moment)}" if moment else "never"
 
 
 class ServiceFormDialog(QDialog):

@@ -11,6 +11,7 @@ import re
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
+from ma_desk.display_format import date_text
 from ma_desk.errors import MADeskError, StaleVersionError
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
@@ -22,7 +23,7 @@ from ma_desk.services.insurance_rules import (
     normalise_member_id,
 )
 from ma_desk.ui.common.conflict import ConflictBar, differences
-from ma_desk.ui.insurance.common import ServiceFormDialog, date_text
+from ma_desk.ui.insurance.common import ServiceFormDialog
 
 
 def _slug(text: str) -> str:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.services.handouts import LANGUAGES, HandoutRow, language_code
@@ -110,7 +111,7 @@ class HandoutPickerDialog(QDialog):
             self.select_slugs(keep)
         given = self.services.handouts.given_on_visit(self.visit_id)
         self.given.setText(
-            "Already given on this visit: " + "; ".join(f"{t} ({at:%H:%M})" for at, t in given)
+            "Already given on this visit: " + "; ".join(f"{t} ({time_text(at)})" for at, t in given)
             if given else "No handouts given on this visit yet."
         )  # fmt: skip
         if not rows:
