@@ -66,7 +66,7 @@ def patterns(code: str | None = None) -> Patterns:
     locale = Locale.parse(code or _current)
     return Patterns(
         date=_two_digits(locale.date_formats["short"].pattern),
-        time=locale.time_formats["short"].pattern,
+        time=locale.time_formats["short"].pattern.translate(_NARROW_SPACES),
         day_month=_two_digits(locale.datetime_skeletons["Md"].pattern),
         long_date=locale.date_formats["full"].pattern,
     )
