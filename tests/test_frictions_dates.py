@@ -80,7 +80,7 @@ def _display_formats(path: Path) -> list[str]:
             literal = any(isinstance(a, ast.Constant) and isinstance(a.value, str)
                           for a in node.args)  # fmt: skip
             if name in ("strftime", "isoformat") or (
-                name in ("toString", "setDisplayFormat") and literal
+                name in ("toString", "setDisplayFormat", "setFormat") and literal
             ):
                 found.append(f"{path.name}:{node.lineno} {name}")
     return found
