@@ -168,3 +168,9 @@ def file_stamp(moment: dt.datetime) -> str:
 def compact_date(day: dt.date) -> str:
     """'20261123': the date in a file name that already has other dashes."""
     return f"{day:%Y%m%d}"
+
+
+# Loading the default locale's CLDR data takes tens of ms: done on import, which the app
+# runs off the UI thread while staff type their password (ma_desk.ui.warm_up).
+long_date_text(dt.date(2000, 1, 3))
+date_time_text(dt.datetime(2000, 1, 3, 9, 0))

@@ -44,7 +44,7 @@ NO_COPY = ("This workstation keeps no downtime copy (it is made on a clinic serv
            "workstation). Use the paper schedule printed this morning.")  # fmt: skip
 
 SCHEDULE_COLUMNS: list[Column[downtime.ScheduleLine]] = [
-    Column("Time", lambda line: f"{time_text(line.start)}"),
+    Column("Time", lambda line: time_text(line.start)),
     Column("Provider", lambda line: line.provider),
     Column("Patient", lambda line: line.patient),
     Column("DOB", lambda line: fmt_date(line.dob)),

@@ -60,12 +60,10 @@ class CheckinTab(Tab):
         self._insurance_flags: dict[int, str] = {}  # today's patients only (refreshed, not typed)
         self._showing_patient: int | None = None
         columns: list[Column[PatientHit]] = [
-            Column(
-                "Today", lambda h: f"{time_text(h.appointment_time)}" if h.appointment_time else ""
-            ),
+            Column("Today", lambda h: time_text(h.appointment_time) if h.appointment_time else ""),
             Column("Status", _status_text, foreground=_status_colour),
             Column("Patient", lambda h: h.full_name),
-            Column("DOB", lambda h: f"{date_text(h.dob)}"),
+            Column("DOB", lambda h: date_text(h.dob)),
             Column("MRN", lambda h: h.mrn),
             Column("Phone", lambda h: h.phone),
             Column("Provider", lambda h: h.provider_name),

@@ -62,7 +62,7 @@ COVERAGE_COLUMNS: list[Column[CoverageRow]] = [
     Column("Copay", lambda c: f"${c.default_copay_cents / 100:,.2f}", align_right=True),
     Column(
         "Last verified",
-        lambda c: f"{date_text(c.last_verified_at)}" if c.last_verified_at else "never",
+        lambda c: date_text(c.last_verified_at) if c.last_verified_at else "never",
     ),
 ]
 
@@ -70,7 +70,7 @@ COVERAGE_COLUMNS: list[Column[CoverageRow]] = [
 def display_value(record: PatientRecord, name: str) -> str:
     value = getattr(record, name)
     if name == "dob":
-        return f"{date_text(value)}"
+        return date_text(value)
     if name == "sex":
         return str(value).capitalize()
     return "" if value is None else str(value)

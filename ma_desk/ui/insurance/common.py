@@ -42,7 +42,7 @@ def show(dialog: QDialog) -> bool:
 
 
 def when_text(moment: dt.datetime | None) -> str:
-    return f"{date_time_text(moment)}" if moment else "never"
+    return date_time_text(moment) if moment else "never"
 
 
 class ServiceFormDialog(QDialog):

@@ -46,9 +46,9 @@ def since_text(row: RoomRow, now: dt.datetime) -> str:
     if row.state_since is None:
         return ""
     when = (
-        f"{time_text(row.state_since)}"
+        time_text(row.state_since)
         if row.state_since.date() == now.date()
-        else f"{weekday_time_text(row.state_since)}"
+        else weekday_time_text(row.state_since)
     )
     return f"since {when} ({minutes_since(row.state_since, now)})"
 
@@ -117,7 +117,7 @@ class RoomCardDelegate(QStyledItemDelegate):
         room_left = inner.width() - QFontMetrics(bold).horizontalAdvance(label) - 12
         since = since_text(row, now).removeprefix("since ")
         if QFontMetrics(base).horizontalAdvance(since) > room_left and row.state_since:
-            since = f"{time_text(row.state_since)}"
+            since = time_text(row.state_since)
         painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, since)
 
         title = QFont(base)

@@ -33,19 +33,17 @@ from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.roomprep.worker import LatestOnly
 
 GAP_COLUMNS: list[Column[GapRow]] = [
-    Column("Date", lambda g: f"{weekday_text(g.day)}", background=lambda g: "#fde2e1"),
+    Column("Date", lambda g: weekday_text(g.day), background=lambda g: "#fde2e1"),
     Column("Room", lambda g: g.room_name, background=lambda g: "#fde2e1"),
-    Column(
-        "Roomed", lambda g: f"{time_text(g.at)}" if g.at else "", background=lambda g: "#fde2e1"
-    ),
+    Column("Roomed", lambda g: time_text(g.at) if g.at else "", background=lambda g: "#fde2e1"),
     Column("Gap", lambda g: g.message, background=lambda g: "#fde2e1"),
 ]
 STATUS_BACKGROUND = {"abandoned": "#eceff1", "in_progress": "#fff3cd"}
 RUN_COLUMNS: list[Column[RunSummaryRow]] = [
-    Column("Date", lambda r: f"{weekday_text(r.started_at)}"),
+    Column("Date", lambda r: weekday_text(r.started_at)),
     Column("Room", lambda r: r.room_name),
     Column("Checklist", lambda r: r.moment_label),
-    Column("Started", lambda r: f"{time_text(r.started_at)}"),
+    Column("Started", lambda r: time_text(r.started_at)),
     Column("Minutes", lambda r: "" if r.minutes is None else f"{r.minutes:.1f}", align_right=True),
     Column("By", lambda r: r.user_name),
     Column(

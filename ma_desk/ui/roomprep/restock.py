@@ -15,7 +15,7 @@ from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 
 COLUMNS: list[Column[RestockRow]] = [
-    Column("Reported", lambda r: f"{time_text(r.reported_at)}"),
+    Column("Reported", lambda r: time_text(r.reported_at)),
     Column("Room", lambda r: r.room_name),
     Column("Item", lambda r: r.item_text),
     Column("What is low", lambda r: r.note),

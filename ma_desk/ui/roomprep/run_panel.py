@@ -271,7 +271,7 @@ class ChecklistRunPanel(QWidget):
             return
         rows = self.model.rows()
         now = self.services.ctx.clock.now()
-        started = f"{time_text(run.started_at)}"
+        started = time_text(run.started_at)
         if run.status == "in_progress":
             state = f"started {started} by {run.user_name or 'unknown'} ({minutes_since(run.started_at, now)} ago)"
         elif run.finished_at is not None:

@@ -292,7 +292,7 @@ class ScheduleActions:
         else:
             first, days = self.day, 1
             rows = self.services.schedule.day(self.day, [provider_id])
-            label, suggested = f"{date_text(self.day)}", f"{file_date(self.day)}"
+            label, suggested = date_text(self.day), file_date(self.day)
         include_names = dialogs.confirm(
             self, "Export calendar",
             f"Export {provider.display_name}'s {label} ({sum(r.is_active for r in rows)} visits)."

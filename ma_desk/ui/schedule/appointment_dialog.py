@@ -336,8 +336,8 @@ class AppointmentDialog(QDialog):
         return {
             "provider": row.provider_name,
             "type": self.type.itemText(index) if index >= 0 else row.type_name,
-            "date": f"{date_text(row.start)}",
-            "time": f"{time_text(row.start)}",
+            "date": date_text(row.start),
+            "time": time_text(row.start),
             "minutes": str(row.minutes),
             "reason": row.reason,
         }

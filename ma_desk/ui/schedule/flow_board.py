@@ -48,7 +48,7 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         return LEVEL_COLOURS[flow.wait_level(minutes, t.warn, t.alert)]
 
     return [
-        Column("Appt", lambda f: f"{time_text(f.appointment.start)}"),  # the booked time
+        Column("Appt", lambda f: time_text(f.appointment.start)),  # the booked time
         Column(
             "Arr.",
             lambda f: _time(f.appointment.arrived_at) + (" late" if f.appointment.is_late else ""),
@@ -111,7 +111,7 @@ def _critical_tooltip(f: FlowRow) -> str | None:
 
 
 def _time(value) -> str:
-    return f"{time_text(value)}" if value else ""
+    return time_text(value) if value else ""
 
 
 def status_counts(rows: list[FlowRow]) -> str:

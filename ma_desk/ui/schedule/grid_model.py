@@ -309,12 +309,12 @@ class ScheduleGridModel(QAbstractTableModel):
             lane = self.lanes[section]
             days = {ln.day for ln in self.lanes}
             if len(days) > 1:
-                return f"{weekday_text(lane.day)}"
+                return weekday_text(lane.day)
             p = lane.provider
             return f"{p.display_name}, {p.credentials}" if p.credentials else p.display_name
         if orientation == Qt.Orientation.Vertical and 0 <= section < self.slot_count:
             t = self.slot_time(section)
-            return f"{time_text(t)}" if t.minute == 0 or section == 0 else f":{t.minute:02d}"
+            return time_text(t) if t.minute == 0 or section == 0 else f":{t.minute:02d}"
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -411,7 +411,7 @@ class ScheduleTab(ScheduleActions, Tab):
         no_show = sum(r.status == flow.NO_SHOW for r in rows)
         cancelled = sum(r.status == flow.CANCELLED for r in rows)
         when = (f"Week of {weekday_text(week_start(self.day))}" if self.week_provider_id
-                else f"{weekday_text(self.day)}")  # fmt: skip
+                else weekday_text(self.day))  # fmt: skip
         self.summary.setText(
             f"<b>{when}</b> · {len(active)} booked · {in_clinic} in clinic · {done} checked out"
             f" · {no_show} no-show · {cancelled} cancelled"

@@ -37,7 +37,7 @@ COLUMNS: list[Column[WaitlistRow]] = [
     Column("Type", lambda w: w.type_name or "Any"),
     Column("Days", lambda w: w.days_label),
     Column("Times", lambda w: w.times_label),
-    Column("Waiting since", lambda w: f"{day_month_text(w.created_at)}"),
+    Column("Waiting since", lambda w: day_month_text(w.created_at)),
     Column("Note", lambda w: w.note),
 ]
 OFFER_COLOUR = "#d5f5e3"

@@ -38,7 +38,7 @@ from ma_desk.ui.common.widgets import make_table, named
 
 AUDIT_COLUMNS: list[Column[AuditRow]] = [
     Column("#", lambda r: r.id, align_right=True),
-    Column("Time", lambda r: f"{seconds_text(r.at_local)}"),
+    Column("Time", lambda r: seconds_text(r.at_local)),
     Column("User", lambda r: r.username),
     Column("Workstation", lambda r: r.workstation),
     Column(

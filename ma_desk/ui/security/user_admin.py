@@ -40,7 +40,7 @@ USER_COLUMNS: list[Column[UserRow]] = [
     ),  # fmt: skip
     Column(
         "Last sign-in",
-        lambda u: f"{date_time_text(u.last_sign_in_at)}" if u.last_sign_in_at else "never",
+        lambda u: date_time_text(u.last_sign_in_at) if u.last_sign_in_at else "never",
     ),  # fmt: skip
 ]
 

@@ -393,8 +393,8 @@ class HoursSection(Section):
                                                strict=True):  # fmt: skip
             is_open.setChecked(day.is_open)
             if day.opens is not None and day.closes is not None:
-                opens.setText(f"{time_text(day.opens)}")
-                closes.setText(f"{time_text(day.closes)}")
+                opens.setText(time_text(day.opens))
+                closes.setText(time_text(day.closes))
         self.slot.setValue(slot_minutes)
 
     def problems(self) -> dict[str, str]:

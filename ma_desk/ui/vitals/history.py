@@ -98,7 +98,7 @@ def history_columns(preferred: dict[str, str]) -> list[Column[VitalSetRow]]:
         return Column(header, _value(name, unit), foreground=_colour(loinc), tooltip=_flag_words(loinc), align_right=True)  # fmt: skip
 
     return [
-        Column("Taken", lambda r: f"{date_time_text(r.taken_at)}", foreground=_colour("")),
+        Column("Taken", lambda r: date_time_text(r.taken_at), foreground=_colour("")),
         Column("Status", _status, foreground=_colour(""), tooltip=lambda r: r.reason or None),
         Column("BP", _bp, foreground=_colour(codes.SYSTOLIC), tooltip=_flag_words(codes.SYSTOLIC)),
         Column("Pulse", _pulse, foreground=_colour(codes.HEART_RATE), align_right=True),
