@@ -154,6 +154,13 @@ def qt_time_format() -> str:
     return qt_pattern(patterns(_current).time)
 
 
+# ------------------------------------------------------------------ typed text
+def typed_time_text(moment: dt.time) -> str:
+    """'08:00': a time put back into a field where staff type 24-hour times (the setup's
+    opening hours), so it reads back the way it is parsed."""
+    return f"{moment:%H:%M}"
+
+
 # ------------------------------------------------------------------ file names
 def file_date(day: dt.date) -> str:
     """'2026-11-23': sorts by date in any folder, whatever the locale."""
