@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 from ma_desk.actor import Actor
 from ma_desk.clinical import codes, height_change, units
@@ -263,3 +264,34 @@ def test_tab_flags_the_jump_beside_the_field_and_goes_back_by_default(
     answer["save"] = True
     qtbot.keyClick(field, Qt.Key.Key_Return)
     assert len(ma.vitals.history(patient_id)) == before + 1
+
+
+def test_tab_names_the_missing_decimal_point_beside_the_field(qtbot, ma: Services) -> None:
+    patient_id = a_child(ma)
+    tab = VitalsTab(ma, Selection())
+    qtbot.addWidget(tab)
+    tab.resize(1400, 800)
+    tab.show()
+    qtbot.waitExposed(tab)
+    tab.selection.select_patient(patient_id)
+    field = tab.entry.rows[v.TEMPERATURE].edit
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    qtbot.keyClicks(field, "986")
+    qtbot.keyClick(field, Qt.Key.Key_Tab)  # leaving the field shows the refusal
+    message = tab.entry.rows[v.TEMPERATURE].message
+    qtbot.waitUntil(lambda: "did you mean 98.6 °F?" in message.text())
+    assert field.property("flag") == "refused"
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_Return, Qt.Key.Key_Escape])
+def test_the_unlikely_value_question_defaults_to_going_back(qtbot, key) -> None:
+    def press() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(20, press)
+            return
+        qtbot.keyClick(box, key)
+
+    QTimer.singleShot(0, press)
+    assert unlikely.ask(None, "Height 55 in: Up 5 in in 4 days") is False
