@@ -62,8 +62,9 @@ def _two_digits(pattern: str) -> str:
 
 
 @functools.cache
-def patterns(code: str | None = None) -> Patterns:
-    locale = Locale.parse(code or _current)
+def patterns(code: str) -> Patterns:
+    """The patterns of a locale in use (see :func:`use_locale`)."""
+    locale = Locale.parse(code)
     return Patterns(
         date=_two_digits(locale.date_formats["short"].pattern),
         time=locale.time_formats["short"].pattern.translate(_NARROW_SPACES),
