@@ -973,14 +973,15 @@ def _check_height_jump(value: float, unit: str, ctx: PatientContext, finding: Fi
     previous = ctx.previous.get(HEIGHT)
     if jump is None or previous is None:
         return finding
-    since = f"{jump.days} day{'s' if jump.days != 1 else ''}"
+    plural = "s" if jump.days != 1 else ""
+    when = "the same day" if jump.days == 0 else f"in {jump.days} day{plural}"
     last = f"{_fmt(previous.value, unit)} on {previous.taken_at:%m/%d/%Y}"
     if jump.taller:
         cause = "more than anyone grows in that time" if ctx.adult else "faster than a child grows"
-        words = f"Up {_fmt(jump.change_cm, unit)} in {since} ({last}): {cause}"
+        words = f"Up {_fmt(jump.change_cm, unit)} {when} ({last}): {cause}"
     else:
         cause = "more than measurement error" + ("" if ctx.adult else "; children do not shrink")
-        words = f"Down {_fmt(-jump.change_cm, unit)} in {since} ({last}): {cause}"
+        words = f"Down {_fmt(-jump.change_cm, unit)} {when} ({last}): {cause}"
     if not ctx.adult:
         result.confirmations[HEIGHT] = (
             f"Height {_fmt(value, unit)}: {words}. Re-measure (shoes off, standing straight); "
