@@ -22,6 +22,7 @@ from ma_desk.services.insurance_rules import (
     clean_note_body,
     format_money,
     image_type,
+    normalise_member_id,
     parse_money,
     validate_coverage,
     validate_prior_auth,
@@ -81,7 +82,7 @@ def test_member_ids_are_clean_or_refused(text):
     except ValidationError as exc:
         assert exc.field == "member_id" and exc.message
         return
-    assert cleaned == text.strip()
+    assert cleaned == normalise_member_id(text)
     assert MEMBER_ID_RE.match(cleaned) and len(cleaned) <= 40
     assert not any(ch.isspace() for ch in cleaned)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,7 +35,7 @@ MAX_NOTE_CHARS = 4000
 AUTH_EXPIRING_DAYS = 14
 AUTH_LOW_UNITS = 1
 AUTH_RECENTLY_EXPIRED_DAYS = 30
-MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-*]*$")
+MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9*]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MONEY_RE = re.compile(r"^\$?\s*(\d{1,5})(?:\.(\d{1,2}))?$")
 IMAGE_SIGNATURES: list[tuple[bytes, int, str]] = [
@@ -146,21 +147,36 @@ def clean_text(value: str | None, label: str, name: str, limit: int) -> str:
     return text
 
 
+# Spaces and dashes payers print on cards to group the characters ("XYZ 123-456-789"):
+# not part of the ID, so removed (with look-alike dashes and Unicode spaces).
+MEMBER_ID_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]+")
+
+
+def normalise_member_id(value: str | None) -> str:
+    """The ID as payers take it: full-width characters folded (NFKC), grouping spaces and
+    dashes removed ('XYZ 123-45' -> 'XYZ12345')."""
+    text = unicodedata.normalize("NFKC", str(value or ""))
+    return MEMBER_ID_SEPARATORS.sub("", text)
+
+
 def clean_member_id(value: str | None) -> str:
-    """Member IDs go to payers exactly as stored: no spaces, only letters, digits, - and *."""
-    text = str(value or "").strip()
+    """Member IDs go to payers exactly as stored: normalised, then only letters, digits
+    and '*' (refused otherwise, with what to do)."""
+    text = normalise_member_id(value)
     if not text:
         raise ValidationError("Member ID is required.", field="member_id")
-    if any(ch.isspace() for ch in text):
+    if _CONTROL.search(text):
+        raise ValidationError("Member ID contains invisible control characters.",
+                              field="member_id")  # fmt: skip
+    if len(text) > 40:
         raise ValidationError(
-            "Member ID has a space in it; type it without spaces, as the payer expects.",
+            "Member ID is limited to 40 characters (spaces and dashes not counted).",
             field="member_id",
         )
-    if len(text) > 40:
-        raise ValidationError("Member ID is limited to 40 characters.", field="member_id")
     if not MEMBER_ID_RE.match(text):
         raise ValidationError(
-            "Member ID may contain only letters, digits, '-' and '*'.", field="member_id"
+            "Member ID may contain only letters and digits (and '*'), as printed on the card.",
+            field="member_id",
         )
     return text
 

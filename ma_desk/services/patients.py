@@ -635,6 +635,8 @@ class PatientService(Service):
         Possible duplicates stop the save with NeedsConfirmation (its ``candidates``
         are DuplicateCandidate rows) unless ``duplicate_override`` says the user chose
         "create anyway"; that choice and the candidates are recorded in the audit.
+        Registering is done with the patient at the desk, so it counts as today's
+        verification of the demographics (check-in does not ask again).
         """
         now = self.now()
         clean = validate(data, now.date())
@@ -648,12 +650,15 @@ class PatientService(Service):
                     candidates=candidates,
                 )
             patient = Patient(mrn="", **clean, **search_columns(clean), created_at=now,
-                              updated_at=now)  # fmt: skip
+                              updated_at=now, verified_at=now,
+                              verified_by_id=self.actor.user_id)  # fmt: skip
             session.add(patient)
             session.flush()
             patient.mrn = mrn_for(patient.id)
             _store_name_parts(session, patient)
-            details: dict[str, Any] = changes({}, {**clean, "mrn": patient.mrn})
+            details: dict[str, Any] = changes(
+                {}, {**clean, "mrn": patient.mrn, "verified_at": now}
+            )
             details["duplicate_override"] = duplicate_override
             if candidates:
                 details["duplicate_choice"] = "create_anyway"

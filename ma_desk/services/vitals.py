@@ -53,6 +53,10 @@ MAX_REASON = 300
 MAX_NOTE = 500
 
 
+class UnlikelyValues(NeedsConfirmation):
+    """Values that can hardly be real (a height jump): saved only once confirmed."""
+
+
 @dataclass(frozen=True)
 class ObservationRow:
     loinc: str
@@ -297,11 +301,15 @@ class VitalsService(Service):
         appointment_id: int | None = None,
         acknowledge_critical: bool = False,
         note: str = "",
+        confirm_unlikely: bool = False,
     ) -> SaveResult:
         """Record one set in one transaction. Refused values raise ValidationError (errors
-        keyed by field); critical values raise NeedsConfirmation until acknowledged, then
-        add a 'notify provider' task to the visit."""
-        assessment = self._check(patient_id, form, None, acknowledge_critical, note)
+        keyed by field); unlikely values (a height jump) raise UnlikelyValues until
+        confirmed; critical values raise NeedsConfirmation until acknowledged, then add a
+        'notify provider' task to the visit."""
+        assessment = self._check(
+            patient_id, form, None, acknowledge_critical, note, confirm_unlikely
+        )
         with self._write() as s:
             existing(s, Patient, patient_id, "patient")
             visit_id = self._visit_id(s, patient_id, appointment_id)
@@ -324,6 +332,7 @@ class VitalsService(Service):
         *,
         reason: str,
         acknowledge_critical: bool = False,
+        confirm_unlikely: bool = False,
     ) -> SaveResult:
         """Correct a saved set: the original stays (status 'amended', with the reason and
         who changed it); a new final set replaces it."""
@@ -332,7 +341,9 @@ class VitalsService(Service):
         if original.status != FINAL:
             raise ConflictError(f"This set is already {original.status_label.lower()}.")
         patient_id = self._patient_of(set_id)
-        assessment = self._check(patient_id, form, set_id, acknowledge_critical, "")
+        assessment = self._check(
+            patient_id, form, set_id, acknowledge_critical, "", confirm_unlikely
+        )
         with self._write() as s:
             old = s.get(VitalSet, set_id)
             if old is None or old.status != FINAL:
@@ -388,6 +399,7 @@ class VitalsService(Service):
         exclude_set_id: int | None,
         acknowledge_critical: bool,
         note: str,
+        confirm_unlikely: bool = False,
     ) -> rules.Assessment:
         if len(note) > MAX_NOTE:
             raise ValidationError(f"Keep the note under {MAX_NOTE} characters.", field="note")
@@ -399,6 +411,11 @@ class VitalsService(Service):
             raise ValidationError(f"Not saved: check {names}.", errors=dict(assessment.refusals))
         if not assessment.measurements:
             raise ValidationError("Enter at least one vital sign before saving.")
+        if assessment.confirmations and not confirm_unlikely:
+            raise UnlikelyValues(
+                "This can hardly be right: re-measure before saving.",
+                warnings=list(assessment.confirmations.values()),
+            )
         if assessment.criticals:
             if not acknowledge_critical:
                 warnings = [f.summary() for f in assessment.criticals]
@@ -458,6 +475,8 @@ class VitalsService(Service):
             if before is not None
             else sorted(after)
         )
+        if assessment.confirmations:
+            audit_details["confirmed_unlikely"] = sorted(assessment.confirmations)
         if criticals:
             audit_details["critical_fields"] = sorted(f.key for f in assessment.criticals)
             audit_details["notify_provider_task"] = task_id

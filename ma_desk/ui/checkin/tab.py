@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clinical import flow
+from ma_desk.display_format import date_text, time_text
 from ma_desk.errors import MADeskError, ServerUnavailableError
 from ma_desk.services.checkin import ArrivalResult
 from ma_desk.services.patients import PatientHit
@@ -59,10 +60,10 @@ class CheckinTab(Tab):
         self._insurance_flags: dict[int, str] = {}  # today's patients only (refreshed, not typed)
         self._showing_patient: int | None = None
         columns: list[Column[PatientHit]] = [
-            Column("Today", lambda h: f"{h.appointment_time:%H:%M}" if h.appointment_time else ""),
+            Column("Today", lambda h: time_text(h.appointment_time) if h.appointment_time else ""),
             Column("Status", _status_text, foreground=_status_colour),
             Column("Patient", lambda h: h.full_name),
-            Column("DOB", lambda h: f"{h.dob:%m/%d/%Y}"),
+            Column("DOB", lambda h: date_text(h.dob)),
             Column("MRN", lambda h: h.mrn),
             Column("Phone", lambda h: h.phone),
             Column("Provider", lambda h: h.provider_name),

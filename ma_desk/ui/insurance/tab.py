@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_text
 from ma_desk.permissions import allowed
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import format_money
@@ -26,7 +27,7 @@ from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.insurance import common
 from ma_desk.ui.insurance.cards import CardPanel
-from ma_desk.ui.insurance.common import date_text, when_text
+from ma_desk.ui.insurance.common import when_text
 from ma_desk.ui.insurance.coverage_dialog import CoverageDialog
 from ma_desk.ui.insurance.forms import EndDateDialog, RemoveCoverageDialog, VerifyDialog
 from ma_desk.ui.insurance.panels import EligibilityPanel, NotesPanel, PriorAuthPanel
@@ -188,7 +189,7 @@ class InsuranceTab(Tab):
         else:
             patient = self.services.patients.get(self.patient_id)
             self.patient_label = (
-                f"{patient.full_name}   DOB {patient.dob:%m/%d/%Y}   MRN {patient.mrn}"
+                f"{patient.full_name}   DOB {date_text(patient.dob)}   MRN {patient.mrn}"
             )
             self.model.set_rows(
                 self.services.insurance.coverages(

@@ -14,6 +14,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ma_desk.clinical import flow
+from ma_desk.display_format import time_text
 from ma_desk.permissions import allowed
 from ma_desk.services.schedule import FlowRow
 from ma_desk.ui.common.fit import fit_columns, wrapping
@@ -47,7 +48,7 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         return LEVEL_COLOURS[flow.wait_level(minutes, t.warn, t.alert)]
 
     return [
-        Column("Appt", lambda f: f"{f.appointment.start:%H:%M}"),  # the booked time
+        Column("Appt", lambda f: time_text(f.appointment.start)),  # the booked time
         Column(
             "Arr.",
             lambda f: _time(f.appointment.arrived_at) + (" late" if f.appointment.is_late else ""),
@@ -110,7 +111,7 @@ def _critical_tooltip(f: FlowRow) -> str | None:
 
 
 def _time(value) -> str:
-    return f"{value:%H:%M}" if value else ""
+    return time_text(value) if value else ""
 
 
 def status_counts(rows: list[FlowRow]) -> str:

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMenu, QStackedWidget, QWidget
 
 from ma_desk.clock import Clock, SystemClock
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.permissions import allowed
 from ma_desk.services import Services
@@ -131,7 +132,7 @@ class SessionController(QObject):
         if until is None:
             self.emergency_label.hide()
             return
-        self.emergency_label.setText(f"EMERGENCY ACCESS until {until:%H:%M}")
+        self.emergency_label.setText(f"EMERGENCY ACCESS until {time_text(until)}")
         self.emergency_label.show()
 
     # ------------------------------------------------------------ lock / unlock

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clinical import vitals as rules
+from ma_desk.display_format import date_time_text, time_text
 from ma_desk.errors import MADeskError, NeedsConfirmation, ValidationError
 from ma_desk.services.patients import PatientRecord
-from ma_desk.services.vitals import FINAL, VitalSetRow
+from ma_desk.services.vitals import FINAL, UnlikelyValues, VitalSetRow
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.fit import FlowLayout, keep_panels, scrolling, scrolls_sideways, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
@@ -30,7 +31,7 @@ from ma_desk.ui.common.table_model import ROW_ROLE, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.live import kept_scroll, refresh_quietly
 from ma_desk.ui.tab_base import Tab
-from ma_desk.ui.vitals.acknowledge import acknowledgement
+from ma_desk.ui.vitals.acknowledge import acknowledgement, unlikely
 from ma_desk.ui.vitals.charts import TrendCharts
 from ma_desk.ui.vitals.entry_form import VitalsEntryForm
 from ma_desk.ui.vitals.history import history_columns
@@ -204,7 +205,7 @@ class VitalsTab(Tab):
         visit_id = self.services.vitals.visit_for(self.patient.id, appointment_id)
         if appointment_id is not None:
             appt = self.services.schedule.get(appointment_id)
-            text = f"Visit: {appt.start:%H:%M} {appt.type_name} with {appt.provider_name} ({appt.status_label})"  # fmt: skip
+            text = f"Visit: {time_text(appt.start)} {appt.type_name} with {appt.provider_name} ({appt.status_label})"  # fmt: skip
             if visit_id is None:
                 text += " - not arrived: vitals are saved without a visit"
         elif visit_id is not None:
@@ -248,21 +249,28 @@ class VitalsTab(Tab):
             if answer is None:
                 return
             reason = answer
-        acknowledge = False
+        acknowledge = confirmed = False
         while True:
             try:
                 if self.amending is not None:
                     result = self.services.vitals.amend(
-                        self.amending.id, form, reason=reason, acknowledge_critical=acknowledge
-                    )
+                        self.amending.id, form, reason=reason, acknowledge_critical=acknowledge,
+                        confirm_unlikely=confirmed,
+                    )  # fmt: skip
                 else:
                     result = self.services.vitals.save(
                         self.patient.id,
                         form,
                         appointment_id=self._appointment_id(),
                         acknowledge_critical=acknowledge,
+                        confirm_unlikely=confirmed,
                     )
                 break
+            except UnlikelyValues as question:
+                if not unlikely.ask(self, "\n".join([str(question), "", *question.warnings])):
+                    self._status("Not saved: re-measure the value flagged.", "warning")
+                    return
+                confirmed = True
             except NeedsConfirmation as question:
                 text = "\n".join([str(question), "", *question.warnings])
                 if not acknowledgement.ask(self, text):
@@ -285,7 +293,7 @@ class VitalsTab(Tab):
         self._show_visit()
         self.selection.notify_changed("vitals")
         taken = self.services.ctx.clock.now()
-        message = f"{'Correction saved' if was_amend else 'Vitals saved'} at {taken:%H:%M}."
+        message = f"{'Correction saved' if was_amend else 'Vitals saved'} at {time_text(taken)}."
         if result.criticals:
             if result.task_id is not None:
                 message += " Critical values acknowledged; 'notify provider' added to the visit."
@@ -327,7 +335,7 @@ class VitalsTab(Tab):
         self.amending = row
         self.entry.load(row)
         self._status(
-            f"Correcting the set taken {row.taken_at:%m/%d/%Y %H:%M}. The original is kept. "
+            f"Correcting the set taken {date_time_text(row.taken_at)}. The original is kept. "
             "Enter saves the correction, Esc cancels.",
             "warning",
         )
@@ -340,7 +348,7 @@ class VitalsTab(Tab):
         reason = dialogs.ask_text(
             self,
             "Entered in error",
-            f"Why is the set of {row.taken_at:%m/%d/%Y %H:%M} wrong (e.g. wrong patient)?",
+            f"Why is the set of {date_time_text(row.taken_at)} wrong (e.g. wrong patient)?",
         )
         if reason is None:
             return
@@ -354,7 +362,7 @@ class VitalsTab(Tab):
         self.entry._refresh()
         self.reload()
         self.selection.notify_changed("vitals")
-        self._status(f"Set of {row.taken_at:%m/%d/%Y %H:%M} marked entered in error.", "ok")
+        self._status(f"Set of {date_time_text(row.taken_at)} marked entered in error.", "ok")
 
     def _update_buttons(self) -> None:
         row = self.selected_set()
