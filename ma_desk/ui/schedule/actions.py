@@ -42,6 +42,9 @@ class ScheduleActions:
         slot = self._cursor_slot()
         if slot is None:
             return
+        if self.book_lock.reason:  # Enter on an open slot by a role that may not book
+            self.say(self.book_lock.reason)
+            return
         self.open_dialog(start=slot[0], provider_id=slot[1], type_id=self.pending_type_id)
 
     def open_dialog(self, *, appointment: AppointmentRow | None = None,

@@ -34,7 +34,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.services.schedule import AppointmentRow
 from ma_desk.ui.common.fit import button_row, keep_panels, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
-from ma_desk.ui.common.role_gate import gate
+from ma_desk.ui.common.role_gate import RoleLock, gate
 from ma_desk.ui.common.shortcuts import describe
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.live import kept_scroll, refresh_quietly
@@ -262,6 +262,7 @@ class ScheduleTab(ScheduleActions, Tab):
         for permission, targets in needs.items():
             for target in targets:
                 gate(target, self.services, permission)
+        self.book_lock = self.book_button.findChild(RoleLock)
 
     def _fill_provider_choices(self) -> None:
         providers = self.services.schedule.providers()
