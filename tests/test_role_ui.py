@@ -355,3 +355,21 @@ def test_actions_held_during_the_lock_come_back_held(qtbot, demo_services, sign_
     lock_and_unlock(qtbot, window, "admin")
     assert action.isEnabled() and window.session.users_action.isEnabled()
     assert window.tab_widgets[0].actions_by_name["book"].isEnabled()
+
+
+def test_a_dragged_block_and_enter_on_a_room_say_why_instead_of_failing(
+    qtbot, demo_services, sign_in_as, tmp_path
+) -> None:
+    window = open_window(qtbot, demo_services, sign_in_as, tmp_path, "provider")
+    schedule = window.tab_widgets[0]
+    appt = next(r for r in demo_services.schedule.day(demo_services.ctx.clock.now().date())
+                if r.status in flow.OPEN_STATUSES)  # fmt: skip
+    later = appt.start.replace(hour=16, minute=45)
+    assert schedule.move_appointment(appt.id, later, appt.provider_id) is False
+    assert schedule.status.text() == refusal_reason("provider", "schedule.write")
+    assert demo_services.schedule.get(appt.id).start == appt.start
+    rooms = window.tab_widgets[3]
+    room = rooms.model.rows()[0]
+    rooms.start_for_room(room)
+    assert rooms.message.text() == refusal_reason("provider", "rooms.write")
+    assert rooms.run_panel.run is None

@@ -43,7 +43,7 @@ class RoleLock(QObject):
         if isinstance(target, QWidget):
             target.installEventFilter(self)
         elif isinstance(target, QAction):
-            target.enabledChanged.connect(self._action_enabled_changed)
+            target.enabledChanged.connect(self._others_set_enabled)
         self.apply()
 
     def apply(self) -> None:
@@ -98,9 +98,6 @@ class RoleLock(QObject):
         self._wanted = enabled
         if enabled:
             self._force_disabled()
-
-    def _action_enabled_changed(self, enabled: bool) -> None:
-        self._others_set_enabled(enabled)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if watched is self.target and event.type() == QEvent.Type.EnabledChange:

@@ -80,6 +80,9 @@ class ScheduleActions:
 
     def move_appointment(self, appointment_id: int, start: dt.datetime, provider_id: int) -> bool:
         """A block dropped on a slot: reschedule it, confirming warnings."""
+        if self.book_lock.reason:  # a role that may not reschedule: say why, move nothing
+            self.say(self.book_lock.reason)
+            return False
         a = self._fetch(appointment_id)
         if a is None:
             return False
