@@ -191,6 +191,12 @@ def test_every_control_follows_the_permission_table_in_every_tab(
             assert not lock.target.isEnabled(), name
             assert lock.reason == reason and reason, name
             assert all(t == reason for t in tips(lock.target)), name
+    notes = {"vitals.write": window.tab_widgets[2].role_note,
+             "rooms.write": window.tab_widgets[3].role_note,
+             "insurance.write": window.tab_widgets[4].role_note}  # fmt: skip
+    for permission, note in notes.items():  # a tab its role may only read says so in words
+        assert note.isHidden() is may(role, permission), permission
+        assert note.text() == (refusal_reason(role, permission) or note.text())
     assert set(by_area) == {cls.title for cls in TAB_CLASSES} | {MENUS}  # every tab, menus
     names = [n for area in by_area.values() for n in area]
     assert len(names) == len(set(names))  # each gated once

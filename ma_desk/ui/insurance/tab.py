@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import format_money
 from ma_desk.ui.common.dialogs import dialogs
-from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling
+from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.role_gate import gate, show_reason
 from ma_desk.ui.common.shortcuts import add_shortcut
@@ -78,6 +78,11 @@ class InsuranceTab(Tab):
         self.show_ended.toggled.connect(lambda _on: self.reload())
         toolbar.addWidget(self.show_ended)
         layout.addLayout(toolbar)
+        self.role_note = named(
+            wrapping(QLabel("")), "insurance_role_note", "Why insurance is read-only"
+        )
+        self.role_note.hide()
+        layout.addWidget(self.role_note)
 
         self.model: RowTableModel[CoverageRow] = RowTableModel(self._columns(), self)
         self.table = make_table("insurance_coverages", "Coverages on file")
@@ -134,7 +139,8 @@ class InsuranceTab(Tab):
         layout.addWidget(body, 1)
 
         # A role that may only read insurance sees every change disabled, with the reason.
-        self.locks = {key: gate(button, services, "insurance.write")
+        self.locks = {key: gate(button, services, "insurance.write",
+                                note=self.role_note if key == "add" else None)
                       for key, button in self.actions.items()}  # fmt: skip
         for target in (*move_keys, self.checks.verify_button, self.notes.buttons["notes_add"],
                        self.notes.buttons["notes_edit"], self.auths.buttons["auth_add"],

@@ -72,6 +72,11 @@ class RoomPrepTab(Tab):
         bar.addWidget(self.edit_button)
         board_layout.addLayout(bar)
         board_layout.addWidget(self.counts)
+        self.role_note = named(
+            wrapping(QLabel("")), "roomprep_role_note", "Why rooms are read-only"
+        )
+        self.role_note.hide()
+        board_layout.addWidget(self.role_note)
         self.message = FieldMessage("roomprep")
         self.message.setStyleSheet("color: #b00020; font-weight: bold;")
         board_layout.addWidget(self.message)
@@ -98,7 +103,7 @@ class RoomPrepTab(Tab):
         self.pages.addTab(self.compliance, "Compliance")
 
         # What the role may not do is disabled with the reason (the board stays readable).
-        self.start_lock = gate(self.start_button, services, "rooms.write")
+        self.start_lock = gate(self.start_button, services, "rooms.write", note=self.role_note)
         for target in (self.out_button, self.back_button, self.run_panel,
                        self.restock.mark_button):  # fmt: skip
             gate(target, services, "rooms.write")
