@@ -379,3 +379,27 @@ def test_a_dragged_block_and_enter_on_a_room_say_why_instead_of_failing(
     rooms.start_for_room(room)
     assert rooms.message.text() == refusal_reason("provider", "rooms.write")
     assert rooms.run_panel.run is None
+
+
+@pytest.mark.parametrize("kind", ["widget", "action"])
+def test_a_tab_rule_cannot_enable_what_the_role_holds(qtbot, demo_services, sign_in_as,
+                                                      kind: str) -> None:  # fmt: skip
+    """A tab enabling a control (a row chosen) never opens it to a role that may not."""
+    from PySide6.QtWidgets import QPushButton
+
+    from ma_desk.ui.common.role_gate import apply_roles, gate
+
+    sign_in_as("frontdesk")
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    target = QPushButton("Save", holder) if kind == "widget" else QAction("Save", holder)
+    target.setToolTip("Save the set")
+    gate(target, demo_services, "vitals.write")
+    target.setEnabled(True)
+    assert not target.isEnabled()
+    assert target.toolTip() == refusal_reason("front_desk", "vitals.write")
+    sign_in_as("ma")
+    apply_roles(holder)
+    assert target.isEnabled() and target.toolTip() == "Save the set"
+    target.setEnabled(False)  # the tab's own rule still works for a permitted role
+    assert not target.isEnabled()
