@@ -374,6 +374,12 @@ def test_a_dragged_block_and_enter_on_a_room_say_why_instead_of_failing(
     assert schedule.move_appointment(appt.id, later, appt.provider_id) is False
     assert schedule.status.text() == refusal_reason("provider", "schedule.write")
     assert demo_services.schedule.get(appt.id).start == appt.start
+    dialog = schedule.open_dialog(appointment=appt)  # Enter on a booking: readable, not saved
+    qtbot.waitUntil(dialog.isVisible, timeout=DEADLINE_MS)
+    save = dialog.buttons.button(dialog.buttons.StandardButton.Save)
+    assert not save.isEnabled() and dialog.role_note.isVisible()
+    assert dialog.role_note.text() == save.toolTip() == refusal_reason("provider", "schedule.write")
+    dialog.reject()
     rooms = window.tab_widgets[3]
     room = rooms.model.rows()[0]
     rooms.start_for_room(room)

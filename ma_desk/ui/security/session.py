@@ -96,6 +96,7 @@ class SessionController(QObject):
                                              "action_emergency_access", None,
                                              self.emergency_access)  # fmt: skip
         account.addSeparator()
+        account.setToolTipsVisible(True)
         self.sign_out_action = self._action(account, "Sign out", "action_sign_out", None,
                                             self.sign_out)  # fmt: skip
         admin = bar.addMenu("A&dministration")
@@ -130,7 +131,11 @@ class SessionController(QObject):
 
     def refresh_permissions(self) -> None:
         """Decide every role-held action, button and form of the window for the user now."""
-        self.emergency_action.setEnabled(not allowed(self.services.actor.role, "users.admin"))
+        is_admin = allowed(self.services.actor.role, "users.admin")
+        self.emergency_action.setEnabled(not is_admin)
+        self.emergency_action.setToolTip(
+            "Administrators already have every permission." if is_admin else ""
+        )
         self.refresh_emergency()
         apply_roles(self.window)
 
