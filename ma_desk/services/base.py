@@ -23,7 +23,7 @@ from ma_desk.actor import Actor
 from ma_desk.clock import Clock, SystemClock
 from ma_desk.db.engine import Database
 from ma_desk.errors import PermissionDenied, StaleVersionError
-from ma_desk.permissions import ROLES, allowed, allowed_in_emergency
+from ma_desk.permissions import ROLES, allowed, permitted
 from ma_desk.services.versions import RACE_MESSAGE
 
 # A view shown again (a refresh, a repaint, the same patient chosen again) within this
@@ -80,9 +80,7 @@ class Service:
 
     def check(self, permission: str, *, patient_id: int | None = None) -> None:
         """Raise PermissionDenied (and audit the refusal) unless the actor may do this."""
-        if allowed(self.actor.role, permission):
-            return
-        if self._elevated() and allowed_in_emergency(self.actor.role, permission):
+        if permitted(self.actor.role, permission, elevated=self._elevated()):
             return
         self._refuse(permission, patient_id)
 

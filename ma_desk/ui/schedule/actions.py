@@ -43,6 +43,9 @@ class ScheduleActions:
         slot = self._cursor_slot()
         if slot is None:
             return
+        if self.book_lock.reason:  # Enter on an open slot by a role that may not book
+            self.say(self.book_lock.reason)
+            return
         self.open_dialog(start=slot[0], provider_id=slot[1], type_id=self.pending_type_id)
 
     def open_dialog(self, *, appointment: AppointmentRow | None = None,
@@ -78,6 +81,9 @@ class ScheduleActions:
 
     def move_appointment(self, appointment_id: int, start: dt.datetime, provider_id: int) -> bool:
         """A block dropped on a slot: reschedule it, confirming warnings."""
+        if self.book_lock.reason:  # a role that may not reschedule: say why, move nothing
+            self.say(self.book_lock.reason)
+            return False
         a = self._fetch(appointment_id)
         if a is None:
             return False

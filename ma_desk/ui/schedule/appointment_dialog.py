@@ -42,6 +42,7 @@ from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.focus import whole_field_tab
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.schedule.patient_picker import PatientPicker
 
@@ -199,7 +200,13 @@ class AppointmentDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         self.buttons.setObjectName("appointment_buttons")
+        self.role_note = named(QLabel(""), "appointment_role_note", "Why this cannot be saved")
+        self.role_note.setWordWrap(True)
+        self.role_note.hide()
+        layout.addWidget(self.role_note)
         layout.addWidget(self.buttons)
+        gate(self.buttons.button(QDialogButtonBox.StandardButton.Save), services,
+             "schedule.write", note=self.role_note)  # fmt: skip
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 

@@ -42,6 +42,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.services.schedule import AppointmentRow
 from ma_desk.ui.common.fit import button_row, keep_panels, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
+from ma_desk.ui.common.role_gate import RoleLock, gate
 from ma_desk.ui.common.shortcuts import describe
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.live import kept_scroll, refresh_quietly
@@ -84,6 +85,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self._reference = None
         self._build()
         self._build_actions()
+        self._gate_by_role()
         self.flow_board.timer.stop()
         self.timer = QTimer(self)
         self.timer.setObjectName("schedule_refresh_timer")
@@ -254,6 +256,21 @@ class ScheduleTab(ScheduleActions, Tab):
                 f"flow {status}", [key], lambda _=False, s=status: self.move_patient(s),
                 f"Set the selected visit to {flow.LABELS[status]} (book or flow board)",
             )  # fmt: skip
+
+    def _gate_by_role(self) -> None:
+        """What the signed-in role may not do is disabled, with the reason, keys included."""
+        needs = {
+            "schedule.write": (self.book_button, self.follow_button, self.waitlist_button,
+                               *(self.actions_by_name[n] for n in ("book", "follow_up",
+                                                                   "waitlist"))),
+            "flow.write": (self.cancel_button, self.undo_button, *self.flow_buttons.values(),
+                           *(self.actions_by_name[n] for n in ("cancel", "undo")),
+                           *(self.actions_by_name[s] for s, _l, _k in FLOW_KEYS)),
+        }  # fmt: skip
+        for permission, targets in needs.items():
+            for target in targets:
+                gate(target, self.services, permission)
+        self.book_lock = self.book_button.findChild(RoleLock)
 
     def _fill_provider_choices(self) -> None:
         providers = self.services.schedule.providers()

@@ -27,6 +27,7 @@ from ma_desk.services.waitlist import DAY_NAMES, WaitlistRow
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.fit import FlowLayout, fit_columns
 from ma_desk.ui.common.focus import whole_field_tab
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.schedule.patient_picker import PatientPicker
@@ -78,6 +79,7 @@ class WaitlistPanel(QWidget):
                                    "Remove from waitlist")  # fmt: skip
         for b in (self.add_button, self.book_button, self.remove_button):
             buttons.addWidget(b)
+            gate(b, services, "schedule.write")
         layout.addLayout(buttons)
         self.add_button.clicked.connect(self.open_add_dialog)
         self.book_button.clicked.connect(self._book_clicked)

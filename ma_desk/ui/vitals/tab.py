@@ -27,6 +27,7 @@ from ma_desk.services.vitals import FINAL, UnlikelyValues, VitalSetRow
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.fit import FlowLayout, keep_panels, scrolling, scrolls_sideways, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.common.table_model import ROW_ROLE, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.live import kept_scroll, refresh_quietly
@@ -63,6 +64,9 @@ class VitalsTab(Tab):
         info.addWidget(wrapping(self.tasks_label), 1)
         layout.addLayout(info)
         layout.addWidget(self.status_label)
+        self.role_note = named(wrapping(QLabel("")), "vitals_role_note", "Why vitals are read-only")
+        self.role_note.hide()
+        layout.addWidget(self.role_note)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.entry = VitalsEntryForm()
@@ -95,6 +99,11 @@ class VitalsTab(Tab):
         splitter.setSizes([900, 500])
         layout.addWidget(splitter, 1)
 
+        # Read-only for a role that may not record vitals: fields and Save disabled, the
+        # reason on screen, the history still readable.
+        gate(self.entry, services, "vitals.write", note=self.role_note)
+        gate(self.amend_button, services, "vitals.write")
+        gate(self.error_button, services, "vitals.write")
         self.entry.save_requested.connect(self.save)
         self.entry.cancel_requested.connect(self.cancel)
         selection.patient_changed.connect(self.show_patient)
@@ -109,7 +118,7 @@ class VitalsTab(Tab):
             self.show_patient(self.patient.id)
 
     def focus_first(self) -> None:
-        if self.patient is None:  # nothing to type yet: the first control of the tab
+        if self.patient is None or not self.entry.isEnabled():  # nothing to type here yet
             super().focus_first()
         else:
             self.entry.focus_first_empty()
@@ -314,6 +323,12 @@ class VitalsTab(Tab):
         self.amending = None
         self.entry.clear()
         self._status("Correction cancelled." if was_amend else "", "")
+
+    def discard_unsaved(self) -> None:
+        """The previous user's typed vitals (or correction) go without a question."""
+        self.amending = None
+        self.entry.clear()
+        self._status("", "")
 
     # ------------------------------------------------------------------ corrections
     def selected_set(self) -> VitalSetRow | None:
