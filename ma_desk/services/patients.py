@@ -656,9 +656,7 @@ class PatientService(Service):
             session.flush()
             patient.mrn = mrn_for(patient.id)
             _store_name_parts(session, patient)
-            details: dict[str, Any] = changes(
-                {}, {**clean, "mrn": patient.mrn, "verified_at": now}
-            )
+            details: dict[str, Any] = changes({}, {**clean, "mrn": patient.mrn, "verified_at": now})
             details["duplicate_override"] = duplicate_override
             if candidates:
                 details["duplicate_choice"] = "create_anyway"
