@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from ma_desk.paths import resource
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 REGULAR = "MADesk"
 BOLD = "MADesk-Bold"
@@ -221,7 +225,7 @@ def runs(text: str) -> list[tuple[str, str]]:
     if text.isascii():
         return [(REGULAR, text)] if text else []
     pieces: list[tuple[str, str]] = []
-    current_font, current = REGULAR, []
+    current_font, current = REGULAR, list[str]()
     for ch in visual(_name_missing_symbols(text)):
         font = font_for(ch) or REGULAR
         if font != current_font and current:
@@ -255,7 +259,7 @@ def para(text: object, *, limit: int | None = None, keep_newlines: bool = True) 
     return "".join(parts)
 
 
-def draw_string(canvas, x: float, y: float, text: object, *, font: str = REGULAR,
+def draw_string(canvas: Canvas, x: float, y: float, text: object, *, font: str = REGULAR,
                 size: float = 9, align: str = "left") -> float:  # fmt: skip
     """Draw one line on a canvas with the same font fallback; returns the width drawn."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -271,7 +275,7 @@ def draw_string(canvas, x: float, y: float, text: object, *, font: str = REGULAR
         canvas.setFont(font if f == REGULAR else f, size)
         canvas.drawString(x, y, run)
         x += width
-    return total
+    return float(total)
 
 
 def text_width(text: object, *, font: str = REGULAR, size: float = 9) -> float:
@@ -279,7 +283,7 @@ def text_width(text: object, *, font: str = REGULAR, size: float = 9) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     value = clean(text).replace("\n", " ")
-    return sum(stringWidth(r, font if f == REGULAR else f, size) for f, r in runs(value))
+    return float(sum(stringWidth(r, font if f == REGULAR else f, size) for f, r in runs(value)))
 
 
 def wrap_lines(text: str, width: float, *, font: str = REGULAR, size: float = 9) -> list[str]:

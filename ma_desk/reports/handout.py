@@ -8,7 +8,7 @@ one keeps its English footer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ma_desk.reports import fonts, i18n
 from ma_desk.reports.data import HandoutDoc
@@ -24,6 +24,9 @@ from ma_desk.reports.document import (
     styles,
 )
 from ma_desk.reports.handout_markup import inline, parse
+
+if TYPE_CHECKING:
+    from reportlab.platypus import Flowable
 
 
 def handout_story(doc: HandoutDoc) -> list[Any]:
@@ -55,7 +58,9 @@ def handout_story(doc: HandoutDoc) -> list[Any]:
     return story
 
 
-def _block(text: str, style: str, *, bullet: str | None = None, limit: int | None = None):
+def _block(
+    text: str, style: str, *, bullet: str | None = None, limit: int | None = None
+) -> Flowable:
     """One block of the handout body; Arabic or Hebrew wraps in typed line order, without
     its **bold** (a bold span reordered apart from its line would read out of order)."""
     if fonts.has_rtl(text):

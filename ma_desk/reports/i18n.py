@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ma_desk.paths import resource
 
@@ -101,8 +102,9 @@ def available() -> tuple[str, ...]:
 
 
 @functools.cache
-def _raw(code: str) -> dict:
-    return json.loads(resource("i18n", f"{code}.json").read_text(encoding="utf-8"))
+def _raw(code: str) -> dict[str, Any]:
+    words: dict[str, Any] = json.loads(resource("i18n", f"{code}.json").read_text(encoding="utf-8"))
+    return words
 
 
 @functools.cache
