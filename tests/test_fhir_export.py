@@ -11,6 +11,8 @@ import json
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ma_desk.clinical import codes
@@ -228,3 +230,37 @@ def _patient_of(resource: dict) -> str:
 
 def _by_id(resources: list[dict]) -> dict[tuple[str, str], dict]:
     return {(r["resourceType"], r["id"]): r for r in resources}
+
+
+TYPED = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1,
+                max_size=80).filter(str.strip)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(address=TYPED, allergies=st.lists(TYPED, min_size=1, max_size=3))
+def test_any_typed_text_reaches_the_bulk_ndjson_unchanged(services: Services, tmp_path,
+                                                          address, allergies):  # fmt: skip
+    """Whatever staff typed (quotes, backslashes, emoji, U+2028, right-to-left text) is
+    written by orjson as JSON that reads back as the same text and validates."""
+    from ma_desk.interchange.fhir_out import recorded_items
+    from ma_desk.services.patients import PatientInput
+
+    record = services.patients.register(PatientInput(
+        first_name="Ines", last_name="Okafor", dob="03/07/1980", address1=address,
+        allergies="\n".join(allergies)), duplicate_override=True)  # fmt: skip
+    folder = tmp_path / f"ehi-{record.id}"
+    services.interchange.export_clinic_fhir(folder)
+    patient = next(r for r in _lines(folder, "Patient") if r["id"] == str(record.id))
+    validated(patient)
+    assert patient["address"][0]["line"] == [record.address1]
+    found = [r for r in _lines(folder, "AllergyIntolerance")
+             if r["patient"]["reference"] == f"Patient/{record.id}"]  # fmt: skip
+    assert [r["code"]["text"] for r in found] == recorded_items(record.allergies)
+    for resource in found:
+        validated(resource)
+
+
+def _lines(folder, kind: str) -> list[dict]:
+    text = (folder / f"{kind}.ndjson").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.split("\n") if line]
