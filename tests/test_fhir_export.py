@@ -29,6 +29,7 @@ from ma_desk.errors import PermissionDenied, ValidationError
 from ma_desk.security.demo_accounts import DEMO_PASSWORD
 from ma_desk.services import Services
 
+pytestmark = pytest.mark.both_stores  # the bulk export streams with a server-side cursor there
 EVERY_TYPE = {"Patient", "Coverage", "Appointment", "Encounter", "Observation",
               "AllergyIntolerance", "MedicationStatement"}  # fmt: skip
 
