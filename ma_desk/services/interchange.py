@@ -408,9 +408,9 @@ class InterchangeService(Service):
 
     def _insert_patients(self, session: Session, rows: list[row_reading.RowValues], source: str,
                          keys: dict[int, dict]) -> list[int]:  # fmt: skip
-        """Many new patients in a few statements: one multi-row insert (each row marked with
-        a placeholder MRN of its own), one select of the ids those marks got, one update
-        giving each its MRN from its id, one insert of the name parts.
+        """Many new patients in a few statements: one executemany insert (each row marked
+        with a placeholder MRN of its own), one select of the ids those marks got, one
+        executemany update giving each its MRN from its id, one insert of the name parts.
 
         Plain Core statements, no RETURNING: asked to keep the rows' order, RETURNING runs
         one INSERT per row on SQLite (a 100,000-row import spent a third of its time there).
