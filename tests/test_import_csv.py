@@ -196,9 +196,9 @@ def test_a_failing_batch_leaves_nothing_of_itself(services: Services, monkeypatc
     real = interchange.InterchangeService._insert_patients
     calls = []
 
-    def fail_second(self, session, rows, source):
+    def fail_second(self, session, rows, *rest):
         calls.append(len(rows))
-        ids = real(self, session, rows, source)
+        ids = real(self, session, rows, *rest)
         if len(calls) == 2:
             raise OSError("disk full (simulated)")
         return ids

@@ -22,10 +22,12 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+import orjson
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, object_session
 
 from ma_desk.atomic_file import PRIVATE_MODE, TEMP_PREFIX, TEMP_SUFFIX, fsync_folder, publish
@@ -64,7 +66,7 @@ from ma_desk.services.patients import (
     search_columns,
 )
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
-from ma_desk.text import fold, phone_digits
+from ma_desk.text import fold
 
 BATCH_ROWS = 1000
 DUPLICATE_CHOICES = ("skip", "link", "create")
@@ -353,7 +355,8 @@ class InterchangeService(Service):
                         seen: dict[str, int], apply: bool) -> list[RowOutcome]:  # fmt: skip
         source = options.source
         existing = {p.external_id: p for p in _by_external(session, Patient, source, batch)}
-        may_match = _may_match(session, source, batch)
+        keys = {row.line: search_columns(row.clean) for row in batch if not row.error}
+        may_match = _may_match(session, source, batch, keys)
         outcomes: list[RowOutcome] = []
         creates: list[tuple[int, row_reading.RowValues]] = []
         for row in batch:
@@ -370,7 +373,7 @@ class InterchangeService(Service):
                     creates.append((len(outcomes), row))
                 outcomes.append(outcome)
         if apply and creates:
-            ids = self._insert_patients(session, [row for _i, row in creates], source)
+            ids = self._insert_patients(session, [row for _i, row in creates], source, keys)
             for (index, _row), new_id in zip(creates, ids, strict=True):
                 old = outcomes[index]
                 outcomes[index] = RowOutcome(old.kind, old.line, CREATE,
@@ -411,20 +414,28 @@ class InterchangeService(Service):
                           f"May already be registered: {described}. Not imported: {advice}.",
                           row.external_id, matches=matches)  # fmt: skip
 
-    def _insert_patients(
-        self, session: Session, rows: list[row_reading.RowValues], source: str
-    ) -> list[int]:
-        """Many new patients in two statements (insert, then each one's MRN from its id)."""
+    def _insert_patients(self, session: Session, rows: list[row_reading.RowValues], source: str,
+                         keys: dict[int, dict]) -> list[int]:  # fmt: skip
+        """Many new patients in a few statements: one executemany insert (each row marked
+        with a placeholder MRN of its own), one select of the ids those marks got, one
+        executemany update giving each its MRN from its id, one insert of the name parts.
+
+        Plain Core statements, no RETURNING: asked to keep the rows' order, RETURNING runs
+        one INSERT per row on SQLite (a 100,000-row import spent a third of its time there).
+        """
         now, actor = self.now(), self.actor
+        marks = [f"~{uuid.uuid4().hex[:19]}" for _row in rows]
         values = [{
-            **row.clean, **search_columns(row.clean), "mrn": f"~{uuid.uuid4().hex[:19]}", "active": True,
+            **row.clean, **keys[row.line], "mrn": mark, "active": True,
             "created_at": now, "updated_at": now, "version": 1,
             "updated_by": actor.display_name or actor.username, "updated_on": actor.workstation,
             "external_source": source, "external_id": row.external_id,
-        } for row in rows]  # fmt: skip
-        stmt = insert(Patient).returning(Patient.id, sort_by_parameter_order=True)
-        ids = list(session.scalars(stmt, values))
+        } for row, mark in zip(rows, marks, strict=True)]  # fmt: skip
         table = Patient.__table__
+        session.execute(insert(table), values)
+        marked = dict(session.execute(select(table.c.mrn, table.c.id)
+                                      .where(table.c.mrn.in_(marks))).all())  # fmt: skip
+        ids = [marked[mark] for mark in marks]
         session.execute(
             update(table).where(table.c.id == bindparam("new_id")).values(mrn=bindparam("new_mrn")),
             [{"new_id": i, "new_mrn": mrn_for(i)} for i in ids],
@@ -432,7 +443,7 @@ class InterchangeService(Service):
         parts = [part for i, row in zip(ids, rows, strict=True) for part in
                  name_part_rows(i, row.clean["first_name"], row.clean["last_name"])]  # fmt: skip
         if parts:  # a part of a compound or two-word name finds them, as for registration
-            session.execute(insert(PatientNamePart), parts)
+            session.execute(insert(PatientNamePart.__table__), parts)
         return ids
 
     # ------------------------------------------------------------------ coverages
@@ -648,8 +659,10 @@ def _missing_patient(row: row_reading.RowValues, patients: dict[str, int], kind:
                       f"{source}: import the patients file first (same source).", row.external_id)  # fmt: skip
 
 
-def _may_match(session: Session, source: str, batch: list[row_reading.RowValues]):
-    """Which rows registration's duplicate check must see (one query for the batch).
+def _may_match(session: Session, source: str, batch: list[row_reading.RowValues],
+               keys: dict[int, dict]):  # fmt: skip
+    """Which rows registration's duplicate check must see (two queries for the batch;
+    ``keys`` are the rows' search columns by line).
 
     ``PatientService._duplicates`` finds patients with the same date of birth or the
     same phone number; a row sharing neither with any patient on file (other than
@@ -659,7 +672,7 @@ def _may_match(session: Session, source: str, batch: list[row_reading.RowValues]
     """
     rows = [row for row in batch if not row.error]
     dobs = {row.clean["dob"] for row in rows}
-    phones = {phone_digits(row.clean["phone"]) for row in rows} - {""}
+    phones = {keys[row.line]["phone_digits"] for row in rows} - {""}
     others = or_(Patient.external_source.is_(None), Patient.external_source != source)
     found_dobs = set(session.scalars(select(Patient.dob).distinct().where(
         Patient.dob.in_(dobs), Patient.active.is_(True), others))) if dobs else set()  # fmt: skip
@@ -667,7 +680,7 @@ def _may_match(session: Session, source: str, batch: list[row_reading.RowValues]
         Patient.phone_digits.in_(phones), Patient.active.is_(True), others))) if phones else set()  # fmt: skip
 
     def may_match(row: row_reading.RowValues) -> bool:
-        return row.clean["dob"] in found_dobs or phone_digits(row.clean["phone"]) in found_phones
+        return row.clean["dob"] in found_dobs or keys[row.line]["phone_digits"] in found_phones
 
     return may_match
 
@@ -788,23 +801,26 @@ def _check_export_folder(folder: Path, targets: dict[str, Path], replace: bool) 
 
 def _write_ndjson(service: InterchangeService, targets: dict[str, Path], replace: bool,
                   progress: Callable[[str, int], None] | None) -> dict[str, int]:  # fmt: skip
-    """Stream every resource into private temp files, then give each its name."""
+    """Stream every resource into private temp files, then give each its name.
+
+    Each resource becomes one line with orjson (about 4x faster than ``json.dumps`` on a
+    million vital signs; same JSON, UTF-8, no spaces).
+    """
     folder = next(iter(targets.values())).parent
     temps: dict[str, str] = {}
     handles = {}
     counts = dict.fromkeys(targets, 0)
+    line = orjson.OPT_APPEND_NEWLINE
     try:
         for kind in targets:
             fd, temps[kind] = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-",
                                                suffix=TEMP_SUFFIX, dir=folder)  # fmt: skip
             os.chmod(temps[kind], PRIVATE_MODE)
-            handles[kind] = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+            handles[kind] = os.fdopen(fd, "wb", buffering=1 << 20)
         with service._read() as session:
-            for resource in _every_resource(session):
+            for resource in _every_resource(session.connection()):
                 kind = resource["resourceType"]
-                handles[kind].write(json.dumps(resource, ensure_ascii=False,
-                                               separators=(",", ":")))  # fmt: skip
-                handles[kind].write("\n")
+                handles[kind].write(orjson.dumps(resource, option=line))
                 counts[kind] += 1
                 if progress is not None and counts[kind] % 5000 == 0:
                     progress(kind, counts[kind])
@@ -828,30 +844,58 @@ def _write_ndjson(service: InterchangeService, targets: dict[str, Path], replace
     return counts
 
 
-def _every_resource(session: Session) -> Iterator[dict]:
-    """The whole clinic as plain rows (no ORM objects), in id order, streamed."""
-    stream = {"yield_per": 2000}
-    patients = select(*[c for c in Patient.__table__.c]).order_by(Patient.id)
-    for p in session.execute(patients.execution_options(**stream)):
+# What each resource builder reads (fhir_out), so the export fetches nothing else.
+_PATIENT_COLUMNS = ("id", "mrn", "external_source", "external_id", "first_name", "middle_name",
+                    "last_name", "preferred_name", "active", "sex", "dob", "phone", "email",
+                    "address1", "address2", "city", "state", "zip", "emergency_name",
+                    "emergency_phone", "emergency_relation", "preferred_language", "allergies",
+                    "medications")  # fmt: skip
+_COVERAGE_COLUMNS = ("id", "patient_id", "active", "member_id", "subscriber_relationship",
+                     "payer", "priority", "external_source", "external_id", "subscriber_name",
+                     "subscriber_dob", "group_number", "plan", "effective_date", "end_date")  # fmt: skip
+_APPOINTMENT_COLUMNS = ("id", "patient_id", "start", "minutes", "status", "reason",
+                        "cancel_reason", "external_source", "external_id")  # fmt: skip
+_VISIT_COLUMNS = ("id", "patient_id", "appointment_id", "visit_date", "arrived_at",
+                  "checked_out_at", "chief_complaint")  # fmt: skip
+_STREAM = {"yield_per": 5000}  # rows fetched at a time; a server-side cursor on PostgreSQL
+
+
+def _columns(model, names: tuple[str, ...]) -> list:
+    return [model.__table__.c[name] for name in names]
+
+
+def _every_resource(conn: Connection) -> Iterator[dict]:
+    """The whole clinic from plain Core rows (no ORM objects, only the columns the FHIR
+    builders read), one resource type after the other in id order, streamed."""
+    patients = select(*_columns(Patient, _PATIENT_COLUMNS)).order_by(Patient.id)
+    for p in conn.execute(patients.execution_options(**_STREAM)):
         yield fhir_out.patient_resource(p)
-        yield from fhir_out.allergy_resources(p)
-        yield from fhir_out.medication_resources(p)
-    table = InsuranceCoverage.__table__
-    coverages = select(*[c for c in table.c if c.name not in ("card_front", "card_back")])
-    for c in session.execute(coverages.order_by(table.c.id).execution_options(**stream)):
+        if p.allergies:
+            yield from fhir_out.allergy_resources(p)
+        if p.medications:
+            yield from fhir_out.medication_resources(p)
+    coverages = select(*_columns(InsuranceCoverage, _COVERAGE_COLUMNS)).order_by(
+        InsuranceCoverage.id)  # fmt: skip
+    for c in conn.execute(coverages.execution_options(**_STREAM)):
         yield fhir_out.coverage_resource(c)
     appointments = (
-        select(*Appointment.__table__.c, Provider.display_name.label("provider_name"),
+        select(*_columns(Appointment, _APPOINTMENT_COLUMNS),
+               Provider.display_name.label("provider_name"),
                AppointmentType.name.label("type_name"))
         .join(Provider, Provider.id == Appointment.provider_id)
         .join(AppointmentType, AppointmentType.id == Appointment.type_id)
         .order_by(Appointment.id)
     )  # fmt: skip
-    for a in session.execute(appointments.execution_options(**stream)):
+    for a in conn.execute(appointments.execution_options(**_STREAM)):
         yield fhir_out.appointment_resource(a, a.provider_name, a.type_name)
-    for v in session.execute(select(*Visit.__table__.c).order_by(Visit.id)
-                             .execution_options(**stream)):  # fmt: skip
+    visits = select(*_columns(Visit, _VISIT_COLUMNS)).order_by(Visit.id)
+    for v in conn.execute(visits.execution_options(**_STREAM)):
         yield fhir_out.encounter_resource(v)
+    yield from _observations(conn)
+
+
+def _observations(conn: Connection) -> Iterator[dict]:
+    """Every vital set's Observations: one joined query, grouped by set."""
     observations = (
         select(VitalSet.id.label("set_id"), VitalSet.patient_id, VitalSet.visit_id,
                VitalSet.taken_at, VitalSet.status, VitalSet.note, VitalObservation.id,
@@ -860,8 +904,8 @@ def _every_resource(session: Session) -> Iterator[dict]:
         .join(VitalObservation, VitalObservation.vital_set_id == VitalSet.id)
         .order_by(VitalSet.id, VitalObservation.seq, VitalObservation.id)
     )  # fmt: skip
-    rows = session.execute(observations.execution_options(**stream))
-    for _set_id, group in groupby(rows, key=lambda r: r.set_id):
+    rows = conn.execute(observations.execution_options(**_STREAM))
+    for _set_id, group in groupby(rows, key=itemgetter(0)):
         members = list(group)
         first = members[0]
         vital_set = SimpleNamespace(id=first.set_id, patient_id=first.patient_id,
