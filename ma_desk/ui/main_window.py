@@ -21,6 +21,8 @@ from ma_desk.db.engine import Database
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
+from ma_desk.ui.common import palette
+from ma_desk.ui.common.accessibility import name_unnamed_controls
 from ma_desk.ui.common.shortcut_sheet import ShortcutSheet, sheet_order
 from ma_desk.ui.common.shortcuts import ShortcutEntry, add_shortcut, describe, installed
 from ma_desk.ui.insurance.tab import InsuranceTab
@@ -55,7 +57,7 @@ class ReadOnlyBanner(QLabel):
         self.setAccessibleName("Read-only notice")
         self.setWordWrap(True)
         self.setStyleSheet(
-            "QLabel#read_only_banner { background: #b3261e; color: white; font-weight: bold;"
+            f"QLabel#read_only_banner {{ background: {palette.ALERT_RED}; color: {palette.ON_COLOUR}; font-weight: bold;"
             " padding: 8px 12px; }"
         )
         relay = _ReadOnlyRelay(self)
@@ -184,6 +186,7 @@ class MainWindow(QMainWindow):
     def _make_tab(self, index: int) -> Tab:
         cls = TAB_CLASSES[index]
         tab = cls(self.services, self.selection, self)
+        name_unnamed_controls(tab)
         tab.setObjectName(f"tab_{cls.title.lower().replace(' ', '_').replace('-', '')}")
         self._built[index] = tab
         return tab

@@ -31,6 +31,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.interchange.fields import FIELDS, KINDS
 from ma_desk.services import Services
 from ma_desk.services.interchange import ImportOptions, ImportReport, RowOutcome
+from ma_desk.ui.common.accessibility import name_unnamed_controls
 from ma_desk.ui.common.worker import run_in_background
 
 
@@ -150,6 +151,9 @@ class ImportDialog(QDialog):
         self.progress.setVisible(False)
         self._layout()
         self._wire()
+        self.mapping_view.setAccessibleName("Column mapping")
+        self.outcome_view.setAccessibleName("Import results by row")
+        name_unnamed_controls(self)
 
     def _layout(self) -> None:
         form = QFormLayout()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk.errors import MADeskError, ValidationError
 from ma_desk.services.waitlist import DAY_NAMES, WaitlistRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.fit import FlowLayout, fit_columns
 from ma_desk.ui.common.focus import whole_field_tab
@@ -39,7 +40,7 @@ COLUMNS: list[Column[WaitlistRow]] = [
     Column("Waiting since", lambda w: f"{w.created_at:%m/%d}"),
     Column("Note", lambda w: w.note),
 ]
-OFFER_COLOUR = "#d5f5e3"
+OFFER_COLOUR = palette.OFFER
 
 
 class WaitlistPanel(QWidget):
