@@ -11,6 +11,7 @@ alone.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -189,3 +190,25 @@ def test_flow_board_states_are_in_words(qtbot, demo_services, sign_in_as) -> Non
         assert shown and flow_row.appointment.status in flow.IN_CLINIC_STATUSES
         tooltip = board.model.data(board.model.index(row, status), Qt.ItemDataRole.ToolTipRole)
         assert tooltip == flow_row.appointment.status_label
+
+
+def test_every_room_state_colour_has_its_word_on_the_card_and_for_screen_readers() -> None:
+    from ma_desk.services.rooms import RoomRow
+    from ma_desk.ui.roomprep.board import STATE_STYLE, accessible_text
+
+    now = dt.datetime(2026, 11, 30, 9, 0)
+    words = {}
+    for state in STATE_STYLE:
+        row = RoomRow(1, "Exam 1", "exam", state, now, None, "")
+        words[state] = row.state_label
+        assert row.state_label and row.state_label in accessible_text(row, now)
+    assert len(set(words.values())) == len(STATE_STYLE), words
+
+
+def test_every_coloured_schedule_badge_has_words() -> None:
+    from ma_desk.ui.schedule.grid_view import STATUS_BADGES
+
+    for status, (badge, colour) in STATUS_BADGES.items():
+        assert bool(badge.strip()) == (colour is not None), status
+    coloured = [badge for badge, colour in STATUS_BADGES.values() if colour]
+    assert len(set(coloured)) == len(coloured)

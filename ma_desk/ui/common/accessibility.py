@@ -66,6 +66,7 @@ def _caption(widget: QWidget, layout: QLayout) -> str:
     if index <= 0:
         return ""
     above = layout.itemAt(index - 1).widget()
+    # "Columns (type a field name to change ...)": the words before the aside name it
     return plain(above.text()).split(" (")[0] if isinstance(above, QLabel) else ""
 
 
