@@ -22,7 +22,8 @@ from ma_desk.paths import resource
 from ma_desk.ui.app import load_stylesheet
 from ma_desk.ui.common.text_size import REFERENCE_POINTS, scaled_stylesheet, text_scale
 from ma_desk.ui.main_window import MainWindow
-from tests.test_layout_fit import inner_pages, problems_on, show_at
+from tests.test_focus_dialogs import _factories
+from tests.test_layout_fit import client_size, clipped_texts, inner_pages, problems_on, show_at
 
 UI_ROOT = Path(ma_desk.ui.__file__).parent
 SIZES = re.compile(r"font-size:\s*([\d.]+)pt")
@@ -122,3 +123,35 @@ def test_large_system_font_grows_labels_and_everything_still_fits(
             pages.setCurrentIndex(0)
     report = {title: found for title, found in report.items() if found}
     assert not report, "\n".join(f"{tab}: {p}" for tab, found in report.items() for p in found)
+
+
+# Dialogs that do not yet fit with 12 pt system text, and why (left to the dialogs'
+# layout work of issue 15; the test turns green for them once they fit).
+DIALOGS_NOT_YET_FITTING = {
+    "CoverageDialog": "its form is taller than a 768 px screen at any text size (needs a "
+    "scroll area)",
+    "FirstAdministratorDialog": "its wrapped introduction gets the height of fewer lines "
+    "than it needs at 12 pt",
+}
+
+
+@pytest.mark.parametrize("large_system_font", [12.0], indirect=True)
+@pytest.mark.parametrize("name", sorted(_factories()))
+def test_every_dialog_fits_1366x768_with_larger_system_text(
+    qtbot, demo_services, sign_in_as, large_system_font, name, request
+) -> None:
+    if name in DIALOGS_NOT_YET_FITTING:
+        request.applymarker(pytest.mark.xfail(reason=DIALOGS_NOT_YET_FITTING[name]))
+    sign_in_as("admin")
+    dialog = _factories()[name][0](demo_services)
+    qtbot.addWidget(dialog)
+    with qtbot.waitExposed(dialog):
+        dialog.show()
+    for _ in range(3):  # layouts settle over a few passes (word-wrapped labels)
+        QApplication.processEvents()
+    need = dialog.minimumSizeHint().expandedTo(dialog.minimumSize())
+    width, height = client_size("1366x768@100")
+    problems = clipped_texts(dialog)
+    if need.width() > width or need.height() > height:
+        problems.insert(0, f"needs at least {need.width()}x{need.height()}")
+    assert not problems, f"{name}: {problems}"
