@@ -2,8 +2,9 @@
 
 A screen reader announces a control by its accessible name. Most controls get theirs
 where they are made (``widgets.named``); ``name_unnamed_controls`` fills the rest when a
-screen is built, from what a sighted user reads beside the control: the label whose buddy it is or its form row's label, the caption just above a
-table, a line edit's placeholder, or its tooltip. (Qt itself reads a button's text.)
+screen is built, from what a sighted user reads beside the control: the label whose
+buddy it is or its form row's label, the caption just above a table, a line edit's
+placeholder, or its tooltip. (Qt itself reads a button's text.)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def plain(text: str) -> str:
-    """Visible text as a name: no mnemonic '&', markup, shortcut hint or trailing ':'/'*'."""
+    """Visible text as a name: no mnemonic '&', markup, second line or trailing ':'/'*'/'…'."""
     text = _TAGS.sub("", text).replace("&&", "\0").replace("&", "").replace("\0", "&")
     text = text.split("\n")[0].strip()
     return text.rstrip(":*…").strip()
@@ -108,7 +109,8 @@ def describe_from_placeholder(widget: QWidget) -> None:
 
 def name_unnamed_controls(root: QWidget) -> None:
     """Give every focusable control under root that has no accessible name the name a
-    sighted user reads beside it (called once a screen is built)."""
+    sighted user reads beside it, and keep placeholders as descriptions (called once a
+    screen is built)."""
     for widget in root.findChildren(QWidget):
         if widget.focusPolicy() == Qt.FocusPolicy.NoFocus:
             continue
