@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 
 import ma_desk.ui
@@ -137,8 +139,10 @@ def test_every_palette_colour_is_used() -> None:
     names = [n for n, v in vars(palette).items() if n.isupper() and isinstance(v, str)
              and v.startswith("#")]  # fmt: skip
     stylesheet = resource("styles", "clinic.qss").read_text(encoding="utf-8")  # mirrored there
+    chosen_by_palette = Path(palette.__file__).read_text(encoding="utf-8")  # readable_on
     unused = [n for n in names
-              if f"palette.{n}" not in source and getattr(palette, n) not in stylesheet]  # fmt: skip
+              if f"palette.{n}" not in source and getattr(palette, n) not in stylesheet
+              and f"return {n}" not in chosen_by_palette]  # fmt: skip
     assert not unused, unused
 
 
@@ -233,3 +237,37 @@ def test_every_coloured_schedule_badge_has_words() -> None:
         assert bool(badge.strip()) == (colour is not None), status
     coloured = [badge for badge, colour in STATUS_BADGES.values() if colour]
     assert len(set(coloured)) == len(coloured)
+
+
+@given(red=st.integers(0, 255), green=st.integers(0, 255), blue=st.integers(0, 255))
+def test_text_on_any_colour_a_clinic_picks_for_a_visit_type_meets_aa(red, green, blue) -> None:
+    background = f"#{red:02x}{green:02x}{blue:02x}"
+    text = palette.readable_on(background)
+    assert palette.contrast_ratio(text, background) >= AA_TEXT
+
+
+@pytest.mark.parametrize(
+    ("background", "text"),
+    [("#ffffff", palette.TEXT), ("#aed6f1", palette.TEXT), ("#1f618d", palette.ON_COLOUR),
+     ("#000000", palette.ON_COLOUR), ("#7f7f7f", palette.BLACK), ("red", palette.TEXT),
+     ("#12345", palette.TEXT), ("", palette.TEXT)],
+)  # fmt: skip
+def test_readable_text_choice_boundaries(background, text) -> None:
+    assert palette.readable_on(background) == text
+
+
+def test_flow_board_type_text_stays_readable_on_a_dark_visit_type_colour(
+    qtbot, demo_services, sign_in_as
+) -> None:
+    sign_in_as("ma")
+    board = FlowBoard(demo_services)
+    qtbot.addWidget(board)
+    board.refresh()
+    row = board.model.rows()[0]
+    type_column = {c.header: c for c in flow_columns(Thresholds())}["Type"]
+    for colour, text in (("#1f618d", palette.ON_COLOUR), ("#aed6f1", palette.TEXT)):
+        shown = dataclasses.replace(
+            row, appointment=dataclasses.replace(row.appointment, type_color=colour)
+        )
+        assert type_column.background(shown) == colour
+        assert type_column.foreground(shown) == text

@@ -9,6 +9,9 @@ symbol where it is shown. No Qt here: plain '#rrggbb' strings.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 # ---------------------------------------------------------------- surfaces
 SURFACE = "#ffffff"  # tables, fields, cards
 WINDOW = "#f6f8fa"  # dialog and window background (clinic.qss)
@@ -177,6 +180,23 @@ TEXT_PAIRS: tuple[tuple[str, str, bool, str], ...] = (
     (TITLE, WINDOW, LARGE, "lock screen title"),
     (ON_COLOUR, SELECTION, False, "selected row"),
 )
+
+
+_HEX6 = re.compile(r"#[0-9a-fA-F]{6}")
+BLACK = "#000000"  # text on a mid-tone a clinic chose, where neither TEXT nor white reaches AA
+
+
+@lru_cache(maxsize=256)
+def readable_on(background: str) -> str:
+    """Text colour for a background the clinic chose (a visit type's colour): the usual
+    text if it reads at AA, else white, else black (one of the two always does). A colour
+    not written '#rrggbb' gets the usual text."""
+    if not _HEX6.fullmatch(background):
+        return TEXT
+    for candidate in (TEXT, ON_COLOUR):
+        if contrast_ratio(candidate, background) >= 4.5:
+            return candidate
+    return BLACK
 
 
 def _channel(value: int) -> float:

@@ -90,7 +90,12 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         ),
         Column("Room", lambda f: f.appointment.room_name),
         Column(
-            "Type", lambda f: f.appointment.type_name, background=lambda f: f.appointment.type_color
+            "Type",
+            lambda f: f.appointment.type_name,
+            background=lambda f: f.appointment.type_color,
+            foreground=lambda f: (
+                f.appointment.type_color and palette.readable_on(f.appointment.type_color)
+            ),
         ),
         Column(
             "Prov.",

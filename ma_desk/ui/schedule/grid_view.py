@@ -277,7 +277,8 @@ class ScheduleGridView(QTableView):
             painter.setBrush(kit.flag_fill)
             painter.drawPolygon(corner)
 
-        painter.setPen(kit.faded_text if text.faded else kit.text)
+        readable = QColor(palette.readable_on(colour.name())) if a.type_color else kit.text
+        painter.setPen(kit.faded_text if text.faded else readable)
         kind = "struck" if text.struck else "title"
         painter.setFont(kit.fonts[kind][0])
         title = first_that_fits((text.title, *text.short_titles), kit.fonts[kind][1], right - left)
