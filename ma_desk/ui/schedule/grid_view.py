@@ -131,6 +131,12 @@ _CURSOR_PEN = QPen(QColor(palette.GRID_CURSOR), 2)
 _DROP_PEN = QPen(QColor(palette.GRID_SELECTED), 2, Qt.PenStyle.DashLine)
 
 
+@lru_cache(maxsize=64)
+def _readable_on(background: str) -> QColor:
+    """Block text that reads at AA on the visit type's colour the clinic chose."""
+    return QColor(palette.readable_on(background))
+
+
 def kit_white() -> QColor:
     return QColor(palette.SURFACE)
 
@@ -277,7 +283,7 @@ class ScheduleGridView(QTableView):
             painter.setBrush(kit.flag_fill)
             painter.drawPolygon(corner)
 
-        readable = QColor(palette.readable_on(colour.name())) if a.type_color else kit.text
+        readable = _readable_on(colour.name()) if a.type_color else kit.text
         painter.setPen(kit.faded_text if text.faded else readable)
         kind = "struck" if text.struck else "title"
         painter.setFont(kit.fonts[kind][0])
