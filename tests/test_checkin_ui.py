@@ -343,10 +343,12 @@ def test_todays_list_flags_insurance_and_name_alerts(qtbot, tab, desk):
 def test_every_input_is_named_for_tests_and_screen_readers(tab):
     from PySide6.QtWidgets import QTableView
 
+    from tests.test_accessibility import accessible_name
+
     kinds = (QLineEdit, QComboBox, QPushButton, QCheckBox, QTableView)  # what staff operate
     inputs = [w for w in tab.findChildren(QWidget) if isinstance(w, kinds)]
     assert len(inputs) > 40
-    unnamed = [w for w in inputs if not (w.objectName() and w.accessibleName())]
+    unnamed = [w for w in inputs if not (w.objectName() and accessible_name(w))]
     assert not unnamed, [type(w).__name__ + ":" + w.objectName() for w in unnamed]
     names = [w.objectName() for w in inputs]
     assert len(names) == len(set(names)), "objectNames are unique"

@@ -23,6 +23,8 @@ from ma_desk.display_format import long_date_text, time_text, use_locale
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
+from ma_desk.ui.common import palette
+from ma_desk.ui.common.accessibility import name_unnamed_controls
 from ma_desk.ui.common.shortcut_sheet import ShortcutSheet, sheet_order
 from ma_desk.ui.common.shortcuts import ShortcutEntry, add_shortcut, describe, installed
 from ma_desk.ui.insurance.tab import InsuranceTab
@@ -57,7 +59,7 @@ class ReadOnlyBanner(QLabel):
         self.setAccessibleName("Read-only notice")
         self.setWordWrap(True)
         self.setStyleSheet(
-            "QLabel#read_only_banner { background: #b3261e; color: white; font-weight: bold;"
+            f"QLabel#read_only_banner {{ background: {palette.ALERT_RED}; color: {palette.ON_COLOUR}; font-weight: bold;"
             " padding: 8px 12px; }"
         )
         relay = _ReadOnlyRelay(self)
@@ -198,6 +200,7 @@ class MainWindow(QMainWindow):
     def _make_tab(self, index: int) -> Tab:
         cls = TAB_CLASSES[index]
         tab = cls(self.services, self.selection, self)
+        name_unnamed_controls(tab)
         tab.setObjectName(f"tab_{cls.title.lower().replace(' ', '_').replace('-', '')}")
         self._built[index] = tab
         return tab

@@ -30,6 +30,7 @@ from ma_desk.services.checkin import (
     format_cents,
 )
 from ma_desk.ui.checkin.fields import FieldGrid
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.fit import FlowLayout, wrapping
@@ -85,7 +86,7 @@ class ArrivePanel(QGroupBox):
         )
         self.arrive_button.setProperty("role", "primary")
         self.arrive_button.setStyleSheet(
-            "QPushButton:disabled { background: #dfe5eb; border-color: #c9d3dd; color: #6b7785; }"
+            f"QPushButton:disabled {{ background: {palette.DISABLED_FILL}; border-color: {palette.BORDER}; color: {palette.MUTED_TEXT}; }}"
         )
         self.arrive_button.setAutoDefault(True)
         self.result_label = named(QLabel(""), "arrive_result", "Arrival result")

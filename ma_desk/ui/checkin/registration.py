@@ -73,7 +73,6 @@ class RegistrationPanel(QWidget):
         layout = QVBoxLayout(body)
         title = QLabel("Register a new patient")
         title.setProperty("role", "panel-title")
-        title.setStyleSheet("font-size: 14pt; font-weight: bold; color: #0b4f8a;")
         layout.addWidget(title)
         hint = wrapping(
             QLabel("Fields marked * are required. Enter saves; Esc goes back to the search.")

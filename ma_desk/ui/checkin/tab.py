@@ -30,6 +30,7 @@ from ma_desk.services.patients import PatientHit
 from ma_desk.ui.checkin.arrive_panel import ArrivePanel
 from ma_desk.ui.checkin.registration import RegistrationPanel
 from ma_desk.ui.checkin.verify_panel import VerifyPanel
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.role_gate import gate
@@ -48,8 +49,8 @@ def _status_text(h: PatientHit) -> str:
 
 def _status_colour(h: PatientHit) -> str | None:
     if h.appointment_status in flow.OPEN_STATUSES:
-        return "#0b4f8a"
-    return "#5f6b76" if h.appointment_status else None
+        return palette.HEADING
+    return palette.MUTED_TEXT if h.appointment_status else None
 
 
 class CheckinTab(Tab):
@@ -71,7 +72,7 @@ class CheckinTab(Tab):
             Column(
                 "Alerts",
                 self._alert_text,
-                background=lambda h: "#fff3cd" if self._alert_text(h) else None,
+                background=lambda h: palette.AMBER if self._alert_text(h) else None,
                 tooltip=self._alert_tooltip,
             ),
         ]

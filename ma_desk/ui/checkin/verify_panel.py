@@ -26,6 +26,7 @@ from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.patients import SEXES, PatientRecord
 from ma_desk.ui.checkin.fields import FieldGrid
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.errors import field_errors
 from ma_desk.ui.common.fit import fit_columns, wrapping
@@ -187,7 +188,9 @@ class VerifyPanel(QWidget):
             self.verified_label.setText("Never verified: confirm every detail with the patient")
         ok = mark.today
         self.verified_label.setStyleSheet(
-            "color: #1e6b34; font-weight: bold;" if ok else "color: #8a5a00; font-weight: bold;"
+            f"color: {palette.VERIFIED_TEXT}; font-weight: bold;"
+            if ok
+            else f"color: {palette.CAUTION_TEXT}; font-weight: bold;"
         )
 
     def refresh_insurance(self) -> None:

@@ -30,6 +30,7 @@ from ma_desk.display_format import date_time_text
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import SIDES
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.insurance import common
@@ -141,7 +142,9 @@ class CardPanel(QGroupBox):
             named(thumb, f"card_{side}_thumb", f"Card {side} image")
             thumb.setFixedSize(THUMB)
             thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            thumb.setStyleSheet("border: 1px dashed #9fb0c2; background: #f7f9fb; color: #5a6b7c;")
+            thumb.setStyleSheet(
+                f"border: 1px dashed {palette.THUMBNAIL_BORDER}; background: {palette.THUMBNAIL}; color: {palette.THUMBNAIL_TEXT};"
+            )
             caption = QLabel(f"<b>{side.capitalize()}</b>")
             caption.setObjectName(f"card_{side}_caption")
             top = column * 3  # front above back: the panel stays narrow

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from ma_desk.display_format import date_text
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import format_money
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
@@ -33,14 +34,14 @@ from ma_desk.ui.insurance.forms import EndDateDialog, RemoveCoverageDialog, Veri
 from ma_desk.ui.insurance.panels import EligibilityPanel, NotesPanel, PriorAuthPanel
 from ma_desk.ui.tab_base import Tab
 
-AMBER, RED = "#fff3cd", "#f8d7da"
+AMBER, RED = palette.AMBER, palette.RED
 
 
 def _attention_colour(text: str) -> str | None:
     if not text or text.startswith("Starts"):
         return None
     if text.startswith(("Ended", "Last check")):
-        return RED if text.startswith("Last check") else "#e9ecef"
+        return RED if text.startswith("Last check") else palette.GREY_ENDED
     return AMBER
 
 
@@ -73,7 +74,7 @@ class InsuranceTab(Tab):
             self.actions[key] = button
         self.actions["add"].setProperty("role", "primary")
         self.actions["add"].setStyleSheet(  # the clinic style has no disabled look for primary
-            "QPushButton:disabled { background: #e8eef4; color: #8a99a8; border-color: #c9d3dd; }"
+            f"QPushButton:disabled {{ background: {palette.DISABLED_FILL}; color: {palette.DISABLED_TEXT}; border-color: {palette.BORDER}; }}"
         )
         self.show_ended = named(QCheckBox("Show ended coverages"), "insurance_show_ended")
         self.show_ended.toggled.connect(lambda _on: self.reload())
@@ -274,7 +275,7 @@ class InsuranceTab(Tab):
                  f"{esc(c.plan)}</h3>"]  # fmt: skip
         attention = c.attention(now, self.stale_days)
         if attention:
-            lines.append(f"<p style='background:{AMBER};color:#7a4d00;padding:4px'>"
+            lines.append(f"<p style='background:{AMBER};color:{palette.WARNING_TEXT};padding:4px'>"
                          f"<b>⚠ {esc(attention)}</b> — verify before the visit.</p>")  # fmt: skip
         if c.subscriber_relationship == "self":
             subscriber = "Patient is the subscriber"

@@ -41,6 +41,7 @@ from ma_desk.services.interchange import (
     InterchangeService,
     RowOutcome,
 )
+from ma_desk.ui.common.accessibility import name_unnamed_controls
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.interchange.choices import CHOICE_LABELS, ChoiceModel, ChoiceView
 
@@ -195,6 +196,9 @@ class ImportDialog(QDialog):
         self.progress.setVisible(False)
         self._layout()
         self._wire()
+        self.mapping_view.setAccessibleName("Column mapping")
+        self.outcome_view.setAccessibleName("Import results by row")
+        name_unnamed_controls(self)
         self._kind_changed()
 
     def _layout(self) -> None:

@@ -24,6 +24,7 @@ from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.services.handouts import LANGUAGES, HandoutRow, language_code
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.note_keys import ctrl_enter_saves
@@ -174,7 +175,7 @@ class HandoutAdminDialog(QDialog):
             Column("Title", lambda r: r.title),
             Column("Language", lambda r: r.language_label),
             Column("Status", lambda r: "Active" if r.active else "Retired",
-                   foreground=lambda r: None if r.active else "#7b8794"),
+                   foreground=lambda r: None if r.active else palette.MUTED_TEXT),
         ])  # fmt: skip
         self.table = make_table("handout_library_table", "Handout library")
         self.table.setModel(self.model)

@@ -43,6 +43,7 @@ from PySide6.QtPrintSupport import QPrinter
 
 from ma_desk.errors import MADeskError
 from ma_desk.reports.output import write_file_atomic
+from ma_desk.ui.common import palette
 
 MAX_RENDER_DPI = 600  # above this a page image would take hundreds of MB: use 2+ dots/pixel
 INK_CHECK_DPI = 144  # resolution (half-point steps) of the quick look for where a page has print
@@ -114,7 +115,7 @@ def render_page(document: QPdfDocument, page: int, size: QSize) -> QImage:
     image = document.render(page, size)
     painter = QPainter(image)
     painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationOver)
-    painter.fillRect(image.rect(), QColor("white"))
+    painter.fillRect(image.rect(), QColor(palette.SURFACE))
     painter.end()
     image.convertTo(QImage.Format.Format_RGB32)
     return image

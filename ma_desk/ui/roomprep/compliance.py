@@ -23,7 +23,7 @@ from ma_desk.display_format import compact_date, qt_date_format, time_text, week
 from ma_desk.errors import MADeskError
 from ma_desk.reports.compliance_csv import write_compliance_csv
 from ma_desk.services.checklists import ComplianceReport, GapRow, RunSummaryRow
-from ma_desk.ui.common import replace_file
+from ma_desk.ui.common import palette, replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import fit_columns
@@ -33,12 +33,12 @@ from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.roomprep.worker import LatestOnly
 
 GAP_COLUMNS: list[Column[GapRow]] = [
-    Column("Date", lambda g: weekday_text(g.day), background=lambda g: "#fde2e1"),
-    Column("Room", lambda g: g.room_name, background=lambda g: "#fde2e1"),
-    Column("Roomed", lambda g: time_text(g.at) if g.at else "", background=lambda g: "#fde2e1"),
-    Column("Gap", lambda g: g.message, background=lambda g: "#fde2e1"),
+    Column("Date", lambda g: weekday_text(g.day), background=lambda g: palette.ROSE),
+    Column("Room", lambda g: g.room_name, background=lambda g: palette.ROSE),
+    Column("Roomed", lambda g: time_text(g.at) if g.at else "", background=lambda g: palette.ROSE),
+    Column("Gap", lambda g: g.message, background=lambda g: palette.ROSE),
 ]
-STATUS_BACKGROUND = {"abandoned": "#eceff1", "in_progress": "#fff3cd"}
+STATUS_BACKGROUND = {"abandoned": palette.GREY, "in_progress": palette.AMBER}
 RUN_COLUMNS: list[Column[RunSummaryRow]] = [
     Column("Date", lambda r: weekday_text(r.started_at)),
     Column("Room", lambda r: r.room_name),
@@ -60,7 +60,7 @@ RUN_COLUMNS: list[Column[RunSummaryRow]] = [
     Column(
         "Not done / notes",
         lambda r: " | ".join([*r.not_done, *([r.note] if r.note else [])]),
-        background=lambda r: "#fde2e1" if r.not_done else None,
+        background=lambda r: palette.ROSE if r.not_done else None,
     ),
 ]
 
@@ -96,7 +96,7 @@ class CompliancePage(QWidget):
         top.addWidget(self.export_button)
         layout.addLayout(top)
         self.message = FieldMessage("compliance")
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(f"color: {palette.ERROR_TEXT};")
         layout.addWidget(self.message)
         self.summary = QLabel("")
         self.summary.setObjectName("compliance_summary")
@@ -106,7 +106,7 @@ class CompliancePage(QWidget):
         gap_layout = QVBoxLayout(gap_box)
         gap_layout.setContentsMargins(0, 0, 0, 0)
         self.gap_title = QLabel("Gaps: rooms used without a turnover")
-        self.gap_title.setStyleSheet("font-weight: bold; color: #b00020;")
+        self.gap_title.setStyleSheet(f"font-weight: bold; color: {palette.ERROR_TEXT};")
         gap_layout.addWidget(self.gap_title)
         self.gap_model: RowTableModel[GapRow] = RowTableModel(GAP_COLUMNS, self)
         self.gaps = make_table("compliance_gaps", "Compliance gaps")

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QPushButton, QVBox
 from ma_desk.display_format import qt_weekday_date_format, time_text
 from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import RestockRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import fit_columns, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
@@ -23,7 +24,7 @@ COLUMNS: list[Column[RestockRow]] = [
     Column(
         "Restocked",
         lambda r: f"{time_text(r.restocked_at)} {r.restocked_by}" if r.restocked_at else "Open",
-        background=lambda r: "#e3f4e4" if r.restocked_at else "#fff3cd",
+        background=lambda r: palette.MINT if r.restocked_at else palette.AMBER,
     ),
 ]
 

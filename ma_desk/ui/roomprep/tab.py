@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from ma_desk.clinical.checklist_templates import MOMENTS, moment_for_state, moment_label
 from ma_desk.errors import MADeskError
 from ma_desk.services.rooms import RoomRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import FlowLayout, keep_panels, wrapping
@@ -78,7 +79,7 @@ class RoomPrepTab(Tab):
         self.role_note.hide()
         board_layout.addWidget(self.role_note)
         self.message = FieldMessage("roomprep")
-        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.message.setStyleSheet(f"color: {palette.ERROR_TEXT}; font-weight: bold;")
         board_layout.addWidget(self.message)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)

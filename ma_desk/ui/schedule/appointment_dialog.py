@@ -38,6 +38,7 @@ from ma_desk.display_format import (
 )
 from ma_desk.errors import MADeskError, NeedsConfirmation, StaleVersionError, ValidationError
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
@@ -191,7 +192,9 @@ class AppointmentDialog(QDialog):
         self.warnings.setObjectName("appointment_warnings")
         self.warnings.setAccessibleName("Booking warnings")
         self.warnings.setWordWrap(True)
-        self.warnings.setStyleSheet("color: #9a5b00; background: #fef5e7; padding: 4px;")
+        self.warnings.setStyleSheet(
+            f"color: {palette.FLAG_TEXT}; background: {palette.PEACH_LIGHT}; padding: 4px;"
+        )
         self.warnings.hide()
         layout.addWidget(self.warnings)
         self.general = FieldMessage("appointment_general")

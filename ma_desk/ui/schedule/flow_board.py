@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 from ma_desk.clinical import flow
 from ma_desk.display_format import time_text
 from ma_desk.services.schedule import FlowRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.fit import fit_columns, wrapping
 from ma_desk.ui.common.role_gate import apply_roles, gate
 from ma_desk.ui.common.shortcuts import add_shortcut
@@ -26,10 +27,16 @@ from ma_desk.ui.schedule.notify_dialog import NotifyProviderDialog
 
 REFRESH_MS = 30_000
 SHORT_STATUS = {flow.WITH_PROVIDER: "With prov."}
-LEVEL_COLOURS = {flow.WAIT_OK: None, flow.WAIT_WARN: "#fdebd0", flow.WAIT_ALERT: "#f5b7b1"}
-CRITICAL_COLOUR = "#f5b7b1"
-NOTIFIED_COLOUR = "#d4edda"
-STATUS_COLOURS = {flow.ARRIVED: "#fff3cd", flow.ROOMED: "#d1ecf1", flow.WITH_PROVIDER: "#d4edda"}
+LEVEL_COLOURS = {flow.WAIT_OK: None, flow.WAIT_WARN: palette.PEACH, flow.WAIT_ALERT: palette.SALMON}
+# Colour is never the only signal: a long wait also reads "!" and a very long one "!!".
+LEVEL_MARKS = {flow.WAIT_OK: "", flow.WAIT_WARN: " !", flow.WAIT_ALERT: " !!"}
+CRITICAL_COLOUR = palette.SALMON
+NOTIFIED_COLOUR = palette.GREEN
+STATUS_COLOURS = {
+    flow.ARRIVED: palette.AMBER,
+    flow.ROOMED: palette.CYAN,
+    flow.WITH_PROVIDER: palette.GREEN,
+}
 
 
 @dataclass
@@ -47,6 +54,15 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
     def level(minutes: int) -> str | None:
         return LEVEL_COLOURS[flow.wait_level(minutes, t.warn, t.alert)]
 
+    def waited(minutes: int) -> str:
+        return f"{minutes} min{LEVEL_MARKS[flow.wait_level(minutes, t.warn, t.alert)]}"
+
+    def wait_words(minutes: int) -> str | None:
+        return {
+            flow.WAIT_WARN: f"Long wait: {t.warn} min or more",
+            flow.WAIT_ALERT: f"Very long wait: {t.alert} min or more",
+        }.get(flow.wait_level(minutes, t.warn, t.alert))
+
     return [
         Column("Appt", lambda f: time_text(f.appointment.start)),  # the booked time
         Column(
@@ -59,7 +75,7 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
                 f.appointment.patient_name + ("  $?" if f.appointment.patient_id in flags else "")
             ),
             tooltip=lambda f: flags.get(f.appointment.patient_id),
-            background=lambda f: "#fdebd0" if f.appointment.patient_id in flags else None,
+            background=lambda f: palette.PEACH if f.appointment.patient_id in flags else None,
         ),
         Column(
             "Status",
@@ -75,7 +91,12 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         ),
         Column("Room", lambda f: f.appointment.room_name),
         Column(
-            "Type", lambda f: f.appointment.type_name, background=lambda f: f.appointment.type_color
+            "Type",
+            lambda f: f.appointment.type_name,
+            background=lambda f: f.appointment.type_color,
+            foreground=lambda f: (
+                f.appointment.type_color and palette.readable_on(f.appointment.type_color)
+            ),
         ),
         Column(
             "Prov.",
@@ -84,13 +105,15 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         ),
         Column(
             "Wait",
-            lambda f: f"{f.waiting_minutes} min",
+            lambda f: waited(f.waiting_minutes),
+            tooltip=lambda f: wait_words(f.waiting_minutes),
             background=lambda f: level(f.waiting_minutes),
             align_right=True,
         ),
         Column(
             "In rm",
-            lambda f: f"{f.in_room_minutes} min" if f.appointment.roomed_at else "",
+            lambda f: waited(f.in_room_minutes) if f.appointment.roomed_at else "",
+            tooltip=lambda f: wait_words(f.in_room_minutes) if f.appointment.roomed_at else None,
             background=lambda f: level(f.in_room_minutes) if f.appointment.roomed_at else None,
             align_right=True,
         ),
@@ -120,7 +143,9 @@ def status_counts(rows: list[FlowRow]) -> str:
         counts[r.appointment.status] = counts.get(r.appointment.status, 0) + 1
     text = " · ".join(f"{flow.LABELS[s]} {n}" for s, n in counts.items())
     criticals = sum(1 for r in rows if r.critical)
-    return text + (f" · <b style='color:#b3261e'>⚠ {criticals} critical</b>" if criticals else "")
+    return text + (
+        f" · <b style='color:{palette.ALERT_RED}'>⚠ {criticals} critical</b>" if criticals else ""
+    )
 
 
 class FlowBoard(QWidget):
@@ -183,8 +208,8 @@ class FlowBoard(QWidget):
             self._reselect(keep)
         self.header.setText(
             f"<b>Flow board</b> — {len(rows)} in clinic: {status_counts(rows)}"
-            f" <span style='color:#7b7d7d'>(waits coloured at {clinic.wait_warn_minutes}"
-            f" and {clinic.wait_alert_minutes} min)</span>"
+            f" <span style='color:{palette.MUTED_TEXT}'>(waits marked ! at"
+            f" {clinic.wait_warn_minutes} and !! at {clinic.wait_alert_minutes} min)</span>"
         )
         self.table.selectionModel().blockSignals(False)
         self._update_notify_button()

@@ -21,15 +21,16 @@ from PySide6.QtGui import QBrush, QColor
 
 from ma_desk.display_format import time_text, weekday_text, weekday_time_text
 from ma_desk.services.schedule import AppointmentRow, ProviderRow
+from ma_desk.ui.common import palette
 
 MIME_TYPE = "application/x-ma-desk-appointment"
 Index = QModelIndex | QPersistentModelIndex
 APPOINTMENT_ROLE = Qt.ItemDataRole.UserRole + 10  # AppointmentRow | None at a cell
 SLOT_ROLE = Qt.ItemDataRole.UserRole + 11  # (start datetime, provider id) of a cell
 
-OPEN_COLOUR = QColor("#ffffff")
-PROVIDER_OFF_COLOUR = QColor("#eceff1")
-CLINIC_CLOSED_COLOUR = QColor("#d5d8dc")
+OPEN_COLOUR = QColor(palette.SURFACE)
+PROVIDER_OFF_COLOUR = QColor(palette.GREY)
+CLINIC_CLOSED_COLOUR = QColor(palette.CLOSED)
 OPEN_BRUSH, OFF_BRUSH, CLOSED_BRUSH = (
     QBrush(OPEN_COLOUR), QBrush(PROVIDER_OFF_COLOUR), QBrush(CLINIC_CLOSED_COLOUR)
 )  # fmt: skip

@@ -40,6 +40,7 @@ from ma_desk.display_format import (
 )
 from ma_desk.errors import MADeskError
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.fit import button_row, keep_panels, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.role_gate import RoleLock, gate
@@ -146,6 +147,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self.splitter.addWidget(self.grid)
         self.side = QTabWidget()
         self.side.setObjectName("schedule_side_panel")
+        self.side.setAccessibleName("Flow board, waitlist and details")
         self.flow_board = FlowBoard(self.services)
         self.waitlist = WaitlistPanel(self.services)
         self.details = QLabel()
@@ -533,7 +535,7 @@ class ScheduleTab(ScheduleActions, Tab):
             lines.append("Part of a recurring series.")
         flag = self.model.flags_by_patient.get(a.patient_id)
         if flag:
-            lines.append(f"<span style='color:#9a5b00'>⚠ {esc(flag)}</span>")
+            lines.append(f"<span style='color:{palette.FLAG_TEXT}'>⚠ {esc(flag)}</span>")
         history = (self.services.schedule.history(a.id)
                    if self.side.currentWidget() is self.details else [])  # fmt: skip
         if history:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ma_desk.display_format import date_text, day_month_text, weekday_time_text
 from ma_desk.errors import MADeskError, ValidationError
 from ma_desk.services.waitlist import DAY_NAMES, WaitlistRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.fit import FlowLayout, fit_columns
 from ma_desk.ui.common.focus import whole_field_tab
@@ -41,7 +42,7 @@ COLUMNS: list[Column[WaitlistRow]] = [
     Column("Waiting since", lambda w: day_month_text(w.created_at)),
     Column("Note", lambda w: w.note),
 ]
-OFFER_COLOUR = "#d5f5e3"
+OFFER_COLOUR = palette.OFFER
 
 
 class WaitlistPanel(QWidget):

@@ -29,7 +29,7 @@ from ma_desk.display_format import compact_date, qt_date_format, seconds_text
 from ma_desk.errors import MADeskError, ValidationError
 from ma_desk.services import Services
 from ma_desk.services.audit_log import AuditFilter, AuditRow
-from ma_desk.ui.common import replace_file
+from ma_desk.ui.common import palette, replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.focus import whole_field_tab
@@ -44,14 +44,14 @@ AUDIT_COLUMNS: list[Column[AuditRow]] = [
     Column(
         "Action",
         lambda r: r.action + (" ⚠ emergency" if r.break_glass else ""),
-        background=lambda r: "#fde2e4" if r.break_glass else None,
+        background=lambda r: palette.ROSE_AUDIT if r.break_glass else None,
     ),  # fmt: skip
     Column("Entity", lambda r: f"{r.entity} {r.entity_id}".strip()),
     Column("Patient", lambda r: r.mrn),
     Column(
         "Outcome",
         lambda r: r.outcome,
-        foreground=lambda r: None if r.outcome == "success" else "#b00020",
+        foreground=lambda r: None if r.outcome == "success" else palette.ERROR_TEXT,
     ),  # fmt: skip
     Column(
         "Details", lambda r: r.details if r.details != "{}" else "", tooltip=lambda r: r.details

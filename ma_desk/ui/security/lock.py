@@ -98,7 +98,7 @@ class LockScreen(QWidget):
         self.services = services
         self.title = QLabel("MA Desk is locked")
         self.title.setObjectName("lock_title")
-        self.title.setStyleSheet("font-size: 20pt; font-weight: bold; color: #10263d;")
+        self.title.setProperty("role", "lock-title")  # sized in clinic.qss with the system font
         self.detail = QLabel()
         self.detail.setObjectName("lock_detail")
         self.detail.setWordWrap(True)

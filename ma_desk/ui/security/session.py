@@ -28,6 +28,7 @@ from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.permissions import allowed
 from ma_desk.services import Services
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.role_gate import apply_roles, gate
 from ma_desk.ui.security.lock import IdleWatcher, LockScreen
@@ -70,7 +71,7 @@ class SessionController(QObject):
         self.emergency_label = QLabel()
         self.emergency_label.setObjectName("status_emergency")
         self.emergency_label.setStyleSheet(
-            "background: #b00020; color: white; font-weight: bold; padding: 0 8px;"
+            f"background: {palette.EMERGENCY}; color: {palette.ON_COLOUR}; font-weight: bold; padding: 0 8px;"
         )
         self.emergency_label.hide()
         window.statusBar().addPermanentWidget(self.emergency_label)

@@ -22,6 +22,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.permissions import ROLE_LABELS, ROLES
 from ma_desk.services import Services
 from ma_desk.services.accounts import UserRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.table_model import Column, RowTableModel
@@ -36,7 +37,7 @@ USER_COLUMNS: list[Column[UserRow]] = [
         lambda u: (
             ("active" if u.active else "inactive") + (" · locked out" if u.locked_until else "")
         ),
-        foreground=lambda u: None if u.active else "#777777",
+        foreground=lambda u: None if u.active else palette.MUTED_TEXT,
     ),  # fmt: skip
     Column(
         "Last sign-in",

@@ -130,14 +130,15 @@ class RowsSection(Section):
         super().__init__(parent)
         self.inputs = list(inputs)
         self.model: RowTableModel = RowTableModel(columns, self)
-        self.view = make_table(f"{self.list_key}_table", f"{self.list_key.replace('_', ' ')}")
+        rows = self.list_key.replace("_", " ")  # "visit types"
+        self.view = make_table(f"{self.list_key}_table", rows.capitalize())
         self.view.setModel(self.model)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.view.verticalHeader().hide()
-        self.add_button = named(QPushButton("&Add"), f"{self.list_key}_add", "Add the row")
+        self.add_button = named(QPushButton("&Add"), f"{self.list_key}_add", f"Add the {rows[:-1]}")
         self.remove_button = named(QPushButton("&Remove"), f"{self.list_key}_remove",
-                                   "Remove the selected row")  # fmt: skip
+                                   f"Remove the selected {rows[:-1]}")  # fmt: skip
         self.add_button.clicked.connect(self.add_typed)
         self.remove_button.clicked.connect(self.remove_selected)
         row = QHBoxLayout()

@@ -25,6 +25,7 @@ from ma_desk.clinical import codes, units
 from ma_desk.clinical import vitals as rules
 from ma_desk.display_format import qt_date_format
 from ma_desk.services.vitals import VitalSetRow
+from ma_desk.ui.common import palette
 
 
 def _ms(moment: dt.datetime) -> float:
@@ -147,8 +148,8 @@ class TrendCharts(QWidget):
         chart.addAxis(weight_axis, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(bmi_axis, Qt.AlignmentFlag.AlignRight)
 
-        self.weight_series = _line(f"Weight ({units.label(weight_unit)})", "#1f5fa8")
-        self.bmi_series = _line("BMI", "#6a3d9a")
+        self.weight_series = _line(f"Weight ({units.label(weight_unit)})", palette.CHART_WEIGHT)
+        self.bmi_series = _line("BMI", palette.CHART_BMI)
         weights, bmis, band = [], [], []
         for row in rows:
             x = _ms(row.taken_at)
@@ -177,7 +178,7 @@ class TrendCharts(QWidget):
             if len(band) == 1:
                 x, low, high = band[0]
                 band = [(x - 86_400_000, low, high), (x + 86_400_000, low, high)]
-            area = _band(self.bmi_band_label, band, "#4caf50")
+            area = _band(self.bmi_band_label, band, palette.CHART_NORMAL_BAND)
             chart.addSeries(area)
             area.attachAxis(x_axis)
             area.attachAxis(bmi_axis)
@@ -209,15 +210,25 @@ class TrendCharts(QWidget):
                 rules.NORMAL_DIASTOLIC_BAND,
             )
             for name, low, high, colour in (
-                (f"Normal systolic {s_low:.0f}-{s_high - 1:.0f}", s_low, s_high, "#4caf50"),
-                (f"Normal diastolic {d_low:.0f}-{d_high - 1:.0f}", d_low, d_high, "#2196f3"),
+                (
+                    f"Normal systolic {s_low:.0f}-{s_high - 1:.0f}",
+                    s_low,
+                    s_high,
+                    palette.CHART_NORMAL_BAND,
+                ),
+                (
+                    f"Normal diastolic {d_low:.0f}-{d_high - 1:.0f}",
+                    d_low,
+                    d_high,
+                    palette.CHART_NORMAL_DIASTOLIC,
+                ),
             ):
                 area = _band(name, [(first, low, high), (last, low, high)], colour)
                 chart.addSeries(area)
                 area.attachAxis(x_axis)
                 area.attachAxis(y_axis)
-        self.systolic_series = _line("Systolic", "#c62828")
-        self.diastolic_series = _line("Diastolic", "#1565c0")
+        self.systolic_series = _line("Systolic", palette.CHART_SYSTOLIC)
+        self.diastolic_series = _line("Diastolic", palette.CHART_DIASTOLIC)
         values = [60.0, 130.0]
         for row in rows:
             x = _ms(row.taken_at)

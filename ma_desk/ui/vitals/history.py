@@ -8,10 +8,11 @@ from ma_desk.clinical import codes, units
 from ma_desk.clinical import vitals as rules
 from ma_desk.display_format import date_time_text
 from ma_desk.services.vitals import FINAL, VitalSetRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.table_model import Column
 
-LEVEL_COLOURS = {rules.CRITICAL: "#b71c1c", rules.ABNORMAL: "#a15c00"}
-VOIDED_COLOUR = "#8a8a8a"
+LEVEL_COLOURS = {rules.CRITICAL: palette.CRITICAL_TEXT, rules.ABNORMAL: palette.ABNORMAL_TEXT}
+VOIDED_COLOUR = palette.MUTED_TEXT
 
 
 def _colour(loinc: str) -> Callable[[VitalSetRow], str | None]:

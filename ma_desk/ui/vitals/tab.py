@@ -24,6 +24,7 @@ from ma_desk.display_format import date_time_text, time_text
 from ma_desk.errors import MADeskError, NeedsConfirmation, ValidationError
 from ma_desk.services.patients import PatientRecord
 from ma_desk.services.vitals import FINAL, UnlikelyValues, VitalSetRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.fit import FlowLayout, keep_panels, scrolling, scrolls_sideways, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
@@ -57,7 +58,7 @@ class VitalsTab(Tab):
         self.status_label.setWordWrap(True)
         self.tasks_label = named(QLabel(""), "vitals_open_tasks", "Open notify-provider items")
         self.tasks_label.setWordWrap(True)
-        self.tasks_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        self.tasks_label.setStyleSheet(f"color: {palette.CRITICAL_TEXT}; font-weight: bold;")
         self.tasks_label.hide()
         info.addWidget(self.visit_label, 1)
         info.addSpacing(16)
@@ -74,6 +75,7 @@ class VitalsTab(Tab):
 
         self.side = QTabWidget()
         self.side.setObjectName("vitals_side")
+        self.side.setAccessibleName("Vital-sign history and trends")
         history_page = QWidget()
         history_layout = QVBoxLayout(history_page)
         history_layout.setContentsMargins(0, 0, 0, 0)
@@ -392,10 +394,10 @@ class VitalsTab(Tab):
 
     def _set_status_role(self, role: str) -> None:
         colours = {
-            "ok": "color: #2e6b30;",
-            "warning": "color: #7a4a00; background: #fff4d6; padding: 4px;",
-            "error": "color: #b71c1c;",
-            "critical": "color: white; background: #c62828; padding: 4px; font-weight: bold;",
+            "ok": f"color: {palette.OK_TEXT};",
+            "warning": f"color: {palette.WARNING_TEXT}; background: {palette.AMBER_LIGHT}; padding: 4px;",
+            "error": f"color: {palette.CRITICAL_TEXT};",
+            "critical": f"color: {palette.ON_COLOUR}; background: {palette.CRITICAL_FILL}; padding: 4px; font-weight: bold;",
         }
         self.status_label.setStyleSheet(colours.get(role, ""))
         self.status_label.setProperty("role", role)
