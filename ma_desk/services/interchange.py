@@ -25,9 +25,20 @@ from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, object_session
 
 from ma_desk.atomic_file import PRIVATE_MODE, TEMP_PREFIX, TEMP_SUFFIX, fsync_folder, publish
@@ -66,6 +77,7 @@ from ma_desk.services.patients import (
     search_columns,
 )
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
+from ma_desk.services.rows import existing
 from ma_desk.text import fold
 
 BATCH_ROWS = 1000
@@ -81,6 +93,8 @@ BOOKED = ("scheduled", "confirmed")
 NDJSON_TYPES = ("Patient", "AllergyIntolerance", "MedicationStatement", "Coverage",
                 "Appointment", "Encounter", "Observation")  # fmt: skip
 Progress = Callable[[int, int], None]
+
+M = TypeVar("M", Patient, InsuranceCoverage, Appointment)
 
 
 @dataclass(frozen=True)
@@ -395,7 +409,7 @@ class InterchangeService(Service):
                               f"New patient, although it may be: {described}.",
                               row.external_id, matches=matches)  # fmt: skip
         if choice == "link" and len(candidates) == 1:
-            match = session.get(Patient, candidates[0].id)
+            match = existing(session, Patient, candidates[0].id, "patient")
             if match.external_id is None:
                 if apply:
                     match.external_source, match.external_id = options.source, row.external_id
@@ -415,7 +429,7 @@ class InterchangeService(Service):
                           row.external_id, matches=matches)  # fmt: skip
 
     def _insert_patients(self, session: Session, rows: list[row_reading.RowValues], source: str,
-                         keys: dict[int, dict]) -> list[int]:  # fmt: skip
+                         keys: dict[int, dict[str, Any]]) -> list[int]:  # fmt: skip
         """Many new patients in a few statements: one executemany insert (each row marked
         with a placeholder MRN of its own), one select of the ids those marks got, one
         executemany update giving each its MRN from its id, one insert of the name parts.
@@ -431,9 +445,10 @@ class InterchangeService(Service):
             "updated_by": actor.display_name or actor.username, "updated_on": actor.workstation,
             "external_source": source, "external_id": row.external_id,
         } for row, mark in zip(rows, marks, strict=True)]  # fmt: skip
-        table = Patient.__table__
+        table = Patient.__table__  # a Table (SQLAlchemy types it as FromClause)
+        assert isinstance(table, Table)
         session.execute(insert(table), values)
-        marked = dict(session.execute(select(table.c.mrn, table.c.id)
+        marked: dict[str, int] = dict(session.execute(select(table.c.mrn, table.c.id)
                                       .where(table.c.mrn.in_(marks))).all())  # fmt: skip
         ids = [marked[mark] for mark in marks]
         session.execute(
@@ -443,7 +458,7 @@ class InterchangeService(Service):
         parts = [part for i, row in zip(ids, rows, strict=True) for part in
                  name_part_rows(i, row.clean["first_name"], row.clean["last_name"])]  # fmt: skip
         if parts:  # a part of a compound or two-word name finds them, as for registration
-            session.execute(insert(PatientNamePart.__table__), parts)
+            session.execute(insert(PatientNamePart), parts)
         return ids
 
     # ------------------------------------------------------------------ coverages
@@ -514,7 +529,7 @@ class InterchangeService(Service):
                             ) -> list[RowOutcome]:  # fmt: skip
         patients = _patients_for(session, options.source, batch)
         existing = {a.external_id: a for a in _by_external(session, Appointment, options.source,
-                                                           batch)}  # fmt: skip
+                                                           batch) if a.external_id}  # fmt: skip
         providers = _providers(session)
         types = {fold(t.name): t for t in session.scalars(
             select(AppointmentType).where(AppointmentType.active.is_(True)))}  # fmt: skip
@@ -588,9 +603,11 @@ _BATCH = {
 }
 
 
-def _with_ids(outcomes: list[RowOutcome], created: dict[int, object]) -> list[RowOutcome]:
+def _with_ids(
+    outcomes: list[RowOutcome], created: Mapping[int, InsuranceCoverage | Appointment]
+) -> list[RowOutcome]:
     """The batch's outcomes with the ids its new records got at the flush."""
-    return [replace(o, record_id=created[i].id) if i in created else o  # type: ignore[attr-defined]
+    return [replace(o, record_id=created[i].id) if i in created else o
             for i, o in enumerate(outcomes)]  # fmt: skip
 
 
@@ -612,7 +629,9 @@ def _check_options(options: ImportOptions) -> None:
                               "e.g. --source oldpm.", field="source")  # fmt: skip
 
 
-def _token(fmt: str, kind: str, options: ImportOptions, mapping: dict, data: bytes) -> str:
+def _token(
+    fmt: str, kind: str, options: ImportOptions, mapping: dict[str, Any], data: bytes
+) -> str:
     """The dry run's ID: the file's hash with everything that changes what is imported."""
     bound = json.dumps([fmt, kind, options.source, options.duplicates, sorted(mapping.items()),
                         hashlib.sha256(data).hexdigest()])  # fmt: skip
@@ -632,7 +651,9 @@ def _first_sighting(
     return None
 
 
-def _by_external(session: Session, model, source: str, batch: list[row_reading.RowValues]) -> list:
+def _by_external(
+    session: Session, model: type[M], source: str, batch: list[row_reading.RowValues]
+) -> list[M]:
     wanted = [row.external_id for row in batch if not row.error]
     if not wanted:
         return []
@@ -646,8 +667,9 @@ def _patients_for(
     wanted = {row.clean["patient_external_id"] for row in batch if not row.error}
     if not wanted:
         return {}
-    return dict(session.execute(select(Patient.external_id, Patient.id).where(
-        Patient.external_source == source, Patient.external_id.in_(wanted))).all())  # fmt: skip
+    rows = session.execute(select(Patient.external_id, Patient.id).where(
+        Patient.external_source == source, Patient.external_id.in_(wanted))).all()  # fmt: skip
+    return {external_id: patient_id for external_id, patient_id in rows if external_id}
 
 
 def _missing_patient(row: row_reading.RowValues, patients: dict[str, int], kind: str,
@@ -660,7 +682,7 @@ def _missing_patient(row: row_reading.RowValues, patients: dict[str, int], kind:
 
 
 def _may_match(session: Session, source: str, batch: list[row_reading.RowValues],
-               keys: dict[int, dict]):  # fmt: skip
+               keys: dict[int, dict[str, Any]]) -> Callable[[row_reading.RowValues], bool]:  # fmt: skip
     """Which rows registration's duplicate check must see (two queries for the batch;
     ``keys`` are the rows' search columns by line).
 
@@ -703,7 +725,9 @@ def _patient_again(
             setattr(patient, name, row.clean[name])
         for column, value in search_columns(row.clean).items():
             setattr(patient, column, value)
-        _store_name_parts(object_session(patient), patient)
+        session = object_session(patient)
+        assert session is not None  # the patient was loaded in this import's transaction
+        _store_name_parts(session, patient)
         patient.updated_at = now
     labels = ", ".join(name.replace("_", " ") for name in changed)
     return RowOutcome("patients", row.line, UPDATE, f"Already imported as MRN {patient.mrn}; "
@@ -725,7 +749,7 @@ def _coverage_again(coverage: InsuranceCoverage, row: row_reading.RowValues, app
                       coverage.id)  # fmt: skip
 
 
-def _appointment_again(appointment: Appointment, row: row_reading.RowValues, values: dict,
+def _appointment_again(appointment: Appointment, row: row_reading.RowValues, values: dict[str, Any],
                        apply: bool) -> RowOutcome:  # fmt: skip
     changed = [n for n, v in values.items() if getattr(appointment, n) != v]
     if not changed:
@@ -753,7 +777,7 @@ _TITLES = frozenset({"dr", "md", "do", "np", "fnpc", "fnp", "pac", "pa", "rn", "
 
 
 def _providers(session: Session) -> dict[str, Provider]:
-    found = {}
+    found: dict[str, Provider] = {}
     for provider in session.scalars(select(Provider).where(Provider.active.is_(True))):
         found.setdefault(_provider_key(provider.display_name), provider)
     return found
@@ -764,7 +788,7 @@ def _default_type(types: dict[str, AppointmentType]) -> AppointmentType | None:
 
 
 # ---------------------------------------------------------------------- FHIR export
-def _patient_resources(session: Session, patient_id: int) -> list[dict]:
+def _patient_resources(session: Session, patient_id: int) -> list[dict[str, Any]]:
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFoundError("That patient no longer exists.")
@@ -860,11 +884,11 @@ _VISIT_COLUMNS = ("id", "patient_id", "appointment_id", "visit_date", "arrived_a
 _STREAM = {"yield_per": 5000}  # rows fetched at a time; a server-side cursor on PostgreSQL
 
 
-def _columns(model, names: tuple[str, ...]) -> list:
+def _columns(model: type[Any], names: tuple[str, ...]) -> list[ColumnElement[Any]]:
     return [model.__table__.c[name] for name in names]
 
 
-def _every_resource(conn: Connection) -> Iterator[dict]:
+def _every_resource(conn: Connection) -> Iterator[dict[str, Any]]:
     """The whole clinic from plain Core rows (no ORM objects, only the columns the FHIR
     builders read), one resource type after the other in id order, streamed."""
     patients = select(*_columns(Patient, _PATIENT_COLUMNS)).order_by(Patient.id)
@@ -894,7 +918,7 @@ def _every_resource(conn: Connection) -> Iterator[dict]:
     yield from _observations(conn)
 
 
-def _observations(conn: Connection) -> Iterator[dict]:
+def _observations(conn: Connection) -> Iterator[dict[str, Any]]:
     """Every vital set's Observations: one joined query, grouped by set."""
     observations = (
         select(VitalSet.id.label("set_id"), VitalSet.patient_id, VitalSet.visit_id,
