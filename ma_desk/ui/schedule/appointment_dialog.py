@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QTime
 from PySide6.QtWidgets import (
@@ -55,13 +56,16 @@ FIELDS = ("patient", "provider", "type", "start", "minutes", "reason", "interval
 EDITED = {"provider": "Provider", "type": "Type", "date": "Date", "time": "Time",
           "minutes": "Length", "reason": "Reason"}  # fmt: skip
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+
 
 class AppointmentDialog(QDialog):
     """``appointment`` None = book a new visit at ``start`` with ``provider_id``."""
 
     def __init__(
         self,
-        services,
+        services: Services,
         *,
         start: dt.datetime,
         provider_id: int,
@@ -89,6 +93,44 @@ class AppointmentDialog(QDialog):
         form = QFormLayout()
         self.messages = {name: FieldMessage(f"appointment_{name}") for name in FIELDS}
 
+        when = appointment.start if appointment else start
+        self._add_patient(form, appointment, patient_id)
+        self._add_provider_and_type(form, appointment, provider_id, type_id)
+        self._add_when(form, when)
+        self.reason = named(QLineEdit(appointment.reason if appointment else ""),
+                            "appointment_reason", "Reason for visit")  # fmt: skip
+        self.reason.setPlaceholderText("Reason for visit (shown on the schedule)")
+        form.addRow("Reason", self.reason)
+        form.addRow("", self.messages["reason"])
+
+        self._add_repeat(form, appointment, when)
+        layout.addLayout(form)
+        self._add_footer(layout)
+        self.minutes.setValue(appointment.minutes if appointment else self._type_minutes())
+        self._connect_and_focus()
+
+    def _connect_and_focus(self) -> None:
+        """Fields that move each other and the warnings; the cursor where typing starts."""
+        self.type.currentIndexChanged.connect(self._type_changed)
+        self.minutes.valueChanged.connect(self._minutes_edited)
+        self.repeat.currentIndexChanged.connect(self._repeat_changed)
+        self.end_kind.currentIndexChanged.connect(self._repeat_changed)
+        for signal in (self.provider.currentIndexChanged, self.date.dateChanged,
+                       self.time.timeChanged, self.minutes.valueChanged):  # fmt: skip
+            signal.connect(self.refresh_warnings)
+        if self.picker is not None:
+            self.picker.patient_chosen.connect(lambda _pid: self.refresh_warnings())
+            self.picker.search.setFocus()
+        else:
+            self.reason.setFocus()
+        self._repeat_changed()
+        self.refresh_warnings()
+
+    # ------------------------------------------------------------- building
+    def _add_patient(
+        self, form: QFormLayout, appointment: AppointmentRow | None, patient_id: int | None
+    ) -> None:
+        """The patient: fixed when editing or booking for a chosen patient, else a picker."""
         self.picker: PatientPicker | None = None
         self.fixed_patient_id = patient_id
         if appointment is not None:
@@ -98,17 +140,25 @@ class AppointmentDialog(QDialog):
             label.setObjectName("appointment_patient_label")
             form.addRow("Patient", label)
         elif patient_id is not None:
-            p = services.patients.get(patient_id)
+            p = self.services.patients.get(patient_id)
             label = QLabel(
                 f"<b>{html.escape(p.full_name)}</b> · DOB {date_text(p.dob)} · {html.escape(p.mrn)}"
             )
             label.setObjectName("appointment_patient_label")
             form.addRow("Patient", label)
         else:
-            self.picker = PatientPicker(services, "appointment")
+            self.picker = PatientPicker(self.services, "appointment")
             form.addRow("Patient", self.picker)
         form.addRow("", self.messages["patient"])
 
+    def _add_provider_and_type(
+        self,
+        form: QFormLayout,
+        appointment: AppointmentRow | None,
+        provider_id: int,
+        type_id: int | None,
+    ) -> None:
+        """Who the visit is with and what kind it is."""
         self.provider = named(QComboBox(), "appointment_provider", "Provider")
         for p in self._providers:
             self.provider.addItem(p.display_name, p.id)
@@ -126,7 +176,8 @@ class AppointmentDialog(QDialog):
         form.addRow("Type", self.type)
         form.addRow("", self.messages["type"])
 
-        when = appointment.start if appointment else start
+    def _add_when(self, form: QFormLayout, when: dt.datetime) -> None:
+        """Date, time and length on one row."""
         row = QHBoxLayout()
         self.date = named(QDateEdit(QDate(when.year, when.month, when.day)),
                           "appointment_date", "Date")  # fmt: skip
@@ -146,12 +197,10 @@ class AppointmentDialog(QDialog):
         form.addRow("", self.messages["start"])
         form.addRow("", self.messages["minutes"])
 
-        self.reason = named(QLineEdit(appointment.reason if appointment else ""),
-                            "appointment_reason", "Reason for visit")  # fmt: skip
-        self.reason.setPlaceholderText("Reason for visit (shown on the schedule)")
-        form.addRow("Reason", self.reason)
-        form.addRow("", self.messages["reason"])
-
+    def _add_repeat(
+        self, form: QFormLayout, appointment: AppointmentRow | None, when: dt.datetime
+    ) -> None:
+        """A new booking may repeat; an edit of a series asks which visits it changes."""
         self.repeat = named(QComboBox(), "appointment_repeat", "Repeat")
         for label, value in REPEAT_CHOICES:
             self.repeat.addItem(label, value)
@@ -186,8 +235,9 @@ class AppointmentDialog(QDialog):
             form.addRow("", self.messages["until"])
         elif appointment.series_id is not None:
             form.addRow("Series", self.scope)
-        layout.addLayout(form)
 
+    def _add_footer(self, layout: QVBoxLayout) -> None:
+        """Warnings, the general message, the role note and Save / Cancel."""
         self.warnings = QLabel()
         self.warnings.setObjectName("appointment_warnings")
         self.warnings.setAccessibleName("Booking warnings")
@@ -208,26 +258,10 @@ class AppointmentDialog(QDialog):
         self.role_note.hide()
         layout.addWidget(self.role_note)
         layout.addWidget(self.buttons)
-        gate(self.buttons.button(QDialogButtonBox.StandardButton.Save), services,
+        gate(self.buttons.button(QDialogButtonBox.StandardButton.Save), self.services,
              "schedule.write", note=self.role_note)  # fmt: skip
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
-
-        self.minutes.setValue(appointment.minutes if appointment else self._type_minutes())
-        self.type.currentIndexChanged.connect(self._type_changed)
-        self.minutes.valueChanged.connect(self._minutes_edited)
-        self.repeat.currentIndexChanged.connect(self._repeat_changed)
-        self.end_kind.currentIndexChanged.connect(self._repeat_changed)
-        for signal in (self.provider.currentIndexChanged, self.date.dateChanged,
-                       self.time.timeChanged, self.minutes.valueChanged):  # fmt: skip
-            signal.connect(self.refresh_warnings)
-        if self.picker is not None:
-            self.picker.patient_chosen.connect(lambda _pid: self.refresh_warnings())
-            self.picker.search.setFocus()
-        else:
-            self.reason.setFocus()
-        self._repeat_changed()
-        self.refresh_warnings()
 
     # ------------------------------------------------------------- values
     def patient_id(self) -> int | None:
