@@ -9,7 +9,8 @@ workstation); unset, nothing here runs. Two modes:
   ``MA_DESK_STARTUP_PROBE_TYPING`` seconds (a person typing; default 0), fill in
   ``MA_DESK_USER`` and ``MA_DESK_PASSWORD`` and press Sign in; print the times
   once the main window first paints, and quit (a refused sign-in prints the
-  times reached, without ``main_paint``, and quits).
+  times reached, without ``main_paint``, and quits). An Enter pressed before the
+  store has opened signs in once it has (``signed_in`` then includes that wait).
 
 The one output line is JSON of CLOCK_MONOTONIC seconds (comparable with the
 parent process's ``time.monotonic()``): ``sign_in_paint``, ``enter``,
@@ -77,11 +78,14 @@ class StartupProbe(QObject):
             os.environ.get("MA_DESK_PASSWORD", "")
         )
         dialog.accepted.connect(lambda: self.marks.setdefault("signed_in", time.monotonic()))
+        dialog.refused.connect(lambda: self._refused(dialog))
         self.marks["enter"] = time.monotonic()
         dialog.findChild(QPushButton, "signin_button").click()
-        if "signed_in" not in self.marks:  # refused: report what was reached, and quit
-            self._finish()
-            dialog.reject()
+
+    def _refused(self, dialog: QDialog) -> None:
+        """Report what was reached, and quit."""
+        self._finish()
+        dialog.reject()
 
     def _finish(self) -> None:
         self._app.removeEventFilter(self)
