@@ -22,6 +22,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThreadPool, QTime
 from PySide6.QtWidgets import QMessageBox
 
 from ma_desk.errors import MADeskError
+from ma_desk.ui import startup_probe
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.security.sign_in import SignInDialog
 
@@ -96,6 +97,7 @@ class StoreOpening(QObject):
     def _opened(self, clinic: OpenedClinic) -> None:
         self._running = False
         self.clinic = clinic
+        startup_probe.mark("store_ready")
         if not self.dialog.isVisible():
             return  # Quit was pressed meanwhile: the caller closes the store
         self.warm_up.start()

@@ -14,7 +14,10 @@ workstation); unset, nothing here runs. Two modes:
 
 The one output line is JSON of CLOCK_MONOTONIC seconds (comparable with the
 parent process's ``time.monotonic()``): ``sign_in_paint``, ``enter``,
-``signed_in`` (the password checked, the dialog closing) and ``main_paint``. No user name or password is ever printed.
+``signed_in`` (the password checked, the dialog closing) and ``main_paint``; in
+``main-window`` mode also the background steps the start-up marks (``store_ready``:
+the store open and the services loaded; ``warmed``: the main window's modules
+imported), where they happened. No user name or password is ever printed.
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ PROBE_ENV = "MA_DESK_STARTUP_PROBE"
 TYPING_ENV = "MA_DESK_STARTUP_PROBE_TYPING"
 MODES = ("sign-in", "main-window")
 SIGN_IN_DIALOG = "signin_dialog"  # SignInDialog's objectName (its module is not imported here)
+_installed: StartupProbe | None = None
+
+
+def mark(name: str) -> None:
+    """Note when a start-up step ended (a no-op without a main-window probe)."""
+    if _installed is not None and _installed.mode == "main-window":
+        _installed.marks.setdefault(name, time.monotonic())
 
 
 class StartupProbe(QObject):
@@ -39,7 +49,7 @@ class StartupProbe(QObject):
     def __init__(self, app: QApplication, mode: str, typing_seconds: float) -> None:
         super().__init__(app)
         self._app = app
-        self._mode = mode
+        self.mode = mode
         self._typing_ms = max(0, round(typing_seconds * 1000))
         self.marks: dict[str, float] = {}
         app.installEventFilter(self)
@@ -60,7 +70,7 @@ class StartupProbe(QObject):
 
     def _sign_in_painted(self, dialog: QDialog) -> None:
         self.marks["sign_in_paint"] = time.monotonic()
-        if self._mode == "sign-in":
+        if self.mode == "sign-in":
             self._finish()
             dialog.reject()
         else:
@@ -102,4 +112,6 @@ def install_startup_probe(app: QApplication) -> StartupProbe | None:
         typing_seconds = float(os.environ.get(TYPING_ENV, "0") or 0)
     except ValueError:
         typing_seconds = 0.0
-    return StartupProbe(app, mode, typing_seconds)
+    global _installed
+    _installed = StartupProbe(app, mode, typing_seconds)
+    return _installed

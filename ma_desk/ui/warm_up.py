@@ -26,6 +26,8 @@ import threading
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
+from ma_desk.ui import startup_probe
+
 # What run_app imports after signing in.
 MAIN_WINDOW_MODULES = (
     "ma_desk.ui.main_window",
@@ -69,6 +71,7 @@ class MainWindowWarmUp(QObject):
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - the UI thread's own import raises it again,
                 return  # where the start-up's error handling shows it
+        startup_probe.mark("warmed")
 
     def wait(self) -> None:
         """Before the UI thread imports the main window: let a running warm-up end
