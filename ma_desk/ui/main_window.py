@@ -169,6 +169,14 @@ class MainWindow(QMainWindow):
 
         self.interchange_actions = install_interchange_actions(self, services, self.selection)
 
+    def refresh_clinic(self) -> None:
+        """The clinic's settings changed (Clinic settings…): its name in the title and status
+        bar, and "now" in its time zone, as they are now."""
+        clinic = self.services.settings.get()
+        self.setWindowTitle(f"MA Desk — {clinic.clinic_name}")
+        self.clinic_label.setText(clinic.clinic_name)
+        self.update_status()
+
     def update_status(self) -> None:
         now = self.services.ctx.clock.now()
         self.date_label.setText(f"{now:%A, %B} {now.day}, {now.year}  {now:%H:%M}")
