@@ -161,7 +161,11 @@ class ClinicSetupService(Service):
             return self._settings_in(s)
 
     def _settings_in(self, s) -> ClinicSettings:
-        return ClinicSettings.from_store({row.key: row.value for row in s.scalars(select(Setting))})
+        settings = ClinicSettings.from_store(
+            {row.key: row.value for row in s.scalars(select(Setting))}
+        )
+        self.ctx.follow_clinic_zone(settings.time_zone)
+        return settings
 
     def _apply_providers(self, s, setup: rules.ClinicSetup, *, hours_changed: bool) -> None:
         """New clinic hours become every active provider's working hours."""
