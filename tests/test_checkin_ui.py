@@ -79,7 +79,7 @@ def test_full_check_in_by_keyboard_alone(qtbot, tab, desk, monkeypatch):
     assert "verified" in tab.verify.verified_label.text().lower()
 
     press(qtbot, Qt.Key.Key_Return)  # the patient confirmed every line
-    assert "Verified today 10:30 by Maria Lopez" in tab.verify.verified_label.text()
+    assert "Verified today 10:30 AM by Maria Lopez" in tab.verify.verified_label.text()
     assert focused() is tab.arrive.copay
 
     type_in(qtbot, "20")  # replaces the expected amount, which is pre-selected

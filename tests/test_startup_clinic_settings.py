@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from ma_desk.clock import SystemClock
+from ma_desk.display_format import long_date_text
 from ma_desk.security.demo_accounts import DEMO_PASSWORD
 from ma_desk.services import Services
 from ma_desk.services.accounts import signed_out_actor
@@ -62,7 +63,7 @@ def test_the_schedule_opens_on_the_clinics_day(qtbot, live_services, tmp_path, z
     schedule = window.tab_widgets[0]
     assert schedule.day == zone_now(zone).date()
     today = zone_now(zone)
-    assert f"{today:%A, %B} {today.day}, {today.year}" in window.date_label.text()
+    assert long_date_text(today.date()) in window.date_label.text()
 
 
 def test_a_store_opened_reads_its_zone_before_anything_is_shown(demo_store) -> None:
@@ -99,7 +100,7 @@ def test_clinic_settings_change_the_title_status_and_zone_at_once(qtbot, live_se
     assert window.clinic_label.text() == "Birch Lane Clinic"
     assert abs(live_services.ctx.clock.now() - zone_now(WEST)) < CLOSE
     today = zone_now(WEST)
-    assert f"{today:%A, %B} {today.day}, {today.year}" in window.date_label.text()
+    assert long_date_text(today.date()) in window.date_label.text()
 
 
 def test_a_cancelled_clinic_settings_dialog_changes_no_title(qtbot, live_services, tmp_path):

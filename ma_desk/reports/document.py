@@ -28,6 +28,7 @@ SHADE = "#eef2f6"
 ATTENTION = "#8a5a00"
 CRITICAL = "#b00020"
 
+RTL_WRAP_SLACK = 0.5  # points: right-to-left lines are wrapped this much short of the frame
 HEADER_SIZE = 9
 HEADER_GAP = 12  # points between the left and the right part of the running header
 CLINIC_MIN_WIDTH = 100  # points of the clinic's name kept when a patient's name is long
@@ -182,10 +183,58 @@ def styles() -> dict[str, Any]:
 
 
 def p(text: object, style: str = "body", *, limit: int | None = None):
-    """A Paragraph of user text, always escaped (see ``fonts.para``)."""
+    """A Paragraph of user text, always escaped (see ``fonts.para``); right-to-left text
+    is wrapped line by line before each line is put in drawing order (``rtl_paragraph``)."""
     from reportlab.platypus import Paragraph
 
-    return Paragraph(fonts.para(text, limit=limit), styles()[style])
+    value = fonts.clean(text)
+    if limit is not None and len(value) > limit:
+        value = value[: limit - 1].rstrip() + "…"
+    if fonts.has_rtl(value):
+        return rtl_paragraph(value, styles()[style])
+    return Paragraph(fonts.para(value), styles()[style])
+
+
+def rtl_paragraph(text: str, style: Any, *, bullet: str | None = None):
+    """A paragraph with Arabic or Hebrew whose lines read top to bottom in typed order.
+
+    ReportLab wraps what it is given; given the whole paragraph in drawing order it would
+    put the last words of a right-to-left paragraph on its first line. So the text is
+    wrapped in typed order at the width the frame offers, then each line is shaped and
+    reordered on its own, and a Paragraph with those explicit lines does the drawing.
+    """
+    from reportlab.platypus import Paragraph
+    from reportlab.platypus.flowables import Flowable
+
+    class RtlParagraph(Flowable):
+        def __init__(self) -> None:
+            super().__init__()
+            self.style = style
+            self.spaceBefore, self.spaceAfter = style.spaceBefore, style.spaceAfter
+            self.keepWithNext = getattr(style, "keepWithNext", 0)
+            self._para: Any = None
+
+        def _lay_out(self, avail_width: float) -> Any:
+            room = avail_width - style.leftIndent - style.rightIndent - RTL_WRAP_SLACK
+            lines = fonts.wrap_lines(text, room, font=style.fontName, size=style.fontSize)
+            markup = "<br/>".join(fonts.para(line) for line in lines)
+            self._para = Paragraph(markup, style, bulletText=bullet)
+            return self._para
+
+        def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+            self.width, self.height = self._lay_out(avail_width).wrap(avail_width, avail_height)
+            return self.width, self.height
+
+        def split(self, avail_width: float, avail_height: float) -> list[Any]:
+            return self._lay_out(avail_width).split(avail_width, avail_height)
+
+        def minWidth(self) -> float:  # noqa: N802 - ReportLab's name
+            return self._lay_out(10_000).minWidth()
+
+        def draw(self) -> None:
+            self._para.drawOn(self.canv, 0, 0)
+
+    return RtlParagraph()
 
 
 def p_markup(markup: str, style: str = "body", *, bullet: str | None = None):

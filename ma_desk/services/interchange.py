@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
@@ -89,6 +89,10 @@ class ImportOptions:
     source: str = "csv"
     duplicates: str = "skip"
     mapping: dict[str, str] | None = None  # column -> field; None = recognise the headers
+    # A patient row's line -> skip, link or create, overriding ``duplicates`` for that row
+    # (the wizard's per-row choice). Not part of the dry run's ID: the choices are made on
+    # its report, and they only touch rows that report found matching a patient on file.
+    row_choices: Mapping[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class RowOutcome:
     message: str
     external_id: str = ""
     record_id: int | None = None
+    matches: int = 0  # patients on file this row may be (registration's duplicate check)
 
 
 @dataclass
@@ -380,28 +385,31 @@ class InterchangeService(Service):
         if not candidates:
             return RowOutcome("patients", row.line, CREATE, "New patient.", row.external_id)
         described = "; ".join(c.describe() for c in candidates[:3])
-        if options.duplicates == "create":
+        matches = len(candidates)
+        choice = (options.row_choices or {}).get(row.line, options.duplicates)
+        if choice == "create":
             return RowOutcome("patients", row.line, CREATE,
                               f"New patient, although it may be: {described}.",
-                              row.external_id)  # fmt: skip
-        if options.duplicates == "link" and len(candidates) == 1:
+                              row.external_id, matches=matches)  # fmt: skip
+        if choice == "link" and len(candidates) == 1:
             match = session.get(Patient, candidates[0].id)
             if match.external_id is None:
                 if apply:
                     match.external_source, match.external_id = options.source, row.external_id
                 return RowOutcome("patients", row.line, LINK,
                                   f"Linked to {described}; nothing else changed.",
-                                  row.external_id, match.id)  # fmt: skip
+                                  row.external_id, match.id, matches=matches)  # fmt: skip
             return RowOutcome("patients", row.line, SKIP,
                               f"Matches {described}, which was already imported with another "
-                              "ID; not imported.", row.external_id)  # fmt: skip
-        advice = ("matches more than one patient; merge them by hand, or import with "
+                              "ID; not imported.", row.external_id, matches=matches)  # fmt: skip
+        advice = ("as chosen" if options.row_choices and row.line in options.row_choices else
+                  "matches more than one patient; merge them by hand, or import with "
                   "duplicates = create" if len(candidates) > 1 else
                   "import with duplicates = link to attach the old ID to that patient, or "
                   "create to add a new one")  # fmt: skip
         return RowOutcome("patients", row.line, SKIP,
                           f"May already be registered: {described}. Not imported: {advice}.",
-                          row.external_id)  # fmt: skip
+                          row.external_id, matches=matches)  # fmt: skip
 
     def _insert_patients(
         self, session: Session, rows: list[row_reading.RowValues], source: str
@@ -584,6 +592,9 @@ def _check_kind(kind: str) -> None:
 def _check_options(options: ImportOptions) -> None:
     if options.duplicates not in DUPLICATE_CHOICES:
         raise ValidationError("Duplicates must be skip, link or create.", field="duplicates")
+    if any(choice not in DUPLICATE_CHOICES for choice in (options.row_choices or {}).values()):
+        raise ValidationError("Each row's choice must be skip, link or create.",
+                              field="row_choices")  # fmt: skip
     source = options.source.strip()
     if not source or len(source) > 40 or any(ch.isspace() for ch in source):
         raise ValidationError("Name the old system in one word of at most 40 characters, "

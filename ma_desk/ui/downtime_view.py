@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from ma_desk import downtime
 from ma_desk.clinical import flow
 from ma_desk.db.keys import StoreKey
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.reports.document import fmt_date
 from ma_desk.reports.downtime import DOWNTIME_NOTE, face_sheet_pdf, schedule_pdf
@@ -43,7 +44,7 @@ NO_COPY = ("This workstation keeps no downtime copy (it is made on a clinic serv
            "workstation). Use the paper schedule printed this morning.")  # fmt: skip
 
 SCHEDULE_COLUMNS: list[Column[downtime.ScheduleLine]] = [
-    Column("Time", lambda line: f"{line.start:%H:%M}"),
+    Column("Time", lambda line: time_text(line.start)),
     Column("Provider", lambda line: line.provider),
     Column("Patient", lambda line: line.patient),
     Column("DOB", lambda line: fmt_date(line.dob)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
@@ -16,8 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ma_desk.clock import Clock
+from ma_desk.clock import Clock, ms_until_next_minute
 from ma_desk.db.engine import Database
+from ma_desk.display_format import long_date_text, time_text, use_locale
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         self.selection = Selection(self)
         self.setObjectName("main_window")
         clinic = services.settings.get()
+        use_locale(clinic.display_locale)
         self.setWindowTitle(f"MA Desk — {clinic.clinic_name}")
         self._qsettings = (
             QSettings(str(settings_file), QSettings.Format.IniFormat)
@@ -158,9 +161,11 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.user_label)
         status.addPermanentWidget(self.store_label)
         self._tick = QTimer(self)
-        self._tick.timeout.connect(self.update_status)
-        self._tick.start(30_000)
+        self._tick.setSingleShot(True)
+        self._tick.setTimerType(Qt.TimerType.PreciseTimer)
+        self._tick.timeout.connect(self._minute_turned)
         self.update_status()
+        self._start_minute_timer()
         self._restore_state()
         self.session = SessionController(self, services, idle_clock=idle_clock)
         self.print_menu = install_print_menu(self, services, self.selection)
@@ -177,9 +182,18 @@ class MainWindow(QMainWindow):
         self.clinic_label.setText(clinic.clinic_name)
         self.update_status()
 
+    def _start_minute_timer(self) -> None:
+        """The status-bar clock changes on the minute: the timer is aimed at the next
+        minute boundary each time, so it cannot drift or lag by a fixed period."""
+        self._tick.start(ms_until_next_minute(dt.datetime.now()))
+
+    def _minute_turned(self) -> None:
+        self.update_status()
+        self._start_minute_timer()
+
     def update_status(self) -> None:
         now = self.services.ctx.clock.now()
-        self.date_label.setText(f"{now:%A, %B} {now.day}, {now.year}  {now:%H:%M}")
+        self.date_label.setText(f"{long_date_text(now)}  {time_text(now)}")
         actor = self.services.actor
         self.user_label.setText(f"Signed in: {actor.display_name}")
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clinical import flow
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError, NeedsConfirmation
 from ma_desk.services import Services
 from ma_desk.services.checkin import (
@@ -284,7 +285,9 @@ class ArrivePanel(QGroupBox):
             else "no copay collected"
         )
         kind = "Walk-in arrived" if result.is_walk_in else "Arrived"
-        self.result_label.setText(f"✔ {kind} at {result.arrived_at:%H:%M}; visit created; {paid}.")
+        self.result_label.setText(
+            f"✔ {kind} at {time_text(result.arrived_at)}; visit created; {paid}."
+        )
         self.result_label.setProperty("state", "ok")
         self._repolish()
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_text, time_text
 from ma_desk.errors import MADeskError, StaleVersionError
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
@@ -61,7 +62,7 @@ COVERAGE_COLUMNS: list[Column[CoverageRow]] = [
     Column("Copay", lambda c: f"${c.default_copay_cents / 100:,.2f}", align_right=True),
     Column(
         "Last verified",
-        lambda c: f"{c.last_verified_at:%m/%d/%Y}" if c.last_verified_at else "never",
+        lambda c: date_text(c.last_verified_at) if c.last_verified_at else "never",
     ),
 ]
 
@@ -69,7 +70,7 @@ COVERAGE_COLUMNS: list[Column[CoverageRow]] = [
 def display_value(record: PatientRecord, name: str) -> str:
     value = getattr(record, name)
     if name == "dob":
-        return f"{value:%m/%d/%Y}"
+        return date_text(value)
     if name == "sex":
         return str(value).capitalize()
     return "" if value is None else str(value)
@@ -177,10 +178,10 @@ class VerifyPanel(QWidget):
             return
         mark = self.services.patients.verification(self.patient_id)
         if mark.today and mark.at is not None:
-            self.verified_label.setText(f"✔ Verified today {mark.at:%H:%M} by {mark.by}")
+            self.verified_label.setText(f"✔ Verified today {time_text(mark.at)} by {mark.by}")
         elif mark.at is not None:
             self.verified_label.setText(
-                f"Not verified today (last {mark.at:%m/%d/%Y} by {mark.by}): confirm details"
+                f"Not verified today (last {date_text(mark.at)} by {mark.by}): confirm details"
             )
         else:
             self.verified_label.setText("Never verified: confirm every detail with the patient")

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_time_text
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import SIDES
@@ -303,7 +304,7 @@ class CardPanel(QGroupBox):
             self.patient_label,
             f"{coverage.priority_label}: {coverage.payer} {coverage.plan}".strip(),
             f"Member ID {coverage.member_id}   Group {coverage.group_number or '—'}",
-            f"Card copy printed {self.services.ctx.clock.now():%m/%d/%Y %I:%M %p}",
+            f"Card copy printed {date_time_text(self.services.ctx.clock.now())}",
         ]
         try:
             paint_cards(printer, header, images)

@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_text
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow, EligibilityRow, NoteRow, PriorAuthRow
 from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, wrapping
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.insurance import common
-from ma_desk.ui.insurance.common import date_text, when_text
+from ma_desk.ui.insurance.common import when_text
 from ma_desk.ui.insurance.forms import NoteDialog, PriorAuthDialog
 
 AMBER, RED, GREEN = "#fff3cd", "#f8d7da", "#d4edda"

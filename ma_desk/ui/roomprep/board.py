@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from ma_desk.clinical.checklist_templates import moment_label
+from ma_desk.display_format import time_text, weekday_time_text
 from ma_desk.services.rooms import RoomRow
 from ma_desk.ui.common.table_model import ROW_ROLE, Column, RowTableModel
 from ma_desk.ui.common.widgets import named
@@ -45,9 +46,9 @@ def since_text(row: RoomRow, now: dt.datetime) -> str:
     if row.state_since is None:
         return ""
     when = (
-        f"{row.state_since:%H:%M}"
+        time_text(row.state_since)
         if row.state_since.date() == now.date()
-        else f"{row.state_since:%a %m/%d %H:%M}"
+        else weekday_time_text(row.state_since)
     )
     return f"since {when} ({minutes_since(row.state_since, now)})"
 
@@ -67,7 +68,7 @@ def detail_text(row: RoomRow, now: dt.datetime) -> str:
         return "Waiting for turnover — press Enter to start"
     if row.last_run_finished is not None:
         return (
-            f"{moment_label(row.last_run_moment)} checklist {row.last_run_finished:%H:%M}"
+            f"{moment_label(row.last_run_moment)} checklist {time_text(row.last_run_finished)}"
             f" · {row.last_run_by}"
         )
     return "No checklist recorded yet"
@@ -116,7 +117,7 @@ class RoomCardDelegate(QStyledItemDelegate):
         room_left = inner.width() - QFontMetrics(bold).horizontalAdvance(label) - 12
         since = since_text(row, now).removeprefix("since ")
         if QFontMetrics(base).horizontalAdvance(since) > room_left and row.state_since:
-            since = f"{row.state_since:%H:%M}"
+            since = time_text(row.state_since)
         painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, since)
 
         title = QFont(base)

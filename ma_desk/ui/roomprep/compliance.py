@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import compact_date, qt_date_format, time_text, weekday_text
 from ma_desk.errors import MADeskError
 from ma_desk.reports.compliance_csv import write_compliance_csv
 from ma_desk.services.checklists import ComplianceReport, GapRow, RunSummaryRow
@@ -32,17 +33,17 @@ from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.roomprep.worker import LatestOnly
 
 GAP_COLUMNS: list[Column[GapRow]] = [
-    Column("Date", lambda g: f"{g.day:%a %m/%d}", background=lambda g: "#fde2e1"),
+    Column("Date", lambda g: weekday_text(g.day), background=lambda g: "#fde2e1"),
     Column("Room", lambda g: g.room_name, background=lambda g: "#fde2e1"),
-    Column("Roomed", lambda g: f"{g.at:%H:%M}" if g.at else "", background=lambda g: "#fde2e1"),
+    Column("Roomed", lambda g: time_text(g.at) if g.at else "", background=lambda g: "#fde2e1"),
     Column("Gap", lambda g: g.message, background=lambda g: "#fde2e1"),
 ]
 STATUS_BACKGROUND = {"abandoned": "#eceff1", "in_progress": "#fff3cd"}
 RUN_COLUMNS: list[Column[RunSummaryRow]] = [
-    Column("Date", lambda r: f"{r.started_at:%a %m/%d}"),
+    Column("Date", lambda r: weekday_text(r.started_at)),
     Column("Room", lambda r: r.room_name),
     Column("Checklist", lambda r: r.moment_label),
-    Column("Started", lambda r: f"{r.started_at:%H:%M}"),
+    Column("Started", lambda r: time_text(r.started_at)),
     Column("Minutes", lambda r: "" if r.minutes is None else f"{r.minutes:.1f}", align_right=True),
     Column("By", lambda r: r.user_name),
     Column(
@@ -137,7 +138,7 @@ class CompliancePage(QWidget):
     def _date_edit(self, name: str, label: str, value: dt.date) -> QDateEdit:
         edit = named(QDateEdit(), name, label)
         edit.setCalendarPopup(True)
-        edit.setDisplayFormat("MM/dd/yyyy")
+        edit.setDisplayFormat(qt_date_format())
         whole_field_tab(edit)
         edit.setDate(QDate(value.year, value.month, value.day))
         return edit
@@ -197,7 +198,9 @@ class CompliancePage(QWidget):
         report = self.report
         if report is None or self.loader.busy:
             return
-        suggested = f"room-checklists-{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.csv"
+        suggested = (
+            f"room-checklists-{compact_date(report.date_from)}-{compact_date(report.date_to)}.csv"
+        )
         path = ask_save_path(self, suggested)
         if path is None:
             return

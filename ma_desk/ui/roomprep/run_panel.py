@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import RunItemRow, RunRow
 from ma_desk.ui.common.dialogs import dialogs
@@ -270,12 +271,12 @@ class ChecklistRunPanel(QWidget):
             return
         rows = self.model.rows()
         now = self.services.ctx.clock.now()
-        started = f"{run.started_at:%H:%M}"
+        started = time_text(run.started_at)
         if run.status == "in_progress":
             state = f"started {started} by {run.user_name or 'unknown'} ({minutes_since(run.started_at, now)} ago)"
         elif run.finished_at is not None:
             took = minutes_since(run.started_at, run.finished_at)
-            state = f"{run.status} {run.finished_at:%H:%M} by {run.user_name} — took {took}"
+            state = f"{run.status} {time_text(run.finished_at)} by {run.user_name} — took {took}"
         else:
             state = run.status
         self.subtitle.setText(f"{run.template_name} — {state}")

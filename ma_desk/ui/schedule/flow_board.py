@@ -14,9 +14,10 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ma_desk.clinical import flow
-from ma_desk.permissions import allowed
+from ma_desk.display_format import time_text
 from ma_desk.services.schedule import FlowRow
 from ma_desk.ui.common.fit import fit_columns, wrapping
+from ma_desk.ui.common.role_gate import apply_roles, gate
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -47,7 +48,7 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         return LEVEL_COLOURS[flow.wait_level(minutes, t.warn, t.alert)]
 
     return [
-        Column("Appt", lambda f: f"{f.appointment.start:%H:%M}"),  # the booked time
+        Column("Appt", lambda f: time_text(f.appointment.start)),  # the booked time
         Column(
             "Arr.",
             lambda f: _time(f.appointment.arrived_at) + (" late" if f.appointment.is_late else ""),
@@ -110,7 +111,7 @@ def _critical_tooltip(f: FlowRow) -> str | None:
 
 
 def _time(value) -> str:
-    return f"{value:%H:%M}" if value else ""
+    return time_text(value) if value else ""
 
 
 def status_counts(rows: list[FlowRow]) -> str:
@@ -146,10 +147,13 @@ class FlowBoard(QWidget):
                                    "Record that the provider was told about the critical vitals")  # fmt: skip
         self.notify_button.clicked.connect(self.mark_notified)
         self.notify_button.setEnabled(False)
+        self.notify_button.setToolTip("Who was told, when and how (D on the flow board)")
         layout.addWidget(self.notify_button)
-        add_shortcut(self.table, "D", self.mark_notified,
+        notify_key = add_shortcut(self.table, "D", self.mark_notified,
                      "Flow board: the provider was told about the critical vitals (who, when, how)",
                      context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+        gate(self.notify_button, services, "vitals.write")
+        gate(notify_key, services, "vitals.write")
         self.timer = QTimer(self)
         self.timer.setObjectName("flow_board_timer")
         self.timer.setInterval(REFRESH_MS)
@@ -216,7 +220,7 @@ class FlowBoard(QWidget):
 
     def mark_notified(self) -> NotifyProviderDialog | None:
         """Open the 'provider notified' form for the selected row's oldest open item."""
-        self._update_notify_button()  # the user may have switched since the last refresh
+        self._update_notify_button()
         row = self.selected_row()
         if not self.notify_button.isEnabled() or row is None:
             return None
@@ -234,14 +238,9 @@ class FlowBoard(QWidget):
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _update_notify_button(self) -> None:
+        apply_roles(self)  # the user may have switched since the last refresh
         row = self.selected_row()
-        may = allowed(self.services.actor.role, "vitals.write")
-        self.notify_button.setEnabled(may and row is not None and row.marker.needs_notifying)
-        self.notify_button.setToolTip(
-            "Who was told, when and how (D on the flow board)"
-            if may
-            else "Only a medical assistant or an administrator records that the provider was told."
-        )
+        self.notify_button.setEnabled(row is not None and row.marker.needs_notifying)
 
     def _row_changed(self, current, _previous) -> None:
         self._update_notify_button()

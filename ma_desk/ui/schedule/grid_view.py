@@ -27,6 +27,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView
 
 from ma_desk.clinical import flow
+from ma_desk.display_format import time_text
 from ma_desk.services.schedule import AppointmentRow
 from ma_desk.ui.common.fit import first_that_fits, name_forms, scrolls_sideways
 from ma_desk.ui.schedule.grid_model import Block, ScheduleGridModel, age_label
@@ -71,8 +72,8 @@ def _block_text(a: AppointmentRow, flag: str | None) -> BlockText:
     if a.room_name and a.status in (flow.ROOMED, flow.WITH_PROVIDER):
         detail = f"[{a.room_name}] {detail}"
     return BlockText(
-        title=f"{a.start:%H:%M} {a.patient_name} ({age_label(a.patient_dob, a.start.date())})",
-        short_titles=(f"{a.start:%H:%M} {a.patient_name}", *name_forms(a.patient_name)),
+        title=f"{time_text(a.start)} {a.patient_name} ({age_label(a.patient_dob, a.start.date())})",
+        short_titles=(f"{time_text(a.start)} {a.patient_name}", *name_forms(a.patient_name)),
         detail=detail,
         badge=badge if badge_colour else "",
         badge_colour=badge_colour,

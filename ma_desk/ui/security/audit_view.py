@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import compact_date, qt_date_format, seconds_text
 from ma_desk.errors import MADeskError, ValidationError
 from ma_desk.services import Services
 from ma_desk.services.audit_log import AuditFilter, AuditRow
@@ -37,7 +38,7 @@ from ma_desk.ui.common.widgets import make_table, named
 
 AUDIT_COLUMNS: list[Column[AuditRow]] = [
     Column("#", lambda r: r.id, align_right=True),
-    Column("Time", lambda r: f"{r.at_local:%Y-%m-%d %H:%M:%S}"),
+    Column("Time", lambda r: seconds_text(r.at_local)),
     Column("User", lambda r: r.username),
     Column("Workstation", lambda r: r.workstation),
     Column(
@@ -100,7 +101,7 @@ class AuditDialog(QDialog):
                          "To date")  # fmt: skip
         for edit in (self.start, self.end):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDisplayFormat(qt_date_format())
             whole_field_tab(edit)
         self.action = named(QComboBox(), "audit_action", "Filter by action")
         self.action.addItem("")
@@ -170,7 +171,7 @@ class AuditDialog(QDialog):
         except MADeskError as exc:
             self.message.show_message(str(exc))
             return
-        target = ask_save_path(self, f"audit-{self.services.ctx.clock.now():%Y%m%d}.csv")
+        target = ask_save_path(self, f"audit-{compact_date(self.services.ctx.clock.now())}.csv")
         if target is None:
             return
         replace = target.exists()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clock import Clock
+from ma_desk.display_format import time_text
 from ma_desk.services import Services
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.security.sign_in import CredentialsForm
@@ -135,7 +136,7 @@ class LockScreen(QWidget):
         outer.addStretch(2)
 
     def prepare(self, *, previous_username: str, previous_name: str, reason: str) -> None:
-        when = dt.datetime.now().strftime("%H:%M")
+        when = time_text(dt.datetime.now())
         if previous_username:
             self.detail.setText(
                 f"Locked at {when} ({reason}). {previous_name} can unlock with their "

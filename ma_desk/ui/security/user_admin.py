@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_time_text
 from ma_desk.errors import MADeskError
 from ma_desk.permissions import ROLE_LABELS, ROLES
 from ma_desk.services import Services
@@ -39,7 +40,7 @@ USER_COLUMNS: list[Column[UserRow]] = [
     ),  # fmt: skip
     Column(
         "Last sign-in",
-        lambda u: f"{u.last_sign_in_at:%Y-%m-%d %H:%M}" if u.last_sign_in_at else "never",
+        lambda u: date_time_text(u.last_sign_in_at) if u.last_sign_in_at else "never",
     ),  # fmt: skip
 ]
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk import clinic_setup_rules as rules
 from ma_desk.clinical.checklist_templates import ROOM_TYPES
+from ma_desk.display_format import typed_time_text
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -392,8 +393,8 @@ class HoursSection(Section):
                                                strict=True):  # fmt: skip
             is_open.setChecked(day.is_open)
             if day.opens is not None and day.closes is not None:
-                opens.setText(f"{day.opens:%H:%M}")
-                closes.setText(f"{day.closes:%H:%M}")
+                opens.setText(typed_time_text(day.opens))
+                closes.setText(typed_time_text(day.closes))
         self.slot.setValue(slot_minutes)
 
     def problems(self) -> dict[str, str]:

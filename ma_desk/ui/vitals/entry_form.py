@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk.clinical import units
 from ma_desk.clinical import vitals as rules
+from ma_desk.display_format import date_text
 from ma_desk.services.vitals import VitalSetRow
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import FlowLayout, ReservedLine
@@ -546,7 +547,7 @@ class VitalsEntryForm(QFrame):
                 row.previous.setText(
                     "Last: none"
                     if s is None or d is None
-                    else f"Last {s.value:.0f}/{d.value:.0f} ({s.taken_at:%m/%d/%y})"
+                    else f"Last {s.value:.0f}/{d.value:.0f} ({date_text(s.taken_at)})"
                 )
             return
         row.previous.setText(rules.display_previous(key, context.previous.get(key), row.unit))
