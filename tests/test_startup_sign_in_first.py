@@ -126,6 +126,14 @@ def test_enter_after_the_store_opened_signs_in_at_once(qtbot, demo_services) -> 
 
 
 # ---------------------------------------------------------------- the whole flow, in-process
+@pytest.fixture
+def warm_up(qapp):
+    """The app's warm-up of the main window's imports; joined before the next test runs."""
+    made = start_main_window_warm_up(qapp)
+    yield made
+    made.wait()
+
+
 def start_args(data_dir) -> argparse.Namespace:
     return argparse.Namespace(data_dir=str(data_dir), database_url=None, recovery_key=None)
 
@@ -175,11 +183,11 @@ def finish(started) -> None:
     close_store(opened)
 
 
-def test_the_store_opens_behind_the_sign_in_and_staff_get_in(qapp, demo_dir, monkeypatch):
+def test_the_store_opens_behind_the_sign_in_and_staff_get_in(warm_up, demo_dir, monkeypatch):
     monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
     staff = Staff()
     try:
-        started = sign_in_while_opening(start_args(demo_dir), start_main_window_warm_up(qapp))
+        started = sign_in_while_opening(start_args(demo_dir), warm_up)
     finally:
         staff.stop()
     assert started is not None
@@ -187,11 +195,11 @@ def test_the_store_opens_behind_the_sign_in_and_staff_get_in(qapp, demo_dir, mon
     finish(started)
 
 
-def test_a_passphrase_to_ask_is_asked_over_the_sign_in_screen(qapp, demo_dir, monkeypatch):
+def test_a_passphrase_to_ask_is_asked_over_the_sign_in_screen(warm_up, demo_dir, monkeypatch):
     monkeypatch.delenv("MA_DESK_PASSPHRASE", raising=False)
     staff = Staff(passphrase=PASSPHRASE)
     try:
-        started = sign_in_while_opening(start_args(demo_dir), start_main_window_warm_up(qapp))
+        started = sign_in_while_opening(start_args(demo_dir), warm_up)
     finally:
         staff.stop()
     assert "passphrase asked" in staff.seen
@@ -199,7 +207,7 @@ def test_a_passphrase_to_ask_is_asked_over_the_sign_in_screen(qapp, demo_dir, mo
     finish(started)
 
 
-def test_a_cancelled_passphrase_quits(qapp, demo_dir, monkeypatch):
+def test_a_cancelled_passphrase_quits(warm_up, demo_dir, monkeypatch):
     monkeypatch.delenv("MA_DESK_PASSPHRASE", raising=False)
 
     class Cancels(Staff):
@@ -215,13 +223,13 @@ def test_a_cancelled_passphrase_quits(qapp, demo_dir, monkeypatch):
     staff = Cancels()
     try:
         with pytest.raises(MADeskError) as raised:  # no passphrase: it cannot open, and says so
-            sign_in_while_opening(start_args(demo_dir), start_main_window_warm_up(qapp))
+            sign_in_while_opening(start_args(demo_dir), warm_up)
     finally:
         staff.stop()
     assert staff.seen == ["passphrase asked", f"box: {raised.value}"]
 
 
-def test_an_error_opening_the_store_is_shown_and_ends_the_start(qapp, tmp_path, monkeypatch):
+def test_an_error_opening_the_store_is_shown_and_ends_the_start(warm_up, tmp_path, monkeypatch):
     monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
     data_dir = tmp_path / "clinic"
     data_dir.mkdir()
@@ -229,17 +237,17 @@ def test_an_error_opening_the_store_is_shown_and_ends_the_start(qapp, tmp_path, 
     staff = Staff(password="anything")
     try:
         with pytest.raises(MADeskError) as raised:
-            sign_in_while_opening(start_args(data_dir), start_main_window_warm_up(qapp))
+            sign_in_while_opening(start_args(data_dir), warm_up)
     finally:
         staff.stop()
     assert f"box: {raised.value}" in staff.seen
 
 
-def test_quit_while_the_store_opens_closes_it_again(qapp, demo_dir, monkeypatch):
+def test_quit_while_the_store_opens_closes_it_again(warm_up, demo_dir, monkeypatch):
     monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
     staff = Staff(quit_at_once=True)
     try:
-        assert sign_in_while_opening(start_args(demo_dir), start_main_window_warm_up(qapp)) is None
+        assert sign_in_while_opening(start_args(demo_dir), warm_up) is None
     finally:
         staff.stop()
     from ma_desk.db.store import open_store  # closed: it opens again, unharmed
