@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThreadPool, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from ma_desk.errors import MADeskError
@@ -131,13 +131,9 @@ class StoreOpening(QObject):
     def settle(self) -> None:
         """After the dialog closed: let a running open end and deliver its result, so an
         opened store is never left open."""
-        if not self._running:
-            return
-        QThreadPool.globalInstance().waitForDone(round(SETTLE_SECONDS * 1000))
         deadline = time.monotonic() + SETTLE_SECONDS
-        while self._running and time.monotonic() < deadline:
-            QCoreApplication.sendPostedEvents()
-            QCoreApplication.processEvents()
+        while self._running and time.monotonic() < deadline:  # its result comes as an event
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 100)
 
 
 def sign_in_while_opening(
