@@ -171,20 +171,38 @@ def enter_to_main(marks: dict[str, float]) -> float:
     return marks["main_paint"] - marks["enter"]
 
 
+def cpu_times(runs: list[dict[str, float]], at: str, since: str = "") -> list[float]:
+    """The process's CPU time (user + system) at mark ``at``, less that at ``since``; none
+    where a run did not report it (a build older than the CPU marks)."""
+    return [m[at] - m.get(since, 0.0) for m in runs if at in m and (not since or since in m)]
+
+
 def results(demo: Demo, floor: list[dict], series: list[Series], frozen: Path | None,
             typing: float) -> list[Result]:  # fmt: skip
     size = f"demo ({demo.patients} pts)"
     floor_s = [to_sign_in(m) for m in floor[1:]]
-    rows = [Result("start-up: bare Qt dialog (floor)", size, floor_s)]
+    load = " ".join(f"{n:.1f}" for n in os.getloadavg())
+    rows = [Result("start-up: bare Qt dialog (floor)", size, floor_s,
+                   cpu_samples=cpu_times(floor[1:], "sign_in_cpu"),
+                   note=f"load average at the end {load}")]  # fmt: skip
     for s in series:
         check = [m["signed_in"] - m["enter"] for m in s.main_window[1:]]
         check_ms = sorted(check)[len(check) // 2] * 1000
+        ready = [m["store_ready"] - m["sign_in_paint"] for m in s.main_window[1:]
+                 if "store_ready" in m]  # fmt: skip
+        ready_note = (
+            f"; store ready {sorted(ready)[len(ready) // 2]:.2f} s after the sign-in"
+            if ready
+            else ""
+        )
         rows += [
             Result(f"start-up: sign-in screen, {s.name}", size,
-                   [to_sign_in(m) for m in s.sign_in[1:]], floor_s, target=SIGN_IN_TARGET),
+                   [to_sign_in(m) for m in s.sign_in[1:]], floor_s, target=SIGN_IN_TARGET,
+                   cpu_samples=cpu_times(s.sign_in[1:], "sign_in_cpu")),
             Result(f"start-up: Enter to main window, {s.name}", size,
                    [enter_to_main(m) for m in s.main_window[1:]], target=MAIN_WINDOW_TARGET,
-                   note=f"password check {check_ms:.0f} ms; typing {typing:g} s"),
+                   cpu_samples=cpu_times(s.main_window[1:], "main_cpu", "enter_cpu"),
+                   note=f"password check {check_ms:.0f} ms; typing {typing:g} s{ready_note}"),
             Result(f"start-up: first run, sign-in screen, {s.name}", size,
                    [to_sign_in(s.sign_in[0])], [to_sign_in(floor[0])]),
             Result(f"start-up: first run, Enter to main window, {s.name}", size,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Clock(Protocol):
@@ -11,10 +12,26 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """Local wall-clock time of the clinic (naive, second resolution)."""
+    """Wall-clock time of the clinic (naive, second resolution): in the clinic's time zone
+    (its settings) once follow_zone is told it, else in the computer's zone. A
+    workstation set to another zone still books and shows the clinic's day."""
+
+    def __init__(self) -> None:
+        self._zone: ZoneInfo | None = None
+
+    def follow_zone(self, name: str) -> None:
+        """Use the IANA zone ``name``; "" or an unknown name: the computer's zone."""
+        if self._zone is not None and self._zone.key == name:
+            return
+        try:
+            self._zone = ZoneInfo(name) if name else None
+        except (ZoneInfoNotFoundError, ValueError):
+            self._zone = None
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now().replace(microsecond=0)
+        if self._zone is None:
+            return dt.datetime.now().replace(microsecond=0)
+        return dt.datetime.now(self._zone).replace(tzinfo=None, microsecond=0)
 
 
 class FixedClock:

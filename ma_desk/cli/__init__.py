@@ -59,14 +59,14 @@ def common_options(*, for_subcommand: bool = False) -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def gui_parser() -> argparse.ArgumentParser:
+    """The options of the GUI start (no command); build_parser adds the commands."""
     parser = argparse.ArgumentParser(
         prog="ma-desk",
         description="MA Desk: the medical assistant's workstation. Without a command, "
         "opens the app on the clinic store.",
         parents=[common_options()],
     )
-    parents = [common_options(for_subcommand=True)]
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--exit-after-paint",
@@ -74,11 +74,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="support check: open the store, sign in without dialogs (--user/MA_DESK_USER, "
         "MA_DESK_PASSWORD), show the main window and exit 0 once it has painted",
     )
+    parser.set_defaults(func=_run_gui)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = gui_parser()
+    parents = [common_options(for_subcommand=True)]
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub, parents)
-    parser.set_defaults(func=_run_gui)
     return parser
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The GUI start (only GUI options) is parsed without importing the commands'
+    modules, which pull in the store and SQLAlchemy: the sign-in screen shows sooner."""
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    if not {"-h", "--help"} & set(tokens):
+        args, rest = gui_parser().parse_known_args(tokens)
+        if not rest:
+            return args
+    return build_parser().parse_args(tokens)
 
 
 def _run_gui(args: argparse.Namespace) -> int:
@@ -88,8 +105,7 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

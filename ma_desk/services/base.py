@@ -49,6 +49,12 @@ class ServiceContext:
         # Failed sign-ins per name while the store is read-only (nothing can be written).
         self.read_only_failures: dict[str, Any] = {}
 
+    def follow_clinic_zone(self, time_zone: str) -> None:
+        """Settings were read: "now" and "today" follow the clinic's time zone (a fixed
+        test clock stays as set)."""
+        if isinstance(self.clock, SystemClock):
+            self.clock.follow_zone(time_zone)
+
     def new_session(self, actor: Actor) -> None:
         """Someone signed in, out or unlocked: the next view of anything is a new opening."""
         self.actor = actor

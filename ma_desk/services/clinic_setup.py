@@ -162,7 +162,11 @@ class ClinicSetupService(Service):
             return self._settings_in(s)
 
     def _settings_in(self, s: Session) -> ClinicSettings:
-        return ClinicSettings.from_store({row.key: row.value for row in s.scalars(select(Setting))})
+        settings = ClinicSettings.from_store(
+            {row.key: row.value for row in s.scalars(select(Setting))}
+        )
+        self.ctx.follow_clinic_zone(settings.time_zone)
+        return settings
 
     def _apply_providers(
         self, s: Session, setup: rules.ClinicSetup, *, hours_changed: bool

@@ -58,11 +58,14 @@ class SettingsService(Service):
     def _stored(self) -> ClinicSettings:
         with self._read() as session:
             rows = session.execute(select(Setting.key, Setting.value)).all()
-        return ClinicSettings.from_store({k: v for k, v in rows})
+        settings = ClinicSettings.from_store({k: v for k, v in rows})
+        self.ctx.follow_clinic_zone(settings.time_zone)
+        return settings
 
     def _save(self, new: ClinicSettings, expected: dict[str, int] | None = None) -> ClinicSettings:
         with self._write() as session:
             self._write_settings(session, new, expected or {})
+        self.ctx.follow_clinic_zone(new.time_zone)
         return new
 
     def _write_settings(

@@ -1,10 +1,16 @@
-"""Starting the GUI: open (or create) the store, then show the main window."""
+"""Starting the GUI: open (or create) the store, sign in, then show the main window.
+
+Only Qt and the sign-in dialog are imported before the sign-in screen shows
+(tests/test_startup.py guards it): the store, SQLAlchemy and the services load
+on a background thread while staff type (ma_desk/ui/sign_in_first.py).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import (
@@ -23,21 +29,17 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk import __version__
-from ma_desk.db import keys
-from ma_desk.db.store import OpenedStore, open_store, store_exists
 from ma_desk.errors import MADeskError
 from ma_desk.paths import resolve_data_dir, resource
-from ma_desk.services import Services
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.text_size import scaled_stylesheet
 from ma_desk.ui.common.widgets import named
-from ma_desk.ui.paint_check import (
-    FirstPaintExit,
-    open_and_sign_in_for_check,
-    paint_check_result,
-)
 from ma_desk.ui.startup_probe import install_startup_probe
 from ma_desk.ui.warm_up import start_main_window_warm_up
+
+if TYPE_CHECKING:
+    from ma_desk.db.store import OpenedStore
+    from ma_desk.services import Services
 
 
 def ask_passphrase_dialog(prompt: str) -> str | None:
@@ -97,6 +99,8 @@ class NewPassphraseDialog(QDialog):
 
     def suggest(self) -> None:
         """Show six random words and put them in the first field; the user types them again."""
+        from ma_desk.db import keys
+
         phrase = keys.suggest_passphrase()
         self.suggestion.setText(phrase)
         self.passphrase.setText(phrase)
@@ -107,6 +111,8 @@ class NewPassphraseDialog(QDialog):
         self.repeat.setFocus()
 
     def _accept(self) -> None:
+        from ma_desk.db import keys
+
         text = self.passphrase.text()
         if text != self.repeat.text():
             self.message.show_message("The two passphrases differ; type the same one twice.")
@@ -217,25 +223,44 @@ def load_stylesheet(app: QApplication) -> None:
         app.setStyleSheet(scaled_stylesheet(path.read_text(encoding="utf-8"), system_points))
 
 
-def open_or_create(args: argparse.Namespace) -> OpenedStore:
+class PromptNeeded(MADeskError):
+    """The background open behind the sign-in screen reached a question only a dialog can
+    ask (passphrase, server password, re-keying, first-run wizard): the UI thread opens."""
+
+
+def _needs_prompt(prompt: str = "") -> str:
+    raise PromptNeeded(prompt)
+
+
+def open_or_create(args: argparse.Namespace, *, interactive: bool = True) -> OpenedStore:
     """Open the store; offer a new one only where no store, and no trace of one, exists.
 
     An empty, cut-short or vanished store is reported by ``open_store``, never
-    replaced by a new, empty clinic.
+    replaced by a new, empty clinic. Not ``interactive`` (off the UI thread), every
+    dialog this would show raises PromptNeeded instead, and a new recovery key is
+    left in the result for the caller to show.
     """
     from ma_desk.db.server import database_url
+    from ma_desk.db.store import open_store, store_exists
 
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     url = database_url(getattr(args, "database_url", None), data_dir)
     if url:  # --database-url, MA_DESK_DATABASE_URL or the profile (ma-desk server connect)
+        if not interactive:
+            from ma_desk.db.server import open_server
+
+            return open_server(url, data_dir, ask_password=_needs_prompt)
         return open_server_asking(url, data_dir)
     if store_exists(data_dir):
+        ask, ask_new = ((ask_passphrase_dialog, ask_new_passphrase_dialog) if interactive
+                        else (_needs_prompt, _needs_prompt))  # fmt: skip
         opened = open_store(data_dir, recovery_key=getattr(args, "recovery_key", None),
-                            ask_passphrase=ask_passphrase_dialog,
-                            ask_new_passphrase=ask_new_passphrase_dialog)  # fmt: skip
-        if opened.recovery_key:  # re-keyed after a recovery-key open
+                            ask_passphrase=ask, ask_new_passphrase=ask_new)  # fmt: skip
+        if opened.recovery_key and interactive:  # re-keyed after a recovery-key open
             show_recovery_key(opened.recovery_key)
         return opened
+    if not interactive:
+        raise PromptNeeded("first run")
     from ma_desk.ui.setup.wizard import run_setup_wizard
 
     made = run_setup_wizard(data_dir)  # first run: the whole clinic, or nothing at all
@@ -268,6 +293,54 @@ def sign_in_at_start(services: Services, clinic: str, first_sign_in=None) -> boo
     return bool(SignInDialog(services, clinic=clinic).exec())
 
 
+def open_then_sign_in(args: argparse.Namespace) -> tuple[OpenedStore, Services] | None:
+    """The store first, then the sign-in dialog: first run (the wizard) and --exit-after-paint
+    (no dialog at all). None = quit (the store closed)."""
+    from ma_desk.services import Services
+    from ma_desk.services.accounts import signed_out_actor
+    from ma_desk.ui.paint_check import open_and_sign_in_for_check
+
+    if getattr(args, "exit_after_paint", False):
+        return open_and_sign_in_for_check(args)
+    try:
+        opened = open_or_create(args)
+    except MADeskError as exc:
+        QMessageBox.critical(None, "MA Desk — cannot open the clinic store", str(exc))
+        raise
+    services = Services(opened.db, actor=signed_out_actor())
+    try:
+        signed_in = sign_in_at_start(services, services.settings.clinic_name(),
+                                     getattr(args, "first_sign_in", None))  # fmt: skip
+    except BaseException:
+        close_store(opened)
+        raise
+    if not signed_in:
+        close_store(opened)
+        return None
+    return opened, services
+
+
+def close_store(opened: OpenedStore) -> None:
+    """Leave the store as the next start expects it: its witness written, closed."""
+    from ma_desk.security.witness import write_witness
+
+    # A read-only store's witness stays as the evidence left it; a server has none.
+    if not opened.db.read_only and opened.db.kind == "sqlcipher":
+        write_witness(opened.data_dir, opened.db)
+    opened.db.close()
+
+
+def sign_in_first_applies(args: argparse.Namespace) -> bool:
+    """The usual start: a store file in the data folder, staff at the screen. The sign-in
+    shows at once and the store opens behind it (a server profile or a passphrase to ask
+    is found there, and handled, too)."""
+    from ma_desk.paths import store_path
+
+    if getattr(args, "exit_after_paint", False):
+        return False
+    return store_path(resolve_data_dir(getattr(args, "data_dir", None))).exists()
+
+
 def run_app(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_ENABLE_HIGHDPI_SCALING", "1")
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -281,30 +354,29 @@ def run_app(args: argparse.Namespace) -> int:
 
     crash_signal = CrashSignal(app)
     crash_signal.install()
-    check_paint = bool(getattr(args, "exit_after_paint", False))
-    try:
-        if check_paint:
-            opened, services = open_and_sign_in_for_check(args)
-        else:
-            opened = open_or_create(args)
-    except MADeskError as exc:
-        if not check_paint:
-            QMessageBox.critical(None, "MA Desk — cannot open the clinic store", str(exc))
-        raise
-    from ma_desk.db.health import BackgroundCheck
-    from ma_desk.security.witness import write_witness
-    from ma_desk.services.accounts import signed_out_actor
+    if sign_in_first_applies(args):
+        from ma_desk.ui.sign_in_first import sign_in_while_opening
 
-    if not check_paint:
-        services = Services(opened.db, actor=signed_out_actor())
+        started = sign_in_while_opening(args, warm_up)
+    else:
+        started = open_then_sign_in(args)
+    if started is None:
+        return 0
+    opened, services = started
+    return run_main_window(app, opened, services, warm_up, crash_signal,
+                           check_paint=bool(getattr(args, "exit_after_paint", False)))  # fmt: skip
+
+
+def run_main_window(app: QApplication, opened: OpenedStore, services: Services, warm_up,
+                    crash_signal, *, check_paint: bool) -> int:  # fmt: skip
+    """The signed-in main window, until it closes; the store is closed afterwards."""
+    from ma_desk.db.health import BackgroundCheck
+    from ma_desk.ui.paint_check import FirstPaintExit, paint_check_result
+
     # Every page and b-tree, off the UI thread: seconds on a large clinic. Damage found
     # switches the store to read-only, and the window's banner says so.
     store_check = BackgroundCheck(opened.db)
     try:
-        if not check_paint and not sign_in_at_start(
-            services, services.settings.clinic_name(), getattr(args, "first_sign_in", None)
-        ):
-            return 0
         warm_up.wait()
         from ma_desk.ui.main_window import MainWindow
         from ma_desk.ui.security.backup_schedule import BackupScheduler
@@ -333,7 +405,4 @@ def run_app(args: argparse.Namespace) -> int:
         return code
     finally:
         store_check.stop()
-        # A read-only store's witness stays as the evidence left it; a server has none.
-        if not opened.db.read_only and opened.db.kind == "sqlcipher":
-            write_witness(opened.data_dir, opened.db)
-        opened.db.close()
+        close_store(opened)

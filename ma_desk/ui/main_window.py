@@ -176,6 +176,14 @@ class MainWindow(QMainWindow):
 
         self.interchange_actions = install_interchange_actions(self, services, self.selection)
 
+    def refresh_clinic(self) -> None:
+        """The clinic's settings changed (Clinic settings…): its name in the title and status
+        bar, and "now" in its time zone, as they are now."""
+        clinic = self.services.settings.get()
+        self.setWindowTitle(f"MA Desk — {clinic.clinic_name}")
+        self.clinic_label.setText(clinic.clinic_name)
+        self.update_status()
+
     def _start_minute_timer(self) -> None:
         """The status-bar clock changes on the minute: the timer is aimed at the next
         minute boundary each time, so it cannot drift or lag by a fixed period."""

@@ -9,11 +9,17 @@ workstation); unset, nothing here runs. Two modes:
   ``MA_DESK_STARTUP_PROBE_TYPING`` seconds (a person typing; default 0), fill in
   ``MA_DESK_USER`` and ``MA_DESK_PASSWORD`` and press Sign in; print the times
   once the main window first paints, and quit (a refused sign-in prints the
-  times reached, without ``main_paint``, and quits).
+  times reached, without ``main_paint``, and quits). An Enter pressed before the
+  store has opened signs in once it has (``signed_in`` then includes that wait).
 
 The one output line is JSON of CLOCK_MONOTONIC seconds (comparable with the
 parent process's ``time.monotonic()``): ``sign_in_paint``, ``enter``,
-``signed_in`` (the password checked, the dialog closing) and ``main_paint``. No user name or password is ever printed.
+``signed_in`` (the password checked, the dialog closing) and ``main_paint``; in
+``main-window`` mode also the background steps the start-up marks (``store_ready``:
+the store open and the services loaded; ``warmed``: the main window's modules
+imported), where they happened. ``*_cpu`` beside a mark: the process's CPU time
+(user + system, every thread) at that moment, for comparing runs on a busy machine.
+No user name or password is ever printed.
 """
 
 from __future__ import annotations
@@ -30,6 +36,13 @@ PROBE_ENV = "MA_DESK_STARTUP_PROBE"
 TYPING_ENV = "MA_DESK_STARTUP_PROBE_TYPING"
 MODES = ("sign-in", "main-window")
 SIGN_IN_DIALOG = "signin_dialog"  # SignInDialog's objectName (its module is not imported here)
+_installed: StartupProbe | None = None
+
+
+def mark(name: str) -> None:
+    """Note when a start-up step ended (a no-op without a main-window probe)."""
+    if _installed is not None and _installed.mode == "main-window":
+        _installed.marks.setdefault(name, time.monotonic())
 
 
 class StartupProbe(QObject):
@@ -38,7 +51,7 @@ class StartupProbe(QObject):
     def __init__(self, app: QApplication, mode: str, typing_seconds: float) -> None:
         super().__init__(app)
         self._app = app
-        self._mode = mode
+        self.mode = mode
         self._typing_ms = max(0, round(typing_seconds * 1000))
         self.marks: dict[str, float] = {}
         app.installEventFilter(self)
@@ -59,7 +72,8 @@ class StartupProbe(QObject):
 
     def _sign_in_painted(self, dialog: QDialog) -> None:
         self.marks["sign_in_paint"] = time.monotonic()
-        if self._mode == "sign-in":
+        self.marks["sign_in_cpu"] = time.process_time()
+        if self.mode == "sign-in":
             self._finish()
             dialog.reject()
         else:
@@ -67,6 +81,7 @@ class StartupProbe(QObject):
 
     def _main_window_painted(self) -> None:
         self.marks["main_paint"] = time.monotonic()
+        self.marks["main_cpu"] = time.process_time()
         self._finish()
         self._app.exit(0)
 
@@ -77,11 +92,15 @@ class StartupProbe(QObject):
             os.environ.get("MA_DESK_PASSWORD", "")
         )
         dialog.accepted.connect(lambda: self.marks.setdefault("signed_in", time.monotonic()))
+        dialog.refused.connect(lambda: self._refused(dialog))
         self.marks["enter"] = time.monotonic()
+        self.marks["enter_cpu"] = time.process_time()
         dialog.findChild(QPushButton, "signin_button").click()
-        if "signed_in" not in self.marks:  # refused: report what was reached, and quit
-            self._finish()
-            dialog.reject()
+
+    def _refused(self, dialog: QDialog) -> None:
+        """Report what was reached, and quit."""
+        self._finish()
+        dialog.reject()
 
     def _finish(self) -> None:
         self._app.removeEventFilter(self)
@@ -98,4 +117,6 @@ def install_startup_probe(app: QApplication) -> StartupProbe | None:
         typing_seconds = float(os.environ.get(TYPING_ENV, "0") or 0)
     except ValueError:
         typing_seconds = 0.0
-    return StartupProbe(app, mode, typing_seconds)
+    global _installed
+    _installed = StartupProbe(app, mode, typing_seconds)
+    return _installed

@@ -8,6 +8,10 @@ first dialog has painted, while a person types (a user name, Tab, a password:
 seconds). On Enter, run_app waits for the import to end before building the
 window, so the UI thread never imports a module the worker is half-way through.
 
+Where the store opens behind the sign-in screen (ma_desk/ui/sign_in_first.py)
+the import starts once the store has opened instead: two threads importing at
+once only take turns on the interpreter lock and both end later.
+
 A plain Python thread, not the worker helper: nothing comes back to the UI
 thread, and the interpreter joins the thread before it shuts down (Quit on the
 sign-in screen while the import runs); a pool thread still emitting its result
@@ -22,6 +26,8 @@ import threading
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
+from ma_desk.ui import startup_probe
+
 # What run_app imports after signing in.
 MAIN_WINDOW_MODULES = (
     "ma_desk.ui.main_window",
@@ -32,7 +38,7 @@ WAIT_SECONDS = 60.0  # an import that takes longer is stuck; the UI thread then 
 
 
 class MainWindowWarmUp(QObject):
-    """Starts importing MAIN_WINDOW_MODULES at the first paint of a dialog."""
+    """Starts importing MAIN_WINDOW_MODULES at the first paint of a dialog (or at start())."""
 
     def __init__(self, app: QApplication, modules: tuple[str, ...] = MAIN_WINDOW_MODULES) -> None:
         super().__init__(app)
@@ -42,15 +48,19 @@ class MainWindowWarmUp(QObject):
         self._waited = False
         app.installEventFilter(self)
 
+    def start_later(self) -> None:
+        """Not at the first paint: the caller calls start() (once the store has opened)."""
+        self._app.removeEventFilter(self)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         if (event.type() == QEvent.Type.Paint and isinstance(watched, QWidget)
                 and isinstance(watched.window(), QDialog)):  # fmt: skip
             self._app.removeEventFilter(self)
-            QTimer.singleShot(0, self._start)  # once this paint is done: never delay it
+            QTimer.singleShot(0, self.start)  # once this paint is done: never delay it
         return False
 
-    def _start(self) -> None:
-        if self._waited:  # the UI thread imports them itself now
+    def start(self) -> None:
+        if self._waited or self._thread is not None:  # started, or the UI thread imports
             return
         self._thread = threading.Thread(target=self._import_all, name="ma-desk-warm-up")
         self._thread.start()
@@ -61,6 +71,7 @@ class MainWindowWarmUp(QObject):
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - the UI thread's own import raises it again,
                 return  # where the start-up's error handling shows it
+        startup_probe.mark("warmed")
 
     def wait(self) -> None:
         """Before the UI thread imports the main window: let a running warm-up end

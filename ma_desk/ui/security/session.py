@@ -275,7 +275,10 @@ class SessionController(QObject):
         from ma_desk.ui.setup.settings_dialog import ClinicSettingsDialog
 
         try:
-            ClinicSettingsDialog(self.services, self.window).exec()
+            if ClinicSettingsDialog(self.services, self.window).exec():
+                refresh = getattr(self.window, "refresh_clinic", None)
+                if callable(refresh):  # the main window (a test's bare window has none)
+                    refresh()
         except MADeskError as exc:
             dialogs.warn(self.window, "Clinic settings", str(exc))
 

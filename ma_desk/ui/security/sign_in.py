@@ -9,7 +9,9 @@ are the same for every name).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,18 +23,21 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.errors import MADeskError
-from ma_desk.security.passwords import MIN_LENGTH
-from ma_desk.services import Services
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.widgets import named
+
+if TYPE_CHECKING:  # the sign-in screen shows before the services are imported
+    from ma_desk.services import Services
+
+OPENING_MESSAGE = "Opening the clinic's records…"
 
 
 class CredentialsForm(QWidget):
     """User name + password + message; used by the sign-in dialog and the lock screen."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.services = services
+        self.services = services  # None until the store has opened (SignInDialog)
         self.username = named(QLineEdit(), "signin_username", "User name")
         self.username.setPlaceholderText("user name")
         self.password = named(QLineEdit(), "signin_password", "Password")
@@ -74,15 +79,23 @@ class CredentialsForm(QWidget):
 
 
 class SignInDialog(QDialog):
+    """Sign in; shown before the store has opened when ``services`` is None (store_ready
+    then hands them over, and an Enter pressed meanwhile signs in at that moment)."""
+
+    refused = Signal()  # a sign-in was tried and refused (its reason is shown)
+
     def __init__(
-        self, services: Services, parent: QWidget | None = None, *, clinic: str = ""
+        self, services: Services | None, parent: QWidget | None = None, *, clinic: str = ""
     ) -> None:
         super().__init__(parent)
         self.setObjectName("signin_dialog")
         self.setWindowTitle("MA Desk — sign in")
         self.setMinimumWidth(380)
-        heading = QLabel(f"<b>{_escape(clinic) or 'MA Desk'}</b><br>Sign in to continue.")
-        heading.setTextFormat(Qt.TextFormat.RichText)
+        self.waiting_for_store = False
+        self.heading = QLabel()
+        self.heading.setObjectName("signin_heading")
+        self.heading.setTextFormat(Qt.TextFormat.RichText)
+        self._show_clinic(clinic)
         self.form = CredentialsForm(services, self)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -91,18 +104,41 @@ class SignInDialog(QDialog):
         ok.setText("Sign in")
         named(ok, "signin_button", "Sign in")
         ok.setDefault(True)
+        self.ok_button = ok
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quit")
         buttons.accepted.connect(self._sign_in)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(heading)
+        layout.addWidget(self.heading)
         layout.addWidget(self.form)
         layout.addWidget(buttons)
         self.form.username.setFocus()
 
+    def _show_clinic(self, clinic: str) -> None:
+        self.heading.setText(f"<b>{_escape(clinic) or 'MA Desk'}</b><br>Sign in to continue.")
+
+    def store_ready(self, services: Services, clinic: str) -> None:
+        """The store has opened: sign-ins go to it; an Enter that waited for it is done now."""
+        self.form.services = services
+        self._show_clinic(clinic)
+        if self.waiting_for_store:
+            self.waiting_for_store = False
+            self.form.setEnabled(True)
+            self.ok_button.setEnabled(True)
+            self.form.message.show_message("")
+            self._sign_in()
+
     def _sign_in(self) -> None:
+        if self.form.services is None:  # Enter before the store has opened: wait for it
+            self.waiting_for_store = True
+            self.form.message.show_message(OPENING_MESSAGE)
+            self.form.setEnabled(False)
+            self.ok_button.setEnabled(False)
+            return
         if self.form.try_sign_in():
             self.accept()
+        else:
+            self.refused.emit()
 
 
 class FirstAdministratorDialog(QDialog):
@@ -114,6 +150,8 @@ class FirstAdministratorDialog(QDialog):
         self.setObjectName("first_admin_dialog")
         self.setWindowTitle("MA Desk — create the administrator")
         self.setMinimumWidth(460)
+        from ma_desk.security.passwords import MIN_LENGTH
+
         intro = QLabel(
             "This clinic store has no user accounts yet. Create the administrator: the "
             "person who adds the other accounts and can see the audit trail. "
