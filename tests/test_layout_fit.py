@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.ui.app import load_stylesheet
-from ma_desk.ui.common.fit import SIDEWAYS, first_that_fits, name_forms
+from ma_desk.ui.common.fit import SIDEWAYS, ElidingHeader, first_that_fits, name_forms
 from ma_desk.ui.main_window import MainWindow
 
 # Windows laptops' logical screens: (physical size, scaling) -> logical size.
@@ -150,6 +150,31 @@ def hidden_columns(tab: QWidget) -> list[str]:
     return problems
 
 
+def clipped_headers(tab: QWidget) -> list[str]:
+    """Column titles cut by their section (the Check-in titles read half at 125 %):
+    each visible title fits its section, or it ends in "…" (the eliding header) and the
+    header's tooltip gives the whole title."""
+    problems = []
+    for view in visible_widgets(tab, QTableView):
+        header = view.horizontalHeader()
+        model = view.model()
+        if header.isHidden() or model is None:
+            continue
+        for column in range(header.count()):
+            if header.isSectionHidden(column):
+                continue
+            title = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+            tip = model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+            need = header.sectionSizeFromContents(column).width()
+            elided = isinstance(header, ElidingHeader) and tip == title
+            if title and need > header.sectionSize(column) + 1 and not elided:
+                problems.append(
+                    f"{view.objectName()}: title {title!r} needs {need} px, has "
+                    f"{header.sectionSize(column)}"
+                )
+    return problems
+
+
 def _label_cut(label: QLabel) -> bool:
     text = label.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
     if not text or label.pixmap() is not None and not label.pixmap().isNull():
@@ -189,6 +214,7 @@ def test_window_minimum_fits_the_screen(window, screen):
 
 def problems_on(window: MainWindow, tab: QWidget, screen: str) -> list[str]:
     problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
+    problems += clipped_headers(tab)
     need = tab.minimumSizeHint()
     if need.width() > tab.width() or need.height() > tab.height():
         problems.insert(
@@ -220,6 +246,34 @@ def test_every_tab_fits_without_cut_controls_columns_or_words(window, screen):
             pages.setCurrentIndex(0)
     report = {title: found for title, found in report.items() if found}
     assert not report, "\n".join(f"{tab}: {p}" for tab, found in report.items() for p in found)
+
+
+@pytest.mark.parametrize("width", [20, 40, 60, 200])
+def test_a_cut_column_title_ends_in_an_ellipsis_from_its_first_letter(qtbot, styled, width):
+    """The style sheet's headers clipped a long title in the middle ('Critical' read
+    'ritica'); the eliding header shows its start and "…", whole when it fits."""
+    from PySide6.QtGui import QStandardItemModel
+    from PySide6.QtWidgets import QStyleOptionHeader
+
+    from ma_desk.ui.common.widgets import make_table
+
+    view = make_table("t", "t")
+    model = QStandardItemModel(1, 2)
+    model.setHorizontalHeaderLabels(["Critical", "Provider"])
+    view.setModel(model)
+    qtbot.addWidget(view)
+    header = view.horizontalHeader()
+    header.resizeSection(0, width)
+    view.show()
+    option = QStyleOptionHeader()
+    header.initStyleOptionForIndex(option, 0)
+    shown = option.text
+    if header.sectionSizeFromContents(0).width() <= width:
+        assert shown == "Critical"
+    else:
+        assert shown in ("", "…") or (shown.endswith("…") and "Critical".startswith(shown[:-1]))
+        assert header.fontMetrics().horizontalAdvance(shown) <= width
+    assert header.font().bold()  # the titles elide in the font they are painted in
 
 
 # ------------------------------------------------------------------ flags and errors (item 2)
