@@ -400,3 +400,22 @@ def test_block_name_forms_boundaries(qapp):
     assert first_that_fits(forms, metrics, metrics.horizontalAdvance("Hayes, Jordan")) == (
         "Hayes, Jordan"
     )
+
+
+# ------------------------------------------------------------------ vitals Save row
+@pytest.mark.parametrize("screen", ["1280x720@100", "1366x768@125", "1280x720@125"])
+def test_vitals_save_row_is_in_view_without_scrolling(window, qtbot, screen):
+    """Save and Cancel are pinned under the scrolling form: in the window, whole, and
+    outside any scroll area, however far the form is scrolled."""
+    show_at(window, screen, 2)
+    tab = window.tabs.widget(2)
+    qtbot.waitUntil(lambda: tab.entry.rows["bp.0"].edit.isEnabled(), timeout=5000)
+    area = window.findChild(QScrollArea, "vitals_entry_scroll")
+    for position in (0, area.verticalScrollBar().maximum()):
+        area.verticalScrollBar().setValue(position)
+        QApplication.processEvents()
+        for button in (tab.entry.save_button, tab.entry.cancel_button):
+            assert button.isVisible() and _scroll_ancestor(button, window) is None
+            rect = _on_screen_rect(button, window)
+            assert QRect(0, 0, *client_size(screen)).contains(rect), (screen, rect.getRect())
+            assert button.visibleRegion().boundingRect().size() == button.size()
