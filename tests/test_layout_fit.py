@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -419,3 +420,56 @@ def test_vitals_save_row_is_in_view_without_scrolling(window, qtbot, screen):
             rect = _on_screen_rect(button, window)
             assert QRect(0, 0, *client_size(screen)).contains(rect), (screen, rect.getRect())
             assert button.visibleRegion().boundingRect().size() == button.size()
+
+
+# ------------------------------------------------------------------ dialogs and the week view
+DIALOG_SCREENS = ["1280x720@100", "1280x720@125"]
+
+
+def dialog_problems(dialog: QWidget) -> list[str]:
+    """Controls outside the dialog or squeezed, cut words and column titles."""
+    problems = []
+    frame = dialog.rect()
+    for widget in visible_widgets(dialog, CONTROLS):
+        if isinstance(widget, QHeaderView):  # a table's part: its titles are checked below
+            continue
+        scroller = _scroll_ancestor(widget, dialog)
+        rect = _on_screen_rect(scroller if scroller is not None else widget, dialog)
+        name = widget.objectName() or type(widget).__name__
+        if not frame.contains(rect):
+            problems.append(f"{name} at {rect.getRect()} outside {frame.getRect()}")
+        elif widget.width() < 8 or widget.height() < 8:
+            problems.append(f"{name} squeezed to {widget.width()}x{widget.height()}")
+    return problems + clipped_texts(dialog) + clipped_headers(dialog)
+
+
+@pytest.mark.parametrize("screen", DIALOG_SCREENS)
+def test_every_dialog_fits_the_screen_without_cut_words(
+    qtbot, demo_services, sign_in_as, styled, monkeypatch, screen
+):
+    from ma_desk.ui.common.dialogs import dialogs
+    from tests.test_focus_dialogs import _factories
+
+    sign_in_as("admin")
+    monkeypatch.setattr(dialogs, "confirm", lambda *_a: False)
+    width, height = client_size(screen)
+    report = {}
+    for name, (build, _enter) in sorted(_factories().items()):
+        dialog = build(demo_services)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        QApplication.processEvents()
+        need = dialog.minimumSizeHint().expandedTo(dialog.minimumSize())
+        found = []
+        if need.width() > width or need.height() > height:
+            found.append(f"needs {need.width()}x{need.height()}, the screen gives {width}x{height}")
+        hint = dialog.sizeHint()
+        dialog.resize(min(max(hint.width(), need.width()), width),
+                      min(max(hint.height(), need.height()), height))  # fmt: skip
+        for _ in range(3):
+            QApplication.processEvents()
+        found += dialog_problems(dialog)
+        if found:
+            report[name] = found
+        dialog.close()
+    assert not report, "\n".join(f"{d}: {p}" for d, found in report.items() for p in found)

@@ -31,6 +31,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.interchange.fields import FIELDS, KINDS
 from ma_desk.services import Services
 from ma_desk.services.interchange import ImportOptions, ImportReport, RowOutcome
+from ma_desk.ui.common.fit import fit_columns
 from ma_desk.ui.common.worker import run_in_background
 
 
@@ -141,9 +142,11 @@ class ImportDialog(QDialog):
         self.mapping_model = MappingModel()
         self.mapping_view = QTableView()
         self.mapping_view.setModel(self.mapping_model)
+        fit_columns(self.mapping_view, stretch=MappingModel.HEADERS)  # titles read whole
         self.outcome_model = OutcomeModel()
         self.outcome_view = QTableView()
         self.outcome_view.setModel(self.outcome_model)
+        fit_columns(self.outcome_view, stretch=("Why",))
         self.summary = QLabel("Choose a file, preview it, check the columns, then make a dry run.")
         self.summary.setWordWrap(True)
         self.progress = QProgressBar()
