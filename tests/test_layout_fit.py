@@ -473,3 +473,18 @@ def test_every_dialog_fits_the_screen_without_cut_words(
             report[name] = found
         dialog.close()
     assert not report, "\n".join(f"{d}: {p}" for d, found in report.items() for p in found)
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_schedule_week_view_fits(window, demo_services, screen):
+    """A week for one provider: seven day columns share the book's width (their
+    titles whole or elided with a tooltip), every control in the window."""
+    schedule = window.tabs.widget(0)
+    provider = demo_services.schedule.providers()[0]
+    show_at(window, screen, 0)
+    schedule.show_week(provider.id)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert schedule.model.columnCount() == 7
+    assert not problems_on(window, schedule, screen)
+    schedule.show_week(None)
