@@ -488,3 +488,24 @@ def test_schedule_week_view_fits(window, demo_services, screen):
     assert schedule.model.columnCount() == 7
     assert not problems_on(window, schedule, screen)
     schedule.show_week(None)
+
+
+# ------------------------------------------------------------------ real device-pixel scaling
+@pytest.mark.parametrize(("factor", "screens", "cases"), [("1.25", "125", 7), ("1.5", "150", 2)])
+def test_scaled_screens_fit_with_real_device_pixel_scaling(factor, screens, cases, tmp_path):
+    """The scaled cases again in a Qt that paints at QT_SCALE_FACTOR (fonts and metrics
+    rounded in device pixels, as on a Windows laptop at 125 % / 150 %), not only at
+    the logical sizes."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_SCALE_FACTOR=factor, QT_QPA_PLATFORM="offscreen")
+    chosen = f"{screens} and (every_tab or every_dialog or save_row or week)"  # no @: a file
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", __file__,
+         "-k", chosen, "--basetemp", str(tmp_path / "t")],
+        env=env, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert run.stdout.split("[")[0].strip() == "." * cases, run.stdout  # each case passed
