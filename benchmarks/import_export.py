@@ -10,6 +10,9 @@ patients table of a raw SQLCipher store.
 Export: ``services.interchange.export_clinic_fhir`` of the clinic (every
 patient, coverage, appointment, visit and vital sign) to NDJSON files. Floor:
 the same tables read raw and each row written as ``json.dumps`` of its values.
+
+Both report wall and CPU seconds for the app and the floor, and the load average
+when measured: on a shared machine wall time mostly waits for a core.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import random
 import secrets
 import shutil
@@ -67,16 +71,19 @@ def run(ctx: RunContext) -> list[Result]:
 # ---------------------------------------------------------------------- import
 def _import(ctx: RunContext, size) -> Result:
     data = old_system_export(size.patients)
-    samples, floors, dry = Samples(), [], []
+    samples, floors, dry = Samples(), Samples(), []
     for attempt in range(ctx.reps(3, 1)):
         folder = ctx.workdir / f"import-{size.name}-{attempt}"
         dry_s, import_s, cpu_s = _import_once(folder, data)
         dry.append(dry_s)
         samples.append(import_s)
         samples.cpu.append(cpu_s)
-        floors.append(_floor_import(folder.with_name(folder.name + "-floor"), data))
+        floor_wall, floor_cpu = _floor_import(folder.with_name(folder.name + "-floor"), data)
+        floors.append(floor_wall)
+        floors.cpu.append(floor_cpu)
         shutil.rmtree(folder.parent / folder.name, ignore_errors=True)
-    note = f"{size.patients:,} rows; its dry run {sorted(dry)[len(dry) // 2]:.1f} s"
+    note = (f"{size.patients:,} rows; its dry run {_median(dry):.1f} s; floor CPU "
+            f"{_median(floors.cpu):.1f} s; load {_load()}")  # fmt: skip
     return Result("import: patients CSV", size.display, samples, floors, IMPORT_TARGET,
                   unit="s", note=note)  # fmt: skip
 
@@ -103,8 +110,18 @@ def _import_once(folder, data: bytes) -> tuple[float, float, float]:
     return dry, wall, cpu
 
 
-def _floor_import(folder, data: bytes) -> float:
-    """csv.reader + one executemany into the same table, raw SQLCipher, one transaction."""
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def _load() -> str:
+    """The load average now (1, 5, 15 min): on a shared machine wall time waits for a core."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _floor_import(folder, data: bytes) -> tuple[float, float]:
+    """csv.reader + one executemany into the same table, raw SQLCipher, one transaction;
+    wall and CPU seconds."""
     import sqlcipher3
     from sqlalchemy.dialects import sqlite
     from sqlalchemy.schema import CreateIndex, CreateTable
@@ -122,7 +139,7 @@ def _floor_import(folder, data: bytes) -> float:
     for index in table.indexes:
         conn.execute(str(CreateIndex(index).compile(dialect=dialect)))
     now = dt.datetime(2026, 1, 1).isoformat(" ")
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
     next(reader)
     rows = []
@@ -139,17 +156,17 @@ def _floor_import(folder, data: bytes) -> float:
         " version, updated_by, updated_on, external_source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
         "'','','','','English','','','','','','','',1,1,'','','oldpm')", rows)  # fmt: skip
     conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     conn.close()
     shutil.rmtree(folder, ignore_errors=True)
-    return elapsed
+    return elapsed, cpu
 
 
 # ---------------------------------------------------------------------- export
 def _export(ctx: RunContext, size) -> Result:
     clinic = ctx.writable_clinic(size)  # the export is audited
     opened = clinic.open()
-    samples, floors = Samples(), []
+    samples, floors = Samples(), Samples()
     counts: dict[str, int] = {}
     try:
         services = clinic.services(opened)
@@ -160,19 +177,23 @@ def _export(ctx: RunContext, size) -> Result:
             samples.append(time.perf_counter() - start)
             samples.cpu.append(time.process_time() - cpu)
             shutil.rmtree(folder, ignore_errors=True)
-            floors.append(_floor_export(clinic, ctx.workdir / f"export-floor-{attempt}"))
+            floor_wall, floor_cpu = _floor_export(clinic, ctx.workdir / f"export-floor-{attempt}")
+            floors.append(floor_wall)
+            floors.cpu.append(floor_cpu)
     finally:
         opened.db.close()
-    note = f"{sum(counts.values()):,} resources"
+    note = (f"{sum(counts.values()):,} resources; floor CPU {_median(floors.cpu):.1f} s; "
+            f"load {_load()}")  # fmt: skip
     return Result("export: clinic to FHIR NDJSON", size.display, samples, floors, EXPORT_TARGET,
                   unit="s", note=note)  # fmt: skip
 
 
-def _floor_export(clinic, folder) -> float:
-    """Every exported table read raw and each row written as json.dumps of its values."""
+def _floor_export(clinic, folder) -> tuple[float, float]:
+    """Every exported table read raw and each row written as json.dumps of its values;
+    wall and CPU seconds."""
     folder.mkdir(parents=True)
     conn = open_raw(clinic)
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     for table in EXPORTED_TABLES:
         columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")
                    if row[2] != "BLOB"]  # fmt: skip
@@ -180,7 +201,7 @@ def _floor_export(clinic, folder) -> float:
             for row in conn.execute(f"SELECT {', '.join(columns)} FROM {table}"):
                 out.write(json.dumps(row, ensure_ascii=False, default=str))
                 out.write("\n")
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     conn.close()
     shutil.rmtree(folder, ignore_errors=True)
-    return elapsed
+    return elapsed, cpu

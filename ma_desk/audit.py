@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,7 +200,7 @@ def verify_store(session: Session, *, witness: tuple[int, str] | None = None) ->
 
 
 def _verify_batch(
-    events: list[AuditEvent], last: tuple[int, str] | None, count: int
+    events: Sequence[AuditEvent], last: tuple[int, str] | None, count: int
 ) -> tuple[list[ChainProblem], tuple[int, str] | None, int]:
     problems: list[ChainProblem] = []
     prev_hash = last[1] if last else GENESIS

@@ -168,6 +168,7 @@ def _vacuum_into(db: Database, partial: Path) -> tuple[int, tuple[int, str] | No
     pooled = db.engine.raw_connection()  # autocommit: VACUUM needs no open transaction
     try:
         raw = pooled.driver_connection
+        assert raw is not None  # sqlcipher3's connection while the pooled one is open
         raw.execute("VACUUM INTO ?", (str(partial),))
         raw.execute("ATTACH DATABASE ? AS backup_check", (str(partial),))
         try:
@@ -224,7 +225,7 @@ def scheduled_backups(data_dir: Path) -> list[Path]:
 
 def backup_due(data_dir: Path, today: dt.date) -> bool:
     stamp = today.strftime("%Y%m%d")
-    return not any(_SCHEDULED.match(p.name).group(1) == stamp for p in scheduled_backups(data_dir))
+    return not any(p.name.startswith(f"clinic-{stamp}-") for p in scheduled_backups(data_dir))
 
 
 def run_scheduled_backup(

@@ -34,6 +34,7 @@ class ClinicSettings:
     time_zone: str = ""  # IANA name (America/Chicago); "" = this computer's zone
     # Open days' hours, Monday = "0": {"0": ["08:00", "17:00"]}; {} = every day opens-closes.
     weekly_hours: dict[str, list[str]] = field(default_factory=dict)
+    display_locale: str = "en_US"  # how screens write dates and times (ma_desk.display_format)
 
     @classmethod
     def from_store(cls, values: dict[str, Any]) -> ClinicSettings:

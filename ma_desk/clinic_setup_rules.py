@@ -358,8 +358,9 @@ def open_days(hours: tuple[DayHours, ...]) -> str:
 
 def day_span(hours: tuple[DayHours, ...]) -> tuple[dt.time, dt.time]:
     """Earliest opening and latest closing: the schedule's day."""
-    open_hours = [day for day in hours if day.opens is not None and day.closes is not None]
-    return min(d.opens for d in open_hours), max(d.closes for d in open_hours)  # type: ignore[type-var]
+    opens = [day.opens for day in hours if day.opens is not None and day.closes is not None]
+    closes = [day.closes for day in hours if day.opens is not None and day.closes is not None]
+    return min(opens), max(closes)
 
 
 def hours_to_store(hours: tuple[DayHours, ...]) -> dict[str, list[str]]:

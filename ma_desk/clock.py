@@ -35,3 +35,14 @@ class FixedClock:
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+MINUTE_MS = 60_000
+TICK_MARGIN_MS = 20  # fire just after the minute turns, never just before it
+
+
+def ms_until_next_minute(now: dt.datetime) -> int:
+    """Milliseconds from ``now`` until just after the next whole minute: a clock shown as
+    hours and minutes changes when the minute does, not up to a timer period later."""
+    into_minute = now.second * 1000 + now.microsecond // 1000
+    return MINUTE_MS - into_minute + TICK_MARGIN_MS

@@ -23,12 +23,14 @@ import datetime as dt
 import getpass
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import sqlcipher3
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ma_desk import audit
 from ma_desk.actor import Actor, workstation_name
@@ -38,6 +40,10 @@ from ma_desk.db import keys
 from ma_desk.db.engine import connect_raw
 from ma_desk.db.models import Appointment, Patient
 from ma_desk.errors import NotFoundError, StoreError
+
+if TYPE_CHECKING:
+    from ma_desk.db.engine import Database
+    from ma_desk.services import Services
 
 FOLDER = "downtime"
 SNAPSHOT_NAME = "today.db"
@@ -140,7 +146,7 @@ def downtime_key(
 
 
 # ---------------------------------------------------------------- taking the copy
-def take_snapshot(services, data_dir: Path, key: keys.StoreKey) -> int:
+def take_snapshot(services: Services, data_dir: Path, key: keys.StoreKey) -> int:
     """Copy today's schedule and its patients' face sheets from the server; returns how
     many patients the copy holds. Openings logged meanwhile go to the server's trail."""
     ctx = services.ctx
@@ -158,7 +164,7 @@ def take_snapshot(services, data_dir: Path, key: keys.StoreKey) -> int:
     return len(sheets)
 
 
-def _read_today(db, day: dt.date) -> tuple[list[ScheduleLine], list[FaceSheet]]:
+def _read_today(db: Database, day: dt.date) -> tuple[list[ScheduleLine], list[FaceSheet]]:
     start = dt.datetime.combine(day, dt.time())
     with db.read() as s:
         appointments = s.scalars(
@@ -194,7 +200,14 @@ def _sheet(p: Patient) -> FaceSheet:
                      emergency, p.allergies, p.medications, insurance)  # fmt: skip
 
 
-def _write_snapshot(target: Path, key, now, clinic_name: str, lines, sheets) -> None:
+def _write_snapshot(
+    target: Path,
+    key: keys.StoreKey,
+    now: dt.datetime,
+    clinic_name: str,
+    lines: list[ScheduleLine],
+    sheets: list[FaceSheet],
+) -> None:
     """Build the copy beside ``target`` and put it in place in one rename."""
     tmp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{target.name}{TEMP_SUFFIX}")
     tmp.unlink(missing_ok=True)
@@ -221,7 +234,7 @@ def _write_snapshot(target: Path, key, now, clinic_name: str, lines, sheets) -> 
     fsync_folder(target.parent)
 
 
-def _line_row(line: ScheduleLine) -> tuple:
+def _line_row(line: ScheduleLine) -> tuple[object, ...]:
     return (line.start.isoformat(), line.minutes, line.provider, line.patient_ref, line.patient,
             line.mrn, line.dob.isoformat(), line.visit_type, line.reason, line.status)  # fmt: skip
 
@@ -255,7 +268,7 @@ def open_snapshot(data_dir: Path, key: keys.StoreKey) -> Snapshot:
                     meta["clinic_name"], lines, sheets)  # fmt: skip
 
 
-def _line_from(row) -> ScheduleLine:
+def _line_from(row: Sequence[Any]) -> ScheduleLine:
     start, minutes, provider, ref, patient, mrn, dob, visit_type, reason, status = row
     return ScheduleLine(dt.datetime.fromisoformat(start), minutes, provider, ref, patient, mrn,
                         dt.date.fromisoformat(dob), visit_type, reason, status)  # fmt: skip
@@ -269,7 +282,7 @@ def _sheet_from(text: str) -> FaceSheet:
 
 
 # ---------------------------------------------------------------- who opened it
-def _openings(data_dir: Path, key: keys.StoreKey):
+def _openings(data_dir: Path, key: keys.StoreKey) -> sqlcipher3.Connection:
     path = folder(data_dir) / OPENINGS_NAME
     conn = connect_raw(path, key, create=not path.exists())
     conn.execute(OPENINGS_SCHEMA)
@@ -297,7 +310,7 @@ def pending_openings(data_dir: Path, key: keys.StoreKey) -> list[tuple[int, str,
         conn.close()
 
 
-def _record_opening(session, opening: tuple[int, str, str, str]) -> None:
+def _record_opening(session: Session, opening: tuple[int, str, str, str]) -> None:
     """One opening logged while the server was away, in its audit trail as that person's."""
     _id, at, username, what = opening
     ref = int(what.rsplit(" ", 1)[1]) if what.startswith("face sheet ") else None

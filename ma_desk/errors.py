@@ -7,6 +7,8 @@ and, where it can, what to do. The UI shows ``str(error)`` as it is; when
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MADeskError(Exception):
     """Base of every error a user may see."""
@@ -76,7 +78,7 @@ class NeedsConfirmation(MADeskError):
     """Warnings the user may override by confirming (double booking, duplicates...)."""
 
     def __init__(
-        self, message: str, *, warnings: list[str], candidates: list | None = None
+        self, message: str, *, warnings: list[str], candidates: list[Any] | None = None
     ) -> None:
         super().__init__(message)
         self.warnings = warnings

@@ -16,7 +16,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ma_desk.clinical import flow
@@ -70,7 +70,7 @@ def system_zone() -> ZoneInfo | None:
 def _windows_zone() -> list[str]:
     """The IANA name of Windows' zone through tzlocal when it is installed (else nothing)."""
     try:
-        import tzlocal  # type: ignore[import-not-found]  # optional
+        import tzlocal  # optional
     except ImportError:
         return []
     try:
@@ -173,8 +173,9 @@ def _add_vtimezone(cal: icalendar.Calendar, tz: ZoneInfo, first: dt.datetime,
     cal.subcomponents.insert(0, vtz)
 
 
-def export_bytes(rows: Iterable[AppointmentRow], **kwargs) -> bytes:
-    return build_calendar(rows, **kwargs).to_ical()
+def export_bytes(rows: Iterable[AppointmentRow], **kwargs: Any) -> bytes:
+    ical: bytes = build_calendar(rows, **kwargs).to_ical()
+    return ical
 
 
 def write_atomically(path: Path, data: bytes, *, replace: bool = False) -> Path:

@@ -24,7 +24,7 @@ def process_running(pid: int) -> bool:
     if pid == os.getpid():
         return True
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except (psutil.NoSuchProcess, ValueError, OverflowError):  # gone, or never a valid id
         return False
     except psutil.Error:

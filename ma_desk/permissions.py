@@ -77,3 +77,9 @@ def allowed(role: str, permission: str) -> bool:
 def allowed_in_emergency(role: str, permission: str) -> bool:
     """True when a signed-in user under break-glass may do ``permission``."""
     return role in ROLES and (allowed(role, permission) or permission in EMERGENCY_PERMISSIONS)
+
+
+def permitted(role: str, permission: str, *, elevated: bool = False) -> bool:
+    """The one rule the services enforce and the UI shows: the role's own permissions,
+    widened to the emergency set while a break-glass elevation runs."""
+    return allowed(role, permission) or (elevated and allowed_in_emergency(role, permission))

@@ -34,7 +34,7 @@ def fold(text: str) -> str:
 
 def phone_digits(text: str) -> str:
     """Digits of a phone number; a leading US country code 1 on 11 digits is dropped."""
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(filter(str.isdigit, text))
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
     return digits

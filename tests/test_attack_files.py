@@ -491,4 +491,7 @@ def test_print_to_file_is_owner_only(qtbot, demo_services, tmp_path, open_umask,
 
     dialog.ask_printer = print_to_file
     qtbot.keyClick(dialog.print_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(
+        lambda: dialog.outputs == ["print"], timeout=30_000
+    )  # printed off the UI thread
     assert target.read_bytes().startswith(b"%PDF") and mode(target) == 0o600

@@ -14,6 +14,7 @@ from ma_desk.ui.main_window import MainWindow
 from ma_desk.ui.schedule.grid_view import block_text
 from ma_desk.ui.schedule.notify_dialog import NotifyProviderDialog
 from ma_desk.ui.vitals.acknowledge import acknowledgement
+from tests.window_helpers import show_main_window
 
 CRITICAL_COLUMN = 4  # Appt, Arr., Patient, Status, Critical
 
@@ -22,12 +23,7 @@ CRITICAL_COLUMN = 4  # Appt, Arr., Patient, Status, Critical
 def window(qtbot, demo_services, sign_in_as, tmp_path, monkeypatch) -> MainWindow:
     sign_in_as("ma")
     monkeypatch.setattr(acknowledgement, "ask", lambda _parent, _text: True)
-    win = MainWindow(demo_services, store_label="t", settings_file=tmp_path / "w.ini")
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    with qtbot.waitActive(win):
-        win.show()
-        win.activateWindow()
+    win = show_main_window(qtbot, demo_services, tmp_path)
     return win
 
 

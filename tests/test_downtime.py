@@ -20,6 +20,7 @@ from ma_desk.errors import KeyUnavailableError, NotFoundError, ServerUnavailable
 from ma_desk.reports.downtime import face_sheet_pdf, schedule_pdf
 from ma_desk.services import Services
 from tests.conftest import NOW, PASSPHRASE
+from tests.report_helpers import pdf_text, squash
 
 TODAY = NOW.date()
 
@@ -168,9 +169,12 @@ def test_openings_are_logged_locally_then_sent_to_the_server_trail(server, works
 def test_the_schedule_and_a_face_sheet_print(server, workstation, key):
     downtime.take_snapshot(server, workstation, key)
     snapshot = downtime.open_snapshot(workstation, key)
-    assert schedule_pdf(snapshot).startswith(b"%PDF")
+    printed = squash(pdf_text(schedule_pdf(snapshot)))
+    assert "DOWNTIME" in printed.upper()
+    assert all(line.mrn in printed for line in snapshot.schedule)
     sheet = next(iter(snapshot.face_sheets.values()))
-    assert face_sheet_pdf(snapshot, sheet).startswith(b"%PDF")
+    face = squash(pdf_text(face_sheet_pdf(snapshot, sheet)))
+    assert sheet.mrn in face and squash(sheet.name) in face
 
 
 # ------------------------------------------------------------------ the CLI
@@ -185,11 +189,11 @@ def test_ma_desk_downtime_lists_and_prints_without_the_server(
     assert "DOWNTIME COPY" in out and snapshot.schedule[0].mrn in out
     pdf = tmp_path / "schedule.pdf"
     assert main(["downtime", "--data-dir", str(workstation), "--print-schedule", str(pdf)]) == 0
-    assert pdf.read_bytes().startswith(b"%PDF")
+    assert snapshot.schedule[0].mrn in squash(pdf_text(pdf.read_bytes()))
     face = tmp_path / "face.pdf"
     assert main(["downtime", "--data-dir", str(workstation), "--face-sheet", sheet.mrn,
                  "--out", str(face)]) == 0  # fmt: skip
-    assert face.read_bytes().startswith(b"%PDF")
+    assert sheet.mrn in squash(pdf_text(face.read_bytes()))
     missing = ["downtime", "--data-dir", str(workstation), "--face-sheet", "NO-SUCH", "--out",
                str(tmp_path / "none.pdf")]  # fmt: skip
     assert main(missing) != 0
@@ -274,7 +278,7 @@ def test_any_typed_mrn_finds_its_sheet_or_says_it_is_not_there(
         code = main(argv)
         err = capsys.readouterr().err
         if mrn.strip() in known:
-            assert code == 0 and out.read_bytes().startswith(b"%PDF")
+            assert code == 0 and mrn.strip() in squash(pdf_text(out.read_bytes()))
         else:
             assert code == 1 and not out.exists() and "ma-desk:" in err
             assert "unexpected" not in err

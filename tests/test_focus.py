@@ -10,17 +10,13 @@ from PySide6.QtWidgets import QApplication
 from ma_desk.clinical import flow
 from ma_desk.clinical import vitals as rules
 from ma_desk.ui.main_window import MainWindow
+from tests.window_helpers import show_main_window
 
 
 @pytest.fixture
 def window(qtbot, demo_services, sign_in_as, tmp_path) -> MainWindow:
     sign_in_as("ma")
-    win = MainWindow(demo_services, store_label="t", settings_file=tmp_path / "w.ini")
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    with qtbot.waitActive(win):
-        win.show()
-        win.activateWindow()
+    win = show_main_window(qtbot, demo_services, tmp_path)
     return win
 
 

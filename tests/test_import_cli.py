@@ -8,25 +8,18 @@ import re
 import pytest
 
 from ma_desk.cli import main
-from ma_desk.security.demo_accounts import DEMO_PASSWORD
-from tests.conftest import PASSPHRASE
+from tests.cli_helpers import make_cli_clinic, sign_in_cli
 from tests.import_files import comma_export_utf8_bom
 
 
 @pytest.fixture(scope="module")
 def cli_clinic(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("import-cli") / "clinic"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
-        assert main(["demo", "--data-dir", str(data_dir), "--patients", "60", "--seed", "8"]) == 0
-    return data_dir
+    return make_cli_clinic(tmp_path_factory, "import-cli", patients=60, seed=8)
 
 
 @pytest.fixture
 def admin(cli_clinic, monkeypatch):
-    monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setenv("MA_DESK_USER", "admin")
-    monkeypatch.setenv("MA_DESK_PASSWORD", DEMO_PASSWORD)
+    sign_in_cli(monkeypatch, "admin")
     return cli_clinic
 
 

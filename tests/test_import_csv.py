@@ -196,9 +196,9 @@ def test_a_failing_batch_leaves_nothing_of_itself(services: Services, monkeypatc
     real = interchange.InterchangeService._insert_patients
     calls = []
 
-    def fail_second(self, session, rows, source):
+    def fail_second(self, session, rows, *rest):
         calls.append(len(rows))
-        ids = real(self, session, rows, source)
+        ids = real(self, session, rows, *rest)
         if len(calls) == 2:
             raise OSError("disk full (simulated)")
         return ids
@@ -265,7 +265,7 @@ def test_coverages_attach_to_the_imported_patients(services: Services):
         values = [(c.payer, c.member_id, c.group_number, c.priority, c.subscriber_relationship,
                    c.subscriber_name, c.subscriber_dob, c.effective_date) for c in stored]  # fmt: skip
     assert values == [
-        ("Demo Blue Shield", "XYZ-123", "G1", 1, "self", "", None, dt.date(2026, 1, 1)),
+        ("Demo Blue Shield", "XYZ123", "G1", 1, "self", "", None, dt.date(2026, 1, 1)),
         ("Demo Medicare", "MC999", "", 2, "spouse", "Obi Okonkwo", dt.date(1950, 2, 3), None),
     ]
     assert run_import(services, "coverages", COVERAGES).counts()["unchanged"] == 2

@@ -22,10 +22,12 @@ from ma_desk.services.insurance_rules import (
     clean_note_body,
     format_money,
     image_type,
+    normalise_member_id,
     parse_money,
     validate_coverage,
     validate_prior_auth,
 )
+from tests.report_helpers import pdf_pages
 from tests.test_insurance_service import tiny_png
 
 TODAY = dt.date(2026, 11, 23)
@@ -80,7 +82,7 @@ def test_member_ids_are_clean_or_refused(text):
     except ValidationError as exc:
         assert exc.field == "member_id" and exc.message
         return
-    assert cleaned == text.strip()
+    assert cleaned == normalise_member_id(text)
     assert MEMBER_ID_RE.match(cleaned) and len(cleaned) <= 40
     assert not any(ch.isspace() for ch in cleaned)
 
@@ -163,7 +165,8 @@ def test_any_text_prints_to_pdf(qapp, tmp_path, header):
     image = QImage()
     image.loadFromData(tiny_png())
     paint_cards(printer, header, [("Front", image)])
-    assert target.read_bytes().startswith(b"%PDF")
+    pages = pdf_pages(target.read_bytes())
+    assert len(pages) == 1 and "Front" in pages[0]
     target.unlink()
 
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.ui.main_window import MainWindow
+from tests.test_accessibility import accessible_name
 
 TAB_TITLES = ["Schedule", "Check-in", "Vitals", "Room prep", "Insurance"]
 
@@ -84,7 +85,7 @@ def test_every_input_widget_is_named_for_tests_and_screen_readers(qtbot, demo_se
                 continue  # Qt's own sub-widgets
             if widget.objectName().startswith("qt_") or type(widget).__name__ == "QTabBar":
                 continue
-            if not widget.objectName() or not widget.accessibleName():
+            if not widget.objectName() or not accessible_name(widget):  # as a screen reader reads
                 parent = type(widget.parent()).__name__
                 unnamed.append(f"{type(widget).__name__} in {parent}: {widget.objectName()!r}")
     assert unnamed == []

@@ -69,6 +69,7 @@ def test_preview_prints_through_qprinter_and_saves_without_leftovers(qtbot, tmp_
 
     dialog.ask_printer = fake_printer
     qtbot.keyClick(dialog.print_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: outputs == ["print"], timeout=30_000)  # printed off the UI thread
     assert printed.exists()
     assert len(PdfReader(io.BytesIO(printed.read_bytes())).pages) == dialog.document.pageCount()
 

@@ -50,6 +50,7 @@ COVERAGE = {
     "Japanese": ("山田太郎 さくら カタカナ", "DroidSansFallbackFull.ttf"),
     "Korean": ("김민준 이서연 박지훈 최유진 한글", "MADeskHangul-Regular.ttf"),
     "Emoji": ("😀😂❤👍🙏🎉✅⚠💊🤒😷💉🩸"[:-1], "Symbola-Emoji.ttf"),
+    "Emoji after Unicode 8": ("🥰🩺🫶🦷🧪🥼🩹🫁", "NotoEmoji-Subset.ttf"),
 }
 
 # The patients of the issue: one per script, as staff would type them.
@@ -121,7 +122,8 @@ def test_readme_names_every_font_file_with_its_licence():
     on_disk = {p.name for p in Path(resource("fonts")).glob("*.ttf")}
     assert on_disk == files, "every bundled font is used and described; no stray files"
     for licence in ("LICENSE-DejaVu.txt", "LICENSE-DroidSansFallback-Apache-2.0.txt",
-                    "LICENSE-Nanum-OFL-1.1.txt", "LICENSE-Symbola.txt"):  # fmt: skip
+                    "LICENSE-Nanum-OFL-1.1.txt", "LICENSE-Symbola.txt",
+                    "LICENSE-NotoEmoji-OFL-1.1.txt"):  # fmt: skip
         assert (Path(resource("fonts")) / licence).is_file()
         assert f"`{licence}`" in readme
 

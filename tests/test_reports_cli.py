@@ -10,25 +10,19 @@ import pytest
 
 from ma_desk.actor import Actor
 from ma_desk.cli import main
-from ma_desk.security.demo_accounts import DEMO_PASSWORD
+from tests.cli_helpers import make_cli_clinic, sign_in_cli
 from tests.conftest import PASSPHRASE
 from tests.report_helpers import decode_code128, pdf_pages, pdf_text
 
 
 @pytest.fixture(scope="module")
 def cli_clinic(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("cli") / "clinic"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
-        assert main(["demo", "--data-dir", str(data_dir), "--patients", "80", "--seed", "5"]) == 0
-    return data_dir
+    return make_cli_clinic(tmp_path_factory, "cli", patients=80, seed=5)
 
 
 @pytest.fixture
 def signed_in(cli_clinic, monkeypatch):
-    monkeypatch.setenv("MA_DESK_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setenv("MA_DESK_USER", "ma")
-    monkeypatch.setenv("MA_DESK_PASSWORD", DEMO_PASSWORD)
+    sign_in_cli(monkeypatch, "ma")
     return cli_clinic
 
 

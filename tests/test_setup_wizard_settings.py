@@ -38,14 +38,16 @@ def dialog(qtbot, demo_services, sign_in_as):
 
 @pytest.mark.parametrize(("role", "shown"), [("admin", True), ("ma", False),
                                              ("frontdesk", False), ("provider", False)])  # fmt: skip
-def test_only_administrators_see_clinic_settings(qtbot, demo_services, sign_in_as, tmp_path,
-                                                 role, shown):  # fmt: skip
+def test_only_administrators_may_open_clinic_settings(qtbot, demo_services, sign_in_as, tmp_path,
+                                                      role, shown):  # fmt: skip
+    """Others see the entry disabled with the reason (issue 15 item 6), not no entry at all."""
     sign_in_as(role)
     window = MainWindow(demo_services, store_label="t", settings_file=tmp_path / "w.ini")
     qtbot.addWidget(window)
     window.show()
     action = window.findChild(QAction, "action_clinic_settings")
-    assert action.isVisible() is shown and action.isEnabled() is shown
+    assert action.isVisible() and action.isEnabled() is shown
+    assert ("Ask an administrator." in action.toolTip()) is not shown
 
 
 def test_the_dialog_shows_the_stored_set_up(dialog, demo_services):

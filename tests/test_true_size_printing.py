@@ -231,6 +231,7 @@ def test_the_preview_warns_before_the_printer_cuts_print_off(qtbot, tmp_path, wi
                                                             answer) -> None:  # fmt: skip
     dialog, out, asked = preview_dialog(qtbot, tmp_path, answer)
     qtbot.keyClick(dialog.print_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=30_000)
     assert len(asked) == 1
     assert "0.30 in of the left edge" in asked[0]
     if answer is None:
@@ -252,7 +253,8 @@ def test_fit_ticked_up_front_prints_without_asking(qtbot, tmp_path, wide_margins
     qtbot.keyClick(dialog.fit_check, Qt.Key.Key_Space)
     assert dialog.fit_check.isChecked()
     qtbot.keyClick(dialog.print_button, Qt.Key.Key_Space)
-    assert asked == [] and dialog.outputs == ["print"]
+    qtbot.waitUntil(lambda: dialog.outputs == ["print"], timeout=30_000)
+    assert asked == []
     assert ink_box(render_pages(out.read_bytes(), COMPARE_DPI)[0])[0] >= 0.3 * INCH
 
 
@@ -263,7 +265,8 @@ def test_a_calibrated_offset_moves_the_print_by_whole_dots(qtbot, tmp_path, own_
     save_offset(name, 1.5, -0.8)
     assert saved_offset(name) == (1.5, -0.8)
     qtbot.keyClick(dialog.print_button, Qt.Key.Key_Space)
-    assert asked == [] and dialog.outputs == ["print"]
+    qtbot.waitUntil(lambda: dialog.outputs == ["print"], timeout=30_000)
+    assert asked == []
     original = ink_box(render_pages(build_labels(specimen_rows(30), "sheet"), COMPARE_DPI)[0])
     printed = ink_box(render_pages(out.read_bytes(), COMPARE_DPI)[0])
     assert abs(printed[0] - original[0] - 1.5 * 72 / 25.4) <= TOLERANCE_PT

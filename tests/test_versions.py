@@ -190,22 +190,22 @@ def coverage_of(services: Services):
 def test_a_coverage_edit_over_a_newer_version_is_refused(desks):
     a, b = desks
     loaded = coverage_of(a)
-    form = CoverageInput(payer=loaded.payer, member_id="B-NEW-1", priority=loaded.priority,
+    form = CoverageInput(payer=loaded.payer, member_id="BNEW1", priority=loaded.priority,
                          effective_date=loaded.effective_date)  # fmt: skip
     b.insurance.update_coverage(loaded.id, form, expected_version=loaded.version)
-    mine = CoverageInput(payer=loaded.payer, member_id="A-TYPED", priority=loaded.priority,
+    mine = CoverageInput(payer=loaded.payer, member_id="ATYPED", priority=loaded.priority,
                          effective_date=loaded.effective_date, plan=STALE_FORM)  # fmt: skip
     error = refused(a.insurance.update_coverage, loaded.id, mine, expected_version=loaded.version)
     assert_names_nurse(error, "coverage")
-    assert error.current.member_id == "B-NEW-1"
-    assert a.insurance.coverage(loaded.id).member_id == "B-NEW-1"
+    assert error.current.member_id == "BNEW1"
+    assert a.insurance.coverage(loaded.id).member_id == "BNEW1"
     refused(a.insurance.end_coverage, loaded.id, "12/31/2026", expected_version=loaded.version)
     refused(a.insurance.remove_coverage, loaded.id, "entered in error",
             expected_version=loaded.version)  # fmt: skip
     refused(a.insurance.move_coverage, loaded.id, 1, expected_version=loaded.version)
     assert a.insurance.coverage(loaded.id).end_date == loaded.end_date
     saved = a.insurance.update_coverage(loaded.id, mine, expected_version=error.version)
-    assert saved.member_id == "A-TYPED" and saved.version == error.version + 1
+    assert saved.member_id == "ATYPED" and saved.version == error.version + 1
 
 
 def test_two_corrections_of_the_same_note_conflict(desks):

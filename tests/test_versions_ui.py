@@ -189,21 +189,21 @@ def test_coverage_form_conflict_keeps_the_input_and_reapplies(qtbot, desks):
     assert b.insurance.coverage(row.id).group_number == "GRP-B"
 
     activate(qtbot, dialog_a)
-    retype(qtbot, dialog_a.member_id, "MEMBER-A")
+    retype(qtbot, dialog_a.member_id, "MEMBERA")
     press(qtbot, Qt.Key.Key_Return)
     assert not dialog_a.conflict.isHidden()
     assert "coverage was changed by Bea Nurse" in dialog_a.conflict.message.text()
-    assert dialog_a.member_id.text() == "MEMBER-A"
+    assert dialog_a.member_id.text() == "MEMBERA"
     assert a.insurance.coverage(row.id).member_id == row.member_id
     press(qtbot, Qt.Key.Key_M, ALT)
     qtbot.waitUntil(lambda: not dialog_a.conflict.comparison.isHidden())
     table = dialog_a.conflict.comparison.text()
-    assert "GRP-B" in table and "MEMBER-A" in table
+    assert "GRP-B" in table and "MEMBERA" in table
 
     press(qtbot, Qt.Key.Key_Y, ALT)
     qtbot.waitUntil(lambda: dialog_a.result() == dialog_a.DialogCode.Accepted)
     stored = a.insurance.coverage(row.id)
-    assert (stored.member_id, stored.group_number) == ("MEMBER-A", "GRP-B")
+    assert (stored.member_id, stored.group_number) == ("MEMBERA", "GRP-B")
 
 
 def test_cancelling_a_visit_someone_changed_since_the_screen_showed_it_is_refused(

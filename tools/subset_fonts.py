@@ -6,6 +6,13 @@ Run once by a developer when a font is updated (not at build or run time)::
     for d in fonts-nanum_*.deb fonts-symbola_*.deb; do dpkg-deb -x "$d" x; done
     python tools/subset_fonts.py x/usr/share/fonts/truetype
 
+Noto Emoji (monochrome, OFL 1.1, no reserved name) adds the emoji newer than Symbola's
+Unicode 8; its variable font (e.g. ``NotoEmoji[wght].ttf`` from the ``manimgx-fonts``
+wheel, unmodified Noto) is fixed at the regular weight and cut to what the other fonts
+lack::
+
+    python tools/subset_fonts.py --noto-emoji 'NotoEmoji[wght].ttf'
+
 Why subset: the full Nanum Gothic is 4.7 MB and Symbola 3.2 MB; printed documents need
 only Hangul from one and emoji/symbols from the other. Nanum's OFL reserves the name
 "Nanum", so the subset (a modified version) is renamed "MA Desk Hangul"; Symbola's
@@ -64,6 +71,28 @@ def rename(font: TTFont, family: str) -> None:
                           record.platEncID, record.langID)  # fmt: skip
 
 
+def make_noto_emoji(source: Path) -> None:
+    """The regular weight of Noto Emoji, only the characters no other bundled font draws."""
+    from fontTools.varLib import instancer
+
+    covered: set[int] = set()
+    for name in ("DejaVuSans.ttf", "MADeskHangul-Regular.ttf", "DroidSansFallbackFull.ttf",
+                 "Symbola-Emoji.ttf"):  # fmt: skip
+        covered |= set(TTFont(str(OUT / name)).getBestCmap())
+    font = TTFont(str(source))
+    wanted = sorted(set(font.getBestCmap()) - covered)
+    static = instancer.instantiateVariableFont(font, {"wght": 400})
+    options = subset.Options()
+    options.hinting = False
+    options.layout_features = []  # ReportLab draws one glyph per character: no sequences
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=wanted)
+    subsetter.subset(static)
+    static.save(str(OUT / "NotoEmoji-Subset.ttf"))
+
+
 def main(fonts_dir: str) -> None:
     root = Path(fonts_dir)
     make_subset(root / "nanum" / "NanumGothic.ttf", OUT / "MADeskHangul-Regular.ttf", HANGUL,
@@ -73,4 +102,7 @@ def main(fonts_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--noto-emoji":
+        make_noto_emoji(Path(sys.argv[2]))
+    else:
+        main(sys.argv[1])

@@ -123,7 +123,7 @@ def value_at_z(z: float, lms: LMS) -> float:
     """The measurement at a given z (for drawing percentile curves)."""
     if abs(lms.l) < 1e-12:
         return lms.m * math.exp(lms.s * z)
-    return lms.m * (1.0 + lms.l * lms.s * z) ** (1.0 / lms.l)
+    return float(lms.m * (1.0 + lms.l * lms.s * z) ** (1.0 / lms.l))
 
 
 def who_restricted_z(value: float, lms: LMS) -> float:

@@ -15,12 +15,13 @@ errors, not clinical guidance. Values are canonical UCUM (kg, cm, Cel, mm[Hg], /
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from ma_desk.clinical import codes, growth, pediatric_bp, units
+from ma_desk.clinical import codes, growth, height_change, pediatric_bp, units
 
 # ------------------------------------------------------------------ fields
 HEIGHT = "height"
@@ -67,8 +68,16 @@ LABELS = {
 # Fields typed with a toggleable unit, and fields whose unit is fixed.
 QUANTITY_FIELDS = (HEIGHT, WEIGHT, HEAD_CIRCUMFERENCE, TEMPERATURE)
 COUNT_FIELDS = (PULSE, RESPIRATORY_RATE, SPO2, PAIN)
-ENTRY_FIELDS = (HEIGHT, WEIGHT, PULSE, RESPIRATORY_RATE, TEMPERATURE, SPO2, PAIN)
-ENTRY_FIELDS += (HEAD_CIRCUMFERENCE,)
+ENTRY_FIELDS = (
+    HEIGHT,
+    WEIGHT,
+    PULSE,
+    RESPIRATORY_RATE,
+    TEMPERATURE,
+    SPO2,
+    PAIN,
+    HEAD_CIRCUMFERENCE,
+)
 
 POSITIONS = ("sitting", "standing", "lying")
 ARMS = ("right", "left")
@@ -140,6 +149,7 @@ class PatientContext:
     previous: Mapping[str, Previous] = field(default_factory=dict)
     age_months: int = 0
     age_years: int = 0
+    day: dt.date | None = None  # the day measured (previous values are dated from it)
 
     @classmethod
     def on(
@@ -156,6 +166,7 @@ class PatientContext:
             previous=dict(previous or {}),
             age_months=max(0, months),
             age_years=max(0, months // 12),
+            day=day,
         )
 
     @property
@@ -215,7 +226,7 @@ class Measurement:
     unit: str
     entered_value: str = ""
     entered_unit: str = ""
-    qualifiers: Mapping[str, object] = field(default_factory=dict)
+    qualifiers: Mapping[str, object] = dataclasses.field(default_factory=dict)  # "field" is taken
     flag: str = ""
 
 
@@ -227,6 +238,8 @@ class Assessment:
     findings: dict[str, Finding] = field(default_factory=dict)  # key -> finding
     measurements: list[Measurement] = field(default_factory=list)
     bmi: float | None = None
+    # key -> why the value is unlikely: stored only once staff confirm it was re-checked.
+    confirmations: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -525,6 +538,11 @@ def check_quantity(key: str, name: str, parsed: units.Parsed, ctx: PatientContex
                     f"({alt_typed} = {_fmt(alt_value, parsed.unit)}). Switch the unit to "
                     f"{units.label(alt_unit)}.",
                 )
+            meant = misplaced_decimal(parsed.value, parsed.unit, low, high)
+            if meant is not None:
+                raise Refused(
+                    key, f"{typed} is not possible – did you mean {meant}?{DECIMAL_CAUSE}"
+                )
             raise Refused(
                 key,
                 f"{typed} is outside {_fmt(low, parsed.unit)} to {_fmt(high, parsed.unit)}: "
@@ -556,6 +574,22 @@ def check_quantity(key: str, name: str, parsed: units.Parsed, ctx: PatientContex
             f"({_fmt(low, parsed.unit)} to {_fmt(high, parsed.unit)}).{hint}",
         )
     return value
+
+
+DECIMAL_CAUSE = " The decimal point looks missing or misplaced: retype it."
+# A body temperature typed without its decimal point (986 °F, 372 °C) or with it one place
+# early (9.86 °F): tried in this order, the first that lands in the plausible range wins.
+DECIMAL_SHIFTS = (0.1, 0.01, 10.0)
+
+
+def misplaced_decimal(typed: float, unit: str, low: float, high: float) -> str | None:
+    """'98.6 °F' when ``typed`` with its decimal point moved is a plausible value in
+    ``unit`` (``low``/``high`` canonical), else None."""
+    for factor in DECIMAL_SHIFTS:
+        shifted = round(typed * factor, 6)
+        if low <= round(units.to_canonical(shifted, unit), 6) <= high:
+            return f"{units.format_number(shifted, 3)} {units.label(unit)}"
+    return None
 
 
 def _article(band: str) -> str:
@@ -715,7 +749,7 @@ def classify_bp(
     height = None
     if height_cm is not None:
         height = growth.length_for_age(ctx.sex, ctx.age_days, ctx.age_months, height_cm)
-    result = pediatric_bp.classify(ctx.sex, ctx.age_years, height and height.percentile,
+    result = pediatric_bp.classify(ctx.sex, ctx.age_years, height.percentile if height else None,
                                    systolic, diastolic)  # fmt: skip
     if result is not None and result.percentiles is not None and height is not None:
         return _aap_finding(key, result.category, result.percentiles, height.percentile)
@@ -930,6 +964,43 @@ def evaluate(
     return result
 
 
+def height_jump(value: float, ctx: PatientContext) -> height_change.HeightJump | None:
+    """The change from the previous height when it cannot be real (needs the day measured)."""
+    previous = ctx.previous.get(HEIGHT)
+    if previous is None or ctx.day is None:
+        return None
+    days = (ctx.day - previous.taken_at.date()).days
+    return height_change.implausible_change(value, previous.value, ctx.age_days, days)
+
+
+def _check_height_jump(value: float, unit: str, ctx: PatientContext, finding: Finding,
+                       result: Assessment) -> Finding:  # fmt: skip
+    """Flag an impossible height change beside the field; for a child (where it cannot be
+    growth) saving also asks for confirmation. An adult's change is flagged only: height
+    loss is real and worth the provider's eye, not a reason to stop the save."""
+    jump = height_jump(value, ctx)
+    previous = ctx.previous.get(HEIGHT)
+    if jump is None or previous is None:
+        return finding
+    plural = "s" if jump.days != 1 else ""
+    when = "the same day" if jump.days == 0 else f"in {jump.days} day{plural}"
+    last = f"{_fmt(previous.value, unit)} on {previous.taken_at:%m/%d/%Y}"
+    if jump.taller:
+        cause = "more than anyone grows in that time" if ctx.adult else "faster than a child grows"
+        words = f"Up {_fmt(jump.change_cm, unit)} {when} ({last}): {cause}"
+    else:
+        cause = "more than measurement error" + ("" if ctx.adult else "; children do not shrink")
+        words = f"Down {_fmt(-jump.change_cm, unit)} {when} ({last}): {cause}"
+    if not ctx.adult:
+        result.confirmations[HEIGHT] = (
+            f"Height {_fmt(value, unit)}: {words}. Re-measure (shoes off, standing straight); "
+            "save only if it is right, and then correct last time's height if that was wrong."
+        )
+    direction = "high" if jump.taller else "low"
+    joined = "; ".join(w for w in (f"{words}. Re-measure", finding.words) if w)
+    return Finding(HEIGHT, ABNORMAL, direction, joined)
+
+
 def _add_weight_for_length(result: Assessment, kg: float, cm: float, ctx: PatientContext) -> None:
     """Under 2 years the WHO weight-for-length joins the weight's words (no BMI there)."""
     for_length = growth.weight_for_length(ctx.sex, ctx.age_months, cm, kg)
@@ -994,6 +1065,8 @@ def _evaluate_entry(
         finding = classify_growth(name, value, ctx) or Finding(name)
     else:
         finding = Finding(name)
+    if name == HEIGHT:
+        finding = _check_height_jump(value, entered_unit, ctx, finding, result)
     if finding.flagged or finding.words:
         shown = (
             f"{entered_value} {units.label(entered_unit)}"

@@ -19,13 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import sqlcipher3
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from ma_desk.db.keys import StoreKey
 from ma_desk.db.sqlcipher_pages import key_fits_file
@@ -212,7 +213,9 @@ def make_engine(
     )
 
     @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:  # pysqlite's implicit BEGIN is off; say which kind we want
+    def _begin(
+        conn: Connection,
+    ) -> None:  # pysqlite's implicit BEGIN is off; say which kind we want
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
@@ -335,7 +338,7 @@ class Database:
         except StoreError:
             return None  # the file cannot even be opened read-only: nothing can be written
 
-    def _known_store_error(self, context) -> None:
+    def _known_store_error(self, context: ExceptionContext) -> None:
         """SQLAlchemy's handle_error hook: raise the known StoreError instead."""
         error = store_error_for(context.original_exception, self.path)
         if error is None:
@@ -346,7 +349,9 @@ class Database:
             self.switch_to_read_only(str(error))
         raise error from context.original_exception
 
-    def _match_read_only(self, dbapi_connection, record, _proxy) -> None:
+    def _match_read_only(
+        self, dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: object
+    ) -> None:
         """Each connection handed out is query_only exactly while the store is read-only."""
         wanted = self.read_only
         if record.info.get("query_only", False) != wanted:

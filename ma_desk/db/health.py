@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
+from ma_desk.audit import ChainProblem
 from ma_desk.db.engine import Database
 from ma_desk.db.sqlcipher_pages import PAGE_SIZE
 from ma_desk.db.store_file import RESTORE_ADVICE
@@ -45,8 +46,8 @@ def structure_problems(db: Database, path: Path, *, wal_had_content: bool) -> li
     is only compared when the WAL was empty.
     """
     with db.engine.connect() as conn:
-        page_size = int(conn.exec_driver_sql("PRAGMA page_size").scalar())
-        page_count = int(conn.exec_driver_sql("PRAGMA page_count").scalar())
+        page_size = int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
+        page_count = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
     problems = []
     if page_size != PAGE_SIZE:
         problems.append(f"page size is {page_size} bytes, MA Desk writes {PAGE_SIZE}")
@@ -86,7 +87,7 @@ def damaged_reason(problems: list[str]) -> str:
     )
 
 
-def lost_records_reason(witness_problems: list) -> str:
+def lost_records_reason(witness_problems: list[ChainProblem]) -> str:
     return (
         "Records that were saved are missing from the clinic store: its newest audit "
         "entries are gone (the store or its -wal file was damaged or changed), so MA Desk "
@@ -94,7 +95,9 @@ def lost_records_reason(witness_problems: list) -> str:
     )
 
 
-def read_only_reason(damage: list[str], witness_problems: list, write_problem: str | None) -> str:
+def read_only_reason(
+    damage: list[str], witness_problems: list[ChainProblem], write_problem: str | None
+) -> str:
     """Why the store must stay read-only (damage first), or "" when it may be written."""
     if damage:
         return damaged_reason(damage)

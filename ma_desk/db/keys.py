@@ -15,6 +15,7 @@ refused before Argon2 runs (an absurd cost would otherwise hang the app).
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import hashlib
 import json
@@ -25,6 +26,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
 
@@ -85,7 +87,7 @@ class KeyInfo:
 
     source: str
     salt: str | None = None
-    kdf_params: dict | None = None
+    kdf_params: dict[str, Any] | None = None
     format: int = KEYINFO_FORMAT
 
     def to_json(self) -> str:
@@ -127,7 +129,7 @@ def parse_recovery_key(text: str) -> bytes:
     cleaned = cleaned.replace("0", "O").replace("1", "I").replace("8", "B")
     try:
         data = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    except (ValueError, base64.binascii.Error) as exc:
+    except (ValueError, binascii.Error) as exc:
         raise ValidationError(
             "That recovery key is not valid: check it against the printed copy.",
             field="recovery_key",
@@ -189,7 +191,7 @@ def keyring_delete(data_dir: Path) -> None:
 
 
 # ---------------------------------------------------------------- passphrase
-def derive_key(passphrase: str, salt_hex: str, params: dict | None = None) -> bytes:
+def derive_key(passphrase: str, salt_hex: str, params: dict[str, Any] | None = None) -> bytes:
     """Argon2id; ``params`` come from a checked KeyInfo or ARGON2_PARAMS."""
     p = {**ARGON2_PARAMS, **(params or {})}
     return hash_secret_raw(
@@ -244,7 +246,7 @@ class _Malformed(Exception):
     """What is wrong with keyinfo.json, in words for the message."""
 
 
-def _integer(kdf: dict, name: str, low: int, high: int) -> int:
+def _integer(kdf: dict[str, Any], name: str, low: int, high: int) -> int:
     value = kdf.get(name)
     if type(value) is not int:  # bool is an int subclass; JSON floats are not wanted
         raise _Malformed(f"the Argon2 setting {name} is missing or not a whole number")
@@ -253,7 +255,7 @@ def _integer(kdf: dict, name: str, low: int, high: int) -> int:
     return value
 
 
-def _kdf_params(kdf: object) -> tuple[str, dict]:
+def _kdf_params(kdf: object) -> tuple[str, dict[str, Any]]:
     """Salt and Argon2id parameters, each checked before Argon2 could ever run."""
     if not isinstance(kdf, dict):
         raise _Malformed("a passphrase store needs its Argon2 settings (kdf)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from alembic.config import Config
 from sqlalchemy import Connection, text
 
 log = logging.getLogger("ma_desk.db.migrate")
@@ -20,8 +21,7 @@ SCHEMA_REVISIONS = ("0001",)
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 
 
-def alembic_config(connection: Connection | None = None):
-    from alembic.config import Config
+def alembic_config(connection: Connection | None = None) -> Config:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -153,7 +153,7 @@ def windows_drive_type(root: str) -> int:
     """``GetDriveTypeW`` for a drive root like ``Z:\\`` (Windows only)."""
     import ctypes
 
-    get_drive_type = ctypes.WinDLL("kernel32", use_last_error=True).GetDriveTypeW
+    get_drive_type = ctypes.WinDLL("kernel32", use_last_error=True).GetDriveTypeW  # type: ignore[attr-defined,unused-ignore]  # Windows only
     get_drive_type.argtypes = [ctypes.c_wchar_p]
     get_drive_type.restype = ctypes.c_uint
     return int(get_drive_type(root))

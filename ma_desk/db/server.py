@@ -16,9 +16,10 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,9 @@ from ma_desk.errors import (
     StoreReadOnlyError,
     StoreTooNewError,
 )
+
+if TYPE_CHECKING:
+    from ma_desk.db.store import OpenedStore
 
 log = logging.getLogger("ma_desk.db.server")
 
@@ -94,8 +98,11 @@ DEAD_NETWORK_SETTINGS = {"keepalives": 1, "keepalives_idle": 5, "keepalives_inte
                          "keepalives_count": 2, "tcp_user_timeout": 10_000}  # fmt: skip
 
 
-def _connect_args(url) -> dict:
-    args: dict = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "MA Desk"}
+def _connect_args(url: URL) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "application_name": "MA Desk",
+    }
     if uses_tcp(url):
         args.update(DEAD_NETWORK_SETTINGS)
         if scram_can_be_required():
@@ -112,11 +119,18 @@ def scram_can_be_required() -> bool:
     return psycopg.pq.version() >= LIBPQ_REQUIRE_AUTH
 
 
-def _nul_free(value):
+def _nul_free(value: object) -> object:
     return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
 
 
-def _nul_free_parameters(_conn, _cursor, statement, parameters, _context, _executemany):
+def _nul_free_parameters(
+    _conn: object,
+    _cursor: object,
+    statement: str,
+    parameters: Any,
+    _context: object,
+    _executemany: bool,
+) -> tuple[str, Any]:
     """PostgreSQL refuses a NUL anywhere in a text parameter, even in a search.
 
     Saves are refused with a clear message before the flush (text_guard); what is
@@ -223,7 +237,7 @@ class ServerDatabase(Database):
     def _listen(self, engine: Engine) -> None:
         event.listen(engine, "handle_error", self._known_server_error)
 
-    def _known_server_error(self, context) -> None:
+    def _known_server_error(self, context: ExceptionContext) -> None:
         error = server_error_for(context.original_exception, self.where)
         if error is not None:
             raise error from context.original_exception
@@ -319,7 +333,7 @@ def open_server(
     *,
     password: str | None = None,
     ask_password: Callable[[str], str | None] | None = None,
-):
+) -> OpenedStore:
     """Connect to the clinic's server and check its schema; returns an OpenedStore.
 
     The workstation's own data folder still holds its settings and downtime copy;

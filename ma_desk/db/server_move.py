@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from ma_desk.db.models import Base
 from ma_desk.errors import MADeskError, StoreError
 
 if TYPE_CHECKING:
+    from ma_desk.db.keys import NewPassphrasePrompt, PassphrasePrompt, StoreKey
     from ma_desk.db.server import ServerDatabase
 
 log = logging.getLogger("ma_desk.db.server_move")
@@ -61,7 +62,12 @@ def _no_progress(_table: str, _done: int, _total: int) -> None:
 
 
 # ------------------------------------------------------------------ opening the source
-def open_store_read_only(data_dir: Path, *, recovery_key=None, ask_passphrase=None) -> Database:
+def open_store_read_only(
+    data_dir: Path,
+    *,
+    recovery_key: str | None = None,
+    ask_passphrase: PassphrasePrompt | None = None,
+) -> Database:
     """The store in ``data_dir`` opened read-only (mode=ro): nothing can write to its file.
 
     A store closed cleanly (no -wal) is opened immutable, so SQLite does not even create
@@ -121,6 +127,7 @@ def check_administrator(db: Database, username: str, password: str) -> tuple[Act
     actor = Services(db).accounts.authenticate(username, password, purpose="move_auth")
     if actor.role != ADMINISTRATOR:
         raise PermissionDenied("Only an administrator of the clinic can move or back it up.")
+    assert actor.user_id is not None  # authenticate() returns a signed-in account
     with db.read() as s:
         copy = audit_seals.copy_for(s, actor.user_id)
     return actor, (seal.unwrap(copy, password) if copy is not None else None)
@@ -169,7 +176,7 @@ def copy_rows(source: Connection, target: Connection, progress: Progress = _no_p
             progress(table.name, done, total)
 
 
-def insert_rows(target: Connection, table: Table, rows: list[dict]) -> None:
+def insert_rows(target: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (column key -> value) into ``table`` inside the target's transaction.
 
     On PostgreSQL through COPY (about twice as fast as INSERTs for a large clinic), each
@@ -181,7 +188,9 @@ def insert_rows(target: Connection, table: Table, rows: list[dict]) -> None:
     columns = list(table.columns)
     convert = [c.type.dialect_impl(target.dialect).bind_processor(target.dialect) for c in columns]
     names = ", ".join(f'"{c.name}"' for c in columns)
-    cursor = target.connection.driver_connection.cursor()
+    driver = target.connection.driver_connection
+    assert driver is not None  # psycopg's connection while ``target`` is open
+    cursor = driver.cursor()
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row([value if fn is None or value is None else fn(value)
@@ -272,7 +281,12 @@ class SnapshotResult:
     audit_head: tuple[int, str] | None
 
 
-def workstation_key(data_dir: Path, *, ask_passphrase=None, ask_new_passphrase=None):
+def workstation_key(
+    data_dir: Path,
+    *,
+    ask_passphrase: PassphrasePrompt | None = None,
+    ask_new_passphrase: NewPassphrasePrompt | None = None,
+) -> tuple[StoreKey, str | None]:
     """This workstation's key for the clinic files it writes (server backups), and a new
     recovery key to show once when the key was only now created.
 
@@ -290,7 +304,9 @@ def workstation_key(data_dir: Path, *, ask_passphrase=None, ask_new_passphrase=N
     return new.key, new.recovery_key
 
 
-def snapshot_to_file(server: ServerDatabase, out: Path, key, progress: Progress = _no_progress):
+def snapshot_to_file(
+    server: ServerDatabase, out: Path, key: StoreKey, progress: Progress = _no_progress
+) -> SnapshotResult:
     """Write the server's clinic into a new encrypted store file ``out`` (+ sidecars).
 
     One consistent snapshot (a REPEATABLE READ, READ ONLY transaction on the server),
@@ -334,7 +350,9 @@ def snapshot_to_file(server: ServerDatabase, out: Path, key, progress: Progress 
     return SnapshotResult(out, digest, size, counts, head)
 
 
-def _copy_snapshot(server: ServerDatabase, partial: Path, key, progress: Progress):
+def _copy_snapshot(
+    server: ServerDatabase, partial: Path, key: StoreKey, progress: Progress
+) -> tuple[dict[str, int], tuple[int, str] | None]:
     """The server's rows into the new store at ``partial``; returns counts and audit head."""
     from ma_desk.db.migrate import upgrade
 

@@ -124,7 +124,7 @@ def server_address(url: URL) -> tuple[str, int]:
             "a certificate is fetched over the network, not from a local socket.",
             field="database_url",
         )
-    return hosts[0].strip("[]"), int(url.port or url.query.get("port") or DEFAULT_PORT)
+    return hosts[0].strip("[]"), int(url.port or str(url.query.get("port") or DEFAULT_PORT))
 
 
 def fetch_certificate(host: str, port: int, where: str) -> bytes:

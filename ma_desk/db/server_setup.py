@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -215,6 +216,7 @@ def ensure_app_login(connection: Connection, name: str, password: str | None) ->
     if exists and password is None:
         _grant_membership(connection, name)
         return "unchanged"
+    assert password is not None  # refused above for a new account, kept for an existing one
     verifier = _scram_verifier(connection, name, password)
     verb = "ALTER" if exists else "CREATE"
     connection.execute(text(
@@ -253,9 +255,16 @@ def _refuse_privileged_role(connection: Connection, name: str) -> None:
         )
 
 
+def _driver_connection(connection: Connection) -> Any:
+    """psycopg's own connection under SQLAlchemy's (always there while ``connection`` is open)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    return driver
+
+
 def _scram_verifier(connection: Connection, name: str, password: str) -> str:
-    pgconn = connection.connection.driver_connection.pgconn
-    verifier = pgconn.encrypt_password(password.encode(), name.encode(), b"scram-sha-256")
+    pgconn = _driver_connection(connection).pgconn
+    verifier: bytes = pgconn.encrypt_password(password.encode(), name.encode(), b"scram-sha-256")
     return verifier.decode("ascii").replace("'", "")  # base64, $ and :, never a quote
 
 
@@ -350,7 +359,9 @@ def connected_as_privileged(connection: Connection) -> bool:
     )
 
 
-def server_state(connection: Connection, app_role: str | None = None) -> tuple:
+def server_state(
+    connection: Connection, app_role: str | None = None
+) -> tuple[tuple[object, ...], ...]:
     """Everything the steps and the login set up, to tell whether a run changed anything."""
     rows = connection.execute(
         text(

@@ -16,6 +16,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ma_desk.audit import ChainProblem
 from ma_desk.audit import chain_head as audit_head
 from ma_desk.backup import clean_leftovers
 from ma_desk.db import health, keys
@@ -54,7 +55,7 @@ class OpenedStore:
     backup_before_upgrade: Path | None = None
     # What the witness files say is wrong with the audit chain (empty when it agrees);
     # while non-empty the witness is frozen, so the evidence is kept.
-    witness_problems: list = field(default_factory=list)
+    witness_problems: list[ChainProblem] = field(default_factory=list)
     # What the open-time checks found wrong with the file (empty when it is whole).
     damage: list[str] = field(default_factory=list)
 
@@ -300,7 +301,7 @@ def _refuse_foreign_or_newer(path: Path, revision: str | None, tables: int) -> N
 class WitnessCheck:
     """What the witness files say about a store: problems, or no witness at all."""
 
-    problems: list
+    problems: list[ChainProblem]
     missing: bool  # the store has audit entries but no witness file remembers one
 
 
@@ -317,7 +318,9 @@ def check_witness(db: Database, data_dir: Path) -> WitnessCheck:
 UNREADABLE_WITNESS = WitnessCheck(problems=[], missing=False)
 
 
-def attach_witness(db: Database, data_dir: Path, checked: WitnessCheck | None = None) -> list:
+def attach_witness(
+    db: Database, data_dir: Path, checked: WitnessCheck | None = None
+) -> list[ChainProblem]:
     """Check the store against its witness files (unless ``checked`` already did, on the
     read-only open); keep them moving only if they agree."""
     from ma_desk.security.witness import WitnessHook, finish_restore

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ma_desk.errors import ValidationError
 
 
-def refuse_nul_text(session: Session, _context, _instances) -> None:
+def refuse_nul_text(session: Session, _context: object, _instances: object) -> None:
     for obj in (*session.new, *session.dirty):
         state = inspect(obj)
         for attr in state.mapper.column_attrs:

@@ -19,7 +19,7 @@ import weakref
 from typing import Any
 
 from sqlalchemy import DateTime, Integer, String, event
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, declared_attr, mapped_column
 
 SETTLED = "versioning_settled"  # rows whose version this transaction already set
 
@@ -37,7 +37,7 @@ class Versioned:
         return {"version_id_col": cls.version, "version_id_generator": False}
 
 
-def _settled(session: Session) -> weakref.WeakSet:
+def _settled(session: Session) -> weakref.WeakSet[Any]:
     settled = session.info.get(SETTLED)
     if settled is None:
         settled = session.info[SETTLED] = weakref.WeakSet()
@@ -55,7 +55,7 @@ def _stamp(session: Session, row: Versioned) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def stamp_versions(session: Session, _context, _instances) -> None:
+def stamp_versions(session: Session, _context: object, _instances: object) -> None:
     """New rows start at version 1; each changed row moves one version on, stamped."""
     settled = _settled(session)
     for row in session.new:
@@ -73,7 +73,7 @@ def stamp_versions(session: Session, _context, _instances) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def forget_settled(session: Session, transaction) -> None:
+def forget_settled(session: Session, transaction: SessionTransaction) -> None:
     """The next transaction of the same session counts its own change again."""
     if transaction.parent is None:
         session.info.pop(SETTLED, None)

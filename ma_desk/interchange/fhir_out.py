@@ -168,16 +168,18 @@ def observation_resources(vital_set: Any, observations: Iterable[Any]) -> list[R
     """One Observation per measurement of a set; systolic + diastolic as one BP panel."""
     by_code = {o.loinc: o for o in observations}
     resources: list[Resource] = []
+    effective = instant(vital_set.taken_at)  # once per set: a million readings in an export
     systolic, diastolic = by_code.pop(codes.SYSTOLIC, None), by_code.pop(codes.DIASTOLIC, None)
     if systolic is not None and diastolic is not None:
-        panel = _observation(vital_set, f"{vital_set.id}-bp", codes.BP_PANEL, "Blood pressure")
+        panel = _observation(vital_set, f"{vital_set.id}-bp", codes.BP_PANEL, "Blood pressure",
+                             effective)  # fmt: skip
         panel["component"] = [_component(systolic), _component(diastolic)]
         resources.append(panel)
     else:
         by_code.update({o.loinc: o for o in (systolic, diastolic) if o is not None})
     for loinc, o in by_code.items():
         resource = _observation(vital_set, f"{vital_set.id}-{o.id}", loinc,
-                                codes.NAMES.get(loinc, loinc))  # fmt: skip
+                                codes.NAMES.get(loinc, loinc), effective)  # fmt: skip
         resource["valueQuantity"] = _quantity(o)
         if o.flag:
             resource["interpretation"] = [_interpretation(o.flag)]
@@ -185,14 +187,15 @@ def observation_resources(vital_set: Any, observations: Iterable[Any]) -> list[R
     return resources
 
 
-def _observation(vital_set: Any, resource_id: str, loinc: str, name: str) -> Resource:
+def _observation(vital_set: Any, resource_id: str, loinc: str, name: str,
+                 effective: str) -> Resource:  # fmt: skip
     resource: Resource = {
         "resourceType": "Observation", "id": resource_id, "status": vital_set.status,
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs",
                                   "display": "Vital Signs"}]}],
         "code": {"coding": [{"system": LOINC, "code": loinc, "display": name}], "text": name},
         "subject": {"reference": f"Patient/{vital_set.patient_id}"},
-        "effectiveDateTime": instant(vital_set.taken_at),
+        "effectiveDateTime": effective,
     }  # fmt: skip
     if vital_set.visit_id:
         resource["encounter"] = {"reference": f"Encounter/{vital_set.visit_id}"}

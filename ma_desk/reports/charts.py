@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ma_desk.reports import fonts
 from ma_desk.reports.day_summary import WaitStats
 from ma_desk.reports.document import ACCENT, INK, MUTED, RULE
 
+if TYPE_CHECKING:
+    from reportlab.graphics.shapes import Drawing
 
-def arrivals_chart(by_hour: Sequence[tuple[int, int]], width: float, height: float):
+
+def arrivals_chart(by_hour: Sequence[tuple[int, int]], width: float, height: float) -> Drawing:
     """Patients arriving per clock hour (a bar per hour)."""
     fonts.ensure_fonts()
     from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -48,7 +52,7 @@ def arrivals_chart(by_hour: Sequence[tuple[int, int]], width: float, height: flo
 
 def waits_chart(
     per_provider: Sequence[tuple[str, WaitStats, WaitStats]], width: float, height: float
-):
+) -> Drawing:
     """Average minutes to room and to provider, one pair of bars per provider."""
     fonts.ensure_fonts()
     from reportlab.graphics.charts.barcharts import HorizontalBarChart

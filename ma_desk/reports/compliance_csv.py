@@ -22,14 +22,14 @@ HEADER = [
 ]  # fmt: skip
 
 
-def _gap_rows(report: ComplianceReport) -> list[tuple]:
+def _gap_rows(report: ComplianceReport) -> list[tuple[object, ...]]:
     return [(
         "GAP", gap.room_name, gap.day.isoformat(), "", "", f"{gap.at:%H:%M}" if gap.at else "",
         "", "", gap.kind, "", "", "", "", "", "", gap.message,
     ) for gap in report.gaps]  # fmt: skip
 
 
-def _run_rows(report: ComplianceReport) -> list[tuple]:
+def _run_rows(report: ComplianceReport) -> list[tuple[object, ...]]:
     return [(
         "run", run.room_name, run.started_at.date().isoformat(), moment_label(run.moment),
         run.template_name, f"{run.started_at:%H:%M:%S}",

@@ -14,6 +14,7 @@ Definitions (also printed in the CSV documentation, ``docs/end-of-day-csv.md``):
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -73,10 +74,11 @@ class DaySummary:
     arrivals_by_hour: tuple[tuple[int, int], ...]
 
 
-def minutes_between(start, end) -> float | None:
+def minutes_between(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
     if start is None or end is None or end < start:
         return None
-    return round((end - start).total_seconds() / 60, 1)
+    minutes: float = round((end - start).total_seconds() / 60, 1)
+    return minutes
 
 
 def wait_to_room(v: DayVisit) -> float | None:

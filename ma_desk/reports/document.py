@@ -15,10 +15,14 @@ import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ma_desk.reports import fonts, i18n
 from ma_desk.reports.data import ClinicHeader
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Flowable, Paragraph
 
 INK = "#1f2933"
 MUTED = "#52606d"
@@ -28,6 +32,7 @@ SHADE = "#eef2f6"
 ATTENTION = "#8a5a00"
 CRITICAL = "#b00020"
 
+RTL_WRAP_SLACK = 0.5  # points: right-to-left lines are wrapped this much short of the frame
 HEADER_SIZE = 9
 HEADER_GAP = 12  # points between the left and the right part of the running header
 CLINIC_MIN_WIDTH = 100  # points of the clinic's name kept when a patient's name is long
@@ -181,21 +186,70 @@ def styles() -> dict[str, Any]:
     return made
 
 
-def p(text: object, style: str = "body", *, limit: int | None = None):
-    """A Paragraph of user text, always escaped (see ``fonts.para``)."""
+def p(text: object, style: str = "body", *, limit: int | None = None) -> Flowable:
+    """A Paragraph of user text, always escaped (see ``fonts.para``); right-to-left text
+    is wrapped line by line before each line is put in drawing order (``rtl_paragraph``)."""
     from reportlab.platypus import Paragraph
 
-    return Paragraph(fonts.para(text, limit=limit), styles()[style])
+    value = fonts.clean(text)
+    if limit is not None and len(value) > limit:
+        value = value[: limit - 1].rstrip() + "…"
+    if fonts.has_rtl(value):
+        return rtl_paragraph(value, styles()[style])
+    return Paragraph(fonts.para(value), styles()[style])
 
 
-def p_markup(markup: str, style: str = "body", *, bullet: str | None = None):
+def rtl_paragraph(text: str, style: Any, *, bullet: str | None = None) -> Flowable:
+    """A paragraph with Arabic or Hebrew whose lines read top to bottom in typed order.
+
+    ReportLab wraps what it is given; given the whole paragraph in drawing order it would
+    put the last words of a right-to-left paragraph on its first line. So the text is
+    wrapped in typed order at the width the frame offers, then each line is shaped and
+    reordered on its own, and a Paragraph with those explicit lines does the drawing.
+    """
+    from reportlab.platypus import Paragraph
+    from reportlab.platypus.flowables import Flowable
+
+    class RtlParagraph(Flowable):  # type: ignore[misc]  # ReportLab ships no types
+        def __init__(self) -> None:
+            super().__init__()
+            self.style = style
+            self.spaceBefore, self.spaceAfter = style.spaceBefore, style.spaceAfter
+            self.keepWithNext = getattr(style, "keepWithNext", 0)
+            self._para: Any = None
+
+        def _lay_out(self, avail_width: float) -> Any:
+            room = avail_width - style.leftIndent - style.rightIndent - RTL_WRAP_SLACK
+            lines = fonts.wrap_lines(text, room, font=style.fontName, size=style.fontSize)
+            markup = "<br/>".join(fonts.para(line) for line in lines)
+            self._para = Paragraph(markup, style, bulletText=bullet)
+            return self._para
+
+        def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+            self.width, self.height = self._lay_out(avail_width).wrap(avail_width, avail_height)
+            return self.width, self.height
+
+        def split(self, avail_width: float, avail_height: float) -> list[Any]:
+            parts: list[Any] = self._lay_out(avail_width).split(avail_width, avail_height)
+            return parts
+
+        def minWidth(self) -> float:  # noqa: N802 - ReportLab's name
+            return float(self._lay_out(10_000).minWidth())
+
+        def draw(self) -> None:
+            self._para.drawOn(self.canv, 0, 0)
+
+    return RtlParagraph()
+
+
+def p_markup(markup: str, style: str = "body", *, bullet: str | None = None) -> Paragraph:
     """A Paragraph of markup this package wrote itself; user parts must already be ``para()``."""
     from reportlab.platypus import Paragraph
 
     return Paragraph(markup, styles()[style], bulletText=bullet)
 
 
-def logo_image(path: str, max_height: float):
+def logo_image(path: str, max_height: float) -> Flowable | None:
     """The clinic logo as a flowable, or None when there is none or it cannot be read."""
     if not path:
         return None
@@ -219,7 +273,9 @@ def logo_image(path: str, max_height: float):
         return None
 
 
-def letterhead(clinic: ClinicHeader, width: float, title: str = "", language: str = i18n.DEFAULT):
+def letterhead(
+    clinic: ClinicHeader, width: float, title: str = "", language: str = i18n.DEFAULT
+) -> list[Flowable]:
     """Clinic name, address and phone beside the logo, then a rule and the title."""
     from reportlab.lib.colors import HexColor
     from reportlab.platypus import HRFlowable, Table, TableStyle
@@ -265,7 +321,7 @@ class Furniture:
     identity: PatientIdentity | None = None
 
 
-def furniture_from(furniture: Furniture):
+def furniture_from(furniture: Furniture) -> Flowable:
     """A zero-size flowable: the pages from the one it lands on get ``furniture``.
 
     Several documents in one PDF (handouts in different languages) each start with one,
@@ -273,7 +329,7 @@ def furniture_from(furniture: Furniture):
     """
     from reportlab.platypus.flowables import Flowable
 
-    class FurnitureMarker(Flowable):
+    class FurnitureMarker(Flowable):  # type: ignore[misc]  # ReportLab ships no types
         def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
             return 0, 0
 
@@ -283,7 +339,9 @@ def furniture_from(furniture: Furniture):
     return FurnitureMarker()
 
 
-def _numbered_canvas_class(furniture: Furniture, pages_out: list[int] | None = None):
+def _numbered_canvas_class(
+    furniture: Furniture, pages_out: list[int] | None = None
+) -> type[Canvas]:
     """A canvas that holds pages until the end, so each can say "Page N of M".
 
     Each page keeps the ``Furniture`` in force when it was drawn (``furniture_from``);
@@ -292,10 +350,10 @@ def _numbered_canvas_class(furniture: Furniture, pages_out: list[int] | None = N
     from reportlab.lib.colors import HexColor
     from reportlab.pdfgen.canvas import Canvas
 
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(Canvas):  # type: ignore[misc]  # ReportLab ships no types
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._saved_pages: list[dict] = []
+            self._saved_pages: list[dict[str, Any]] = []
             self._page_furniture = furniture
 
         def showPage(self) -> None:  # noqa: N802 - ReportLab's name

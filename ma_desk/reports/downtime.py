@@ -6,13 +6,18 @@ know that a later change (a cancellation, a new allergy) may be missing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ma_desk.downtime import FaceSheet, Snapshot
 from ma_desk.reports.document import RULE, build_pdf, fmt_date, frame_width, p
+
+if TYPE_CHECKING:
+    from reportlab.platypus import Table
 
 DOWNTIME_NOTE = "DOWNTIME COPY taken {taken:%m/%d/%Y %H:%M}: later changes are not shown."
 
 
-def _table(rows, widths):
+def _table(rows: list[list[Any]], widths: list[float]) -> Table:
     from reportlab.lib.colors import HexColor
     from reportlab.platypus import Table, TableStyle
 

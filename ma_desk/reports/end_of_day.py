@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ma_desk.reports import fonts
 from ma_desk.reports.charts import arrivals_chart, waits_chart
@@ -30,6 +30,9 @@ from ma_desk.reports.document import (
     p_markup,
 )
 
+if TYPE_CHECKING:
+    from reportlab.platypus import Flowable, Table
+
 STATUS_LABELS = {
     "scheduled": "Scheduled", "confirmed": "Confirmed", "arrived": "Arrived",
     "roomed": "Roomed", "with_provider": "With provider", "checked_out": "Checked out",
@@ -45,12 +48,19 @@ OPEN_ITEM_TITLES = {
 }
 
 
-def _grid(rows, col_widths, *, header: bool = True, zebra: bool = False, total: bool = False):
+def _grid(
+    rows: list[list[Any]],
+    col_widths: list[float],
+    *,
+    header: bool = True,
+    zebra: bool = False,
+    total: bool = False,
+) -> Table:
     from reportlab.lib.colors import HexColor
     from reportlab.platypus import Table, TableStyle
 
     table = Table(rows, colWidths=col_widths, hAlign="LEFT", repeatRows=1 if header else 0)
-    style = [
+    style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), fonts.REGULAR, 9.5),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
@@ -96,7 +106,7 @@ def _minutes(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def _key_figures(summary: DaySummary, width: float):
+def _key_figures(summary: DaySummary, width: float) -> Table:
     from reportlab.lib.colors import HexColor
     from reportlab.platypus import Table, TableStyle
 
@@ -221,7 +231,7 @@ def _open_items(data: EndOfDayData) -> list[Any]:
     return flow
 
 
-def _cell_text(text: str, width: float, style: str = "tiny"):
+def _cell_text(text: str, width: float, style: str = "tiny") -> str | Flowable:
     """A plain string when it fits on one line in DejaVu (fast), else a wrapping Paragraph."""
     value = fonts.clean(text).replace("\n", " ")
     pieces = fonts.runs(value)
@@ -245,15 +255,14 @@ def _provider_width(data: EndOfDayData) -> float:
     return min(PROVIDER_MAX, max(PROVIDER_MIN, widest + 8 + 1))
 
 
-def _visit_table(data: EndOfDayData, width: float):
+def _visit_table(data: EndOfDayData, width: float) -> list[Flowable]:
     from reportlab.lib.colors import HexColor
 
     rows: list[list[Any]] = [["Time", "Patient", "MRN", "Provider", "Status", "To room",
                               "To prov.", "Copay"]]  # fmt: skip
-    widths = [0.6 * 72, None, 0.95 * 72, _provider_width(data), 1.05 * 72, 0.55 * 72, 0.6 * 72,
-              0.65 * 72]  # fmt: skip
-    fixed = sum(w for w in widths if w)
-    widths[1] = width - fixed
+    fixed = [0.6 * 72, 0.95 * 72, _provider_width(data), 1.05 * 72, 0.55 * 72, 0.6 * 72,
+             0.65 * 72]  # fmt: skip
+    widths = [fixed[0], width - sum(fixed), *fixed[1:]]  # the patient column takes the rest
     flagged = []
     walk_ins = False
     for i, v in enumerate(data.visits, start=1):
@@ -272,7 +281,8 @@ def _visit_table(data: EndOfDayData, width: float):
         if v.open_items:
             flagged.append(i)
     table = _grid(rows, widths, zebra=True)
-    extra = [("FONT", (0, 1), (-1, -1), fonts.REGULAR, 8), ("FONT", (0, 0), (-1, 0), fonts.BOLD, 8),
+    extra: list[tuple[Any, ...]] = [
+             ("FONT", (0, 1), (-1, -1), fonts.REGULAR, 8), ("FONT", (0, 0), (-1, 0), fonts.BOLD, 8),
              ("ALIGN", (1, 0), (4, -1), "LEFT")]  # fmt: skip
     for i in flagged:
         extra.append(("LINEBEFORE", (0, i), (0, i), 2.5, HexColor(CRITICAL)))

@@ -7,6 +7,7 @@ a formula gets a leading ``'``; minutes and dollars are written as numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from ma_desk.reports.day_summary import wait_to_provider, wait_to_room
 from ma_desk.reports.fonts import clean
 
 
-def _time(value) -> str:
+def _time(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 

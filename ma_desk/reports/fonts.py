@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from ma_desk.paths import resource
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 REGULAR = "MADesk"
 BOLD = "MADesk-Bold"
 HANGUL = "MADeskHangul"
 CJK = "MADeskCJK"
 EMOJI = "MADeskEmoji"
+NOTO_EMOJI = "MADeskNotoEmoji"
 
 _FILES = {
     REGULAR: "DejaVuSans.ttf",
@@ -35,6 +40,7 @@ FALLBACKS = (
     (HANGUL, "MADeskHangul-Regular.ttf"),
     (CJK, "DroidSansFallbackFull.ttf"),
     (EMOJI, "Symbola-Emoji.ttf"),
+    (NOTO_EMOJI, "NotoEmoji-Subset.ttf"),  # the emoji after Unicode 8 that Symbola lacks
 )
 
 _lock = threading.Lock()
@@ -172,6 +178,18 @@ def clean(text: object) -> str:
     return "".join(out)
 
 
+def symbol_name(ch: str) -> str:
+    """A symbol no bundled font draws (an emoji newer than the fonts) as its Unicode name in
+    brackets, "[stethoscope]": a reader still learns what was typed, and no box prints."""
+    return f"[{unicodedata.name(ch, 'symbol').lower()}]"
+
+
+def _name_missing_symbols(text: str) -> str:
+    """``text`` with each symbol no bundled font has replaced by ``symbol_name``."""
+    return "".join(symbol_name(ch) if unicodedata.category(ch) == "So" and font_for(ch) is None
+                   else ch for ch in text)  # fmt: skip
+
+
 def _is_variation_selector(ch: str) -> bool:
     code = ord(ch)
     return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
@@ -201,13 +219,14 @@ def visual(text: str) -> str:
 
 def runs(text: str) -> list[tuple[str, str]]:
     """Cleaned text in drawing order, split into (font, run) pieces: each character in the
-    first bundled font that has it (a character none has stays in DejaVu: a box)."""
+    first bundled font that has it; a symbol none has is written as its name
+    (``symbol_name``), a letter none has stays in DejaVu (a box)."""
     ensure_fonts()
     if text.isascii():
         return [(REGULAR, text)] if text else []
     pieces: list[tuple[str, str]] = []
-    current_font, current = REGULAR, []
-    for ch in visual(text):
+    current_font, current = REGULAR, list[str]()
+    for ch in visual(_name_missing_symbols(text)):
         font = font_for(ch) or REGULAR
         if font != current_font and current:
             pieces.append((current_font, "".join(current)))
@@ -224,7 +243,7 @@ def missing_glyphs(text: object) -> set[str]:
     value = clean(text)
     if value.isascii():
         return set()
-    return {ch for ch in set(value) if font_for(ch) is None}
+    return {ch for ch in set(_name_missing_symbols(value)) if font_for(ch) is None}
 
 
 def para(text: object, *, limit: int | None = None, keep_newlines: bool = True) -> str:
@@ -240,7 +259,7 @@ def para(text: object, *, limit: int | None = None, keep_newlines: bool = True) 
     return "".join(parts)
 
 
-def draw_string(canvas, x: float, y: float, text: object, *, font: str = REGULAR,
+def draw_string(canvas: Canvas, x: float, y: float, text: object, *, font: str = REGULAR,
                 size: float = 9, align: str = "left") -> float:  # fmt: skip
     """Draw one line on a canvas with the same font fallback; returns the width drawn."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -256,7 +275,7 @@ def draw_string(canvas, x: float, y: float, text: object, *, font: str = REGULAR
         canvas.setFont(font if f == REGULAR else f, size)
         canvas.drawString(x, y, run)
         x += width
-    return total
+    return float(total)
 
 
 def text_width(text: object, *, font: str = REGULAR, size: float = 9) -> float:
@@ -264,7 +283,45 @@ def text_width(text: object, *, font: str = REGULAR, size: float = 9) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     value = clean(text).replace("\n", " ")
-    return sum(stringWidth(r, font if f == REGULAR else f, size) for f, r in runs(value))
+    return float(sum(stringWidth(r, font if f == REGULAR else f, size) for f, r in runs(value)))
+
+
+def wrap_lines(text: str, width: float, *, font: str = REGULAR, size: float = 9) -> list[str]:
+    """``text`` broken into lines of at most ``width`` points, in typed (logical) order.
+
+    Right-to-left text has to be wrapped before it is put in drawing order: reversing a
+    whole paragraph first would print its last words on its first line. Lines break at
+    spaces; a word wider than a line is cut between characters.
+    """
+    lines: list[str] = []
+    for hard_line in clean(text).split("\n"):
+        current = ""
+        for word in hard_line.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if text_width(candidate, font=font, size=size) <= width + FIT_TOLERANCE:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            current = word
+            while len(current) > 1 and text_width(current, font=font, size=size) > width:
+                cut = _longest_fitting_prefix(current, width, font, size)
+                lines.append(current[:cut])
+                current = current[cut:]
+        lines.append(current)
+    return lines
+
+
+def _longest_fitting_prefix(word: str, width: float, font: str, size: float) -> int:
+    """How many leading characters of ``word`` fit ``width`` (at least one)."""
+    lo, hi = 1, len(word)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text_width(word[:mid], font=font, size=size) <= width + FIT_TOLERANCE:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def fit(text: object, width: float, *, font: str = REGULAR, size: float = 9) -> str:

@@ -8,7 +8,7 @@ one keeps its English footer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ma_desk.reports import fonts, i18n
 from ma_desk.reports.data import HandoutDoc
@@ -20,8 +20,13 @@ from ma_desk.reports.document import (
     furniture_from,
     letterhead,
     p_markup,
+    rtl_paragraph,
+    styles,
 )
 from ma_desk.reports.handout_markup import inline, parse
+
+if TYPE_CHECKING:
+    from reportlab.platypus import Flowable
 
 
 def handout_story(doc: HandoutDoc) -> list[Any]:
@@ -37,20 +42,33 @@ def handout_story(doc: HandoutDoc) -> list[Any]:
     story.append(Spacer(1, 4))
     for block in parse(doc.body):
         if block.kind in ("h2", "h3"):
-            story.append(p_markup(inline(block.text, limit=200), block.kind))
+            story.append(_block(block.text, block.kind, limit=200))
         elif block.kind == "bullet":
-            story.append(p_markup(inline(block.text), "bullet", bullet="•"))
+            story.append(_block(block.text, "bullet", bullet="•"))
         elif block.kind == "number":
-            story.append(p_markup(inline(block.text), "bullet", bullet=f"{block.number}."))
+            story.append(_block(block.text, "bullet", bullet=f"{block.number}."))
         elif block.kind == "callout":
-            story.append(p_markup(inline(block.text), "callout"))
+            story.append(_block(block.text, "callout"))
         else:
-            story.append(p_markup(inline(block.text)))
+            story.append(_block(block.text, "body"))
     phone = fonts.para(doc.clinic.phone, limit=60) if doc.clinic.phone else ""
     closing = words.fmt("handout.questions", phone=phone) + " " if phone else ""
     story.append(KeepTogether([Spacer(1, 8),
                                p_markup(closing + words["handout.emergency"], "callout")]))  # fmt: skip
     return story
+
+
+def _block(
+    text: str, style: str, *, bullet: str | None = None, limit: int | None = None
+) -> Flowable:
+    """One block of the handout body; Arabic or Hebrew wraps in typed line order, without
+    its **bold** (a bold span reordered apart from its line would read out of order)."""
+    if fonts.has_rtl(text):
+        plain = fonts.clean(text).replace("**", "")
+        if limit is not None and len(plain) > limit:
+            plain = plain[: limit - 1] + "…"
+        return rtl_paragraph(plain, styles()[style], bullet=bullet)
+    return p_markup(inline(text, limit=limit), style, bullet=bullet)
 
 
 def handout_furniture(doc: HandoutDoc) -> Furniture:

@@ -1,8 +1,8 @@
 """The fixed words of printed documents in the patient's language.
 
 Every word a document prints that staff did not type (headings, "Page 1 of 2", "DOB",
-the letterhead's "Phone") comes from ``resources/i18n/<code>.json``; dates are
-formatted by Babel (CLDR) for that language. A language is added by adding a file:
+the letterhead's "Phone") comes from ``resources/i18n/<code>.json``; dates and
+numbers ("37,2 °C") are formatted by Babel (CLDR) for that language. A language is added by adding a file:
 ``names`` in it lists what staff may have typed as the patient's preferred language
 ("Spanish", "Español"). English is the fallback for anything without a file, and the
 English file holds every key (a test checks that every file has exactly its keys).
@@ -16,6 +16,8 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from ma_desk.paths import resource
 
@@ -23,6 +25,8 @@ DEFAULT = "en"
 _CODE = re.compile(r"^[a-z]{2,3}$")
 _FIELD = re.compile(r"\{[a-z_]+\}")
 _FIELD_SPLIT = re.compile(r"(\{[a-z_]+\})")
+# A decimal number the app wrote in its own (POSIX) form: "37.2", never part of a word.
+_DECIMAL = re.compile(r"(?<![\w.])(\d+)\.(\d+)(?![\w.])")
 _NARROW_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " "})
 
 
@@ -45,13 +49,30 @@ class Words:
         """A sentence the app wrote in English (a vital sign's meaning) in this language.
 
         The file's ``phrases`` map English templates to this language's; ``{name}`` parts
-        match any text and are translated in turn. Text no template matches stays as is.
+        match text (see ``_field_pattern``) and are translated in turn, the template with
+        the most fixed words first. Text no template matches keeps its words, with its
+        decimal numbers in this language's form ("37,2").
         """
         for pattern, own in self.phrases:
             found = pattern.fullmatch(text)
             if found:
                 return own.format(**{k: self.phrase(v) for k, v in found.groupdict().items()})
-        return text
+        return self.numbers(text)
+
+    def number(self, value: float | Decimal, decimals: int = 0) -> str:
+        """The one way a number reaches a document: this language's decimal sign, no grouping
+        ("37.2" / "37,2"), rounded to ``decimals`` places (Babel, CLDR)."""
+        from babel.numbers import format_decimal
+
+        pattern = "0." + "0" * decimals if decimals > 0 else "0"
+        return format_decimal(value, format=pattern, locale=self.code,
+                              decimal_quantization=True)  # fmt: skip
+
+    def numbers(self, text: str) -> str:
+        """App-written text with each decimal number ("70.5 kg") in this language's form."""
+        if "." not in text:
+            return text
+        return _DECIMAL.sub(lambda m: self.number(Decimal(m.group(0)), len(m.group(2))), text)
 
     def date(self, day: dt.date | None, style: str = "medium") -> str:
         """A date in this language: ``style`` is short/medium/long/full or a CLDR pattern key
@@ -81,8 +102,9 @@ def available() -> tuple[str, ...]:
 
 
 @functools.cache
-def _raw(code: str) -> dict:
-    return json.loads(resource("i18n", f"{code}.json").read_text(encoding="utf-8"))
+def _raw(code: str) -> dict[str, Any]:
+    words: dict[str, Any] = json.loads(resource("i18n", f"{code}.json").read_text(encoding="utf-8"))
+    return words
 
 
 @functools.cache
@@ -92,15 +114,33 @@ def words(code: str) -> Words:
         code = DEFAULT
     raw = _raw(code)
     table = {key: value for key, value in raw.items() if isinstance(value, str)}
-    phrases = tuple(_template(english, own) for english, own in raw.get("phrases", {}).items())
+    templates = sorted(raw.get("phrases", {}).items(), key=lambda item: -_fixed_length(item[0]))
+    phrases = tuple(_template(english, own) for english, own in templates)
     return Words(code, raw.get("language", code), table, phrases)
+
+
+def _fixed_length(english: str) -> int:
+    """How much of a template is fixed text: the more, the more specific it is."""
+    return len(_FIELD.sub("", english))
 
 
 def _template(english: str, own: str) -> tuple[re.Pattern[str], str]:
     """ "{finding}. Your care team was alerted." as a pattern whose groups fill ``own``."""
-    pattern = "".join(f"(?P<{part[1:-1]}>.+?)" if _FIELD.fullmatch(part) else re.escape(part)
+    pattern = "".join(_field_pattern(part[1:-1]) if _FIELD.fullmatch(part) else re.escape(part)
                       for part in _FIELD_SPLIT.split(english) if part)  # fmt: skip
     return re.compile(pattern), own
+
+
+_CLAUSE_FIELDS = frozenset({"finding", "first", "rest"})
+
+
+def _field_pattern(name: str) -> str:
+    """What a ``{field}`` matches: ``{n}`` a whole number (so "{n}th" never eats a word);
+    ``{finding}``, ``{first}`` and ``{rest}`` any text; any other field text without the
+    "; " that joins separate findings, so it never swallows the next one."""
+    if name == "n":
+        return f"(?P<{name}>[0-9]+)"
+    return f"(?P<{name}>.+?)" if name in _CLAUSE_FIELDS else f"(?P<{name}>[^;]+?)"
 
 
 def language_for(preferred_language: str | None) -> str | None:

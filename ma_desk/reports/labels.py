@@ -24,9 +24,14 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ma_desk.reports import fonts, i18n
 from ma_desk.reports.data import LabelData
+
+if TYPE_CHECKING:
+    from reportlab.graphics.barcode.code128 import Code128
+    from reportlab.pdfgen.canvas import Canvas
 
 INCH = 72.0
 
@@ -100,7 +105,8 @@ def symbol_modules(encoded: str) -> int:
     """Width of the Code 128 symbol for ``encoded`` in modules (start to stop)."""
     from reportlab.graphics.barcode.code128 import Code128
 
-    return round(Code128(encoded, barWidth=1, quiet=0).width)
+    modules: float = Code128(encoded, barWidth=1, quiet=0).width
+    return round(modules)
 
 
 def barcode_geometry(encoded: str, left: float, width: float, dpi: int) -> BarcodeGeometry:
@@ -121,14 +127,14 @@ def barcode_geometry(encoded: str, left: float, width: float, dpi: int) -> Barco
     return BarcodeGeometry(dpi, dots, modules, start * dot)
 
 
-def code128(encoded: str, height: float, module: float):
+def code128(encoded: str, height: float, module: float) -> Code128:
     """ReportLab's Code 128 widget, bars only (quiet zones are left blank by the layout)."""
     from reportlab.graphics.barcode.code128 import Code128
 
     return Code128(encoded, barWidth=module, barHeight=height, quiet=0, humanReadable=0)
 
 
-def make_barcode(value: str, height: float, max_width: float, dpi: int = 300):
+def make_barcode(value: str, height: float, max_width: float, dpi: int = 300) -> Code128:
     """The Code 128 widget for ``value`` as it would fit ``max_width`` at ``dpi``."""
     encoded = barcode_value(value) or "?"
     return code128(encoded, height, barcode_geometry(encoded, 0.0, max_width, dpi).module)
@@ -153,7 +159,7 @@ def identifier_lines(label: LabelData, width: float, size: float) -> tuple[list[
     return [dob, mrn], MIN_TEXT_SIZE
 
 
-def _draw_identifiers(canvas, label: LabelData, x: float, line: float, width: float,
+def _draw_identifiers(canvas: Canvas, label: LabelData, x: float, line: float, width: float,
                       size: float) -> float:  # fmt: skip
     """Draw the DOB and MRN line(s); returns the baseline of the last one."""
     lines, used = identifier_lines(label, width, size)
@@ -164,7 +170,7 @@ def _draw_identifiers(canvas, label: LabelData, x: float, line: float, width: fl
     return line
 
 
-def _draw_label(canvas, label: LabelData, x: float, y: float, layout: LabelLayout,
+def _draw_label(canvas: Canvas, label: LabelData, x: float, y: float, layout: LabelLayout,
                 dpi: int) -> None:  # fmt: skip
     pad = 0.07 * INCH
     width = layout.label_width - 2 * pad

@@ -6,7 +6,7 @@ It prints in the patient's preferred language when resources/i18n/ has a file fo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ma_desk.reports import fonts, i18n
 from ma_desk.reports.data import VisitSummaryData
@@ -23,6 +23,9 @@ from ma_desk.reports.document import (
     p,
     p_markup,
 )
+
+if TYPE_CHECKING:
+    from reportlab.platypus import Table
 
 
 def build_visit_summary(data: VisitSummaryData) -> bytes:
@@ -149,7 +152,7 @@ def _build(data: VisitSummaryData, *, tight: bool, pages_out: list[int]) -> byte
     )
 
 
-def _facts_table(data: VisitSummaryData, width: float, pad: float, words: i18n.Words):
+def _facts_table(data: VisitSummaryData, width: float, pad: float, words: i18n.Words) -> Table:
     """Who, when and by whom: the name on its own row, the rest two to a row."""
     from reportlab.lib.colors import HexColor
     from reportlab.platypus import Table, TableStyle

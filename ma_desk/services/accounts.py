@@ -23,7 +23,6 @@ from ma_desk.db.models import SignInFailure, User
 from ma_desk.errors import (
     AuthenticationError,
     ConflictError,
-    NotFoundError,
     PermissionDenied,
     ValidationError,
 )
@@ -33,6 +32,7 @@ from ma_desk.security.clinic_words import clinic_words
 from ma_desk.services import audit_seals
 from ma_desk.services.base import Service
 from ma_desk.services.policy import REFERENCE, SESSION, WRITE, policy, public
+from ma_desk.services.rows import existing
 
 # Failures allowed before a user name (real or not) waits; each further one doubles the wait.
 FREE_ATTEMPTS = 4
@@ -68,7 +68,8 @@ def lockout_delay(failures: int) -> int:
     """Seconds an account waits after ``failures`` consecutive failures (0 = none)."""
     if failures <= FREE_ATTEMPTS:
         return 0
-    return min(FIRST_DELAY_SECONDS * 2 ** (failures - FREE_ATTEMPTS - 1), MAX_DELAY_SECONDS)
+    delay: int = FIRST_DELAY_SECONDS * 2 ** (failures - FREE_ATTEMPTS - 1)
+    return min(delay, MAX_DELAY_SECONDS)
 
 
 def clean_username(username: str) -> str:
@@ -170,6 +171,7 @@ class AccountService(Service):
         raised: the clinic keeps working, ``audit verify`` reports them."""
         if self._store_frozen():
             return
+        assert actor.user_id is not None  # called for a signed-in administrator
         with self.ctx.db.write() as s:
             copy = audit_seals.copy_for(s, actor.user_id)
             if copy is None and audit_seals.any_copy(s):
@@ -179,10 +181,11 @@ class AccountService(Service):
                 key = seal.new_seal_key()
                 audit_seals.give_copy(s, actor.user_id, key, password, self.now())
             else:
-                key = seal.unwrap(copy, password)
-                if key is None:
+                opened = seal.unwrap(copy, password)
+                if opened is None:
                     audit.record(s, actor, "seal_key_unreadable", "audit", outcome="failure")
                     return
+                key = opened
             self.ctx.seal_key = key
             report = audit_seals.check_seals(s, key)
             if report.problems:
@@ -474,7 +477,9 @@ class AccountService(Service):
             raise ValidationError(errors[first], field=first, errors=errors)
         return clean
 
-    def _insert(self, s: Session, username: str, display_name: str, role: str, password: str):
+    def _insert(
+        self, s: Session, username: str, display_name: str, role: str, password: str
+    ) -> User:
         return new_user(s, self.now(), username, display_name, role, password)
 
     def _rewrap_seal_key(self, s: Session, user: User, password: str) -> None:
@@ -488,9 +493,7 @@ class AccountService(Service):
 
     @staticmethod
     def _get(s: Session, user_id: int) -> User:
-        user = s.get(User, user_id)
-        if user is None:
-            raise NotFoundError("That user account no longer exists.")
+        user = existing(s, User, user_id, "user account")
         return user
 
 
@@ -514,7 +517,7 @@ class _Failures:
     locked_until: dt.datetime | None = None
 
 
-def _nothing(*_args, **_kwargs) -> None:
+def _nothing(*_args: object, **_kwargs: object) -> None:
     """Where an audit entry would go when the store may not be written."""
 
 

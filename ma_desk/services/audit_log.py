@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ma_desk import audit
 from ma_desk.audit_details import exportable_details
@@ -159,7 +159,7 @@ class AuditLogService(Service):
             return list(s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
     @staticmethod
-    def _stmt(flt: AuditFilter):
+    def _stmt(flt: AuditFilter) -> Select[AuditEvent]:
         stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
         if flt.username.strip():
             stmt = stmt.where(AuditEvent.username == flt.username.strip().casefold())
@@ -175,12 +175,12 @@ class AuditLogService(Service):
         return stmt
 
 
-def _csv_row(r: AuditRow) -> list:
+def _csv_row(r: AuditRow) -> list[object]:
     return [r.id, r.at_local.isoformat(sep=" "), r.at_utc, r.username, r.workstation, r.action,
             r.entity, r.entity_id, r.patient_id or "", r.mrn, r.outcome,
             exportable_details(r.details), r.hash]  # fmt: skip
 
 
-def _filter_details(flt: AuditFilter) -> dict:
+def _filter_details(flt: AuditFilter) -> dict[str, object]:
     return {k: v for k, v in {"user": flt.username, "patient_id": flt.patient_id,
             "start": flt.start, "end": flt.end, "action": flt.action}.items() if v}  # fmt: skip

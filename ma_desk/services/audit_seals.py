@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Result, delete, func, select
 from sqlalchemy.orm import Session
 
 from ma_desk import audit
@@ -61,7 +61,7 @@ def take_copy(session: Session, user_id: int) -> None:
     session.execute(delete(AuditSealKey).where(AuditSealKey.user_id == user_id))
 
 
-def _seal_rows(session: Session):
+def _seal_rows(session: Session) -> Result[int, str, str, str]:
     return session.execute(
         select(AuditEvent.id, AuditEvent.details, AuditEvent.at, AuditEvent.username)
         .where(AuditEvent.action == SEAL_ACTION)

@@ -23,7 +23,7 @@ from ma_desk.actor import Actor
 from ma_desk.clock import Clock, SystemClock
 from ma_desk.db.engine import Database
 from ma_desk.errors import PermissionDenied, StaleVersionError
-from ma_desk.permissions import ROLES, allowed, allowed_in_emergency
+from ma_desk.permissions import ROLES, allowed, permitted
 from ma_desk.services.versions import RACE_MESSAGE
 
 # A view shown again (a refresh, a repaint, the same patient chosen again) within this
@@ -38,8 +38,12 @@ class ServiceContext:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.actor: Actor = actor or Actor.nobody()
-        self.elevated_until = None  # break-glass expiry (set by the accounts service)
-        self.views_recorded: dict[tuple, dt.datetime] = {}  # read entries of this session
+        self.elevated_until: dt.datetime | None = (
+            None  # break-glass expiry (set by the accounts service)
+        )
+        self.views_recorded: dict[
+            tuple[Hashable, ...], dt.datetime
+        ] = {}  # read entries of this session
         # The audit seal key, opened by an administrator's password at sign-in; never stored.
         self.seal_key: bytes | None = None
         # Failed sign-ins per name while the store is read-only (nothing can be written).
@@ -61,7 +65,7 @@ class Service:
     def actor(self) -> Actor:
         return self.ctx.actor
 
-    def now(self):
+    def now(self) -> dt.datetime:
         return self.ctx.clock.now()
 
     # ------------------------------------------------------------ permissions
@@ -76,9 +80,7 @@ class Service:
 
     def check(self, permission: str, *, patient_id: int | None = None) -> None:
         """Raise PermissionDenied (and audit the refusal) unless the actor may do this."""
-        if allowed(self.actor.role, permission):
-            return
-        if self._elevated() and allowed_in_emergency(self.actor.role, permission):
+        if permitted(self.actor.role, permission, elevated=self._elevated()):
             return
         self._refuse(permission, patient_id)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from ma_desk.errors import NeedsConfirmation, NotFoundError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.insurance_rules import coverage_has_ended
 from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
+from ma_desk.services.rows import existing
 from ma_desk.services.schedule import apply_transition
 
 COPAY_METHODS = ("cash", "card", "check")
@@ -101,10 +103,10 @@ def parse_copay(value: str | int | None) -> int:
     return cents
 
 
-def validate_arrival(data: ArrivalInput, forms_offered: list[str]) -> dict:
+def validate_arrival(data: ArrivalInput, forms_offered: list[str]) -> dict[str, Any]:
     """Clean values for the visit, or ValidationError naming each bad field."""
     errors: dict[str, str] = {}
-    clean: dict = {}
+    clean: dict[str, Any] = {}
     try:
         clean["copay_collected_cents"] = parse_copay(data.copay)
     except ValidationError as exc:
@@ -217,9 +219,7 @@ class CheckinService(Service):
         """
         clean = validate_arrival(data, self.forms())
         with self._write() as s:
-            appt = s.get(Appointment, appointment_id)
-            if appt is None:
-                raise NotFoundError("That appointment no longer exists.")
+            appt = existing(s, Appointment, appointment_id, "appointment")
             today = self.now().date()
             if appt.start.date() != today:
                 raise ValidationError(
@@ -243,8 +243,7 @@ class CheckinService(Service):
         """Check in a patient without an appointment: book one for now and arrive it."""
         clean = validate_arrival(data, self.forms())
         with self._write() as s:
-            if s.get(Patient, patient_id) is None:
-                raise NotFoundError("That patient no longer exists.")
+            existing(s, Patient, patient_id, "patient")
             provider = s.get(Provider, provider_id)
             if provider is None or not provider.active:
                 raise ValidationError("Choose the provider who will see the patient.",
@@ -268,9 +267,7 @@ class CheckinService(Service):
             return self._arrive(s, appt, clean)
 
     def _check_verified(self, s: Session, patient_id: int, confirmed: bool) -> None:
-        patient = s.get(Patient, patient_id)
-        if patient is None:
-            raise NotFoundError("That patient no longer exists.")
+        patient = existing(s, Patient, patient_id, "patient")
         verified = patient.verified_at is not None and patient.verified_at.date() == (
             self.now().date()
         )
@@ -280,7 +277,7 @@ class CheckinService(Service):
                 warnings=["Demographics, emergency contact and insurance not verified today."],
             )
 
-    def _arrive(self, s: Session, appt: Appointment, clean: dict) -> ArrivalResult:
+    def _arrive(self, s: Session, appt: Appointment, clean: dict[str, Any]) -> ArrivalResult:
         expected = self._expected_copay(s, appt.patient_id, appt.type.name)
         visit = apply_transition(self, s, appt, flow.ARRIVED)
         if visit is None:  # apply_transition always creates the visit on arrival

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,23 +30,14 @@ from ma_desk.db.models import (
 )
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
 from ma_desk.services.base import Service
+from ma_desk.services.checklist_rules import TemplateItemInput, clean_text, validate_template
 from ma_desk.services.policy import REFERENCE, WRITE, policy
-from ma_desk.services.versions import check_version, locked
+from ma_desk.services.rows import existing, gone_message
+from ma_desk.services.versions import check_version
 
 MAX_NOTE = 300
 MAX_REASON = 200
 MAX_RANGE_DAYS = 400
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def clean_text(value: str, *, limit: int, field: str, label: str, required: bool = False) -> str:
-    """One line of user text: control characters dropped, spaces collapsed, length checked."""
-    text = " ".join(_CONTROL.sub(" ", value or "").split())
-    if required and not text:
-        raise ValidationError(f"{label} cannot be empty.", field=field)
-    if len(text) > limit:
-        raise ValidationError(f"{label} is too long (at most {limit} characters).", field=field)
-    return text
 
 
 # ------------------------------------------------------------------ rows
@@ -76,18 +66,6 @@ class TemplateRow:
         return f"{rules.room_type_label(self.room_type)} · {rules.moment_label(self.moment)}" + (
             "" if self.active else " (retired)"
         )
-
-
-@dataclass(frozen=True)
-class TemplateItemInput:
-    """One item as an administrator wants it; ``id`` keeps an existing item's history."""
-
-    text: str
-    required: bool = True
-    is_supply: bool = False
-    hint: str = ""
-    interval_days: int = 0
-    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -267,9 +245,7 @@ class ChecklistService(Service):
     @policy("rooms.read", audit=REFERENCE)
     def template(self, template_id: int) -> TemplateRow:
         with self._read() as s:
-            t = s.get(ChecklistTemplate, template_id)
-            if t is None:
-                raise NotFoundError("That checklist no longer exists.")
+            t = existing(s, ChecklistTemplate, template_id, "checklist")
             return _template_row(t)
 
     @policy("rooms.read", audit=REFERENCE)
@@ -323,53 +299,8 @@ class ChecklistService(Service):
         items: Sequence[TemplateItemInput],
     ) -> TemplateRow:
         """Create or replace a template's items (order = list order); old items are retired."""
-        errors: dict[str, str] = {}
-        try:
-            name = clean_text(name, limit=rules.MAX_NAME, field="name", label="Name", required=True)
-        except ValidationError as e:
-            errors.update(e.errors)
-        room_type = (room_type or "").strip().lower()
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,19}", room_type):
-            errors["room_type"] = "Choose a room type."
-        if moment not in rules.MOMENTS:
-            errors["moment"] = "Choose opening, between patients or closing."
-        cleaned: list[TemplateItemInput] = []
-        if not items:
-            errors["items"] = "A checklist needs at least one item."
-        if len(items) > rules.MAX_ITEMS:
-            errors["items"] = f"A checklist can have at most {rules.MAX_ITEMS} items."
-        for n, item in enumerate(items, start=1):
-            try:
-                text = clean_text(item.text, limit=rules.MAX_ITEM_TEXT, field="items",
-                                  label=f"Item {n}", required=True)  # fmt: skip
-                hint = clean_text(item.hint, limit=rules.MAX_HINT, field="items",
-                                  label=f"Item {n}'s hint")  # fmt: skip
-            except ValidationError as e:
-                errors.setdefault("items", e.message)
-                continue
-            if not (0 <= item.interval_days <= rules.MAX_INTERVAL_DAYS):
-                errors.setdefault(
-                    "items",
-                    f"Item {n}: repeat every 0 (every time) to {rules.MAX_INTERVAL_DAYS} days.",
-                )
-                continue
-            cleaned.append(
-                TemplateItemInput(
-                    text,
-                    bool(item.required),
-                    bool(item.is_supply),
-                    hint,
-                    int(item.interval_days),
-                    item.id,
-                )  # fmt: skip
-            )
-        texts = [c.text.casefold() for c in cleaned]
-        if len(set(texts)) != len(texts):
-            errors.setdefault("items", "Two items have the same text; merge or reword them.")
-        if errors:
-            first = next(iter(errors.values()))
-            raise ValidationError(first, field=next(iter(errors)), errors=errors)
-
+        plan = validate_template(name, room_type, moment, items)
+        name, room_type, moment, cleaned = plan.name, plan.room_type, plan.moment, plan.items
         with self._write() as s:
             clash = s.scalar(
                 select(ChecklistTemplate.id).where(
@@ -389,34 +320,13 @@ class ChecklistService(Service):
                 t = ChecklistTemplate(name=name, room_type=room_type, moment=moment, active=True)
                 s.add(t)
                 s.flush()
-                before: dict = {}
+                before: dict[str, object] = {}
             else:
-                t = s.get(ChecklistTemplate, template_id)
-                if t is None:
-                    raise NotFoundError("That checklist no longer exists.")
+                t = existing(s, ChecklistTemplate, template_id, "checklist")
                 before = {"name": t.name, "room_type": t.room_type, "moment": t.moment,
                           "items": [i.text for i in t.items if i.active]}  # fmt: skip
             t.name, t.room_type, t.moment = name, room_type, moment
-            existing = {i.id: i for i in t.items}
-            kept: set[int] = set()
-            for position, item in enumerate(cleaned):
-                row = existing.get(item.id) if item.id is not None else None
-                if row is None:
-                    row = ChecklistTemplateItem(template_id=t.id, position=position, text="")
-                    t.items.append(row)
-                else:
-                    kept.add(row.id)
-                row.position, row.text, row.required = position, item.text, item.required
-                row.is_supply, row.hint, row.interval_days = (
-                    item.is_supply,
-                    item.hint,
-                    item.interval_days,
-                )
-                row.active = True
-            for old_id, row in existing.items():
-                if old_id not in kept:
-                    row.active = False
-                    row.position = rules.MAX_ITEMS + row.position
+            _replace_items(t, cleaned)
             s.flush()
             after = {"name": name, "room_type": room_type, "moment": moment,
                      "items": [c.text for c in cleaned]}  # fmt: skip
@@ -428,9 +338,7 @@ class ChecklistService(Service):
     @policy("checklists.admin", audit=WRITE)
     def set_template_active(self, template_id: int, active: bool) -> TemplateRow:
         with self._write() as s:
-            t = s.get(ChecklistTemplate, template_id)
-            if t is None:
-                raise NotFoundError("That checklist no longer exists.")
+            t = existing(s, ChecklistTemplate, template_id, "checklist")
             if active and not t.active:
                 clash = s.scalar(
                     select(ChecklistTemplate.id).where(
@@ -470,7 +378,7 @@ class ChecklistService(Service):
         with self._write() as s:
             room = s.get(Room, room_id)
             if room is None or not room.active:
-                raise NotFoundError("That room no longer exists.")
+                raise NotFoundError(gone_message("room"))
             if room.state == "occupied":
                 raise ConflictError(f"{room.name} has a patient in it; check them out first.")
             if room.state == "out_of_service":
@@ -619,7 +527,7 @@ class ChecklistService(Service):
             now = self.now()
             run.status, run.finished_at = "completed", now
             room = s.get(Room, run.room_id)
-            room_state = room.state if room else None
+            room_state: str | dict[str, str] | None = room.state if room else None
             if room is not None and room.state in ("needs_turnover", "ready"):
                 old = room.state
                 room.state, room.state_since, room.state_note = "ready", now, ""
@@ -681,7 +589,7 @@ class ChecklistService(Service):
         with self._write() as s:
             item = s.get(ChecklistRunItem, run_item_id)
             if item is None or not item.low_supply:
-                raise NotFoundError("That restock request no longer exists.")
+                raise NotFoundError(gone_message("restock request"))
             old = item.restocked_at
             item.restocked_at = self.now() if restocked else None
             item.restocked_by = self.actor.display_name if restocked else ""
@@ -755,7 +663,8 @@ class ChecklistService(Service):
                 defaultdict(list)
             )
             for rid, roomed, out in s.execute(visit_query).all():
-                uses[(rid, roomed.date())].append((roomed, out))
+                if rid is not None and roomed is not None:  # the query asks for both
+                    uses[(rid, roomed.date())].append((roomed, out))
         today = self.now().date()
         gaps = []
         for (rid, day), day_uses in uses.items():
@@ -804,9 +713,7 @@ class ChecklistService(Service):
 
     def _run_for_edit(self, s: Session, run_id: int, expected_version: int | None) -> ChecklistRun:
         """The open run, locked; closed (by someone else) or newer than the panel: refused."""
-        run = locked(s, ChecklistRun, run_id)
-        if run is None:
-            raise NotFoundError("That checklist no longer exists.")
+        run = existing(s, ChecklistRun, run_id, "checklist", lock=True)
         check_version(run, expected_version, what="checklist", now=self.now(),
                       current=lambda: self._load_run(s, run.id))  # fmt: skip
         if run.status != "in_progress":
@@ -815,17 +722,13 @@ class ChecklistService(Service):
 
     def _load_run(self, s: Session, run_id: int) -> RunRow:
         s.flush()  # a run just changed is shown with its new version
-        run = s.get(ChecklistRun, run_id)
-        if run is None:
-            raise NotFoundError("That checklist no longer exists.")
+        run = existing(s, ChecklistRun, run_id, "checklist")
         room = s.get(Room, run.room_id)
         template = s.get(ChecklistTemplate, run.template_id)
         return _run_row(run, room.name if room else "?", template.name if template else "")
 
     def _open_item(self, s: Session, item_id: int) -> ChecklistRunItem:
-        item = s.get(ChecklistRunItem, item_id)
-        if item is None:
-            raise NotFoundError("That checklist item no longer exists.")
+        item = existing(s, ChecklistRunItem, item_id, "checklist item")
         if item.run.status != "in_progress":
             raise ConflictError("This checklist is already closed; start a new one.")
         return item
@@ -889,3 +792,28 @@ def find_gaps(
         if not any(moment == "closing" and t >= last_out for t, moment in runs):
             gaps.append(GapRow(room_id, room_name, day, "no_closing", None, last_out))
     return gaps
+
+
+def _replace_items(t: ChecklistTemplate, cleaned: Sequence[TemplateItemInput]) -> None:
+    """The template's items become ``cleaned`` in order; items no longer listed are retired
+    (kept, inactive, so past runs still name them)."""
+    current_items = {i.id: i for i in t.items}
+    kept: set[int] = set()
+    for position, item in enumerate(cleaned):
+        row = current_items.get(item.id) if item.id is not None else None
+        if row is None:
+            row = ChecklistTemplateItem(template_id=t.id, position=position, text="")
+            t.items.append(row)
+        else:
+            kept.add(row.id)
+        row.position, row.text, row.required = position, item.text, item.required
+        row.is_supply, row.hint, row.interval_days = (
+            item.is_supply,
+            item.hint,
+            item.interval_days,
+        )
+        row.active = True
+    for old_id, row in current_items.items():
+        if old_id not in kept:
+            row.active = False
+            row.position = rules.MAX_ITEMS + row.position

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ma_desk import audit
 from ma_desk import clinic_setup_rules as rules
@@ -160,18 +161,20 @@ class ClinicSetupService(Service):
         with self._read() as s:
             return self._settings_in(s)
 
-    def _settings_in(self, s) -> ClinicSettings:
+    def _settings_in(self, s: Session) -> ClinicSettings:
         return ClinicSettings.from_store({row.key: row.value for row in s.scalars(select(Setting))})
 
-    def _apply_providers(self, s, setup: rules.ClinicSetup, *, hours_changed: bool) -> None:
+    def _apply_providers(
+        self, s: Session, setup: rules.ClinicSetup, *, hours_changed: bool
+    ) -> None:
         """New clinic hours become every active provider's working hours."""
         wanted = {rules.clean_text(p.name).casefold(): p for p in setup.providers}
         rows = s.scalars(select(Provider)).all()
         before = sorted(_provider_label(r) for r in rows if r.active)
         by_name = {r.display_name.casefold(): r for r in rows}
         opens, closes = rules.day_span(setup.hours)
-        for row in rows:
-            row.active = row.display_name.casefold() in wanted
+        for existing in rows:
+            existing.active = existing.display_name.casefold() in wanted
         for key, plan in wanted.items():
             row = by_name.get(key)
             if row is None:
@@ -189,13 +192,13 @@ class ClinicSetupService(Service):
             self._audit(s, "change", "providers", details={"providers": {"old": before,
                                                                          "new": after}})  # fmt: skip
 
-    def _apply_rooms(self, s, rooms: tuple[rules.RoomPlan, ...]) -> None:
+    def _apply_rooms(self, s: Session, rooms: tuple[rules.RoomPlan, ...]) -> None:
         rows = s.scalars(select(Room)).all()
         before = [_room_label(r) for r in sorted(rows, key=_room_order) if r.active]
         by_name = {r.name.casefold(): r for r in rows}
         wanted = {rules.clean_text(r.name).casefold() for r in rooms}
-        for row in rows:
-            row.active = row.name.casefold() in wanted
+        for existing in rows:
+            existing.active = existing.name.casefold() in wanted
         for order, plan in enumerate(rooms):
             row = by_name.get(rules.clean_text(plan.name).casefold())
             if row is None:
@@ -210,13 +213,13 @@ class ClinicSetupService(Service):
         if before != after:
             self._audit(s, "change", "rooms", details={"rooms": {"old": before, "new": after}})
 
-    def _apply_visit_types(self, s, types: tuple[rules.VisitTypePlan, ...]) -> None:
+    def _apply_visit_types(self, s: Session, types: tuple[rules.VisitTypePlan, ...]) -> None:
         wanted = {rules.clean_text(t.name).casefold(): t for t in types}
         rows = s.scalars(select(AppointmentType)).all()
         before = sorted(_type_label(r) for r in rows if r.active)
         by_name = {r.name.casefold(): r for r in rows}
-        for row in rows:
-            row.active = row.name.casefold() in wanted
+        for existing in rows:
+            existing.active = existing.name.casefold() in wanted
         for key, plan in wanted.items():
             row = by_name.get(key)
             if row is None:
@@ -260,7 +263,7 @@ def _type_label(row: AppointmentType) -> str:
     return f"{row.name} ({row.default_minutes} min)"
 
 
-def _summary(plan: rules.ClinicPlan, settings: ClinicSettings) -> dict:
+def _summary(plan: rules.ClinicPlan, settings: ClinicSettings) -> dict[str, object]:
     """What the set-up wrote, for the audit entry (clinic data only, never a secret)."""
     return {
         "settings": {

@@ -8,6 +8,7 @@ the clinic does not have yet. Printing a handout for a visit records a
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -18,11 +19,12 @@ from sqlalchemy import select
 
 from ma_desk.audit import changes
 from ma_desk.db.models import Handout, HandoutGiven, Patient, Visit
-from ma_desk.errors import ConflictError, NotFoundError, ValidationError
+from ma_desk.errors import ConflictError, ValidationError
 from ma_desk.paths import resource
 from ma_desk.reports.data import HandoutDoc
 from ma_desk.services.base import Service
 from ma_desk.services.policy import PRINT, READ, REFERENCE, WRITE, policy
+from ma_desk.services.rows import existing
 
 LANGUAGES = {"en": "English", "es": "Spanish"}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -116,15 +118,13 @@ class HandoutService(Service):
     @policy("reports.print", audit=REFERENCE)
     def get(self, handout_id: int) -> HandoutRow:
         with self._read() as s:
-            h = s.get(Handout, handout_id)
-            if h is None:
-                raise NotFoundError("That handout no longer exists.")
+            h = existing(s, Handout, handout_id, "handout")
             return _row(h)
 
     @policy("reports.print", audit=READ)
-    def given_on_visit(self, visit_id: int) -> list[tuple[dt.datetime, str]]:
+    def given_on_visit(self, visit_id: int) -> builtins.list[tuple[dt.datetime, str]]:
         with self._read() as s:
-            given = [tuple(r) for r in s.execute(
+            given = [(when, title) for when, title in s.execute(
                 select(HandoutGiven.given_at, Handout.title)
                 .join(Handout, Handout.id == HandoutGiven.handout_id)
                 .where(HandoutGiven.visit_id == visit_id)
@@ -169,10 +169,9 @@ class HandoutService(Service):
                 self._audit(s, "create", "handout", h.id, details={"slug": slug,
                             "language": language, "title": title})  # fmt: skip
                 return _row(h)
-            h = s.get(Handout, handout_id)
-            if h is None:
-                raise NotFoundError("That handout no longer exists.")
-            old = {"slug": h.slug, "language": h.language, "title": h.title, "body": h.body,
+            found = existing(s, Handout, handout_id, "handout")
+            h = found
+            old: dict[str, object] = {"slug": h.slug, "language": h.language, "title": h.title, "body": h.body,
                    "active": h.active}  # fmt: skip
             new = {"slug": slug, "language": language, "title": title, "body": body,
                    "active": active}  # fmt: skip
@@ -182,7 +181,7 @@ class HandoutService(Service):
             h.slug, h.language, h.title, h.body, h.active = slug, language, title, body, active
             h.updated_at = now
             if "body" in diff:  # the audit keeps that the text changed, not the whole text
-                diff["body"] = {"old_length": len(old["body"]), "new_length": len(body)}
+                diff["body"] = {"old_length": len(str(old["body"])), "new_length": len(body)}
             self._audit(s, "update", "handout", h.id, details=diff)
             return _row(h)
 
@@ -204,7 +203,9 @@ class HandoutService(Service):
 
     # ------------------------------------------------------------- printing
     @policy("reports.print", audit=READ)
-    def documents_for_visit(self, visit_id: int, handout_ids: Sequence[int]) -> list[HandoutDoc]:
+    def documents_for_visit(
+        self, visit_id: int, handout_ids: Sequence[int]
+    ) -> builtins.list[HandoutDoc]:
         from ma_desk.services.reports import clinic_header
         from ma_desk.services.settings import SettingsService
 
@@ -212,16 +213,13 @@ class HandoutService(Service):
             raise ValidationError("Choose at least one handout.", field="handout")
         header = clinic_header(SettingsService(self.ctx).get())
         with self._read() as s:
-            visit = s.get(Visit, visit_id)
-            if visit is None:
-                raise NotFoundError("That visit no longer exists.")
+            visit = existing(s, Visit, visit_id, "visit")
             patient = s.get(Patient, visit.patient_id)
+            assert patient is not None  # a visit's patient is never deleted
             name = " ".join(x for x in (patient.first_name, patient.last_name) if x)
             docs = []
             for handout_id in handout_ids:
-                h = s.get(Handout, handout_id)
-                if h is None:
-                    raise NotFoundError("That handout no longer exists.")
+                h = existing(s, Handout, handout_id, "handout")
                 if not h.active:
                     raise ConflictError(f"'{h.title}' has been retired from the library.")
                 docs.append(HandoutDoc(header, h.title, h.body, h.language, name,
@@ -243,13 +241,10 @@ class HandoutService(Service):
     def record_given(self, visit_id: int, handout_ids: Sequence[int]) -> None:
         """The handouts were printed or saved for the patient: record and audit it."""
         with self._write() as s:
-            visit = s.get(Visit, visit_id)
-            if visit is None:
-                raise NotFoundError("That visit no longer exists.")
+            visit = existing(s, Visit, visit_id, "visit")
             now = self.now()
             for handout_id in dict.fromkeys(handout_ids):
-                if s.get(Handout, handout_id) is None:
-                    raise NotFoundError("That handout no longer exists.")
+                existing(s, Handout, handout_id, "handout")
                 given = HandoutGiven(visit_id=visit_id, handout_id=handout_id, given_at=now,
                                      user_id=self.actor.user_id)  # fmt: skip
                 s.add(given)
@@ -268,28 +263,3 @@ class HandoutService(Service):
         doc = HandoutDoc(header, title or "Untitled handout", body, language, SAMPLE_PATIENT,
                          self.now().date())  # fmt: skip
         return build_handouts([doc])
-
-
-def seed_demo_handouts(services, rng) -> None:
-    """Demo clinic: the shipped library, and a handout given on a few of today's visits."""
-    added = services.handouts.install_shipped()
-    if not added:
-        return
-    rows = services.handouts.list()
-    by_slug = {(h.slug, h.language): h.id for h in rows}
-    today = services.ctx.clock.now().date()
-    with services.ctx.db.read() as s:
-        visits = s.execute(
-            select(Visit.id, Visit.chief_complaint, Patient.preferred_language)
-            .join(Patient, Patient.id == Visit.patient_id)
-            .where(Visit.visit_date == today, Visit.checked_out_at.is_not(None))
-            .order_by(Visit.id)
-        ).all()
-    topics = {"Blood pressure follow-up": "blood-pressure-at-home", "Fever": "fever-in-children",
-              "Vaccines": "after-vaccination", "Lab results": "blood-draw-preparation",
-              "Mole removal": "wound-care", "Skin tag removal": "wound-care"}  # fmt: skip
-    for visit_id, complaint, preferred in visits:
-        slug = topics.get(complaint)
-        handout_id = by_slug.get((slug, language_code(preferred))) if slug else None
-        if handout_id is not None and rng.random() < 0.8:
-            services.handouts.record_given(visit_id, [handout_id])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
@@ -46,6 +47,7 @@ from ma_desk.services.insurance_rules import (
     verification_is_stale,
 )
 from ma_desk.services.policy import PRINT, READ, REFERENCE, WRITE, policy
+from ma_desk.services.rows import existing
 from ma_desk.services.versions import check_version, locked, stale_error
 
 EDITABLE_COVERAGE = (
@@ -67,7 +69,7 @@ class CoverageRow:
     effective_date: dt.date | None
     end_date: dt.date | None
     default_copay_cents: int
-    copays_cents: dict
+    copays_cents: dict[str, int]
     last_verified_at: dt.datetime | None
     last_result: str
     subscriber_name: str = ""
@@ -216,12 +218,12 @@ def _user_names(session: Session, ids: set[int | None]) -> dict[int | None, str]
     return names
 
 
-def _version_of(row: Versioned) -> dict:
+def _version_of(row: Versioned) -> dict[str, Any]:
     return {"version": row.version, "updated_at": row.updated_at,
             "updated_by": row.updated_by, "updated_on": row.updated_on}  # fmt: skip
 
 
-def _coverage_values(c: InsuranceCoverage) -> dict:
+def _coverage_values(c: InsuranceCoverage) -> dict[str, Any]:
     return {name: getattr(c, name) for name in EDITABLE_COVERAGE}
 
 
@@ -403,8 +405,7 @@ class InsuranceService(Service):
         now = self.now()
         clean = validate_coverage(data, now.date())
         with self._write() as s:
-            if s.get(Patient, patient_id) is None:
-                raise NotFoundError("That patient no longer exists.")
+            existing(s, Patient, patient_id, "patient")
             c = InsuranceCoverage(patient_id=patient_id, created_at=now, updated_at=now, **clean)
             s.add(c)
             self._check_order(s, patient_id, now.date())
@@ -475,7 +476,7 @@ class InsuranceService(Service):
         return self.coverages(patient_id, include_ended=True)
 
     @staticmethod
-    def _close_gaps(s: Session, patient_id: int, today: dt.date) -> dict[str, dict]:
+    def _close_gaps(s: Session, patient_id: int, today: dt.date) -> dict[str, dict[str, Any]]:
         s.flush()
         in_effect = s.scalars(
             select(InsuranceCoverage)
@@ -490,7 +491,7 @@ class InsuranceService(Service):
             )
             .order_by(InsuranceCoverage.priority)
         ).all()
-        moved: dict[str, dict] = {}
+        moved: dict[str, dict[str, Any]] = {}
         for number, c in enumerate(in_effect, start=1):
             if c.priority != number:
                 moved[str(c.id)] = {"old": c.priority, "new": number}
@@ -696,7 +697,7 @@ class InsuranceService(Service):
             return self._check_row(check, names)
 
     @staticmethod
-    def _check_row(e: EligibilityCheck, names: dict) -> EligibilityRow:
+    def _check_row(e: EligibilityCheck, names: dict[int | None, str]) -> EligibilityRow:
         return EligibilityRow(
             e.id, e.coverage_id, e.checked_at, names.get(e.user_id, "unknown user"), e.method,
             e.reference, e.result, e.notes,
@@ -722,8 +723,7 @@ class InsuranceService(Service):
     def add_note(self, patient_id: int, text: str, *, coverage_id: int | None = None) -> NoteRow:
         body = clean_note_body(text)
         with self._write() as s:
-            if s.get(Patient, patient_id) is None:
-                raise NotFoundError("That patient no longer exists.")
+            existing(s, Patient, patient_id, "patient")
             if coverage_id is not None and self._get(s, coverage_id).patient_id != patient_id:
                 raise ValidationError("That coverage belongs to another patient.")
             note = InsuranceNote(patient_id=patient_id, coverage_id=coverage_id,
@@ -744,10 +744,10 @@ class InsuranceService(Service):
         """
         body = clean_note_body(text)
         with self._read() as s:
-            old = _existing(s, InsuranceNote, note_id, "note")
+            old = existing(s, InsuranceNote, note_id, "note")
             patient_id = old.patient_id
         with self._write() as s:
-            old = _existing(s, InsuranceNote, note_id, "note", lock=True)
+            old = existing(s, InsuranceNote, note_id, "note", lock=True)
             if old.superseded or expected_version not in (None, old.version):
                 newest = self._note_rows(s, [_newest_note(s, old)])[0]
                 raise stale_error(old, what="note", current=newest, now=self.now())
@@ -795,10 +795,10 @@ class InsuranceService(Service):
     def note_history(self, note_id: int) -> list[NoteRow]:
         """Every version of a note, oldest first (the last one is current)."""
         with self._read() as s:
-            note = _existing(s, InsuranceNote, note_id, "note")
+            note = existing(s, InsuranceNote, note_id, "note")
             chain = [note]
             while chain[0].supersedes_id is not None:
-                chain.insert(0, s.get(InsuranceNote, chain[0].supersedes_id))
+                chain.insert(0, existing(s, InsuranceNote, chain[0].supersedes_id, "note"))
             while True:
                 newer = s.scalar(
                     select(InsuranceNote).where(InsuranceNote.supersedes_id == chain[-1].id)
@@ -830,7 +830,7 @@ class InsuranceService(Service):
                 n.id,
                 n.patient_id,
                 n.coverage_id,
-                payers.get(n.coverage_id, ""),
+                payers.get(n.coverage_id, "") if n.coverage_id is not None else "",
                 n.created_at,
                 names.get(n.author_id, "unknown user"),
                 n.text,
@@ -865,7 +865,7 @@ class InsuranceService(Service):
             **_version_of(a),
         )  # fmt: skip
 
-    def _auth_payer(self, s: Session, patient_id: int, clean: dict) -> None:
+    def _auth_payer(self, s: Session, patient_id: int, clean: dict[str, Any]) -> None:
         if clean["coverage_id"] is not None:
             c = self._get(s, clean["coverage_id"])
             if c.patient_id != patient_id:
@@ -879,8 +879,7 @@ class InsuranceService(Service):
         clean = validate_prior_auth(data)
         now = self.now()
         with self._write() as s:
-            if s.get(Patient, patient_id) is None:
-                raise NotFoundError("That patient no longer exists.")
+            existing(s, Patient, patient_id, "patient")
             self._auth_payer(s, patient_id, clean)
             auth = PriorAuthorization(patient_id=patient_id, created_at=now, **clean)
             s.add(auth)
@@ -897,10 +896,10 @@ class InsuranceService(Service):
         clean = validate_prior_auth(data)
         today = self.now().date()
         with self._read() as s:
-            auth = _existing(s, PriorAuthorization, auth_id, "authorization")
+            auth = existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
         with self._write() as s:
-            auth = _existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
+            auth = existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
             check_version(auth, expected_version, what="authorization", now=self.now(),
                           current=lambda: self._auth_row(auth, today))  # fmt: skip
             self._auth_payer(s, patient_id, clean)
@@ -919,10 +918,10 @@ class InsuranceService(Service):
         """Count units used by a visit; refuses when the authorisation cannot cover them."""
         today = self.now().date()
         with self._read() as s:
-            auth = _existing(s, PriorAuthorization, auth_id, "authorization")
+            auth = existing(s, PriorAuthorization, auth_id, "authorization")
             patient_id = auth.patient_id
         with self._write() as s:
-            auth = _existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
+            auth = existing(s, PriorAuthorization, auth_id, "authorization", lock=True)
             if units < 1:
                 raise ValidationError("Use at least one unit.", field="units")
             if auth.status != "approved":
@@ -947,17 +946,6 @@ class InsuranceService(Service):
                         details={"units_used": {"old": before, "new": auth.units_used}})  # fmt: skip
             s.flush()  # the row returned carries its new version
             return self._auth_row(auth, today)
-
-
-def _existing(s: Session, model: type, row_id: int, what: str, *, lock: bool = False):
-    """The row, or a NotFoundError the desk can read (it may have been removed meanwhile).
-
-    ``lock`` holds it until the transaction ends, for an edit (services/versions.py).
-    """
-    row = locked(s, model, row_id) if lock else s.get(model, row_id)
-    if row is None:
-        raise NotFoundError(f"That {what} no longer exists.")
-    return row
 
 
 def _newest_note(s: Session, note: InsuranceNote) -> InsuranceNote:

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ma_desk.errors import ValidationError
 from ma_desk.services.patients import parse_dob
+
+T = TypeVar("T")
 
 PRIORITY_LABELS = {1: "Primary", 2: "Secondary", 3: "Tertiary"}
 RELATIONSHIPS = {"self": "Self", "spouse": "Spouse", "child": "Child", "other": "Other"}
@@ -30,7 +35,7 @@ MAX_NOTE_CHARS = 4000
 AUTH_EXPIRING_DAYS = 14
 AUTH_LOW_UNITS = 1
 AUTH_RECENTLY_EXPIRED_DAYS = 30
-MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-*]*$")
+MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9*]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _MONEY_RE = re.compile(r"^\$?\s*(\d{1,5})(?:\.(\d{1,2}))?$")
 IMAGE_SIGNATURES: list[tuple[bytes, int, str]] = [
@@ -142,21 +147,36 @@ def clean_text(value: str | None, label: str, name: str, limit: int) -> str:
     return text
 
 
+# Spaces and dashes payers print on cards to group the characters ("XYZ 123-456-789"):
+# not part of the ID, so removed (with look-alike dashes and Unicode spaces).
+MEMBER_ID_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]+")
+
+
+def normalise_member_id(value: str | None) -> str:
+    """The ID as payers take it: full-width characters folded (NFKC), grouping spaces and
+    dashes removed ('XYZ 123-45' -> 'XYZ12345')."""
+    text = unicodedata.normalize("NFKC", str(value or ""))
+    return MEMBER_ID_SEPARATORS.sub("", text)
+
+
 def clean_member_id(value: str | None) -> str:
-    """Member IDs go to payers exactly as stored: no spaces, only letters, digits, - and *."""
-    text = str(value or "").strip()
+    """Member IDs go to payers exactly as stored: normalised, then only letters, digits
+    and '*' (refused otherwise, with what to do)."""
+    text = normalise_member_id(value)
     if not text:
         raise ValidationError("Member ID is required.", field="member_id")
-    if any(ch.isspace() for ch in text):
+    if _CONTROL.search(text):
+        raise ValidationError("Member ID contains invisible control characters.",
+                              field="member_id")  # fmt: skip
+    if len(text) > 40:
         raise ValidationError(
-            "Member ID has a space in it; type it without spaces, as the payer expects.",
+            "Member ID is limited to 40 characters (spaces and dashes not counted).",
             field="member_id",
         )
-    if len(text) > 40:
-        raise ValidationError("Member ID is limited to 40 characters.", field="member_id")
     if not MEMBER_ID_RE.match(text):
         raise ValidationError(
-            "Member ID may contain only letters, digits, '-' and '*'.", field="member_id"
+            "Member ID may contain only letters and digits (and '*'), as printed on the card.",
+            field="member_id",
         )
     return text
 
@@ -181,7 +201,7 @@ class CoverageInput:
     coinsurance_note: str = ""
 
 
-def _collect(errors: dict[str, str], name: str, fn, *args):
+def _collect(errors: dict[str, str], name: str, fn: Callable[..., T], *args: object) -> T | None:
     try:
         return fn(*args)
     except ValidationError as exc:
@@ -195,10 +215,10 @@ def _raise(errors: dict[str, str]) -> None:
         raise ValidationError(errors[first], field=first, errors=errors)
 
 
-def validate_coverage(data: CoverageInput, today: dt.date) -> dict:
+def validate_coverage(data: CoverageInput, today: dt.date) -> dict[str, Any]:
     """Clean values for an InsuranceCoverage row, or a ValidationError naming every problem."""
     errors: dict[str, str] = {}
-    clean: dict = {}
+    clean: dict[str, Any] = {}
     clean["payer"] = _collect(errors, "payer", clean_text, data.payer, "Payer", "payer", 120)
     if clean["payer"] == "":
         errors.setdefault("payer", "Payer is required.")
@@ -279,7 +299,7 @@ def validate_coverage(data: CoverageInput, today: dt.date) -> dict:
     return clean
 
 
-def validate_verification(method: str, result: str, reference: str, notes: str) -> dict:
+def validate_verification(method: str, result: str, reference: str, notes: str) -> dict[str, Any]:
     errors: dict[str, str] = {}
     method = str(method or "").strip().lower()
     if method not in METHODS:
@@ -334,9 +354,9 @@ def _units(value: int | str, label: str, name: str) -> int:
     return units
 
 
-def validate_prior_auth(data: PriorAuthInput) -> dict:
+def validate_prior_auth(data: PriorAuthInput) -> dict[str, Any]:
     errors: dict[str, str] = {}
-    clean: dict = {"coverage_id": data.coverage_id}
+    clean: dict[str, Any] = {"coverage_id": data.coverage_id}
     clean["service"] = _collect(
         errors, "service", clean_text, data.service, "Service", "service", 120
     )

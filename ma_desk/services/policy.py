@@ -57,7 +57,7 @@ def _declare(declared: Policy) -> Callable[[F], F]:
         names_patient = "patient_id" in signature.parameters
 
         @functools.wraps(method)
-        def guarded(self, *args: Any, **kwargs: Any) -> Any:
+        def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
             if not declared.public:
                 patient_id = None
                 if names_patient:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ma_desk import audit
 from ma_desk.clinical import codes, flow, units
@@ -47,6 +48,11 @@ from ma_desk.security.verification import printed_anchor
 from ma_desk.services import notify
 from ma_desk.services.base import Service
 from ma_desk.services.policy import EXPORT, PRINT, READ, policy
+from ma_desk.services.rows import gone_message
+
+if TYPE_CHECKING:
+    from ma_desk.clinic_settings import ClinicSettings
+    from ma_desk.db.statement_types import AnyRow
 
 CRITICAL_FLAGS = ("LL", "HH", "AA")
 LABEL_KINDS = ("patient", "specimen")
@@ -59,7 +65,7 @@ def printed_name(first: str, middle: str, last: str) -> str:
     return " ".join(part for part in (first, middle, last) if part and part.strip())
 
 
-def clinic_header(settings) -> ClinicHeader:
+def clinic_header(settings: ClinicSettings) -> ClinicHeader:
     return ClinicHeader(settings.clinic_name, settings.address, settings.phone, settings.logo_path)
 
 
@@ -74,7 +80,7 @@ def _level_words(finding: rules.Finding) -> tuple[str, str]:
 
 
 def vital_lines(values: dict[str, float], dob: dt.date, day: dt.date, sex: str,
-                settings) -> list[VitalLine]:  # fmt: skip
+                settings: ClinicSettings) -> list[VitalLine]:  # fmt: skip
     """Each measurement in the clinic's display units (metric in brackets) with its meaning."""
     ctx = rules.PatientContext.on(dob, day, sex)
     lines: list[VitalLine] = []
@@ -140,7 +146,7 @@ class ReportService(Service):
                                                     joinedload(Visit.patient),
                                                     joinedload(Visit.provider)])  # fmt: skip
             if visit is None:
-                raise NotFoundError("That visit no longer exists.")
+                raise NotFoundError(gone_message("visit"))
             p = visit.patient
             vital_set = s.scalars(
                 select(VitalSet)
@@ -372,10 +378,10 @@ class ReportService(Service):
         with self._read() as s:
             visit = s.get(Visit, visit_id) if visit_id is not None else None
             if visit_id is not None and visit is None:
-                raise NotFoundError("That visit no longer exists.")
+                raise NotFoundError(gone_message("visit"))
             patient = s.get(Patient, visit.patient_id if visit else patient_id)
             if patient is None:
-                raise NotFoundError("That patient no longer exists.")
+                raise NotFoundError(gone_message("patient"))
             name = f"{patient.last_name}, {patient.first_name}"
             self._record_read("view", "label_data", patient.mrn, patient_id=patient.id,
                               details={"kind": kind}, view=(kind, patient.id))  # fmt: skip
@@ -436,7 +442,7 @@ class ReportService(Service):
         return pdf
 
     # ------------------------------------------------------------- helpers
-    def _settings(self):
+    def _settings(self) -> ClinicSettings:
         from ma_desk.services.settings import SettingsService
 
         return SettingsService(self.ctx).get()
@@ -446,12 +452,12 @@ class ReportService(Service):
             return s.scalar(select(Visit.patient_id).where(Visit.id == visit_id))
 
     def _record_output(self, action: str, entity: str, entity_id: object, *,
-                       patient_id: int | None = None, details: dict | None = None) -> None:  # fmt: skip
+                       patient_id: int | None = None, details: dict[str, object] | None = None) -> None:  # fmt: skip
         with self._write() as s:
             self._audit(s, action, entity, entity_id, patient_id=patient_id, details=details)
 
     @staticmethod
-    def _rooms_without_closing(s, start: dt.datetime, end: dt.datetime) -> list[str]:
+    def _rooms_without_closing(s: Session, start: dt.datetime, end: dt.datetime) -> list[str]:
         closed = set(s.scalars(select(ChecklistRun.room_id).where(
             ChecklistRun.moment == "closing", ChecklistRun.status == "completed",
             ChecklistRun.started_at >= start, ChecklistRun.started_at < end)))  # fmt: skip
@@ -459,7 +465,7 @@ class ReportService(Service):
                           .order_by(Room.sort_order, Room.name))  # fmt: skip
         return [r.name for r in rooms if r.id not in closed and r.state != "out_of_service"]
 
-    def _stale_insurance(self, appointments) -> dict[int, str]:
+    def _stale_insurance(self, appointments: Sequence[AnyRow]) -> dict[int, str]:
         from ma_desk.services.insurance import InsuranceService
 
         patient_ids = sorted({a.patient_id for a in appointments if a.visit_id is not None})
@@ -481,7 +487,7 @@ def _provider_label(display_name: str, credentials: str) -> str:
     return display_name
 
 
-def _critical_unacknowledged(s, visit_ids: list[int]) -> dict[int, dt.datetime]:
+def _critical_unacknowledged(s: Session, visit_ids: list[int]) -> dict[int, dt.datetime]:
     """Visits with a final vital set flagged critical that nobody acknowledged (first time)."""
     if not visit_ids:
         return {}
@@ -493,4 +499,4 @@ def _critical_unacknowledged(s, visit_ids: list[int]) -> dict[int, dt.datetime]:
                VitalObservation.flag.in_(CRITICAL_FLAGS))
         .group_by(VitalSet.visit_id)
     ).all()  # fmt: skip
-    return dict(rows)
+    return {visit_id: taken for visit_id, taken in rows if visit_id is not None}

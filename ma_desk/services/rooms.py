@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ma_desk.db.models import ChecklistRun, Patient, Room, Visit
-from ma_desk.errors import ConflictError, NotFoundError, ValidationError
+from ma_desk.errors import ConflictError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.policy import READ, WRITE, policy
-from ma_desk.services.versions import check_version, locked
+from ma_desk.services.rows import existing
+from ma_desk.services.versions import check_version
 
 ROOM_STATES = ("ready", "occupied", "needs_turnover", "out_of_service")
 STATE_LABELS = {
@@ -132,9 +133,7 @@ class RoomService(Service):
                 f"The reason is too long (at most {MAX_STATE_NOTE} characters).", field="reason"
             )
         with self._write() as s:
-            room = locked(s, Room, room_id)
-            if room is None:
-                raise NotFoundError("That room no longer exists.")
+            room = existing(s, Room, room_id, "room", lock=True)
             check_version(room, expected_version, what="room", now=self.now(),
                           current=lambda: _changed_room_row(room))  # fmt: skip
             if state == "occupied":

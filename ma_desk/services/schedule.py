@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,8 +39,14 @@ from ma_desk.services.flow_transitions import apply_transition, reverse_effects
 from ma_desk.services.notify import CriticalMarker
 from ma_desk.services.patients import age_years
 from ma_desk.services.policy import EXPORT, READ, REFERENCE, WRITE, policy
+from ma_desk.services.rows import existing, gone_message
 from ma_desk.services.settings import SettingsService
-from ma_desk.services.versions import check_version, locked
+from ma_desk.services.versions import check_version
+
+if TYPE_CHECKING:
+    from ma_desk.clinic_settings import ClinicSettings
+    from ma_desk.db.statement_types import AnyRow, AnySelect
+    from ma_desk.services.waitlist import WaitlistRow
 
 __all__ = [
     "ScheduleService",
@@ -155,7 +162,7 @@ class FlowRow:
 @dataclass(frozen=True)
 class CancelResult:
     cancelled: list[AppointmentRow]
-    offers: list = field(default_factory=list)  # waitlist matches for the freed slot
+    offers: list[WaitlistRow] = field(default_factory=list)  # waitlist matches for the freed slot
 
 
 def _row(a: Appointment, today: dt.date) -> AppointmentRow:
@@ -184,7 +191,7 @@ _ROW_COLUMNS = (
 )  # fmt: skip
 
 
-def _rows_stmt():
+def _rows_stmt() -> AnySelect:
     return (
         select(*_ROW_COLUMNS)
         .join(Patient, Patient.id == Appointment.patient_id)
@@ -195,7 +202,7 @@ def _rows_stmt():
     )
 
 
-def _row_from_tuple(t, today: dt.date) -> AppointmentRow:
+def _row_from_tuple(t: AnyRow, today: dt.date) -> AppointmentRow:
     (aid, start, minutes, status, pid, last, first, dob, mrn, prov_id, prov_name, type_id,
      type_name, type_color, reason, room_id, room_name, walk_in, late, visit_id, arrived,
      roomed, series_id, cancel_reason, provider_at, out, version, updated_at, updated_by,
@@ -316,7 +323,7 @@ class ScheduleService(Service):
                 for t in s.scalars(stmt.order_by(AppointmentType.name))
             ]
 
-    def _settings(self):
+    def _settings(self) -> ClinicSettings:
         return SettingsService(self.ctx).get()
 
     # ------------------------------------------------------------- reading the book
@@ -360,7 +367,7 @@ class ScheduleService(Service):
         provider = next((p for p in self.providers(active_only=False) if p.id == provider_id),
                         None)  # fmt: skip
         if provider is None:
-            raise NotFoundError("That provider no longer exists.")
+            raise NotFoundError(gone_message("provider"))
         rows = self._between(first, first + dt.timedelta(days=days), [provider_id])
         clinic = self._settings().clinic_name
         data = ical_export.export_bytes(
@@ -408,7 +415,7 @@ class ScheduleService(Service):
         with self._read() as s:
             t = s.execute(_rows_stmt().where(Appointment.id == appointment_id)).first()
             if t is None:
-                raise NotFoundError("That appointment no longer exists.")
+                raise NotFoundError(gone_message("appointment"))
             row = _row_from_tuple(t, self.now().date())
         self._record_read("view", "appointment", appointment_id, patient_id=row.patient_id,
                           view=appointment_id)  # fmt: skip
@@ -671,9 +678,7 @@ class ScheduleService(Service):
     def _appointment_for_edit(
         self, s: Session, appointment_id: int, expected_version: int | None
     ) -> Appointment:
-        appt = locked(s, Appointment, appointment_id)
-        if appt is None:
-            raise NotFoundError("That appointment no longer exists.")
+        appt = existing(s, Appointment, appointment_id, "appointment", lock=True)
         check_version(appt, expected_version, what="appointment", now=self.now(),
                       current=lambda: _row(appt, self.now().date()))  # fmt: skip
         return appt
@@ -738,9 +743,7 @@ class ScheduleService(Service):
         now = self.now()
         after = max(after or now, now)
         with self._read() as s:
-            provider = s.get(Provider, provider_id)
-            if provider is None:
-                raise NotFoundError("That provider no longer exists.")
+            provider = existing(s, Provider, provider_id, "provider")
             horizon = dt.datetime.combine(after.date() + dt.timedelta(days=days), dt.time())
             busy = s.execute(
                 select(Appointment.start, Appointment.minutes).where(
@@ -788,8 +791,9 @@ class ScheduleService(Service):
                                   field="minutes")  # fmt: skip
         return provider, appt_type, minutes, reason
 
-    def _new(self, s, patient_id, provider_id, type_id, start, minutes, reason, walk_in, now,
-             series_id=None) -> Appointment:  # fmt: skip
+    def _new(self, s: Session, patient_id: int, provider_id: int, type_id: int,
+             start: dt.datetime, minutes: int, reason: str, walk_in: bool, now: dt.datetime,
+             series_id: int | None = None) -> Appointment:  # fmt: skip
         appt = Appointment(
             patient_id=patient_id, provider_id=provider_id, type_id=type_id, start=start,
             minutes=minutes, reason=reason, status=flow.SCHEDULED, is_walk_in=walk_in,
@@ -799,7 +803,9 @@ class ScheduleService(Service):
         s.flush()
         return appt
 
-    def _resolve_waitlist(self, s: Session, entry_id: int, patient_id: int, now) -> None:
+    def _resolve_waitlist(
+        self, s: Session, entry_id: int, patient_id: int, now: dt.datetime
+    ) -> None:
         entry = s.get(WaitlistEntry, entry_id)
         if entry is None or entry.resolved_at is not None:
             raise ConflictError("That waitlist entry was already taken care of.")

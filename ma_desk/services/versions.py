@@ -41,7 +41,9 @@ def check_version(
     raise stale_error(row, what=what, current=current(), now=now)
 
 
-def stale_error(row: Versioned, *, what: str, current: object, now: dt.datetime):
+def stale_error(
+    row: Versioned, *, what: str, current: object, now: dt.datetime
+) -> StaleVersionError:
     """The refusal naming who changed ``row`` last, when and where, with ``current``."""
     return StaleVersionError(
         changed_message(what, row.updated_by, row.updated_at, row.updated_on, now),

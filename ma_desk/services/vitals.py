@@ -38,6 +38,7 @@ from ma_desk.services import notify
 from ma_desk.services.base import Service
 from ma_desk.services.notify import HOW_LABELS, NOTIFY_PROVIDER, NotifyTask
 from ma_desk.services.policy import READ, REFERENCE, WRITE, policy
+from ma_desk.services.rows import existing
 from ma_desk.services.settings import SettingsService
 
 FINAL = "final"
@@ -50,6 +51,10 @@ STATUS_LABELS = {
 }
 MAX_REASON = 300
 MAX_NOTE = 500
+
+
+class UnlikelyValues(NeedsConfirmation):
+    """Values that can hardly be real (a height jump): saved only once confirmed."""
 
 
 @dataclass(frozen=True)
@@ -152,9 +157,7 @@ class VitalsService(Service):
 
     def _get_set(self, set_id: int) -> VitalSetRow:
         with self._read() as s:
-            vs = s.get(VitalSet, set_id)
-            if vs is None:
-                raise NotFoundError("That vital-sign set no longer exists.")
+            vs = existing(s, VitalSet, set_id, "vital-sign set")
             return _row(vs, _user_names(s, [vs]))
 
     def _record_vitals_view(self, patient_id: int, purpose: str) -> None:
@@ -183,9 +186,7 @@ class VitalsService(Service):
         self, patient_id: int, *, exclude_set_id: int | None = None
     ) -> rules.PatientContext:
         with self._read() as s:
-            patient = s.get(Patient, patient_id)
-            if patient is None:
-                raise NotFoundError("That patient no longer exists.")
+            patient = existing(s, Patient, patient_id, "patient")
             previous = self._previous(s, patient_id, exclude_set_id)
             return rules.PatientContext.on(patient.dob, self.now().date(), patient.sex, previous)
 
@@ -300,14 +301,17 @@ class VitalsService(Service):
         appointment_id: int | None = None,
         acknowledge_critical: bool = False,
         note: str = "",
+        confirm_unlikely: bool = False,
     ) -> SaveResult:
         """Record one set in one transaction. Refused values raise ValidationError (errors
-        keyed by field); critical values raise NeedsConfirmation until acknowledged, then
-        add a 'notify provider' task to the visit."""
-        assessment = self._check(patient_id, form, None, acknowledge_critical, note)
+        keyed by field); unlikely values (a height jump) raise UnlikelyValues until
+        confirmed; critical values raise NeedsConfirmation until acknowledged, then add a
+        'notify provider' task to the visit."""
+        assessment = self._check(
+            patient_id, form, None, acknowledge_critical, note, confirm_unlikely
+        )
         with self._write() as s:
-            if s.get(Patient, patient_id) is None:
-                raise NotFoundError("That patient no longer exists.")
+            existing(s, Patient, patient_id, "patient")
             visit_id = self._visit_id(s, patient_id, appointment_id)
             vital_set = VitalSet(
                 patient_id=patient_id,
@@ -328,6 +332,7 @@ class VitalsService(Service):
         *,
         reason: str,
         acknowledge_critical: bool = False,
+        confirm_unlikely: bool = False,
     ) -> SaveResult:
         """Correct a saved set: the original stays (status 'amended', with the reason and
         who changed it); a new final set replaces it."""
@@ -336,7 +341,9 @@ class VitalsService(Service):
         if original.status != FINAL:
             raise ConflictError(f"This set is already {original.status_label.lower()}.")
         patient_id = self._patient_of(set_id)
-        assessment = self._check(patient_id, form, set_id, acknowledge_critical, "")
+        assessment = self._check(
+            patient_id, form, set_id, acknowledge_critical, "", confirm_unlikely
+        )
         with self._write() as s:
             old = s.get(VitalSet, set_id)
             if old is None or old.status != FINAL:
@@ -366,9 +373,7 @@ class VitalsService(Service):
         """Void a set (wrong patient, wrong time...): kept, hidden from current values."""
         reason = _reason(reason)
         with self._write() as s:
-            vs = s.get(VitalSet, set_id)
-            if vs is None:
-                raise NotFoundError("That vital-sign set no longer exists.")
+            vs = existing(s, VitalSet, set_id, "vital-sign set")
             if vs.status != FINAL:
                 raise ConflictError(
                     f"This set is already {STATUS_LABELS.get(vs.status, vs.status).lower()}."
@@ -394,6 +399,7 @@ class VitalsService(Service):
         exclude_set_id: int | None,
         acknowledge_critical: bool,
         note: str,
+        confirm_unlikely: bool = False,
     ) -> rules.Assessment:
         if len(note) > MAX_NOTE:
             raise ValidationError(f"Keep the note under {MAX_NOTE} characters.", field="note")
@@ -405,6 +411,11 @@ class VitalsService(Service):
             raise ValidationError(f"Not saved: check {names}.", errors=dict(assessment.refusals))
         if not assessment.measurements:
             raise ValidationError("Enter at least one vital sign before saving.")
+        if assessment.confirmations and not confirm_unlikely:
+            raise UnlikelyValues(
+                "This can hardly be right: re-measure before saving.",
+                warnings=list(assessment.confirmations.values()),
+            )
         if assessment.criticals:
             if not acknowledge_critical:
                 warnings = [f.summary() for f in assessment.criticals]
@@ -464,6 +475,8 @@ class VitalsService(Service):
             if before is not None
             else sorted(after)
         )
+        if assessment.confirmations:
+            audit_details["confirmed_unlikely"] = sorted(assessment.confirmations)
         if criticals:
             audit_details["critical_fields"] = sorted(f.key for f in assessment.criticals)
             audit_details["notify_provider_task"] = task_id
@@ -477,16 +490,12 @@ class VitalsService(Service):
 
     def _patient_of(self, set_id: int) -> int:
         with self._read() as s:
-            vs = s.get(VitalSet, set_id)
-            if vs is None:
-                raise NotFoundError("That vital-sign set no longer exists.")
+            vs = existing(s, VitalSet, set_id, "vital-sign set")
             return vs.patient_id
 
     def _visit_id(self, s: Session, patient_id: int, appointment_id: int | None) -> int | None:
         if appointment_id is not None:
-            appointment = s.get(Appointment, appointment_id)
-            if appointment is None:
-                raise NotFoundError("That appointment no longer exists.")
+            appointment = existing(s, Appointment, appointment_id, "appointment")
             if appointment.patient_id != patient_id:
                 raise ConflictError("That appointment belongs to another patient.")
             if appointment.visit is not None:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ma_desk.db.models import AppointmentType, Patient, Provider, WaitlistEntry
-from ma_desk.errors import ConflictError, NotFoundError, ValidationError
+from ma_desk.errors import ConflictError, ValidationError
 from ma_desk.services.base import Service
 from ma_desk.services.policy import READ, WRITE, policy
+from ma_desk.services.rows import existing
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -151,9 +152,7 @@ class WaitlistService(Service):
     def remove(self, entry_id: int, *, reason: str = "removed") -> None:
         """Take a patient off the list (no longer needed), audited."""
         with self._write() as s:
-            entry = s.get(WaitlistEntry, entry_id)
-            if entry is None:
-                raise NotFoundError("That waitlist entry no longer exists.")
+            entry = existing(s, WaitlistEntry, entry_id, "waitlist entry")
             if entry.resolved_at is not None:
                 raise ConflictError("That waitlist entry was already taken care of.")
             entry.resolved_at = self.now()
@@ -168,32 +167,3 @@ class WaitlistService(Service):
             self._record_read("query", "waitlist", details={"provider_id": provider_id,
                               "start": start, "results": len(found)})  # fmt: skip
         return found
-
-
-DEMO_NOTES = [
-    "Wants an earlier visit; can come on short notice",
-    "Mornings only (works afternoons)",
-    "Prefers the same provider",
-    "Call cell first",
-]
-
-
-def seed_demo_waitlist(services, rng) -> None:
-    """A few demo patients booked later this week who would take an earlier slot."""
-    today = services.ctx.clock.now().date()
-    later = services.schedule.range(today + dt.timedelta(days=3), today + dt.timedelta(days=8))
-    seen: set[int] = set()
-    for row in rng.sample(later, min(len(later), 12)):
-        if len(seen) == 4 or row.patient_id in seen or not row.is_active:
-            continue
-        seen.add(row.patient_id)
-        morning = rng.random() < 0.5
-        services.waitlist.add(
-            patient_id=row.patient_id,
-            provider_id=row.provider_id if rng.random() < 0.7 else None,
-            type_id=row.type_id,
-            preferred_days="01234",
-            preferred_from=dt.time(8) if morning else None,
-            preferred_to=dt.time(12) if morning else None,
-            note=DEMO_NOTES[len(seen) - 1],
-        )

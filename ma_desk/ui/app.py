@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -28,6 +29,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.paths import resolve_data_dir, resource
 from ma_desk.services import Services
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.text_size import scaled_stylesheet
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.paint_check import (
     FirstPaintExit,
@@ -211,7 +213,8 @@ def show_recovery_key(recovery_key: str) -> None:
 def load_stylesheet(app: QApplication) -> None:
     path = resource("styles", "clinic.qss")
     if path.exists():
-        app.setStyleSheet(path.read_text(encoding="utf-8"))
+        system_points = QFontInfo(app.font()).pointSizeF()
+        app.setStyleSheet(scaled_stylesheet(path.read_text(encoding="utf-8"), system_points))
 
 
 def open_or_create(args: argparse.Namespace) -> OpenedStore:

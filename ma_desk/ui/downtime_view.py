@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
 from ma_desk import downtime
 from ma_desk.clinical import flow
 from ma_desk.db.keys import StoreKey
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.reports.document import fmt_date
 from ma_desk.reports.downtime import DOWNTIME_NOTE, face_sheet_pdf, schedule_pdf
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -43,7 +45,7 @@ NO_COPY = ("This workstation keeps no downtime copy (it is made on a clinic serv
            "workstation). Use the paper schedule printed this morning.")  # fmt: skip
 
 SCHEDULE_COLUMNS: list[Column[downtime.ScheduleLine]] = [
-    Column("Time", lambda line: f"{line.start:%H:%M}"),
+    Column("Time", lambda line: time_text(line.start)),
     Column("Provider", lambda line: line.provider),
     Column("Patient", lambda line: line.patient),
     Column("DOB", lambda line: fmt_date(line.dob)),
@@ -103,7 +105,7 @@ class DowntimeDialog(QDialog):
         self.setWindowTitle(f"MA Desk — downtime view ({snapshot.clinic_name})")
         self.resize(1100, 700)
         self.note = named(QLabel(DOWNTIME_NOTE.format(taken=snapshot.taken_at)), "downtime_note")
-        self.note.setStyleSheet("color: #8a5a00; font-weight: bold;")
+        self.note.setStyleSheet(f"color: {palette.CAUTION_TEXT}; font-weight: bold;")
         self.model: RowTableModel[downtime.ScheduleLine] = RowTableModel(SCHEDULE_COLUMNS, self)
         self.model.set_rows(list(snapshot.schedule))
         self.table = make_table("downtime_schedule", "Today's schedule (downtime copy)")

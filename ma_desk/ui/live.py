@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QAbstractScrollArea, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ma_desk.errors import ServerUnavailableError
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.selection import Selection
 
@@ -114,8 +115,8 @@ class ServerBanner(QWidget):
         self.setObjectName("server_banner")
         self.setAccessibleName("Clinic server connection")
         self.setStyleSheet(
-            "QWidget#server_banner { background: #8a5a00; } "
-            "QWidget#server_banner QLabel { color: white; font-weight: bold; padding: 6px; }"
+            f"QWidget#server_banner {{ background: {palette.CAUTION_TEXT}; }} "
+            f"QWidget#server_banner QLabel {{ color: {palette.ON_COLOUR}; font-weight: bold; padding: 6px; }}"
         )
         self.setAutoFillBackground(True)
         self.label = QLabel(RECONNECTING)

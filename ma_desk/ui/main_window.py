@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Signal
@@ -16,11 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ma_desk.clock import Clock
+from ma_desk.clock import Clock, ms_until_next_minute
 from ma_desk.db.engine import Database
+from ma_desk.display_format import long_date_text, time_text, use_locale
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.checkin.tab import CheckinTab
+from ma_desk.ui.common import palette
+from ma_desk.ui.common.accessibility import name_unnamed_controls
 from ma_desk.ui.common.shortcut_sheet import ShortcutSheet, sheet_order
 from ma_desk.ui.common.shortcuts import ShortcutEntry, add_shortcut, describe, installed
 from ma_desk.ui.insurance.tab import InsuranceTab
@@ -55,7 +59,7 @@ class ReadOnlyBanner(QLabel):
         self.setAccessibleName("Read-only notice")
         self.setWordWrap(True)
         self.setStyleSheet(
-            "QLabel#read_only_banner { background: #b3261e; color: white; font-weight: bold;"
+            f"QLabel#read_only_banner {{ background: {palette.ALERT_RED}; color: {palette.ON_COLOUR}; font-weight: bold;"
             " padding: 8px 12px; }"
         )
         relay = _ReadOnlyRelay(self)
@@ -96,6 +100,7 @@ class MainWindow(QMainWindow):
         self.selection = Selection(self)
         self.setObjectName("main_window")
         clinic = services.settings.get()
+        use_locale(clinic.display_locale)
         self.setWindowTitle(f"MA Desk — {clinic.clinic_name}")
         self._qsettings = (
             QSettings(str(settings_file), QSettings.Format.IniFormat)
@@ -158,9 +163,11 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.user_label)
         status.addPermanentWidget(self.store_label)
         self._tick = QTimer(self)
-        self._tick.timeout.connect(self.update_status)
-        self._tick.start(30_000)
+        self._tick.setSingleShot(True)
+        self._tick.setTimerType(Qt.TimerType.PreciseTimer)
+        self._tick.timeout.connect(self._minute_turned)
         self.update_status()
+        self._start_minute_timer()
         self._restore_state()
         self.session = SessionController(self, services, idle_clock=idle_clock)
         self.print_menu = install_print_menu(self, services, self.selection)
@@ -169,9 +176,18 @@ class MainWindow(QMainWindow):
 
         self.interchange_actions = install_interchange_actions(self, services, self.selection)
 
+    def _start_minute_timer(self) -> None:
+        """The status-bar clock changes on the minute: the timer is aimed at the next
+        minute boundary each time, so it cannot drift or lag by a fixed period."""
+        self._tick.start(ms_until_next_minute(dt.datetime.now()))
+
+    def _minute_turned(self) -> None:
+        self.update_status()
+        self._start_minute_timer()
+
     def update_status(self) -> None:
         now = self.services.ctx.clock.now()
-        self.date_label.setText(f"{now:%A, %B} {now.day}, {now.year}  {now:%H:%M}")
+        self.date_label.setText(f"{long_date_text(now)}  {time_text(now)}")
         actor = self.services.actor
         self.user_label.setText(f"Signed in: {actor.display_name}")
 
@@ -184,6 +200,7 @@ class MainWindow(QMainWindow):
     def _make_tab(self, index: int) -> Tab:
         cls = TAB_CLASSES[index]
         tab = cls(self.services, self.selection, self)
+        name_unnamed_controls(tab)
         tab.setObjectName(f"tab_{cls.title.lower().replace(' ', '_').replace('-', '')}")
         self._built[index] = tab
         return tab

@@ -20,6 +20,10 @@ class Tab(QWidget):
     def activated(self) -> None:
         """Called when the tab becomes visible: refresh what may be stale."""
 
+    def discard_unsaved(self) -> None:
+        """Another user unlocked the window: drop what the previous user typed and did not
+        save (tabs with forms override this); the same user finds it as they left it."""
+
     def focus_first(self) -> None:
         """Put the cursor where the work on this tab starts (Ctrl+1..5, a new patient).
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clinical import flow
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError, NeedsConfirmation
 from ma_desk.services import Services
 from ma_desk.services.checkin import (
@@ -29,6 +30,7 @@ from ma_desk.services.checkin import (
     format_cents,
 )
 from ma_desk.ui.checkin.fields import FieldGrid
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.fit import FlowLayout, wrapping
@@ -84,7 +86,7 @@ class ArrivePanel(QGroupBox):
         )
         self.arrive_button.setProperty("role", "primary")
         self.arrive_button.setStyleSheet(
-            "QPushButton:disabled { background: #dfe5eb; border-color: #c9d3dd; color: #6b7785; }"
+            f"QPushButton:disabled {{ background: {palette.DISABLED_FILL}; border-color: {palette.BORDER}; color: {palette.MUTED_TEXT}; }}"
         )
         self.arrive_button.setAutoDefault(True)
         self.result_label = named(QLabel(""), "arrive_result", "Arrival result")
@@ -284,7 +286,9 @@ class ArrivePanel(QGroupBox):
             else "no copay collected"
         )
         kind = "Walk-in arrived" if result.is_walk_in else "Arrived"
-        self.result_label.setText(f"✔ {kind} at {result.arrived_at:%H:%M}; visit created; {paid}.")
+        self.result_label.setText(
+            f"✔ {kind} at {time_text(result.arrived_at)}; visit created; {paid}."
+        )
         self.result_label.setProperty("state", "ok")
         self._repolish()
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_text
 from ma_desk.errors import MADeskError, NeedsConfirmation, ValidationError
 from ma_desk.services import Services
 from ma_desk.services.patients import SEXES, DuplicateCandidate, PatientInput, parse_query
@@ -48,7 +49,7 @@ FIELDS: list[tuple[str, str, str]] = [
 
 CANDIDATE_COLUMNS: list[Column[DuplicateCandidate]] = [
     Column("Patient", lambda c: c.full_name),
-    Column("DOB", lambda c: f"{c.dob:%m/%d/%Y}"),
+    Column("DOB", lambda c: date_text(c.dob)),
     Column("MRN", lambda c: c.mrn),
     Column("Phone", lambda c: c.phone),
     Column("Why", lambda c: c.reason),
@@ -72,7 +73,6 @@ class RegistrationPanel(QWidget):
         layout = QVBoxLayout(body)
         title = QLabel("Register a new patient")
         title.setProperty("role", "panel-title")
-        title.setStyleSheet("font-size: 14pt; font-weight: bold; color: #0b4f8a;")
         layout.addWidget(title)
         hint = wrapping(
             QLabel("Fields marked * are required. Enter saves; Esc goes back to the search.")
@@ -161,7 +161,7 @@ class RegistrationPanel(QWidget):
         query = parse_query(typed)
         typed = " ".join(typed.split())
         if query.kind == "dob" and query.dob is not None:
-            self.form.set_value("dob", f"{query.dob:%m/%d/%Y}")
+            self.form.set_value("dob", date_text(query.dob))
         elif query.kind == "phone":
             self.form.set_value("phone", typed)
         elif "," in typed:

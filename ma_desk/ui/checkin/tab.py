@@ -23,14 +23,17 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clinical import flow
+from ma_desk.display_format import date_text, time_text
 from ma_desk.errors import MADeskError, ServerUnavailableError
 from ma_desk.services.checkin import ArrivalResult
 from ma_desk.services.patients import PatientHit
 from ma_desk.ui.checkin.arrive_panel import ArrivePanel
 from ma_desk.ui.checkin.registration import RegistrationPanel
 from ma_desk.ui.checkin.verify_panel import VerifyPanel
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -46,8 +49,8 @@ def _status_text(h: PatientHit) -> str:
 
 def _status_colour(h: PatientHit) -> str | None:
     if h.appointment_status in flow.OPEN_STATUSES:
-        return "#0b4f8a"
-    return "#5f6b76" if h.appointment_status else None
+        return palette.HEADING
+    return palette.MUTED_TEXT if h.appointment_status else None
 
 
 class CheckinTab(Tab):
@@ -59,17 +62,17 @@ class CheckinTab(Tab):
         self._insurance_flags: dict[int, str] = {}  # today's patients only (refreshed, not typed)
         self._showing_patient: int | None = None
         columns: list[Column[PatientHit]] = [
-            Column("Today", lambda h: f"{h.appointment_time:%H:%M}" if h.appointment_time else ""),
+            Column("Today", lambda h: time_text(h.appointment_time) if h.appointment_time else ""),
             Column("Status", _status_text, foreground=_status_colour),
             Column("Patient", lambda h: h.full_name),
-            Column("DOB", lambda h: f"{h.dob:%m/%d/%Y}"),
+            Column("DOB", lambda h: date_text(h.dob)),
             Column("MRN", lambda h: h.mrn),
             Column("Phone", lambda h: h.phone),
             Column("Provider", lambda h: h.provider_name),
             Column(
                 "Alerts",
                 self._alert_text,
-                background=lambda h: "#fff3cd" if self._alert_text(h) else None,
+                background=lambda h: palette.AMBER if self._alert_text(h) else None,
                 tooltip=self._alert_tooltip,
             ),
         ]
@@ -158,14 +161,22 @@ class CheckinTab(Tab):
         selection.patient_changed.connect(self._selection_changed)
         selection.data_changed.connect(self._data_changed)
         selection.remote_changed.connect(self._remote_changed)
-        for keys, slot, what in (
-            ("Ctrl+N", self.start_registration, "Register a new patient"),
-            ("Ctrl+F", self.focus_search, "Back to the search box"),
-            ("F3", self.focus_search, "Back to the search box"),
-            ("Ctrl+Return", self.arrive.arrive, "Mark the patient arrived"),
-            ("Ctrl+Enter", self.arrive.arrive, "Mark the patient arrived"),
+        for keys, slot, what, permission in (
+            ("Ctrl+N", self.start_registration, "Register a new patient", "patient.write"),
+            ("Ctrl+F", self.focus_search, "Back to the search box", ""),
+            ("F3", self.focus_search, "Back to the search box", ""),
+            ("Ctrl+Return", self.arrive.arrive, "Mark the patient arrived", "checkin.write"),
+            ("Ctrl+Enter", self.arrive.arrive, "Mark the patient arrived", "checkin.write"),
         ):
-            add_shortcut(self, keys, slot, what)
+            shortcut = add_shortcut(self, keys, slot, what)
+            if permission:
+                gate(shortcut, services, permission)
+        # Decided at sign-in, not refused at Save: a role that may not register, edit or
+        # check in sees those controls disabled with the reason.
+        for target in (self.new_button, self.verify.verify_button, self.verify.form,
+                       self.verify.contact_form):  # fmt: skip
+            gate(target, services, "patient.write")
+        gate(self.arrive, services, "checkin.write")
         self.show_patient(None)
         self.arrive.reload_reference()
         self._refresh_alerts()
@@ -362,6 +373,13 @@ class CheckinTab(Tab):
 
     def _registration_cancelled(self) -> None:
         self.focus_search()
+
+    def discard_unsaved(self) -> None:
+        """A half-filled registration, edited details and arrival entries of the previous
+        user go; the patient shown is reloaded as saved."""
+        self.registration.start("")
+        self.stack.setCurrentIndex(0)
+        self.show_patient(self._showing_patient)
 
     # ------------------------------------------------------------- refresh
     def _alert_text(self, hit: PatientHit) -> str:

@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_text, time_text
 from ma_desk.errors import MADeskError, StaleVersionError
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.patients import SEXES, PatientRecord
 from ma_desk.ui.checkin.fields import FieldGrid
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.errors import field_errors
 from ma_desk.ui.common.fit import fit_columns, wrapping
@@ -61,7 +63,7 @@ COVERAGE_COLUMNS: list[Column[CoverageRow]] = [
     Column("Copay", lambda c: f"${c.default_copay_cents / 100:,.2f}", align_right=True),
     Column(
         "Last verified",
-        lambda c: f"{c.last_verified_at:%m/%d/%Y}" if c.last_verified_at else "never",
+        lambda c: date_text(c.last_verified_at) if c.last_verified_at else "never",
     ),
 ]
 
@@ -69,7 +71,7 @@ COVERAGE_COLUMNS: list[Column[CoverageRow]] = [
 def display_value(record: PatientRecord, name: str) -> str:
     value = getattr(record, name)
     if name == "dob":
-        return f"{value:%m/%d/%Y}"
+        return date_text(value)
     if name == "sex":
         return str(value).capitalize()
     return "" if value is None else str(value)
@@ -177,16 +179,18 @@ class VerifyPanel(QWidget):
             return
         mark = self.services.patients.verification(self.patient_id)
         if mark.today and mark.at is not None:
-            self.verified_label.setText(f"✔ Verified today {mark.at:%H:%M} by {mark.by}")
+            self.verified_label.setText(f"✔ Verified today {time_text(mark.at)} by {mark.by}")
         elif mark.at is not None:
             self.verified_label.setText(
-                f"Not verified today (last {mark.at:%m/%d/%Y} by {mark.by}): confirm details"
+                f"Not verified today (last {date_text(mark.at)} by {mark.by}): confirm details"
             )
         else:
             self.verified_label.setText("Never verified: confirm every detail with the patient")
         ok = mark.today
         self.verified_label.setStyleSheet(
-            "color: #1e6b34; font-weight: bold;" if ok else "color: #8a5a00; font-weight: bold;"
+            f"color: {palette.VERIFIED_TEXT}; font-weight: bold;"
+            if ok
+            else f"color: {palette.CAUTION_TEXT}; font-weight: bold;"
         )
 
     def refresh_insurance(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ma_desk.errors import StaleVersionError
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.widgets import named
 
 # (caption, the saved value, the value in the form)
@@ -42,7 +43,7 @@ class ConflictBar(QFrame):
         super().__init__(parent)
         self.setProperty("role", "conflict")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("QFrame[role='conflict'] { background: #fff4d6; }")
+        self.setStyleSheet(f"QFrame[role='conflict'] {{ background: {palette.AMBER_LIGHT}; }}")
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.message = named(QLabel(""), f"{prefix}_conflict", "Changed by someone else")

@@ -6,6 +6,7 @@ import datetime as dt
 
 from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
+from ma_desk.display_format import date_text
 from ma_desk.services.patients import PatientRecord
 from ma_desk.ui.common.fit import FlowLayout
 
@@ -41,7 +42,7 @@ class PatientBanner(QFrame):
         else:
             preferred = f' "{patient.preferred_name}"' if patient.preferred_name else ""
             self.name_label.setText(f"{patient.last_name}, {patient.first_name}{preferred}")
-            self.dob_label.setText(f"DOB {patient.dob:%m/%d/%Y} ({age_text(patient.dob, today)})")
+            self.dob_label.setText(f"DOB {date_text(patient.dob)} ({age_text(patient.dob, today)})")
             self.mrn_label.setText(f"MRN {patient.mrn}")
         self.alert_label.setText(alert)
         self.alert_label.setVisible(bool(alert))

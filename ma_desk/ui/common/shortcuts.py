@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMenu, QWidget
 
 HELP_PROPERTY = "shortcut_help"
+EXPLAINS_PROPERTY = "explains_refusal"  # a held action's key that only says why (role_gate)
 EVERYWHERE = "Everywhere"
 Described = TypeVar("Described", QAction, QShortcut)
 
@@ -98,6 +99,8 @@ def installed(window: QWidget, tab_titles: dict[QWidget, str]) -> list[ShortcutE
     """Every shortcut, action key and documented key in ``window``, in the order found."""
     entries: list[ShortcutEntry] = []
     for obj in window.findChildren(QObject):
+        if obj.property(EXPLAINS_PROPERTY):
+            continue  # the action it stands in for is listed already
         if isinstance(obj, QShortcut):
             keys = _key_text([obj.key()])
         elif isinstance(obj, QAction):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from ma_desk.ui.common.fit import eliding_header
 
 
 def named(widget: QWidget, object_name: str, accessible: str | None = None) -> QWidget:
+    """Without ``accessible``, a button with text keeps no fixed name: Qt reads its text,
+    also after the text changes."""
     widget.setObjectName(object_name)
+    if accessible is None and isinstance(widget, QAbstractButton) and widget.text():
+        return widget
     widget.setAccessibleName(accessible or object_name.replace("_", " "))
     return widget
 

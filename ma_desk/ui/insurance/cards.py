@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_time_text
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import SIDES
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.insurance import common
@@ -140,7 +142,9 @@ class CardPanel(QGroupBox):
             named(thumb, f"card_{side}_thumb", f"Card {side} image")
             thumb.setFixedSize(THUMB)
             thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            thumb.setStyleSheet("border: 1px dashed #9fb0c2; background: #f7f9fb; color: #5a6b7c;")
+            thumb.setStyleSheet(
+                f"border: 1px dashed {palette.THUMBNAIL_BORDER}; background: {palette.THUMBNAIL}; color: {palette.THUMBNAIL_TEXT};"
+            )
             caption = QLabel(f"<b>{side.capitalize()}</b>")
             caption.setObjectName(f"card_{side}_caption")
             top = column * 3  # front above back: the panel stays narrow
@@ -303,7 +307,7 @@ class CardPanel(QGroupBox):
             self.patient_label,
             f"{coverage.priority_label}: {coverage.payer} {coverage.plan}".strip(),
             f"Member ID {coverage.member_id}   Group {coverage.group_number or '—'}",
-            f"Card copy printed {self.services.ctx.clock.now():%m/%d/%Y %I:%M %p}",
+            f"Card copy printed {date_time_text(self.services.ctx.clock.now())}",
         ]
         try:
             paint_cards(printer, header, images)

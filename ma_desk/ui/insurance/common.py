@@ -15,13 +15,17 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QPlainTextEdit,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
+from ma_desk.display_format import date_time_text
 from ma_desk.errors import MADeskError
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.fit import scrolling
+from ma_desk.ui.common.note_keys import ctrl_enter_saves
 from ma_desk.ui.common.widgets import named
 
 
@@ -38,12 +42,8 @@ def show(dialog: QDialog) -> bool:
         dialog.deleteLater()
 
 
-def date_text(day: dt.date | None) -> str:
-    return f"{day:%m/%d/%Y}" if day else ""
-
-
 def when_text(moment: dt.datetime | None) -> str:
-    return f"{moment:%m/%d/%Y %I:%M %p}" if moment else "never"
+    return date_time_text(moment) if moment else "never"
 
 
 class ServiceFormDialog(QDialog):
@@ -87,6 +87,8 @@ class ServiceFormDialog(QDialog):
         ``key`` is the service's field name when it differs from the object name.
         """
         named(widget, name, label)
+        if isinstance(widget, QPlainTextEdit | QTextEdit) and not widget.isReadOnly():
+            ctrl_enter_saves(widget, self.save)
         if hint and hasattr(widget, "setPlaceholderText"):
             widget.setPlaceholderText(hint)
         message = FieldMessage(name, self)

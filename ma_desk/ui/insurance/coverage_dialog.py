@@ -11,6 +11,7 @@ import re
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
+from ma_desk.display_format import date_text
 from ma_desk.errors import MADeskError, StaleVersionError
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
@@ -19,9 +20,10 @@ from ma_desk.services.insurance_rules import (
     RELATIONSHIPS,
     CoverageInput,
     format_money,
+    normalise_member_id,
 )
 from ma_desk.ui.common.conflict import ConflictBar, differences
-from ma_desk.ui.insurance.common import ServiceFormDialog, date_text
+from ma_desk.ui.insurance.common import ServiceFormDialog
 
 
 def _slug(text: str) -> str:
@@ -59,7 +61,10 @@ class CoverageDialog(ServiceFormDialog):
         self.add_field("priority", "Order", self.priority)
         self.payer = self.add_field("payer", "Payer", QLineEdit(), "e.g. Demo Blue Shield")
         self.plan = self.add_field("plan", "Plan", QLineEdit(), "e.g. PPO Gold")
-        self.member_id = self.add_field("member_id", "Member ID", QLineEdit(), "no spaces")
+        self.member_id = self.add_field(
+            "member_id", "Member ID", QLineEdit(), "as on the card; spaces and dashes are removed"
+        )
+        self.member_id.editingFinished.connect(self._show_cleaned_member_id)
         self.group_number = self.add_field("group_number", "Group number", QLineEdit())
         self.relationship = QComboBox()
         for value, label in RELATIONSHIPS.items():
@@ -122,6 +127,12 @@ class CoverageDialog(ServiceFormDialog):
         other = self.relationship.currentData() != "self"
         self.subscriber_name.setEnabled(other)
         self.subscriber_dob.setEnabled(other)
+
+    def _show_cleaned_member_id(self) -> None:
+        """Leaving the field shows the ID as it will be stored ('XYZ 123-45' -> 'XYZ12345')."""
+        cleaned = normalise_member_id(self.member_id.text())
+        if cleaned != self.member_id.text():
+            self.member_id.setText(cleaned)
 
     def collect(self) -> CoverageInput:
         copays: dict[str, int | str] = {

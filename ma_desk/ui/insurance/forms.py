@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QLineEdit, QPlainTextEdit, QWidget
 
+from ma_desk.display_format import date_text
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow, EligibilityRow, NoteRow, PriorAuthRow
 from ma_desk.services.insurance_rules import AUTH_STATUSES, METHODS, RESULTS, PriorAuthInput
-from ma_desk.ui.insurance.common import ServiceFormDialog, date_text
+from ma_desk.ui.insurance.common import ServiceFormDialog
 
 
 def _combo(options: dict[str, str]) -> QComboBox:

@@ -16,16 +16,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_text
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow, EligibilityRow, NoteRow, PriorAuthRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, wrapping
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.insurance import common
-from ma_desk.ui.insurance.common import date_text, when_text
+from ma_desk.ui.insurance.common import when_text
 from ma_desk.ui.insurance.forms import NoteDialog, PriorAuthDialog
 
-AMBER, RED, GREEN = "#fff3cd", "#f8d7da", "#d4edda"
+AMBER, RED, GREEN = palette.AMBER, palette.RED, palette.GREEN
 
 CHECK_COLUMNS: list[Column[EligibilityRow]] = [
     Column("Checked", lambda e: when_text(e.checked_at)),
@@ -47,7 +49,7 @@ NOTE_COLUMNS: list[Column[NoteRow]] = [
     Column(
         "Status",
         lambda n: "replaced" if n.superseded else ("corrected" if n.edited else ""),
-        foreground=lambda n: "#7a4d00" if n.superseded else None,
+        foreground=lambda n: palette.WARNING_TEXT if n.superseded else None,
     ),
     Column("Note", lambda n: " ".join(n.text.split()), tooltip=lambda n: n.text),
 ]
@@ -89,7 +91,9 @@ class EligibilityPanel(QWidget):
         super().__init__(parent)
         self.services = services
         layout = QVBoxLayout(self)
-        row, buttons = _buttons(("checks_verify", "Verify eligibility…", "Verify eligibility"))
+        row, buttons = _buttons(
+            ("checks_verify", "Verify eligibility…", "Verify eligibility (eligibility log)")
+        )
         self.verify_button = buttons["checks_verify"]
         self.verify_button.clicked.connect(self.verify_requested)
         self.summary = wrapping(QLabel(""))

@@ -15,31 +15,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ma_desk.permissions import allowed
+from ma_desk.display_format import date_text
 from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import format_money
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
-from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling
+from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
+from ma_desk.ui.common.role_gate import gate, show_reason
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.insurance import common
 from ma_desk.ui.insurance.cards import CardPanel
-from ma_desk.ui.insurance.common import date_text, when_text
+from ma_desk.ui.insurance.common import when_text
 from ma_desk.ui.insurance.coverage_dialog import CoverageDialog
 from ma_desk.ui.insurance.forms import EndDateDialog, RemoveCoverageDialog, VerifyDialog
 from ma_desk.ui.insurance.panels import EligibilityPanel, NotesPanel, PriorAuthPanel
 from ma_desk.ui.tab_base import Tab
 
-AMBER, RED = "#fff3cd", "#f8d7da"
+AMBER, RED = palette.AMBER, palette.RED
 
 
 def _attention_colour(text: str) -> str | None:
     if not text or text.startswith("Starts"):
         return None
     if text.startswith(("Ended", "Last check")):
-        return RED if text.startswith("Last check") else "#e9ecef"
+        return RED if text.startswith("Last check") else palette.GREY_ENDED
     return AMBER
 
 
@@ -72,12 +74,17 @@ class InsuranceTab(Tab):
             self.actions[key] = button
         self.actions["add"].setProperty("role", "primary")
         self.actions["add"].setStyleSheet(  # the clinic style has no disabled look for primary
-            "QPushButton:disabled { background: #e8eef4; color: #8a99a8; border-color: #c9d3dd; }"
+            f"QPushButton:disabled {{ background: {palette.DISABLED_FILL}; color: {palette.DISABLED_TEXT}; border-color: {palette.BORDER}; }}"
         )
         self.show_ended = named(QCheckBox("Show ended coverages"), "insurance_show_ended")
         self.show_ended.toggled.connect(lambda _on: self.reload())
         toolbar.addWidget(self.show_ended)
         layout.addLayout(toolbar)
+        self.role_note = named(
+            wrapping(QLabel("")), "insurance_role_note", "Why insurance is read-only"
+        )
+        self.role_note.hide()
+        layout.addWidget(self.role_note)
 
         self.model: RowTableModel[CoverageRow] = RowTableModel(self._columns(), self)
         self.table = make_table("insurance_coverages", "Coverages on file")
@@ -88,10 +95,12 @@ class InsuranceTab(Tab):
         )
         self.table.selectionModel().currentRowChanged.connect(self._coverage_selected)
         self.table.doubleClicked.connect(lambda _i: self.edit_coverage())
-        for keys, step, what in (("Ctrl+Up", -1, "up"), ("Ctrl+Down", 1, "down")):
+        move_keys = [
             add_shortcut(self.table, keys, lambda s=step: self.move(s),
                          f"Move the selected coverage {what} in the order",
-                         context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+                         context=Qt.ShortcutContext.WidgetShortcut)
+            for keys, step, what in (("Ctrl+Up", -1, "up"), ("Ctrl+Down", 1, "down"))
+        ]  # fmt: skip
 
         lower = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()
@@ -131,10 +140,16 @@ class InsuranceTab(Tab):
         body.setSizes([220, 480])
         layout.addWidget(body, 1)
 
-        can_write = allowed(services.actor.role, "insurance.write")
-        if not can_write:
-            for button in self.actions.values():
-                button.setToolTip("Your role may view insurance but not change it.")
+        # A role that may only read insurance sees every change disabled, with the reason.
+        self.locks = {key: gate(button, services, "insurance.write",
+                                note=self.role_note if key == "add" else None)
+                      for key, button in self.actions.items()}  # fmt: skip
+        for target in (*move_keys, self.checks.verify_button, self.notes.buttons["notes_add"],
+                       self.notes.buttons["notes_edit"], self.auths.buttons["auth_add"],
+                       self.auths.buttons["auth_edit"], self.auths.buttons["auth_use"],
+                       *(b for k, b in self.cards.buttons.items()
+                         if k.endswith(("_file", "_scan", "_remove")))):  # fmt: skip
+            gate(target, services, "insurance.write")
         selection.patient_changed.connect(self.show_patient)
         self.show_patient(selection.patient_id)
 
@@ -188,7 +203,7 @@ class InsuranceTab(Tab):
         else:
             patient = self.services.patients.get(self.patient_id)
             self.patient_label = (
-                f"{patient.full_name}   DOB {patient.dob:%m/%d/%Y}   MRN {patient.mrn}"
+                f"{patient.full_name}   DOB {date_text(patient.dob)}   MRN {patient.mrn}"
             )
             self.model.set_rows(
                 self.services.insurance.coverages(
@@ -260,7 +275,7 @@ class InsuranceTab(Tab):
                  f"{esc(c.plan)}</h3>"]  # fmt: skip
         attention = c.attention(now, self.stale_days)
         if attention:
-            lines.append(f"<p style='background:{AMBER};color:#7a4d00;padding:4px'>"
+            lines.append(f"<p style='background:{AMBER};color:{palette.WARNING_TEXT};padding:4px'>"
                          f"<b>⚠ {esc(attention)}</b> — verify before the visit.</p>")  # fmt: skip
         if c.subscriber_relationship == "self":
             subscriber = "Patient is the subscriber"
@@ -304,6 +319,9 @@ class InsuranceTab(Tab):
     def edit_coverage(self) -> None:
         c = self.current()
         if self.patient_id is None or c is None:
+            return
+        if self.locks["edit"].reason:  # a double-click by a role that may not change it
+            show_reason(self.table, self.locks["edit"].reason)
             return
         if common.show(CoverageDialog(self.services, self.patient_id, c, parent=self)):
             self._written()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
-from ma_desk.permissions import allowed
 from ma_desk.services import Services
 from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.selection import Selection
 
@@ -33,18 +33,15 @@ class InterchangeActions(QObject):
             if menu is not None:
                 menu.addSeparator()
                 menu.addAction(action)
-                menu.aboutToShow.connect(self.refresh_permissions)
-        self.refresh_permissions()
-
-    def refresh_permissions(self) -> None:
-        role = self.services.actor.role
-        self.import_action.setEnabled(allowed(role, "records.import"))
-        self.export_action.setEnabled(allowed(role, "records.export_patient"))
+        gate(self.import_action, services, "records.import")
+        gate(self.export_action, services, "records.export_patient")
 
     def open_import(self) -> None:
         from ma_desk.ui.interchange.wizard import ImportDialog
 
-        ImportDialog(self.services, self.window).exec()
+        dialog = ImportDialog(self.services, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # not one kept per opening
+        dialog.exec()
 
     def export_patient(self) -> None:
         patient_id = self.selection.patient_id

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import file_date, qt_date_format
 from ma_desk.errors import MADeskError
 from ma_desk.reports.labels import LAYOUTS, PRINTER_DPIS
 from ma_desk.reports.output import write_file_atomic
@@ -29,6 +30,7 @@ from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.focus import whole_field_tab
+from ma_desk.ui.common.note_keys import ctrl_enter_saves
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.printing import preview
@@ -59,6 +61,7 @@ class LabelsDialog(QDialog):
         self.specimens = named(QPlainTextEdit(), "label_specimens", "Specimens, one per line")
         self.specimens.setPlaceholderText("One specimen per line, e.g.\nBlood, lavender top\nUrine")
         self.specimens.setTabChangesFocus(True)
+        ctrl_enter_saves(self.specimens, self.preview_labels, "Preview the labels")
         self.specimens.setMaximumHeight(90)
         self.layout_choice = named(QComboBox(), "label_layout", "Label stock")
         self.layout_choice.addItem("Sheet: Avery 5160, 30 per page", "sheet")
@@ -147,7 +150,7 @@ class EndOfDayDialog(QDialog):
         self.date = named(QDateEdit(QDate(today.year, today.month, today.day)), "eod_date",
                           "Report date")  # fmt: skip
         self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setDisplayFormat(qt_date_format())
         whole_field_tab(self.date)
         self.provider = named(QComboBox(), "eod_provider", "Provider")
         self.provider.addItem("All providers", None)
@@ -206,11 +209,11 @@ class EndOfDayDialog(QDialog):
         self._ready()
         self.message.show_message("")
         preview.show_pdf(self, pdf, title="End-of-day report",
-                         suggested_name=f"end-of-day-{day.isoformat()}.pdf")  # fmt: skip
+                         suggested_name=f"end-of-day-{file_date(day)}.pdf")  # fmt: skip
 
     def ask_csv_path(self) -> str | None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save the end-of-day CSV", f"end-of-day-{self.chosen_day().isoformat()}.csv",
+            self, "Save the end-of-day CSV", f"end-of-day-{file_date(self.chosen_day())}.csv",
             "CSV file (*.csv)", options=replace_file.SAVE_OPTIONS,
         )  # fmt: skip
         return path or None

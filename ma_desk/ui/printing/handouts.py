@@ -20,11 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.services.handouts import LANGUAGES, HandoutRow, language_code
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.note_keys import ctrl_enter_saves
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.printing import preview
@@ -109,7 +112,7 @@ class HandoutPickerDialog(QDialog):
             self.select_slugs(keep)
         given = self.services.handouts.given_on_visit(self.visit_id)
         self.given.setText(
-            "Already given on this visit: " + "; ".join(f"{t} ({at:%H:%M})" for at, t in given)
+            "Already given on this visit: " + "; ".join(f"{t} ({time_text(at)})" for at, t in given)
             if given else "No handouts given on this visit yet."
         )  # fmt: skip
         if not rows:
@@ -172,7 +175,7 @@ class HandoutAdminDialog(QDialog):
             Column("Title", lambda r: r.title),
             Column("Language", lambda r: r.language_label),
             Column("Status", lambda r: "Active" if r.active else "Retired",
-                   foreground=lambda r: None if r.active else "#7b8794"),
+                   foreground=lambda r: None if r.active else palette.MUTED_TEXT),
         ])  # fmt: skip
         self.table = make_table("handout_library_table", "Handout library")
         self.table.setModel(self.model)
@@ -186,6 +189,7 @@ class HandoutAdminDialog(QDialog):
         self.title = named(QLineEdit(), "handout_title", "Title")
         self.body = named(QPlainTextEdit(), "handout_body", "Handout text")
         self.body.setTabChangesFocus(True)
+        ctrl_enter_saves(self.body, self.save, "Save the handout")
         self.active = named(QCheckBox("Active (offered for printing)"), "handout_active", "Active")
         self.active.setChecked(True)
         self.messages = {name: FieldMessage(f"handout_{name}", self)

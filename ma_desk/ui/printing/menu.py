@@ -13,6 +13,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.reports.i18n import fallback_note
 from ma_desk.services import Services
 from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.printing import preview
 from ma_desk.ui.printing.dialogs import EndOfDayDialog, LabelsDialog
 from ma_desk.ui.printing.handouts import HandoutAdminDialog, HandoutPickerDialog
@@ -50,6 +51,13 @@ class PrintMenu(QObject):
         self.library_action = self._action("Handout li&brary…", "handout_library",
                                            self.handout_library)  # fmt: skip
         window.menuBar().addMenu(self.menu)
+        self.menu.setToolTipsVisible(True)  # a disabled entry says why
+        for action, permission in ((self.visit_summary_action, "reports.print"),
+                                   (self.handout_action, "reports.print"),
+                                   (self.labels_action, "reports.print"),
+                                   (self.end_of_day_action, "reports.end_of_day"),
+                                   (self.library_action, "handouts.admin")):  # fmt: skip
+            gate(action, services, permission)
 
     def _action(self, text: str, name: str, slot, shortcut=None) -> QAction:
         action = QAction(text, self.window)
@@ -131,12 +139,6 @@ class PrintMenu(QObject):
         EndOfDayDialog(self.services, self.window).exec()
 
     def handout_library(self) -> None:
-        from ma_desk.permissions import allowed
-
-        if not allowed(self.services.actor.role, "handouts.admin"):
-            dialogs.info(self.window, "Handout library",
-                         "Only an administrator can add or edit handouts.")  # fmt: skip
-            return
         HandoutAdminDialog(self.services, self.window).exec()
 
 

@@ -8,19 +8,42 @@ printer dots) and drawn at the page origin, never scaled. Shrinking into the pri
 area happens only when staff choose it (``PrintOptions.fit_to_printable``); when the
 printer's hardware margins would cut off printed content, ``clipped_edges`` says where,
 so the dialog can warn before anything is printed.
+
+Where the print system takes PDF the document goes as it is, as vectors (``send_pdf``):
+Qt's "print to file" gets the PDF itself, and a CUPS printer (``lp`` on Linux and macOS)
+gets it on ``lp``'s standard input, never through a temporary file. Rasterising is for
+the rest (Windows printers, a calibrated offset, fit to the printable area). Printing runs
+off the UI thread (the preview uses the worker helper); a ``PrintJob`` carries the pages
+done and the request to stop between the two threads.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
 
-from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSettings, QSize, QSizeF
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMarginsF,
+    QPointF,
+    QRectF,
+    QSettings,
+    QSize,
+    QSizeF,
+)
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter
 
 from ma_desk.errors import MADeskError
+from ma_desk.reports.output import write_file_atomic
+from ma_desk.ui.common import palette
 
 MAX_RENDER_DPI = 600  # above this a page image would take hundreds of MB: use 2+ dots/pixel
 INK_CHECK_DPI = 144  # resolution (half-point steps) of the quick look for where a page has print
@@ -28,6 +51,11 @@ POINTS_PER_INCH = 72.0
 POINTS_PER_MM = POINTS_PER_INCH / 25.4
 OFFSET_KEY = "printing/offset"  # per computer and printer: the printer's own shift
 MAX_OFFSET_MM = 10.0
+LP_TIMEOUT_S = 120  # a print spooler that takes longer than this to accept a job is stuck
+
+PDF_FILE = "pdf file"  # Qt's print to file: the PDF itself
+CUPS = "cups"  # a CUPS queue: the PDF on lp's standard input
+RASTER = "raster"  # page images at the printer's resolution
 
 
 @dataclass(frozen=True)
@@ -87,7 +115,7 @@ def render_page(document: QPdfDocument, page: int, size: QSize) -> QImage:
     image = document.render(page, size)
     painter = QPainter(image)
     painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationOver)
-    painter.fillRect(image.rect(), QColor("white"))
+    painter.fillRect(image.rect(), QColor(palette.SURFACE))
     painter.end()
     image.convertTo(QImage.Format.Format_RGB32)
     return image
@@ -187,12 +215,119 @@ def _page_target(printer: QPrinter, points: QSizeF, size: QSize, options: PrintO
     return QRectF(corner, QSizeF(size.width() * step, size.height() * step))
 
 
+@dataclass
+class PrintJob:
+    """How far a print got and whether staff asked it to stop (read and set across threads)."""
+
+    total: int = 0
+    done: int = 0
+    route: str = ""
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        self.stop.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stop.is_set()
+
+
+def route_for(printer: QPrinter, options: PrintOptions) -> str:
+    """How ``printer`` gets the document (see ``choose_route``)."""
+    to_file = printer.outputFormat() == QPrinter.OutputFormat.PdfFormat
+    return choose_route(to_file and bool(printer.outputFileName()), printer.printerName(),
+                        options)  # fmt: skip
+
+
+def choose_route(to_pdf_file: bool, printer_name: str, options: PrintOptions,
+                 platform: str = sys.platform) -> str:  # fmt: skip
+    """The PDF itself where the print system takes PDF and the print is neither shifted nor
+    shrunk (vectors go as they are); page images otherwise (and on Windows)."""
+    if options.fit_to_printable or options.offset_x or options.offset_y:
+        return RASTER
+    if to_pdf_file:
+        return PDF_FILE
+    if platform != "win32" and printer_name and shutil.which("lp"):
+        return CUPS
+    return RASTER
+
+
+def load_pdf(pdf: bytes) -> tuple[QPdfDocument, QBuffer]:
+    """A QPdfDocument over ``pdf`` in memory, for the calling thread (keep the buffer)."""
+    buffer = QBuffer()
+    buffer.setData(QByteArray(pdf))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    document = QPdfDocument()
+    document.load(buffer)
+    if document.status() != QPdfDocument.Status.Ready:
+        raise MADeskError("The document could not be read for printing. Build it again.")
+    return document, buffer
+
+
+def send_pdf(pdf: bytes, printer: QPrinter, options: PrintOptions = PrintOptions(),
+             job: PrintJob | None = None) -> int:  # fmt: skip
+    """Print ``pdf`` on ``printer`` by the best route (``route_for``); returns pages sent.
+
+    Runs on a worker thread: the UI must leave ``printer`` alone until it returns.
+    """
+    job = job or PrintJob()
+    document, buffer = load_pdf(pdf)
+    try:
+        job.route = route_for(printer, options)
+        job.total = document.pageCount()
+        if job.route == RASTER:
+            return print_document(document, printer, options, job)
+        if job.cancelled or job.total <= 0:
+            return 0
+        if job.route == PDF_FILE:
+            write_file_atomic(printer.outputFileName(), pdf, force=True)
+        else:
+            send_to_cups(pdf, printer.printerName(), document.pagePointSize(0),
+                         printer.copyCount(), printer.docName())  # fmt: skip
+        job.done = job.total
+        return job.total
+    finally:
+        document.close()
+        buffer.close()
+
+
+def cups_media(points: QSizeF) -> str:
+    """CUPS's name for the document's paper: a standard size by name, else its points."""
+    size = QPageSize(points, QPageSize.Unit.Point, "", QPageSize.SizeMatchPolicy.FuzzyMatch)
+    if size.id() != QPageSize.PageSizeId.Custom:
+        return size.key()
+    return f"Custom.{points.width():g}x{points.height():g}"
+
+
+def send_to_cups(pdf: bytes, queue: str, page_points: QSizeF, copies: int = 1,
+                 title: str = "") -> None:  # fmt: skip
+    """Hand the PDF to CUPS at true size on its own paper (no scaling to the printable area)."""
+    command = ["lp", "-d", queue, "-n", str(max(1, copies)), "-o", "print-scaling=none",
+               "-o", f"media={cups_media(page_points)}"]  # fmt: skip
+    if title:
+        command += ["-t", title]
+    try:
+        done = subprocess.run(command, input=pdf, capture_output=True, timeout=LP_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise MADeskError(f"The print system did not take the document ({error}). "
+                          "Check that the printer is set up, then print again.") from None  # fmt: skip
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
+        raise MADeskError(f"The printer {queue} did not accept the document"
+                          f"{': ' + reason[0] if reason else ''}. Check that it is on and "
+                          "connected, then print again.")  # fmt: skip
+
+
 def print_document(document: QPdfDocument, printer: QPrinter,
-                   options: PrintOptions = PrintOptions()) -> int:  # fmt: skip
-    """Send every page to ``printer`` at true size (see the module note); returns pages sent."""
+                   options: PrintOptions = PrintOptions(),
+                   job: PrintJob | None = None) -> int:  # fmt: skip
+    """Send every page to ``printer`` at true size as page images (see the module note);
+    returns pages sent. ``job`` counts the pages and stops between two when cancelled."""
     pages = document.pageCount()
     if pages <= 0:
         return 0
+    job = job or PrintJob()
+    job.total = pages
     prepare_printer(printer, document.pagePointSize(0))
     painter = QPainter()
     if not painter.begin(printer):
@@ -202,6 +337,9 @@ def print_document(document: QPdfDocument, printer: QPrinter,
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not true_size)
         painter.setRenderHint(QPainter.RenderHint.LosslessImageRendering)  # no JPEG bars
         for page in range(pages):
+            if job.cancelled:
+                printer.abort()
+                return page
             points = document.pagePointSize(page)
             if page:
                 if points != document.pagePointSize(page - 1):
@@ -211,8 +349,10 @@ def print_document(document: QPdfDocument, printer: QPrinter,
             size = _render_size(points, printer.resolution())
             target = _page_target(printer, points, size, options)
             painter.drawImage(target, render_page(document, page, size))
+            job.done = page + 1
     finally:
-        painter.end()
+        if painter.isActive():
+            painter.end()
     return pages
 
 

@@ -7,7 +7,10 @@ document has print, staff are asked whether to print at true size anyway or fit 
 pages into the printable area; "Fit to printable area" can also be ticked up front.
 ``ask_printer``, ``ask_clipping`` and ``ask_save_path`` are separate methods so tests
 can answer them without opening modal system dialogs. Saving over an existing file asks first
-(default: keep it); the saved copy is owner-only.
+(default: keep it); the saved copy is owner-only. Printing runs on the worker thread
+(``send_pdf``: the PDF itself where the printer takes PDF, else page images) with a
+progress window and Cancel; the rest of the app stays usable meanwhile, and the preview
+closes only once its print has ended, so the print is always recorded.
 """
 
 from __future__ import annotations
@@ -15,19 +18,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -39,18 +42,22 @@ from ma_desk.reports.output import write_file_atomic
 from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.widgets import named
+from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.printing.paper import (
+    PrintJob,
     PrintOptions,
     calibrated_options,
     clipped_edges,
     describe_clipping,
     hardware_margins,
     prepare_printer,
-    print_document,
+    send_pdf,
 )
 
 TRUE_SIZE = "true size"
 FIT = "fit"
+PROGRESS_POLL_MS = 100  # how often the progress window reads the worker's page count
+PROGRESS_SHOW_MS = 300  # a print that ends sooner never shows the progress window
 
 
 def make_output_file_private(printer: QPrinter) -> None:
@@ -86,6 +93,12 @@ class PdfPreviewDialog(QDialog):
         self._suggested_name = suggested_name
         self._on_output = on_output
         self.outputs: list[str] = []
+        self.job: PrintJob | None = None  # the print now running, if any
+        self.progress: QProgressDialog | None = None
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setInterval(PROGRESS_POLL_MS)
+        self._progress_timer.timeout.connect(self._show_progress)
+        self._close_with: int | None = None  # closing waits for the print to end
 
         self._bytes = QByteArray(pdf)
         self._buffer = QBuffer(self)
@@ -103,6 +116,8 @@ class PdfPreviewDialog(QDialog):
         pages = self.document.pageCount()
         self.pages_label = QLabel(f"{pages} page{'s' if pages != 1 else ''}")
         self.pages_label.setObjectName("pdf_pages")
+        self.print_status = QLabel("")
+        self.print_status.setObjectName("print_status")
         self.print_button = named(QPushButton("&Print…"), "print_button", "Print")
         self.save_button = named(QPushButton("&Save…"), "save_button", "Save as file")
         self.close_button = named(QPushButton("Close"), "close_button", "Close preview")
@@ -122,6 +137,7 @@ class PdfPreviewDialog(QDialog):
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.pages_label)
+        buttons.addWidget(self.print_status)
         buttons.addStretch(1)
         buttons.addWidget(self.position_button)
         buttons.addWidget(self.fit_check)
@@ -192,23 +208,92 @@ class PdfPreviewDialog(QDialog):
 
     # -- actions
     def print_now(self) -> bool:
+        """Start printing on the worker thread; True when a print was started."""
+        if self.job is not None:
+            return False  # one print at a time from one preview
         printer = self.ask_printer()
         if printer is None:
             return False
         options = self.print_options(printer)
         if options is None:
             return False
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             make_output_file_private(printer)
-            print_document(self.document, printer, options)
-        except (MADeskError, OSError) as error:
-            dialogs.warn(self, "Print", str(error))
+        except OSError as error:
+            dialogs.warn(self, "Print", f"The file could not be written: {error}")
             return False
-        finally:
-            QApplication.restoreOverrideCursor()
-        self._output("print")
+        job = self.job = PrintJob()
+        pdf = bytes(self._bytes.data())
+        self._set_printing(True)
+        run_in_background(self, lambda: send_pdf(pdf, printer, options, job),
+                          lambda pages: self._print_ended(job, pages),
+                          lambda error: self._print_failed(error))  # fmt: skip
         return True
+
+    def _set_printing(self, printing: bool) -> None:
+        for widget in (self.print_button, self.close_button, self.fit_check,
+                       self.position_button):  # fmt: skip
+            widget.setEnabled(not printing)
+        self.print_status.setText("Printing…" if printing else "")
+        if printing:
+            self.progress = QProgressDialog("Sending the document to the printer…", "&Cancel",
+                                            0, 0, self)  # fmt: skip
+            self.progress.setObjectName("print_progress")
+            self.progress.setWindowTitle("Printing")
+            self.progress.setAccessibleName("Printing progress")
+            self.progress.setWindowModality(Qt.WindowModality.WindowModal)
+            self.progress.setMinimumDuration(PROGRESS_SHOW_MS)
+            self.progress.setAutoClose(False)
+            self.progress.setAutoReset(False)
+            self.progress.canceled.connect(self.cancel_print)
+            self._progress_timer.start()
+        else:
+            self._progress_timer.stop()
+            if self.progress is not None:
+                self.progress.canceled.disconnect(self.cancel_print)
+                self.progress.close()
+                self.progress.deleteLater()
+                self.progress = None
+
+    def _show_progress(self) -> None:
+        job, progress = self.job, self.progress
+        if job is None or progress is None or job.total <= 0:
+            return
+        progress.setMaximum(job.total)
+        progress.setValue(job.done)
+        if not job.cancelled:
+            progress.setLabelText(f"Printing page {min(job.done + 1, job.total)} of {job.total}…")
+
+    def cancel_print(self) -> None:
+        """Stop the running print after the page being sent (the printer drops the job)."""
+        if self.job is not None:
+            self.job.cancel()
+            self.print_status.setText("Cancelling…")
+            if self.progress is not None:
+                self.progress.setLabelText("Cancelling after this page…")
+
+    def _print_ended(self, job: PrintJob, pages: int) -> None:
+        self.job = None
+        self._set_printing(False)
+        if job.cancelled and pages < job.total:
+            self.print_status.setText("Printing was cancelled.")
+        else:
+            self.print_status.setText(
+                f"Sent {pages} page{'s' if pages != 1 else ''} to the printer."
+            )
+            self._output("print")
+        self._close_if_asked()
+
+    def _print_failed(self, error: MADeskError) -> None:
+        self.job = None
+        self._set_printing(False)
+        dialogs.warn(self, "Print", str(error))
+        self._close_if_asked()
+
+    def _close_if_asked(self) -> None:
+        if self._close_with is not None:
+            result, self._close_with = self._close_with, None
+            self.done(result)
 
     def save_now(self) -> bool:
         path = self.ask_save_path()
@@ -236,7 +321,11 @@ class PdfPreviewDialog(QDialog):
                 dialogs.warn(self, self.windowTitle(), str(error))
 
     def done(self, result: int) -> None:
-        """Drop the document and its bytes as soon as the dialog closes."""
+        """Drop the document and its bytes as soon as the dialog closes (after a running
+        print has ended: it is then recorded like any other)."""
+        if self.job is not None:
+            self._close_with = result
+            return
         self.view.setDocument(None)
         self.document.close()
         self._buffer.close()

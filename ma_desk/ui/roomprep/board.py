@@ -15,16 +15,18 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from ma_desk.clinical.checklist_templates import moment_label
+from ma_desk.display_format import time_text, weekday_time_text
 from ma_desk.services.rooms import RoomRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.table_model import ROW_ROLE, Column, RowTableModel
 from ma_desk.ui.common.widgets import named
 
 # state -> (band colour, card background, text on band)
 STATE_STYLE = {
-    "ready": ("#2e7d32", "#eef7ee", "#ffffff"),
-    "occupied": ("#1f5fa8", "#eaf1fb", "#ffffff"),
-    "needs_turnover": ("#e0a100", "#fff8e1", "#1b1b1b"),
-    "out_of_service": ("#6c757d", "#f1f2f3", "#ffffff"),
+    "ready": (palette.READY_GREEN, palette.CARD_READY, palette.ON_COLOUR),
+    "occupied": (palette.OCCUPIED_BLUE, palette.CARD_OCCUPIED, palette.ON_COLOUR),
+    "needs_turnover": (palette.TURNOVER_AMBER, palette.CARD_TURNOVER, palette.INK),
+    "out_of_service": (palette.OUT_GREY, palette.CARD_OUT, palette.ON_COLOUR),
 }
 CARD_SIZE = QSize(262, 146)  # room for four lines of detail (long names wrap)
 
@@ -45,9 +47,9 @@ def since_text(row: RoomRow, now: dt.datetime) -> str:
     if row.state_since is None:
         return ""
     when = (
-        f"{row.state_since:%H:%M}"
+        time_text(row.state_since)
         if row.state_since.date() == now.date()
-        else f"{row.state_since:%a %m/%d %H:%M}"
+        else weekday_time_text(row.state_since)
     )
     return f"since {when} ({minutes_since(row.state_since, now)})"
 
@@ -67,7 +69,7 @@ def detail_text(row: RoomRow, now: dt.datetime) -> str:
         return "Waiting for turnover — press Enter to start"
     if row.last_run_finished is not None:
         return (
-            f"{moment_label(row.last_run_moment)} checklist {row.last_run_finished:%H:%M}"
+            f"{moment_label(row.last_run_moment)} checklist {time_text(row.last_run_finished)}"
             f" · {row.last_run_by}"
         )
     return "No checklist recorded yet"
@@ -95,7 +97,9 @@ class RoomCardDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("#1b1b1b" if selected else "#c9ced6"), 3 if selected else 1))
+        painter.setPen(
+            QPen(QColor(palette.INK if selected else palette.CARD_BORDER), 3 if selected else 1)
+        )
         painter.setBrush(QColor(background))
         painter.drawRoundedRect(rect, 8, 8)
         band_rect = QRect(rect.left(), rect.top(), rect.width(), 30)
@@ -116,18 +120,18 @@ class RoomCardDelegate(QStyledItemDelegate):
         room_left = inner.width() - QFontMetrics(bold).horizontalAdvance(label) - 12
         since = since_text(row, now).removeprefix("since ")
         if QFontMetrics(base).horizontalAdvance(since) > room_left and row.state_since:
-            since = f"{row.state_since:%H:%M}"
+            since = time_text(row.state_since)
         painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, since)
 
         title = QFont(base)
         title.setPointSizeF(base.pointSizeF() * 1.45)
         title.setBold(True)
         painter.setFont(title)
-        painter.setPen(QColor("#1b1b1b"))
+        painter.setPen(QColor(palette.INK))
         body = rect.adjusted(10, 34, -10, -8)
         painter.drawText(body, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, row.name)
         painter.setFont(base)
-        painter.setPen(QColor("#5f6b7a"))
+        painter.setPen(QColor(palette.CARD_DETAIL))
         painter.drawText(body, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight,
                          row.room_type.replace("_", " ").capitalize())  # fmt: skip
         detail_rect = body.adjusted(0, 30, 0, 0)
@@ -135,7 +139,7 @@ class RoomCardDelegate(QStyledItemDelegate):
         detail_font = QFont(base)
         detail_font.setBold(row.state in ("occupied", "needs_turnover"))
         painter.setFont(detail_font)
-        painter.setPen(QColor("#1b1b1b"))
+        painter.setPen(QColor(palette.INK))
         flags = int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft) | int(
             Qt.TextFlag.TextWordWrap
         )
@@ -161,7 +165,7 @@ class RoomBoardView(QListView):
         self.setGridSize(CARD_SIZE + QSize(4, 4))
         self.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.setItemDelegate(RoomCardDelegate(now, self))
-        self.setStyleSheet("QListView { background: #fafbfc; }")
+        self.setStyleSheet(f"QListView {{ background: {palette.BOARD}; }}")
         self.doubleClicked.connect(self._emit_activated)
 
     def _emit_activated(self, index: QModelIndex) -> None:

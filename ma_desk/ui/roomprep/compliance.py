@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import compact_date, qt_date_format, time_text, weekday_text
 from ma_desk.errors import MADeskError
 from ma_desk.reports.compliance_csv import write_compliance_csv
 from ma_desk.services.checklists import ComplianceReport, GapRow, RunSummaryRow
-from ma_desk.ui.common import replace_file
+from ma_desk.ui.common import palette, replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import fit_columns
@@ -32,17 +33,17 @@ from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.roomprep.worker import LatestOnly
 
 GAP_COLUMNS: list[Column[GapRow]] = [
-    Column("Date", lambda g: f"{g.day:%a %m/%d}", background=lambda g: "#fde2e1"),
-    Column("Room", lambda g: g.room_name, background=lambda g: "#fde2e1"),
-    Column("Roomed", lambda g: f"{g.at:%H:%M}" if g.at else "", background=lambda g: "#fde2e1"),
-    Column("Gap", lambda g: g.message, background=lambda g: "#fde2e1"),
+    Column("Date", lambda g: weekday_text(g.day), background=lambda g: palette.ROSE),
+    Column("Room", lambda g: g.room_name, background=lambda g: palette.ROSE),
+    Column("Roomed", lambda g: time_text(g.at) if g.at else "", background=lambda g: palette.ROSE),
+    Column("Gap", lambda g: g.message, background=lambda g: palette.ROSE),
 ]
-STATUS_BACKGROUND = {"abandoned": "#eceff1", "in_progress": "#fff3cd"}
+STATUS_BACKGROUND = {"abandoned": palette.GREY, "in_progress": palette.AMBER}
 RUN_COLUMNS: list[Column[RunSummaryRow]] = [
-    Column("Date", lambda r: f"{r.started_at:%a %m/%d}"),
+    Column("Date", lambda r: weekday_text(r.started_at)),
     Column("Room", lambda r: r.room_name),
     Column("Checklist", lambda r: r.moment_label),
-    Column("Started", lambda r: f"{r.started_at:%H:%M}"),
+    Column("Started", lambda r: time_text(r.started_at)),
     Column("Minutes", lambda r: "" if r.minutes is None else f"{r.minutes:.1f}", align_right=True),
     Column("By", lambda r: r.user_name),
     Column(
@@ -59,7 +60,7 @@ RUN_COLUMNS: list[Column[RunSummaryRow]] = [
     Column(
         "Not done / notes",
         lambda r: " | ".join([*r.not_done, *([r.note] if r.note else [])]),
-        background=lambda r: "#fde2e1" if r.not_done else None,
+        background=lambda r: palette.ROSE if r.not_done else None,
     ),
 ]
 
@@ -95,7 +96,7 @@ class CompliancePage(QWidget):
         top.addWidget(self.export_button)
         layout.addLayout(top)
         self.message = FieldMessage("compliance")
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(f"color: {palette.ERROR_TEXT};")
         layout.addWidget(self.message)
         self.summary = QLabel("")
         self.summary.setObjectName("compliance_summary")
@@ -105,7 +106,7 @@ class CompliancePage(QWidget):
         gap_layout = QVBoxLayout(gap_box)
         gap_layout.setContentsMargins(0, 0, 0, 0)
         self.gap_title = QLabel("Gaps: rooms used without a turnover")
-        self.gap_title.setStyleSheet("font-weight: bold; color: #b00020;")
+        self.gap_title.setStyleSheet(f"font-weight: bold; color: {palette.ERROR_TEXT};")
         gap_layout.addWidget(self.gap_title)
         self.gap_model: RowTableModel[GapRow] = RowTableModel(GAP_COLUMNS, self)
         self.gaps = make_table("compliance_gaps", "Compliance gaps")
@@ -137,7 +138,7 @@ class CompliancePage(QWidget):
     def _date_edit(self, name: str, label: str, value: dt.date) -> QDateEdit:
         edit = named(QDateEdit(), name, label)
         edit.setCalendarPopup(True)
-        edit.setDisplayFormat("MM/dd/yyyy")
+        edit.setDisplayFormat(qt_date_format())
         whole_field_tab(edit)
         edit.setDate(QDate(value.year, value.month, value.day))
         return edit
@@ -197,7 +198,9 @@ class CompliancePage(QWidget):
         report = self.report
         if report is None or self.loader.busy:
             return
-        suggested = f"room-checklists-{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.csv"
+        suggested = (
+            f"room-checklists-{compact_date(report.date_from)}-{compact_date(report.date_to)}.csv"
+        )
         path = ask_save_path(self, suggested)
         if path is None:
             return

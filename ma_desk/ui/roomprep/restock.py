@@ -5,8 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ma_desk.display_format import qt_weekday_date_format, time_text
 from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import RestockRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import fit_columns, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
@@ -14,15 +16,15 @@ from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 
 COLUMNS: list[Column[RestockRow]] = [
-    Column("Reported", lambda r: f"{r.reported_at:%H:%M}"),
+    Column("Reported", lambda r: time_text(r.reported_at)),
     Column("Room", lambda r: r.room_name),
     Column("Item", lambda r: r.item_text),
     Column("What is low", lambda r: r.note),
     Column("Reported by", lambda r: r.reported_by),
     Column(
         "Restocked",
-        lambda r: f"{r.restocked_at:%H:%M} {r.restocked_by}" if r.restocked_at else "Open",
-        background=lambda r: "#e3f4e4" if r.restocked_at else "#fff3cd",
+        lambda r: f"{time_text(r.restocked_at)} {r.restocked_by}" if r.restocked_at else "Open",
+        background=lambda r: palette.MINT if r.restocked_at else palette.AMBER,
     ),
 ]
 
@@ -36,7 +38,7 @@ class RestockPage(QWidget):
         top.addWidget(QLabel("Day:"))
         self.day = named(QDateEdit(), "restock_day", "Restock list day")
         self.day.setCalendarPopup(True)
-        self.day.setDisplayFormat("ddd MM/dd/yyyy")
+        self.day.setDisplayFormat(qt_weekday_date_format())
         whole_field_tab(self.day)
         today = services.ctx.clock.now().date()
         self.day.setDate(QDate(today.year, today.month, today.day))

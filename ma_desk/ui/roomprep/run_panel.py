@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import RunItemRow, RunRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import FlowLayout, wrap_rows, wrapping
@@ -35,7 +37,12 @@ from ma_desk.ui.roomprep.board import minutes_since
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ["Done", "Item", "Status", "Note"]
-STATUS_COLOURS = {"Done": "#e3f4e4", "Not done": "#fde2e1", "Not due": "#eceff1", "Open": "#fff3cd"}
+STATUS_COLOURS = {
+    "Done": palette.MINT,
+    "Not done": palette.ROSE,
+    "Not due": palette.GREY,
+    "Open": palette.AMBER,
+}
 
 
 class RunItemsModel(QAbstractTableModel):
@@ -100,7 +107,7 @@ class RunItemsModel(QAbstractTableModel):
             label = item.status_label
             if label == "Open" or (label == "Optional"):
                 return QBrush(QColor(STATUS_COLOURS["Open"])) if item.required else None
-            return QBrush(QColor(STATUS_COLOURS.get(label, "#ffffff")))
+            return QBrush(QColor(STATUS_COLOURS.get(label, palette.SURFACE)))
         if role == Qt.ItemDataRole.ToolTipRole:
             return item.hint or None
         if role == Qt.ItemDataRole.AccessibleTextRole and column == 0:
@@ -190,7 +197,7 @@ class ChecklistRunPanel(QWidget):
         self.hint = QLabel("")
         self.hint.setObjectName("run_item_hint")
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #4a5563; font-style: italic;")
+        self.hint.setStyleSheet(f"color: {palette.HINT}; font-style: italic;")
         layout.addWidget(self.hint)
         note_row = FlowLayout()
         self.note = named(QLineEdit(), "run_item_note", "Note on this item")
@@ -205,7 +212,7 @@ class ChecklistRunPanel(QWidget):
         note_row.addWidget(self.not_done_button)
         layout.addLayout(note_row)
         self.message = FieldMessage("run")
-        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.message.setStyleSheet(f"color: {palette.ERROR_TEXT}; font-weight: bold;")
         layout.addWidget(self.message)
         buttons = FlowLayout()
         self.progress = wrapping(QLabel(""))
@@ -270,12 +277,12 @@ class ChecklistRunPanel(QWidget):
             return
         rows = self.model.rows()
         now = self.services.ctx.clock.now()
-        started = f"{run.started_at:%H:%M}"
+        started = time_text(run.started_at)
         if run.status == "in_progress":
             state = f"started {started} by {run.user_name or 'unknown'} ({minutes_since(run.started_at, now)} ago)"
         elif run.finished_at is not None:
             took = minutes_since(run.started_at, run.finished_at)
-            state = f"{run.status} {run.finished_at:%H:%M} by {run.user_name} — took {took}"
+            state = f"{run.status} {time_text(run.finished_at)} by {run.user_name} — took {took}"
         else:
             state = run.status
         self.subtitle.setText(f"{run.template_name} — {state}")

@@ -17,11 +17,12 @@ from PySide6.QtWidgets import (
 
 from ma_desk.clinical.checklist_templates import MOMENTS, moment_for_state, moment_label
 from ma_desk.errors import MADeskError
-from ma_desk.permissions import allowed
 from ma_desk.services.rooms import RoomRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import FlowLayout, keep_panels, wrapping
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.common.table_model import ROW_ROLE
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.live import kept_scroll
@@ -72,8 +73,13 @@ class RoomPrepTab(Tab):
         bar.addWidget(self.edit_button)
         board_layout.addLayout(bar)
         board_layout.addWidget(self.counts)
+        self.role_note = named(
+            wrapping(QLabel("")), "roomprep_role_note", "Why rooms are read-only"
+        )
+        self.role_note.hide()
+        board_layout.addWidget(self.role_note)
         self.message = FieldMessage("roomprep")
-        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.message.setStyleSheet(f"color: {palette.ERROR_TEXT}; font-weight: bold;")
         board_layout.addWidget(self.message)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -97,6 +103,12 @@ class RoomPrepTab(Tab):
         self.compliance.setObjectName("compliance_page")
         self.pages.addTab(self.compliance, "Compliance")
 
+        # What the role may not do is disabled with the reason (the board stays readable).
+        self.start_lock = gate(self.start_button, services, "rooms.write", note=self.role_note)
+        for target in (self.out_button, self.back_button, self.run_panel,
+                       self.restock.mark_button):  # fmt: skip
+            gate(target, services, "rooms.write")
+        gate(self.edit_button, services, "checklists.admin")
         self.board.activated_room.connect(self.start_for_room)
         self.board.selectionModel().currentChanged.connect(lambda *_a: self._room_chosen())
         self.start_button.clicked.connect(self.start_selected)
@@ -167,17 +179,11 @@ class RoomPrepTab(Tab):
 
     def _update_buttons(self) -> None:
         room = self.current_room()
-        role = self.services.actor.role
-        can_run = allowed(role, "rooms.write")
         self.start_button.setEnabled(
-            can_run and room is not None and room.state not in ("occupied", "out_of_service")
+            room is not None and room.state not in ("occupied", "out_of_service")
         )
-        self.out_button.setEnabled(can_run and room is not None and room.state != "occupied")
-        self.back_button.setEnabled(can_run and room is not None and room.state == "out_of_service")
-        self.edit_button.setEnabled(allowed(role, "checklists.admin"))
-        self.edit_button.setToolTip(
-            "" if self.edit_button.isEnabled() else "Only an administrator can edit checklists."
-        )
+        self.out_button.setEnabled(room is not None and room.state != "occupied")
+        self.back_button.setEnabled(room is not None and room.state == "out_of_service")
 
     def _periodic(self) -> None:
         """Keep "since" minutes and other workstations' changes fresh while the board is shown."""
@@ -186,7 +192,11 @@ class RoomPrepTab(Tab):
 
     # ------------------------------------------------------------ actions
     def start_for_room(self, room: RoomRow) -> None:
+        """Enter on a room card: start its checklist, or say why this role cannot."""
         self.select_room(room.id)
+        if self.start_lock.reason:
+            self.message.show_message(self.start_lock.reason)
+            return
         self.start_selected()
 
     def start_selected(self) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ma_desk.clinical import checklist_templates as rules
 from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import TemplateItemInput, TemplateRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -42,7 +43,7 @@ TEMPLATE_COLUMNS: list[Column[TemplateRow]] = [
     Column(
         "Name",
         lambda t: t.name + ("" if t.active else " (retired)"),
-        foreground=lambda t: None if t.active else "#888888",
+        foreground=lambda t: None if t.active else palette.MUTED_TEXT,
     ),  # fmt: skip
 ]
 

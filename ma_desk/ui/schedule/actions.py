@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from ma_desk.clinical import flow
+from ma_desk.display_format import date_text, file_date, time_text, weekday_time_text
 from ma_desk.errors import MADeskError, NeedsConfirmation
 from ma_desk.services.schedule import AppointmentRow, parse_follow_up
 from ma_desk.ui.common import replace_file
@@ -42,6 +43,9 @@ class ScheduleActions:
         slot = self._cursor_slot()
         if slot is None:
             return
+        if self.book_lock.reason:  # Enter on an open slot by a role that may not book
+            self.say(self.book_lock.reason)
+            return
         self.open_dialog(start=slot[0], provider_id=slot[1], type_id=self.pending_type_id)
 
     def open_dialog(self, *, appointment: AppointmentRow | None = None,
@@ -70,13 +74,16 @@ class ScheduleActions:
             self.set_day(self.day)
         verb = "Saved" if dialog.appointment else "Booked"
         extra = f" ({len(dialog.saved)} visits)" if len(dialog.saved) > 1 else ""
-        self.say(f"{verb}: {first.start:%a %m/%d %H:%M} {first.patient_name}{extra}.")
+        self.say(f"{verb}: {weekday_time_text(first.start)} {first.patient_name}{extra}.")
         self.selection.notify_changed("schedule")
         self.selection.select_appointment(first.id, first.patient_id)
         self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def move_appointment(self, appointment_id: int, start: dt.datetime, provider_id: int) -> bool:
         """A block dropped on a slot: reschedule it, confirming warnings."""
+        if self.book_lock.reason:  # a role that may not reschedule: say why, move nothing
+            self.say(self.book_lock.reason)
+            return False
         a = self._fetch(appointment_id)
         if a is None:
             return False
@@ -100,7 +107,7 @@ class ScheduleActions:
                 return False
             break
         self.current_id = appointment_id
-        self.say(f"Moved {a.patient_name} to {start:%a %m/%d %H:%M}.")
+        self.say(f"Moved {a.patient_name} to {weekday_time_text(start)}.")
         self.selection.notify_changed("schedule")
         return True
 
@@ -114,7 +121,7 @@ class ScheduleActions:
             return
         reason = dialogs.ask_text(
             self, "Cancel appointment",
-            f"Cancel {a.start:%a %m/%d %H:%M} {a.patient_name}?\nReason for cancelling:",
+            f"Cancel {weekday_time_text(a.start)} {a.patient_name}?\nReason for cancelling:",
         )  # fmt: skip
         if reason is None:
             return
@@ -181,7 +188,7 @@ class ScheduleActions:
                 dialogs.warn(self, "Book follow-up", str(err))
                 return
             break
-        self.say(f"Follow-up booked: {row.start:%a %m/%d %H:%M} with {row.provider_name}.")
+        self.say(f"Follow-up booked: {weekday_time_text(row.start)} with {row.provider_name}.")
         self.selection.notify_changed("schedule")
 
     def add_to_waitlist(self) -> None:
@@ -222,7 +229,7 @@ class ScheduleActions:
             self.grid.select_cell(self.model.row_of(found.time()), column)
         self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
         self.say(f"Next open {appt_type.name} slot for {provider.display_name}: "
-                 f"{found:%a %m/%d %H:%M}. Press Enter to book it.")  # fmt: skip
+                 f"{weekday_time_text(found)}. Press Enter to book it.")  # fmt: skip
 
     # ------------------------------------------------------------- flow
     def move_patient(self, target: str) -> None:
@@ -243,7 +250,7 @@ class ScheduleActions:
             room_id = rooms[chosen].id
         reason = ""
         if target == flow.NO_SHOW and not dialogs.confirm(
-            self, "No-show", f"Mark {a.patient_name} ({a.start:%H:%M}) as a no-show?"
+            self, "No-show", f"Mark {a.patient_name} ({time_text(a.start)}) as a no-show?"
         ):
             return
         try:
@@ -287,11 +294,11 @@ class ScheduleActions:
         if self.week_provider_id is not None:
             first, days = week_start(self.day), 7
             rows = self.services.schedule.week(provider_id, first)
-            label, suggested = f"week of {first:%m/%d/%Y}", f"{first:%Y-%m-%d}-week"
+            label, suggested = f"week of {date_text(first)}", f"{file_date(first)}-week"
         else:
             first, days = self.day, 1
             rows = self.services.schedule.day(self.day, [provider_id])
-            label, suggested = f"{self.day:%m/%d/%Y}", f"{self.day:%Y-%m-%d}"
+            label, suggested = date_text(self.day), file_date(self.day)
         include_names = dialogs.confirm(
             self, "Export calendar",
             f"Export {provider.display_name}'s {label} ({sum(r.is_active for r in rows)} visits)."

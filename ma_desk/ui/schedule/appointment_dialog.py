@@ -29,12 +29,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import (
+    date_text,
+    qt_date_format,
+    qt_time_format,
+    qt_weekday_date_format,
+    time_text,
+)
 from ma_desk.errors import MADeskError, NeedsConfirmation, StaleVersionError, ValidationError
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.conflict import ConflictBar, differences
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.focus import whole_field_tab
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.schedule.patient_picker import PatientPicker
 
@@ -85,13 +94,13 @@ class AppointmentDialog(QDialog):
         if appointment is not None:
             self.fixed_patient_id = appointment.patient_id
             label = QLabel(f"<b>{html.escape(appointment.patient_name)}</b> · DOB "
-                           f"{appointment.patient_dob:%m/%d/%Y} · {html.escape(appointment.mrn)}")  # fmt: skip
+                           f"{date_text(appointment.patient_dob)} · {html.escape(appointment.mrn)}")  # fmt: skip
             label.setObjectName("appointment_patient_label")
             form.addRow("Patient", label)
         elif patient_id is not None:
             p = services.patients.get(patient_id)
             label = QLabel(
-                f"<b>{html.escape(p.full_name)}</b> · DOB {p.dob:%m/%d/%Y} · {html.escape(p.mrn)}"
+                f"<b>{html.escape(p.full_name)}</b> · DOB {date_text(p.dob)} · {html.escape(p.mrn)}"
             )
             label.setObjectName("appointment_patient_label")
             form.addRow("Patient", label)
@@ -122,9 +131,9 @@ class AppointmentDialog(QDialog):
         self.date = named(QDateEdit(QDate(when.year, when.month, when.day)),
                           "appointment_date", "Date")  # fmt: skip
         self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("ddd MM/dd/yyyy")
+        self.date.setDisplayFormat(qt_weekday_date_format())
         self.time = named(QTimeEdit(QTime(when.hour, when.minute)), "appointment_time", "Time")
-        self.time.setDisplayFormat("HH:mm")
+        self.time.setDisplayFormat(qt_time_format())
         whole_field_tab(self.date, self.time)
         self.minutes = named(QSpinBox(), "appointment_minutes", "Length in minutes")
         self.minutes.setRange(0, 480)
@@ -157,7 +166,7 @@ class AppointmentDialog(QDialog):
         self.until = named(QDateEdit(QDate(when.year, when.month, when.day).addMonths(3)),
                            "appointment_until", "Last date of the series")  # fmt: skip
         self.until.setCalendarPopup(True)
-        self.until.setDisplayFormat("MM/dd/yyyy")
+        self.until.setDisplayFormat(qt_date_format())
         whole_field_tab(self.until)
         self.scope = named(QComboBox(), "appointment_scope", "Apply the change to")
         self.scope.addItem("This visit only", "one")
@@ -183,7 +192,9 @@ class AppointmentDialog(QDialog):
         self.warnings.setObjectName("appointment_warnings")
         self.warnings.setAccessibleName("Booking warnings")
         self.warnings.setWordWrap(True)
-        self.warnings.setStyleSheet("color: #9a5b00; background: #fef5e7; padding: 4px;")
+        self.warnings.setStyleSheet(
+            f"color: {palette.FLAG_TEXT}; background: {palette.PEACH_LIGHT}; padding: 4px;"
+        )
         self.warnings.hide()
         layout.addWidget(self.warnings)
         self.general = FieldMessage("appointment_general")
@@ -192,7 +203,13 @@ class AppointmentDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         self.buttons.setObjectName("appointment_buttons")
+        self.role_note = named(QLabel(""), "appointment_role_note", "Why this cannot be saved")
+        self.role_note.setWordWrap(True)
+        self.role_note.hide()
+        layout.addWidget(self.role_note)
         layout.addWidget(self.buttons)
+        gate(self.buttons.button(QDialogButtonBox.StandardButton.Save), services,
+             "schedule.write", note=self.role_note)  # fmt: skip
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
@@ -318,8 +335,8 @@ class AppointmentDialog(QDialog):
         return {
             "provider": self.provider.currentText(),
             "type": self.type.currentText(),
-            "date": self.date.date().toString("MM/dd/yyyy"),
-            "time": self.time.time().toString("HH:mm"),
+            "date": date_text(self.date.date().toPython()),
+            "time": time_text(self.time.time().toPython()),
             "minutes": str(self.minutes.value()),
             "reason": self.reason.text(),
         }
@@ -329,8 +346,8 @@ class AppointmentDialog(QDialog):
         return {
             "provider": row.provider_name,
             "type": self.type.itemText(index) if index >= 0 else row.type_name,
-            "date": f"{row.start:%m/%d/%Y}",
-            "time": f"{row.start:%H:%M}",
+            "date": date_text(row.start),
+            "time": time_text(row.start),
             "minutes": str(row.minutes),
             "reason": row.reason,
         }

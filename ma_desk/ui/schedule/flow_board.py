@@ -14,9 +14,11 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ma_desk.clinical import flow
-from ma_desk.permissions import allowed
+from ma_desk.display_format import time_text
 from ma_desk.services.schedule import FlowRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.fit import fit_columns, wrapping
+from ma_desk.ui.common.role_gate import apply_roles, gate
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -25,10 +27,16 @@ from ma_desk.ui.schedule.notify_dialog import NotifyProviderDialog
 
 REFRESH_MS = 30_000
 SHORT_STATUS = {flow.WITH_PROVIDER: "With prov."}
-LEVEL_COLOURS = {flow.WAIT_OK: None, flow.WAIT_WARN: "#fdebd0", flow.WAIT_ALERT: "#f5b7b1"}
-CRITICAL_COLOUR = "#f5b7b1"
-NOTIFIED_COLOUR = "#d4edda"
-STATUS_COLOURS = {flow.ARRIVED: "#fff3cd", flow.ROOMED: "#d1ecf1", flow.WITH_PROVIDER: "#d4edda"}
+LEVEL_COLOURS = {flow.WAIT_OK: None, flow.WAIT_WARN: palette.PEACH, flow.WAIT_ALERT: palette.SALMON}
+# Colour is never the only signal: a long wait also reads "!" and a very long one "!!".
+LEVEL_MARKS = {flow.WAIT_OK: "", flow.WAIT_WARN: " !", flow.WAIT_ALERT: " !!"}
+CRITICAL_COLOUR = palette.SALMON
+NOTIFIED_COLOUR = palette.GREEN
+STATUS_COLOURS = {
+    flow.ARRIVED: palette.AMBER,
+    flow.ROOMED: palette.CYAN,
+    flow.WITH_PROVIDER: palette.GREEN,
+}
 
 
 @dataclass
@@ -46,8 +54,17 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
     def level(minutes: int) -> str | None:
         return LEVEL_COLOURS[flow.wait_level(minutes, t.warn, t.alert)]
 
+    def waited(minutes: int) -> str:
+        return f"{minutes} min{LEVEL_MARKS[flow.wait_level(minutes, t.warn, t.alert)]}"
+
+    def wait_words(minutes: int) -> str | None:
+        return {
+            flow.WAIT_WARN: f"Long wait: {t.warn} min or more",
+            flow.WAIT_ALERT: f"Very long wait: {t.alert} min or more",
+        }.get(flow.wait_level(minutes, t.warn, t.alert))
+
     return [
-        Column("Appt", lambda f: f"{f.appointment.start:%H:%M}"),  # the booked time
+        Column("Appt", lambda f: time_text(f.appointment.start)),  # the booked time
         Column(
             "Arr.",
             lambda f: _time(f.appointment.arrived_at) + (" late" if f.appointment.is_late else ""),
@@ -58,7 +75,7 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
                 f.appointment.patient_name + ("  $?" if f.appointment.patient_id in flags else "")
             ),
             tooltip=lambda f: flags.get(f.appointment.patient_id),
-            background=lambda f: "#fdebd0" if f.appointment.patient_id in flags else None,
+            background=lambda f: palette.PEACH if f.appointment.patient_id in flags else None,
         ),
         Column(
             "Status",
@@ -74,7 +91,12 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         ),
         Column("Room", lambda f: f.appointment.room_name),
         Column(
-            "Type", lambda f: f.appointment.type_name, background=lambda f: f.appointment.type_color
+            "Type",
+            lambda f: f.appointment.type_name,
+            background=lambda f: f.appointment.type_color,
+            foreground=lambda f: (
+                f.appointment.type_color and palette.readable_on(f.appointment.type_color)
+            ),
         ),
         Column(
             "Prov.",
@@ -83,13 +105,15 @@ def flow_columns(t: Thresholds) -> list[Column[FlowRow]]:
         ),
         Column(
             "Wait",
-            lambda f: f"{f.waiting_minutes} min",
+            lambda f: waited(f.waiting_minutes),
+            tooltip=lambda f: wait_words(f.waiting_minutes),
             background=lambda f: level(f.waiting_minutes),
             align_right=True,
         ),
         Column(
             "In rm",
-            lambda f: f"{f.in_room_minutes} min" if f.appointment.roomed_at else "",
+            lambda f: waited(f.in_room_minutes) if f.appointment.roomed_at else "",
+            tooltip=lambda f: wait_words(f.in_room_minutes) if f.appointment.roomed_at else None,
             background=lambda f: level(f.in_room_minutes) if f.appointment.roomed_at else None,
             align_right=True,
         ),
@@ -110,7 +134,7 @@ def _critical_tooltip(f: FlowRow) -> str | None:
 
 
 def _time(value) -> str:
-    return f"{value:%H:%M}" if value else ""
+    return time_text(value) if value else ""
 
 
 def status_counts(rows: list[FlowRow]) -> str:
@@ -119,7 +143,9 @@ def status_counts(rows: list[FlowRow]) -> str:
         counts[r.appointment.status] = counts.get(r.appointment.status, 0) + 1
     text = " · ".join(f"{flow.LABELS[s]} {n}" for s, n in counts.items())
     criticals = sum(1 for r in rows if r.critical)
-    return text + (f" · <b style='color:#b3261e'>⚠ {criticals} critical</b>" if criticals else "")
+    return text + (
+        f" · <b style='color:{palette.ALERT_RED}'>⚠ {criticals} critical</b>" if criticals else ""
+    )
 
 
 class FlowBoard(QWidget):
@@ -146,10 +172,13 @@ class FlowBoard(QWidget):
                                    "Record that the provider was told about the critical vitals")  # fmt: skip
         self.notify_button.clicked.connect(self.mark_notified)
         self.notify_button.setEnabled(False)
+        self.notify_button.setToolTip("Who was told, when and how (D on the flow board)")
         layout.addWidget(self.notify_button)
-        add_shortcut(self.table, "D", self.mark_notified,
+        notify_key = add_shortcut(self.table, "D", self.mark_notified,
                      "Flow board: the provider was told about the critical vitals (who, when, how)",
                      context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+        gate(self.notify_button, services, "vitals.write")
+        gate(notify_key, services, "vitals.write")
         self.timer = QTimer(self)
         self.timer.setObjectName("flow_board_timer")
         self.timer.setInterval(REFRESH_MS)
@@ -179,8 +208,8 @@ class FlowBoard(QWidget):
             self._reselect(keep)
         self.header.setText(
             f"<b>Flow board</b> — {len(rows)} in clinic: {status_counts(rows)}"
-            f" <span style='color:#7b7d7d'>(waits coloured at {clinic.wait_warn_minutes}"
-            f" and {clinic.wait_alert_minutes} min)</span>"
+            f" <span style='color:{palette.MUTED_TEXT}'>(waits marked ! at"
+            f" {clinic.wait_warn_minutes} and !! at {clinic.wait_alert_minutes} min)</span>"
         )
         self.table.selectionModel().blockSignals(False)
         self._update_notify_button()
@@ -216,7 +245,7 @@ class FlowBoard(QWidget):
 
     def mark_notified(self) -> NotifyProviderDialog | None:
         """Open the 'provider notified' form for the selected row's oldest open item."""
-        self._update_notify_button()  # the user may have switched since the last refresh
+        self._update_notify_button()
         row = self.selected_row()
         if not self.notify_button.isEnabled() or row is None:
             return None
@@ -234,14 +263,9 @@ class FlowBoard(QWidget):
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _update_notify_button(self) -> None:
+        apply_roles(self)  # the user may have switched since the last refresh
         row = self.selected_row()
-        may = allowed(self.services.actor.role, "vitals.write")
-        self.notify_button.setEnabled(may and row is not None and row.marker.needs_notifying)
-        self.notify_button.setToolTip(
-            "Who was told, when and how (D on the flow board)"
-            if may
-            else "Only a medical assistant or an administrator records that the provider was told."
-        )
+        self.notify_button.setEnabled(row is not None and row.marker.needs_notifying)
 
     def _row_changed(self, current, _previous) -> None:
         self._update_notify_button()

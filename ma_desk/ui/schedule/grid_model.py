@@ -19,16 +19,18 @@ from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersist
 from PySide6.QtCore import Signal as QtSignal
 from PySide6.QtGui import QBrush, QColor
 
+from ma_desk.display_format import time_text, weekday_text, weekday_time_text
 from ma_desk.services.schedule import AppointmentRow, ProviderRow
+from ma_desk.ui.common import palette
 
 MIME_TYPE = "application/x-ma-desk-appointment"
 Index = QModelIndex | QPersistentModelIndex
 APPOINTMENT_ROLE = Qt.ItemDataRole.UserRole + 10  # AppointmentRow | None at a cell
 SLOT_ROLE = Qt.ItemDataRole.UserRole + 11  # (start datetime, provider id) of a cell
 
-OPEN_COLOUR = QColor("#ffffff")
-PROVIDER_OFF_COLOUR = QColor("#eceff1")
-CLINIC_CLOSED_COLOUR = QColor("#d5d8dc")
+OPEN_COLOUR = QColor(palette.SURFACE)
+PROVIDER_OFF_COLOUR = QColor(palette.GREY)
+CLINIC_CLOSED_COLOUR = QColor(palette.CLOSED)
 OPEN_BRUSH, OFF_BRUSH, CLOSED_BRUSH = (
     QBrush(OPEN_COLOUR), QBrush(PROVIDER_OFF_COLOUR), QBrush(CLINIC_CLOSED_COLOUR)
 )  # fmt: skip
@@ -277,7 +279,7 @@ class ScheduleGridModel(QAbstractTableModel):
         lane = self.lanes[column]
         start = self.slot_start(row, column)
         a = self.appointment_at(row, column)
-        where = f"{lane.provider.display_name}, {start:%a %m/%d %H:%M}"
+        where = f"{lane.provider.display_name}, {weekday_time_text(start)}"
         if a is None:
             if not self.is_open(row, column):
                 return f"{where}: clinic closed"
@@ -285,7 +287,7 @@ class ScheduleGridModel(QAbstractTableModel):
                 return f"{where}: provider not working"
             return f"{where}: open"
         text = (
-            f"{a.start:%H:%M}-{a.end:%H:%M} {a.patient_name} ({age_label(a.patient_dob, lane.day)})"
+            f"{time_text(a.start)}-{time_text(a.end)} {a.patient_name} ({age_label(a.patient_dob, lane.day)})"
             f" · {a.type_name} · {a.reason or 'no reason given'} · {a.status_label}"
         )
         if a.room_name:
@@ -310,12 +312,12 @@ class ScheduleGridModel(QAbstractTableModel):
             lane = self.lanes[section]
             days = {ln.day for ln in self.lanes}
             if len(days) > 1:
-                return f"{lane.day:%a %m/%d}"
+                return weekday_text(lane.day)
             p = lane.provider
             return f"{p.display_name}, {p.credentials}" if p.credentials else p.display_name
         if orientation == Qt.Orientation.Vertical and 0 <= section < self.slot_count:
             t = self.slot_time(section)
-            return f"{t:%H:%M}" if t.minute == 0 or section == 0 else f":{t:%M}"
+            return time_text(t) if t.minute == 0 or section == 0 else f":{t.minute:02d}"
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -27,23 +27,25 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView
 
 from ma_desk.clinical import flow
+from ma_desk.display_format import time_text
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.fit import eliding_header, first_that_fits, name_forms, scrolls_sideways
 from ma_desk.ui.schedule.grid_model import Block, ScheduleGridModel, age_label
 
 STATUS_BADGES = {
     flow.SCHEDULED: ("", None),
-    flow.CONFIRMED: ("✓ Conf", "#5d6d7e"),
-    flow.ARRIVED: ("Arrived", "#b9770e"),
-    flow.ROOMED: ("Roomed", "#1f618d"),
-    flow.WITH_PROVIDER: ("With prov", "#1e8449"),
-    flow.CHECKED_OUT: ("Out", "#7f8c8d"),
-    flow.NO_SHOW: ("No-show", "#922b21"),
-    flow.CANCELLED: ("Cancelled", "#922b21"),
-    flow.LEFT_WITHOUT_BEING_SEEN: ("LWBS", "#922b21"),
+    flow.CONFIRMED: ("✓ Conf", palette.BADGE_CONFIRMED),
+    flow.ARRIVED: ("Arrived", palette.BADGE_ARRIVED),
+    flow.ROOMED: ("Roomed", palette.BADGE_ROOMED),
+    flow.WITH_PROVIDER: ("With prov", palette.BADGE_WITH_PROVIDER),
+    flow.CHECKED_OUT: ("Out", palette.BADGE_OUT),
+    flow.NO_SHOW: ("No-show", palette.BADGE_ENDED),
+    flow.CANCELLED: ("Cancelled", palette.BADGE_ENDED),
+    flow.LEFT_WITHOUT_BEING_SEEN: ("LWBS", palette.BADGE_ENDED),
 }
 ROW_HEIGHT = 22
-CRITICAL_OPEN, CRITICAL_DONE = "#b3261e", "#2e6b30"
+CRITICAL_OPEN, CRITICAL_DONE = palette.ALERT_RED, palette.TOLD_GREEN
 MIN_LANE_WIDTH = 100  # two overlapping visits still show "Hayes, J." each
 
 
@@ -63,7 +65,7 @@ class BlockText:
 
 @lru_cache(maxsize=4096)
 def _block_text(a: AppointmentRow, flag: str | None) -> BlockText:
-    badge, badge_colour = STATUS_BADGES.get(a.status, (a.status_label, "#555555"))
+    badge, badge_colour = STATUS_BADGES.get(a.status, (a.status_label, palette.BADGE_OTHER))
     if a.is_late and a.status in flow.IN_CLINIC_STATUSES:
         badge = f"{badge} · late"
     same = a.reason.strip().casefold() == a.type_name.casefold()
@@ -71,8 +73,8 @@ def _block_text(a: AppointmentRow, flag: str | None) -> BlockText:
     if a.room_name and a.status in (flow.ROOMED, flow.WITH_PROVIDER):
         detail = f"[{a.room_name}] {detail}"
     return BlockText(
-        title=f"{a.start:%H:%M} {a.patient_name} ({age_label(a.patient_dob, a.start.date())})",
-        short_titles=(f"{a.start:%H:%M} {a.patient_name}", *name_forms(a.patient_name)),
+        title=f"{time_text(a.start)} {a.patient_name} ({age_label(a.patient_dob, a.start.date())})",
+        short_titles=(f"{time_text(a.start)} {a.patient_name}", *name_forms(a.patient_name)),
         detail=detail,
         badge=badge if badge_colour else "",
         badge_colour=badge_colour,
@@ -113,25 +115,31 @@ class _PaintKit:
             "title": self._titles[False],
             "struck": self._titles[True],
         }
-        self.selected_pen = QPen(QColor("#1b4f72"), 2.5)
-        self.white = QColor("white")
-        self.text = QColor("#17202a")
-        self.faded_text = QColor("#7b7d7d")
-        self.flag_fill = QColor("#e67e22")
+        self.selected_pen = QPen(QColor(palette.GRID_SELECTED), 2.5)
+        self.white = QColor(palette.ON_COLOUR)
+        self.text = QColor(palette.TEXT)
+        self.faded_text = QColor(palette.MUTED_TEXT)
+        self.flag_fill = QColor(palette.FLAG_CORNER)
 
     def title(self, struck: bool) -> tuple[QFont, QFontMetrics]:
         return self._titles[struck]
 
 
-_MINOR_PEN = QPen(QColor("#e5e8e8"), 1)
-_MAJOR_PEN = QPen(QColor("#b3b6b7"), 1)
-_CURSOR_FILL = QColor("#d6eaf8")
-_CURSOR_PEN = QPen(QColor("#2e86c1"), 2)
-_DROP_PEN = QPen(QColor("#1b4f72"), 2, Qt.PenStyle.DashLine)
+_MINOR_PEN = QPen(QColor(palette.GRID_MINOR), 1)
+_MAJOR_PEN = QPen(QColor(palette.GRID_MAJOR), 1)
+_CURSOR_FILL = QColor(palette.GRID_CURSOR_FILL)
+_CURSOR_PEN = QPen(QColor(palette.GRID_CURSOR), 2)
+_DROP_PEN = QPen(QColor(palette.GRID_SELECTED), 2, Qt.PenStyle.DashLine)
+
+
+@lru_cache(maxsize=64)
+def _readable_on(background: str) -> QColor:
+    """Block text that reads at AA on the visit type's colour the clinic chose."""
+    return QColor(palette.readable_on(background))
 
 
 def kit_white() -> QColor:
-    return QColor("#ffffff")
+    return QColor(palette.SURFACE)
 
 
 class ScheduleGridView(QTableView):
@@ -240,7 +248,7 @@ class ScheduleGridView(QTableView):
                      selected: bool, stripe_colour: QColor) -> None:  # fmt: skip
         a = block.appointment
         text = block_text(a, self.grid_model().flags_by_patient)
-        colour = QColor(a.type_color or "#cfd8dc")
+        colour = QColor(a.type_color or palette.UNTYPED_BLOCK)
         if text.faded:
             colour = colour.lighter(118)
             colour.setAlpha(150)
@@ -277,7 +285,8 @@ class ScheduleGridView(QTableView):
             painter.setBrush(kit.flag_fill)
             painter.drawPolygon(corner)
 
-        painter.setPen(kit.faded_text if text.faded else kit.text)
+        readable = _readable_on(colour.name()) if a.type_color else kit.text
+        painter.setPen(kit.faded_text if text.faded else readable)
         kind = "struck" if text.struck else "title"
         painter.setFont(kit.fonts[kind][0])
         title = first_that_fits((text.title, *text.short_titles), kit.fonts[kind][1], right - left)
@@ -370,7 +379,7 @@ class ScheduleGridView(QTableView):
             y = cell.top() + int(
                 cell.height() * (minutes % model.slot_minutes) / model.slot_minutes
             )
-            painter.setPen(QPen(QColor("#e74c3c"), 2))
+            painter.setPen(QPen(QColor(palette.NOW_LINE), 2))
             painter.drawLine(cell.left(), y, cell.right(), y)
 
     # ------------------------------------------------------------- keyboard

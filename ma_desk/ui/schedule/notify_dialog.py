@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import qt_time_format
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.services.notify import HOW_LABELS, IN_PERSON, MESSAGE, PHONE, NotifyTask
@@ -57,7 +58,7 @@ class NotifyProviderDialog(QDialog):
         form.addRow("Pro&vider", self.provider)
         now = services.ctx.clock.now()
         self.time = named(QTimeEdit(QTime(now.hour, now.minute)), "notify_time", "Time told")
-        self.time.setDisplayFormat("HH:mm")
+        self.time.setDisplayFormat(qt_time_format())
         whole_field_tab(self.time)
         form.addRow("&Time told", self.time)
         how_row = QHBoxLayout()

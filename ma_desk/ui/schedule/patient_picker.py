@@ -5,13 +5,14 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListView, QVBoxLayout, QWidget
 
+from ma_desk.display_format import date_text
 from ma_desk.errors import MADeskError
 from ma_desk.services.patients import PatientHit
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import named
 
 HIT_COLUMNS: list[Column[PatientHit]] = [
-    Column("Patient", lambda h: f"{h.full_name}  ·  DOB {h.dob:%m/%d/%Y}  ·  {h.mrn}"),
+    Column("Patient", lambda h: f"{h.full_name}  ·  DOB {date_text(h.dob)}  ·  {h.mrn}"),
 ]
 
 

@@ -30,10 +30,20 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clinical import flow
+from ma_desk.display_format import (
+    date_text,
+    day_month_time_text,
+    qt_weekday_date_format,
+    time_text,
+    weekday_text,
+    weekday_time_text,
+)
 from ma_desk.errors import MADeskError
 from ma_desk.services.schedule import AppointmentRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.fit import button_row, keep_panels, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
+from ma_desk.ui.common.role_gate import RoleLock, gate
 from ma_desk.ui.common.shortcuts import describe
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.live import kept_scroll, refresh_quietly
@@ -76,6 +86,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self._reference = None
         self._build()
         self._build_actions()
+        self._gate_by_role()
         self.flow_board.timer.stop()
         self.timer = QTimer(self)
         self.timer.setObjectName("schedule_refresh_timer")
@@ -100,7 +111,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self.next_button.setToolTip("Next day (Alt+Right)")
         self.date_edit = named(QDateEdit(), "schedule_date", "Schedule date")
         self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("ddd MM/dd/yyyy")
+        self.date_edit.setDisplayFormat(qt_weekday_date_format())
         whole_field_tab(self.date_edit)
         self.view_mode = named(QComboBox(), "schedule_view_mode", "Day or week view")
         self.view_mode.addItem("Day", "day")
@@ -136,6 +147,7 @@ class ScheduleTab(ScheduleActions, Tab):
         self.splitter.addWidget(self.grid)
         self.side = QTabWidget()
         self.side.setObjectName("schedule_side_panel")
+        self.side.setAccessibleName("Flow board, waitlist and details")
         self.flow_board = FlowBoard(self.services)
         self.waitlist = WaitlistPanel(self.services)
         self.details = QLabel()
@@ -246,6 +258,21 @@ class ScheduleTab(ScheduleActions, Tab):
                 f"flow {status}", [key], lambda _=False, s=status: self.move_patient(s),
                 f"Set the selected visit to {flow.LABELS[status]} (book or flow board)",
             )  # fmt: skip
+
+    def _gate_by_role(self) -> None:
+        """What the signed-in role may not do is disabled, with the reason, keys included."""
+        needs = {
+            "schedule.write": (self.book_button, self.follow_button, self.waitlist_button,
+                               *(self.actions_by_name[n] for n in ("book", "follow_up",
+                                                                   "waitlist"))),
+            "flow.write": (self.cancel_button, self.undo_button, *self.flow_buttons.values(),
+                           *(self.actions_by_name[n] for n in ("cancel", "undo")),
+                           *(self.actions_by_name[s] for s, _l, _k in FLOW_KEYS)),
+        }  # fmt: skip
+        for permission, targets in needs.items():
+            for target in targets:
+                gate(target, self.services, permission)
+        self.book_lock = self.book_button.findChild(RoleLock)
 
     def _fill_provider_choices(self) -> None:
         providers = self.services.schedule.providers()
@@ -402,8 +429,8 @@ class ScheduleTab(ScheduleActions, Tab):
         done = sum(r.status == flow.CHECKED_OUT for r in rows)
         no_show = sum(r.status == flow.NO_SHOW for r in rows)
         cancelled = sum(r.status == flow.CANCELLED for r in rows)
-        when = (f"Week of {week_start(self.day):%a %m/%d}" if self.week_provider_id
-                else f"{self.day:%A %m/%d}")  # fmt: skip
+        when = (f"Week of {weekday_text(week_start(self.day))}" if self.week_provider_id
+                else weekday_text(self.day))  # fmt: skip
         self.summary.setText(
             f"<b>{when}</b> · {len(active)} booked · {in_clinic} in clinic · {done} checked out"
             f" · {no_show} no-show · {cancelled} cancelled"
@@ -487,14 +514,16 @@ class ScheduleTab(ScheduleActions, Tab):
         if a is None:
             slot = self._cursor_slot()
             self.details.setText(
-                f"Open slot {slot[0]:%a %m/%d %H:%M}. Press Enter or Ins to book." if slot else ""
+                f"Open slot {weekday_time_text(slot[0])}. Press Enter or Ins to book."
+                if slot
+                else ""
             )
             return
         esc = html.escape
         lines = [
             f"<b>{esc(a.patient_name)}</b> ({age_label(a.patient_dob, a.start.date())}) · DOB "
-            f"{a.patient_dob:%m/%d/%Y} · {esc(a.mrn)}",
-            f"{a.start:%a %m/%d %H:%M}–{a.end:%H:%M} · {esc(a.type_name)} ({a.minutes} min) · "
+            f"{date_text(a.patient_dob)} · {esc(a.mrn)}",
+            f"{weekday_time_text(a.start)}–{time_text(a.end)} · {esc(a.type_name)} ({a.minutes} min) · "
             f"{esc(a.provider_name)}",
             f"Reason: {esc(a.reason) or '—'}",
             f"Status: <b>{a.status_label}</b>" + (" (late)" if a.is_late else "")
@@ -506,7 +535,7 @@ class ScheduleTab(ScheduleActions, Tab):
             lines.append("Part of a recurring series.")
         flag = self.model.flags_by_patient.get(a.patient_id)
         if flag:
-            lines.append(f"<span style='color:#9a5b00'>⚠ {esc(flag)}</span>")
+            lines.append(f"<span style='color:{palette.FLAG_TEXT}'>⚠ {esc(flag)}</span>")
         history = (self.services.schedule.history(a.id)
                    if self.side.currentWidget() is self.details else [])  # fmt: skip
         if history:
@@ -514,7 +543,7 @@ class ScheduleTab(ScheduleActions, Tab):
             for h in history:
                 undone = " <i>(undone)</i>" if h.undone else ""
                 who = f" by {html.escape(h.user_name)}" if h.user_name else ""
-                lines.append(f"{h.at:%m/%d %H:%M} {flow.LABELS.get(h.from_status)} → "
+                lines.append(f"{day_month_time_text(h.at)} {flow.LABELS.get(h.from_status)} → "
                              f"{flow.LABELS.get(h.to_status)}{who}{undone}")  # fmt: skip
         self.details.setText("<br>".join(lines))
 

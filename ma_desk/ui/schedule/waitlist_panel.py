@@ -21,11 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_text, day_month_text, weekday_time_text
 from ma_desk.errors import MADeskError, ValidationError
 from ma_desk.services.waitlist import DAY_NAMES, WaitlistRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.fit import FlowLayout, fit_columns
 from ma_desk.ui.common.focus import whole_field_tab
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.schedule.patient_picker import PatientPicker
@@ -36,10 +39,10 @@ COLUMNS: list[Column[WaitlistRow]] = [
     Column("Type", lambda w: w.type_name or "Any"),
     Column("Days", lambda w: w.days_label),
     Column("Times", lambda w: w.times_label),
-    Column("Waiting since", lambda w: f"{w.created_at:%m/%d}"),
+    Column("Waiting since", lambda w: day_month_text(w.created_at)),
     Column("Note", lambda w: w.note),
 ]
-OFFER_COLOUR = "#d5f5e3"
+OFFER_COLOUR = palette.OFFER
 
 
 class WaitlistPanel(QWidget):
@@ -77,6 +80,7 @@ class WaitlistPanel(QWidget):
                                    "Remove from waitlist")  # fmt: skip
         for b in (self.add_button, self.book_button, self.remove_button):
             buttons.addWidget(b)
+            gate(b, services, "schedule.write")
         layout.addLayout(buttons)
         self.add_button.clicked.connect(self.open_add_dialog)
         self.book_button.clicked.connect(self._book_clicked)
@@ -95,7 +99,7 @@ class WaitlistPanel(QWidget):
         if offers and slot:
             _provider, start, minutes = slot
             self.offer_label.setText(
-                f"Freed: {start:%a %m/%d %H:%M} ({minutes} min) — {len(offers)} waiting "
+                f"Freed: {weekday_time_text(start)} ({minutes} min) — {len(offers)} waiting "
                 f"patient(s) fit. Select one and press “Book selected into slot”."
             )
         self.offer_label.setVisible(bool(offers))
@@ -159,7 +163,7 @@ class WaitlistDialog(QDialog):
         else:
             p = services.patients.get(patient_id)
             form.addRow(
-                "Patient", QLabel(f"<b>{html.escape(p.full_name)}</b> · DOB {p.dob:%m/%d/%Y}")
+                "Patient", QLabel(f"<b>{html.escape(p.full_name)}</b> · DOB {date_text(p.dob)}")
             )
         form.addRow("", self.messages["patient"])
         self.provider = named(QComboBox(), "waitlist_provider", "Provider")

@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import compact_date, qt_date_format, seconds_text
 from ma_desk.errors import MADeskError, ValidationError
 from ma_desk.services import Services
 from ma_desk.services.audit_log import AuditFilter, AuditRow
-from ma_desk.ui.common import replace_file
+from ma_desk.ui.common import palette, replace_file
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.focus import whole_field_tab
@@ -37,20 +38,20 @@ from ma_desk.ui.common.widgets import make_table, named
 
 AUDIT_COLUMNS: list[Column[AuditRow]] = [
     Column("#", lambda r: r.id, align_right=True),
-    Column("Time", lambda r: f"{r.at_local:%Y-%m-%d %H:%M:%S}"),
+    Column("Time", lambda r: seconds_text(r.at_local)),
     Column("User", lambda r: r.username),
     Column("Workstation", lambda r: r.workstation),
     Column(
         "Action",
         lambda r: r.action + (" ⚠ emergency" if r.break_glass else ""),
-        background=lambda r: "#fde2e4" if r.break_glass else None,
+        background=lambda r: palette.ROSE_AUDIT if r.break_glass else None,
     ),  # fmt: skip
     Column("Entity", lambda r: f"{r.entity} {r.entity_id}".strip()),
     Column("Patient", lambda r: r.mrn),
     Column(
         "Outcome",
         lambda r: r.outcome,
-        foreground=lambda r: None if r.outcome == "success" else "#b00020",
+        foreground=lambda r: None if r.outcome == "success" else palette.ERROR_TEXT,
     ),  # fmt: skip
     Column(
         "Details", lambda r: r.details if r.details != "{}" else "", tooltip=lambda r: r.details
@@ -100,7 +101,7 @@ class AuditDialog(QDialog):
                          "To date")  # fmt: skip
         for edit in (self.start, self.end):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDisplayFormat(qt_date_format())
             whole_field_tab(edit)
         self.action = named(QComboBox(), "audit_action", "Filter by action")
         self.action.addItem("")
@@ -170,7 +171,7 @@ class AuditDialog(QDialog):
         except MADeskError as exc:
             self.message.show_message(str(exc))
             return
-        target = ask_save_path(self, f"audit-{self.services.ctx.clock.now():%Y%m%d}.csv")
+        target = ask_save_path(self, f"audit-{compact_date(self.services.ctx.clock.now())}.csv")
         if target is None:
             return
         replace = target.exists()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from ma_desk.actor import Actor
 from ma_desk.backup import backup_due, run_scheduled_backup
+from ma_desk.display_format import file_stamp
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 
@@ -118,7 +119,7 @@ class BackupNow(QObject):
             dialogs.warn(self.window, "Back up", str(exc))
             return False
         now = self.services.ctx.clock.now()
-        target = ask_backup_path(self.window, f"clinic-{now:%Y%m%d-%H%M}.madesk")
+        target = ask_backup_path(self.window, f"clinic-{file_stamp(now)}.madesk")
         if target is None:
             return False
         if target.suffix != ".madesk":

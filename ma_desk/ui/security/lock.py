@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clock import Clock
+from ma_desk.display_format import time_text
 from ma_desk.services import Services
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.security.sign_in import CredentialsForm
@@ -97,7 +98,7 @@ class LockScreen(QWidget):
         self.services = services
         self.title = QLabel("MA Desk is locked")
         self.title.setObjectName("lock_title")
-        self.title.setStyleSheet("font-size: 20pt; font-weight: bold; color: #10263d;")
+        self.title.setProperty("role", "lock-title")  # sized in clinic.qss with the system font
         self.detail = QLabel()
         self.detail.setObjectName("lock_detail")
         self.detail.setWordWrap(True)
@@ -135,7 +136,7 @@ class LockScreen(QWidget):
         outer.addStretch(2)
 
     def prepare(self, *, previous_username: str, previous_name: str, reason: str) -> None:
-        when = dt.datetime.now().strftime("%H:%M")
+        when = time_text(dt.datetime.now())
         if previous_username:
             self.detail.setText(
                 f"Locked at {when} ({reason}). {previous_name} can unlock with their "

@@ -13,13 +13,24 @@ import contextlib
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMenu, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QStackedWidget,
+    QWidget,
+)
 
 from ma_desk.clock import Clock, SystemClock
+from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
 from ma_desk.permissions import allowed
 from ma_desk.services import Services
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.common.role_gate import apply_roles, gate
 from ma_desk.ui.security.lock import IdleWatcher, LockScreen
 
 DEFAULT_IDLE_MINUTES = 5
@@ -34,6 +45,7 @@ class SessionController(QObject):
         self.locked = False
         self._saved_enabled: list[tuple[QObject, bool]] = []
         self._covers: list = []
+        self._locked_by: int | None = None  # whose unsaved entries wait behind the lock
         self._title = window.windowTitle()
 
         central = window.centralWidget()
@@ -59,7 +71,7 @@ class SessionController(QObject):
         self.emergency_label = QLabel()
         self.emergency_label.setObjectName("status_emergency")
         self.emergency_label.setStyleSheet(
-            "background: #b00020; color: white; font-weight: bold; padding: 0 8px;"
+            f"background: {palette.EMERGENCY}; color: {palette.ON_COLOUR}; font-weight: bold; padding: 0 8px;"
         )
         self.emergency_label.hide()
         window.statusBar().addPermanentWidget(self.emergency_label)
@@ -86,6 +98,7 @@ class SessionController(QObject):
                                              "action_emergency_access", None,
                                              self.emergency_access)  # fmt: skip
         account.addSeparator()
+        account.setToolTipsVisible(True)
         self.sign_out_action = self._action(account, "Sign out", "action_sign_out", None,
                                             self.sign_out)  # fmt: skip
         admin = bar.addMenu("A&dministration")
@@ -101,6 +114,12 @@ class SessionController(QObject):
         admin.addSeparator()
         self.backup_action = self._action(admin, "Back up now…", "action_backup_now", None,
                                           self.backup_now)  # fmt: skip
+        admin.setToolTipsVisible(True)  # a disabled entry says why
+        for action, permission in ((self.users_action, "users.admin"),
+                                   (self.audit_action, "audit.read"),
+                                   (self.clinic_settings_action, "settings.write"),
+                                   (self.backup_action, "backup.run")):  # fmt: skip
+            gate(action, self.services, permission)
 
     def _action(self, menu, text: str, name: str, shortcut: str | None, slot) -> QAction:
         action = QAction(text, self.window)
@@ -113,25 +132,26 @@ class SessionController(QObject):
         return action
 
     def refresh_permissions(self) -> None:
-        role = self.services.actor.role
-        is_admin = allowed(role, "users.admin")
-        self.users_action.setEnabled(is_admin)
-        self.audit_action.setEnabled(allowed(role, "audit.read"))
-        self.clinic_settings_action.setVisible(allowed(role, "settings.write"))
-        self.clinic_settings_action.setEnabled(allowed(role, "settings.write"))
+        """Decide every role-held action, button and form of the window for the user now."""
+        is_admin = allowed(self.services.actor.role, "users.admin")
         self.emergency_action.setEnabled(not is_admin)
-        self.backup_action.setEnabled(allowed(role, "backup.run"))
+        self.emergency_action.setToolTip(
+            "Administrators already have every permission." if is_admin else ""
+        )
         self.refresh_emergency()
+        apply_roles(self.window)
 
     def refresh_emergency(self) -> None:
         try:
             until = self.services.accounts.break_glass_until()
         except MADeskError:  # the clinic server may be away (its banner says so): keep as is
             return
+        if (until is None) != self.emergency_label.isHidden():
+            apply_roles(self.window)  # an elevation began or ran out: what it opened changes
         if until is None:
             self.emergency_label.hide()
             return
-        self.emergency_label.setText(f"EMERGENCY ACCESS until {until:%H:%M}")
+        self.emergency_label.setText(f"EMERGENCY ACCESS until {time_text(until)}")
         self.emergency_label.show()
 
     # ------------------------------------------------------------ lock / unlock
@@ -144,6 +164,7 @@ class SessionController(QObject):
             with contextlib.suppress(MADeskError):
                 self.services.accounts.record_lock(reason)
         self.locked = True
+        self._locked_by = actor.user_id
         self._saved_enabled = []
         for obj in self.window.findChildren(QAction) + self.window.findChildren(QShortcut):
             self._saved_enabled.append((obj, obj.isEnabled()))
@@ -190,6 +211,7 @@ class SessionController(QObject):
 
     def sign_out(self) -> None:
         self.lock("sign out")
+        self._locked_by = None  # signed out: whoever signs in next starts afresh
         self.services.accounts.sign_out()
         self.lock_screen.prepare(previous_username="", previous_name="", reason="signed out")
 
@@ -197,12 +219,16 @@ class SessionController(QObject):
         if not self.locked:
             return
         self.locked = False
+        actor = self.services.actor
+        same_user = actor.user_id is not None and actor.user_id == self._locked_by
         for top, cover, title, states in self._covers:
             cover.hide()
             cover.deleteLater()
             for child, enabled in states:
                 child.setEnabled(enabled)
             top.setWindowTitle(title)
+            if not same_user:  # the previous user's open form goes with its unsaved input
+                _discard_window(top)
         self._covers = []
         for obj, enabled in self._saved_enabled:
             obj.setEnabled(enabled)
@@ -217,8 +243,11 @@ class SessionController(QObject):
         update = getattr(self.window, "update_status", None)
         if callable(update):
             update()
-        tabs = getattr(self.window, "tabs", None)
         widgets = getattr(self.window, "tab_widgets", [])
+        if not same_user:  # another user: nothing the previous one typed is theirs to save
+            for tab in widgets:
+                tab.discard_unsaved()
+        tabs = getattr(self.window, "tabs", None)
         if tabs is not None and 0 <= tabs.currentIndex() < len(widgets):
             widgets[tabs.currentIndex()].activated()
 
@@ -267,3 +296,11 @@ class SessionController(QObject):
     def shutdown(self) -> None:
         self.idle.stop()
         self._tick.stop()
+
+
+def _discard_window(top: QWidget) -> None:
+    """Close a dialog or window the previous user left open, dropping what it holds."""
+    if isinstance(top, QDialog):
+        top.reject()
+    else:
+        top.close()

@@ -17,10 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ma_desk.display_format import date_time_text
 from ma_desk.errors import MADeskError
 from ma_desk.permissions import ROLE_LABELS, ROLES
 from ma_desk.services import Services
 from ma_desk.services.accounts import UserRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.table_model import Column, RowTableModel
@@ -35,11 +37,11 @@ USER_COLUMNS: list[Column[UserRow]] = [
         lambda u: (
             ("active" if u.active else "inactive") + (" · locked out" if u.locked_until else "")
         ),
-        foreground=lambda u: None if u.active else "#777777",
+        foreground=lambda u: None if u.active else palette.MUTED_TEXT,
     ),  # fmt: skip
     Column(
         "Last sign-in",
-        lambda u: f"{u.last_sign_in_at:%Y-%m-%d %H:%M}" if u.last_sign_in_at else "never",
+        lambda u: date_time_text(u.last_sign_in_at) if u.last_sign_in_at else "never",
     ),  # fmt: skip
 ]
 

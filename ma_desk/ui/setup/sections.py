@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk import clinic_setup_rules as rules
 from ma_desk.clinical.checklist_templates import ROOM_TYPES
+from ma_desk.display_format import typed_time_text
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
@@ -129,14 +130,15 @@ class RowsSection(Section):
         super().__init__(parent)
         self.inputs = list(inputs)
         self.model: RowTableModel = RowTableModel(columns, self)
-        self.view = make_table(f"{self.list_key}_table", f"{self.list_key.replace('_', ' ')}")
+        rows = self.list_key.replace("_", " ")  # "visit types"
+        self.view = make_table(f"{self.list_key}_table", rows.capitalize())
         self.view.setModel(self.model)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.view.verticalHeader().hide()
-        self.add_button = named(QPushButton("&Add"), f"{self.list_key}_add", "Add the row")
+        self.add_button = named(QPushButton("&Add"), f"{self.list_key}_add", f"Add the {rows[:-1]}")
         self.remove_button = named(QPushButton("&Remove"), f"{self.list_key}_remove",
-                                   "Remove the selected row")  # fmt: skip
+                                   f"Remove the selected {rows[:-1]}")  # fmt: skip
         self.add_button.clicked.connect(self.add_typed)
         self.remove_button.clicked.connect(self.remove_selected)
         row = QHBoxLayout()
@@ -392,8 +394,8 @@ class HoursSection(Section):
                                                strict=True):  # fmt: skip
             is_open.setChecked(day.is_open)
             if day.opens is not None and day.closes is not None:
-                opens.setText(f"{day.opens:%H:%M}")
-                closes.setText(f"{day.closes:%H:%M}")
+                opens.setText(typed_time_text(day.opens))
+                closes.setText(typed_time_text(day.closes))
         self.slot.setValue(slot_minutes)
 
     def problems(self) -> dict[str, str]:

@@ -27,3 +27,23 @@ class CriticalAcknowledgement:
 
 
 acknowledgement = CriticalAcknowledgement()
+
+
+class UnlikelyConfirmation:
+    """'Save anyway' for a value that can hardly be real (a height jump): as above, going
+    back is the default, so Enter never stores it unread."""
+
+    def ask(self, parent: QWidget | None, text: str) -> bool:
+        box = QMessageBox(parent)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Check this value")
+        box.setText(text)
+        confirm = box.addButton("&Save anyway: re-measured", QMessageBox.ButtonRole.AcceptRole)
+        back = box.addButton("&Go back", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(back)
+        box.setEscapeButton(back)
+        box.exec()
+        return box.clickedButton() is confirm
+
+
+unlikely = UnlikelyConfirmation()

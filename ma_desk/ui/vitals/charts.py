@@ -23,7 +23,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ma_desk.clinical import codes, units
 from ma_desk.clinical import vitals as rules
+from ma_desk.display_format import qt_date_format
 from ma_desk.services.vitals import VitalSetRow
+from ma_desk.ui.common import palette
 
 
 def _ms(moment: dt.datetime) -> float:
@@ -55,6 +57,9 @@ def _band(name: str, points: list[tuple[float, float, float]], colour: str) -> Q
     return area
 
 
+NO_MEASUREMENTS = "No measurements yet"
+
+
 class TrendCharts(QWidget):
     """Two charts redrawn from a patient's history (oldest to newest)."""
 
@@ -62,7 +67,7 @@ class TrendCharts(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.empty_label = QLabel("No vital signs recorded yet.")
+        self.empty_label = QLabel(NO_MEASUREMENTS)
         self.empty_label.setObjectName("vitals_trend_empty")
         layout.addWidget(self.empty_label)
         self.weight_view = self._view("vitals_weight_chart", "Weight and BMI trend")
@@ -107,9 +112,13 @@ class TrendCharts(QWidget):
         chart.setMargins(QMargins(4, 4, 4, 4))
         return chart
 
+    def _no_measurements(self, title: str) -> QChart:
+        """An empty chart says so and draws no axes (a date axis with no dates reads 1970)."""
+        return self._new_chart(f"{title}: {NO_MEASUREMENTS.lower()}")
+
     def _x_axis(self, chart: QChart, rows: list[VitalSetRow]) -> QDateTimeAxis:
         axis = QDateTimeAxis()
-        axis.setFormat("MM/dd/yy")
+        axis.setFormat(qt_date_format())
         axis.setTickCount(5)
         if rows:
             first, last = rows[0].taken_at, rows[-1].taken_at
@@ -124,7 +133,12 @@ class TrendCharts(QWidget):
     def _weight_chart(
         self, rows: list[VitalSetRow], dob: dt.date | None, sex: str, weight_unit: str
     ) -> QChart:
-        chart = self._new_chart(f"Weight ({units.label(weight_unit)}) and BMI")
+        title = f"Weight ({units.label(weight_unit)}) and BMI"
+        self.weight_series, self.bmi_series = QLineSeries(), QLineSeries()
+        self.bmi_band_label = ""
+        if not any(r.get(codes.WEIGHT) is not None or r.get(codes.BMI) is not None for r in rows):
+            return self._no_measurements(title)
+        chart = self._new_chart(title)
         x_axis = self._x_axis(chart, rows)
         weight_axis, bmi_axis = QValueAxis(), QValueAxis()
         weight_axis.setTitleText(units.label(weight_unit))
@@ -134,8 +148,8 @@ class TrendCharts(QWidget):
         chart.addAxis(weight_axis, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(bmi_axis, Qt.AlignmentFlag.AlignRight)
 
-        self.weight_series = _line(f"Weight ({units.label(weight_unit)})", "#1f5fa8")
-        self.bmi_series = _line("BMI", "#6a3d9a")
+        self.weight_series = _line(f"Weight ({units.label(weight_unit)})", palette.CHART_WEIGHT)
+        self.bmi_series = _line("BMI", palette.CHART_BMI)
         weights, bmis, band = [], [], []
         for row in rows:
             x = _ms(row.taken_at)
@@ -164,7 +178,7 @@ class TrendCharts(QWidget):
             if len(band) == 1:
                 x, low, high = band[0]
                 band = [(x - 86_400_000, low, high), (x + 86_400_000, low, high)]
-            area = _band(self.bmi_band_label, band, "#4caf50")
+            area = _band(self.bmi_band_label, band, palette.CHART_NORMAL_BAND)
             chart.addSeries(area)
             area.attachAxis(x_axis)
             area.attachAxis(bmi_axis)
@@ -178,6 +192,9 @@ class TrendCharts(QWidget):
         return chart
 
     def _bp_chart(self, rows: list[VitalSetRow]) -> QChart:
+        self.systolic_series, self.diastolic_series = QLineSeries(), QLineSeries()
+        if not any(r.bp_readings for r in rows):
+            return self._no_measurements("Blood pressure (mmHg)")
         chart = self._new_chart("Blood pressure (mmHg)")
         x_axis = self._x_axis(chart, rows)
         y_axis = QValueAxis()
@@ -193,15 +210,25 @@ class TrendCharts(QWidget):
                 rules.NORMAL_DIASTOLIC_BAND,
             )
             for name, low, high, colour in (
-                (f"Normal systolic {s_low:.0f}-{s_high - 1:.0f}", s_low, s_high, "#4caf50"),
-                (f"Normal diastolic {d_low:.0f}-{d_high - 1:.0f}", d_low, d_high, "#2196f3"),
+                (
+                    f"Normal systolic {s_low:.0f}-{s_high - 1:.0f}",
+                    s_low,
+                    s_high,
+                    palette.CHART_NORMAL_BAND,
+                ),
+                (
+                    f"Normal diastolic {d_low:.0f}-{d_high - 1:.0f}",
+                    d_low,
+                    d_high,
+                    palette.CHART_NORMAL_DIASTOLIC,
+                ),
             ):
                 area = _band(name, [(first, low, high), (last, low, high)], colour)
                 chart.addSeries(area)
                 area.attachAxis(x_axis)
                 area.attachAxis(y_axis)
-        self.systolic_series = _line("Systolic", "#c62828")
-        self.diastolic_series = _line("Diastolic", "#1565c0")
+        self.systolic_series = _line("Systolic", palette.CHART_SYSTOLIC)
+        self.diastolic_series = _line("Diastolic", palette.CHART_DIASTOLIC)
         values = [60.0, 130.0]
         for row in rows:
             x = _ms(row.taken_at)

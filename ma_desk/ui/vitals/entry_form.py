@@ -28,28 +28,31 @@ from PySide6.QtWidgets import (
 
 from ma_desk.clinical import units
 from ma_desk.clinical import vitals as rules
+from ma_desk.display_format import date_text
 from ma_desk.services.vitals import VitalSetRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import ReservedLine, button_row
 from ma_desk.ui.common.shortcuts import add_shortcut, document_key
 from ma_desk.ui.common.widgets import named
+from ma_desk.ui.vitals.descriptions import field_description
 
 MAX_BP_READINGS = 3
 
 # Colour AND words: the flag label always carries the words; colour only reinforces.
 # A 2px border takes 1px of padding back, so a flagged field keeps its size.
-STYLE = """
-QLineEdit[flag="abnormal"] { background: #fff4d6; border: 2px solid #c77700; padding: 3px 5px; }
-QLineEdit[flag="critical"] { background: #fde3e1; border: 2px solid #c62828; padding: 3px 5px; }
-QLineEdit[flag="refused"] { background: #ffffff; border: 2px solid #c62828; padding: 3px 5px; }
-QLabel[flag="abnormal"] { color: #7a4a00; background: #fff4d6; border-radius: 3px;
-                          padding: 1px 6px; font-weight: bold; }
-QLabel[flag="critical"] { color: #ffffff; background: #c62828; border-radius: 3px;
-                          padding: 1px 6px; font-weight: bold; }
-QLabel[flag="normal"] { color: #2e6b30; }
-QLabel[role="previous"] { color: #555555; }
-QLabel[role="field-error"] { color: #b71c1c; }
-QLabel[role="computed"] { font-weight: bold; }
+STYLE = f"""
+QLineEdit[flag="abnormal"] {{ background: {palette.AMBER_LIGHT}; border: 2px solid {palette.ABNORMAL_BORDER}; padding: 3px 5px; }}
+QLineEdit[flag="critical"] {{ background: {palette.CRITICAL_FILL_LIGHT}; border: 2px solid {palette.CRITICAL_FILL}; padding: 3px 5px; }}
+QLineEdit[flag="refused"] {{ background: {palette.SURFACE}; border: 2px solid {palette.CRITICAL_FILL}; padding: 3px 5px; }}
+QLabel[flag="abnormal"] {{ color: {palette.WARNING_TEXT}; background: {palette.AMBER_LIGHT}; border-radius: 3px;
+                          padding: 1px 6px; font-weight: bold; }}
+QLabel[flag="critical"] {{ color: {palette.ON_COLOUR}; background: {palette.CRITICAL_FILL}; border-radius: 3px;
+                          padding: 1px 6px; font-weight: bold; }}
+QLabel[flag="normal"] {{ color: {palette.OK_TEXT}; }}
+QLabel[role="previous"] {{ color: {palette.PREVIOUS}; }}
+QLabel[role="field-error"] {{ color: {palette.CRITICAL_TEXT}; }}
+QLabel[role="computed"] {{ font-weight: bold; }}
 """
 
 
@@ -540,6 +543,10 @@ class VitalsEntryForm(QFrame):
         else:
             _set_flag(row.edit, finding.level if finding and finding.flagged else "")
             self._paint_flag(row.flag, finding)
+        # A screen reader on the field hears its flag or refusal, then unit and limits.
+        state = visible_refusal or row.flag.text()
+        described = field_description(key, row.unit, context)
+        row.edit.setAccessibleDescription(f"{state} {described}" if state else described)
         if context is None:
             row.previous.setText("")
             return
@@ -550,7 +557,7 @@ class VitalsEntryForm(QFrame):
                 row.previous.setText(
                     "Last: none"
                     if s is None or d is None
-                    else f"Last {s.value:.0f}/{d.value:.0f} ({s.taken_at:%m/%d/%y})"
+                    else f"Last {s.value:.0f}/{d.value:.0f} ({date_text(s.taken_at)})"
                 )
             return
         row.previous.setText(rules.display_previous(key, context.previous.get(key), row.unit))

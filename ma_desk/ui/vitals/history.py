@@ -6,11 +6,13 @@ from collections.abc import Callable
 
 from ma_desk.clinical import codes, units
 from ma_desk.clinical import vitals as rules
+from ma_desk.display_format import date_time_text
 from ma_desk.services.vitals import FINAL, VitalSetRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.table_model import Column
 
-LEVEL_COLOURS = {rules.CRITICAL: "#b71c1c", rules.ABNORMAL: "#a15c00"}
-VOIDED_COLOUR = "#8a8a8a"
+LEVEL_COLOURS = {rules.CRITICAL: palette.CRITICAL_TEXT, rules.ABNORMAL: palette.ABNORMAL_TEXT}
+VOIDED_COLOUR = palette.MUTED_TEXT
 
 
 def _colour(loinc: str) -> Callable[[VitalSetRow], str | None]:
@@ -97,7 +99,7 @@ def history_columns(preferred: dict[str, str]) -> list[Column[VitalSetRow]]:
         return Column(header, _value(name, unit), foreground=_colour(loinc), tooltip=_flag_words(loinc), align_right=True)  # fmt: skip
 
     return [
-        Column("Taken", lambda r: f"{r.taken_at:%m/%d/%Y %H:%M}", foreground=_colour("")),
+        Column("Taken", lambda r: date_time_text(r.taken_at), foreground=_colour("")),
         Column("Status", _status, foreground=_colour(""), tooltip=lambda r: r.reason or None),
         Column("BP", _bp, foreground=_colour(codes.SYSTOLIC), tooltip=_flag_words(codes.SYSTOLIC)),
         Column("Pulse", _pulse, foreground=_colour(codes.HEART_RATE), align_right=True),

@@ -20,17 +20,20 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clinical import vitals as rules
+from ma_desk.display_format import date_time_text, time_text
 from ma_desk.errors import MADeskError, NeedsConfirmation, ValidationError
 from ma_desk.services.patients import PatientRecord
-from ma_desk.services.vitals import FINAL, VitalSetRow
+from ma_desk.services.vitals import FINAL, UnlikelyValues, VitalSetRow
+from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
 from ma_desk.ui.common.fit import FlowLayout, keep_panels, scrolling, scrolls_sideways, wrapping
 from ma_desk.ui.common.patient_banner import PatientBanner
+from ma_desk.ui.common.role_gate import gate
 from ma_desk.ui.common.table_model import ROW_ROLE, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.live import kept_scroll, refresh_quietly
 from ma_desk.ui.tab_base import Tab
-from ma_desk.ui.vitals.acknowledge import acknowledgement
+from ma_desk.ui.vitals.acknowledge import acknowledgement, unlikely
 from ma_desk.ui.vitals.charts import TrendCharts
 from ma_desk.ui.vitals.entry_form import VitalsEntryForm
 from ma_desk.ui.vitals.history import history_columns
@@ -55,13 +58,16 @@ class VitalsTab(Tab):
         self.status_label.setWordWrap(True)
         self.tasks_label = named(QLabel(""), "vitals_open_tasks", "Open notify-provider items")
         self.tasks_label.setWordWrap(True)
-        self.tasks_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        self.tasks_label.setStyleSheet(f"color: {palette.CRITICAL_TEXT}; font-weight: bold;")
         self.tasks_label.hide()
         info.addWidget(self.visit_label, 1)
         info.addSpacing(16)
         info.addWidget(wrapping(self.tasks_label), 1)
         layout.addLayout(info)
         layout.addWidget(self.status_label)
+        self.role_note = named(wrapping(QLabel("")), "vitals_role_note", "Why vitals are read-only")
+        self.role_note.hide()
+        layout.addWidget(self.role_note)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.entry = VitalsEntryForm()
@@ -76,6 +82,7 @@ class VitalsTab(Tab):
 
         self.side = QTabWidget()
         self.side.setObjectName("vitals_side")
+        self.side.setAccessibleName("Vital-sign history and trends")
         history_page = QWidget()
         history_layout = QVBoxLayout(history_page)
         history_layout.setContentsMargins(0, 0, 0, 0)
@@ -101,6 +108,11 @@ class VitalsTab(Tab):
         splitter.setSizes([900, 500])
         layout.addWidget(splitter, 1)
 
+        # Read-only for a role that may not record vitals: fields and Save disabled, the
+        # reason on screen, the history still readable.
+        gate(self.entry, services, "vitals.write", note=self.role_note)
+        gate(self.amend_button, services, "vitals.write")
+        gate(self.error_button, services, "vitals.write")
         self.entry.save_requested.connect(self.save)
         self.entry.cancel_requested.connect(self.cancel)
         selection.patient_changed.connect(self.show_patient)
@@ -115,7 +127,7 @@ class VitalsTab(Tab):
             self.show_patient(self.patient.id)
 
     def focus_first(self) -> None:
-        if self.patient is None:  # nothing to type yet: the first control of the tab
+        if self.patient is None or not self.entry.isEnabled():  # nothing to type here yet
             super().focus_first()
         else:
             self.entry.focus_first_empty()
@@ -211,7 +223,7 @@ class VitalsTab(Tab):
         visit_id = self.services.vitals.visit_for(self.patient.id, appointment_id)
         if appointment_id is not None:
             appt = self.services.schedule.get(appointment_id)
-            text = f"Visit: {appt.start:%H:%M} {appt.type_name} with {appt.provider_name} ({appt.status_label})"  # fmt: skip
+            text = f"Visit: {time_text(appt.start)} {appt.type_name} with {appt.provider_name} ({appt.status_label})"  # fmt: skip
             if visit_id is None:
                 text += " - not arrived: vitals are saved without a visit"
         elif visit_id is not None:
@@ -255,21 +267,28 @@ class VitalsTab(Tab):
             if answer is None:
                 return
             reason = answer
-        acknowledge = False
+        acknowledge = confirmed = False
         while True:
             try:
                 if self.amending is not None:
                     result = self.services.vitals.amend(
-                        self.amending.id, form, reason=reason, acknowledge_critical=acknowledge
-                    )
+                        self.amending.id, form, reason=reason, acknowledge_critical=acknowledge,
+                        confirm_unlikely=confirmed,
+                    )  # fmt: skip
                 else:
                     result = self.services.vitals.save(
                         self.patient.id,
                         form,
                         appointment_id=self._appointment_id(),
                         acknowledge_critical=acknowledge,
+                        confirm_unlikely=confirmed,
                     )
                 break
+            except UnlikelyValues as question:
+                if not unlikely.ask(self, "\n".join([str(question), "", *question.warnings])):
+                    self._status("Not saved: re-measure the value flagged.", "warning")
+                    return
+                confirmed = True
             except NeedsConfirmation as question:
                 text = "\n".join([str(question), "", *question.warnings])
                 if not acknowledgement.ask(self, text):
@@ -292,7 +311,7 @@ class VitalsTab(Tab):
         self._show_visit()
         self.selection.notify_changed("vitals")
         taken = self.services.ctx.clock.now()
-        message = f"{'Correction saved' if was_amend else 'Vitals saved'} at {taken:%H:%M}."
+        message = f"{'Correction saved' if was_amend else 'Vitals saved'} at {time_text(taken)}."
         if result.criticals:
             if result.task_id is not None:
                 message += " Critical values acknowledged; 'notify provider' added to the visit."
@@ -314,6 +333,12 @@ class VitalsTab(Tab):
         self.entry.clear()
         self._status("Correction cancelled." if was_amend else "", "")
 
+    def discard_unsaved(self) -> None:
+        """The previous user's typed vitals (or correction) go without a question."""
+        self.amending = None
+        self.entry.clear()
+        self._status("", "")
+
     # ------------------------------------------------------------------ corrections
     def selected_set(self) -> VitalSetRow | None:
         indexes = self.table.selectionModel().selectedRows()
@@ -334,7 +359,7 @@ class VitalsTab(Tab):
         self.amending = row
         self.entry.load(row)
         self._status(
-            f"Correcting the set taken {row.taken_at:%m/%d/%Y %H:%M}. The original is kept. "
+            f"Correcting the set taken {date_time_text(row.taken_at)}. The original is kept. "
             "Enter saves the correction, Esc cancels.",
             "warning",
         )
@@ -347,7 +372,7 @@ class VitalsTab(Tab):
         reason = dialogs.ask_text(
             self,
             "Entered in error",
-            f"Why is the set of {row.taken_at:%m/%d/%Y %H:%M} wrong (e.g. wrong patient)?",
+            f"Why is the set of {date_time_text(row.taken_at)} wrong (e.g. wrong patient)?",
         )
         if reason is None:
             return
@@ -361,7 +386,7 @@ class VitalsTab(Tab):
         self.entry._refresh()
         self.reload()
         self.selection.notify_changed("vitals")
-        self._status(f"Set of {row.taken_at:%m/%d/%Y %H:%M} marked entered in error.", "ok")
+        self._status(f"Set of {date_time_text(row.taken_at)} marked entered in error.", "ok")
 
     def _update_buttons(self) -> None:
         row = self.selected_set()
@@ -376,10 +401,10 @@ class VitalsTab(Tab):
 
     def _set_status_role(self, role: str) -> None:
         colours = {
-            "ok": "color: #2e6b30;",
-            "warning": "color: #7a4a00; background: #fff4d6; padding: 4px;",
-            "error": "color: #b71c1c;",
-            "critical": "color: white; background: #c62828; padding: 4px; font-weight: bold;",
+            "ok": f"color: {palette.OK_TEXT};",
+            "warning": f"color: {palette.WARNING_TEXT}; background: {palette.AMBER_LIGHT}; padding: 4px;",
+            "error": f"color: {palette.CRITICAL_TEXT};",
+            "critical": f"color: {palette.ON_COLOUR}; background: {palette.CRITICAL_FILL}; padding: 4px; font-weight: bold;",
         }
         self.status_label.setStyleSheet(colours.get(role, ""))
         self.status_label.setProperty("role", role)

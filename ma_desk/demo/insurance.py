@@ -49,13 +49,13 @@ def card_png(colour: tuple[int, int, int], back: bool, lines: int = 5) -> bytes:
         if (not back and y < 46) or (back and y > CARD_H - 30):
             row = band * CARD_W
         else:
-            row = bytearray(white * CARD_W)
+            drawn = bytearray(white * CARD_W)
             slot = (y - (60 if not back else 20)) // 24
             if 0 <= slot < lines and (y - (60 if not back else 20)) % 24 < 10:
                 width = 260 - slot * 30 if not back else 300
                 colour_bar = dark if slot == 0 else grey
-                row[20 * 3 : (20 + width) * 3] = colour_bar * width
-            row = bytes(row)
+                drawn[20 * 3 : (20 + width) * 3] = colour_bar * width
+            row = bytes(drawn)
         if y in (0, CARD_H - 1):
             row = dark * CARD_W
         rows.append(b"\x00" + dark + row[3:-3] + dark)
@@ -93,7 +93,7 @@ def seed_demo_insurance(services: Services, _shared_rng: random.Random | None = 
         for number, (cid, pid, payer) in enumerate(picked):
             if number < 40:  # cards on file for most of the picked patients
                 palette = number % len(PALETTES)
-                row = s.get(InsuranceCoverage, cid)
+                row = s.get_one(InsuranceCoverage, cid)
                 row.card_front, row.card_front_type = images[palette * 2], "image/png"
                 row.card_back, row.card_back_type = images[palette * 2 + 1], "image/png"
             if number % 3 == 0:

@@ -59,7 +59,7 @@ def seed_demo_roomprep(services: Services, rng: random.Random) -> None:
     now = services.ctx.clock.now()
     today = now.date()
     with services.ctx.db.write() as s:
-        staff = [
+        staff: list[tuple[int | None, str]] = [
             (u.id, u.display_name)
             for u in s.scalars(
                 select(User).where(User.role == "medical_assistant", User.active.is_(True))
@@ -90,7 +90,8 @@ def seed_demo_roomprep(services: Services, rng: random.Random) -> None:
                 Visit.room_id.is_not(None), Visit.roomed_at.is_not(None), Visit.roomed_at <= now
             )
         ).all():
-            uses[(room_id, roomed.date())].append((roomed, out))
+            if room_id is not None and roomed is not None:  # the query asks for both
+                uses[(room_id, roomed.date())].append((roomed, out))
         if not rooms or not uses:
             return
         days = sorted({day for _, day in uses})

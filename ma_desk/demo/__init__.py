@@ -32,13 +32,13 @@ from ma_desk.db.models import (
     VitalSet,
 )
 from ma_desk.db.server import reset_sequences
+from ma_desk.demo.handouts import seed_demo_handouts
+from ma_desk.demo.insurance import seed_demo_insurance
+from ma_desk.demo.roomprep import seed_demo_roomprep
+from ma_desk.demo.waitlist import seed_demo_waitlist
 from ma_desk.security.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
 from ma_desk.services import Services
-from ma_desk.services.handouts import seed_demo_handouts
-from ma_desk.services.insurance_demo import seed_demo_insurance
 from ma_desk.services.patients import mrn_for, name_part_rows, search_columns
-from ma_desk.services.roomprep_demo import seed_demo_roomprep
-from ma_desk.services.waitlist import seed_demo_waitlist
 from ma_desk.text import fold, format_us_phone
 
 DEMO_CLINIC = ClinicSettings(
