@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.ui.app import load_stylesheet
-from ma_desk.ui.common.fit import SIDEWAYS, first_that_fits, name_forms
+from ma_desk.ui.common.fit import SIDEWAYS, ElidingHeader, first_that_fits, name_forms
 from ma_desk.ui.main_window import MainWindow
 
 # Windows laptops' logical screens: (physical size, scaling) -> logical size.
@@ -150,6 +151,31 @@ def hidden_columns(tab: QWidget) -> list[str]:
     return problems
 
 
+def clipped_headers(tab: QWidget) -> list[str]:
+    """Column titles cut by their section (the Check-in titles read half at 125 %):
+    each visible title fits its section, or it ends in "…" (the eliding header) and the
+    header's tooltip gives the whole title."""
+    problems = []
+    for view in visible_widgets(tab, QTableView):
+        header = view.horizontalHeader()
+        model = view.model()
+        if header.isHidden() or model is None:
+            continue
+        for column in range(header.count()):
+            if header.isSectionHidden(column):
+                continue
+            title = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+            tip = model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+            need = header.sectionSizeFromContents(column).width()
+            elided = isinstance(header, ElidingHeader) and tip == title
+            if title and need > header.sectionSize(column) + 1 and not elided:
+                problems.append(
+                    f"{view.objectName()}: title {title!r} needs {need} px, has "
+                    f"{header.sectionSize(column)}"
+                )
+    return problems
+
+
 def _label_cut(label: QLabel) -> bool:
     text = label.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
     if not text or label.pixmap() is not None and not label.pixmap().isNull():
@@ -189,6 +215,7 @@ def test_window_minimum_fits_the_screen(window, screen):
 
 def problems_on(window: MainWindow, tab: QWidget, screen: str) -> list[str]:
     problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
+    problems += clipped_headers(tab)
     need = tab.minimumSizeHint()
     if need.width() > tab.width() or need.height() > tab.height():
         problems.insert(
@@ -220,6 +247,34 @@ def test_every_tab_fits_without_cut_controls_columns_or_words(window, screen):
             pages.setCurrentIndex(0)
     report = {title: found for title, found in report.items() if found}
     assert not report, "\n".join(f"{tab}: {p}" for tab, found in report.items() for p in found)
+
+
+@pytest.mark.parametrize("width", [20, 40, 60, 200])
+def test_a_cut_column_title_ends_in_an_ellipsis_from_its_first_letter(qtbot, styled, width):
+    """The style sheet's headers clipped a long title in the middle ('Critical' read
+    'ritica'); the eliding header shows its start and "…", whole when it fits."""
+    from PySide6.QtGui import QStandardItemModel
+    from PySide6.QtWidgets import QStyleOptionHeader
+
+    from ma_desk.ui.common.widgets import make_table
+
+    view = make_table("t", "t")
+    model = QStandardItemModel(1, 2)
+    model.setHorizontalHeaderLabels(["Critical", "Provider"])
+    view.setModel(model)
+    qtbot.addWidget(view)
+    header = view.horizontalHeader()
+    header.resizeSection(0, width)
+    view.show()
+    option = QStyleOptionHeader()
+    header.initStyleOptionForIndex(option, 0)
+    shown = option.text
+    if header.sectionSizeFromContents(0).width() <= width:
+        assert shown == "Critical"
+    else:
+        assert shown in ("", "…") or (shown.endswith("…") and "Critical".startswith(shown[:-1]))
+        assert header.fontMetrics().horizontalAdvance(shown) <= width
+    assert header.font().bold()  # the titles elide in the font they are painted in
 
 
 # ------------------------------------------------------------------ flags and errors (item 2)
@@ -346,3 +401,111 @@ def test_block_name_forms_boundaries(qapp):
     assert first_that_fits(forms, metrics, metrics.horizontalAdvance("Hayes, Jordan")) == (
         "Hayes, Jordan"
     )
+
+
+# ------------------------------------------------------------------ vitals Save row
+@pytest.mark.parametrize("screen", ["1280x720@100", "1366x768@125", "1280x720@125"])
+def test_vitals_save_row_is_in_view_without_scrolling(window, qtbot, screen):
+    """Save and Cancel are pinned under the scrolling form: in the window, whole, and
+    outside any scroll area, however far the form is scrolled."""
+    show_at(window, screen, 2)
+    tab = window.tabs.widget(2)
+    qtbot.waitUntil(lambda: tab.entry.rows["bp.0"].edit.isEnabled(), timeout=5000)
+    area = window.findChild(QScrollArea, "vitals_entry_scroll")
+    for position in (0, area.verticalScrollBar().maximum()):
+        area.verticalScrollBar().setValue(position)
+        QApplication.processEvents()
+        for button in (tab.entry.save_button, tab.entry.cancel_button):
+            assert button.isVisible() and _scroll_ancestor(button, window) is None
+            rect = _on_screen_rect(button, window)
+            assert QRect(0, 0, *client_size(screen)).contains(rect), (screen, rect.getRect())
+            assert button.visibleRegion().boundingRect().size() == button.size()
+
+
+# ------------------------------------------------------------------ dialogs and the week view
+DIALOG_SCREENS = ["1280x720@100", "1280x720@125"]
+
+
+def dialog_problems(dialog: QWidget) -> list[str]:
+    """Controls outside the dialog or squeezed, cut words and column titles."""
+    problems = []
+    frame = dialog.rect()
+    for widget in visible_widgets(dialog, CONTROLS):
+        if isinstance(widget, QHeaderView):  # a table's part: its titles are checked below
+            continue
+        scroller = _scroll_ancestor(widget, dialog)
+        rect = _on_screen_rect(scroller if scroller is not None else widget, dialog)
+        name = widget.objectName() or type(widget).__name__
+        if not frame.contains(rect):
+            problems.append(f"{name} at {rect.getRect()} outside {frame.getRect()}")
+        elif widget.width() < 8 or widget.height() < 8:
+            problems.append(f"{name} squeezed to {widget.width()}x{widget.height()}")
+    return problems + clipped_texts(dialog) + clipped_headers(dialog)
+
+
+@pytest.mark.parametrize("screen", DIALOG_SCREENS)
+def test_every_dialog_fits_the_screen_without_cut_words(
+    qtbot, demo_services, sign_in_as, styled, monkeypatch, screen
+):
+    from ma_desk.ui.common.dialogs import dialogs
+    from tests.test_focus_dialogs import _factories
+
+    sign_in_as("admin")
+    monkeypatch.setattr(dialogs, "confirm", lambda *_a: False)
+    width, height = client_size(screen)
+    report = {}
+    for name, (build, _enter) in sorted(_factories().items()):
+        dialog = build(demo_services)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        QApplication.processEvents()
+        need = dialog.minimumSizeHint().expandedTo(dialog.minimumSize())
+        found = []
+        if need.width() > width or need.height() > height:
+            found.append(f"needs {need.width()}x{need.height()}, the screen gives {width}x{height}")
+        hint = dialog.sizeHint()
+        dialog.resize(min(max(hint.width(), need.width()), width),
+                      min(max(hint.height(), need.height()), height))  # fmt: skip
+        for _ in range(3):
+            QApplication.processEvents()
+        found += dialog_problems(dialog)
+        if found:
+            report[name] = found
+        dialog.close()
+    assert not report, "\n".join(f"{d}: {p}" for d, found in report.items() for p in found)
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_schedule_week_view_fits(window, demo_services, screen):
+    """A week for one provider: seven day columns share the book's width (their
+    titles whole or elided with a tooltip), every control in the window."""
+    schedule = window.tabs.widget(0)
+    provider = demo_services.schedule.providers()[0]
+    show_at(window, screen, 0)
+    schedule.show_week(provider.id)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert schedule.model.columnCount() == 7
+    assert not problems_on(window, schedule, screen)
+    schedule.show_week(None)
+
+
+# ------------------------------------------------------------------ real device-pixel scaling
+@pytest.mark.parametrize(("factor", "screens", "cases"), [("1.25", "125", 7), ("1.5", "150", 2)])
+def test_scaled_screens_fit_with_real_device_pixel_scaling(factor, screens, cases, tmp_path):
+    """The scaled cases again in a Qt that paints at QT_SCALE_FACTOR (fonts and metrics
+    rounded in device pixels, as on a Windows laptop at 125 % / 150 %), not only at
+    the logical sizes."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_SCALE_FACTOR=factor, QT_QPA_PLATFORM="offscreen")
+    chosen = f"{screens} and (every_tab or every_dialog or save_row or week)"  # no @: a file
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", __file__,
+         "-k", chosen, "--basetemp", str(tmp_path / "t")],
+        env=env, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert run.stdout.split("[")[0].strip() == "." * cases, run.stdout  # each case passed

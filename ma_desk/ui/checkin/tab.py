@@ -139,8 +139,8 @@ class CheckinTab(Tab):
         self.stack.addWidget(patient_page)
         self.stack.addWidget(self.registration)
         splitter.addWidget(self.stack)
-        keep_panels(splitter, (1, 1))
-        splitter.setSizes([700, 620])
+        keep_panels(splitter, (3, 2))  # the list's titles read whole at 1280 wide
+        splitter.setSizes([760, 520])
 
         # ---- behaviour
         self._debounce = QTimer(self)

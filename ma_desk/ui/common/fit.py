@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QHelpEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QStyle,
+    QStyleOptionHeader,
     QTableView,
     QToolTip,
     QWidget,
@@ -226,6 +229,28 @@ def fit_columns(view: QTableView, stretch: Iterable[str], minimum: int = 40) -> 
         ):
             signal.connect(floor.update)
         floor.update()
+
+
+class ElidingHeader(QHeaderView):
+    """Column titles that do not fit their section end in "…" (the clinic style sheet's
+    headers clip a long title in the middle instead: 'Critical' read 'ritica'); the
+    model's header tooltip gives the whole title."""
+
+    def initStyleOptionForIndex(self, option: QStyleOptionHeader, index: int) -> None:  # noqa: N802
+        super().initStyleOptionForIndex(option, index)
+        section = QStyleOptionHeader(option)
+        section.rect = QRect(0, 0, self.sectionSize(index), max(self.height(), 1))
+        room = self.style().subElementRect(QStyle.SubElement.SE_HeaderLabel, section, self).width()
+        option.text = self.fontMetrics().elidedText(option.text, Qt.TextElideMode.ElideRight, room)
+
+
+def eliding_header(view: QAbstractItemView | QTableView) -> QTableView:
+    """Gives a table the eliding header (before its model and resize modes are set)."""
+    header = ElidingHeader(Qt.Orientation.Horizontal, view)
+    header.setSectionsClickable(view.horizontalHeader().sectionsClickable())
+    header.setHighlightSections(view.horizontalHeader().highlightSections())
+    view.setHorizontalHeader(header)
+    return view
 
 
 class _ColumnFloor(QObject):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from ma_desk.ui.common.fit import eliding_header
+
 
 def named(widget: QWidget, object_name: str, accessible: str | None = None) -> QWidget:
     """Without ``accessible``, a button with text keeps no fixed name: Qt reads its text,
@@ -16,7 +18,7 @@ def named(widget: QWidget, object_name: str, accessible: str | None = None) -> Q
 
 
 def make_table(object_name: str, accessible: str) -> QTableView:
-    view = QTableView()
+    view = eliding_header(QTableView())
     named(view, object_name, accessible)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ma_desk.display_format import date_time_text
 from ma_desk.errors import MADeskError
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.fit import scrolling
 from ma_desk.ui.common.note_keys import ctrl_enter_saves
 from ma_desk.ui.common.widgets import named
 
@@ -60,8 +61,11 @@ class ServiceFormDialog(QDialog):
         self._used_keys: set[str] = {"s", "c"}  # Alt+S Save, Alt+C Cancel
         self.messages: dict[str, FieldMessage] = {}
         outer = QVBoxLayout(self)
-        self.form = QFormLayout()
-        outer.addLayout(self.form)
+        body = QWidget()
+        self.form = QFormLayout(body)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        # A long form (a coverage) scrolls on a 1280x720 screen; Save stays in view.
+        outer.addWidget(scrolling(body, f"{object_name}_scroll"), 1)
         self.general_message = FieldMessage(f"{object_name}_general", self)
         outer.addWidget(self.general_message)
         self.buttons = QDialogButtonBox(

@@ -42,6 +42,7 @@ from ma_desk.services.interchange import (
     RowOutcome,
 )
 from ma_desk.ui.common.accessibility import name_unnamed_controls
+from ma_desk.ui.common.fit import fit_columns
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.interchange.choices import CHOICE_LABELS, ChoiceModel, ChoiceView
 
@@ -175,6 +176,7 @@ class ImportDialog(QDialog):
         self.mapping_model = MappingModel(self)
         self.mapping_view = QTableView()
         self.mapping_view.setModel(self.mapping_model)
+        fit_columns(self.mapping_view, stretch=MappingModel.HEADERS)  # titles read whole
         self.choice_model = ChoiceModel(self)
         self.choice_view = ChoiceView(self.choice_model)
         self.choice_for_all = QComboBox()

@@ -165,8 +165,9 @@ class FlowBoard(QWidget):
         self.model: RowTableModel[FlowRow] = RowTableModel(flow_columns(self.thresholds), self)
         self.table = make_table("flow_board_table", "Flow board")
         self.table.setModel(self.model)
-        title_room = self.table.horizontalHeader().fontMetrics().horizontalAdvance("Critical") + 12
-        fit_columns(self.table, stretch=("Critical", "Type"), minimum=title_room)  # names never cut
+        # Names and the Critical title never cut (sized to their contents); the columns
+        # with a tooltip (or a hover tip) give way on a 1280x720 screen at 125 %.
+        fit_columns(self.table, stretch=("Status", "Room", "Type", "Prov."))
         layout.addWidget(self.table, 1)
         self.notify_button = named(QPushButton("Provider notified… (D)"), "flow_notify_provider",
                                    "Record that the provider was told about the critical vitals")  # fmt: skip

@@ -30,7 +30,7 @@ from ma_desk.clinical import flow
 from ma_desk.display_format import time_text
 from ma_desk.services.schedule import AppointmentRow
 from ma_desk.ui.common import palette
-from ma_desk.ui.common.fit import first_that_fits, name_forms, scrolls_sideways
+from ma_desk.ui.common.fit import eliding_header, first_that_fits, name_forms, scrolls_sideways
 from ma_desk.ui.schedule.grid_model import Block, ScheduleGridModel, age_label
 
 STATUS_BADGES = {
@@ -163,6 +163,7 @@ class ScheduleGridView(QTableView):
         self.verticalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
         )
+        eliding_header(self)  # a long provider name ends in "…", whole in its tooltip
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.horizontalHeader().setMinimumSectionSize(MIN_LANE_WIDTH)
         self.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)

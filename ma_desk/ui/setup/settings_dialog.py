@@ -9,6 +9,7 @@ from ma_desk import clinic_setup_rules as rules
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.fit import scrolling
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.setup.sections import (
     ClinicSection,
@@ -27,7 +28,8 @@ class ClinicSettingsDialog(QDialog):
         self.services = services
         self.setObjectName("clinic_settings_dialog")
         self.setWindowTitle("MA Desk — clinic settings")
-        self.setMinimumSize(720, 540)
+        self.setMinimumWidth(720)
+        self.resize(720, 540)  # a 1280x720 screen at 125 % is lower: the tabs then scroll
         self.clinic = ClinicSection()
         self.hours = HoursSection()
         self.visit_types = VisitTypesSection(self.hours.slot_minutes)
@@ -47,7 +49,7 @@ class ClinicSettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(scrolling(self.tabs, "clinic_settings_scroll"), 1)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.load()

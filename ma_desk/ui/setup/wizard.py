@@ -37,6 +37,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.security.passwords import MIN_LENGTH
 from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.fit import scrolling
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.setup.sections import (
@@ -59,7 +60,7 @@ class SectionPage(QWizardPage):
         self.setTitle(title)
         self.section = section
         layout = QVBoxLayout(self)
-        layout.addWidget(section)
+        layout.addWidget(scrolling(section, f"{name}_scroll"))
 
     def validatePage(self) -> bool:  # noqa: N802 - Qt's name
         return self.section.check()
@@ -303,7 +304,8 @@ class SetupWizard(QWizard):
         self.setWindowTitle("MA Desk — set up the clinic")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage)
-        self.setMinimumSize(720, 560)
+        self.setMinimumWidth(720)
+        self.resize(720, 560)  # a 1280x720 screen at 125 % is lower: the pages then scroll
         self.data_dir = data_dir
         self.opened: OpenedStore | None = None
         self.create = clinic_setup.create_clinic  # tests inject a failure here

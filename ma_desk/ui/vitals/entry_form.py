@@ -32,7 +32,7 @@ from ma_desk.display_format import date_text
 from ma_desk.services.vitals import VitalSetRow
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage
-from ma_desk.ui.common.fit import FlowLayout, ReservedLine
+from ma_desk.ui.common.fit import ReservedLine, button_row
 from ma_desk.ui.common.shortcuts import add_shortcut, document_key
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.vitals.descriptions import field_description
@@ -149,7 +149,6 @@ class VitalsEntryForm(QFrame):
         self._add_count(rules.PAIN, "Pai&n (0-10)", "")
         self._add_quantity(rules.HEAD_CIRCUMFERENCE, "Head &circ.")
 
-        buttons = FlowLayout()
         self.save_button = named(QPushButton("Save  (Enter)"), "vitals_save", "Save vitals")
         self.cancel_button = named(QPushButton("Cancel  (Esc)"), "vitals_cancel", "Cancel entry")
         for button in (self.save_button, self.cancel_button):
@@ -157,9 +156,8 @@ class VitalsEntryForm(QFrame):
             button.setAutoDefault(False)
         self.save_button.clicked.connect(self.save_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.cancel_button)
-        outer.addLayout(buttons)
+        self.action_row = button_row((self.save_button, self.cancel_button))
+        outer.addWidget(self.action_row)
         outer.addStretch(1)
         self._fix_tab_order()
         document_key(self, "Enter", "Save the vital signs (or the correction)")
@@ -335,6 +333,12 @@ class VitalsEntryForm(QFrame):
         self._touched.clear()
         self._show_all_errors = False
         self._refresh()
+
+    def take_action_row(self) -> QWidget:
+        """The Save / Cancel row, for a screen that pins it below the scrolling form
+        (a 1280x720 laptop shows no more than half the form)."""
+        self.layout().removeWidget(self.action_row)
+        return self.action_row
 
     def has_input(self) -> bool:
         return any(row.edit.text().strip() for row in self.rows.values())

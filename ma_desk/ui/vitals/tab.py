@@ -71,7 +71,14 @@ class VitalsTab(Tab):
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.entry = VitalsEntryForm()
-        splitter.addWidget(scrolling(self.entry, "vitals_entry_scroll"))
+        entry_panel = QWidget()
+        entry_box = QVBoxLayout(entry_panel)
+        entry_box.setContentsMargins(0, 0, 0, 0)
+        entry_box.addWidget(scrolling(self.entry, "vitals_entry_scroll"), 1)
+        pinned = self.entry.take_action_row()  # Save stays in view however far it scrolls
+        pinned.setContentsMargins(8, 4, 8, 4)
+        entry_box.addWidget(pinned)
+        splitter.addWidget(entry_panel)
 
         self.side = QTabWidget()
         self.side.setObjectName("vitals_side")
