@@ -19,7 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ma_desk.clinical import codes
@@ -214,6 +214,7 @@ def test_spanish_number_is_the_english_one_with_a_comma(value, decimals):
 
 
 @given(st.text(alphabet=st.sampled_from("0123456789.,/ -abc°C%"), max_size=30))
+@example("00.0")  # found by hypothesis: digits stay as written, only the sign changes
 def test_only_decimal_numbers_change(text):
     assert i18n.words("en").numbers(text) == text
     spanish = i18n.words("es").numbers(text)

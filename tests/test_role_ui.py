@@ -60,6 +60,7 @@ CALLS = {
     "key Ctrl+Enter on tab_checkin": "checkin.arrive",
     # Vitals
     "vitals_entry": "vitals.save",
+    "vitals_save": "vitals.save",
     "vitals_amend": "vitals.amend",
     "vitals_entered_in_error": "vitals.mark_entered_in_error",
     # Room prep

@@ -72,7 +72,10 @@ class Words:
         """App-written text with each decimal number ("70.5 kg") in this language's form."""
         if "." not in text:
             return text
-        return _DECIMAL.sub(lambda m: self.number(Decimal(m.group(0)), len(m.group(2))), text)
+        from babel.numbers import get_decimal_symbol
+
+        sign = get_decimal_symbol(self.code)  # digits stay as written ("00.5" -> "00,5")
+        return _DECIMAL.sub(lambda m: f"{m.group(1)}{sign}{m.group(2)}", text)
 
     def date(self, day: dt.date | None, style: str = "medium") -> str:
         """A date in this language: ``style`` is short/medium/long/full or a CLDR pattern key

@@ -155,8 +155,8 @@ MEMBER_ID_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\ufe58\ufe63\uff0d]+
 def normalise_member_id(value: str | None) -> str:
     """The ID as payers take it: full-width characters folded (NFKC), grouping spaces and
     dashes removed ('XYZ 123-45' -> 'XYZ12345')."""
-    text = unicodedata.normalize("NFKC", str(value or ""))
-    return MEMBER_ID_SEPARATORS.sub("", text)
+    text = MEMBER_ID_SEPARATORS.sub("", unicodedata.normalize("NFKC", str(value or "")))
+    return unicodedata.normalize("NFC", text)  # a mark freed by NFKC ('E¨') composes now
 
 
 def clean_member_id(value: str | None) -> str:

@@ -320,7 +320,8 @@ class TemplateEditorDialog(QDialog):
     def save(self) -> bool:
         self._clear_errors()
         for editor in self.items.viewport().findChildren(QLineEdit):
-            self.items.commitData(editor)  # an item still being typed in counts
+            if editor.isVisible():  # a closed editor stays hidden until it is deleted
+                self.items.commitData(editor)  # an item still being typed in counts
         try:
             saved = self.services.checklists.save_template(
                 self.current_id,

@@ -111,6 +111,7 @@ class VitalsTab(Tab):
         # Read-only for a role that may not record vitals: fields and Save disabled, the
         # reason on screen, the history still readable.
         gate(self.entry, services, "vitals.write", note=self.role_note)
+        gate(self.entry.save_button, services, "vitals.write")  # pinned outside the form
         gate(self.amend_button, services, "vitals.write")
         gate(self.error_button, services, "vitals.write")
         self.entry.save_requested.connect(self.save)
