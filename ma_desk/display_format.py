@@ -162,6 +162,13 @@ def typed_time_text(moment: dt.time) -> str:
     return f"{moment:%H:%M}"
 
 
+def typed_date_text(day: dt.date | None) -> str:
+    """'04/03/2026': a date put back into a field staff type in, in the month-first form
+    the services parse (``parse_dob``), whatever the display locale, so that saving an
+    unchanged form never swaps day and month."""
+    return "" if day is None else f"{day:%m/%d/%Y}"
+
+
 # ------------------------------------------------------------------ file names
 def file_date(day: dt.date) -> str:
     """'2026-11-23': sorts by date in any folder, whatever the locale."""

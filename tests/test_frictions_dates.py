@@ -98,3 +98,20 @@ def test_the_scan_sees_each_kind_of_format(tmp_path: Path) -> None:
         'e = q.toString("HH:mm")\nw.setDisplayFormat("yyyy")\n'
     )
     assert len(_display_formats(sample)) == 5
+
+
+@pytest.mark.parametrize("code", ["en_US", "es_US", "de_DE"])
+def test_a_date_put_back_in_a_typed_field_reads_back_the_same_in_any_locale(code: str) -> None:
+    """Saving an unchanged form must never swap day and month (3 April, not 4 March)."""
+    from ma_desk.display_format import current_locale, typed_date_text, use_locale
+    from ma_desk.services.patients import parse_dob
+
+    before = current_locale()
+    use_locale(code)
+    try:
+        day = dt.date(2026, 4, 3)
+        assert typed_date_text(day) == "04/03/2026"
+        assert parse_dob(typed_date_text(day)) == day
+        assert typed_date_text(None) == ""
+    finally:
+        use_locale(before)

@@ -98,6 +98,10 @@ class StoreOpening(QObject):
         self._running = False
         self.clinic = clinic
         startup_probe.mark("store_ready")
+        if clinic.opened.recovery_key:  # a re-keyed store: its new key is shown even on Quit
+            from ma_desk.ui.app import show_recovery_key
+
+            show_recovery_key(clinic.opened.recovery_key)
         if not self.dialog.isVisible():
             return  # Quit was pressed meanwhile: the caller closes the store
         self.warm_up.start()
@@ -105,10 +109,6 @@ class StoreOpening(QObject):
             self.needs_administrator = True
             self.dialog.reject()
             return
-        if clinic.opened.recovery_key:
-            from ma_desk.ui.app import show_recovery_key
-
-            show_recovery_key(clinic.opened.recovery_key)
         self.dialog.store_ready(clinic.services, clinic.clinic)
 
     def _failed(self, error: MADeskError) -> None:

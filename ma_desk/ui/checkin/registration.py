@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ma_desk.display_format import date_text
+from ma_desk.display_format import date_text, typed_date_text
 from ma_desk.errors import MADeskError, NeedsConfirmation, ValidationError
 from ma_desk.services import Services
 from ma_desk.services.patients import SEXES, DuplicateCandidate, PatientInput, parse_query
@@ -161,7 +161,7 @@ class RegistrationPanel(QWidget):
         query = parse_query(typed)
         typed = " ".join(typed.split())
         if query.kind == "dob" and query.dob is not None:
-            self.form.set_value("dob", date_text(query.dob))
+            self.form.set_value("dob", typed_date_text(query.dob))
         elif query.kind == "phone":
             self.form.set_value("phone", typed)
         elif "," in typed:

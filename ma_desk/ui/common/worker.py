@@ -27,6 +27,12 @@ from ma_desk.errors import MADeskError
 _Callbacks = tuple[QObject, Callable[[Any], None], Callable[[MADeskError], None]]
 
 
+UNEXPECTED_MESSAGE = (
+    "Something unexpected went wrong and this was not finished. Nothing half-done was saved; "
+    "try again, and tell your administrator if it happens again."
+)
+
+
 class _Dispatcher(QObject):
     """Lives on the UI thread for the application's lifetime; jobs' signals arrive queued."""
 
@@ -55,6 +61,10 @@ class _Dispatcher(QObject):
     def _failed(self, number: int, error: BaseException) -> None:
         callbacks = self._take(number)
         if not isinstance(error, MADeskError):
+            # A bug: the screen still gets its error path (so nothing waits forever), then
+            # the crash hook reports it.
+            if callbacks is not None:
+                callbacks[2](MADeskError(UNEXPECTED_MESSAGE))
             raise error
         if callbacks is not None:
             callbacks[2](error)

@@ -11,7 +11,7 @@ import re
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
-from ma_desk.display_format import date_text
+from ma_desk.display_format import typed_date_text
 from ma_desk.errors import MADeskError, StaleVersionError
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow
@@ -115,9 +115,9 @@ class CoverageDialog(ServiceFormDialog):
         self.group_number.setText(c.group_number)
         self.relationship.setCurrentIndex(self.relationship.findData(c.subscriber_relationship))
         self.subscriber_name.setText(c.subscriber_name)
-        self.subscriber_dob.setText(date_text(c.subscriber_dob))
-        self.effective_date.setText(date_text(c.effective_date))
-        self.end_date.setText(date_text(c.end_date))
+        self.subscriber_dob.setText(typed_date_text(c.subscriber_dob))
+        self.effective_date.setText(typed_date_text(c.effective_date))
+        self.end_date.setText(typed_date_text(c.end_date))
         self.default_copay.setText(_money_text(c.default_copay_cents))
         for visit_type, cents in c.copays_cents.items():
             if visit_type in self.copay_inputs:
@@ -191,8 +191,8 @@ class CoverageDialog(ServiceFormDialog):
             "payer": c.payer, "plan": c.plan, "member_id": c.member_id,
             "group_number": c.group_number,
             "subscriber_relationship": RELATIONSHIPS.get(c.subscriber_relationship, ""),
-            "subscriber_name": c.subscriber_name, "subscriber_dob": date_text(c.subscriber_dob),
-            "effective_date": date_text(c.effective_date), "end_date": date_text(c.end_date),
+            "subscriber_name": c.subscriber_name, "subscriber_dob": typed_date_text(c.subscriber_dob),
+            "effective_date": typed_date_text(c.effective_date), "end_date": typed_date_text(c.end_date),
             "default_copay": _money_text(c.default_copay_cents),
             "deductible_note": c.deductible_note, "coinsurance_note": c.coinsurance_note,
         }  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QLineEdit, QPlainTextEdit, QWidget
 
-from ma_desk.display_format import date_text
+from ma_desk.display_format import date_text, typed_date_text
 from ma_desk.services import Services
 from ma_desk.services.insurance import CoverageRow, EligibilityRow, NoteRow, PriorAuthRow
 from ma_desk.services.insurance_rules import AUTH_STATUSES, METHODS, RESULTS, PriorAuthInput
@@ -166,8 +166,8 @@ class PriorAuthDialog(ServiceFormDialog):
             self.auth_number.setText(auth.auth_number)
             self.units_approved.setText(str(auth.units_approved))
             self.units_used.setText(str(auth.units_used))
-            self.start_date.setText(date_text(auth.start_date))
-            self.end_date.setText(date_text(auth.end_date))
+            self.start_date.setText(typed_date_text(auth.start_date))
+            self.end_date.setText(typed_date_text(auth.end_date))
             self.status.setCurrentIndex(self.status.findData(auth.status))
         self.service_name.setFocus()
 

@@ -223,6 +223,9 @@ class PrintJob:
     done: int = 0
     route: str = ""
     stop: threading.Event = field(default_factory=threading.Event)
+    # False when the print system could not take back the pages already sent (Qt's CUPS
+    # engine cannot abort): they print, so they count as printed.
+    withdrawn: bool = False
 
     def cancel(self) -> None:
         self.stop.set()
@@ -338,7 +341,7 @@ def print_document(document: QPdfDocument, printer: QPrinter,
         painter.setRenderHint(QPainter.RenderHint.LosslessImageRendering)  # no JPEG bars
         for page in range(pages):
             if job.cancelled:
-                printer.abort()
+                job.withdrawn = bool(printer.abort())
                 return page
             points = document.pagePointSize(page)
             if page:

@@ -275,8 +275,13 @@ class PdfPreviewDialog(QDialog):
     def _print_ended(self, job: PrintJob, pages: int) -> None:
         self.job = None
         self._set_printing(False)
-        if job.cancelled and pages < job.total:
+        if job.cancelled and pages < job.total and (job.withdrawn or pages == 0):
             self.print_status.setText("Printing was cancelled.")
+        elif job.cancelled and pages < job.total:  # the pages already sent still print
+            self.print_status.setText(
+                f"Cancelled: {pages} of {job.total} pages had already gone to the printer."
+            )
+            self._output("print")
         else:
             self.print_status.setText(
                 f"Sent {pages} page{'s' if pages != 1 else ''} to the printer."
