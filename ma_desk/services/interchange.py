@@ -67,7 +67,7 @@ from ma_desk.interchange.fields import (
 )
 from ma_desk.reports.output import write_file_atomic
 from ma_desk.services.base import Service
-from ma_desk.services.insurance_rules import priority_label
+from ma_desk.services.insurance_rules import normalise_member_id, priority_label
 from ma_desk.services.patients import (
     EDITABLE,
     PatientService,
@@ -500,7 +500,8 @@ class InterchangeService(Service):
         clean = {k: v for k, v in row.clean.items() if k != "patient_external_id"}
         current = active.setdefault(patient_id, []) if clean["active"] else []
         same = next((c for c in current if fold(c.payer) == fold(clean["payer"])
-                     and c.member_id == clean["member_id"]), None)  # fmt: skip
+                     and normalise_member_id(c.member_id) == clean["member_id"]),
+                    None)  # a member ID stored before IDs were cleaned still matches  # fmt: skip
         if same is not None:
             if same.external_id is not None:
                 return RowOutcome("coverages", row.line, SKIP, "The same payer and member ID "
