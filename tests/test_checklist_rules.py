@@ -163,3 +163,14 @@ def test_any_typed_template_is_cleaned_or_refused_with_words(
         return
     assert plan.name and len(plan.items) == len(items)
     assert len({i.text.casefold() for i in plan.items}) == len(plan.items)
+
+
+def test_the_refusal_reads_and_points_at_the_first_problem() -> None:
+    """The form shows the message next to the first field with a problem."""
+    with pytest.raises(ValidationError) as caught:
+        validate_template("", "", rules.MOMENTS[0], [ITEM])
+    assert caught.value.field == "name" and str(caught.value) == "Name cannot be empty."
+    with pytest.raises(ValidationError) as caught:
+        validate_template("Room", "exam", rules.MOMENTS[0], [])
+    assert caught.value.field == "items"
+    assert str(caught.value) == "A checklist needs at least one item."

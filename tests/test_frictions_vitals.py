@@ -234,6 +234,16 @@ def test_service_asks_before_storing_an_impossible_height(ma: Services, clock) -
     assert ma.vitals.history(patient_id)[0].flag(codes.HEIGHT) == "H"
 
 
+def test_an_amendment_is_judged_against_the_sets_before_it(ma: Services, clock) -> None:
+    """Correcting January's set after June's taller height is not 'a child shrinking'."""
+    patient_id = a_child(ma)
+    january = ma.vitals.save(patient_id, form("40"), confirm_unlikely=True)
+    clock.advance(days=150)
+    ma.vitals.save(patient_id, form("42"), confirm_unlikely=True)
+    amended = ma.vitals.amend(january.set_id, form("40.2"), reason="Re-read the tape")
+    assert amended.set_id in {row.id for row in ma.vitals.history(patient_id)}  # not asked
+
+
 def test_tab_flags_the_jump_beside_the_field_and_goes_back_by_default(
     qtbot, ma: Services, clock, monkeypatch
 ) -> None:

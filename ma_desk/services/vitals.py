@@ -187,8 +187,12 @@ class VitalsService(Service):
     ) -> rules.PatientContext:
         with self._read() as s:
             patient = existing(s, Patient, patient_id, "patient")
-            previous = self._previous(s, patient_id, exclude_set_id)
-            return rules.PatientContext.on(patient.dob, self.now().date(), patient.sex, previous)
+            # An amendment is judged as of its own set: the values before it, at its age.
+            amended = s.get(VitalSet, exclude_set_id) if exclude_set_id is not None else None
+            as_of = amended.taken_at if amended is not None else None
+            previous = self._previous(s, patient_id, exclude_set_id, before=as_of)
+            day = as_of.date() if as_of is not None else self.now().date()
+            return rules.PatientContext.on(patient.dob, day, patient.sex, previous)
 
     @policy("settings.read", audit=REFERENCE)
     def rule_settings(self) -> tuple[float, rules.Thresholds]:
@@ -508,7 +512,12 @@ class VitalsService(Service):
         )
 
     def _previous(
-        self, s: Session, patient_id: int, exclude_set_id: int | None
+        self,
+        s: Session,
+        patient_id: int,
+        exclude_set_id: int | None,
+        *,
+        before: dt.datetime | None = None,
     ) -> dict[str, rules.Previous]:
         stmt = (
             select(VitalSet)
@@ -518,6 +527,8 @@ class VitalsService(Service):
         )
         if exclude_set_id is not None:
             stmt = stmt.where(VitalSet.id != exclude_set_id)
+        if before is not None:
+            stmt = stmt.where(VitalSet.taken_at < before)
         previous: dict[str, rules.Previous] = {}
         for vs in s.scalars(stmt):
             for obs in vs.observations:
