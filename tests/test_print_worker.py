@@ -153,9 +153,7 @@ def long_document() -> bytes:
     return build_visit_summary(summary_data(instructions="Rest and drink water. " * 2500))
 
 
-def test_raster_print_runs_off_the_ui_thread_and_cancels_by_keyboard(
-    qtbot, tmp_path, monkeypatch
-):
+def test_raster_print_runs_off_the_ui_thread_and_cancels_by_keyboard(qtbot, tmp_path, monkeypatch):
     pdf = long_document()
     escape_pressed = threading.Event()
     real_render = paper.render_page
