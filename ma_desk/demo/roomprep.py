@@ -17,7 +17,6 @@ from sqlalchemy import select
 from ma_desk import audit
 from ma_desk.db.models import (
     ChecklistRun,
-    ChecklistRunItem,
     ChecklistTemplate,
     ChecklistTemplateItem,
     Room,
@@ -25,6 +24,7 @@ from ma_desk.db.models import (
     Visit,
 )
 from ma_desk.services import Services
+from ma_desk.services.checklists import run_item_from
 
 DEMO_STAFF = ["Jordan Alvarez (demo MA)", "Kim Chen (demo MA)", "Tess Osei (demo MA)"]
 # Overflow rooms this seeder adds so the board shows every state at mid-morning.
@@ -138,13 +138,9 @@ def seed_demo_roomprep(services: Services, rng: random.Random) -> None:
                 if in_progress and n >= len(items) // 2:
                     done, not_due = False, False
                 run.items.append(
-                    ChecklistRunItem(
-                        template_item_id=item.id,
-                        position=n,
-                        text=item.text,
-                        required=item.required,
-                        is_supply=item.is_supply,
-                        hint=item.hint,
+                    run_item_from(
+                        item,
+                        n,
                         done=done,
                         not_due=not_due,
                         not_done_reason=reason,

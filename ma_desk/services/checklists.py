@@ -14,6 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -419,19 +420,7 @@ class ChecklistService(Service):
             )  # fmt: skip
             for n, item in enumerate(i for i in template.items if i.active):
                 run.items.append(
-                    ChecklistRunItem(
-                        template_item_id=item.id,
-                        position=n,
-                        text=item.text,
-                        required=item.required,
-                        is_supply=item.is_supply,
-                        hint=item.hint,
-                        not_due=self._recently_done(s, room.id, item, now),
-                        done=False,
-                        not_done_reason="",
-                        note="",
-                        low_supply=False,
-                    )  # fmt: skip
+                    run_item_from(item, n, not_due=self._recently_done(s, room.id, item, now))
                 )
             s.add(run)
             s.flush()
@@ -792,6 +781,16 @@ def find_gaps(
         if not any(moment == "closing" and t >= last_out for t, moment in runs):
             gaps.append(GapRow(room_id, room_name, day, "no_closing", None, last_out))
     return gaps
+
+
+def run_item_from(item: ChecklistTemplateItem, position: int, **state: Any) -> ChecklistRunItem:
+    """A run's copy of a template item (its words kept as they were that day), not yet done
+    unless ``state`` says otherwise."""
+    values: dict[str, Any] = {"done": False, "not_due": False, "not_done_reason": "",
+                              "note": "", "low_supply": False, **state}  # fmt: skip
+    return ChecklistRunItem(template_item_id=item.id, position=position, text=item.text,
+                            required=item.required, is_supply=item.is_supply, hint=item.hint,
+                            **values)  # fmt: skip
 
 
 def _replace_items(t: ChecklistTemplate, cleaned: Sequence[TemplateItemInput]) -> None:
