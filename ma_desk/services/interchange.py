@@ -483,15 +483,9 @@ class InterchangeService(Service):
             if outcome is None:
                 patient_id = patients[row.clean["patient_external_id"]]
                 outcome, record = self._new_coverage(row, patient_id, active, options, apply)
-                if record is not None:
-                    created[len(outcomes)] = record
-                    if apply:
-                        session.add(record)
+                _keep_new(session, record, len(outcomes), created, apply)
             outcomes.append(outcome)
-        if apply:
-            session.flush()
-            outcomes = _with_ids(outcomes, created)
-        return outcomes
+        return _flushed(session, outcomes, created) if apply else outcomes
 
     def _new_coverage(self, row: row_reading.RowValues, patient_id: int,
                       active: dict[int, list[InsuranceCoverage]], options: ImportOptions,
@@ -543,15 +537,9 @@ class InterchangeService(Service):
             if outcome is None:
                 outcome, record = self._appointment(row, patients, providers, types, existing,
                                                     options, apply)  # fmt: skip
-                if record is not None:
-                    created[len(outcomes)] = record
-                    if apply:
-                        session.add(record)
+                _keep_new(session, record, len(outcomes), created, apply)
             outcomes.append(outcome)
-        if apply:
-            session.flush()
-            outcomes = _with_ids(outcomes, created)
-        return outcomes
+        return _flushed(session, outcomes, created) if apply else outcomes
 
     def _appointment(self, row: row_reading.RowValues, patients: dict[str, int],
                      providers: dict[str, Provider], types: dict[str, AppointmentType],
@@ -602,6 +590,22 @@ _BATCH = {
     "coverages": InterchangeService._coverages_batch,
     "appointments": InterchangeService._appointments_batch,
 }
+
+
+def _keep_new(session: Session, record: M | None, index: int, created: dict[int, M],
+              apply: bool) -> None:  # fmt: skip
+    """Remember the record row ``index`` makes (its id is known after the flush)."""
+    if record is not None:
+        created[index] = record
+        if apply:
+            session.add(record)
+
+
+def _flushed(session: Session, outcomes: list[RowOutcome],
+             created: Mapping[int, InsuranceCoverage | Appointment]) -> list[RowOutcome]:  # fmt: skip
+    """The batch written, and its outcomes with the ids the new records got."""
+    session.flush()
+    return _with_ids(outcomes, created)
 
 
 def _with_ids(
