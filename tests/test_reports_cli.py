@@ -26,19 +26,41 @@ def signed_in(cli_clinic, monkeypatch):
     return cli_clinic
 
 
-def _visit_id(data_dir) -> int:
+def _visit_id(data_dir, language: str = "English") -> int:
+    """A finished visit in the last week of a patient who prefers ``language``.
+
+    The demo's days move with the calendar, so which patient is on which day (and in which
+    language their summary prints) changes from day to day: choose by language, not by day.
+    """
+    from sqlalchemy import select
+
+    from ma_desk.db.models import Patient, Visit
     from ma_desk.db.store import open_store
     from ma_desk.services import Services
 
     opened = open_store(data_dir, passphrase=PASSPHRASE)
     try:
         schedule = Services(opened.db, actor=Actor.system()).schedule
+        with opened.db.read() as s:
+            speakers = set(s.scalars(
+                select(Visit.id).join(Patient).where(Patient.preferred_language == language)
+            ))  # fmt: skip
         days = (dt.date.today() - dt.timedelta(days=back) for back in range(7))
         # Today has no finished visit yet just after midnight: the days before do.
         return next(r.visit_id for day in days for r in schedule.day(day)
-                    if r.status == "checked_out")  # fmt: skip
+                    if r.status == "checked_out" and r.visit_id in speakers)  # fmt: skip
     finally:
         opened.db.close()
+
+
+def test_visit_summary_prints_in_the_patients_preferred_language(signed_in, tmp_path):
+    out = tmp_path / "resumen.pdf"
+    visit = _visit_id(signed_in, "Spanish")
+    assert main(["report", "visit-summary", "--data-dir", str(signed_in), "--visit", str(visit),
+                 "--out", str(out)]) == 0  # fmt: skip
+    text = pdf_text(out.read_bytes())
+    assert "Resumen de su visita" in text
+    assert "After-Visit Summary" not in text
 
 
 def test_visit_summary_and_handout_to_files(signed_in, tmp_path, capsys):
