@@ -45,8 +45,8 @@ def test_a_server_without_a_clinic_is_refused_with_what_to_do(server_url, capsys
 
 def test_demo_check_and_verify_on_the_server(server_url, capsys, monkeypatch):
     assert run(capsys, "server", "init")[0] == 0
-    code, out, _ = run(capsys, "demo", "--patients", "60")
-    assert code == 0 and "60 patients" in out and "clinic server" in out
+    code, out, err = run(capsys, "demo", "--patients", "60")
+    assert code == 0 and "60 patients" in out and "clinic server" in out, err
     code, out, _ = run(capsys, "demo", "--patients", "60")
     assert code == 1  # a clinic is there already: nothing changed
     code, out, _ = run(capsys, "check")

@@ -154,7 +154,7 @@ def seed_demo_roomprep(services: Services, rng: random.Random) -> None:
         turnover_left: list[tuple[Room, dt.datetime]] = []
         for day in days:
             for room in rooms:
-                day_uses = sorted(uses.get((room.id, day), []))
+                day_uses = sorted(uses.get((room.id, day), []), key=_by_roomed_then_out)
                 if (room.id, day) != skip_opening:
                     opening = dt.datetime.combine(day, dt.time(7, 40)) + dt.timedelta(
                         minutes=rng.randint(0, 15)
@@ -228,3 +228,11 @@ def seed_demo_roomprep(services: Services, rng: random.Random) -> None:
         s.flush()
         audit.record(s, services.actor, "demo_created", "checklist_run",
                      details={"runs": len(runs)})  # fmt: skip
+
+
+def _by_roomed_then_out(
+    use: tuple[dt.datetime, dt.datetime | None],
+) -> tuple[dt.datetime, dt.datetime]:
+    """Two visits roomed in the same minute sort by checkout, one still in the room last."""
+    roomed, out = use
+    return roomed, out or dt.datetime.max
