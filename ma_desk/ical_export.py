@@ -67,6 +67,18 @@ def system_zone() -> ZoneInfo | None:
     return None
 
 
+def clinic_zone(name: str) -> ZoneInfo | None:
+    """The clinic's IANA zone from its settings; "" or an unknown name: the computer's.
+
+    The same fallback as the clock (ma_desk/clock.py), so the file's times are the times
+    the schedule showed.
+    """
+    try:
+        return ZoneInfo(name) if name else system_zone()
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return system_zone()
+
+
 def _windows_zone() -> list[str]:
     """The IANA name of Windows' zone through tzlocal when it is installed (else nothing)."""
     try:

@@ -134,3 +134,25 @@ def test_report_figures_as_json(exports):
               for z, d in exports.items()}  # fmt: skip
     print(json.dumps(stamps))
     assert stamps["UTC"] == "20261123T103000Z"
+
+
+@pytest.mark.parametrize(("clinic", "expected"), [("Asia/Kolkata", "Asia/Kolkata"),
+                                                  ("", "America/New_York")])  # fmt: skip
+def test_the_service_writes_the_clinics_zone_not_the_computers(
+    demo_services, sign_in_as, clock, tmp_path, monkeypatch, clinic, expected
+):
+    """A workstation set to New York exporting for a clinic in Kolkata: the file's times
+    are the clinic's, as the schedule showed them; no clinic zone: the computer's."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    demo_services.settings.update(time_zone=clinic)
+    provider = demo_services.schedule.providers()[0]
+    out = tmp_path / "week.ics"
+    demo_services.schedule.export_calendar(provider.id, clock.now().date(), 7, out)
+    data = out.read_bytes()
+    cal = Calendar.from_ical(data)
+    assert [str(tz["tzid"]) for tz in cal.walk("VTIMEZONE")] == [expected]
+    shown = demo_services.schedule.range(clock.now().date(), clock.now().date() + dt.timedelta(7),
+                                         [provider.id])  # fmt: skip
+    starts = sorted(e.decoded("dtstart") for e in cal.walk("VEVENT"))
+    wall_clock = sorted(r.start.replace(tzinfo=ZoneInfo(expected)) for r in shown if r.is_active)
+    assert starts == wall_clock

@@ -369,10 +369,11 @@ class ScheduleService(Service):
         if provider is None:
             raise NotFoundError(gone_message("provider"))
         rows = self._between(first, first + dt.timedelta(days=days), [provider_id])
-        clinic = self._settings().clinic_name
+        settings = self._settings()
         data = ical_export.export_bytes(
-            rows, calendar_name=f"{provider.display_name} — {clinic}", stamp=self.now(),
-            include_names=include_names,
+            rows, calendar_name=f"{provider.display_name} — {settings.clinic_name}",
+            stamp=self.now(), include_names=include_names,
+            zone=ical_export.clinic_zone(settings.time_zone),
         )  # fmt: skip
         ical_export.write_atomically(Path(out), data, replace=replace)
         visits = sum(1 for r in rows if r.is_active)
