@@ -10,6 +10,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 class Clock(Protocol):
     def now(self) -> dt.datetime: ...
 
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The clinic's zone the wall-clock times are in; None: the computer's."""
+        ...
+
 
 class SystemClock:
     """Wall-clock time of the clinic (naive, second resolution): in the clinic's time zone
@@ -28,6 +33,10 @@ class SystemClock:
         except (ZoneInfoNotFoundError, ValueError):
             self._zone = None
 
+    @property
+    def zone(self) -> ZoneInfo | None:
+        return self._zone
+
     def now(self) -> dt.datetime:
         if self._zone is None:
             return dt.datetime.now().replace(microsecond=0)
@@ -37,8 +46,13 @@ class SystemClock:
 class FixedClock:
     """A clock that only moves when told to; for tests and demos."""
 
-    def __init__(self, start: dt.datetime) -> None:
+    def __init__(self, start: dt.datetime, zone: ZoneInfo | None = None) -> None:
         self._now = start
+        self._zone = zone
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        return self._zone
 
     def now(self) -> dt.datetime:
         return self._now
@@ -48,6 +62,17 @@ class FixedClock:
 
     def set(self, when: dt.datetime) -> None:
         self._now = when
+
+
+def wall_to_utc(wall: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime:
+    """A naive wall-clock time in ``zone`` (None: the computer's) as an aware UTC time."""
+    aware = wall.replace(tzinfo=zone) if zone is not None else wall.astimezone()
+    return aware.astimezone(dt.UTC)
+
+
+def utc_to_wall(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime:
+    """An aware instant as the naive wall-clock time in ``zone`` (None: the computer's)."""
+    return moment.astimezone(zone).replace(tzinfo=None)
 
 
 def utc_now() -> dt.datetime:

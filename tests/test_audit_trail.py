@@ -4,13 +4,17 @@ truncate) detected by verify, which names the entry."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import random
+import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
 
 from ma_desk import audit
+from ma_desk.clock import FixedClock
 from ma_desk.db.models import AuditEvent
 from ma_desk.errors import AuthenticationError
 from ma_desk.security.witness import data_dir_of, read_witness, write_witness
@@ -217,3 +221,35 @@ def test_named_entry_points_at_the_tampered_place():
     head = (events[-1].id, events[-1].hash)
     events[11].details = '{"n":999}'
     assert [p.entry_id for p in _check(events, head)] == [12]
+
+
+# ------------------------------------------------------------------ the clinic's time zone
+@pytest.fixture
+def computer_in_new_york(monkeypatch):
+    """This computer's zone is New York for the test (TZ and the C library's idea of it)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("clinic_zone", ["Asia/Kolkata", "Pacific/Auckland"])
+def test_entries_show_and_filter_in_the_clinics_zone_not_the_computers(
+    demo_services, sign_in_as, clock, monkeypatch, computer_in_new_york, clinic_zone
+):
+    """A workstation set to New York showing a clinic elsewhere: each entry's time is the
+    clinic's wall clock (as on the schedule), and a day filter means the clinic's day."""
+    zone = ZoneInfo(clinic_zone)
+    monkeypatch.setattr(demo_services.ctx, "clock", FixedClock(clock.now(), zone))
+    sign_in_as("admin")
+    newest = demo_services.audit_log.search(AuditFilter(), limit=1)[0]
+    utc = dt.datetime.strptime(newest.at_utc, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    assert newest.at_local == utc.astimezone(zone).replace(tzinfo=None, microsecond=0)
+    clinic_day = newest.at_local.date()
+    same_day = demo_services.audit_log.search(AuditFilter(start=clinic_day, end=clinic_day))
+    assert newest.id in {r.id for r in same_day}
+    before = clinic_day - dt.timedelta(days=1)
+    assert newest.id not in {
+        r.id for r in demo_services.audit_log.search(AuditFilter(start=before, end=before))
+    }

@@ -134,6 +134,13 @@ def test_ctrl_l_locks_and_another_user_unlocks(qtbot, window, demo_services):
     assert not window.session.users_action.isEnabled()
 
 
+def test_the_lock_says_when_on_the_clinics_clock(qtbot, window, demo_services, clock):
+    """ "Locked at" is the clinic's wall clock (the schedule's), not the computer's."""
+    clock.set(dt.datetime(2026, 11, 24, 13, 7))
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert "Locked at 1:07 PM" in window.session.lock_screen.detail.text()
+
+
 def test_sign_out_leaves_nobody_signed_in(qtbot, window, demo_services):
     window.session.sign_out()
     assert window.session.locked and demo_services.actor == signed_out_actor()

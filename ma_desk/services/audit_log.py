@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 
 from ma_desk import audit
 from ma_desk.audit_details import exportable_details
+from ma_desk.clock import utc_to_wall, wall_to_utc
 from ma_desk.db.models import AuditEvent
 from ma_desk.errors import ValidationError
 from ma_desk.reports.csv_safe import csv_text
@@ -60,24 +62,25 @@ class AuditRow:
         return '"break_glass":true' in self.details
 
 
-def _utc_text(local: dt.datetime) -> str:
-    """A naive local time as the audit trail's UTC string, for range comparisons."""
-    return local.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _utc_text(local: dt.datetime, zone: ZoneInfo | None) -> str:
+    """A clinic wall-clock time as the audit trail's UTC string, for range comparisons."""
+    return wall_to_utc(local, zone).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _local(at: str) -> dt.datetime:
+def _local(at: str, zone: ZoneInfo | None) -> dt.datetime:
+    """The trail's UTC string as the clinic's wall-clock time (the schedule's times)."""
     try:
         utc = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
     except ValueError:
         return dt.datetime.min
-    return utc.astimezone().replace(tzinfo=None, microsecond=0)
+    return utc_to_wall(utc, zone).replace(microsecond=0)
 
 
-def _row(e: AuditEvent) -> AuditRow:
+def _row(e: AuditEvent, zone: ZoneInfo | None) -> AuditRow:
     from ma_desk.services.patients import mrn_for
 
     return AuditRow(
-        e.id, e.at, _local(e.at), e.username, e.workstation, e.action, e.entity, e.entity_id,
+        e.id, e.at, _local(e.at, zone), e.username, e.workstation, e.action, e.entity, e.entity_id,
         e.patient_id, mrn_for(e.patient_id) if e.patient_id else "", e.outcome, e.details,
         e.hash,
     )  # fmt: skip
@@ -91,8 +94,9 @@ class AuditLogService(Service):
         """Newest first; the query itself is audited."""
         if flt.start and flt.end and flt.start > flt.end:
             raise ValidationError("The start date is after the end date.", field="start")
+        zone = self.ctx.clock.zone
         with self.ctx.db.write() as s:
-            rows = [_row(e) for e in s.scalars(self._stmt(flt).limit(limit))]
+            rows = [_row(e, zone) for e in s.scalars(self._stmt(flt, zone).limit(limit))]
             audit.record(s, self.actor, "query", "audit", details=_filter_details(flt))
         return rows
 
@@ -106,9 +110,12 @@ class AuditLogService(Service):
         """
         if flt.start and flt.end and flt.start > flt.end:
             raise ValidationError("The start date is after the end date.", field="start")
+        zone = self.ctx.clock.zone
         with self.ctx.db.write() as s:
-            stmt = self._stmt(flt).order_by(None).order_by(AuditEvent.id)
-            rows = [_csv_row(_row(e)) for e in s.scalars(stmt.execution_options(yield_per=2000))]
+            stmt = self._stmt(flt, zone).order_by(None).order_by(AuditEvent.id)
+            rows = [
+                _csv_row(_row(e, zone)) for e in s.scalars(stmt.execution_options(yield_per=2000))
+            ]
             write_file_atomic(out, csv_text(CSV_COLUMNS, rows).encode("utf-8"), force=replace)
             audit.record(s, self.actor, "export", "audit", details={**_filter_details(flt),
                          "rows": len(rows), "file": out.name})  # fmt: skip
@@ -159,17 +166,19 @@ class AuditLogService(Service):
             return list(s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
 
     @staticmethod
-    def _stmt(flt: AuditFilter) -> Select[AuditEvent]:
+    def _stmt(flt: AuditFilter, zone: ZoneInfo | None) -> Select[AuditEvent]:
         stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
         if flt.username.strip():
             stmt = stmt.where(AuditEvent.username == flt.username.strip().casefold())
         if flt.patient_id is not None:
             stmt = stmt.where(AuditEvent.patient_id == flt.patient_id)
         if flt.start:
-            stmt = stmt.where(AuditEvent.at >= _utc_text(dt.datetime.combine(flt.start, dt.time())))
+            stmt = stmt.where(
+                AuditEvent.at >= _utc_text(dt.datetime.combine(flt.start, dt.time()), zone)
+            )
         if flt.end:
             end = dt.datetime.combine(flt.end + dt.timedelta(days=1), dt.time())
-            stmt = stmt.where(AuditEvent.at < _utc_text(end))
+            stmt = stmt.where(AuditEvent.at < _utc_text(end, zone))
         if flt.action.strip():
             stmt = stmt.where(AuditEvent.action == flt.action.strip())
         return stmt
