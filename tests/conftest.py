@@ -281,3 +281,16 @@ def own_settings(tmp_path_factory) -> Iterator[None]:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     yield
     QSettings.setDefaultFormat(before)
+
+
+@pytest.fixture
+def computer_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This computer's zone is New York for the test (TZ and the C library's idea of it),
+    so a test can tell the clinic's zone from the computer's."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

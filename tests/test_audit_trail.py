@@ -7,7 +7,6 @@ import copy
 import datetime as dt
 import json
 import random
-import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -224,16 +223,6 @@ def test_named_entry_points_at_the_tampered_place():
 
 
 # ------------------------------------------------------------------ the clinic's time zone
-@pytest.fixture
-def computer_in_new_york(monkeypatch):
-    """This computer's zone is New York for the test (TZ and the C library's idea of it)."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 @pytest.mark.parametrize("clinic_zone", ["Asia/Kolkata", "Pacific/Auckland"])
 def test_entries_show_and_filter_in_the_clinics_zone_not_the_computers(
     demo_services, sign_in_as, clock, monkeypatch, computer_in_new_york, clinic_zone

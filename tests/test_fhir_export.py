@@ -6,7 +6,9 @@ Every exported resource is parsed and validated by fhir.resources' R4B models
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ma_desk.clinical import codes
+from ma_desk.clock import FixedClock
 from ma_desk.db.models import (
     Appointment,
     AuditEvent,
@@ -265,3 +268,26 @@ def test_any_typed_text_reaches_the_bulk_ndjson_unchanged(services: Services, tm
 def _lines(folder, kind: str) -> list[dict]:
     text = (folder / f"{kind}.ndjson").read_text(encoding="utf-8")
     return [json.loads(line) for line in text.split("\n") if line]
+
+
+def test_instants_carry_the_clinics_zone_not_the_computers(
+    demo_services, sign_in_as, tmp_path, clock, monkeypatch, computer_in_new_york
+):
+    """A workstation set to New York exporting for a clinic in Kolkata: every instant
+    carries Kolkata's +05:30 and the clinic's wall-clock time, as the schedule shows it."""
+    zone = ZoneInfo("Asia/Kolkata")
+    monkeypatch.setattr(demo_services.ctx, "clock", FixedClock(clock.now(), zone))
+    sign_in_as("admin")
+    demo_services.interchange.export_clinic_fhir(tmp_path / "ehi")
+    lines = (tmp_path / "ehi" / "Appointment.ndjson").read_text(encoding="utf-8").splitlines()
+    exported = {int(r["id"]): r for r in map(json.loads, lines)}
+    with demo_services.ctx.db.read() as s:
+        starts = {row.id: row.start for row in s.execute(select(Appointment.id, Appointment.start))}
+    for appointment_id, resource in exported.items():
+        moment = dt.datetime.fromisoformat(resource["start"])
+        assert moment.utcoffset() == dt.timedelta(hours=5, minutes=30)
+        assert moment.replace(tzinfo=None) == starts[appointment_id]
+    patient = next(iter(exported.values()))["participant"][0]["actor"]["reference"]
+    demo_services.interchange.export_patient_fhir(int(patient.split("/")[1]), tmp_path / "b.json")
+    stamp = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["timestamp"]
+    assert stamp.endswith("+05:30")

@@ -4,6 +4,7 @@ trip: the demo clinic exported and imported into an empty clinic gives the same 
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from ma_desk.db.models import Appointment, AppointmentType, InsuranceCoverage, Patient, Provider
 from ma_desk.demo import APPOINTMENT_TYPES, PROVIDERS
 from ma_desk.errors import ValidationError
+from ma_desk.interchange.fhir_in import read_fhir
 from ma_desk.services import Services
 from ma_desk.services.interchange import COVERAGE_COMPARED, ImportOptions
 from ma_desk.services.patients import EDITABLE
@@ -156,3 +158,19 @@ def test_resources_with_bad_values_are_reported_per_entry(services: Services):
         (stored,) = s.scalars(select(Patient)).all()
         assert (stored.external_id, stored.last_name, stored.phone, stored.sex) == (
             "c", "Roe", "(555) 010-7788", "female")  # fmt: skip
+
+
+@pytest.mark.parametrize(("zone", "wall_clock"), [("Asia/Kolkata", "2026-11-24 09:00"),
+                                                  ("America/Chicago", "2026-11-23 21:30"),
+                                                  (None, "2026-11-23 22:30")])  # fmt: skip
+def test_an_appointments_instant_becomes_the_clinics_wall_clock(zone, wall_clock,
+                                                                 computer_in_new_york):  # fmt: skip
+    """09:00 in Kolkata is 09:00 for a clinic there, 21:30 the evening before in Chicago,
+    and (no clinic zone known) 22:30 on this computer in New York."""
+    appointment = {"resourceType": "Appointment", "id": "a1", "status": "booked",
+                   "start": "2026-11-24T09:00:00+05:30", "minutesDuration": 20,
+                   "participant": [{"actor": {"reference": "Patient/p1"}}]}  # fmt: skip
+    data = json.dumps({"resourceType": "Bundle", "type": "collection",
+                       "entry": [{"resource": appointment}]}).encode()  # fmt: skip
+    found = read_fhir(data, ZoneInfo(zone) if zone else None)
+    assert [cells["date"] for _place, cells in found.appointments] == [wall_clock]

@@ -34,7 +34,9 @@ class FhirRows:
     ignored: dict[str, int] = field(default_factory=dict)  # resource types not imported
 
 
-def read_fhir(data: bytes) -> FhirRows:
+def read_fhir(data: bytes, zone: dt.tzinfo | None = None) -> FhirRows:
+    """The rows a FHIR file holds; instants become wall-clock times in ``zone`` (the
+    clinic's; None: this computer's)."""
     resources = _resources(data)
     rows = FhirRows()
     patient_ids: dict[str, str] = {}  # resource id -> the old system's ID
@@ -53,7 +55,7 @@ def read_fhir(data: bytes) -> FhirRows:
         elif kind == "Appointment":
             status = str(resource.get("status") or "")
             if status in _LIVE_APPOINTMENT:
-                rows.appointments.append((place, _appointment(resource, patient_ids)))
+                rows.appointments.append((place, _appointment(resource, patient_ids, zone)))
             else:
                 rows.skipped.append(("appointments", place, f"Status “{status}”: only booked "
                                      "appointments are imported."))  # fmt: skip
@@ -202,7 +204,7 @@ def _subscriber_dob(r: dict) -> str:
     return ""
 
 
-def _appointment(r: dict, patient_ids: dict[str, str]) -> dict[str, str]:
+def _appointment(r: dict, patient_ids: dict[str, str], zone: dt.tzinfo | None) -> dict[str, str]:
     patient, provider = "", ""
     for participant in r.get("participant") or []:
         actor = participant.get("actor") or {}
@@ -210,7 +212,7 @@ def _appointment(r: dict, patient_ids: dict[str, str]) -> dict[str, str]:
             patient = patient_ids.get(_reference_id(actor, "Patient"), "")
         elif actor.get("display") and not provider:
             provider = str(actor["display"])
-    start = _local(str(r.get("start") or ""))
+    start = _local(str(r.get("start") or ""), zone)
     minutes = r.get("minutesDuration")
     return {
         "patient_external_id": patient, "external_id": _own_id(r),
@@ -220,14 +222,14 @@ def _appointment(r: dict, patient_ids: dict[str, str]) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _local(moment: str) -> str:
-    """An instant as the clinic's wall-clock time (this computer's zone), 'YYYY-MM-DD HH:MM'."""
+def _local(moment: str, zone: dt.tzinfo | None) -> str:
+    """An instant as the clinic's wall-clock time in ``zone``, 'YYYY-MM-DD HH:MM'."""
     try:
         parsed = dt.datetime.fromisoformat(moment)
     except ValueError:
         return moment
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone().replace(tzinfo=None)
+        parsed = parsed.astimezone(zone).replace(tzinfo=None)
     return f"{parsed:%Y-%m-%d %H:%M}"
 
 

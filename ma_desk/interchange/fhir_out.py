@@ -2,8 +2,8 @@
 
 Each builder takes a row with the model's column names (an ORM object or a
 Core row) so the whole-clinic export can stream plain rows. Clinic times are
-naive local wall-clock times; FHIR instants need an offset, so they get this
-computer's offset for that date. Vital signs follow the vital-signs profile:
+naive wall-clock times of the clinic; FHIR instants need an offset, so they get the
+clinic's zone's offset for that date (``zone``; None: this computer's). Vital signs follow the vital-signs profile:
 LOINC code, UCUM unit, HL7 interpretation flag, blood pressure as one panel
 with systolic and diastolic components.
 """
@@ -37,9 +37,11 @@ _NOTHING_KNOWN = re.compile(r"^(none|nka|nkda|no known( drug)? allergies|n/?a|-)
 Resource = dict[str, Any]
 
 
-def instant(moment: dt.datetime) -> str:
-    """A clinic wall-clock time with this computer's UTC offset for that date."""
-    return moment.astimezone().isoformat(timespec="seconds")
+def instant(moment: dt.datetime, zone: dt.tzinfo | None = None) -> str:
+    """A clinic wall-clock time with its zone's UTC offset for that date (None: this
+    computer's zone)."""
+    aware = moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
+    return aware.isoformat(timespec="seconds")
 
 
 def patient_resource(p: Any) -> Resource:
@@ -125,11 +127,13 @@ def _subscriber(c: Any) -> Resource:
     return person
 
 
-def appointment_resource(a: Any, provider_name: str, type_name: str) -> Resource:
+def appointment_resource(
+    a: Any, provider_name: str, type_name: str, zone: dt.tzinfo | None = None
+) -> Resource:
     end = a.start + dt.timedelta(minutes=a.minutes)
     resource: Resource = {
         "resourceType": "Appointment", "id": str(a.id), "status": FHIR_STATUS[a.status],
-        "appointmentType": {"text": type_name}, "start": instant(a.start), "end": instant(end),
+        "appointmentType": {"text": type_name}, "start": instant(a.start, zone), "end": instant(end, zone),
         "minutesDuration": a.minutes,
         "participant": [
             {"actor": {"reference": f"Patient/{a.patient_id}"}, "status": "accepted"},
@@ -146,7 +150,7 @@ def appointment_resource(a: Any, provider_name: str, type_name: str) -> Resource
     return resource
 
 
-def encounter_resource(v: Any) -> Resource:
+def encounter_resource(v: Any, zone: dt.tzinfo | None = None) -> Resource:
     finished = v.checked_out_at is not None
     resource: Resource = {
         "resourceType": "Encounter", "id": str(v.id),
@@ -156,19 +160,21 @@ def encounter_resource(v: Any) -> Resource:
         "appointment": [{"reference": f"Appointment/{v.appointment_id}"}],
     }  # fmt: skip
     start = v.arrived_at or dt.datetime.combine(v.visit_date, dt.time())
-    resource["period"] = {"start": instant(start)}
+    resource["period"] = {"start": instant(start, zone)}
     if finished:
-        resource["period"]["end"] = instant(max(v.checked_out_at, start))
+        resource["period"]["end"] = instant(max(v.checked_out_at, start), zone)
     if v.chief_complaint:
         resource["reasonCode"] = [{"text": v.chief_complaint}]
     return resource
 
 
-def observation_resources(vital_set: Any, observations: Iterable[Any]) -> list[Resource]:
+def observation_resources(
+    vital_set: Any, observations: Iterable[Any], zone: dt.tzinfo | None = None
+) -> list[Resource]:
     """One Observation per measurement of a set; systolic + diastolic as one BP panel."""
     by_code = {o.loinc: o for o in observations}
     resources: list[Resource] = []
-    effective = instant(vital_set.taken_at)  # once per set: a million readings in an export
+    effective = instant(vital_set.taken_at, zone)  # once per set: a million readings in an export
     systolic, diastolic = by_code.pop(codes.SYSTOLIC, None), by_code.pop(codes.DIASTOLIC, None)
     if systolic is not None and diastolic is not None:
         panel = _observation(vital_set, f"{vital_set.id}-bp", codes.BP_PANEL, "Blood pressure",
@@ -256,6 +262,8 @@ def medication_resources(p: Any) -> list[Resource]:
     ]  # fmt: skip
 
 
-def bundle(resources: list[Resource], stamp: dt.datetime) -> Resource:
-    return {"resourceType": "Bundle", "type": "collection", "timestamp": instant(stamp),
+def bundle(
+    resources: list[Resource], stamp: dt.datetime, zone: dt.tzinfo | None = None
+) -> Resource:
+    return {"resourceType": "Bundle", "type": "collection", "timestamp": instant(stamp, zone),
             "entry": [{"resource": r} for r in resources]}  # fmt: skip

@@ -228,8 +228,8 @@ class InterchangeService(Service):
         Returns how many resources were written.
         """
         with self._read() as session:
-            resources = _patient_resources(session, patient_id)
-        document = fhir_out.bundle(resources, self.now())
+            resources = _patient_resources(session, patient_id, self.ctx.clock.zone)
+        document = fhir_out.bundle(resources, self.now(), self.ctx.clock.zone)
         data = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
         write_file_atomic(out, data, force=replace)
         with self._write() as session:
@@ -284,7 +284,7 @@ class InterchangeService(Service):
 
     def _prepare_fhir(self, data: bytes, options: ImportOptions) -> _Prepared:
         _check_options(options)
-        found = read_fhir(data)
+        found = read_fhir(data, self.ctx.clock.zone)
         today = self.now().date()
         rows = [(kind, [row_reading.read_row(kind, place, cells, today) for place, cells in getattr(found, kind)])
                 for kind in KINDS]  # fmt: skip
@@ -793,7 +793,9 @@ def _default_type(types: dict[str, AppointmentType]) -> AppointmentType | None:
 
 
 # ---------------------------------------------------------------------- FHIR export
-def _patient_resources(session: Session, patient_id: int) -> list[dict[str, Any]]:
+def _patient_resources(
+    session: Session, patient_id: int, zone: dt.tzinfo | None
+) -> list[dict[str, Any]]:
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFoundError("That patient no longer exists.")
@@ -804,13 +806,15 @@ def _patient_resources(session: Session, patient_id: int) -> list[dict[str, Any]
     resources += [fhir_out.coverage_resource(c) for c in coverages]
     for a in session.scalars(select(Appointment).where(Appointment.patient_id == patient_id)
                              .order_by(Appointment.start)):  # fmt: skip
-        resources.append(fhir_out.appointment_resource(a, a.provider.display_name, a.type.name))
+        resources.append(
+            fhir_out.appointment_resource(a, a.provider.display_name, a.type.name, zone)
+        )
     visits = session.scalars(select(Visit).where(Visit.patient_id == patient_id).order_by(Visit.id))
-    resources += [fhir_out.encounter_resource(v) for v in visits]
+    resources += [fhir_out.encounter_resource(v, zone) for v in visits]
     sets = session.scalars(select(VitalSet).where(VitalSet.patient_id == patient_id)
                            .order_by(VitalSet.taken_at, VitalSet.id))  # fmt: skip
     for vital_set in sets:
-        resources += fhir_out.observation_resources(vital_set, vital_set.observations)
+        resources += fhir_out.observation_resources(vital_set, vital_set.observations, zone)
     return resources
 
 
@@ -847,7 +851,7 @@ def _write_ndjson(service: InterchangeService, targets: dict[str, Path], replace
             os.chmod(temps[kind], PRIVATE_MODE)
             handles[kind] = os.fdopen(fd, "wb", buffering=1 << 20)
         with service._read() as session:
-            for resource in _every_resource(session.connection()):
+            for resource in _every_resource(session.connection(), service.ctx.clock.zone):
                 kind = resource["resourceType"]
                 handles[kind].write(orjson.dumps(resource, option=line))
                 counts[kind] += 1
@@ -893,7 +897,7 @@ def _columns(model: type[Any], names: tuple[str, ...]) -> list[ColumnElement[Any
     return [model.__table__.c[name] for name in names]
 
 
-def _every_resource(conn: Connection) -> Iterator[dict[str, Any]]:
+def _every_resource(conn: Connection, zone: dt.tzinfo | None) -> Iterator[dict[str, Any]]:
     """The whole clinic from plain Core rows (no ORM objects, only the columns the FHIR
     builders read), one resource type after the other in id order, streamed."""
     patients = select(*_columns(Patient, _PATIENT_COLUMNS)).order_by(Patient.id)
@@ -916,14 +920,14 @@ def _every_resource(conn: Connection) -> Iterator[dict[str, Any]]:
         .order_by(Appointment.id)
     )  # fmt: skip
     for a in conn.execute(appointments.execution_options(**_STREAM)):
-        yield fhir_out.appointment_resource(a, a.provider_name, a.type_name)
+        yield fhir_out.appointment_resource(a, a.provider_name, a.type_name, zone)
     visits = select(*_columns(Visit, _VISIT_COLUMNS)).order_by(Visit.id)
     for v in conn.execute(visits.execution_options(**_STREAM)):
-        yield fhir_out.encounter_resource(v)
-    yield from _observations(conn)
+        yield fhir_out.encounter_resource(v, zone)
+    yield from _observations(conn, zone)
 
 
-def _observations(conn: Connection) -> Iterator[dict[str, Any]]:
+def _observations(conn: Connection, zone: dt.tzinfo | None) -> Iterator[dict[str, Any]]:
     """Every vital set's Observations: one joined query, grouped by set."""
     observations = (
         select(VitalSet.id.label("set_id"), VitalSet.patient_id, VitalSet.visit_id,
@@ -940,4 +944,4 @@ def _observations(conn: Connection) -> Iterator[dict[str, Any]]:
         vital_set = SimpleNamespace(id=first.set_id, patient_id=first.patient_id,
                                     visit_id=first.visit_id, taken_at=first.taken_at,
                                     status=first.status, note=first.note)  # fmt: skip
-        yield from fhir_out.observation_resources(vital_set, members)
+        yield from fhir_out.observation_resources(vital_set, members, zone)
