@@ -36,6 +36,11 @@ ICAL_STATUS = {
 }
 
 
+# Invisible, and read as a file's byte order mark by calendar readers (icalendar drops a
+# leading one): a reason made only of it would become an empty DESCRIPTION.
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def system_zone() -> ZoneInfo | None:
     """The computer's IANA zone (TZ, /etc/localtime, /etc/timezone), or None if unnamed.
 
@@ -154,8 +159,9 @@ def build_calendar(
         summary = f"{row.type_name} ({row.minutes} min)"
         if include_names:
             summary = f"{row.type_name}: {row.patient_name}"
-            if row.reason:
-                event.add("description", row.reason)
+            reason = row.reason.replace(BYTE_ORDER_MARK, "")
+            if reason.strip():
+                event.add("description", reason)
         event.add("summary", summary)
         event.add("status", ICAL_STATUS.get(row.status, "CONFIRMED"))
         event.add("categories", [row.type_name])

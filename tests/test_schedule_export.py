@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -66,11 +67,25 @@ def test_any_name_and_reason_survive_the_round_trip(name, reason):
                                     calendar_name="x", stamp=STAMP, include_names=True)  # fmt: skip
     (event,) = events(data)
     assert clean_name in str(event["summary"])
-    if clean_reason:
-        assert str(event["description"]) == clean_reason
+    shown = clean_reason.replace("\ufeff", "")  # invisible; calendar readers drop it
+    if shown.strip():
+        assert str(event["description"]) == shown
+    else:
+        assert "description" not in event
     hidden = ical_export.export_bytes([row(0, name=clean_name, reason=clean_reason)],
                                       calendar_name="x", stamp=STAMP)  # fmt: skip
     assert "description" not in events(hidden)[0]
+
+
+@pytest.mark.parametrize(("reason", "description"), [("\ufeff", None), ("\ufeffCough", "Cough"),
+                                                     ("Cough\ufeff", "Cough"), ("a\ufeffb", "ab")])  # fmt: skip
+def test_an_invisible_byte_order_mark_never_leaves_an_empty_or_changed_description(reason,
+                                                                                    description):  # fmt: skip
+    data = ical_export.export_bytes([row(0, reason=reason)], calendar_name="x", stamp=STAMP,
+                                    include_names=True)  # fmt: skip
+    (event,) = events(data)
+    assert (str(event["description"]) if "description" in event else None) == description
+    assert b"DESCRIPTION:\r\n" not in data
 
 
 def test_follow_up_intervals():

@@ -226,6 +226,10 @@ def open_desk(qtbot, services: Services) -> Desk:
     schedule = ScheduleTab(services, selection)
     checkin = CheckinTab(services, selection)
     for widget in (schedule, checkin):
+        # Deleted when qtbot closes it: its refresh timer must not outlive the test's
+        # database and selection (it fired in a later test once: "Signal source has been
+        # deleted" after the database was dropped).
+        widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         qtbot.addWidget(widget)
         widget.resize(1400, 800)
         widget.show()
