@@ -149,8 +149,13 @@ def test_outside_hours_and_days_off_warn(clinic):
 
 def test_a_cancelled_slot_is_free_again(clinic):
     first = book(clinic)
+    with pytest.raises(NeedsConfirmation):  # taken while the first visit stands
+        book(clinic, patient=1)
     clinic.services.schedule.cancel(first.id, "Patient called")
-    book(clinic, patient=1)  # no warning
+    second = book(clinic, patient=1)  # no warning now
+    assert (second.start, second.provider_id) == (first.start, first.provider_id)
+    day = {r.id: r.status for r in clinic.services.schedule.day(TOMORROW.date())}
+    assert day == {first.id: flow.CANCELLED, second.id: flow.SCHEDULED}
 
 
 # ------------------------------------------------------------------ edit and move
