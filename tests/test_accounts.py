@@ -155,6 +155,7 @@ def test_inactive_account_cannot_sign_in(demo_services, sign_in_as):
     demo_services.accounts.update_user(user.id, active=False)
     with pytest.raises(AuthenticationError):
         demo_services.accounts.sign_in("provider", DEMO_PASSWORD)
+    assert demo_services.actor.username != "provider"  # not signed in as the inactive account
 
 
 def test_lockout_delay_grows_and_starts_well_before_100_failures():

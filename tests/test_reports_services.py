@@ -190,9 +190,10 @@ def test_label_validation(demo_services, kwargs, field):
 
 def test_label_print_validation(demo_services):
     rows = demo_services.reports.label_data(kind="patient", patient_id=1)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="position from 1 to 30"):
         demo_services.reports.labels(rows, layout="sheet", start_position=31)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="label sheet or a roll"):
         demo_services.reports.labels(rows, layout="envelope")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="no labels to print"):
         demo_services.reports.labels([], layout="sheet")
+    assert _audits(demo_services, "print", "labels") == []  # nothing printed, nothing recorded
