@@ -494,4 +494,4 @@ def test_print_to_file_is_owner_only(qtbot, demo_services, tmp_path, open_umask,
     qtbot.waitUntil(
         lambda: dialog.outputs == ["print"], timeout=30_000
     )  # printed off the UI thread
-    assert target.read_bytes().startswith(b"%PDF") and mode(target) == 0o600
+    assert target.read_bytes() == pdf and mode(target) == 0o600  # the document, not PRECIOUS

@@ -302,11 +302,19 @@ def test_any_keyinfo_gives_a_clear_refusal_or_an_open_never_a_crash_or_hang(
     closed_store, store_keyinfo, case
 ):
     keyinfo_path(closed_store).write_bytes(contents_of(store_keyinfo, *case))
+    before = snapshot(closed_store)
     try:
         opened = open_store(closed_store, passphrase=PASSPHRASE)
-    except MADeskError:
+    except StoreError as refusal:  # the store family: says what is wrong with the files
+        assert str(refusal).strip() and "unexpected" not in str(refusal).lower()
+        assert snapshot(closed_store) == before  # a refusal touches no file
         return
-    opened.db.close()
+    try:  # opened: it is the store itself, read with its own key
+        with opened.db.read() as s:
+            assert s.scalar(sql_select(func.count()).select_from(User)) == 0
+        assert opened.key_source == keys.SOURCE_PASSPHRASE
+    finally:
+        opened.db.close()
 
 
 # ------------------------------------------------------------------ 2. recovery matrix

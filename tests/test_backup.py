@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -83,8 +84,10 @@ def test_backup_while_writing_then_restore_loses_no_committed_row(
     thread = threading.Thread(target=writer)
     thread.start()
     try:
+        deadline = time.monotonic() + 60  # a dead writer fails here instead of hanging
         while len(committed) < 5:
-            threading.Event().wait(0.01)
+            assert thread.is_alive() and time.monotonic() < deadline, "the writer stopped"
+            stop.wait(0.01)  # poll the writer's progress, not a wait for a result
         before = len(audit_hashes(db))
         result = backup_store(db, tmp_path / "live.madesk")
         after = len(audit_hashes(db))

@@ -146,10 +146,12 @@ def test_permissions(clinic):
     with pytest.raises(PermissionDenied):
         services.checklists.start_run(rooms["Exam 1"], "between")
     _ma(services)
+    assert services.checklists.open_run_for_room(rooms["Exam 1"]) is None  # none started
     template = services.checklists.templates()[0]
     with pytest.raises(PermissionDenied):
         services.checklists.save_template(template.id, name="x", room_type="exam",
                                           moment=template.moment, items=[TemplateItemInput("a")])  # fmt: skip
+    assert services.checklists.templates()[0] == template  # unchanged
 
 
 def test_admin_edits_reorders_and_retires_items_keeping_history(clinic):

@@ -321,6 +321,7 @@ def test_a_folder_that_cannot_be_made_is_reported_in_words(tmp_path):
     with pytest.raises(StoreError, match="could not be created"):
         clinic_setup.create_clinic(blocker / "clinic", a_plan(),
                                    clinic_setup.prepare_key(PASSPHRASE), passphrase=PASSPHRASE)  # fmt: skip
+    assert blocker.read_text() == "not a folder"  # the file in the way is left alone
 
 
 def test_a_staging_file_left_by_a_killed_set_up_is_no_store_and_is_replaced(tmp_path):

@@ -9,12 +9,13 @@ go down: ``KEYSTROKES_TODAY`` is today's figure (docs/keyboard.md records the hi
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
 
 from ma_desk.clinical import flow
 from ma_desk.ui.app import load_stylesheet
 from ma_desk.ui.main_window import MainWindow
+from tests.modal_helpers import when_modal_shown
 
 SCREEN = (1280, 720 - 48 - 32)  # a 1280x720 laptop less its taskbar and title bar
 KEYSTROKES_TODAY = 70  # find 10, arrive 12, room 3, vitals 31, room ready 14
@@ -44,20 +45,16 @@ class Keys:
         self.qtbot.keyClicks(self.target(), text)
         self.count += len(text)
 
-    def answer_next_dialog(self, *answer: Qt.Key) -> None:
+    def answer_next_dialog(self, *answer: Qt.Key) -> list[QWidget]:
         """Presses ``answer`` in the next modal dialog once it is shown (a modal loop
-        blocks the test until it closes)."""
+        blocks the test until it closes); returns the dialog answered, once it was."""
 
-        def press_when_shown() -> None:
-            dialog = QApplication.activeModalWidget()
-            if not isinstance(dialog, QDialog) or not dialog.isVisible():
-                QTimer.singleShot(20, press_when_shown)
-                return
+        def press(dialog: QWidget) -> None:
             for key in answer:
                 self.qtbot.keyClick(dialog.focusWidget() or dialog, key)
                 self.count += 1
 
-        QTimer.singleShot(0, press_when_shown)
+        return when_modal_shown(press)
 
     def step_done(self, name: str) -> None:
         self.by_step[name] = self.count - self._step_start
@@ -130,9 +127,10 @@ def test_common_path_by_keyboard_alone_at_1280x720(qtbot, window, demo_services,
     # 3. Room: Ctrl+1 (the book's cursor is on the visit), R, Enter takes the first ready room.
     keys.press(Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: focused_name() == "schedule_grid")
-    keys.answer_next_dialog(Qt.Key.Key_Return)
+    answered = keys.answer_next_dialog(Qt.Key.Key_Return)
     keys.press(Qt.Key.Key_R)
     qtbot.waitUntil(lambda: services.schedule.get(target.appointment_id).status == flow.ROOMED)
+    assert answered  # the room was taken through its question, by Enter
     reactivate(qtbot, window)
     keys.step_done("room")
 

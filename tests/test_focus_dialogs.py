@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QPushButton
 
@@ -27,6 +27,7 @@ from ma_desk import downtime
 from ma_desk.clinical import flow
 from ma_desk.services.notify import NotifyTask
 from ma_desk.ui.common.dialogs import dialogs, safe_question
+from tests.modal_helpers import when_modal_shown
 
 UI_ROOT = Path(ma_desk.ui.__file__).parent
 
@@ -186,26 +187,21 @@ def test_enter_is_the_default_button_and_esc_closes(
 
 
 # ------------------------------------------------------------ safe questions
-def _answer_when_shown(qtbot, key: Qt.Key) -> None:
-    def press() -> None:
-        box = QApplication.activeModalWidget()
-        if box is None:
-            QTimer.singleShot(20, press)
-            return
-        qtbot.keyClick(box, key)
-
-    QTimer.singleShot(0, press)
+def _answer_when_shown(qtbot, key: Qt.Key) -> list:
+    return when_modal_shown(lambda box: qtbot.keyClick(box, key))
 
 
 @pytest.mark.parametrize("key", [Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape])
 def test_confirm_enter_and_esc_give_the_safe_answer(qtbot, key) -> None:
-    _answer_when_shown(qtbot, key)
+    answered = _answer_when_shown(qtbot, key)
     assert dialogs.confirm(None, "Discard vitals", "Discard the vital signs typed?") is False
+    assert answered
 
 
 def test_confirm_yes_needs_a_deliberate_choice(qtbot) -> None:
-    _answer_when_shown(qtbot, Qt.Key.Key_Y)  # the Yes button's mnemonic
+    answered = _answer_when_shown(qtbot, Qt.Key.Key_Y)  # the Yes button's mnemonic
     assert dialogs.confirm(None, "Discard vitals", "Discard the vital signs typed?") is True
+    assert answered
 
 
 def test_safe_question_defaults_to_no() -> None:

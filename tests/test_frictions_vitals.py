@@ -9,8 +9,7 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
 from ma_desk.actor import Actor
 from ma_desk.clinical import codes, height_change, units
@@ -21,6 +20,7 @@ from ma_desk.services.vitals import UnlikelyValues
 from ma_desk.ui.selection import Selection
 from ma_desk.ui.vitals.acknowledge import unlikely
 from ma_desk.ui.vitals.tab import VitalsTab
+from tests.modal_helpers import when_modal_shown
 
 TODAY = dt.date(2026, 11, 23)
 ADULT = v.PatientContext.on(dt.date(1980, 3, 14), TODAY, "female")
@@ -296,12 +296,6 @@ def test_tab_names_the_missing_decimal_point_beside_the_field(qtbot, ma: Service
 
 @pytest.mark.parametrize("key", [Qt.Key.Key_Return, Qt.Key.Key_Escape])
 def test_the_unlikely_value_question_defaults_to_going_back(qtbot, key) -> None:
-    def press() -> None:
-        box = QApplication.activeModalWidget()
-        if box is None:
-            QTimer.singleShot(20, press)
-            return
-        qtbot.keyClick(box, key)
-
-    QTimer.singleShot(0, press)
+    answered = when_modal_shown(lambda box: qtbot.keyClick(box, key))
     assert unlikely.ask(None, "Height 55 in: Up 5 in in 4 days") is False
+    assert answered

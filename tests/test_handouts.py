@@ -85,8 +85,10 @@ def test_duplicate_slug_and_language_is_refused(services):
 
 def test_only_administrators_edit(services):
     services.set_actor(Actor(None, "ma", "MA", "medical_assistant", "ws"))
+    before = services.handouts.list(language="en")
     with pytest.raises(PermissionDenied):
         services.handouts.save(None, slug="a", language="en", title="A", body="x")
+    assert services.handouts.list(language="en") == before  # nothing added
     with pytest.raises(PermissionDenied):
         services.handouts.preview(title="A", body="x", language="en")
 

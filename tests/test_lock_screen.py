@@ -258,7 +258,11 @@ def test_idle_minutes_come_from_the_clinic_settings(qtbot, demo_services, tmp_pa
     win = MainWindow(demo_services, store_label="t", settings_file=tmp_path / "w.ini",
                      idle_clock=clock)  # fmt: skip
     qtbot.addWidget(win)
-    clock.advance(minutes=2)
+    assert win.session.idle.minutes == 2  # the clinic's setting, not the default 5
+    clock.advance(seconds=119)
+    win.session.idle.check()
+    assert not win.session.locked  # just below the clinic's two minutes
+    clock.advance(seconds=1)
     win.session.idle.check()
     assert win.session.locked
 

@@ -246,7 +246,11 @@ def test_a_symlink_onto_a_local_folder_is_accepted(tmp_path):
     share, mounts = mounted(tmp_path, "//srv/c MOUNT cifs rw 0 0")
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
-    refuse_network_path(tmp_path / "link", mounts)
+    (tmp_path / "shared").symlink_to(share)
+    assert network_filesystem(tmp_path / "link", mounts) is None
+    refuse_network_path(tmp_path / "link", mounts)  # accepted: no StoreError
+    with pytest.raises(StoreError, match="cifs"):  # the same table does see the share
+        refuse_network_path(tmp_path / "shared", mounts)
 
 
 # ------------------------------------------------------------------ store and CLI

@@ -1,4 +1,5 @@
-"""Hypothesis throws arbitrary Unicode and markup at every printed field: every PDF builds."""
+"""Hypothesis throws arbitrary Unicode and markup at every printed field: every PDF builds,
+and what a reader needs comes back out of it through a text extractor (not only the header)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ma_desk.reports.end_of_day_csv import build_end_of_day_csv
 from ma_desk.reports.handout import build_handouts
 from ma_desk.reports.labels import barcode_value, build_labels, make_barcode
 from ma_desk.reports.visit_summary import build_visit_summary
+from tests.pdf_extract import header_texts
 from tests.report_helpers import busy_day, decode_code128, pdf_text, squash, summary_data
 
 MARKUP = st.sampled_from(["<", ">", "&", "<b>", "</b>", "<img src='http://x/'/>", "&amp;",
@@ -51,9 +53,15 @@ def test_visit_summary_always_builds(name, mrn, provider, reason, allergies, med
         follow_up=FollowUp(dt.datetime(2026, 12, 1, 8), follow, follow, follow),
     )  # fmt: skip
     pdf = build_visit_summary(data)
-    printable = squash(fonts.clean(name))
+    printable = _printed(name)
     if printable and _extractable(printable):
         assert printable in squash(pdf_text(pdf))
+
+
+def _printed(text: str) -> str:
+    """``text`` as it is drawn, without whitespace: cleaned, and a symbol no bundled font
+    has written as its name ("[neutral chess king]", fonts.symbol_name)."""
+    return squash("".join(run for _font, run in fonts.runs(fonts.clean(text))))
 
 
 def _extractable(text: str) -> bool:
@@ -70,8 +78,15 @@ def _extractable(text: str) -> bool:
 @given(title=TEXT, body=TEXT, name=TEXT, language=st.sampled_from(["en", "es", "xx"]))
 def test_handout_always_builds(title, body, name, language):
     doc = HandoutDoc(ClinicHeader("Clinic", "", ""), title, body, language, name,
-                     dt.date(2026, 11, 23))  # fmt: skip
-    assert build_handouts([doc]).startswith(b"%PDF-")
+                     dt.date(2026, 11, 23), dob=dt.date(2001, 2, 3), mrn="M100042")  # fmt: skip
+    pdf = build_handouts([doc])
+    text = squash(pdf_text(pdf))
+    assert "911" in text  # the emergency line, in every language
+    for header in header_texts(pdf):  # the patient's identifiers on every page
+        assert "2001" in header and "MRN M100042" in header
+    printable = _printed(title)
+    if printable and _extractable(printable):
+        assert printable in text
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -84,7 +99,12 @@ def test_end_of_day_always_builds(names, provider, item, mrn):
     data = replace(base, visits=visits, provider_filter=provider,
                    open_items=(OpenItem("not_checked_out", item), OpenItem(item, item)),
                    providers=(provider,))  # fmt: skip
-    assert build_end_of_day(data).startswith(b"%PDF-")
+    text = squash(pdf_text(build_end_of_day(data)))
+    assert f"Allappointments({len(visits)})" in text
+    for name in names:
+        printable = _printed(name)
+        if printable and _extractable(printable):
+            assert printable in text
     assert build_end_of_day_csv(data).count("\r\n") >= len(visits) + 1
 
 
@@ -95,6 +115,10 @@ def test_end_of_day_always_builds(names, provider, item, mrn):
 def test_labels_always_build_and_barcode_round_trips(name, value, specimen, collector, layout):
     label = LabelData("specimen", value, name, dt.date(2001, 2, 3), value, specimen,
                       dt.datetime(2026, 11, 23, 9), collector)  # fmt: skip
-    assert build_labels([label], layout).startswith(b"%PDF-")
+    text = squash(pdf_text(build_labels([label], layout)))
+    assert "DOB02/03/2001" in text  # the date of birth is never cut
+    printable = _printed(value)
+    if printable and _extractable(printable):
+        assert printable in text  # nor the MRN
     encoded = barcode_value(value) or "?"
     assert decode_code128(make_barcode(value, 20, 170)) == encoded

@@ -145,9 +145,14 @@ def test_end_of_day_for_one_provider(demo_services):
 def test_roles(demo_services):
     appt = _visits(demo_services, "checked_out")[0]
     demo_services.set_actor(Actor(None, "doc", "Doc", "provider", "ws"))
-    assert demo_services.reports.visit_summary(appt.visit_id).startswith(b"%PDF")
+    text = pdf_text(demo_services.reports.visit_summary(appt.visit_id))
+    last, first = appt.patient_name.split(", ")
+    assert f"{first} {last}" in text and f"MRN {appt.mrn}" in text
+    printed = _audits(demo_services, "print", "visit_summary")
+    assert [(e.entity_id, e.username) for e in printed] == [(str(appt.visit_id), "doc")]
     with pytest.raises(PermissionDenied):
         demo_services.reports.end_of_day_pdf(NOW.date())
+    assert _audits(demo_services, "print", "end_of_day_report") == []
 
 
 def test_specimen_and_patient_labels(demo_services):
@@ -185,9 +190,10 @@ def test_label_validation(demo_services, kwargs, field):
 
 def test_label_print_validation(demo_services):
     rows = demo_services.reports.label_data(kind="patient", patient_id=1)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="position from 1 to 30"):
         demo_services.reports.labels(rows, layout="sheet", start_position=31)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="label sheet or a roll"):
         demo_services.reports.labels(rows, layout="envelope")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="no labels to print"):
         demo_services.reports.labels([], layout="sheet")
+    assert _audits(demo_services, "print", "labels") == []  # nothing printed, nothing recorded

@@ -149,8 +149,13 @@ def test_outside_hours_and_days_off_warn(clinic):
 
 def test_a_cancelled_slot_is_free_again(clinic):
     first = book(clinic)
+    with pytest.raises(NeedsConfirmation):  # taken while the first visit stands
+        book(clinic, patient=1)
     clinic.services.schedule.cancel(first.id, "Patient called")
-    book(clinic, patient=1)  # no warning
+    second = book(clinic, patient=1)  # no warning now
+    assert (second.start, second.provider_id) == (first.start, first.provider_id)
+    day = {r.id: r.status for r in clinic.services.schedule.day(TOMORROW.date())}
+    assert day == {first.id: flow.CANCELLED, second.id: flow.SCHEDULED}
 
 
 # ------------------------------------------------------------------ edit and move
@@ -168,8 +173,10 @@ def test_moving_onto_another_booking_warns(clinic):
     b = book(clinic, patient=1, start=TOMORROW.replace(hour=11))
     with pytest.raises(NeedsConfirmation):
         clinic.services.schedule.update(b.id, start=a.start)
+    assert clinic.services.schedule.get(b.id).start == b.start  # asked, not moved
     # moving a booking onto itself (same slot) is not a clash
-    clinic.services.schedule.update(a.id, start=a.start, reason="Lab results")
+    kept = clinic.services.schedule.update(a.id, start=a.start, reason="Lab results")[0]
+    assert (kept.start, kept.reason) == (a.start, "Lab results")
 
 
 def test_edit_changes_type_length_and_reason(clinic):
@@ -182,12 +189,14 @@ def test_edit_changes_type_length_and_reason(clinic):
 
 
 def test_cannot_move_into_the_past_or_edit_a_finished_visit(clinic):
-    row = book(clinic)
+    row = book(clinic, reason="Cough")
     with pytest.raises(ValidationError):
         clinic.services.schedule.update(row.id, start=NOW - dt.timedelta(days=1))
+    assert clinic.services.schedule.get(row.id).start == row.start
     clinic.services.schedule.transition(row.id, flow.ARRIVED)
     with pytest.raises(ConflictError):
         clinic.services.schedule.update(row.id, reason="changed")
+    assert clinic.services.schedule.get(row.id).reason == "Cough"
 
 
 def test_cancel_needs_a_reason_and_keeps_it(clinic):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from ma_desk.ui.printing.preview import PdfPreviewDialog
 from ma_desk.ui.setup.wizard import SetupWizard
 from tests.conftest import MemoryKeyring
 from tests.faults import needs_root, tmpfs
+from tests.modal_helpers import when_modal_shown
 from tests.pdf_extract import pdftotext_region
 
 STORE_PASSPHRASE = "harbor velvet cactus mosaic lantern"
@@ -436,15 +437,12 @@ def test_every_page_fits_the_window_it_opens_in(qtbot, wizard_at, tmp_path):
 
 
 # ------------------------------------------------------------------ the app's first run
-def drive_modal_wizard(steps) -> list[BaseException]:
-    """Run ``steps(wizard)`` on the wizard the app opens modally; a failure closes it."""
+def drive_modal_wizard(steps) -> tuple[list[QWidget], list[BaseException]]:
+    """Run ``steps(wizard)`` on the wizard the app opens modally; a failure closes it.
+    Returns the wizards driven (one, once it opened) and the failures."""
     failures: list[BaseException] = []
 
-    def drive() -> None:
-        wizard = QApplication.activeModalWidget()
-        if not isinstance(wizard, SetupWizard):
-            QTimer.singleShot(20, drive)
-            return
+    def drive(wizard) -> None:
         try:
             wizard.activateWindow()
             assert QTest.qWaitForWindowActive(wizard)
@@ -453,8 +451,7 @@ def drive_modal_wizard(steps) -> list[BaseException]:
             failures.append(exc)
             wizard.done(0)
 
-    QTimer.singleShot(0, drive)
-    return failures
+    return when_modal_shown(drive, SetupWizard), failures
 
 
 def app_args(folder: Path) -> argparse.Namespace:
@@ -464,10 +461,10 @@ def app_args(folder: Path) -> argparse.Namespace:
 def test_the_app_first_run_cancelled_quits_leaving_nothing(qtbot, tmp_path):
     from ma_desk.ui.app import open_or_create
 
-    failures = drive_modal_wizard(lambda wizard: key(focused(), Qt.Key.Key_Escape))
+    driven, failures = drive_modal_wizard(lambda wizard: key(focused(), Qt.Key.Key_Escape))
     with pytest.raises(SystemExit) as stopped:
         open_or_create(app_args(tmp_path / "clinic"))
-    assert failures == [] and stopped.value.code == 0
+    assert driven and failures == [] and stopped.value.code == 0
     leaves_nothing(tmp_path / "clinic", None)
 
 
@@ -479,10 +476,10 @@ def test_the_app_first_run_ends_signed_in_on_the_new_clinic(qtbot, tmp_path):
         finish(qtbot, wizard)
 
     args = app_args(tmp_path / "clinic")
-    failures = drive_modal_wizard(walk)
+    driven, failures = drive_modal_wizard(walk)
     opened = open_or_create(args)
     try:
-        assert failures == []
+        assert driven and failures == []
         assert args.first_sign_in.username == "chief"
         check_ready_clinic(qtbot, opened, args.first_sign_in)
     finally:

@@ -7,7 +7,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QPushButton
 
@@ -18,6 +17,7 @@ from ma_desk.services import Services
 from ma_desk.services.accounts import signed_out_actor
 from ma_desk.ui.main_window import MainWindow
 from ma_desk.ui.setup.settings_dialog import ClinicSettingsDialog
+from tests.modal_helpers import when_modal_shown
 
 # UTC+14 and UTC-11: 25 hours apart, so their dates differ at every moment, whatever
 # zone the computer running the tests is set to.
@@ -76,15 +76,21 @@ def test_a_store_opened_reads_its_zone_before_anything_is_shown(demo_store) -> N
     assert abs(fresh.ctx.clock.now() - zone_now(WEST)) < CLOSE
 
 
-def save_clinic_settings(name: str, zone: str) -> None:
-    """In the modal Clinic settings dialog: a new name and zone, then Save."""
-    for top in QApplication.topLevelWidgets():
-        if isinstance(top, ClinicSettingsDialog) and top.isVisible():
-            top.clinic.name.setText(name)
-            top.clinic.time_zone.setCurrentText(zone)
-            top.findChild(QPushButton, "clinic_settings_save").click()
-            return
-    QTimer.singleShot(20, lambda: save_clinic_settings(name, zone))
+def settings_dialog() -> ClinicSettingsDialog | None:
+    shown = [top for top in QApplication.topLevelWidgets()
+             if isinstance(top, ClinicSettingsDialog) and top.isVisible()]  # fmt: skip
+    return shown[0] if shown else None
+
+
+def save_clinic_settings(name: str, zone: str) -> list:
+    """Once the modal Clinic settings dialog shows: a new name and zone, then Save."""
+
+    def save(dialog: ClinicSettingsDialog) -> None:
+        dialog.clinic.name.setText(name)
+        dialog.clinic.time_zone.setCurrentText(zone)
+        dialog.findChild(QPushButton, "clinic_settings_save").click()
+
+    return when_modal_shown(save, ClinicSettingsDialog, found=settings_dialog)
 
 
 def test_clinic_settings_change_the_title_status_and_zone_at_once(qtbot, live_services,
@@ -94,8 +100,9 @@ def test_clinic_settings_change_the_title_status_and_zone_at_once(qtbot, live_se
     qtbot.addWidget(window)
     window.show()
     assert window.windowTitle() == "MA Desk — Maple Grove Family Practice (demo)"
-    QTimer.singleShot(0, lambda: save_clinic_settings("Birch Lane Clinic", WEST))
+    saved = save_clinic_settings("Birch Lane Clinic", WEST)
     window.findChild(QAction, "action_clinic_settings").trigger()
+    assert saved
     assert window.windowTitle() == "MA Desk — Birch Lane Clinic"
     assert window.clinic_label.text() == "Birch Lane Clinic"
     assert abs(live_services.ctx.clock.now() - zone_now(WEST)) < CLOSE
@@ -108,14 +115,11 @@ def test_a_cancelled_clinic_settings_dialog_changes_no_title(qtbot, live_service
     qtbot.addWidget(window)
     window.show()
 
-    def cancel() -> None:
-        for top in QApplication.topLevelWidgets():
-            if isinstance(top, ClinicSettingsDialog) and top.isVisible():
-                top.clinic.name.setText("Not saved")
-                top.reject()
-                return
-        QTimer.singleShot(20, cancel)
+    def cancel(dialog: ClinicSettingsDialog) -> None:
+        dialog.clinic.name.setText("Not saved")
+        dialog.reject()
 
-    QTimer.singleShot(0, cancel)
+    cancelled = when_modal_shown(cancel, ClinicSettingsDialog, found=settings_dialog)
     window.findChild(QAction, "action_clinic_settings").trigger()
+    assert cancelled
     assert window.windowTitle() == "MA Desk — Maple Grove Family Practice (demo)"

@@ -135,8 +135,10 @@ def test_create_refuses_existing_store(store, data_dir):
 def test_damaged_keyinfo_is_reported(store, data_dir):
     store.db.close()
     keyinfo_path(data_dir).write_text("{not json")
+    before = digest(store.path)
     with pytest.raises(NotAStoreError, match="damaged"):
         open_store(data_dir, passphrase=PASSPHRASE)
+    assert digest(store.path) == before and keyinfo_path(data_dir).read_text() == "{not json"
 
 
 def test_no_keyring_and_no_passphrase_asks_clearly(tmp_path):
@@ -146,8 +148,9 @@ def test_no_keyring_and_no_passphrase_asks_clearly(tmp_path):
 
 
 def test_short_passphrase_refused(tmp_path):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="at least"):
         create_store(tmp_path / "c", passphrase="short")
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())  # nothing made
 
 
 def test_passphrase_is_asked_when_not_given(store, data_dir):

@@ -188,16 +188,22 @@ def test_entered_in_error_hides_the_set_but_keeps_it(ma: Services) -> None:
 
 def test_front_desk_is_refused(demo_services: Services) -> None:
     appt = arrived_adult(demo_services)
+    system = demo_services.actor
+    before = len(demo_services.vitals.history(appt.patient_id))
     as_user(demo_services, "front_desk", "desk")
     with pytest.raises(PermissionDenied):
         demo_services.vitals.save(appt.patient_id, NORMAL_SET, appointment_id=appt.id)
+    demo_services.set_actor(system)
+    assert len(demo_services.vitals.history(appt.patient_id)) == before  # nothing saved
 
 
 def test_appointment_of_another_patient_is_refused(ma: Services) -> None:
     appt = arrived_adult(ma)
     other = next(r for r in ma.schedule.day(appt.start.date()) if r.patient_id != appt.patient_id)
+    before = [len(ma.vitals.history(p)) for p in (appt.patient_id, other.patient_id)]
     with pytest.raises(ConflictError):
         ma.vitals.save(other.patient_id, NORMAL_SET, appointment_id=appt.id)
+    assert [len(ma.vitals.history(p)) for p in (appt.patient_id, other.patient_id)] == before
 
 
 def test_weight_change_uses_the_clinic_setting(ma: Services) -> None:

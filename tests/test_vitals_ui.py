@@ -359,7 +359,15 @@ def test_arbitrary_text_in_every_widget_field_never_crashes(
     for key, text in zip(keys, texts, strict=False):
         tab.entry.rows[key].edit.setText(text)
     tab.entry.rows[rules.WEIGHT].edit.textEdited.emit(texts[1])
+    before = len(tab.services.vitals.history(tab.patient.id))
     tab.save()
+    status = tab.status_label.text()
+    after = len(tab.services.vitals.history(tab.patient.id))
+    if status.startswith("Vitals saved"):
+        assert after == before + 1
+    else:  # refused or not acknowledged: said on screen, nothing written
+        assert after == before and (status or answers.warnings)
+        assert "unexpected" not in (status + " ".join(answers.warnings)).lower()
     tab.entry.clear()
     assert not tab.entry.has_input()
 
