@@ -177,7 +177,7 @@ def install_downtime_copies(window, services, data_dir: Path, ask_passphrase=Non
                             ask_new_passphrase=None) -> DowntimeCopies | None:  # fmt: skip
     """Server mode only: keep this workstation's downtime copy fresh. None on the SQLCipher
     file (the store itself is on this computer) or when no key can be had here."""
-    if services.ctx.db.kind != "postgresql":
+    if not services.store.on_server:
         return None
     try:
         key = downtime.downtime_key(data_dir, ask_passphrase=ask_passphrase,

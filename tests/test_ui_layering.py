@@ -1,0 +1,64 @@
+"""The screens reach the store only through the services (STYLE.md, issue 17 item 5).
+
+A widget that held ``services.ctx.db`` could query or write around the
+permission checks and the audit trail; what the UI needs of the store (is it
+read-only and why, server mode, backups) the services hand out instead
+(``services.store``, ``services.backups``). This scan fails on any module
+under ma_desk/ui/ that names ``.ctx.db``, however it is spelt.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import ma_desk.ui
+
+UI_ROOT = Path(ma_desk.ui.__file__).parent
+
+
+def _store_reaches(source: str) -> list[int]:
+    """The line of each ``<anything>.ctx.db`` and ``getattr(<anything>.ctx, "db")``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        through_attribute = (
+            isinstance(node, ast.Attribute)
+            and node.attr == "db"
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "ctx"
+        )
+        through_getattr = (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[0], ast.Attribute)
+            and node.args[0].attr == "ctx"
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value == "db"
+        )
+        if through_attribute or through_getattr:
+            found.append(node.lineno)
+    return sorted(found)
+
+
+def test_no_screen_reaches_into_the_services_store():
+    paths = sorted(UI_ROOT.rglob("*.py"))
+    assert len(paths) > 50  # the scan reads the real package
+    found = [f"{path.relative_to(UI_ROOT)}:{line}" for path in paths
+             for line in _store_reaches(path.read_text(encoding="utf-8"))]  # fmt: skip
+    assert found == [], "ask the services (services.store, a service method) instead"
+
+
+def test_the_scan_finds_each_spelling():
+    """The scan itself must not pass by finding nothing."""
+    sample = (
+        "def f(services, self):\n"
+        "    a = services.ctx.db\n"
+        "    b = self.services.ctx.db.kind\n"
+        "    c = getattr(services.ctx, 'db')\n"
+        "    d = services.ctx.clock.now()\n"
+        "    e = services.store.read_only\n"
+        "    f = services.db\n"
+    )
+    assert _store_reaches(sample) == [2, 3, 4]
