@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from ma_desk.clinical import flow
@@ -102,7 +103,29 @@ class ScheduleTab(ScheduleActions, Tab):
 
     # ------------------------------------------------------------- layout
     def _build(self) -> None:
+        """Top to bottom: the day's toolbar, a summary, the book beside its side panel, the
+        flow buttons and a message line; then the controls are wired."""
         layout = QVBoxLayout(self)
+        layout.addWidget(self._build_toolbar())
+        self.summary = wrapping(QLabel())
+        self.summary.setObjectName("schedule_summary")
+        layout.addWidget(self.summary)
+        layout.addWidget(self._build_book_and_side_panel(), 1)
+        layout.addWidget(self._build_flow_buttons())
+        self.status = wrapping(QLabel())
+        self.status.setObjectName("schedule_status")
+        self.status.setAccessibleName("Schedule messages")
+        layout.addWidget(self.status)
+        self._connect_toolbar()
+        self._connect_book_and_panels()
+        self._fill_provider_choices()
+
+    def _build_toolbar(self) -> QWidget:
+        """One row: which day, how it is shown, and booking (in that order for Tab)."""
+        return button_row((*self._make_day_controls(), *self._make_view_controls(),
+                           *self._make_booking_buttons()))  # fmt: skip
+
+    def _make_day_controls(self) -> tuple[QWidget, ...]:
         self.prev_button = named(QPushButton("◀"), "schedule_prev_day", "Previous day")
         self.prev_button.setToolTip("Previous day (Alt+Left)")
         self.today_button = named(QPushButton("Today"), "schedule_today", "Today")
@@ -113,6 +136,10 @@ class ScheduleTab(ScheduleActions, Tab):
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat(qt_weekday_date_format())
         whole_field_tab(self.date_edit)
+        return self.prev_button, self.today_button, self.next_button, self.date_edit
+
+    def _make_view_controls(self) -> tuple[QWidget, ...]:
+        """Day, week or flow board; whose week; which providers; cancelled visits or not."""
         self.view_mode = named(QComboBox(), "schedule_view_mode", "Day or week view")
         self.view_mode.addItem("Day", "day")
         self.view_mode.addItem("Week of", "week")
@@ -126,25 +153,30 @@ class ScheduleTab(ScheduleActions, Tab):
         self.show_cancelled = named(QCheckBox("Cancelled"), "schedule_show_cancelled",
                                     "Show cancelled and no-show visits")  # fmt: skip
         self.show_cancelled.setChecked(False)
+        return self.view_mode, self.week_provider, self.provider_button, self.show_cancelled
+
+    def _make_booking_buttons(self) -> tuple[QWidget, ...]:
         self.book_button = named(QPushButton("Book… (Ins)"), "schedule_book", "Book appointment")
         self.next_open_button = named(QPushButton("Next open (S)"), "schedule_next_open",
                                       "Find the next open slot")  # fmt: skip
         self.export_button = named(QPushButton("Export .ics"), "schedule_export",
                                    "Export to calendar file")  # fmt: skip
         self.export_button.setToolTip("Export the provider's day or week (Ctrl+E)")
-        layout.addWidget(button_row((self.prev_button, self.today_button, self.next_button,
-            self.date_edit, self.view_mode, self.week_provider, self.provider_button,
-            self.show_cancelled, self.book_button, self.next_open_button,
-            self.export_button)))  # fmt: skip
-        self.summary = wrapping(QLabel())
-        self.summary.setObjectName("schedule_summary")
-        layout.addWidget(self.summary)
+        return self.book_button, self.next_open_button, self.export_button
 
+    def _build_book_and_side_panel(self) -> QSplitter:
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.model = ScheduleGridModel(self)
         self.grid = named(ScheduleGridView(), "schedule_grid", "Appointment book")
         self.grid.setModel(self.model)
         self.splitter.addWidget(self.grid)
+        self.splitter.addWidget(self._build_side_panel())
+        keep_panels(self.splitter, (3, 2))
+        self.splitter.setSizes([780, 620])
+        return self.splitter
+
+    def _build_side_panel(self) -> QTabWidget:
+        """The flow board, the waitlist and the chosen visit's details, one page each."""
         self.side = QTabWidget()
         self.side.setObjectName("schedule_side_panel")
         self.side.setAccessibleName("Flow board, waitlist and details")
@@ -163,11 +195,11 @@ class ScheduleTab(ScheduleActions, Tab):
         self.side.addTab(self.waitlist, "Waitlist")
         self.side.addTab(self.details, "Details")
         self.side.currentChanged.connect(lambda _i: self._show_details())
-        self.splitter.addWidget(self.side)
-        keep_panels(self.splitter, (3, 2))
-        self.splitter.setSizes([780, 620])
-        layout.addWidget(self.splitter, 1)
+        return self.side
 
+    def _build_flow_buttons(self) -> QWidget:
+        """A button per flow step (its one-key shortcut in the label), then the visit's
+        undo, follow-up, waitlist and cancel."""
         self.flow_buttons: dict[str, QPushButton] = {}
         for status, label, key in FLOW_KEYS:
             button = named(QPushButton(f"{label} ({key})"), f"schedule_flow_{status}", label)
@@ -181,13 +213,10 @@ class ScheduleTab(ScheduleActions, Tab):
                                      "Put patient on the waitlist")  # fmt: skip
         self.cancel_button = named(QPushButton("Cancel visit (Del)"), "schedule_cancel",
                                    "Cancel appointment")  # fmt: skip
-        layout.addWidget(button_row((*self.flow_buttons.values(), self.undo_button,
-            self.follow_button, self.waitlist_button, self.cancel_button)))  # fmt: skip
-        self.status = wrapping(QLabel())
-        self.status.setObjectName("schedule_status")
-        self.status.setAccessibleName("Schedule messages")
-        layout.addWidget(self.status)
+        return button_row((*self.flow_buttons.values(), self.undo_button,
+            self.follow_button, self.waitlist_button, self.cancel_button))  # fmt: skip
 
+    def _connect_toolbar(self) -> None:
         self.prev_button.clicked.connect(lambda: self.step(-1))
         self.next_button.clicked.connect(lambda: self.step(1))
         self.today_button.clicked.connect(self.go_today)
@@ -198,6 +227,10 @@ class ScheduleTab(ScheduleActions, Tab):
         self.book_button.clicked.connect(self.book_at_cursor)
         self.next_open_button.clicked.connect(self.find_next_open)
         self.export_button.clicked.connect(self.export_calendar)
+
+    def _connect_book_and_panels(self) -> None:
+        """The flow and visit buttons, the book's cursor and drags, and what the flow board
+        and waitlist report (a change there refreshes the other tabs)."""
         self.undo_button.clicked.connect(self.undo)
         self.follow_button.clicked.connect(self.book_follow_up)
         self.waitlist_button.clicked.connect(self.add_to_waitlist)
@@ -210,7 +243,6 @@ class ScheduleTab(ScheduleActions, Tab):
         self.flow_board.table.activated.connect(lambda _i: self._open_details())
         self.waitlist.book_requested.connect(self.book_from_waitlist)
         self.waitlist.changed.connect(lambda: self.selection.notify_changed("schedule"))
-        self._fill_provider_choices()
 
     def _build_actions(self) -> None:
         """Ctrl/Alt/F-key shortcuts work anywhere in the tab; single keys and Delete only
