@@ -4,7 +4,8 @@ A widget that held ``services.ctx.db`` could query or write around the
 permission checks and the audit trail; what the UI needs of the store (is it
 read-only and why, server mode, backups) the services hand out instead
 (``services.store``, ``services.backups``). This scan fails on any module
-under ma_desk/ui/ that names ``.ctx.db``, however it is spelt.
+under ma_desk/ui/ that names ``.ctx.db``, however it is spelt, and on a
+widget whose ``services`` parameter is not typed as the ``Services``.
 """
 
 from __future__ import annotations
@@ -62,3 +63,38 @@ def test_the_scan_finds_each_spelling():
         "    f = services.db\n"
     )
     assert _store_reaches(sample) == [2, 3, 4]
+
+
+def _untyped_services(source: str) -> list[int]:
+    """The line of each function whose ``services`` parameter has no ``Services`` type."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                typed = arg.annotation is not None and "Services" in ast.unparse(arg.annotation)
+                if arg.arg == "services" and not typed:
+                    found.append(node.lineno)
+    return sorted(found)
+
+
+def test_every_widget_says_its_services_are_the_services():
+    """Typed, a widget's calls on ``services`` are checked by mypy and found by an editor.
+
+    The annotations name ``Services`` under TYPE_CHECKING only, so the sign-in screen
+    still shows before the services are imported (tests/test_startup_sign_in_first.py).
+    """
+    found = [f"{path.relative_to(UI_ROOT)}:{line}" for path in sorted(UI_ROOT.rglob("*.py"))
+             for line in _untyped_services(path.read_text(encoding="utf-8"))]  # fmt: skip
+    assert found == []
+
+
+def test_the_type_scan_finds_an_untyped_services():
+    sample = (
+        "def a(services): ...\n"
+        "def b(services: Services): ...\n"
+        "def c(window, services=None): ...\n"
+        "def d(services: Services | None = None): ...\n"
+        "async def e(*, services, parent=None): ...\n"
+    )
+    assert _untyped_services(sample) == [1, 3, 5]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -34,6 +35,10 @@ from ma_desk.ui.insurance.forms import EndDateDialog, RemoveCoverageDialog, Veri
 from ma_desk.ui.insurance.panels import EligibilityPanel, NotesPanel, PriorAuthPanel
 from ma_desk.ui.tab_base import Tab
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+    from ma_desk.ui.selection import Selection
+
 AMBER, RED = palette.AMBER, palette.RED
 
 
@@ -48,7 +53,7 @@ def _attention_colour(text: str) -> str | None:
 class InsuranceTab(Tab):
     title = "Insurance"
 
-    def __init__(self, services, selection, parent=None):
+    def __init__(self, services: Services, selection: Selection, parent: QWidget | None = None):
         super().__init__(services, selection, parent)
         self.patient_id: int | None = None
         self.patient_label = ""

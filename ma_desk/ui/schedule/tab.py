@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -57,6 +58,10 @@ from ma_desk.ui.schedule.loading import load_book, week_start
 from ma_desk.ui.schedule.waitlist_panel import WaitlistPanel
 from ma_desk.ui.tab_base import Tab
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+    from ma_desk.ui.selection import Selection
+
 FLOW_KEYS = [
     (flow.CONFIRMED, "Confirm", "C"),
     (flow.ARRIVED, "Arrive", "A"),
@@ -74,7 +79,7 @@ REMOTE_AREAS = frozenset({"schedule", "patients", "vitals", "rooms", "insurance"
 class ScheduleTab(ScheduleActions, Tab):
     title = "Schedule"
 
-    def __init__(self, services, selection, parent=None):
+    def __init__(self, services: Services, selection: Selection, parent: QWidget | None = None):
         super().__init__(services, selection, parent)
         self.day = services.ctx.clock.now().date()
         self.week_provider_id: int | None = None
