@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ma_desk.actor import Actor
 from ma_desk.clock import Clock
 from ma_desk.db.engine import Database
@@ -53,6 +55,11 @@ class Services:
     @property
     def actor(self) -> Actor:
         return self.ctx.actor
+
+    def now(self) -> dt.datetime:
+        """The clinic's "now": the clock every service uses (a fixed one in tests and demos),
+        so a screen's "today" is the services' today."""
+        return self.ctx.clock.now()
 
     def set_actor(self, actor: Actor) -> None:
         self.ctx.actor = actor

@@ -172,7 +172,7 @@ class DowntimeDialog(QDialog):
         self._logged.add(what)
         try:
             downtime.log_opening(self.copies.data_dir, self.copies.key, self.username, what,
-                                 self.copies.services.ctx.clock.now())  # fmt: skip
+                                 self.copies.services.now())  # fmt: skip
         except MADeskError as error:  # the view still opens: the copy is for emergencies
             log.warning("downtime opening not logged: %s", type(error).__name__)
 

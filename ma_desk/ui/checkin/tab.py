@@ -342,7 +342,7 @@ class CheckinTab(Tab):
             self.show_patient(patient_id if self._select_row(patient_id) else None)
 
     def show_patient(self, patient_id: int | None) -> None:
-        today = self.services.ctx.clock.now().date()
+        today = self.services.now().date()
         record = None
         if patient_id is not None:
             try:
@@ -369,7 +369,7 @@ class CheckinTab(Tab):
         self.selection.notify_changed("patients")
 
     def _edited(self, patient_id: int) -> None:
-        today = self.services.ctx.clock.now().date()
+        today = self.services.now().date()
         record = self.services.patients.get(patient_id)
         self.banner.show_patient(record, today, self.services.patients.name_alert(patient_id))
         self.selection.notify_changed("patients")
@@ -430,7 +430,7 @@ class CheckinTab(Tab):
     def _refresh_alerts(self) -> None:
         """Name alerts and insurance flags for today's patients: once per refresh, never
         per keystroke (the flags query is not a per-keystroke query)."""
-        today = self.services.ctx.clock.now().date()
+        today = self.services.now().date()
         try:
             self._name_alerts = self.services.patients.name_alerts(today)
             booked = [h.id for h in self.services.patients.booked_today(today)]

@@ -160,7 +160,7 @@ class InsuranceTab(Tab):
 
     def _columns(self) -> list[Column[CoverageRow]]:
         def attention(c: CoverageRow) -> str:
-            return c.attention(self.services.ctx.clock.now(), self.stale_days)
+            return c.attention(self.services.now(), self.stale_days)
 
         return [
             Column("Order", lambda c: "—" if c.is_ended(self._today()) else c.priority_label),
@@ -185,7 +185,7 @@ class InsuranceTab(Tab):
         ]
 
     def _today(self):
-        return self.services.ctx.clock.now().date()
+        return self.services.now().date()
 
     # ------------------------------------------------------------------ loading
     def activated(self) -> None:
@@ -275,7 +275,7 @@ class InsuranceTab(Tab):
         if c is None:
             return "<p>No coverage selected. Use <b>Add coverage</b> to enter the card.</p>"
         esc = html.escape
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         lines = [f"<h3 style='margin:0'>{esc(c.priority_label)}: {esc(c.payer)} "
                  f"{esc(c.plan)}</h3>"]  # fmt: skip
         attention = c.attention(now, self.stale_days)

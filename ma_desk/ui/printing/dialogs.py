@@ -146,7 +146,7 @@ class EndOfDayDialog(QDialog):
         self.setObjectName("end_of_day_dialog")
         self.setWindowTitle("End-of-day report")
         self.setMinimumWidth(460)
-        today = services.ctx.clock.now().date()
+        today = services.now().date()
         self.date = named(QDateEdit(QDate(today.year, today.month, today.day)), "eod_date",
                           "Report date")  # fmt: skip
         self.date.setCalendarPopup(True)

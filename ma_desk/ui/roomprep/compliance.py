@@ -84,7 +84,7 @@ class CompliancePage(QWidget):
         self.report: ComplianceReport | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        today = services.ctx.clock.now().date()
+        today = services.now().date()
         start = today - dt.timedelta(days=7)
         self.date_from = self._date_edit("compliance_from", "From date", start)
         self.date_to = self._date_edit("compliance_to", "To date", today)

@@ -45,7 +45,7 @@ class RestockPage(QWidget):
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat(qt_weekday_date_format())
         whole_field_tab(self.day)
-        today = services.ctx.clock.now().date()
+        today = services.now().date()
         self.day.setDate(QDate(today.year, today.month, today.day))
         top.addWidget(self.day)
         self.summary = wrapping(QLabel(""))

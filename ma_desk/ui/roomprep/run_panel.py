@@ -279,7 +279,7 @@ class ChecklistRunPanel(QWidget):
         if run is None:
             return
         rows = self.model.rows()
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         started = time_text(run.started_at)
         if run.status == "in_progress":
             state = f"started {started} by {run.user_name or 'unknown'} ({minutes_since(run.started_at, now)} ago)"

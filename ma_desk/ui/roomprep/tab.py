@@ -88,7 +88,7 @@ class RoomPrepTab(Tab):
         board_layout.addWidget(self.message)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        now = services.ctx.clock.now
+        now = services.now
         self.model = board_model(now, self)
         self.board = RoomBoardView(now)
         self.board.setModel(self.model)

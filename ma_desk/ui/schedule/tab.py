@@ -81,7 +81,7 @@ class ScheduleTab(ScheduleActions, Tab):
 
     def __init__(self, services: Services, selection: Selection, parent: QWidget | None = None):
         super().__init__(services, selection, parent)
-        self.day = services.ctx.clock.now().date()
+        self.day = services.now().date()
         self.week_provider_id: int | None = None
         self.hidden_providers: set[int] = set()
         self.current_id: int | None = None
@@ -340,8 +340,8 @@ class ScheduleTab(ScheduleActions, Tab):
         self.set_day(self.day + dt.timedelta(days=days * direction))
 
     def go_today(self) -> None:
-        self.set_day(self.services.ctx.clock.now().date())
-        now = self.services.ctx.clock.now()
+        self.set_day(self.services.now().date())
+        now = self.services.now()
         column = self.model.column_of(now.date(), self._cursor_provider() or -1)
         self.grid.select_cell(self.model.row_of(now.time()), column or 0)
 
@@ -408,7 +408,7 @@ class ScheduleTab(ScheduleActions, Tab):
         )  # fmt: skip
         if self.model.columnCount() != lanes_before:
             self._fit_splitter()
-        self.grid.now = self.services.ctx.clock.now()
+        self.grid.now = self.services.now()
         self._restore_cursor(keep_cell)
         self._update_summary()
         self._show_details()
@@ -447,7 +447,7 @@ class ScheduleTab(ScheduleActions, Tab):
                 self.grid.select_cell(min(keep_cell[0], self.model.rowCount() - 1),
                                       min(keep_cell[1], self.model.columnCount() - 1))  # fmt: skip
             elif self.model.rowCount() and self.model.columnCount():
-                now = self.services.ctx.clock.now()
+                now = self.services.now()
                 row = self.model.row_of(now.time()) if now.date() == self.day else 0
                 self.grid.select_cell(row, 0)
         finally:
@@ -589,7 +589,7 @@ class ScheduleTab(ScheduleActions, Tab):
 
     # ------------------------------------------------------------- misc
     def _now(self) -> dt.datetime:
-        return self.services.ctx.clock.now()
+        return self.services.now()
 
     def activated(self) -> None:
         self.reload()

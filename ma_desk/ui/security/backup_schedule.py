@@ -53,7 +53,7 @@ class BackupScheduler(QObject):
             # A damaged store is never copied into backups/ (its pruning would delete a good
             # one); a clinic server is backed up by `ma-desk backup` in server mode.
             return
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         if not backup_due(self.data_dir, now.date()) or not self._running.acquire(blocking=False):
             return
         keep = self.services.settings.get().backup_keep
@@ -62,7 +62,7 @@ class BackupScheduler(QObject):
 
     def run_now_blocking(self) -> str:
         """For tests and the CLI-less case: run the check in this thread."""
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         keep = self.services.settings.get().backup_keep
         with self._running:
             return self._backup(keep, now)
@@ -116,7 +116,7 @@ class BackupNow(QObject):
         except MADeskError as exc:
             dialogs.warn(self.window, "Back up", str(exc))
             return False
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         target = ask_backup_path(self.window, f"clinic-{file_stamp(now)}.madesk")
         if target is None:
             return False

@@ -140,7 +140,7 @@ class VitalsTab(Tab):
             self.entry.focus_first_empty()
 
     def show_patient(self, patient_id) -> None:
-        today = self.services.ctx.clock.now().date()
+        today = self.services.now().date()
         self.amending = None
         self.status_label.setText("")
         self._set_status_role("")
@@ -317,7 +317,7 @@ class VitalsTab(Tab):
         self.reload()
         self._show_visit()
         self.selection.notify_changed("vitals")
-        taken = self.services.ctx.clock.now()
+        taken = self.services.now()
         message = f"{'Correction saved' if was_amend else 'Vitals saved'} at {time_text(taken)}."
         if result.criticals:
             if result.task_id is not None:
