@@ -205,12 +205,10 @@ class CompliancePage(QWidget):
         suggested = (
             f"room-checklists-{compact_date(report.date_from)}-{compact_date(report.date_to)}.csv"
         )
-        path = ask_save_path(self, suggested)
-        if path is None:
+        target = replace_file.save_target(self, ask_save_path(self, suggested))
+        if target is None:
             return
-        replace = path.exists()
-        if replace and not replace_file.confirm_replace(self, path):
-            return
+        path, replace = target
         try:
             write_compliance_csv(report, path, force=replace)
         except MADeskError as error:
