@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Protocol, TypeVar
 
 from ma_desk.clinic_settings import INTEGER_RANGES
 from ma_desk.db import keys
@@ -170,6 +171,14 @@ def clinic_problems(details: ClinicDetails) -> dict[str, str]:
     return problems
 
 
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Named = TypeVar("_Named", bound=_HasName)
+
+
 def _duplicates(names: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     repeated: list[str] = []
@@ -190,37 +199,52 @@ def _rows_problem(count: int, what: str) -> str | None:
 
 
 def providers_problems(providers: tuple[ProviderPlan, ...]) -> dict[str, str]:
-    problem = _rows_problem(len(providers), "provider")
-    if problem:
-        return {"providers": problem}
-    for number, provider in enumerate(providers, 1):
-        name = _length(provider.name, 1, MAX_PROVIDER_NAME, f"provider {number}'s name")
-        if name:
-            return {"providers": name}
-        if len(clean_text(provider.credentials)) > MAX_CREDENTIALS:
-            return {"providers": f"Provider {number}'s credentials may have at most "
-                                 f"{MAX_CREDENTIALS} characters (e.g. MD, FNP-C)."}  # fmt: skip
-    repeated = _duplicates(p.name for p in providers)
-    if repeated:
-        return {"providers": f"{repeated[0]} is listed twice; give each provider one row."}
-    return {}
+    problem = _named_rows_problem(providers, "provider", _provider_problem,
+                                  "{name} is listed twice; give each provider one row.")  # fmt: skip
+    return {"providers": problem} if problem else {}
+
+
+def _provider_problem(number: int, provider: ProviderPlan) -> str | None:
+    name = _length(provider.name, 1, MAX_PROVIDER_NAME, f"provider {number}'s name")
+    if name:
+        return name
+    if len(clean_text(provider.credentials)) > MAX_CREDENTIALS:
+        return (f"Provider {number}'s credentials may have at most {MAX_CREDENTIALS} "
+                "characters (e.g. MD, FNP-C).")  # fmt: skip
+    return None
 
 
 def rooms_problems(rooms: tuple[RoomPlan, ...]) -> dict[str, str]:
-    problem = _rows_problem(len(rooms), "room")
+    problem = _named_rows_problem(rooms, "room", _room_problem,
+                                  "There are two rooms called {name}; give each room its own name.")  # fmt: skip
+    return {"rooms": problem} if problem else {}
+
+
+def _room_problem(number: int, room: RoomPlan) -> str | None:
+    name = _length(room.name, 1, MAX_ROOM_NAME, f"room {number}'s name")
+    if name:
+        return name
+    if not ROOM_TYPE_PATTERN.match(room_type_key(room.room_type)):
+        return (f"Room {number} ({clean_text(room.name)}) needs a type: a word of up to 20 "
+                "letters, like exam or procedure.")  # fmt: skip
+    return None
+
+
+def _named_rows_problem(
+    rows: Sequence[_Named], what: str, row_problem: Callable[[int, _Named], str | None],
+    twice: str,
+) -> str | None:  # fmt: skip
+    """The first problem of a list of named rows (providers, rooms): none or too many rows,
+    then each row's own problem in order, then a name given twice (``twice`` names it)."""
+    problem = _rows_problem(len(rows), what)
     if problem:
-        return {"rooms": problem}
-    for number, room in enumerate(rooms, 1):
-        name = _length(room.name, 1, MAX_ROOM_NAME, f"room {number}'s name")
-        if name:
-            return {"rooms": name}
-        if not ROOM_TYPE_PATTERN.match(room_type_key(room.room_type)):
-            return {"rooms": f"Room {number} ({clean_text(room.name)}) needs a type: a word "
-                             "of up to 20 letters, like exam or procedure."}  # fmt: skip
-    repeated = _duplicates(r.name for r in rooms)
-    if repeated:
-        return {"rooms": f"There are two rooms called {repeated[0]}; give each room its own name."}
-    return {}
+        return problem
+    for number, row in enumerate(rows, 1):
+        problem = row_problem(number, row)
+        if problem:
+            return problem
+    repeated = _duplicates(row.name for row in rows)
+    return twice.format(name=repeated[0]) if repeated else None
 
 
 def slot_problem(slot_minutes: int) -> str | None:

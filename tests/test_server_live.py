@@ -222,7 +222,7 @@ def open_desk(qtbot, services: Services) -> Desk:
     host = QWidget()
     qtbot.addWidget(host)
     selection = Selection(host)
-    live, _banner = install_live_updates(selection, services.ctx.db, host)
+    live, _banner = install_live_updates(selection, services.store, host)
     schedule = ScheduleTab(services, selection)
     checkin = CheckinTab(services, selection)
     for widget in (schedule, checkin):
@@ -333,4 +333,4 @@ def _column(board, title: str) -> int:
 def test_the_single_workstation_store_has_no_listener(qtbot, demo_services):
     host = QWidget()
     qtbot.addWidget(host)
-    assert install_live_updates(Selection(host), demo_services.ctx.db, host) == (None, None)
+    assert install_live_updates(Selection(host), demo_services.store, host) == (None, None)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ma_desk.actor import Actor
 from ma_desk.clock import Clock
 from ma_desk.db.engine import Database
 from ma_desk.services.accounts import AccountService
 from ma_desk.services.audit_log import AuditLogService
+from ma_desk.services.backups import BackupService
 from ma_desk.services.base import ServiceContext
 from ma_desk.services.checkin import CheckinService
 from ma_desk.services.checklists import ChecklistService
@@ -19,6 +22,7 @@ from ma_desk.services.reports import ReportService
 from ma_desk.services.rooms import RoomService
 from ma_desk.services.schedule import ScheduleService
 from ma_desk.services.settings import SettingsService
+from ma_desk.services.store_state import StoreState
 from ma_desk.services.vitals import VitalsService
 from ma_desk.services.waitlist import WaitlistService
 
@@ -43,10 +47,19 @@ class Services:
         self.handouts = HandoutService(self.ctx)
         self.clinic_setup = ClinicSetupService(self.ctx)
         self.interchange = InterchangeService(self.ctx)
+        self.backups = BackupService(self.ctx)
+        # Whether the store is read-only and why, and its change hooks: for the screens,
+        # which never hold the store itself.
+        self.store = StoreState(db)
 
     @property
     def actor(self) -> Actor:
         return self.ctx.actor
+
+    def now(self) -> dt.datetime:
+        """The clinic's "now": the clock every service uses (a fixed one in tests and demos),
+        so a screen's "today" is the services' today."""
+        return self.ctx.clock.now()
 
     def set_actor(self, actor: Actor) -> None:
         self.ctx.actor = actor

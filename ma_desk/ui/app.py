@@ -18,12 +18,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +30,7 @@ from ma_desk import __version__
 from ma_desk.errors import MADeskError
 from ma_desk.paths import resolve_data_dir, resource
 from ma_desk.ui.common.errors import FieldMessage
+from ma_desk.ui.common.passphrase_fields import PassphraseFields
 from ma_desk.ui.common.text_size import scaled_stylesheet
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.startup_probe import install_startup_probe
@@ -76,21 +75,13 @@ class NewPassphraseDialog(QDialog):
         self.setMinimumWidth(520)
         intro = QLabel(prompt)
         intro.setWordWrap(True)
-        self.passphrase = named(QLineEdit(), "new_passphrase", "New passphrase")
-        self.repeat = named(QLineEdit(), "new_passphrase_repeat", "Repeat the passphrase")
-        for edit in (self.passphrase, self.repeat):
-            edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.suggestion = named(QLineEdit(), "passphrase_suggestion", "Suggested passphrase")
-        self.suggestion.setReadOnly(True)
-        self.suggestion.setPlaceholderText("Suggest makes six random words to copy")
-        suggest = named(QPushButton("Suggest"), "passphrase_suggest", "Suggest a passphrase")
-        suggest.clicked.connect(self.suggest)
-        suggested = QHBoxLayout()
-        suggested.addWidget(self.suggestion, 1)
-        suggested.addWidget(suggest)
+        self.fields = PassphraseFields()
+        self.passphrase, self.repeat = self.fields.passphrase, self.fields.repeat
+        self.suggestion = self.fields.suggestion
+        self.fields.suggest_button.clicked.connect(self.suggest)
         self.message = FieldMessage("new_passphrase")
         form = QFormLayout()
-        form.addRow("Suggestion", suggested)
+        form.addRow("Suggestion", self.fields.suggestion_row)
         form.addRow("Passphrase", self.passphrase)
         form.addRow("Repeat", self.repeat)
         form.addRow("", self.message)
@@ -99,16 +90,10 @@ class NewPassphraseDialog(QDialog):
 
     def suggest(self) -> None:
         """Show six random words and put them in the first field; the user types them again."""
-        from ma_desk.db import keys
-
-        phrase = keys.suggest_passphrase()
-        self.suggestion.setText(phrase)
-        self.passphrase.setText(phrase)
-        self.repeat.clear()
+        self.fields.fill_suggestion()
         self.message.show_message(
             "Write the suggestion down (or copy it), then type it again under Repeat."
         )
-        self.repeat.setFocus()
 
     def _accept(self) -> None:
         from ma_desk.db import keys

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import (
@@ -37,6 +38,9 @@ from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.printing import preview
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+
 log = logging.getLogger("ma_desk.ui.downtime")
 
 FIRST_COPY_MS = 20_000  # soon after start, once the first screens are loaded
@@ -58,7 +62,7 @@ SCHEDULE_COLUMNS: list[Column[downtime.ScheduleLine]] = [
 class DowntimeCopies(QObject):
     """Retakes this workstation's downtime copy on a timer, off the UI thread."""
 
-    def __init__(self, services, data_dir: Path, key: StoreKey, parent: QObject) -> None:
+    def __init__(self, services: Services, data_dir: Path, key: StoreKey, parent: QObject) -> None:
         super().__init__(parent)
         self.services = services
         self.data_dir = data_dir
@@ -168,16 +172,16 @@ class DowntimeDialog(QDialog):
         self._logged.add(what)
         try:
             downtime.log_opening(self.copies.data_dir, self.copies.key, self.username, what,
-                                 self.copies.services.ctx.clock.now())  # fmt: skip
+                                 self.copies.services.now())  # fmt: skip
         except MADeskError as error:  # the view still opens: the copy is for emergencies
             log.warning("downtime opening not logged: %s", type(error).__name__)
 
 
-def install_downtime_copies(window, services, data_dir: Path, ask_passphrase=None,
+def install_downtime_copies(window, services: Services, data_dir: Path, ask_passphrase=None,
                             ask_new_passphrase=None) -> DowntimeCopies | None:  # fmt: skip
     """Server mode only: keep this workstation's downtime copy fresh. None on the SQLCipher
     file (the store itself is on this computer) or when no key can be had here."""
-    if services.ctx.db.kind != "postgresql":
+    if not services.store.on_server:
         return None
     try:
         key = downtime.downtime_key(data_dir, ask_passphrase=ask_passphrase,
@@ -191,7 +195,7 @@ def install_downtime_copies(window, services, data_dir: Path, ask_passphrase=Non
     return copies
 
 
-def open_downtime_view(window, services) -> DowntimeDialog | None:
+def open_downtime_view(window, services: Services) -> DowntimeDialog | None:
     """The banner's "Open downtime view…": the copy, whatever the server's state."""
     copies: DowntimeCopies | None = getattr(window, "downtime_copies", None)
     if copies is None:

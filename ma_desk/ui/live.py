@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QAbstractScrollArea, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ma_desk.errors import ServerUnavailableError
+from ma_desk.services.store_state import StoreState
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.selection import Selection
@@ -48,7 +49,7 @@ class LiveUpdates(QObject):
     server_lost = Signal()
     server_back = Signal()
 
-    def __init__(self, db, parent: QObject | None = None) -> None:
+    def __init__(self, store: StoreState, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._relay = _Relay(self)
         self._relay.changes.connect(self._collect)
@@ -60,14 +61,10 @@ class LiveUpdates(QObject):
         self._flush.setInterval(COALESCE_MS)
         self._flush.timeout.connect(self._emit_pending)
         self.is_down = False
-        from ma_desk.db.listener import ChangeListener  # psycopg: server mode only
-
-        self.listener = ChangeListener(
-            db.engine,
+        self.listener = store.change_listener(
             on_changes=self._relay.changes.emit,
             on_lost=self._relay.lost.emit,
             on_back=self._relay.back.emit,
-            ping=db.ping,
         )
 
     def start(self) -> None:
@@ -132,14 +129,16 @@ class ServerBanner(QWidget):
         self.hide()
 
 
-def install_live_updates(selection: Selection, db, banner_parent: QWidget):
+def install_live_updates(
+    selection: Selection, store: StoreState, banner_parent: QWidget
+) -> tuple[LiveUpdates, ServerBanner] | tuple[None, None]:
     """Start live updates for a server store; None on the SQLCipher file (one workstation).
 
     Returns (LiveUpdates, ServerBanner); the caller places the banner.
     """
-    if getattr(db, "kind", "sqlcipher") != "postgresql":
+    if not store.on_server:
         return None, None
-    live = LiveUpdates(db, banner_parent)
+    live = LiveUpdates(store, banner_parent)
     banner = ServerBanner(banner_parent)
     live.changed.connect(selection.notify_remote)
     live.server_lost.connect(banner.show)

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clock import Clock, ms_until_next_minute
-from ma_desk.db.engine import Database
 from ma_desk.display_format import long_date_text, time_text, use_locale
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
+from ma_desk.services.store_state import StoreState
 from ma_desk.ui.checkin.tab import CheckinTab
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.accessibility import name_unnamed_controls
@@ -53,7 +53,7 @@ class ReadOnlyBanner(QLabel):
     switches (damage found by the background check or during use).
     """
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, store: StoreState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("read_only_banner")
         self.setAccessibleName("Read-only notice")
@@ -64,22 +64,16 @@ class ReadOnlyBanner(QLabel):
         )
         relay = _ReadOnlyRelay(self)
         relay.switched.connect(self.show_reason)
-        listener = relay.switched.emit
-        db.read_only_listeners.append(listener)
-        self.destroyed.connect(lambda: _forget(db.read_only_listeners, listener))
-        if db.read_only:
-            self.show_reason(db.read_only_reason)
+        stop_watching = store.watch_read_only(relay.switched.emit)
+        self.destroyed.connect(lambda: stop_watching())
+        if store.read_only:
+            self.show_reason(store.read_only_reason)
         else:
             self.hide()
 
     def show_reason(self, reason: str) -> None:
         self.setText(f"READ-ONLY — nothing can be saved. {reason}")
         self.show()
-
-
-def _forget(listeners: list, listener) -> None:
-    with contextlib.suppress(ValueError):
-        listeners.remove(listener)
 
 
 class MainWindow(QMainWindow):
@@ -114,7 +108,7 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         # The tabs sit in a stack from the start (the lock screen is its other page):
         # re-parenting the finished, styled tree later cost a third of the start-up.
-        self.read_only_banner = ReadOnlyBanner(services.ctx.db, self)
+        self.read_only_banner = ReadOnlyBanner(services.store, self)
         page = QWidget()
         page.setObjectName("main_page")
         layout = QVBoxLayout(page)
@@ -122,7 +116,7 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addWidget(self.read_only_banner)
         # Server mode: other workstations' commits refresh the tabs; an outage shows a banner.
-        self.live, self.server_banner = install_live_updates(self.selection, services.ctx.db, self)
+        self.live, self.server_banner = install_live_updates(self.selection, services.store, self)
         if self.server_banner is not None:
             layout.addWidget(self.server_banner)
             self.server_banner.downtime_requested.connect(self.open_downtime_view)

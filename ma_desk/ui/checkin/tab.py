@@ -9,6 +9,8 @@ Ctrl+N registers a new patient; Ctrl+F or F3 returns to the search box.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -40,6 +42,10 @@ from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.live import kept_scroll
 from ma_desk.ui.tab_base import Tab
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+    from ma_desk.ui.selection import Selection
+
 SEARCH_DEBOUNCE_MS = 25  # the service answers in a few ms; this only merges fast bursts
 
 
@@ -56,12 +62,31 @@ def _status_colour(h: PatientHit) -> str | None:
 class CheckinTab(Tab):
     title = "Check-in"
 
-    def __init__(self, services, selection, parent=None):
+    def __init__(self, services: Services, selection: Selection, parent: QWidget | None = None):
         super().__init__(services, selection, parent)
         self._name_alerts: dict[int, str] = {}
         self._insurance_flags: dict[int, str] = {}  # today's patients only (refreshed, not typed)
         self._showing_patient: int | None = None
-        columns: list[Column[PatientHit]] = [
+        outer = QHBoxLayout(self)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        outer.addWidget(splitter)
+        splitter.addWidget(self._build_search_panel())
+        splitter.addWidget(self._build_patient_stack())
+        keep_panels(splitter, (3, 2))  # the list's titles read whole at 1280 wide
+        splitter.setSizes([760, 520])
+        self._connect_search()
+        self._connect_panels()
+        self._install_shortcuts()
+        self._gate_by_role()
+        self.show_patient(None)
+        self.arrive.reload_reference()
+        self._refresh_alerts()
+        self.run_search()
+
+    # ------------------------------------------------------------- building
+    def _result_columns(self) -> list[Column[PatientHit]]:
+        return [
             Column("Today", lambda h: time_text(h.appointment_time) if h.appointment_time else ""),
             Column("Status", _status_text, foreground=_status_colour),
             Column("Patient", lambda h: h.full_name),
@@ -76,12 +101,9 @@ class CheckinTab(Tab):
                 tooltip=self._alert_tooltip,
             ),
         ]
-        outer = QHBoxLayout(self)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.setChildrenCollapsible(False)
-        outer.addWidget(splitter)
 
-        # ---- left: search and results
+    def _build_search_panel(self) -> QWidget:
+        """Left: the search box, what it found (today's patients when empty), New patient."""
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 6, 0)
@@ -93,7 +115,7 @@ class CheckinTab(Tab):
         self.search_hint = named(wrapping(QLabel("")), "checkin_search_hint", "Search summary")
         self.search_hint.setProperty("role", "hint")
         left_box.addWidget(self.search_hint)
-        self.model: RowTableModel[PatientHit] = RowTableModel(columns, self)
+        self.model: RowTableModel[PatientHit] = RowTableModel(self._result_columns(), self)
         self.results = make_table("checkin_results", "Matching patients")
         self.results.setModel(self.model)
         fit_columns(self.results, stretch=("Status", "Phone", "Provider", "Alerts"))  # names whole
@@ -105,17 +127,25 @@ class CheckinTab(Tab):
         self.new_button.setAutoDefault(True)
         buttons.addWidget(self.new_button)
         left_box.addLayout(buttons)
-        splitter.addWidget(left)
+        return left
 
-        # ---- right: patient page or registration page
+    def _build_patient_stack(self) -> QStackedWidget:
+        """Right: the chosen patient's page, or the registration form in its place."""
         self.stack = QStackedWidget()
+        self.stack.addWidget(self._build_patient_page())
+        self.registration = RegistrationPanel(self.services)
+        self.stack.addWidget(self.registration)
+        return self.stack
+
+    def _build_patient_page(self) -> QWidget:
+        """The banner, then (scrolling) a how-to-start hint or the verify and arrive panels."""
         patient_page = QWidget()
         page_box = QVBoxLayout(patient_page)
         page_box.setContentsMargins(6, 0, 0, 0)
         self.banner = PatientBanner()
         page_box.addWidget(self.banner)
-        self.verify = VerifyPanel(services)
-        self.arrive = ArrivePanel(services)
+        self.verify = VerifyPanel(self.services)
+        self.arrive = ArrivePanel(self.services)
         inner = QWidget()
         inner_box = QVBoxLayout(inner)
         inner_box.setContentsMargins(0, 0, 0, 0)
@@ -135,14 +165,12 @@ class CheckinTab(Tab):
         inner_box.addWidget(self.arrive)
         inner_box.addStretch(1)
         page_box.addWidget(scrolling(inner, "checkin_patient_scroll"), 1)
-        self.registration = RegistrationPanel(services)
-        self.stack.addWidget(patient_page)
-        self.stack.addWidget(self.registration)
-        splitter.addWidget(self.stack)
-        keep_panels(splitter, (3, 2))  # the list's titles read whole at 1280 wide
-        splitter.setSizes([760, 520])
+        return patient_page
 
-        # ---- behaviour
+    # ------------------------------------------------------------- wiring
+    def _connect_search(self) -> None:
+        """Typing searches after a short debounce; the box and the results filter keys
+        (Down/Enter move between them, see eventFilter)."""
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
@@ -152,15 +180,20 @@ class CheckinTab(Tab):
         self.results.installEventFilter(self)
         self.results.selectionModel().currentRowChanged.connect(self._row_changed)
         self.results.activated.connect(lambda _index: self.open_current())
+
+    def _connect_panels(self) -> None:
+        """The panels' results, and what other tabs and workstations change."""
         self.new_button.clicked.connect(self.start_registration)
         self.registration.patient_chosen.connect(self._registered)
         self.registration.cancelled.connect(self._registration_cancelled)
         self.verify.verified.connect(self._verified)
         self.verify.edited.connect(self._edited)
         self.arrive.arrived.connect(self._arrived)
-        selection.patient_changed.connect(self._selection_changed)
-        selection.data_changed.connect(self._data_changed)
-        selection.remote_changed.connect(self._remote_changed)
+        self.selection.patient_changed.connect(self._selection_changed)
+        self.selection.data_changed.connect(self._data_changed)
+        self.selection.remote_changed.connect(self._remote_changed)
+
+    def _install_shortcuts(self) -> None:
         for keys, slot, what, permission in (
             ("Ctrl+N", self.start_registration, "Register a new patient", "patient.write"),
             ("Ctrl+F", self.focus_search, "Back to the search box", ""),
@@ -170,17 +203,15 @@ class CheckinTab(Tab):
         ):
             shortcut = add_shortcut(self, keys, slot, what)
             if permission:
-                gate(shortcut, services, permission)
-        # Decided at sign-in, not refused at Save: a role that may not register, edit or
-        # check in sees those controls disabled with the reason.
+                gate(shortcut, self.services, permission)
+
+    def _gate_by_role(self) -> None:
+        """Decided at sign-in, not refused at Save: a role that may not register, edit or
+        check in sees those controls disabled with the reason."""
         for target in (self.new_button, self.verify.verify_button, self.verify.form,
                        self.verify.contact_form):  # fmt: skip
-            gate(target, services, "patient.write")
-        gate(self.arrive, services, "checkin.write")
-        self.show_patient(None)
-        self.arrive.reload_reference()
-        self._refresh_alerts()
-        self.run_search()
+            gate(target, self.services, "patient.write")
+        gate(self.arrive, self.services, "checkin.write")
 
     # ------------------------------------------------------------- search
     def _query_changed(self, _text: str) -> None:
@@ -311,7 +342,7 @@ class CheckinTab(Tab):
             self.show_patient(patient_id if self._select_row(patient_id) else None)
 
     def show_patient(self, patient_id: int | None) -> None:
-        today = self.services.ctx.clock.now().date()
+        today = self.services.now().date()
         record = None
         if patient_id is not None:
             try:
@@ -338,7 +369,7 @@ class CheckinTab(Tab):
         self.selection.notify_changed("patients")
 
     def _edited(self, patient_id: int) -> None:
-        today = self.services.ctx.clock.now().date()
+        today = self.services.now().date()
         record = self.services.patients.get(patient_id)
         self.banner.show_patient(record, today, self.services.patients.name_alert(patient_id))
         self.selection.notify_changed("patients")
@@ -399,7 +430,7 @@ class CheckinTab(Tab):
     def _refresh_alerts(self) -> None:
         """Name alerts and insurance flags for today's patients: once per refresh, never
         per keystroke (the flags query is not a per-keystroke query)."""
-        today = self.services.ctx.clock.now().date()
+        today = self.services.now().date()
         try:
             self._name_alerts = self.services.patients.name_alerts(today)
             booked = [h.id for h in self.services.patients.booked_today(today)]

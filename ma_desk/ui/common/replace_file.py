@@ -30,3 +30,23 @@ def confirm_replace(parent: QWidget | None, path: Path) -> bool:
     )
     box.setObjectName("confirm_replace")
     return ask(box)
+
+
+def save_target(
+    parent: QWidget | None, chosen: str | Path | None, suffix: str = ""
+) -> tuple[Path, bool] | None:
+    """Where a save goes once the user chose ``chosen`` in a save dialog.
+
+    ``suffix`` (".pdf", ".csv") is added when the name lacks it; then an existing file is
+    replaced only when the user says so. Returns the path and whether it replaces a file,
+    or None when nothing was chosen or the user kept the existing file.
+    """
+    if not chosen:
+        return None
+    path = str(chosen)
+    if suffix and not path.lower().endswith(suffix):
+        path += suffix
+    replace = Path(path).exists()
+    if replace and not confirm_replace(parent, Path(path)):
+        return None
+    return Path(path), replace

@@ -307,7 +307,7 @@ class CardPanel(QGroupBox):
             self.patient_label,
             f"{coverage.priority_label}: {coverage.payer} {coverage.plan}".strip(),
             f"Member ID {coverage.member_id}   Group {coverage.group_number or '—'}",
-            f"Card copy printed {date_time_text(self.services.ctx.clock.now())}",
+            f"Card copy printed {date_time_text(self.services.now())}",
         ]
         try:
             paint_cards(printer, header, images)

@@ -55,7 +55,7 @@ class EndDateDialog(ServiceFormDialog):
         super().__init__(f"End-date coverage — {coverage.payer}", "end_date_dialog", parent)
         self.services = services
         self.coverage = coverage
-        today = services.ctx.clock.now().date()
+        today = services.now().date()
         self.end_date = self.add_field(
             "end_date", "Last day covered", QLineEdit(date_text(coverage.end_date or today)),
             "MM/DD/YYYY",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -34,6 +35,10 @@ from ma_desk.ui.insurance.forms import EndDateDialog, RemoveCoverageDialog, Veri
 from ma_desk.ui.insurance.panels import EligibilityPanel, NotesPanel, PriorAuthPanel
 from ma_desk.ui.tab_base import Tab
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+    from ma_desk.ui.selection import Selection
+
 AMBER, RED = palette.AMBER, palette.RED
 
 
@@ -48,7 +53,7 @@ def _attention_colour(text: str) -> str | None:
 class InsuranceTab(Tab):
     title = "Insurance"
 
-    def __init__(self, services, selection, parent=None):
+    def __init__(self, services: Services, selection: Selection, parent: QWidget | None = None):
         super().__init__(services, selection, parent)
         self.patient_id: int | None = None
         self.patient_label = ""
@@ -155,7 +160,7 @@ class InsuranceTab(Tab):
 
     def _columns(self) -> list[Column[CoverageRow]]:
         def attention(c: CoverageRow) -> str:
-            return c.attention(self.services.ctx.clock.now(), self.stale_days)
+            return c.attention(self.services.now(), self.stale_days)
 
         return [
             Column("Order", lambda c: "—" if c.is_ended(self._today()) else c.priority_label),
@@ -180,7 +185,7 @@ class InsuranceTab(Tab):
         ]
 
     def _today(self):
-        return self.services.ctx.clock.now().date()
+        return self.services.now().date()
 
     # ------------------------------------------------------------------ loading
     def activated(self) -> None:
@@ -270,7 +275,7 @@ class InsuranceTab(Tab):
         if c is None:
             return "<p>No coverage selected. Use <b>Add coverage</b> to enter the card.</p>"
         esc = html.escape
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         lines = [f"<h3 style='margin:0'>{esc(c.priority_label)}: {esc(c.payer)} "
                  f"{esc(c.plan)}</h3>"]  # fmt: skip
         attention = c.attention(now, self.stale_days)

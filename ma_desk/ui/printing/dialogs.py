@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from PySide6.QtCore import QDate, QSettings
 from PySide6.QtWidgets import (
@@ -146,7 +145,7 @@ class EndOfDayDialog(QDialog):
         self.setObjectName("end_of_day_dialog")
         self.setWindowTitle("End-of-day report")
         self.setMinimumWidth(460)
-        today = services.ctx.clock.now().date()
+        today = services.now().date()
         self.date = named(QDateEdit(QDate(today.year, today.month, today.day)), "eod_date",
                           "Report date")  # fmt: skip
         self.date.setCalendarPopup(True)
@@ -220,14 +219,10 @@ class EndOfDayDialog(QDialog):
 
     def save_csv(self) -> bool:
         self.message.show_message("")
-        path = self.ask_csv_path()
-        if not path:
+        target = replace_file.save_target(self, self.ask_csv_path(), ".csv")
+        if target is None:
             return False
-        if not path.lower().endswith(".csv"):
-            path += ".csv"
-        replace = Path(path).exists()
-        if replace and not replace_file.confirm_replace(self, Path(path)):
-            return False
+        path, replace = target
         try:
             text = self.services.reports.end_of_day_csv(self.chosen_day(),
                                                         self.provider.currentData())  # fmt: skip

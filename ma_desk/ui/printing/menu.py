@@ -80,7 +80,7 @@ class PrintMenu(QObject):
             patient_id = self.selection.patient_id
             if patient_id is None:
                 return None
-            today = self.services.ctx.clock.now().date()
+            today = self.services.now().date()
             mine = [a for a in self.services.schedule.day(today) if a.patient_id == patient_id]
             with_visit = [a for a in mine if a.visit_id is not None]
             if with_visit:

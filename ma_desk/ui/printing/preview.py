@@ -301,14 +301,10 @@ class PdfPreviewDialog(QDialog):
             self.done(result)
 
     def save_now(self) -> bool:
-        path = self.ask_save_path()
-        if not path:
+        target = replace_file.save_target(self, self.ask_save_path(), ".pdf")
+        if target is None:
             return False
-        if not path.lower().endswith(".pdf"):
-            path += ".pdf"
-        replace = Path(path).exists()
-        if replace and not replace_file.confirm_replace(self, Path(path)):
-            return False
+        path, replace = target
         try:
             write_file_atomic(path, bytes(self._bytes.data()), force=replace)
         except (MADeskError, OSError) as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -31,6 +32,9 @@ from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.roomprep.worker import LatestOnly
+
+if TYPE_CHECKING:
+    from ma_desk.services import Services
 
 GAP_COLUMNS: list[Column[GapRow]] = [
     Column("Date", lambda g: weekday_text(g.day), background=lambda g: palette.ROSE),
@@ -74,13 +78,13 @@ def ask_save_path(parent: QWidget | None, suggested: str) -> Path | None:
 
 
 class CompliancePage(QWidget):
-    def __init__(self, services, parent=None) -> None:
+    def __init__(self, services: Services, parent=None) -> None:
         super().__init__(parent)
         self.services = services
         self.report: ComplianceReport | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        today = services.ctx.clock.now().date()
+        today = services.now().date()
         start = today - dt.timedelta(days=7)
         self.date_from = self._date_edit("compliance_from", "From date", start)
         self.date_to = self._date_edit("compliance_to", "To date", today)
@@ -201,12 +205,10 @@ class CompliancePage(QWidget):
         suggested = (
             f"room-checklists-{compact_date(report.date_from)}-{compact_date(report.date_to)}.csv"
         )
-        path = ask_save_path(self, suggested)
-        if path is None:
+        target = replace_file.save_target(self, ask_save_path(self, suggested))
+        if target is None:
             return
-        replace = path.exists()
-        if replace and not replace_file.confirm_replace(self, path):
-            return
+        path, replace = target
         try:
             write_compliance_csv(report, path, force=replace)
         except MADeskError as error:

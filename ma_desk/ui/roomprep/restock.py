@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QDateEdit, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -14,6 +16,9 @@ from ma_desk.ui.common.fit import fit_columns, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
+
+if TYPE_CHECKING:
+    from ma_desk.services import Services
 
 COLUMNS: list[Column[RestockRow]] = [
     Column("Reported", lambda r: time_text(r.reported_at)),
@@ -30,7 +35,7 @@ COLUMNS: list[Column[RestockRow]] = [
 
 
 class RestockPage(QWidget):
-    def __init__(self, services, parent=None) -> None:
+    def __init__(self, services: Services, parent=None) -> None:
         super().__init__(parent)
         self.services = services
         layout = QVBoxLayout(self)
@@ -40,7 +45,7 @@ class RestockPage(QWidget):
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat(qt_weekday_date_format())
         whole_field_tab(self.day)
-        today = services.ctx.clock.now().date()
+        today = services.now().date()
         self.day.setDate(QDate(today.year, today.month, today.day))
         top.addWidget(self.day)
         self.summary = wrapping(QLabel(""))

@@ -8,7 +8,7 @@ supply; Ctrl+Enter sets the room ready.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -34,6 +34,9 @@ from ma_desk.ui.common.fit import FlowLayout, wrap_rows, wrapping
 from ma_desk.ui.common.shortcuts import add_shortcut, document_key
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.roomprep.board import minutes_since
+
+if TYPE_CHECKING:
+    from ma_desk.services import Services
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ["Done", "Item", "Status", "Note"]
@@ -156,7 +159,7 @@ class ChecklistRunPanel(QWidget):
     changed = Signal()
     closed = Signal()
 
-    def __init__(self, services, parent=None) -> None:
+    def __init__(self, services: Services, parent=None) -> None:
         super().__init__(parent)
         self.services = services
         self.run: RunRow | None = None
@@ -276,7 +279,7 @@ class ChecklistRunPanel(QWidget):
         if run is None:
             return
         rows = self.model.rows()
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         started = time_text(run.started_at)
         if run.status == "in_progress":
             state = f"started {started} by {run.user_name or 'unknown'} ({minutes_since(run.started_at, now)} ago)"

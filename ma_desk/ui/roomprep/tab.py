@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -33,11 +34,15 @@ from ma_desk.ui.roomprep.run_panel import ChecklistRunPanel
 from ma_desk.ui.roomprep.template_editor import TemplateEditorDialog
 from ma_desk.ui.tab_base import Tab
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+    from ma_desk.ui.selection import Selection
+
 
 class RoomPrepTab(Tab):
     title = "Room prep"
 
-    def __init__(self, services, selection, parent=None):
+    def __init__(self, services: Services, selection: Selection, parent: QWidget | None = None):
         super().__init__(services, selection, parent)
         with contextlib.suppress(MADeskError):  # without read access the board stays empty
             services.checklists.ensure_default_templates()
@@ -83,7 +88,7 @@ class RoomPrepTab(Tab):
         board_layout.addWidget(self.message)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        now = services.ctx.clock.now
+        now = services.now
         self.model = board_model(now, self)
         self.board = RoomBoardView(now)
         self.board.setModel(self.model)

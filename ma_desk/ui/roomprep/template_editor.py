@@ -7,7 +7,7 @@ which is one service call (all items in their new order, or nothing).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
@@ -32,6 +32,9 @@ from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
+
+if TYPE_CHECKING:
+    from ma_desk.services import Services
 
 Index = QModelIndex | QPersistentModelIndex
 ITEM_HEADERS = ["Item", "Required", "Supply", "Every N days", "Hint"]
@@ -148,7 +151,7 @@ class DraftItemsModel(QAbstractTableModel):
 
 
 class TemplateEditorDialog(QDialog):
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.setWindowTitle("Room-prep checklists")

@@ -8,7 +8,6 @@ selection. Every write is one service call; warnings are confirmed through
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 
@@ -308,13 +307,12 @@ class ScheduleActions:
         slug = "".join(c for c in provider.display_name if c.isalnum())
         path = prompts.save_path(self, "Export calendar", f"{slug}-{suggested}.ics",
                                  "iCalendar (*.ics)")  # fmt: skip
-        if not path:
+        target = replace_file.save_target(self, path)
+        if target is None:
             return
-        replace = Path(path).exists()
-        if replace and not replace_file.confirm_replace(self, Path(path)):
-            return
+        chosen, replace = target
         try:
-            self.services.schedule.export_calendar(provider_id, first, days, Path(path),
+            self.services.schedule.export_calendar(provider_id, first, days, chosen,
                                                    include_names=include_names,
                                                    replace=replace)  # fmt: skip
         except MADeskError as err:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
@@ -15,9 +16,12 @@ from ma_desk.ui.schedule.grid_model import ScheduleGridModel
 from ma_desk.ui.schedule.grid_view import ScheduleGridView
 from ma_desk.ui.schedule.loading import load_book
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+
 
 def build_and_paint_day(
-    services, day: dt.date, *, width: int = 1400, height: int = 900
+    services: Services, day: dt.date, *, width: int = 1400, height: int = 900
 ) -> dict[str, float]:
     """Milliseconds to load the day (query + flags + layout) and to paint it once."""
     QApplication.instance() or QApplication([])

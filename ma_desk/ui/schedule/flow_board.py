@@ -9,6 +9,7 @@ appointment selected and the table scrolled where it was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
@@ -24,6 +25,9 @@ from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.live import kept_scroll
 from ma_desk.ui.schedule.notify_dialog import NotifyProviderDialog
+
+if TYPE_CHECKING:
+    from ma_desk.services import Services
 
 REFRESH_MS = 30_000
 SHORT_STATUS = {flow.WITH_PROVIDER: "With prov."}
@@ -152,7 +156,7 @@ class FlowBoard(QWidget):
     appointment_chosen = Signal(int, int)  # appointment id, patient id
     notified = Signal()  # a 'provider notified' was recorded
 
-    def __init__(self, services, parent=None) -> None:
+    def __init__(self, services: Services, parent=None) -> None:
         super().__init__(parent)
         self.services = services
         layout = QVBoxLayout(self)

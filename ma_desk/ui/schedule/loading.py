@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from ma_desk.errors import MADeskError
 from ma_desk.ui.schedule.grid_model import Lane, ScheduleGridModel
+
+if TYPE_CHECKING:
+    from ma_desk.services import Services
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -15,7 +19,7 @@ def week_start(day: dt.date) -> dt.date:
 
 def load_book(
     model: ScheduleGridModel,
-    services,
+    services: Services,
     *,
     day: dt.date,
     provider_ids: list[int] | None = None,

@@ -56,7 +56,7 @@ class NotifyProviderDialog(QDialog):
             self.provider.addItem(p.display_name, p.id)
         self.provider.setCurrentIndex(max(0, self.provider.findData(provider_id)))
         form.addRow("Pro&vider", self.provider)
-        now = services.ctx.clock.now()
+        now = services.now()
         self.time = named(QTimeEdit(QTime(now.hour, now.minute)), "notify_time", "Time told")
         self.time.setDisplayFormat(qt_time_format())
         whole_field_tab(self.time)
@@ -89,7 +89,7 @@ class NotifyProviderDialog(QDialog):
         return str(button.property("how")) if button is not None else ""
 
     def told_at(self) -> dt.datetime:
-        today = self.services.ctx.clock.now().date()
+        today = self.services.now().date()
         t = self.time.time()
         return dt.datetime.combine(today, dt.time(t.hour(), t.minute()))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QListView, QVBoxLayout, QWidget
 
@@ -10,6 +12,9 @@ from ma_desk.errors import MADeskError
 from ma_desk.services.patients import PatientHit
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import named
+
+if TYPE_CHECKING:
+    from ma_desk.services import Services
 
 HIT_COLUMNS: list[Column[PatientHit]] = [
     Column("Patient", lambda h: f"{h.full_name}  ·  DOB {date_text(h.dob)}  ·  {h.mrn}"),
@@ -21,7 +26,7 @@ class PatientPicker(QWidget):
 
     patient_chosen = Signal(object)  # int | None
 
-    def __init__(self, services, name: str, parent=None) -> None:
+    def __init__(self, services: Services, name: str, parent=None) -> None:
         super().__init__(parent)
         self.services = services
         layout = QVBoxLayout(self)

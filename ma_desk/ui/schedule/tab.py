@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from ma_desk.clinical import flow
@@ -56,6 +58,10 @@ from ma_desk.ui.schedule.loading import load_book, week_start
 from ma_desk.ui.schedule.waitlist_panel import WaitlistPanel
 from ma_desk.ui.tab_base import Tab
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+    from ma_desk.ui.selection import Selection
+
 FLOW_KEYS = [
     (flow.CONFIRMED, "Confirm", "C"),
     (flow.ARRIVED, "Arrive", "A"),
@@ -73,9 +79,9 @@ REMOTE_AREAS = frozenset({"schedule", "patients", "vitals", "rooms", "insurance"
 class ScheduleTab(ScheduleActions, Tab):
     title = "Schedule"
 
-    def __init__(self, services, selection, parent=None):
+    def __init__(self, services: Services, selection: Selection, parent: QWidget | None = None):
         super().__init__(services, selection, parent)
-        self.day = services.ctx.clock.now().date()
+        self.day = services.now().date()
         self.week_provider_id: int | None = None
         self.hidden_providers: set[int] = set()
         self.current_id: int | None = None
@@ -102,7 +108,29 @@ class ScheduleTab(ScheduleActions, Tab):
 
     # ------------------------------------------------------------- layout
     def _build(self) -> None:
+        """Top to bottom: the day's toolbar, a summary, the book beside its side panel, the
+        flow buttons and a message line; then the controls are wired."""
         layout = QVBoxLayout(self)
+        layout.addWidget(self._build_toolbar())
+        self.summary = wrapping(QLabel())
+        self.summary.setObjectName("schedule_summary")
+        layout.addWidget(self.summary)
+        layout.addWidget(self._build_book_and_side_panel(), 1)
+        layout.addWidget(self._build_flow_buttons())
+        self.status = wrapping(QLabel())
+        self.status.setObjectName("schedule_status")
+        self.status.setAccessibleName("Schedule messages")
+        layout.addWidget(self.status)
+        self._connect_toolbar()
+        self._connect_book_and_panels()
+        self._fill_provider_choices()
+
+    def _build_toolbar(self) -> QWidget:
+        """One row: which day, how it is shown, and booking (in that order for Tab)."""
+        return button_row((*self._make_day_controls(), *self._make_view_controls(),
+                           *self._make_booking_buttons()))  # fmt: skip
+
+    def _make_day_controls(self) -> tuple[QWidget, ...]:
         self.prev_button = named(QPushButton("◀"), "schedule_prev_day", "Previous day")
         self.prev_button.setToolTip("Previous day (Alt+Left)")
         self.today_button = named(QPushButton("Today"), "schedule_today", "Today")
@@ -113,6 +141,10 @@ class ScheduleTab(ScheduleActions, Tab):
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat(qt_weekday_date_format())
         whole_field_tab(self.date_edit)
+        return self.prev_button, self.today_button, self.next_button, self.date_edit
+
+    def _make_view_controls(self) -> tuple[QWidget, ...]:
+        """Day, week or flow board; whose week; which providers; cancelled visits or not."""
         self.view_mode = named(QComboBox(), "schedule_view_mode", "Day or week view")
         self.view_mode.addItem("Day", "day")
         self.view_mode.addItem("Week of", "week")
@@ -126,25 +158,30 @@ class ScheduleTab(ScheduleActions, Tab):
         self.show_cancelled = named(QCheckBox("Cancelled"), "schedule_show_cancelled",
                                     "Show cancelled and no-show visits")  # fmt: skip
         self.show_cancelled.setChecked(False)
+        return self.view_mode, self.week_provider, self.provider_button, self.show_cancelled
+
+    def _make_booking_buttons(self) -> tuple[QWidget, ...]:
         self.book_button = named(QPushButton("Book… (Ins)"), "schedule_book", "Book appointment")
         self.next_open_button = named(QPushButton("Next open (S)"), "schedule_next_open",
                                       "Find the next open slot")  # fmt: skip
         self.export_button = named(QPushButton("Export .ics"), "schedule_export",
                                    "Export to calendar file")  # fmt: skip
         self.export_button.setToolTip("Export the provider's day or week (Ctrl+E)")
-        layout.addWidget(button_row((self.prev_button, self.today_button, self.next_button,
-            self.date_edit, self.view_mode, self.week_provider, self.provider_button,
-            self.show_cancelled, self.book_button, self.next_open_button,
-            self.export_button)))  # fmt: skip
-        self.summary = wrapping(QLabel())
-        self.summary.setObjectName("schedule_summary")
-        layout.addWidget(self.summary)
+        return self.book_button, self.next_open_button, self.export_button
 
+    def _build_book_and_side_panel(self) -> QSplitter:
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.model = ScheduleGridModel(self)
         self.grid = named(ScheduleGridView(), "schedule_grid", "Appointment book")
         self.grid.setModel(self.model)
         self.splitter.addWidget(self.grid)
+        self.splitter.addWidget(self._build_side_panel())
+        keep_panels(self.splitter, (3, 2))
+        self.splitter.setSizes([780, 620])
+        return self.splitter
+
+    def _build_side_panel(self) -> QTabWidget:
+        """The flow board, the waitlist and the chosen visit's details, one page each."""
         self.side = QTabWidget()
         self.side.setObjectName("schedule_side_panel")
         self.side.setAccessibleName("Flow board, waitlist and details")
@@ -163,11 +200,11 @@ class ScheduleTab(ScheduleActions, Tab):
         self.side.addTab(self.waitlist, "Waitlist")
         self.side.addTab(self.details, "Details")
         self.side.currentChanged.connect(lambda _i: self._show_details())
-        self.splitter.addWidget(self.side)
-        keep_panels(self.splitter, (3, 2))
-        self.splitter.setSizes([780, 620])
-        layout.addWidget(self.splitter, 1)
+        return self.side
 
+    def _build_flow_buttons(self) -> QWidget:
+        """A button per flow step (its one-key shortcut in the label), then the visit's
+        undo, follow-up, waitlist and cancel."""
         self.flow_buttons: dict[str, QPushButton] = {}
         for status, label, key in FLOW_KEYS:
             button = named(QPushButton(f"{label} ({key})"), f"schedule_flow_{status}", label)
@@ -181,13 +218,10 @@ class ScheduleTab(ScheduleActions, Tab):
                                      "Put patient on the waitlist")  # fmt: skip
         self.cancel_button = named(QPushButton("Cancel visit (Del)"), "schedule_cancel",
                                    "Cancel appointment")  # fmt: skip
-        layout.addWidget(button_row((*self.flow_buttons.values(), self.undo_button,
-            self.follow_button, self.waitlist_button, self.cancel_button)))  # fmt: skip
-        self.status = wrapping(QLabel())
-        self.status.setObjectName("schedule_status")
-        self.status.setAccessibleName("Schedule messages")
-        layout.addWidget(self.status)
+        return button_row((*self.flow_buttons.values(), self.undo_button,
+            self.follow_button, self.waitlist_button, self.cancel_button))  # fmt: skip
 
+    def _connect_toolbar(self) -> None:
         self.prev_button.clicked.connect(lambda: self.step(-1))
         self.next_button.clicked.connect(lambda: self.step(1))
         self.today_button.clicked.connect(self.go_today)
@@ -198,6 +232,10 @@ class ScheduleTab(ScheduleActions, Tab):
         self.book_button.clicked.connect(self.book_at_cursor)
         self.next_open_button.clicked.connect(self.find_next_open)
         self.export_button.clicked.connect(self.export_calendar)
+
+    def _connect_book_and_panels(self) -> None:
+        """The flow and visit buttons, the book's cursor and drags, and what the flow board
+        and waitlist report (a change there refreshes the other tabs)."""
         self.undo_button.clicked.connect(self.undo)
         self.follow_button.clicked.connect(self.book_follow_up)
         self.waitlist_button.clicked.connect(self.add_to_waitlist)
@@ -210,7 +248,6 @@ class ScheduleTab(ScheduleActions, Tab):
         self.flow_board.table.activated.connect(lambda _i: self._open_details())
         self.waitlist.book_requested.connect(self.book_from_waitlist)
         self.waitlist.changed.connect(lambda: self.selection.notify_changed("schedule"))
-        self._fill_provider_choices()
 
     def _build_actions(self) -> None:
         """Ctrl/Alt/F-key shortcuts work anywhere in the tab; single keys and Delete only
@@ -303,8 +340,8 @@ class ScheduleTab(ScheduleActions, Tab):
         self.set_day(self.day + dt.timedelta(days=days * direction))
 
     def go_today(self) -> None:
-        self.set_day(self.services.ctx.clock.now().date())
-        now = self.services.ctx.clock.now()
+        self.set_day(self.services.now().date())
+        now = self.services.now()
         column = self.model.column_of(now.date(), self._cursor_provider() or -1)
         self.grid.select_cell(self.model.row_of(now.time()), column or 0)
 
@@ -371,7 +408,7 @@ class ScheduleTab(ScheduleActions, Tab):
         )  # fmt: skip
         if self.model.columnCount() != lanes_before:
             self._fit_splitter()
-        self.grid.now = self.services.ctx.clock.now()
+        self.grid.now = self.services.now()
         self._restore_cursor(keep_cell)
         self._update_summary()
         self._show_details()
@@ -410,7 +447,7 @@ class ScheduleTab(ScheduleActions, Tab):
                 self.grid.select_cell(min(keep_cell[0], self.model.rowCount() - 1),
                                       min(keep_cell[1], self.model.columnCount() - 1))  # fmt: skip
             elif self.model.rowCount() and self.model.columnCount():
-                now = self.services.ctx.clock.now()
+                now = self.services.now()
                 row = self.model.row_of(now.time()) if now.date() == self.day else 0
                 self.grid.select_cell(row, 0)
         finally:
@@ -552,7 +589,7 @@ class ScheduleTab(ScheduleActions, Tab):
 
     # ------------------------------------------------------------- misc
     def _now(self) -> dt.datetime:
-        return self.services.ctx.clock.now()
+        return self.services.now()
 
     def activated(self) -> None:
         self.reload()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QTime, Signal
 from PySide6.QtWidgets import (
@@ -33,6 +34,9 @@ from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 from ma_desk.ui.schedule.patient_picker import PatientPicker
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+
 COLUMNS: list[Column[WaitlistRow]] = [
     Column("Patient", lambda w: w.patient_name),
     Column("Provider", lambda w: w.provider_name or "Any"),
@@ -49,7 +53,7 @@ class WaitlistPanel(QWidget):
     book_requested = Signal(object)  # WaitlistRow
     changed = Signal()
 
-    def __init__(self, services, parent=None) -> None:
+    def __init__(self, services: Services, parent=None) -> None:
         super().__init__(parent)
         self.services = services
         self.offer_ids: set[int] = set()
@@ -144,7 +148,7 @@ class WaitlistPanel(QWidget):
 
 
 class WaitlistDialog(QDialog):
-    def __init__(self, services, *, patient_id: int | None = None, parent=None) -> None:
+    def __init__(self, services: Services, *, patient_id: int | None = None, parent=None) -> None:
         super().__init__(parent)
         self.services = services
         self.setObjectName("waitlist_dialog")

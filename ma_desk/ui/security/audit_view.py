@@ -85,7 +85,7 @@ class AuditDialog(QDialog):
         self.setWindowTitle("Audit trail")
         self.resize(1200, 640)
         self.services = services
-        today = services.ctx.clock.now().date()
+        today = services.now().date()
 
         self.user = named(QComboBox(), "audit_user", "Filter by user")
         self.user.setEditable(True)
@@ -171,12 +171,11 @@ class AuditDialog(QDialog):
         except MADeskError as exc:
             self.message.show_message(str(exc))
             return
-        target = ask_save_path(self, f"audit-{compact_date(self.services.ctx.clock.now())}.csv")
-        if target is None:
+        chosen = ask_save_path(self, f"audit-{compact_date(self.services.now())}.csv")
+        save = replace_file.save_target(self, chosen)
+        if save is None:
             return
-        replace = target.exists()
-        if replace and not replace_file.confirm_replace(self, target):
-            return
+        target, replace = save
         try:
             count = self.services.audit_log.export_csv(flt, target, replace=replace)
         except MADeskError as exc:

@@ -14,8 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
-from ma_desk.actor import Actor
-from ma_desk.backup import backup_due, run_scheduled_backup
+from ma_desk.backup import backup_due
 from ma_desk.display_format import file_stamp
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
@@ -49,12 +48,12 @@ class BackupScheduler(QObject):
             self._thread.join(timeout=60)
 
     def check(self) -> None:
-        db = self.services.ctx.db
-        if db.read_only or db.kind != "sqlcipher":
+        store = self.services.store
+        if store.read_only or store.on_server:
             # A damaged store is never copied into backups/ (its pruning would delete a good
             # one); a clinic server is backed up by `ma-desk backup` in server mode.
             return
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         if not backup_due(self.data_dir, now.date()) or not self._running.acquire(blocking=False):
             return
         keep = self.services.settings.get().backup_keep
@@ -63,7 +62,7 @@ class BackupScheduler(QObject):
 
     def run_now_blocking(self) -> str:
         """For tests and the CLI-less case: run the check in this thread."""
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         keep = self.services.settings.get().backup_keep
         with self._running:
             return self._backup(keep, now)
@@ -76,8 +75,7 @@ class BackupScheduler(QObject):
 
     def _backup(self, keep: int, now) -> str:
         try:
-            result = run_scheduled_backup(self.services.ctx.db, self.data_dir, keep=keep,
-                                          now=now, actor=Actor.system())  # fmt: skip
+            result = self.services.backups.daily_backup(self.data_dir, keep=keep, now=now)
         except MADeskError as exc:
             log.warning("scheduled backup failed: %s", type(exc).__name__)
             return f"Daily backup failed: {exc}"
@@ -118,22 +116,19 @@ class BackupNow(QObject):
         except MADeskError as exc:
             dialogs.warn(self.window, "Back up", str(exc))
             return False
-        now = self.services.ctx.clock.now()
+        now = self.services.now()
         target = ask_backup_path(self.window, f"clinic-{file_stamp(now)}.madesk")
         if target is None:
             return False
         if target.suffix != ".madesk":
             target = target.with_name(target.name + ".madesk")
-        actor = self.services.actor
-        self._thread = threading.Thread(target=self._run, args=(target, actor), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(target,), daemon=True)
         self._thread.start()
         return True
 
-    def _run(self, target: Path, actor: Actor) -> None:
-        from ma_desk.backup import backup_store
-
+    def _run(self, target: Path) -> None:
         try:
-            result = backup_store(self.services.ctx.db, target, actor=actor)
+            result = self.services.backups.back_up_to(target)
         except MADeskError as exc:
             self.finished.emit(f"Backup failed: {exc}")
             return

@@ -38,6 +38,7 @@ from ma_desk.security.passwords import MIN_LENGTH
 from ma_desk.ui.common import replace_file
 from ma_desk.ui.common.errors import FieldMessage
 from ma_desk.ui.common.fit import scrolling
+from ma_desk.ui.common.passphrase_fields import PassphraseFields
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.common.worker import run_in_background
 from ma_desk.ui.setup.sections import (
@@ -115,31 +116,20 @@ class PassphraseSection(Section):
             "words, or Suggest six random ones and write them down."
         )
         intro.setWordWrap(True)
-        self.passphrase = named(QLineEdit(), "new_passphrase", "New passphrase")
-        self.repeat = named(QLineEdit(), "new_passphrase_repeat", "Repeat the passphrase")
-        for edit in (self.passphrase, self.repeat):
-            edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.suggestion = named(QLineEdit(), "passphrase_suggestion", "Suggested passphrase")
-        self.suggestion.setReadOnly(True)
-        suggest = named(QPushButton("&Suggest"), "passphrase_suggest", "Suggest a passphrase")
-        suggest.clicked.connect(self.suggest)
-        suggested = QHBoxLayout()
-        suggested.addWidget(self.suggestion, 1)
-        suggested.addWidget(suggest)
+        self.fields = PassphraseFields()
+        self.passphrase, self.repeat = self.fields.passphrase, self.fields.repeat
+        self.suggestion = self.fields.suggestion
+        self.fields.suggest_button.clicked.connect(self.suggest)
         form = QFormLayout(self)
         form.addRow(intro)
         form.addRow("Passphrase", self.passphrase)
         form.addRow("", self.message("passphrase"))
         form.addRow("Repeat", self.repeat)
         form.addRow("", self.message("repeat"))
-        form.addRow("Suggestion", suggested)
+        form.addRow("Suggestion", self.fields.suggestion_row)
 
     def suggest(self) -> None:
-        phrase = keys.suggest_passphrase()
-        self.suggestion.setText(phrase)
-        self.passphrase.setText(phrase)
-        self.repeat.clear()
-        self.repeat.setFocus()
+        self.fields.fill_suggestion()
 
     def problems(self) -> dict[str, str]:
         problems = rules.passphrase_problems(self.passphrase.text(), self.repeat.text())
@@ -234,14 +224,10 @@ class RecoveryKeyPage(QWizardPage):
     def save_pdf(self) -> bool:
         from ma_desk.reports.output import write_file_atomic
 
-        path = self.ask_save_path()
-        if not path:
+        target = replace_file.save_target(self, self.ask_save_path(), ".pdf")
+        if target is None:
             return False
-        if not path.lower().endswith(".pdf"):
-            path += ".pdf"
-        replace = Path(path).exists()
-        if replace and not replace_file.confirm_replace(self, Path(path)):
-            return False
+        path, replace = target
         try:
             write_file_atomic(path, self.pdf(), force=replace)
         except MADeskError as error:

@@ -7,6 +7,8 @@ the selected appointment's visit (or the patient's visit today). All rules are i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,11 +40,15 @@ from ma_desk.ui.vitals.charts import TrendCharts
 from ma_desk.ui.vitals.entry_form import VitalsEntryForm
 from ma_desk.ui.vitals.history import history_columns
 
+if TYPE_CHECKING:
+    from ma_desk.services import Services
+    from ma_desk.ui.selection import Selection
+
 
 class VitalsTab(Tab):
     title = "Vitals"
 
-    def __init__(self, services, selection, parent=None):
+    def __init__(self, services: Services, selection: Selection, parent: QWidget | None = None):
         super().__init__(services, selection, parent)
         self.patient: PatientRecord | None = None
         self.context: rules.PatientContext | None = None
@@ -134,7 +140,7 @@ class VitalsTab(Tab):
             self.entry.focus_first_empty()
 
     def show_patient(self, patient_id) -> None:
-        today = self.services.ctx.clock.now().date()
+        today = self.services.now().date()
         self.amending = None
         self.status_label.setText("")
         self._set_status_role("")
@@ -311,7 +317,7 @@ class VitalsTab(Tab):
         self.reload()
         self._show_visit()
         self.selection.notify_changed("vitals")
-        taken = self.services.ctx.clock.now()
+        taken = self.services.now()
         message = f"{'Correction saved' if was_amend else 'Vitals saved'} at {time_text(taken)}."
         if result.criticals:
             if result.task_id is not None:
