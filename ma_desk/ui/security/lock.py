@@ -136,7 +136,7 @@ class LockScreen(QWidget):
         outer.addStretch(2)
 
     def prepare(self, *, previous_username: str, previous_name: str, reason: str) -> None:
-        when = time_text(self.services.ctx.clock.now())  # the clinic's wall clock
+        when = time_text(self.services.now())  # the clinic's wall clock
         if previous_username:
             self.detail.setText(
                 f"Locked at {when} ({reason}). {previous_name} can unlock with their "
