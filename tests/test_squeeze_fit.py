@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from PySide6.QtCore import Qt
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QHeaderView
 
+from ma_desk.display_format import time_text
 from ma_desk.services.patients import PatientInput
 from ma_desk.ui.app import load_stylesheet
-from ma_desk.ui.common.fit import name_forms
+from ma_desk.ui.common.fit import FittingLabel, name_forms
 from ma_desk.ui.main_window import MainWindow
 from ma_desk.ui.schedule.grid_view import block_text, least_title
 
@@ -148,3 +151,60 @@ def test_lanes_widen_when_a_day_with_longer_names_is_shown(window, demo_services
     assert tab.grid.horizontalHeader().minimumSectionSize() > before
     block = next(b for b in tab.model.blocks if b.appointment.patient_id == patient.id)
     assert "Montgomery-Fitzwilliamson, A." in tab.grid.shown_title(block)
+
+
+# ------------------------------------------------------------------ status bar (item 3)
+LONG_CLINIC = "Maple Grove Family Practice and Pediatric Walk-in Center of the Upper Valley"
+
+
+@pytest.mark.parametrize("size", [LAPTOP_125, NARROWER])
+def test_status_bar_never_cuts_the_clock_or_the_signed_in_user(window, clock, size):
+    window.clinic_label.setText(LONG_CLINIC)  # what refresh_clinic does with a long name
+    settle(window, size)
+    frame = window.rect()
+    clock_text = time_text(clock.now())
+    assert window.date_label.shown_text().endswith(clock_text)
+    user = window.user_label
+    assert user.isVisible() and user.width() >= user.sizeHint().width()
+    for label in (window.date_label, user):
+        assert frame.contains(QRect(label.mapTo(window, QPoint(0, 0)), label.size()))
+    for label in (window.clinic_label, window.store_label, window.date_label):
+        shown = label.shown_text()
+        assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width()
+        assert shown == label.text() or label.toolTip() == label.text()  # cut: whole in the tip
+
+
+def test_status_bar_gives_way_in_order_of_priority(window, clock):
+    """Wide: everything whole. Narrow: the clinic's name and the store's description go
+    first, then the long date, and the clock stays."""
+    settle(window, (1920, 1000))
+    assert window.date_label.shown_text() == window.date_label.text()
+    assert window.clinic_label.shown_text() == window.clinic_label.text()
+    window.clinic_label.setText(LONG_CLINIC)
+    settle(window, NARROWER)
+    assert window.clinic_label.shown_text() != LONG_CLINIC
+    assert window.clinic_label.toolTip() == LONG_CLINIC
+    assert time_text(clock.now()) in window.date_label.shown_text()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    forms=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=3),
+    width=st.integers(min_value=0, max_value=500),
+)
+def test_fitting_label_paints_a_form_that_fits_and_keeps_its_last_form(qapp, forms, width):
+    label = FittingLabel(keep_last=True)
+    label.set_forms(forms)
+    label.resize(width, 30)
+    label.show()  # a shown label gets its resize event
+    QApplication.processEvents()
+    shown = label.shown_text()
+    metrics = label.fontMetrics()
+    assert metrics.horizontalAdvance(shown) <= max(label.contentsRect().width(), 0) or shown == ""
+    assert label.text() == forms[0]
+    if label.contentsRect().width() >= label.minimumSizeHint().width():
+        assert shown in forms  # at its minimum the last form shows whole
+    if shown != forms[0]:
+        assert label.toolTip() == forms[0]
+    label.close()
+    label.deleteLater()

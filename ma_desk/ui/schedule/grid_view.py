@@ -202,6 +202,8 @@ class ScheduleGridView(QTableView):
         self.verticalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
         )
+        # Times need less side padding than column titles: the width goes to the lanes.
+        self.verticalHeader().setStyleSheet("QHeaderView::section { padding: 5px 4px; }")
         eliding_header(self)  # a long provider name ends in "…", whole in its tooltip
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.horizontalHeader().setMinimumSectionSize(MIN_LANE_WIDTH)
