@@ -188,8 +188,7 @@ class VitalsTab(Tab):
         chosen = self.patient is not None
         self.entry.setEnabled(chosen)
         self.entry_actions.setEnabled(chosen)
-        self.no_patient_note.setVisible(not chosen)
-        self.entry.setAccessibleDescription("" if chosen else NO_PATIENT)
+        self.no_patient_note.setVisible(not chosen)  # the role lock keeps the form's tips
 
     def _make_model(self) -> None:
         """A table model whose columns show the clinic's preferred units."""
