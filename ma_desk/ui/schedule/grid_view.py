@@ -245,13 +245,8 @@ class ScheduleGridView(QTableView):
 
     def widen_lanes(self, *_args) -> None:
         """Lanes share the width but never go below the floor; the book then scrolls
-        sideways to the lanes that do not fit (their titles elide, whole in the tooltip).
-        The book is never narrower than its times and one whole lane."""
-        floor = self.lane_floor()
-        self.horizontalHeader().setMinimumSectionSize(floor)
-        times = self.verticalHeader().sizeHint().width()
-        bar = self.verticalScrollBar().sizeHint().width()
-        self.setMinimumWidth(times + floor + bar + 2 * self.frameWidth())
+        sideways to the lanes that do not fit (their titles elide, whole in the tooltip)."""
+        self.horizontalHeader().setMinimumSectionSize(self.lane_floor())
 
     def shown_title(self, block: Block) -> str:
         """The title the block is painted with at the lane's width now (what staff read)."""
