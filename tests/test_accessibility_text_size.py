@@ -125,21 +125,11 @@ def test_large_system_font_grows_labels_and_everything_still_fits(
     assert not report, "\n".join(f"{tab}: {p}" for tab, found in report.items() for p in found)
 
 
-# Dialogs that do not yet fit with 12 pt system text, and why (left to the dialogs'
-# layout work of issue 15; the test turns green for them once they fit).
-DIALOGS_NOT_YET_FITTING = {
-    "FirstAdministratorDialog": "its wrapped introduction gets the height of fewer lines "
-    "than it needs at 12 pt",
-}
-
-
 @pytest.mark.parametrize("large_system_font", [12.0], indirect=True)
 @pytest.mark.parametrize("name", sorted(_factories()))
 def test_every_dialog_fits_1366x768_with_larger_system_text(
-    qtbot, demo_services, sign_in_as, large_system_font, name, request
+    qtbot, demo_services, sign_in_as, large_system_font, name
 ) -> None:
-    if name in DIALOGS_NOT_YET_FITTING:
-        request.applymarker(pytest.mark.xfail(reason=DIALOGS_NOT_YET_FITTING[name], strict=True))
     sign_in_as("admin")
     dialog = _factories()[name][0](demo_services)
     qtbot.addWidget(dialog)

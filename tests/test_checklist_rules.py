@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +13,8 @@ from ma_desk.errors import ValidationError
 from ma_desk.services.checklist_rules import (
     TemplateItemInput,
     clean_text,
+    not_ready_reason,
+    open_required,
     validate_template,
 )
 
@@ -174,3 +178,45 @@ def test_the_refusal_reads_and_points_at_the_first_problem() -> None:
         validate_template("Room", "exam", rules.MOMENTS[0], [])
     assert caught.value.field == "items"
     assert str(caught.value) == "A checklist needs at least one item."
+
+
+# ------------------------------------------------------------------ setting a room ready
+@dataclass(frozen=True)
+class _Item:
+    text: str
+    required: bool = True
+    done: bool = False
+    not_due: bool = False
+    not_done_reason: str = ""
+
+
+def test_a_room_is_ready_when_every_required_item_is_resolved() -> None:
+    items = [_Item("Wipe", done=True), _Item("Paper", not_due=True),
+             _Item("Sharps", not_done_reason="on order"), _Item("Extra", required=False)]  # fmt: skip
+    assert open_required(items) == [] and not_ready_reason(items) is None
+    assert not_ready_reason([]) is None
+
+
+@pytest.mark.parametrize(
+    ("open_count", "says"),
+    [
+        (1, "1 required item still open: Item 0. Tick each one"),
+        (3, "3 required items still open: Item 0; Item 1; Item 2. Tick"),
+        (4, "4 required items still open: Item 0; Item 1; Item 2 and 1 more. Tick"),
+    ],
+)
+def test_open_required_items_are_named_three_at_most(open_count: int, says: str) -> None:
+    items = [_Item(f"Item {n}") for n in range(open_count)] + [_Item("Done", done=True)]
+    reason = not_ready_reason(items)
+    assert reason is not None and reason.startswith(says)
+    assert "mark it not done with a reason" in reason
+    assert [i.text for i in open_required(items)] == [f"Item {n}" for n in range(open_count)]
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans()),
+                max_size=8))  # fmt: skip
+def test_ready_exactly_when_no_required_item_is_open(flags) -> None:
+    items = [_Item(f"I{n}", required=r, done=d, not_due=nd, not_done_reason="why" if skip else "")
+             for n, (r, d, nd, skip) in enumerate(flags)]  # fmt: skip
+    blocked = any(i.required and not (i.done or i.not_due or i.not_done_reason) for i in items)
+    assert (not_ready_reason(items) is not None) is blocked

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLineEdit
 from ma_desk.actor import Actor
 from ma_desk.clinical import flow
 from ma_desk.db.models import Appointment, ChecklistRun, Room, User
+from ma_desk.errors import ValidationError
 from ma_desk.reports.compliance_csv import compliance_csv
 from ma_desk.reports.csv_safe import safe_cell
 from ma_desk.services.checklists import ComplianceReport, GapRow, RunSummaryRow
@@ -73,7 +74,8 @@ def test_turnover_run_by_keyboard_refuses_ready_with_required_item_open(
         if n != last_required:
             qtbot.keyClick(panel.items, Qt.Key.Key_Space)
     clock.advance(minutes=3)
-    qtbot.mouseClick(panel.finish_button, Qt.MouseButton.LeftButton)
+    assert not panel.finish_button.isEnabled()  # the reason is its tooltip (tests below)
+    qtbot.keyClick(panel.items, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert (
         "still open" in panel.message.text() and items[last_required].text in panel.message.text()
     )
@@ -265,3 +267,60 @@ def test_compliance_csv_round_trips_any_typed_text(note, user):
     rows = list(csv.reader(io.StringIO(compliance_csv(report))))
     assert len(rows) == 3 and all(len(r) == len(rows[0]) for r in rows)
     assert rows[2][9] == safe_cell(user) and rows[2][15] == safe_cell(note)
+
+
+# ------------------------------------------------------------------ Set room ready (issue 15)
+def _finish_state(panel) -> tuple[bool, str]:
+    button = panel.finish_button
+    assert button.toolTip() == button.accessibleDescription()
+    return button.isEnabled(), button.toolTip()
+
+
+def test_set_room_ready_is_disabled_with_a_reason_without_a_checklist(qtbot, ma_services):
+    tab = _tab(qtbot, ma_services)
+    enabled, reason = _finish_state(tab.run_panel)
+    assert not enabled and "Start a room's checklist first" in reason
+
+
+@pytest.mark.parametrize(
+    "resolve",
+    ["nothing", "all but the last required", "every required item", "last required not done"],
+)
+def test_set_room_ready_is_enabled_exactly_when_the_service_accepts(qtbot, ma_services, resolve):
+    tab = _tab(qtbot, ma_services)
+    tab.select_room(next(r.id for r in ma_services.rooms.board() if r.name == "Exam 1"))
+    tab.start_selected()
+    panel = tab.run_panel
+    items = panel.model.rows()
+    required = [i for i in items if i.required]
+    if resolve in ("all but the last required", "every required item", "last required not done"):
+        for item in required[:-1]:
+            panel._apply(lambda i=item: ma_services.checklists.tick(i.id))
+    if resolve == "every required item":
+        panel._apply(lambda: ma_services.checklists.tick(required[-1].id))
+    if resolve == "last required not done":
+        panel._apply(lambda: ma_services.checklists.mark_not_done(required[-1].id, "On order"))
+    enabled, reason = _finish_state(panel)
+    try:
+        ma_services.checklists.finish_run(panel.run.id, expected_version=panel.run.version)
+        accepted, refusal = True, ""
+    except ValidationError as error:
+        accepted, refusal = False, str(error)
+    assert enabled is accepted
+    if not accepted:
+        assert reason == refusal  # the same plain words as the service's refusal
+        assert required[0].text in reason or required[-1].text in reason
+
+
+def test_set_room_ready_is_disabled_once_the_checklist_is_closed(qtbot, ma_services):
+    tab = _tab(qtbot, ma_services)
+    tab.select_room(next(r.id for r in ma_services.rooms.board() if r.name == "Exam 1"))
+    tab.start_selected()
+    panel = tab.run_panel
+    for item in panel.model.rows():
+        panel._apply(lambda i=item: ma_services.checklists.tick(i.id))
+    assert panel.finish_button.isEnabled()
+    qtbot.keyClick(panel.items, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert panel.run.status == "completed"
+    enabled, reason = _finish_state(panel)
+    assert not enabled and "closed" in reason

@@ -421,3 +421,43 @@ def test_history_model_passes_qt_model_checks(qtbot, tab: VitalsTab, qtmodeltest
     tab.show_all.setChecked(True)
     assert tab.model.rowCount() >= 1
     qtmodeltester.check(tab.model)
+
+
+# ------------------------------------------------------------------ no patient chosen (issue 15)
+def test_no_patient_disables_entry_with_the_reason_then_a_patient_enables_it(
+    qtbot, ma: Services
+) -> None:
+    selection = Selection()
+    widget = VitalsTab(ma, selection)
+    qtbot.addWidget(widget)
+    widget.resize(1093, 534)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.activateWindow()
+    note = widget.no_patient_note
+    assert not widget.entry.isEnabled() and not widget.entry.save_button.isEnabled()
+    assert not edit(widget, rules.PULSE).isEnabled()
+    assert note.isVisible() and "Choose a patient on the Schedule or Check-in tab" in note.text()
+    assert note.accessibleName() == "Why vitals entry is disabled"
+    appt = arrived_adult(ma)
+    selection.select_appointment(appt.id, appt.patient_id)
+    assert widget.entry.isEnabled() and widget.entry.save_button.isEnabled()
+    assert not note.isVisible()
+    first_empty = next(r.edit for r in widget.entry.rows.values()
+                       if r.edit.isVisibleTo(widget.entry) and not r.edit.text())  # fmt: skip
+    qtbot.waitUntil(first_empty.hasFocus, timeout=5000)
+    selection.select_appointment(None, None)  # the patient is cleared again
+    assert not widget.entry.isEnabled() and note.isVisible()
+
+
+def test_a_role_without_vitals_stays_read_only_when_a_patient_is_chosen(
+    qtbot, demo_services: Services
+) -> None:
+    sign_in(demo_services, "front_desk")
+    selection = Selection()
+    widget = VitalsTab(demo_services, selection)
+    qtbot.addWidget(widget)
+    appt = arrived_adult(demo_services)
+    selection.select_appointment(appt.id, appt.patient_id)
+    assert not widget.entry.isEnabled() and not widget.entry.save_button.isEnabled()
+    assert not widget.no_patient_note.isVisibleTo(widget)  # the role note says why instead

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from ma_desk.clinical import checklist_templates as rules
 from ma_desk.errors import ValidationError
@@ -102,3 +103,36 @@ def _clean_item(n: int, item: TemplateItemInput) -> TemplateItemInput:
         )
     return TemplateItemInput(text, bool(item.required), bool(item.is_supply), hint,
                              int(item.interval_days), item.id)  # fmt: skip
+
+
+class RunItemState(Protocol):
+    """What the ready rule reads of a run's item (a stored item or a RunItemRow)."""
+
+    text: str
+    required: bool
+    done: bool
+    not_due: bool
+    not_done_reason: str
+
+
+Item = TypeVar("Item", bound=RunItemState)
+
+
+def open_required(items: Sequence[Item]) -> list[Item]:
+    """Required items neither ticked, nor not due, nor skipped with a reason."""
+    return [i for i in items if i.required and not (i.done or i.not_due or i.not_done_reason)]
+
+
+def not_ready_reason(items: Sequence[RunItemState]) -> str | None:
+    """Why the room cannot be set ready from this checklist yet (None: it can), in the
+    words the run panel shows beside the button and the service refuses with."""
+    still_open = open_required(items)
+    if not still_open:
+        return None
+    names = "; ".join(i.text for i in still_open[:3])
+    more = f" and {len(still_open) - 3} more" if len(still_open) > 3 else ""
+    count = len(still_open)
+    return (
+        f"{count} required item{'s' if count != 1 else ''} still open: {names}{more}. "
+        "Tick each one, or mark it not done with a reason."
+    )

@@ -30,6 +30,7 @@ from ma_desk.db.models import (
     Visit,
 )
 from ma_desk.errors import ConflictError, NotFoundError, ValidationError
+from ma_desk.services import checklist_rules
 from ma_desk.services.base import Service
 from ma_desk.services.checklist_rules import TemplateItemInput, clean_text, validate_template
 from ma_desk.services.policy import REFERENCE, WRITE, policy
@@ -122,7 +123,7 @@ class RunRow:
 
     @property
     def open_required(self) -> list[RunItemRow]:
-        return [i for i in self.items if i.required and not i.resolved]
+        return checklist_rules.open_required(self.items)
 
     @property
     def moment_label(self) -> str:
@@ -499,19 +500,14 @@ class ChecklistService(Service):
         """Close the run and set the room ready; refused while a required item is open."""
         with self._write() as s:
             run = self._run_for_edit(s, run_id, expected_version)
-            open_items = [
-                i for i in run.items
-                if i.required and not (i.done or i.not_due or i.not_done_reason)
-            ]  # fmt: skip
-            if open_items:
-                names = "; ".join(i.text for i in open_items[:3])
-                more = f" and {len(open_items) - 3} more" if len(open_items) > 3 else ""
-                count = len(open_items)
+            refusal = checklist_rules.not_ready_reason(run.items)
+            if refusal is not None:
                 raise ValidationError(
-                    f"{count} required item{'s' if count != 1 else ''} still open: {names}{more}. "
-                    "Tick each one, or mark it not done with a reason.",
+                    refusal,
                     field="items",
-                    errors={str(i.id): "Required" for i in open_items},
+                    errors={
+                        str(i.id): "Required" for i in checklist_rules.open_required(run.items)
+                    },
                 )
             now = self.now()
             run.status, run.finished_at = "completed", now

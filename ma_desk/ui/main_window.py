@@ -18,13 +18,14 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.clock import Clock, ms_until_next_minute
-from ma_desk.display_format import long_date_text, time_text, use_locale
+from ma_desk.display_format import date_text, long_date_text, time_text, use_locale
 from ma_desk.errors import MADeskError
 from ma_desk.services import Services
 from ma_desk.services.store_state import StoreState
 from ma_desk.ui.checkin.tab import CheckinTab
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.accessibility import name_unnamed_controls
+from ma_desk.ui.common.fit import FittingLabel
 from ma_desk.ui.common.shortcut_sheet import ShortcutSheet, sheet_order
 from ma_desk.ui.common.shortcuts import ShortcutEntry, add_shortcut, describe, installed
 from ma_desk.ui.insurance.tab import InsuranceTab
@@ -144,13 +145,15 @@ class MainWindow(QMainWindow):
         self._build_after_paint = lazy_tabs
 
         status = self.statusBar()
-        self.clinic_label = QLabel(clinic.clinic_name)
+        # The clock and who is signed in are never cut; the clinic's name, the long date
+        # and the store's description give way first.
+        self.clinic_label = FittingLabel(clinic.clinic_name)
         self.clinic_label.setObjectName("status_clinic")
-        self.date_label = QLabel()
+        self.date_label = FittingLabel(keep_last=True)
         self.date_label.setObjectName("status_date")
         self.user_label = QLabel()
         self.user_label.setObjectName("status_user")
-        self.store_label = QLabel(store_label)
+        self.store_label = FittingLabel(store_label)
         self.store_label.setObjectName("status_store")
         status.addWidget(self.clinic_label)
         status.addWidget(self.date_label)
@@ -188,8 +191,11 @@ class MainWindow(QMainWindow):
         self._start_minute_timer()
 
     def update_status(self) -> None:
-        now = self.services.ctx.clock.now()
-        self.date_label.setText(f"{long_date_text(now)}  {time_text(now)}")
+        now = self.services.now()
+        clock = time_text(now)
+        self.date_label.set_forms(
+            (f"{long_date_text(now)}  {clock}", f"{date_text(now)}  {clock}", clock)
+        )
         actor = self.services.actor
         self.user_label.setText(f"Signed in: {actor.display_name}")
 

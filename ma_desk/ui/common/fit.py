@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QHelpEvent
+from PySide6.QtGui import QFontMetrics, QHelpEvent, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -158,6 +158,73 @@ def wrapping(label: QLabel) -> QLabel:
     label.setSizePolicy(policy)
     label.setMinimumWidth(0)
     return label
+
+
+class _HeightFollowsWidth(QObject):
+    """Keeps a wrapped label at least as tall as its text at its width now: a dialog's
+    layout sizes a wrapped label for fewer lines than large system text needs."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize and isinstance(watched, QLabel):
+            needed = watched.heightForWidth(watched.width())
+            if needed > 0 and needed != watched.minimumHeight():
+                watched.setMinimumHeight(needed)
+        return False
+
+
+def wrapping_in_dialog(label: QLabel) -> QLabel:
+    """A sentence in a dialog: wraps, and the dialog grows to show every line of it."""
+    wrapping(label)
+    label.installEventFilter(_HeightFollowsWidth(label))
+    return label
+
+
+class FittingLabel(QLabel):
+    """One line that shows the longest of its forms that fits (a long date, then a short
+    one, then the time alone) and asks for no more width than it must: its last form
+    whole when ``keep_last`` (the clock), else a few letters and "…" (the clinic's name).
+    ``text()`` stays the whole first form; when cut, the tooltip shows it."""
+
+    def __init__(self, text: str = "", *, keep_last: bool = False,
+                 parent: QWidget | None = None) -> None:  # fmt: skip
+        super().__init__(text, parent)
+        self._forms: tuple[str, ...] = (text,)
+        self._keep_last = keep_last
+
+    def set_forms(self, forms: Sequence[str]) -> None:
+        """Longest first; every form must still say what the label is for."""
+        self._forms = tuple(forms) or ("",)
+        super().setText(self._forms[0])
+        self._update_tip()
+        self.updateGeometry()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        self.set_forms((text,))
+
+    def shown_text(self) -> str:
+        """What the label paints at its width now."""
+        return first_that_fits(self._forms, self.fontMetrics(), self.contentsRect().width())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        metrics = self.fontMetrics()
+        last = self._forms[-1]
+        least = last if self._keep_last else last[:3] + "…"
+        margins = self.contentsMargins()
+        width = metrics.horizontalAdvance(least) + margins.left() + margins.right()
+        return QSize(width, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._update_tip()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()),
+                                  self.palette(), self.isEnabled(), self.shown_text(),
+                                  self.foregroundRole())  # fmt: skip
+
+    def _update_tip(self) -> None:
+        self.setToolTip(self._forms[0] if self.shown_text() != self._forms[0] else "")
 
 
 class _VerticalScroll(QScrollArea):

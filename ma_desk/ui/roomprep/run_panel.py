@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk.display_format import time_text
 from ma_desk.errors import MADeskError
+from ma_desk.services import checklist_rules
 from ma_desk.services.checklists import RunItemRow, RunRow
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
@@ -222,7 +223,6 @@ class ChecklistRunPanel(QWidget):
         self.progress.setObjectName("run_progress")
         self.finish_button = named(QPushButton("Set room ready"), "run_finish",
                                    "Set room ready")  # fmt: skip
-        self.finish_button.setToolTip("Ctrl+Enter")
         self.finish_button.setDefault(True)
         self.cancel_button = named(QPushButton("Cancel checklist…"), "run_cancel",
                                    "Cancel checklist")  # fmt: skip
@@ -254,8 +254,7 @@ class ChecklistRunPanel(QWidget):
         self.run = run
         self.message.show_message("")
         active = run is not None and run.status == "in_progress"
-        for widget in (self.note, self.low_supply, self.not_done_button, self.finish_button,
-                       self.cancel_button):  # fmt: skip
+        for widget in (self.note, self.low_supply, self.not_done_button, self.cancel_button):
             widget.setEnabled(active)
         if run is None:
             self.title.setText("Choose a room and press Enter to start its checklist.")
@@ -263,6 +262,7 @@ class ChecklistRunPanel(QWidget):
             self.model.set_rows([], False)
             self.progress.setText("")
             self.hint.setText("")
+            self._update_finish()
             return
         self.title.setText(f"{run.room_name} · {run.moment_label} checklist")
         self.model.set_rows(list(run.items), active)
@@ -274,8 +274,18 @@ class ChecklistRunPanel(QWidget):
         if active:
             self.items.setFocus()
 
+    def _update_finish(self) -> None:
+        """Set room ready is enabled exactly when the service would accept it; otherwise
+        its tooltip and accessible description say why, in plain words."""
+        reason = not_ready_reason(self.run, self.model.rows())
+        self.finish_button.setEnabled(reason is None)
+        tip = reason or "Close the checklist and set the room ready (Ctrl+Enter)"
+        self.finish_button.setToolTip(tip)
+        self.finish_button.setAccessibleDescription(tip)
+
     def _update_summary(self) -> None:
         run = self.run
+        self._update_finish()
         if run is None:
             return
         rows = self.model.rows()
@@ -417,3 +427,12 @@ class ChecklistRunPanel(QWidget):
         self.show_run(run)
         self.changed.emit()
         self.closed.emit()
+
+
+def not_ready_reason(run: RunRow | None, items: list[RunItemRow]) -> str | None:
+    """Why the room cannot be set ready from the run shown (None: it can)."""
+    if run is None:
+        return "Start a room's checklist first: choose a room and press Enter."
+    if run.status != "in_progress":
+        return "This checklist is closed. Start a new one to set the room ready again."
+    return checklist_rules.not_ready_reason(items)

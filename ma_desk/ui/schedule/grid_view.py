@@ -12,7 +12,16 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
-from PySide6.QtCore import QItemSelectionModel, QLine, QModelIndex, QPoint, QRect, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QLine,
+    QModelIndex,
+    QPoint,
+    QRect,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QDrag,
@@ -46,7 +55,11 @@ STATUS_BADGES = {
 }
 ROW_HEIGHT = 22
 CRITICAL_OPEN, CRITICAL_DONE = palette.ALERT_RED, palette.TOLD_GREEN
-MIN_LANE_WIDTH = 100  # two overlapping visits still show "Hayes, J." each
+MIN_LANE_WIDTH = 100  # an empty lane still shows a short provider name and a slot
+# A block's insides (px): text starts after the provider stripe, badges keep a margin.
+BLOCK_EDGES = 4  # block_rect leaves 1 px before and 3 px after a block
+TEXT_LEFT, TEXT_RIGHT = 7, 3
+BADGE_PAD, BADGE_GAP = 8, 3
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,32 @@ def _block_text(a: AppointmentRow, flag: str | None) -> BlockText:
         critical=a.critical.short,
         critical_open=a.critical.needs_notifying,
     )
+
+
+def title_forms(text: BlockText) -> tuple[str, ...]:
+    """What a block's title may read, longest first, down to "Surname, F."; only a lane
+    narrower than the lane floor (never in the book) falls back to the bare surname."""
+    return (text.title, *text.short_titles)
+
+
+def least_title(text: BlockText) -> str:
+    """The shortest title a block may show: "Surname, F." (the surname alone only when
+    the patient has no first name)."""
+    names = text.short_titles[1:]  # name_forms: whole name, "Surname, F.", surname
+    return names[1] if len(names) > 2 else names[-1]
+
+
+def block_floor(text: BlockText, kit: _PaintKit) -> int:
+    """The width one block needs to show its badges and, beside them, "Surname, F."."""
+    title_metrics = kit.title(text.struck)[1]
+    name = title_metrics.horizontalAdvance(least_title(text))
+    return BLOCK_EDGES + TEXT_LEFT + TEXT_RIGHT + name + badges_width(text, kit)
+
+
+def badges_width(text: BlockText, kit: _PaintKit) -> int:
+    """Room the status and critical badges take at the right of a block's first line."""
+    badges = (badge for badge in (text.badge, text.critical) if badge)
+    return sum(kit.small_metrics.horizontalAdvance(b) + BADGE_PAD + BADGE_GAP for b in badges)
 
 
 def block_text(a: AppointmentRow, flags: dict[int, str]) -> BlockText:
@@ -163,6 +202,8 @@ class ScheduleGridView(QTableView):
         self.verticalHeader().setDefaultAlignment(
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
         )
+        # Times need less side padding than column titles: the width goes to the lanes.
+        self.verticalHeader().setStyleSheet("QHeaderView::section { padding: 5px 4px; }")
         eliding_header(self)  # a long provider name ends in "…", whole in its tooltip
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.horizontalHeader().setMinimumSectionSize(MIN_LANE_WIDTH)
@@ -176,6 +217,44 @@ class ScheduleGridView(QTableView):
 
     def grid_model(self) -> ScheduleGridModel:
         return self.model()  # type: ignore[return-value]
+
+    def setModel(self, model) -> None:  # noqa: N802 (Qt override)
+        super().setModel(model)
+        for signal in (model.modelReset, model.layoutChanged, model.dataChanged):
+            signal.connect(self.widen_lanes)
+        self.widen_lanes()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """The style sheet or the system text size changed the font: widths change too."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange) and self.model():
+            self.widen_lanes()
+
+    def lane_floor(self) -> int:
+        """The narrowest lane in which every block shows its badges and "Surname, F."
+        (visits side by side share their lane, so each needs its part of it)."""
+        kit = _PaintKit(self.font())
+        return max(
+            [MIN_LANE_WIDTH, *(self.block_floor_of(b, kit) for b in self.grid_model().blocks)]
+        )
+
+    def block_floor_of(self, block: Block, kit: _PaintKit | None = None) -> int:
+        """The lane width at which this block shows "Surname, F." beside its badges."""
+        text = block_text(block.appointment, self.grid_model().flags_by_patient)
+        return block_floor(text, kit or _PaintKit(self.font())) * block.of
+
+    def widen_lanes(self, *_args) -> None:
+        """Lanes share the width but never go below the floor; the book then scrolls
+        sideways to the lanes that do not fit (their titles elide, whole in the tooltip)."""
+        self.horizontalHeader().setMinimumSectionSize(self.lane_floor())
+
+    def shown_title(self, block: Block) -> str:
+        """The title the block is painted with at the lane's width now (what staff read)."""
+        kit = _PaintKit(self.font())
+        text = block_text(block.appointment, self.grid_model().flags_by_patient)
+        rect = self.block_rect(block)
+        room = rect.right() - TEXT_RIGHT - badges_width(text, kit) - (rect.left() + TEXT_LEFT)
+        return first_that_fits(title_forms(text), kit.title(text.struck)[1], room)
 
     # ------------------------------------------------------------- geometry
     def block_rect(self, block: Block) -> QRect:
@@ -258,21 +337,21 @@ class ScheduleGridView(QTableView):
         # a provider-coloured stripe on the left, like a paper book's tab
         painter.fillRect(QRect(rect.left(), rect.top(), 4, rect.height()), stripe_colour)
 
-        left, top = rect.left() + 7, rect.top() + 1
-        right = rect.right() - 3
+        left, top = rect.left() + TEXT_LEFT, rect.top() + 1
+        right = rect.right() - TEXT_RIGHT
         small_h = kit.small_h
         if text.badge or text.flag:
             painter.setFont(kit.small)
         if text.badge:
             static, advance = self._static(kit, "small", text.badge, 10_000)
-            bw = advance + 8
+            bw = advance + BADGE_PAD
             badge = QRect(right - bw, top + 1, bw, small_h + 1)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(text.badge_colour))
             painter.drawRect(badge)
             painter.setPen(kit.white)
             painter.drawStaticText(badge.left() + 4, badge.top() + 1, static)
-            right = badge.left() - 3
+            right = badge.left() - BADGE_GAP
         if text.critical:
             right = self._paint_critical(painter, kit, text, top, right)
         if text.flag:
@@ -289,7 +368,7 @@ class ScheduleGridView(QTableView):
         painter.setPen(kit.faded_text if text.faded else readable)
         kind = "struck" if text.struck else "title"
         painter.setFont(kit.fonts[kind][0])
-        title = first_that_fits((text.title, *text.short_titles), kit.fonts[kind][1], right - left)
+        title = first_that_fits(title_forms(text), kit.fonts[kind][1], right - left)
         static, used = self._static(kit, kind, title, right - left)
         painter.drawStaticText(left, top, static)
         line_h = kit.line_h
@@ -307,14 +386,14 @@ class ScheduleGridView(QTableView):
         left of it."""
         painter.setFont(kit.small)
         static, advance = self._static(kit, "small", text.critical, 10_000)
-        bw = advance + 8
+        bw = advance + BADGE_PAD
         badge = QRect(right - bw, top + 1, bw, kit.small_h + 1)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(CRITICAL_OPEN if text.critical_open else CRITICAL_DONE))
         painter.drawRect(badge)
         painter.setPen(kit.white)
         painter.drawStaticText(badge.left() + 4, badge.top() + 1, static)
-        return badge.left() - 3
+        return badge.left() - BADGE_GAP
 
     def _paint_grid(self, painter: QPainter, visible: QRect) -> None:
         model = self.grid_model()

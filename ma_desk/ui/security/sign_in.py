@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from ma_desk.errors import MADeskError
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.fit import wrapping_in_dialog
 from ma_desk.ui.common.widgets import named
 
 if TYPE_CHECKING:  # the sign-in screen shows before the services are imported
@@ -158,7 +159,8 @@ class FirstAdministratorDialog(QDialog):
             f"The password needs at least {MIN_LENGTH} characters and must not be easy to "
             "guess: three or four unrelated words work well (not the clinic's name or yours)."
         )
-        intro.setWordWrap(True)
+        intro.setObjectName("admin_intro")
+        wrapping_in_dialog(intro)  # every line shows, at 12 pt system text too
         self.username = named(QLineEdit(), "admin_username", "Administrator user name")
         self.display_name = named(QLineEdit(), "admin_display_name", "Administrator full name")
         self.password = named(QLineEdit(), "admin_password", "Administrator password")

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from ma_desk.services import Services
     from ma_desk.ui.selection import Selection
 
+NO_PATIENT = "Choose a patient on the Schedule or Check-in tab to record vitals."
+
 
 class VitalsTab(Tab):
     title = "Vitals"
@@ -74,6 +76,9 @@ class VitalsTab(Tab):
         self.role_note = named(wrapping(QLabel("")), "vitals_role_note", "Why vitals are read-only")
         self.role_note.hide()
         layout.addWidget(self.role_note)
+        self.no_patient_note = named(wrapping(QLabel(NO_PATIENT)), "vitals_no_patient",
+                                     "Why vitals entry is disabled")  # fmt: skip
+        layout.addWidget(self.no_patient_note)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.entry = VitalsEntryForm()
@@ -84,6 +89,7 @@ class VitalsTab(Tab):
         pinned = self.entry.take_action_row()  # Save stays in view however far it scrolls
         pinned.setContentsMargins(8, 4, 8, 4)
         entry_box.addWidget(pinned)
+        self.entry_actions = pinned
         splitter.addWidget(entry_panel)
 
         self.side = QTabWidget()
@@ -152,6 +158,7 @@ class VitalsTab(Tab):
             self._make_model()
         if patient_id is None:
             self.patient = self.context = None
+            self._enable_entry()
             self.banner.show_patient(None, today)
             self.entry.set_context(None, default_units=self.preferred_units)
             self.model.set_rows([])
@@ -164,8 +171,10 @@ class VitalsTab(Tab):
             self.context = self.services.vitals.context(patient_id)
         except MADeskError as error:
             self.patient = self.context = None
+            self._enable_entry()
             dialogs.warn(self, "Vitals", str(error))
             return
+        self._enable_entry()
         self.banner.show_patient(self.patient, today)
         percent, limits = self.services.vitals.rule_settings()
         self.entry.set_context(
@@ -178,6 +187,14 @@ class VitalsTab(Tab):
         self.reload()
         if self.isVisible():  # a patient chosen while this tab is on screen
             self.entry.focus_first_empty()
+
+    def _enable_entry(self) -> None:
+        """Vitals are typed for a chosen patient only: without one the form and Save are
+        disabled and a line says where to choose one (the role lock still holds its own)."""
+        chosen = self.patient is not None
+        self.entry.setEnabled(chosen)
+        self.entry_actions.setEnabled(chosen)
+        self.no_patient_note.setVisible(not chosen)  # the role lock keeps the form's tips
 
     def _make_model(self) -> None:
         """A table model whose columns show the clinic's preferred units."""
