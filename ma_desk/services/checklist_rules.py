@@ -106,13 +106,19 @@ def _clean_item(n: int, item: TemplateItemInput) -> TemplateItemInput:
 
 
 class RunItemState(Protocol):
-    """What the ready rule reads of a run's item (a stored item or a RunItemRow)."""
+    """What the ready rule reads of a run's item (a stored item or a frozen RunItemRow:
+    read-only, hence properties)."""
 
-    text: str
-    required: bool
-    done: bool
-    not_due: bool
-    not_done_reason: str
+    @property
+    def text(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def not_due(self) -> bool: ...
+    @property
+    def not_done_reason(self) -> str: ...
 
 
 Item = TypeVar("Item", bound=RunItemState)
