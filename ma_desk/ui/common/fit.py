@@ -2,8 +2,10 @@
 
 One place for the few ways a tab gives way when space runs out: rows of buttons that
 wrap, names that shorten to what still identifies, sentences that wrap, long
-panels that scroll instead of widening the window, splitters that never collapse a
-panel, and table columns that share the width instead of running off the side.
+panels that scroll instead of widening the window, whole tab pages that scroll when
+even their minimum is bigger than the screen (1280x720 at 150 %), one-line labels that
+elide with the whole text in a tooltip, splitters that never collapse a panel, and
+table columns that share the width instead of running off the side.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QHelpEvent
+from PySide6.QtGui import QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QStyleOptionHeader,
     QTableView,
     QToolTip,
+    QVBoxLayout,
     QWidget,
     QWidgetItem,
 )
@@ -185,6 +188,96 @@ def scrolling(panel: QWidget, name: str) -> QScrollArea:
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setWidget(panel)
     return area
+
+
+class PageScroll(QScrollArea):
+    """A whole tab page that scrolls, both ways, only while the window is smaller than
+    the page's minimum; the page fills the area otherwise, so a big screen shows no
+    scroll bar and the page's own splitters and columns share the space as before."""
+
+    def page(self) -> QWidget:
+        """The page inside (the tab itself)."""
+        return self.widget().layout().itemAt(0).widget()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """The page's own wish (QScrollArea caps it at 36x24 characters)."""
+        return self.page().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        """Room for the scroll bars only: the page never sets the window's minimum."""
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(4 * bar, 4 * bar)
+
+
+class _FillLayout(QVBoxLayout):
+    """Holds the page at the viewport's size. It hides the page's height-for-width
+    from the scroll area, which would otherwise stretch the page to its preferred
+    height and scroll a page that fits."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return False
+
+
+def scrolling_page(page: QWidget) -> PageScroll:
+    """Wraps a tab page so a screen smaller than its minimum scrolls it instead of
+    making the window bigger than the screen (issue 15: 1280x720 at 150 %)."""
+    area = PageScroll()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the page's fields
+    holder = QWidget()
+    holder.setObjectName("page_holder")
+    _FillLayout(holder).setContentsMargins(0, 0, 0, 0)
+    area.setWidget(holder)
+    set_page(area, page)
+    return area
+
+
+def set_page(area: PageScroll, page: QWidget) -> QWidget | None:
+    """Puts page in the area in place of the one there (returned, for deleting)."""
+    layout = area.widget().layout()
+    old = layout.takeAt(0)
+    layout.addWidget(page)
+    area.setObjectName(f"{page.objectName() or 'page'}_scroll")
+    return old.widget() if old is not None else None
+
+
+class ElidingLabel(QLabel):
+    """One line of text (a status-bar entry) that gives way when the window is narrow:
+    it ends in "…" and its tooltip gives the whole text; ``text()`` stays whole."""
+
+    MIN_LETTERS = "Mmmm…"  # the narrowest it gets: a few letters still say what it is
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        super().setText(text)
+        self._update_tip()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        margins = self.contentsMargins()
+        least = self.fontMetrics().horizontalAdvance(self.MIN_LETTERS)
+        return QSize(min(hint.width(), least + margins.left() + margins.right()), hint.height())
+
+    def shown_text(self) -> str:
+        """What fits the label's width now (the whole text when it fits)."""
+        room = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, room)
+
+    def is_elided(self) -> bool:
+        return self.shown_text() != self.text()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._update_tip()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()),
+                                  self.palette(), self.isEnabled(), self.shown_text(),
+                                  self.foregroundRole())  # fmt: skip
+
+    def _update_tip(self) -> None:
+        self.setToolTip(self.text() if self.is_elided() else "")
 
 
 def keep_panels(splitter: QSplitter, stretches: Iterable[int]) -> QSplitter:
