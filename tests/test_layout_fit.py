@@ -515,7 +515,7 @@ def test_schedule_week_view_fits(window, demo_services, screen):
 
 
 # ------------------------------------------------------------------ real device-pixel scaling
-@pytest.mark.parametrize(("factor", "screens", "cases"), [("1.25", "125", 7), ("1.5", "150", 2)])
+@pytest.mark.parametrize(("factor", "screens", "cases"), [("1.25", "125", 7), ("1.5", "150", 7)])
 def test_scaled_screens_fit_with_real_device_pixel_scaling(factor, screens, cases, tmp_path):
     """The scaled cases again in a Qt that paints at QT_SCALE_FACTOR (fonts and metrics
     rounded in device pixels, as on a Windows laptop at 125 % / 150 %), not only at

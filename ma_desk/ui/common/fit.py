@@ -190,10 +190,26 @@ def scrolling(panel: QWidget, name: str) -> QScrollArea:
     return area
 
 
+STACKED_PANEL_FLOOR = 200  # px of height each panel keeps once stacked: rows, not slivers
+SIDE_PANEL_FLOOR = 200  # px of width a panel needs to stay side by side (a grid, not a sliver)
+
+
 class PageScroll(QScrollArea):
-    """A whole tab page that scrolls, both ways, only while the window is smaller than
-    the page's minimum; the page fills the area otherwise, so a big screen shows no
-    scroll bar and the page's own splitters and columns share the space as before."""
+    """A whole tab page that gives way on a screen smaller than it (1280x720 at 150 %).
+
+    While the page is wider than the area (each side-by-side panel counted at least
+    SIDE_PANEL_FLOOR wide), its side-by-side panels (horizontal splitters not inside
+    another one) stack top to bottom, each at least
+    STACKED_PANEL_FLOOR high, the first (where the work is: the vitals form and its
+    Save) as high as the area leaves it, and the page scrolls up and down to the
+    others; back side by side once the area is as wide as they need. A page that still does not fit scrolls both
+    ways. On a big screen the page fills the area: no scroll bar, panels as before.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._stacked: dict[QSplitter, tuple[list[int], int]] = {}  # sizes, min height
+        self._wide_need = 0  # the page's minimum width with its panels side by side
 
     def page(self) -> QWidget:
         """The page inside (the tab itself)."""
@@ -207,6 +223,117 @@ class PageScroll(QScrollArea):
         """Room for the scroll bars only: the page never sets the window's minimum."""
         bar = self.verticalScrollBar().sizeHint().width()
         return QSize(4 * bar, 4 * bar)
+
+    def is_stacked(self) -> bool:
+        return bool(self._stacked)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_page()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.fit_page()  # the page's needs changed (a patient chosen, a panel shown)
+        return super().eventFilter(watched, event)
+
+    def fit_page(self) -> None:
+        """Stacks or unstacks the page's panels for the area's width now."""
+        if self.widget() is None:
+            return
+        room = self.width() - self.verticalScrollBar().sizeHint().width()
+        before = self.is_stacked()
+        if not self._stacked:
+            panels = _side_by_side(self.page())
+            self._wide_need = _least(self.widget()).width() + sum(map(_narrowness, panels))
+            if self._wide_need > room:
+                for splitter in panels:
+                    self._stacked[splitter] = (splitter.sizes(), splitter.minimumHeight())
+                    splitter.setOrientation(Qt.Orientation.Vertical)
+                    splitter.setSizes([STACKED_PANEL_FLOOR] * splitter.count())
+        elif room >= self._wide_need:
+            for splitter, (sizes, least) in self._stacked.items():
+                splitter.setOrientation(Qt.Orientation.Horizontal)
+                splitter.setMinimumHeight(least)
+                splitter.setSizes(sizes)
+            self._stacked.clear()
+        grown = [
+            _keep_rows(splitter, self._first_panel_room(splitter)) for splitter in self._stacked
+        ]
+        if before != self.is_stacked() or any(grown):
+            _relayout_up_to(
+                self.widget(), list(self._stacked) or self.page().findChildren(QSplitter)
+            )
+            self.setWidgetResizable(True)  # sizes the page for its new shape at once
+
+    def _first_panel_room(self, splitter: QSplitter) -> int:
+        """The height the area leaves a stacked splitter's first panel: the area's
+        height less what the page needs above and below the splitter (from minimum
+        sizes, not geometry, so it cannot feed on itself)."""
+        splitter_least = max(splitter.minimumHeight(), splitter.minimumSizeHint().height())
+        around = _least(self.page()).height() - splitter_least
+        return self.height() - self.horizontalScrollBar().sizeHint().height() - around
+
+
+def _relayout_up_to(holder: QWidget, splitters: list[QSplitter]) -> None:
+    """Lays out at once every widget from the changed splitters up to holder (a
+    hidden page's layouts would otherwise keep their old minimum for a few passes)."""
+    chain: list[QWidget] = []
+    for splitter in splitters:
+        widget = splitter.parentWidget()
+        while widget is not None and widget not in chain:
+            chain.append(widget)
+            if widget is holder:
+                break
+            widget = widget.parentWidget()
+    for widget in chain:
+        if widget.layout() is not None:
+            widget.layout().invalidate()
+    for widget in chain:
+        if widget.layout() is not None:
+            widget.layout().activate()
+
+
+def _least(widget: QWidget) -> QSize:
+    """The size a layout gives a widget at the least."""
+    return widget.minimumSizeHint().expandedTo(widget.minimumSize())
+
+
+def _narrowness(splitter: QSplitter) -> int:
+    """How much wider the splitter's panels must be to each get SIDE_PANEL_FLOOR."""
+    panels = [splitter.widget(i) for i in range(splitter.count())]
+    return sum(
+        max(0, SIDE_PANEL_FLOOR - _least(panel).width()) for panel in panels if not panel.isHidden()
+    )
+
+
+def _side_by_side(page: QWidget) -> list[QSplitter]:
+    """The page's horizontal splitters that are not inside another horizontal one."""
+    found = []
+    for splitter in page.findChildren(QSplitter):
+        if splitter.orientation() != Qt.Orientation.Horizontal:
+            continue
+        outer = splitter.parentWidget()
+        while outer is not None and outer is not page:
+            if isinstance(outer, QSplitter) and outer.orientation() == Qt.Orientation.Horizontal:
+                break
+            outer = outer.parentWidget()
+        else:
+            found.append(splitter)
+    return found
+
+
+def _keep_rows(splitter: QSplitter, first_room: int) -> bool:
+    """A stacked splitter tall enough for each panel's floor, its first panel's room;
+    True when that changed its height."""
+    shown = [splitter.widget(i) for i in range(splitter.count())]
+    shown = [panel for panel in shown if not panel.isHidden()]
+    floors = [max(STACKED_PANEL_FLOOR, _least(panel).height()) for panel in shown]
+    if floors:
+        floors[0] = max(floors[0], first_room)
+    least = sum(floors) + splitter.handleWidth() * max(len(shown) - 1, 0)
+    changed = least != splitter.minimumHeight()
+    splitter.setMinimumHeight(least)
+    return changed
 
 
 class _FillLayout(QVBoxLayout):
