@@ -46,11 +46,11 @@ def test_selection_is_shared_across_tabs(qtbot, demo_services, clock, tmp_path):
     assert window.tabs.currentIndex() == 2
     patient = demo_services.patients.get(row.patient_id)
     vitals_tab = window.tab_widgets[2]
-    texts = " ".join(label.text() for label in vitals_tab.findChildren(type(window.clinic_label)))
+    texts = " ".join(label.text() for label in vitals_tab.findChildren(QLabel))
     assert patient.last_name in texts and f"{patient.dob:%m/%d/%Y}" in texts
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
     insurance_text = " ".join(
-        label.text() for label in window.tab_widgets[4].findChildren(type(window.clinic_label))
+        label.text() for label in window.tab_widgets[4].findChildren(QLabel)
     )
     assert patient.last_name in insurance_text
 
