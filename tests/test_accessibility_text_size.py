@@ -111,7 +111,7 @@ def test_large_system_font_grows_labels_and_everything_still_fits(
     report = {}
     for index in range(window.tabs.count()):
         show_at(window, screen, index)
-        tab = window.tabs.widget(index)
+        tab = window.tab_page(index)
         title = window.tabs.tabText(index)
         report[title] = problems_on(window, tab, screen)
         for pages, page in inner_pages(tab):

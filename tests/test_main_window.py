@@ -107,9 +107,9 @@ def test_lazy_tabs_build_after_the_first_paint_and_keep_the_selection(
         window.activateWindow()
     qtbot.waitUntil(lambda: all(tab is not None for tab in window._built))
     assert [window.tabs.tabText(i) for i in range(5)] == TAB_TITLES
-    assert window.tabs.widget(2) is window._built[2]
+    assert window.tab_page(2) is window._built[2]
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    texts = " ".join(label.text() for label in window.tabs.widget(2).findChildren(QLabel))
+    texts = " ".join(label.text() for label in window.tab_page(2).findChildren(QLabel))
     assert demo_services.patients.get(row.patient_id).last_name in texts
 
 

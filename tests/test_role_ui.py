@@ -218,7 +218,9 @@ def test_front_desk_presses_ctrl3_types_and_sees_why_vitals_are_read_only(
     window.selection.select_appointment(appt.id, appt.patient_id)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     vitals = window.tab_widgets[2]
-    qtbot.waitUntil(lambda: window.tabs.currentWidget() is vitals, timeout=DEADLINE_MS)
+    qtbot.waitUntil(
+        lambda: window.tab_page(window.tabs.currentIndex()) is vitals, timeout=DEADLINE_MS
+    )
     typed_into = QApplication.focusWidget() or window
     assert not vitals.entry.isAncestorOf(typed_into)
     qtbot.keyClicks(typed_into, "120/80")

@@ -55,7 +55,7 @@ def settle(window: MainWindow, size: tuple[int, int]) -> None:
 def schedule_at(window: MainWindow, size: tuple[int, int]):
     window.tabs.setCurrentIndex(0)
     settle(window, size)
-    return window.tabs.widget(0)
+    return window.tab_page(0)
 
 
 # ------------------------------------------------------------------ schedule grid (item 1)

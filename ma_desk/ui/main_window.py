@@ -25,7 +25,7 @@ from ma_desk.services.store_state import StoreState
 from ma_desk.ui.checkin.tab import CheckinTab
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.accessibility import name_unnamed_controls
-from ma_desk.ui.common.fit import FittingLabel
+from ma_desk.ui.common.fit import FittingLabel, scrolling_page, set_page
 from ma_desk.ui.common.shortcut_sheet import ShortcutSheet, sheet_order
 from ma_desk.ui.common.shortcuts import ShortcutEntry, add_shortcut, describe, installed
 from ma_desk.ui.insurance.tab import InsuranceTab
@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
                 page.setObjectName(f"placeholder_{number}")
             else:
                 page = self._make_tab(number - 1)
-            self.tabs.addTab(page, cls.title)
+            self.tabs.addTab(scrolling_page(page), cls.title)
             self.tabs.setTabToolTip(number - 1, f"{cls.title} (Ctrl+{number})")
             add_shortcut(self, f"Ctrl+{number}", lambda i=number - 1: self.go_to_tab(i),
                          f"Go to {cls.title}", context=Qt.ShortcutContext.WindowShortcut)  # fmt: skip
@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         self.clinic_label.setObjectName("status_clinic")
         self.date_label = FittingLabel(keep_last=True)
         self.date_label.setObjectName("status_date")
-        self.user_label = QLabel()
+        self.user_label = QLabel()  # who is signed in is never cut
         self.user_label.setObjectName("status_user")
         self.store_label = FittingLabel(store_label)
         self.store_label.setObjectName("status_store")
@@ -218,14 +218,7 @@ class MainWindow(QMainWindow):
         if tab is not None:
             return tab
         tab = self._make_tab(index)
-        placeholder = self.tabs.widget(index)
-        current = self.tabs.currentIndex()
-        self.tabs.blockSignals(True)
-        self.tabs.removeTab(index)
-        self.tabs.insertTab(index, tab, TAB_CLASSES[index].title)
-        self.tabs.setTabToolTip(index, f"{TAB_CLASSES[index].title} (Ctrl+{index + 1})")
-        self.tabs.setCurrentIndex(current)
-        self.tabs.blockSignals(False)
+        placeholder = set_page(self.tabs.widget(index), tab)
         if placeholder is not None:
             placeholder.deleteLater()
         # Show what the other tabs already chose.
@@ -247,6 +240,11 @@ class MainWindow(QMainWindow):
         purpose = self.tabs.tabText(self.tabs.currentIndex())
         with contextlib.suppress(MADeskError):  # a refusal is audited by the service itself
             self.services.patients.open_chart(patient_id, purpose=purpose)
+
+    def tab_page(self, index: int) -> QWidget:
+        """The page shown at tab ``index`` (the tab itself, inside the scroll area that
+        lets it scroll on screens smaller than its minimum)."""
+        return self.tabs.widget(index).page()
 
     def build_all_tabs(self) -> None:
         for index in range(len(TAB_CLASSES)):

@@ -2,8 +2,10 @@
 
 One place for the few ways a tab gives way when space runs out: rows of buttons that
 wrap, names that shorten to what still identifies, sentences that wrap, long
-panels that scroll instead of widening the window, splitters that never collapse a
-panel, and table columns that share the width instead of running off the side.
+panels that scroll instead of widening the window, whole tab pages that scroll when
+even their minimum is bigger than the screen (1280x720 at 150 %), one-line labels that
+elide with the whole text in a tooltip, splitters that never collapse a panel, and
+table columns that share the width instead of running off the side.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QHelpEvent, QPainter
+from PySide6.QtGui import QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QStyleOptionHeader,
     QTableView,
     QToolTip,
+    QVBoxLayout,
     QWidget,
     QWidgetItem,
 )
@@ -252,6 +255,223 @@ def scrolling(panel: QWidget, name: str) -> QScrollArea:
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setWidget(panel)
     return area
+
+
+STACKED_PANEL_FLOOR = 200  # px of height each panel keeps once stacked: rows, not slivers
+SIDE_PANEL_FLOOR = 200  # px of width a panel needs to stay side by side (a grid, not a sliver)
+
+
+class PageScroll(QScrollArea):
+    """A whole tab page that gives way on a screen smaller than it (1280x720 at 150 %).
+
+    While the page is wider than the area (each side-by-side panel counted at least
+    SIDE_PANEL_FLOOR wide), its side-by-side panels (horizontal splitters not inside
+    another one) stack top to bottom, each at least
+    STACKED_PANEL_FLOOR high, the first (where the work is: the vitals form and its
+    Save) as high as the area leaves it, and the page scrolls up and down to the
+    others; back side by side once the area is as wide as they need. A page that still does not fit scrolls both
+    ways. On a big screen the page fills the area: no scroll bar, panels as before.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._stacked: dict[QSplitter, tuple[list[int], int]] = {}  # sizes, min height
+        self._wide_need = 0  # the page's minimum width with its panels side by side
+
+    def page(self) -> QWidget:
+        """The page inside (the tab itself)."""
+        return self.widget().layout().itemAt(0).widget()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """The page's own wish (QScrollArea caps it at 36x24 characters)."""
+        return self.page().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        """Room for the scroll bars only: the page never sets the window's minimum."""
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(4 * bar, 4 * bar)
+
+    def is_stacked(self) -> bool:
+        return bool(self._stacked)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_page()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.fit_page()  # the page's needs changed (a patient chosen, a panel shown)
+        return super().eventFilter(watched, event)
+
+    def fit_page(self) -> None:
+        """Stacks or unstacks the page's panels for the area's width now."""
+        if self.widget() is None:
+            return
+        room = self.width() - self.verticalScrollBar().sizeHint().width()
+        before = self.is_stacked()
+        if not self._stacked:
+            panels = _side_by_side(self.page())
+            self._wide_need = _least(self.widget()).width() + sum(map(_narrowness, panels))
+            if self._wide_need > room:
+                for splitter in panels:
+                    self._stacked[splitter] = (splitter.sizes(), splitter.minimumHeight())
+                    splitter.setOrientation(Qt.Orientation.Vertical)
+                    splitter.setSizes([STACKED_PANEL_FLOOR] * splitter.count())
+        elif room >= self._wide_need:
+            for splitter, (sizes, least) in self._stacked.items():
+                splitter.setOrientation(Qt.Orientation.Horizontal)
+                splitter.setMinimumHeight(least)
+                splitter.setSizes(sizes)
+            self._stacked.clear()
+        grown = [
+            _keep_rows(splitter, self._first_panel_room(splitter)) for splitter in self._stacked
+        ]
+        if before != self.is_stacked() or any(grown):
+            _relayout_up_to(
+                self.widget(), list(self._stacked) or self.page().findChildren(QSplitter)
+            )
+            self.setWidgetResizable(True)  # sizes the page for its new shape at once
+
+    def _first_panel_room(self, splitter: QSplitter) -> int:
+        """The height the area leaves a stacked splitter's first panel: the area's
+        height less what the page needs above and below the splitter (from minimum
+        sizes, not geometry, so it cannot feed on itself)."""
+        splitter_least = max(splitter.minimumHeight(), splitter.minimumSizeHint().height())
+        around = _least(self.page()).height() - splitter_least
+        return self.height() - self.horizontalScrollBar().sizeHint().height() - around
+
+
+def _relayout_up_to(holder: QWidget, splitters: list[QSplitter]) -> None:
+    """Lays out at once every widget from the changed splitters up to holder (a
+    hidden page's layouts would otherwise keep their old minimum for a few passes)."""
+    chain: list[QWidget] = []
+    for splitter in splitters:
+        widget = splitter.parentWidget()
+        while widget is not None and widget not in chain:
+            chain.append(widget)
+            if widget is holder:
+                break
+            widget = widget.parentWidget()
+    for widget in chain:
+        if widget.layout() is not None:
+            widget.layout().invalidate()
+    for widget in chain:
+        if widget.layout() is not None:
+            widget.layout().activate()
+
+
+def _least(widget: QWidget) -> QSize:
+    """The size a layout gives a widget at the least."""
+    return widget.minimumSizeHint().expandedTo(widget.minimumSize())
+
+
+def _narrowness(splitter: QSplitter) -> int:
+    """How much wider the splitter's panels must be to each get SIDE_PANEL_FLOOR."""
+    panels = [splitter.widget(i) for i in range(splitter.count())]
+    return sum(
+        max(0, SIDE_PANEL_FLOOR - _least(panel).width()) for panel in panels if not panel.isHidden()
+    )
+
+
+def _side_by_side(page: QWidget) -> list[QSplitter]:
+    """The page's horizontal splitters that are not inside another horizontal one."""
+    found = []
+    for splitter in page.findChildren(QSplitter):
+        if splitter.orientation() != Qt.Orientation.Horizontal:
+            continue
+        outer = splitter.parentWidget()
+        while outer is not None and outer is not page:
+            if isinstance(outer, QSplitter) and outer.orientation() == Qt.Orientation.Horizontal:
+                break
+            outer = outer.parentWidget()
+        else:
+            found.append(splitter)
+    return found
+
+
+def _keep_rows(splitter: QSplitter, first_room: int) -> bool:
+    """A stacked splitter tall enough for each panel's floor, its first panel's room;
+    True when that changed its height."""
+    shown = [splitter.widget(i) for i in range(splitter.count())]
+    shown = [panel for panel in shown if not panel.isHidden()]
+    floors = [max(STACKED_PANEL_FLOOR, _least(panel).height()) for panel in shown]
+    if floors:
+        floors[0] = max(floors[0], first_room)
+    least = sum(floors) + splitter.handleWidth() * max(len(shown) - 1, 0)
+    changed = least != splitter.minimumHeight()
+    splitter.setMinimumHeight(least)
+    return changed
+
+
+class _FillLayout(QVBoxLayout):
+    """Holds the page at the viewport's size. It hides the page's height-for-width
+    from the scroll area, which would otherwise stretch the page to its preferred
+    height and scroll a page that fits."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return False
+
+
+def scrolling_page(page: QWidget) -> PageScroll:
+    """Wraps a tab page so a screen smaller than its minimum scrolls it instead of
+    making the window bigger than the screen (issue 15: 1280x720 at 150 %)."""
+    area = PageScroll()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the page's fields
+    holder = QWidget()
+    holder.setObjectName("page_holder")
+    _FillLayout(holder).setContentsMargins(0, 0, 0, 0)
+    area.setWidget(holder)
+    set_page(area, page)
+    return area
+
+
+def set_page(area: PageScroll, page: QWidget) -> QWidget | None:
+    """Puts page in the area in place of the one there (returned, for deleting)."""
+    layout = area.widget().layout()
+    old = layout.takeAt(0)
+    layout.addWidget(page)
+    area.setObjectName(f"{page.objectName() or 'page'}_scroll")
+    return old.widget() if old is not None else None
+
+
+class ElidingLabel(QLabel):
+    """One line of text (a status-bar entry) that gives way when the window is narrow:
+    it ends in "…" and its tooltip gives the whole text; ``text()`` stays whole."""
+
+    MIN_LETTERS = "Mmmm…"  # the narrowest it gets: a few letters still say what it is
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        super().setText(text)
+        self._update_tip()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        margins = self.contentsMargins()
+        least = self.fontMetrics().horizontalAdvance(self.MIN_LETTERS)
+        return QSize(min(hint.width(), least + margins.left() + margins.right()), hint.height())
+
+    def shown_text(self) -> str:
+        """What fits the label's width now (the whole text when it fits)."""
+        room = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, room)
+
+    def is_elided(self) -> bool:
+        return self.shown_text() != self.text()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._update_tip()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment()),
+                                  self.palette(), self.isEnabled(), self.shown_text(),
+                                  self.foregroundRole())  # fmt: skip
+
+    def _update_tip(self) -> None:
+        self.setToolTip(self.text() if self.is_elided() else "")
 
 
 def keep_panels(splitter: QSplitter, stretches: Iterable[int]) -> QSplitter:

@@ -30,6 +30,7 @@ from ma_desk.errors import MADeskError
 from ma_desk.services.checklists import TemplateItemInput, TemplateRow
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.errors import FieldMessage, field_errors
+from ma_desk.ui.common.fit import button_row
 from ma_desk.ui.common.table_model import Column, RowTableModel
 from ma_desk.ui.common.widgets import make_table, named
 
@@ -209,21 +210,17 @@ class TemplateEditorDialog(QDialog):
         right.addWidget(self.items, 1)
         self.items_error = FieldMessage("template_items")
         right.addWidget(self.items_error)
-        item_buttons = QHBoxLayout()
         self.add_button = named(QPushButton("Add item"), "template_add_item", "Add item")
         self.remove_button = named(
             QPushButton("Remove item"), "template_remove_item", "Remove item"
         )
         self.up_button = named(QPushButton("Move up"), "template_move_up", "Move item up")
         self.down_button = named(QPushButton("Move down"), "template_move_down", "Move item down")
-        for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
-            item_buttons.addWidget(button)
-        item_buttons.addStretch(1)
         self.save_button = named(QPushButton("Save checklist"), "template_save", "Save checklist")
         self.close_button = named(QPushButton("Close"), "template_close", "Close")
-        item_buttons.addWidget(self.save_button)
-        item_buttons.addWidget(self.close_button)
-        right.addLayout(item_buttons)
+        # Wraps onto a second line on a narrow screen (1280x720 at 150 %).
+        right.addWidget(button_row((self.add_button, self.remove_button, self.up_button,
+                                    self.down_button, self.save_button, self.close_button)))  # fmt: skip
         self.status = QLabel("")
         self.status.setObjectName("template_status")
         right.addWidget(self.status)
