@@ -99,8 +99,7 @@ def test_details_write_dates_times_and_bytes_readably():
         "o": dt.timedelta(minutes=1),
     }
     assert audit.canonical_details(details) == (
-        '{"b":"<3 bytes>","d":"2026-11-30","h":"09:05:00",'
-        '"o":"0:01:00","t":"2026-11-30T09:05:01"}'
+        '{"b":"<3 bytes>","d":"2026-11-30","h":"09:05:00","o":"0:01:00","t":"2026-11-30T09:05:01"}'
     )
 
 
@@ -145,7 +144,10 @@ def test_the_first_entry_must_link_to_genesis():
     events[0].prev_hash = "f" * 64
     events[0].hash = audit.entry_hash(events[0], events[0].prev_hash)
     found = _found(audit.verify_chain(events))
-    assert found == [(1, 1, "link to previous entry broken"), (2, 2, "link to previous entry broken")]
+    assert found == [
+        (1, 1, "link to previous entry broken"),
+        (2, 2, "link to previous entry broken"),
+    ]
 
 
 def test_a_deleted_entry_is_named_by_the_one_after_it():
