@@ -8,11 +8,15 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import re
 
 import pytest
+from sqlalchemy import select, text
 
 from ma_desk import audit
-from ma_desk.db.models import AuditEvent
+from ma_desk.actor import Actor
+from ma_desk.db.models import AuditEvent, AuditHead
+from tests.tamper import append_only_lifted
 
 HASH_OF_UPDATE = "874fd3b77ca8a97c99f9d5a28cbfcaee14a13fefba9b90a84cf3b3adfd184275"
 HASH_OF_ANONYMOUS = "c72a6dd33fb0a899b470e73ef566bc8474e97824d232200bd12ba0fde41afdcd"
@@ -223,3 +227,87 @@ def test_a_last_entry_beyond_or_unlike_the_head_is_named(last):
     assert _found(audit.verify_head(last, (9, "h9"), 9)) == [
         (last[0], 9, "does not match the chain's head anchor")
     ]
+
+
+# ------------------------------------------------------------------ in a store
+def _entries(db) -> list[AuditEvent]:
+    with db.read() as s:
+        return list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+def test_recording_links_each_entry_to_the_one_before_and_moves_the_head(store):
+    actor = Actor(None, "ma\x00b", "MA", "ma", "front\x00")
+    assert _entries(store.db) == []
+    with store.db.read() as s:
+        assert audit.chain_head(s) is None
+    with store.db.write() as s:
+        first = audit.record(s, actor, "lock", "session", None)
+        assert s.info["audit_head"] == (1, first.hash)
+        second = audit.record(s, actor, "view", "patient", 42, patient_id=42,
+                              details={"phone": {"old": "1", "new": "2"}})  # fmt: skip
+        assert s.info["audit_head"] == (2, second.hash)
+    first, second = _entries(store.db)
+    assert (first.id, first.prev_hash, first.entity_id, first.outcome) == (
+        1, audit.GENESIS, "", "success"
+    )  # fmt: skip
+    assert (second.id, second.prev_hash, second.entity_id, second.patient_id) == (
+        2, first.hash, "42", 42
+    )  # fmt: skip
+    assert first.username == "ma\ufffdb" and first.workstation == "front\ufffd"
+    assert first.hash == audit.entry_hash(first, audit.GENESIS)
+    assert second.hash == audit.entry_hash(second, first.hash)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", first.at)
+    assert first.details == "{}"
+    assert json.loads(second.details) == {"phone": "changed"}  # a patient's values never kept
+    with store.db.read() as s:
+        head = s.get(AuditHead, 1)
+        assert (head.last_id, head.last_hash) == (2, second.hash)
+        assert audit.chain_head(s) == (2, second.hash)
+        assert audit.verify_store(s) == []
+
+
+def test_details_without_a_patient_are_kept_as_given(store):
+    with store.db.write() as s:
+        audit.record(s, Actor.system(), "update", "setting", "clinic_name", outcome="failure",
+                     details={"field": "clinic_name", "new": "North"})  # fmt: skip
+    (entry,) = _entries(store.db)
+    assert entry.details == '{"field":"clinic_name","new":"North"}'
+    assert (entry.outcome, entry.entity_id, entry.patient_id) == ("failure", "clinic_name", None)
+
+
+def test_the_witness_must_still_find_its_entry_unchanged(store):
+    with store.db.write() as s:
+        for _ in range(3):
+            audit.record(s, Actor.system(), "lock", "session")
+    entries = _entries(store.db)
+    with store.db.read() as s:
+        assert audit.verify_witness(s, None) == []
+        assert audit.verify_witness(s, (2, entries[1].hash)) == []
+        assert audit.verify_store(s, witness=(3, entries[2].hash)) == []
+        assert _found(audit.verify_witness(s, (2, "f" * 64))) == [
+            (2, 2, "differs from the copy recorded by the witness file")
+        ]
+        assert _found(audit.verify_store(s, witness=(9, "f" * 64))) == [
+            (9, 9, "recorded by the witness file but missing from the log")
+        ]
+
+
+def test_a_log_longer_than_one_batch_is_checked_across_the_batches(store):
+    """verify_store reads 2,000 entries at a time: the links, positions and the head must
+    carry over from one batch to the next."""
+    events = _chain(2003)
+    with store.db.write() as s:
+        s.add_all(events)
+        s.add(AuditHead(id=1, last_id=2003, last_hash=events[-1].hash))
+    with store.db.read() as s:
+        assert audit.verify_store(s) == []
+    with store.db.engine.begin() as conn, append_only_lifted(conn):
+        conn.execute(text("UPDATE audit_events SET username = 'x' WHERE id = 2002"))
+    with store.db.read() as s:
+        assert _found(audit.verify_store(s)) == [(2002, 2002, "contents changed after writing")]
+    with store.db.engine.begin() as conn, append_only_lifted(conn):
+        conn.execute(text("DELETE FROM audit_events WHERE id >= 2001"))
+    with store.db.read() as s:
+        assert _found(audit.verify_store(s)) == [
+            (2003, 2001, "entries 2001 to 2003 are missing: the log was truncated")
+        ]
