@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import time
 
 import pytest
 from sqlalchemy import select, text
@@ -266,6 +267,30 @@ def test_recording_links_each_entry_to_the_one_before_and_moves_the_head(store):
         assert audit.verify_store(s) == []
 
 
+def test_an_entry_keeps_who_recorded_it_and_an_empty_entity_id_by_default(store):
+    with store.db.write() as s:
+        audit.record(s, Actor(7, "ma", "MA", "ma", "front-1"), "lock", "session")
+    (entry,) = _entries(store.db)
+    assert (entry.user_id, entry.username, entry.workstation, entry.entity_id) == (
+        7, "ma", "front-1", ""
+    )  # fmt: skip
+
+
+def test_entry_times_are_utc_whatever_the_workstations_zone(store, monkeypatch):
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: no day is the same
+    time.tzset()
+    try:
+        before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with store.db.write() as s:
+            audit.record(s, Actor.system(), "lock", "session")
+        after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    (entry,) = _entries(store.db)
+    assert before <= dt.datetime.strptime(entry.at, "%Y-%m-%dT%H:%M:%S.%fZ") <= after
+
+
 def test_details_without_a_patient_are_kept_as_given(store):
     with store.db.write() as s:
         audit.record(s, Actor.system(), "update", "setting", "clinic_name", outcome="failure",
@@ -302,6 +327,14 @@ def test_a_log_longer_than_one_batch_is_checked_across_the_batches(store):
     with store.db.read() as s:
         assert audit.verify_store(s) == []
     with store.db.engine.begin() as conn, append_only_lifted(conn):
+        conn.execute(text("UPDATE audit_head SET last_hash = 'f' WHERE id = 1"))
+    with store.db.read() as s:  # positions count on across batches
+        assert _found(audit.verify_store(s)) == [
+            (2003, 2003, "does not match the chain's head anchor")
+        ]
+    with store.db.engine.begin() as conn, append_only_lifted(conn):
+        conn.execute(text("UPDATE audit_head SET last_hash = :h WHERE id = 1"),
+                     {"h": events[-1].hash})  # fmt: skip
         conn.execute(text("UPDATE audit_events SET username = 'x' WHERE id = 2002"))
     with store.db.read() as s:
         assert _found(audit.verify_store(s)) == [(2002, 2002, "contents changed after writing")]
