@@ -185,3 +185,14 @@ def test_names_are_limited_to_eighty_characters(length, ok):
 )  # fmt: skip
 def test_what_a_name_may_contain(name, problem):
     assert name_problem(name) == problem
+
+
+def test_the_nickname_index_puts_each_name_in_every_group_it_belongs_to():
+    index = names._build_nickname_index()
+    assert index == names._NICKNAMES
+    assert all(isinstance(groups, frozenset) and groups for groups in index.values())
+    assert len(index["al"]) >= 2  # Albert, Alfred, Alan
+    assert index["bob"] & index["robert"] and not index["bob"] & index["bill"]
+    lines = names._NICKNAME_GROUPS.strip().splitlines()
+    assert set(index) == {name for line in lines for name in line.split()}
+    assert set().union(*index.values()) == set(range(len(lines)))
