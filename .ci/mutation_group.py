@@ -31,6 +31,8 @@ def mutmut_section(group: dict[str, list[str]]) -> str:
         "not never_crashes and not give_consistent_limits and not round_trip_shows"
         " and not postgresql"  # the rules do not depend on the store kind
     )
+    for name in group.get("exclude", []):  # a group's slow or Qt tests that state no rule
+        excluded += f" and not {name}"
     return (
         "[tool.mutmut]\n"
         'source_paths = ["ma_desk"]\n'
