@@ -61,6 +61,8 @@ def test_edit_distance_counts_a_swap_as_one():
      ("Lee-Smith", "Lee-Brown", True),   # a shared half of three letters counts
      ("Ng-Smith", "Ng-Brown", False),    # a shared half of two letters does not
      ("Van Dyke", "Van Horn", True),
+     ("Ng-Smith", "Smith", True),       # the half left when a short one is not counted
+     ("Li Smith", "Ng-Smith", True),
      ("Smith-Jones", "Brown", False), ("Smith", "Brown", False)],
 )  # fmt: skip
 def test_a_shared_half_of_a_compound_surname_matches(a, b, similar):
