@@ -247,3 +247,12 @@ def test_a_backup_with_a_damaged_audit_trail_names_the_entry(clinic, tmp_path):
         "The audit trail in b.madesk is damaged (audit entry 2 (position 2): contents "
         f"changed after writing). {NOTHING_CHANGED}"
     )
+
+
+def test_a_backup_whose_tables_fail_to_read_is_called_damaged_with_sqlites_reason(clinic, tmp_path):
+    data_dir, good, key, _ = clinic
+    backup = with_sidecar(tmp_path / "b.madesk", good)
+    rewritten(backup, key, "DROP TABLE audit_events")
+    assert refusal(backup, data_dir, [key]) == (
+        f"b.madesk is damaged: no such table: audit_events. {NOTHING_CHANGED}"
+    )
