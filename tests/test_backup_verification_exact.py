@@ -256,3 +256,14 @@ def test_a_backup_whose_tables_fail_to_read_is_called_damaged_with_sqlites_reaso
     assert refusal(backup, data_dir, [key]) == (
         f"b.madesk is damaged: no such table: audit_events. {NOTHING_CHANGED}"
     )
+
+
+def test_a_backup_with_an_empty_audit_trail_counts_no_entries(clinic, tmp_path):
+    data_dir, good, key, _ = clinic
+    backup = with_sidecar(tmp_path / "b.madesk", good)
+    rewritten(backup, key, "DELETE FROM audit_events", "DELETE FROM audit_head")
+    verified = verify_backup_copy(backup, data_dir, [key])
+    try:
+        assert verified.audit_entries == 0
+    finally:
+        verified.discard()
