@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ from ma_desk.backup import (
 )
 from ma_desk.db import keys
 from ma_desk.db.models import AuditEvent
-from ma_desk.db.store import create_store
+from ma_desk.db.store import create_store, open_store
 from tests.conftest import PASSPHRASE
 
 PAGE = 4096
@@ -265,5 +266,37 @@ def test_a_backup_with_an_empty_audit_trail_counts_no_entries(clinic, tmp_path):
     verified = verify_backup_copy(backup, data_dir, [key])
     try:
         assert verified.audit_entries == 0
+    finally:
+        verified.discard()
+
+
+def test_a_backup_named_in_any_language_is_written_and_verified(clinic, tmp_path):
+    """The checksum file carries the backup's name: 'copia añadida' once failed to write."""
+    data_dir, _, key, _ = clinic
+    opened = open_store(data_dir, passphrase=PASSPHRASE)
+    try:
+        made = backup_store(opened.db, tmp_path / "copia añadida 備份.madesk")
+    finally:
+        opened.db.close()
+    side = sidecar_path(made.path).read_text(encoding="utf-8")
+    assert side == f"{made.sha256}  copia añadida 備份.madesk\n"
+    verified = verify_backup_copy(made.path, data_dir, [key])
+    verified.discard()
+    sidecar_path(made.path).write_text(f"{made.sha256[:-1]}é  x\n", encoding="utf-8")
+    assert refusal(made.path, data_dir, [key]) == (
+        "copia añadida 備份.madesk.sha256 is not a SHA-256 checksum, so copia añadida "
+        "備份.madesk cannot be checked. Nothing was changed; use another backup or the "
+        "checksum written with it."
+    )
+
+
+def test_restoring_into_a_new_folder_makes_it_owner_only(clinic, tmp_path):
+    _, good, key, _ = clinic
+    backup = with_sidecar(tmp_path / "b.madesk", good)
+    new_dir = tmp_path / "new machine" / "clinic"
+    verified = verify_backup_copy(backup, new_dir, [key])
+    try:
+        assert verified.path.parent == new_dir
+        assert stat.S_IMODE(new_dir.stat().st_mode) == 0o700
     finally:
         verified.discard()
