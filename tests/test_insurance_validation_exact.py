@@ -347,3 +347,28 @@ def test_authorisation_number_dates_and_texts():
 @pytest.mark.parametrize("status", ["pending", "approved", "denied", "cancelled"])
 def test_every_authorisation_status(status):
     assert rules.validate_prior_auth(auth(status=status.upper()))["status"] == status
+
+
+def test_needs_info_with_unreadable_notes_keeps_the_notes_own_refusal():
+    assert errors_of(rules.validate_verification, "portal", "needs_info", "", "a\x01b") == {
+        "notes": "The note contains invisible control characters."
+    }
+
+
+def test_an_authorisation_end_date_not_understood_is_named():
+    assert errors_of(rules.validate_prior_auth, auth(end_date="13/13/2026")) == {
+        "end_date": "End date not understood; type it as MM/DD/YYYY."
+    }
+
+
+def test_notes_keep_tabs_and_line_breaks():
+    assert rules.clean_note_body("a\tb\r\nc", "notes") == "a\tb\nc"
+
+
+def test_an_oversized_card_says_its_size_in_megabytes_to_one_decimal():
+    size = 10_538_189  # 10.0500002 MB: one byte per MB more in the divisor reads 10.0
+    with pytest.raises(ValidationError) as info:
+        rules.check_card_image(b"\x89PNG\r\n\x1a\n" + bytes(size - 8))
+    assert info.value.message == (
+        "The card image is 10.1 MB; the limit is 10 MB. Scan at a lower resolution."
+    )
