@@ -372,3 +372,14 @@ def test_an_oversized_card_says_its_size_in_megabytes_to_one_decimal():
     assert info.value.message == (
         "The card image is 10.1 MB; the limit is 10 MB. Scan at a lower resolution."
     )
+
+
+def test_a_subscriber_name_has_the_text_limits():
+    data = coverage(subscriber_relationship="spouse", subscriber_name="n" * 121,
+                    subscriber_dob="01/01/1990")  # fmt: skip
+    assert errors_of(rules.validate_coverage, data, TODAY) == {
+        "subscriber_name": "Subscriber name is limited to 120 characters."
+    }
+    data = coverage(subscriber_relationship="spouse", subscriber_name="n" * 120,
+                    subscriber_dob="01/01/1990")  # fmt: skip
+    assert rules.validate_coverage(data, TODAY)["subscriber_name"] == "n" * 120
