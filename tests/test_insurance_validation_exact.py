@@ -383,3 +383,11 @@ def test_a_subscriber_name_has_the_text_limits():
     data = coverage(subscriber_relationship="spouse", subscriber_name="n" * 120,
                     subscriber_dob="01/01/1990")  # fmt: skip
     assert rules.validate_coverage(data, TODAY)["subscriber_name"] == "n" * 120
+
+
+def test_coverage_dates_not_understood_are_named():
+    assert errors_of(rules.validate_coverage,
+                     coverage(effective_date="13/45/2026", end_date="soon"), TODAY) == {
+        "effective_date": "Effective date not understood; type it as MM/DD/YYYY.",
+        "end_date": "End date not understood; type it as MM/DD/YYYY.",
+    }  # fmt: skip
