@@ -391,3 +391,9 @@ def test_coverage_dates_not_understood_are_named():
         "effective_date": "Effective date not understood; type it as MM/DD/YYYY.",
         "end_date": "End date not understood; type it as MM/DD/YYYY.",
     }  # fmt: skip
+
+
+def test_a_blank_copay_is_skipped_and_the_ones_after_it_are_kept():
+    clean = rules.validate_coverage(coverage(copays={"follow": " ", "sick": None, "new": "40"}),
+                                    TODAY)  # fmt: skip
+    assert clean["copays_cents"] == {"new": 4000}
