@@ -344,3 +344,13 @@ def test_a_log_longer_than_one_batch_is_checked_across_the_batches(store):
         assert _found(audit.verify_store(s)) == [
             (2003, 2001, "entries 2001 to 2003 are missing: the log was truncated")
         ]
+
+
+def test_a_store_without_its_head_anchor_names_the_last_entry(store):
+    with store.db.write() as s:
+        for _ in range(2):
+            audit.record(s, Actor.system(), "lock", "session")
+    with store.db.engine.begin() as conn, append_only_lifted(conn):
+        conn.execute(text("DELETE FROM audit_head"))
+    with store.db.read() as s:
+        assert _found(audit.verify_store(s)) == [(2, 2, "the chain's head anchor is missing")]
