@@ -198,7 +198,8 @@ def _write_anchor(out: Path, head: tuple[int, str] | None) -> None:
 def _write_sidecar(out: Path, digest: str) -> None:
     """``out.sha256`` beside the new backup; without it the backup is of no use, so it goes."""
     try:
-        write_text_atomic(sidecar_path(out), f"{digest}  {out.name}\n", encoding="ascii")
+        # UTF-8 (as sha256sum writes it): a backup may be named in any language.
+        write_text_atomic(sidecar_path(out), f"{digest}  {out.name}\n", encoding="utf-8")
     except BaseException:
         out.unlink(missing_ok=True)
         raise
@@ -297,7 +298,7 @@ def check_sidecar(backup: Path) -> str:
 def _recorded_sha256(backup: Path) -> str:
     side = sidecar_path(backup)
     try:
-        words = side.read_text(encoding="ascii").split()
+        words = side.read_text(encoding="utf-8").split()
     except (OSError, UnicodeDecodeError) as exc:
         raise BackupError(
             f"{side.name} is missing or unreadable beside {backup.name}, so the backup "

@@ -259,9 +259,11 @@ def similar_surname(a: str, b: str) -> bool:
         return False
     if fa == fb or edit_distance(fa, fb) <= _typo_allowance(fa, fb):
         return True
+    # Halves of three letters or more: "Ng-Smith" and "Smith" share "smith"; "Ng" is too
+    # short to count ("Ng-Smith" and "Ng-Brown" are different families).
     parts_a = {fold(p) for p in a.replace("-", " ").split() if len(fold(p)) >= 3}
     parts_b = {fold(p) for p in b.replace("-", " ").split() if len(fold(p)) >= 3}
-    return bool(parts_a & parts_b) and (len(parts_a) > 1 or len(parts_b) > 1)
+    return bool(parts_a & parts_b)
 
 
 def similar_given_name(a: str, b: str) -> bool:
