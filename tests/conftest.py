@@ -294,3 +294,14 @@ def computer_in_new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+@pytest.fixture
+def styled(qapp):
+    """The clinic stylesheet, as the app runs (it changes sizes), removed afterwards."""
+    from ma_desk.ui.app import load_stylesheet
+
+    before = qapp.styleSheet()
+    load_stylesheet(qapp)
+    yield
+    qapp.setStyleSheet(before)

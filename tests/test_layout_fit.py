@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ma_desk.ui.app import load_stylesheet
 from ma_desk.ui.common.fit import SIDEWAYS, ElidingHeader, first_that_fits, name_forms
 from ma_desk.ui.main_window import MainWindow
 
@@ -59,15 +58,6 @@ QT_INNER_PARENTS = ("QComboBox", "QAbstractSpinBox", "QCalendarWidget", "QTabBar
 def client_size(screen: str) -> tuple[int, int]:
     width, height = SCREENS[screen]
     return width, height - TASKBAR_AND_TITLE
-
-
-@pytest.fixture
-def styled(qapp):
-    """The clinic stylesheet, as the app runs (it changes sizes), removed afterwards."""
-    before = qapp.styleSheet()
-    load_stylesheet(qapp)
-    yield
-    qapp.setStyleSheet(before)
 
 
 @pytest.fixture

@@ -18,22 +18,12 @@ from PySide6.QtWidgets import QApplication, QHeaderView
 
 from ma_desk.display_format import time_text
 from ma_desk.services.patients import PatientInput
-from ma_desk.ui.app import load_stylesheet
 from ma_desk.ui.common.fit import FittingLabel, name_forms
 from ma_desk.ui.main_window import MainWindow
 from ma_desk.ui.schedule.grid_view import block_text, least_title
 
 LAPTOP_125 = (1093, 614 - 48 - 32)  # 1366x768 at 125 %, minus taskbar and title bar
 NARROWER = (1024, 576 - 48 - 32)  # 1280x720 at 125 %
-
-
-@pytest.fixture
-def styled(qapp):
-    """The clinic stylesheet, as the app runs (it changes sizes), removed afterwards."""
-    before = qapp.styleSheet()
-    load_stylesheet(qapp)
-    yield
-    qapp.setStyleSheet(before)
 
 
 @pytest.fixture
