@@ -112,6 +112,17 @@ def test_no_category_without_what_it_needs() -> None:
     assert bp.percentiles("male", 18, 50) is None
 
 
+@pytest.mark.parametrize(("age", "has_cell"), [(0, False), (1, True), (16, True), (17, True),
+                                              (18, False)])  # fmt: skip
+def test_the_tables_cover_ages_1_to_17_inclusive(age, has_cell) -> None:
+    """The tables' first and last rows are used (17 is in them; 0 and 18 are not)."""
+    cell = bp.percentiles("female", age, 50)
+    assert (cell is not None) is has_cell
+    if has_cell:
+        row_95 = bp._table("female")[(age, 95)]
+        assert (cell.systolic_95, cell.diastolic_95) == (row_95["sbp_h50"], row_95["dbp_h50"])
+
+
 @given(
     sex=st.sampled_from(["male", "female"]),
     age=st.integers(1, 17),
