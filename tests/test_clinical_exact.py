@@ -153,6 +153,34 @@ def test_percentile_at_the_median_is_fifty():
     assert growth.percentile(growth.BMI_FOR_AGE, "female", 23.0, lms.m) is None
 
 
+@pytest.mark.parametrize("small", [1e-6, 0.5, 1.0])
+def test_a_small_but_positive_measurement_still_has_a_percentile(small):
+    """Only zero and below have none: a tiny value is far below the curve, not unknown."""
+    result = growth.percentile(growth.BMI_FOR_AGE, "male", 60.0, small)
+    assert result is not None and 0.0 <= result < 0.1
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.5])
+def test_z_of_a_value_that_is_not_positive_is_refused_with_the_reason(bad):
+    with pytest.raises(ValueError, match="^value must be positive$"):
+        growth.z_score(bad, LMS(1.0, 10.0, 0.1))
+
+
+def test_a_log_normal_curve_l_zero_gives_m_times_e_to_the_s_z():
+    """L = 0 is the LMS method's log-normal limit: value = M * exp(S * z)."""
+    lms = LMS(0.0, 10.0, 0.1)
+    for z in (-2.0, 0.5, 1.0, 3.0):
+        assert growth.value_at_z(z, lms) == pytest.approx(10.0 * math.exp(0.1 * z))
+        assert growth.z_score(growth.value_at_z(z, lms), lms) == pytest.approx(z)
+
+
+def test_an_age_outside_the_table_rows_takes_the_nearest_end_row():
+    keys, rows = [1.0, 2.0], [LMS(1.0, 10.0, 0.1), LMS(1.0, 20.0, 0.2)]
+    assert growth._interpolated(keys, rows, 0.5) == rows[0]
+    assert growth._interpolated(keys, rows, 2.5) == rows[1]
+    assert growth._interpolated(keys, rows, 1.5) == LMS(1.0, 15.0, pytest.approx(0.15))
+
+
 # ------------------------------------------------------------------ BMI-for-age words
 @pytest.mark.parametrize(
     "pct, words",
