@@ -153,10 +153,15 @@ def test_checklist_run_reads_items_then_note_then_buttons(qtbot, demo_services, 
     panel = tab.run_panel
     qtbot.waitUntil(lambda: panel.run is not None)
     stops = names(tab_walk(qtbot, panel.items, 5))
-    assert stops == [
+    # "Set room ready" is disabled while required items are open (no Tab stop then).
+    assert not panel.finish_button.isEnabled()
+    assert stops[:5] == [
         "run_items", "run_item_note", "run_item_low_supply", "run_item_not_done", "run_cancel",
-        "run_finish",
     ]  # fmt: skip
+    assert "run_finish" not in stops
+    panel.finish_button.setEnabled(True)  # as when every required item is done
+    stops = names(tab_walk(qtbot, panel.items, 5))
+    assert stops[-2:] == ["run_cancel", "run_finish"]
 
 
 @pytest.mark.parametrize("index", range(5))

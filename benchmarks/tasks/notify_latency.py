@@ -101,7 +101,7 @@ def _live_latency(url: str, reps: int) -> tuple[Samples, Samples]:
     desk, station = _workstation(url), _workstation(url)
     host = QWidget()
     selection = Selection(host)
-    live, _banner = install_live_updates(selection, station.ctx.db, host)
+    live, _banner = install_live_updates(selection, station.store, host)
     tab = ScheduleTab(station, selection)
     tab.resize(1400, 860)
     tab.show()

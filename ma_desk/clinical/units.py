@@ -210,15 +210,6 @@ def parse_quantity(text: str, unit: str) -> Parsed:
     raise UnitError(f"'{_clip(stripped)}' is not a number.")
 
 
-def decimals_of(text: str) -> int:
-    """Decimals typed in a plain number ('98.60' -> 2); 1 for compound forms."""
-    match = _NUMBER_RE.match(text)
-    if not match:
-        return 1
-    number = match.group(1)
-    return len(number.split(".", 1)[1]) if "." in number else 0
-
-
 def shown_after_toggle(origin_text: str, origin_unit: str, target_unit: str) -> str:
     """What a field shows after a unit toggle: the original text in its own unit, else
     the converted value rounded for display. Computed from the original every time, so
