@@ -29,7 +29,9 @@ def test_what_is_typed_is_read_and_kept(typed, unit, value, kept_unit, kept_text
     assert parsed == u.Parsed(pytest.approx(value), kept_unit, kept_text)
 
 
-@pytest.mark.parametrize("typed", ["7 LB 8 OZ", "7 Lb 8 Oz", "7 # 8", "7# 8"])
+@pytest.mark.parametrize(
+    "typed", ["7 LB 8 OZ", "7 Lb 8 Oz", "7 # 8", "7# 8", "7 lb 8", "7 LB 8", "7 8 oz", "7 8 OZ"]
+)
 def test_pounds_and_ounces_are_read_in_any_case_and_with_a_hash_in_a_kg_field(typed):
     """In a kg field a bare "7 8" is not pounds and ounces; a typed mark makes it so."""
     assert u.parse_quantity(typed, KG) == u.Parsed(7.5, LB, typed)
