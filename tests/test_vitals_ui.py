@@ -76,15 +76,21 @@ def arrived_adult(services: Services):
     )
 
 
-@pytest.fixture
-def tab(qtbot, ma: Services) -> VitalsTab:
-    selection = Selection()
-    widget = VitalsTab(ma, selection)
+def shown_vitals_tab(qtbot, services: Services, selection: Selection, size: tuple[int, int]):
+    """A Vitals tab on screen at ``size``, active, with no patient chosen yet."""
+    widget = VitalsTab(services, selection)
     qtbot.addWidget(widget)
-    widget.resize(1400, 800)
+    widget.resize(*size)
     widget.show()
     qtbot.waitExposed(widget)
     widget.activateWindow()
+    return widget
+
+
+@pytest.fixture
+def tab(qtbot, ma: Services) -> VitalsTab:
+    selection = Selection()
+    widget = shown_vitals_tab(qtbot, ma, selection, (1400, 800))
     appt = arrived_adult(ma)
     selection.select_appointment(appt.id, appt.patient_id)
     widget.entry.first_input.setFocus()
@@ -428,12 +434,7 @@ def test_no_patient_disables_entry_with_the_reason_then_a_patient_enables_it(
     qtbot, ma: Services
 ) -> None:
     selection = Selection()
-    widget = VitalsTab(ma, selection)
-    qtbot.addWidget(widget)
-    widget.resize(1093, 534)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
+    widget = shown_vitals_tab(qtbot, ma, selection, (1093, 534))
     note = widget.no_patient_note
     assert not widget.entry.isEnabled() and not widget.entry.save_button.isEnabled()
     assert not edit(widget, rules.PULSE).isEnabled()
