@@ -157,10 +157,12 @@ def long_document() -> bytes:
 def test_raster_print_runs_off_the_ui_thread_and_cancels_by_keyboard(qtbot, tmp_path, monkeypatch):
     pdf = long_document()
     escape_pressed = threading.Event()
+    worker_waiting = threading.Event()
     real_render = paper.render_page
 
     def render_waiting_after_page_2(document, page, size):
         if page >= 2:  # however fast the machine, Esc lands while pages remain
+            worker_waiting.set()
             escape_pressed.wait(timeout=60)
         return real_render(document, page, size)
 
@@ -177,8 +179,10 @@ def test_raster_print_runs_off_the_ui_thread_and_cancels_by_keyboard(qtbot, tmp_
     assert dialog.print_now() is False  # one print at a time
     qtbot.waitUntil(lambda: dialog.progress is not None and dialog.progress.isVisible(),
                     timeout=30_000)  # fmt: skip
-    qtbot.waitUntil(lambda: job.done >= 1, timeout=60_000)
-    assert len(ticks) >= 3  # the event loop kept running while pages were rendered
+    qtbot.waitUntil(lambda: job.done >= 1 and worker_waiting.is_set(), timeout=60_000)
+    ticks_while_rendering = len(ticks)
+    # The worker is held inside a page render: the UI's event loop must keep ticking.
+    qtbot.waitUntil(lambda: len(ticks) >= ticks_while_rendering + 3, timeout=10_000)
     assert job.total > 5 and job.route == RASTER
     qtbot.waitUntil(lambda: "of" in dialog.progress.labelText(), timeout=10_000)
     qtbot.keyClick(dialog.progress, Qt.Key.Key_Escape)
