@@ -1,0 +1,191 @@
+"""The vitals rules at their exact words and numbers (mutation testing found them stated
+only through the widgets): children's blood pressure without a height, a decimal point
+in the wrong place, growth words and an impossible height change."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ma_desk.clinical import units
+from ma_desk.clinical import vitals as v
+
+DAY = dt.date(2026, 11, 30)
+EIGHT_YEAR_OLD = v.PatientContext.on(dt.date(2018, 5, 1), DAY)  # sex not recorded
+EIGHT_YEAR_OLD_BOY = v.PatientContext.on(dt.date(2018, 5, 1), DAY, "male")
+NEEDS_BOTH = "the AAP 2017 category needs height and sex male/female"
+
+
+# ------------------------------------------------------------------ a child's BP, no height
+@pytest.mark.parametrize(
+    ("systolic", "diastolic", "level", "words"),
+    [
+        (119, 79, v.NORMAL, "Below 120/80"),
+        (120, 79, v.ABNORMAL, "At least elevated for age (≥ 120/80)"),
+        (129, 79, v.ABNORMAL, "At least elevated for age (≥ 120/80)"),
+        (119, 80, v.ABNORMAL, "At least stage 1 for age (≥ 130/80)"),
+        (130, 79, v.ABNORMAL, "At least stage 1 for age (≥ 130/80)"),
+        (139, 89, v.ABNORMAL, "At least stage 1 for age (≥ 130/80)"),
+        (140, 89, v.ABNORMAL, "At least stage 2 for age (≥ 140/90)"),
+        (139, 90, v.ABNORMAL, "At least stage 2 for age (≥ 140/90)"),
+    ],
+)
+def test_child_bp_without_height_says_what_holds_at_any_height(systolic, diastolic, level, words):
+    finding = v.classify_bp(systolic, diastolic, EIGHT_YEAR_OLD)
+    assert finding == v.Finding(v.BP, level, "high" if level == v.ABNORMAL else "",
+                                f"{words}; {NEEDS_BOTH}")  # fmt: skip
+
+
+def test_child_bp_without_height_names_only_what_is_missing():
+    boy = v.classify_bp(119, 79, EIGHT_YEAR_OLD_BOY)
+    assert boy.words == "Below 120/80; the AAP 2017 category needs height"
+    no_sex = v.classify_bp(119, 79, EIGHT_YEAR_OLD, height_cm=128)
+    assert no_sex.words == (
+        "Below 120/80; the AAP 2017 category needs sex male/female and an age-plausible height"
+    )
+    impossible_height = v.classify_bp(119, 79, EIGHT_YEAR_OLD_BOY, height_cm=300)
+    assert impossible_height.words.startswith("Stage 1 hypertension (AAP 2017, height 99th")
+
+
+# ------------------------------------------------------------------ a decimal point moved
+@pytest.mark.parametrize(
+    ("typed", "unit", "meant"),
+    [
+        (986, units.DEGF, "98.6 °F"),  # no decimal point: x 0.1
+        (9.86, units.DEGF, "98.6 °F"),  # one place early: x 10
+        (372, units.CEL, "37.2 °C"),
+        (3720, units.CEL, "37.2 °C"),  # two places: x 0.01
+        (3.72, units.CEL, "37.2 °C"),
+        (98.6, units.DEGF, None),  # already plausible: no shift lands (986 and 9.86 do not)
+        (5000, units.DEGF, None),
+        (1, units.CEL, None),
+    ],
+)
+def test_a_misplaced_decimal_point_names_the_value_meant(typed, unit, meant):
+    assert v.misplaced_decimal(typed, unit, 30.0, 45.0) == meant
+
+
+def test_misplaced_decimal_limits_are_inclusive_and_canonical():
+    assert v.misplaced_decimal(300, units.CEL, 30.0, 45.0) == "30 °C"  # at the low limit
+    assert v.misplaced_decimal(450, units.CEL, 30.0, 45.0) == "45 °C"  # at the high limit
+    assert v.misplaced_decimal(299, units.CEL, 30.0, 45.0) is None  # 29.9, 2.99, 2990
+    assert v.misplaced_decimal(451, units.CEL, 30.0, 45.0) is None  # 45.1, 4.51, 4510
+    assert v.misplaced_decimal(860, units.DEGF, 30.0, 30.0) == "86 °F"  # 86 °F = 30 °C
+    assert v.misplaced_decimal(1031, units.DEGF, 39.5, 39.5) == "103.1 °F"  # 6-place rounding
+
+
+def test_a_body_temperature_typed_without_its_point_is_refused_with_the_value_meant():
+    form = v.VitalsForm(entries={v.TEMPERATURE: v.Entry("986", units.DEGF)})
+    refusal = v.evaluate(form, EIGHT_YEAR_OLD).refusals[v.TEMPERATURE]
+    assert refusal == f"986 °F is not possible – did you mean 98.6 °F?{v.DECIMAL_CAUSE}"
+
+
+# ------------------------------------------------------------------ growth words
+BABY_BOY = v.PatientContext.on(dt.date(2026, 5, 30), DAY, "male")  # 6 months
+GIRL_OF_FIVE = v.PatientContext.on(dt.date(2021, 1, 1), DAY, "female")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "ctx", "length", "detail", "words"),
+    [
+        (v.HEIGHT, 67.6, BABY_BOY, None, True,
+         "48th percentile length-for-age (WHO 2006, z -0.05)"),
+        (v.HEAD_CIRCUMFERENCE, 43.3, BABY_BOY, None, True,
+         "47th percentile head circumference-for-age (WHO 2006, z -0.05)"),
+        (v.WEIGHT, 7.9, BABY_BOY, None, True,
+         "47th percentile weight-for-age (WHO 2006, z -0.06)"),
+        (v.WEIGHT, 7.9, BABY_BOY, 67.6, True,
+         "47th percentile weight-for-age (WHO 2006, z -0.06); "
+         "51st percentile weight-for-length (WHO 2006, z +0.04)"),
+        (v.WEIGHT, 7.9, BABY_BOY, 67.6, False,
+         "47th percentile for age (WHO 2006); 51st percentile for length (WHO 2006)"),
+        (v.HEIGHT, 110, GIRL_OF_FIVE, None, True,
+         "22nd percentile stature-for-age (CDC 2000, z -0.77)"),
+        (v.HEIGHT, 110, GIRL_OF_FIVE, None, False, "22nd percentile for age (CDC 2000)"),
+        (v.WEIGHT, 19, GIRL_OF_FIVE, 110, True,  # no weight-for-length past 2 years
+         "36th percentile weight-for-age (CDC 2000, z -0.34)"),
+    ],
+)  # fmt: skip
+def test_growth_words_name_the_indicator_and_the_reference(name, value, ctx, length, detail, words):
+    finding = v.classify_growth(name, value, ctx, length_cm=length, detail=detail)
+    assert finding == v.Finding(name, v.NORMAL, "", words)
+
+
+def test_no_growth_finding_without_a_reference_for_the_patient():
+    unknown_sex = v.PatientContext.on(dt.date(2021, 1, 1), DAY)
+    assert v.classify_growth(v.HEIGHT, 110, unknown_sex) is None
+    assert v.classify_growth(v.HEAD_CIRCUMFERENCE, 50, GIRL_OF_FIVE) is None  # WHO: under 2
+
+
+# ------------------------------------------------------------------ height that cannot be real
+def with_height(dob: dt.date, previous_cm: float, days_ago: int) -> v.PatientContext:
+    taken = dt.datetime.combine(DAY - dt.timedelta(days=days_ago), dt.time(9))
+    return v.PatientContext.on(dob, DAY, "female", {v.HEIGHT: v.Previous(previous_cm, taken)})
+
+
+def height_of(typed: str, unit: str, ctx: v.PatientContext) -> v.Assessment:
+    return v.evaluate(v.VitalsForm(entries={v.HEIGHT: v.Entry(typed, unit)}), ctx)
+
+
+def test_a_childs_impossible_growth_is_flagged_and_must_be_confirmed():
+    child = with_height(dt.date(2021, 1, 1), 38.9 * 2.54, 4)  # the issue's 38.9 in -> 50 in
+    result = height_of("50", units.IN, child)
+    jump = "Up 11.1 in in 4 days (38.9 in on 11/26/2026): faster than a child grows"
+    assert result.findings[v.HEIGHT] == v.Finding(
+        v.HEIGHT, v.ABNORMAL, "high",
+        f"{jump}. Re-measure; 99th percentile stature-for-age (CDC 2000, z +2.41)", "50 in",
+    )  # fmt: skip
+    assert result.confirmations == {
+        v.HEIGHT: f"Height 50 in: {jump}. Re-measure (shoes off, standing straight); save only "
+        "if it is right, and then correct last time's height if that was wrong."
+    }
+
+
+def test_a_child_who_shrinks_is_flagged_as_not_growth():
+    child = with_height(dt.date(2021, 1, 1), 110, 1)
+    result = height_of("100", units.CM, child)
+    finding = result.findings[v.HEIGHT]
+    assert (finding.level, finding.direction) == (v.ABNORMAL, "low")
+    assert finding.words.startswith(
+        "Down 10 cm in 1 day (110 cm on 11/29/2026): more than measurement error; "
+        "children do not shrink. Re-measure; "
+    )
+    assert v.HEIGHT in result.confirmations
+
+
+@pytest.mark.parametrize(
+    ("typed", "days_ago", "words", "direction"),
+    [
+        ("180", 1, "Up 10 cm in 1 day (170 cm on 11/29/2026): more than anyone grows in that "
+         "time. Re-measure", "high"),
+        ("160", 1, "Down 10 cm in 1 day (170 cm on 11/29/2026): more than measurement error. "
+         "Re-measure", "low"),
+        ("180", 0, "Up 10 cm the same day (170 cm on 11/30/2026): more than anyone grows in "
+         "that time. Re-measure", "high"),
+        ("180", 2, "Up 10 cm in 2 days (170 cm on 11/28/2026): more than anyone grows in "
+         "that time. Re-measure", "high"),
+    ],
+)  # fmt: skip
+def test_an_adults_impossible_change_is_flagged_but_not_stopped(typed, days_ago, words, direction):
+    adult = with_height(dt.date(1980, 1, 1), 170, days_ago)
+    result = height_of(typed, units.CM, adult)
+    assert result.findings[v.HEIGHT] == v.Finding(v.HEIGHT, v.ABNORMAL, direction, words,
+                                                  f"{typed} cm")  # fmt: skip
+    assert result.confirmations == {}
+
+
+@pytest.mark.parametrize("typed", ["170.5", "171", "169"])
+def test_an_adults_change_within_measurement_error_is_not_flagged(typed):
+    assert (
+        v.HEIGHT
+        not in height_of(typed, units.CM, with_height(dt.date(1980, 1, 1), 170, 1)).findings
+    )
+
+
+def test_a_height_jump_needs_a_previous_height_and_the_day_measured():
+    adult = with_height(dt.date(1980, 1, 1), 170, 1)
+    assert v.height_jump(180, adult) == v.height_change.HeightJump(10, 1, 2.0)
+    undated = v.PatientContext(age_days=16_000, age_years=46, previous=adult.previous)
+    assert v.height_jump(180, undated) is None
+    assert v.height_jump(180, v.PatientContext.on(dt.date(1980, 1, 1), DAY)) is None
