@@ -189,3 +189,112 @@ def test_a_height_jump_needs_a_previous_height_and_the_day_measured():
     undated = v.PatientContext(age_days=16_000, age_years=46, previous=adult.previous)
     assert v.height_jump(180, undated) is None
     assert v.height_jump(180, v.PatientContext.on(dt.date(1980, 1, 1), DAY)) is None
+
+
+# ------------------------------------------------------------------ the small helpers
+@pytest.mark.parametrize(
+    ("settings", "weight", "length", "temperature"),
+    [
+        ((), units.LB, units.IN, units.DEGF),
+        (("KG", "Cm", "c"), units.KG, units.CM, units.CEL),
+        (("kilograms", "centimetres", "celsius"), units.KG, units.CM, units.CEL),
+        (("lb", "in", "F"), units.LB, units.IN, units.DEGF),
+        (("x", "x", "x"), units.LB, units.IN, units.DEGF),
+    ],
+)
+def test_entry_units_follow_the_clinics_settings(settings, weight, length, temperature):
+    assert v.default_units(*settings) == {
+        v.WEIGHT: weight, v.HEIGHT: length, v.HEAD_CIRCUMFERENCE: length, v.TEMPERATURE: temperature
+    }  # fmt: skip
+
+
+def test_last_value_reads_as_typed_when_the_unit_matches():
+    taken = dt.datetime(2026, 10, 1, 9)
+    typed = v.Previous(69.9, taken, "154.2", units.LB)
+    assert v.display_previous(v.WEIGHT, typed, units.LB) == "Last 154.2 lb (10/01/26)"
+    assert v.display_previous(v.WEIGHT, typed, units.KG) == "Last 69.9 kg (10/01/26)"
+    untyped = v.Previous(69.9, taken)
+    assert v.display_previous(v.WEIGHT, untyped, units.LB) == "Last 154.1 lb (10/01/26)"
+    pulse = v.Previous(72, taken, "72", units.PER_MIN)
+    assert v.display_previous(v.PULSE, pulse, units.PER_MIN) == "Last 72 (10/01/26)"
+    assert v.display_previous(v.WEIGHT, None, units.LB) == "Last: none"
+
+
+@pytest.mark.parametrize(
+    ("code", "level"),
+    [("LL", v.CRITICAL), ("HH", v.CRITICAL), ("AA", v.CRITICAL), ("L", v.ABNORMAL),
+     ("H", v.ABNORMAL), ("A", v.ABNORMAL), ("N", v.NORMAL), ("", v.NORMAL), ("X", v.NORMAL)],
+)  # fmt: skip
+def test_stored_interpretation_codes_map_to_their_tier(code, level):
+    assert v.level_of_interpretation(code) == level
+
+
+@pytest.mark.parametrize(
+    ("dob", "cuff"),
+    [
+        (dt.date(2013, 11, 30), "adult"),  # 13 today
+        (dt.date(2013, 12, 1), "child"),  # 13 tomorrow
+        (dt.date(2025, 11, 30), "child"),  # 1 today
+        (dt.date(2025, 12, 1), "infant"),  # 1 tomorrow
+    ],
+)
+def test_the_preselected_cuff_follows_age(dob, cuff):
+    assert v.default_cuff(v.PatientContext.on(dob, DAY)) == cuff
+
+
+def test_no_patient_preselects_the_adult_cuff():
+    assert v.default_cuff(None) == "adult"
+
+
+def test_a_form_of_blanks_is_empty_and_one_value_is_not():
+    assert v.VitalsForm().is_empty()
+    blanks = v.VitalsForm(entries={v.PULSE: v.Entry("  ")}, bp=(v.BPEntry(" "),))
+    assert blanks.is_empty()
+    assert not v.VitalsForm(bp=(v.BPEntry("120/80"),)).is_empty()
+    assert not v.VitalsForm(entries={v.PULSE: v.Entry("7")}).is_empty()
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [("bp.0", "Blood pressure"), ("bp.1", "Blood pressure (reading 2)"),
+     ("bp.2", "Blood pressure (reading 3)"), ("bp", "Blood pressure"), (v.SPO2, "SpO2"),
+     ("zzz", "zzz")],
+)  # fmt: skip
+def test_field_keys_read_as_labels(key, label):
+    assert v.key_label(key) == label
+
+
+@pytest.mark.parametrize(
+    ("systolic", "level", "words"),
+    [(100, v.NORMAL, "Normal for age"), (112, v.ABNORMAL, "Stage 1 hypertension")],
+)
+def test_a_childs_aap_category_shows_the_table_cell_used(systolic, level, words):
+    finding = v.classify_bp(systolic, 60, EIGHT_YEAR_OLD_BOY, height_cm=128)
+    basis = "AAP 2017, height 30th percentile: 90th 109/70, 95th 112/73"
+    assert finding == v.Finding(v.BP, level, "high" if level == v.ABNORMAL else "",
+                                f"{words} ({basis})")  # fmt: skip
+
+
+def test_healthy_bmi_band_by_age():
+    assert v.healthy_bmi_band(dt.date(2006, 11, 30), "female", DAY) == (18.5, 25.0)  # 20 today
+    nineteen = v.healthy_bmi_band(dt.date(2006, 12, 1), "female", DAY)
+    assert nineteen == pytest.approx((17.8212, 26.4622), abs=1e-4)
+    two = v.healthy_bmi_band(dt.date(2024, 11, 30), "female", DAY)
+    assert two == pytest.approx((14.3801, 17.9737), abs=1e-4)
+    assert v.healthy_bmi_band(dt.date(2024, 12, 1), "female", DAY) is None  # under 2
+    assert v.healthy_bmi_band(dt.date(2016, 1, 1), "unknown", DAY) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "pulse_high"),
+    [("110", 110.0), (110, 110.0), (True, 100.0), ("abc", 100.0), (None, 100.0),
+     (float("inf"), 100.0), (float("nan"), 100.0), ("131", 100.0)],  # 131 > critical 130
+)  # fmt: skip
+def test_clinic_threshold_overrides_keep_only_sensible_numbers(raw, pulse_high):
+    assert v.Thresholds.from_settings({"pulse_high": raw}).pulse_high == pulse_high
+
+
+def test_unknown_threshold_names_and_no_overrides_keep_the_defaults():
+    assert v.Thresholds.from_settings({"nope": 1}) == v.Thresholds()
+    assert v.Thresholds.from_settings(None) == v.Thresholds()
+    assert v.Thresholds.from_settings({}) == v.Thresholds()
