@@ -298,3 +298,69 @@ def test_unknown_threshold_names_and_no_overrides_keep_the_defaults():
     assert v.Thresholds.from_settings({"nope": 1}) == v.Thresholds()
     assert v.Thresholds.from_settings(None) == v.Thresholds()
     assert v.Thresholds.from_settings({}) == v.Thresholds()
+
+
+# ------------------------------------------------------------------ what staff type
+def refusal_of(parse, *args) -> tuple[str, str]:
+    with pytest.raises(v.Refused) as refused:
+        parse(*args)
+    assert str(refused.value) == refused.value.message
+    return refused.value.key, refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("typed", "reading"),
+    [("120/80", (120, 80)), (" 120 80 ", (120, 80)), ("120//80", (120, 80)),
+     ("120/ 80", (120, 80)), ("120/80.0", (120, 80)), ("120" + " " * 15 + "80", (120, 80))],
+)  # fmt: skip
+def test_blood_pressure_reads_systolic_over_diastolic(typed, reading):
+    assert v.parse_bp("bp.1", typed) == reading
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("120" + " " * 16 + "80", "Too long: type systolic/diastolic, e.g. 120/80."),  # 21
+        ("12080", "Type both numbers: systolic/diastolic, e.g. 120/80."),
+        ("120/80/70", "Type blood pressure as systolic/diastolic, e.g. 120/80."),
+        ("/80", "Type blood pressure as systolic/diastolic, e.g. 120/80."),
+        ("12a/80", "'12a' is not a number: type e.g. 120/80."),
+        ("abcdefghijklmn/80", "'abcdefghij' is not a number: type e.g. 120/80."),
+        ("120,5/80", "'120,5' is not a number: type e.g. 120/80."),
+        ("120.5/80", "Blood pressure is in whole mmHg."),
+    ],
+)
+def test_blood_pressure_refusals_say_what_to_type(typed, message):
+    assert refusal_of(v.parse_bp, "bp.1", typed) == ("bp.1", message)
+
+
+def test_blood_pressure_text_limit_is_twenty_characters():
+    assert units.MAX_TEXT == 20
+    assert v.parse_bp("bp", "120" + " " * 15 + "80") == (120, 80)  # exactly 20
+    assert refusal_of(v.parse_bp, "bp", "120/" + "0" * 15 + "80")[1].startswith("Too long")
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "value"),
+    [("95%", v.SPO2, 95), ("95 %", v.SPO2, 95), (" 72 ", v.PULSE, 72), ("72.0", v.PULSE, 72),
+     ("0.0", v.SPO2, 0), ("1.0", v.SPO2, 1), ("1.", v.SPO2, 1)],
+)  # fmt: skip
+def test_counts_read_whole_numbers_and_a_trailing_percent(typed, name, value):
+    assert v.parse_count("k", typed, name) == value
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "message"),
+    [
+        ("0.95", v.SPO2, "Type SpO2 as a percentage: 95, not 0.95."),
+        (".95", v.SPO2, "Type SpO2 as a percentage: 95, not .95."),
+        ("0.5%", v.SPO2, "Type SpO2 as a percentage: 50, not 0.5."),
+        ("0.x", v.SPO2, "'0.x' is not a number."),
+        ("%95", v.SPO2, "'%95' is not a number."),
+        ("72.5", v.PULSE, "Pulse is a whole number."),
+        ("0.95", v.PULSE, "Pulse is a whole number."),  # only SpO2 is read as a fraction
+        ("abc", v.PULSE, "'abc' is not a number."),
+    ],
+)
+def test_count_refusals_say_what_to_type(typed, name, message):
+    assert refusal_of(v.parse_count, "k", typed, name) == ("k", message)
