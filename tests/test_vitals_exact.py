@@ -364,3 +364,166 @@ def test_counts_read_whole_numbers_and_a_trailing_percent(typed, name, value):
 )
 def test_count_refusals_say_what_to_type(typed, name, message):
     assert refusal_of(v.parse_count, "k", typed, name) == ("k", message)
+
+
+# ------------------------------------------------------------------ values that cannot be real
+ADULT = v.PatientContext.on(dt.date(1980, 1, 1), DAY)
+SIX_MONTHS = v.PatientContext.on(dt.date(2026, 5, 30), DAY)
+RECOUNT = "re-count for a full minute"
+RUN_TOGETHER = "not plausible: were two numbers run together? Re-measure."
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "ctx", "message"),
+    [
+        (v.PULSE, 19, ADULT, f"Pulse 19 is below 20, not plausible: {RECOUNT} or check the monitor."),
+        (v.PULSE, 20, ADULT, None),
+        (v.PULSE, 300, ADULT, None),
+        (v.PULSE, 301, ADULT, f"Pulse 301 is above 300, {RUN_TOGETHER}"),
+        (v.RESPIRATORY_RATE, 3, ADULT, f"Resp. rate 3 is below 4, not plausible: {RECOUNT}."),
+        (v.RESPIRATORY_RATE, 4, ADULT, None),
+        (v.RESPIRATORY_RATE, 80, ADULT, None),
+        (v.RESPIRATORY_RATE, 81, ADULT, f"Resp. rate 81 is above 80, {RUN_TOGETHER}"),
+        (v.RESPIRATORY_RATE, 81, SIX_MONTHS, None),  # infants breathe faster
+        (v.RESPIRATORY_RATE, 120, SIX_MONTHS, None),
+        (v.RESPIRATORY_RATE, 121, SIX_MONTHS, f"Resp. rate 121 is above 120, {RUN_TOGETHER}"),
+        (v.SPO2, 49, ADULT, "SpO2 49 is below 50, not plausible: check the probe and re-measure."),
+        (v.SPO2, 50, ADULT, None),
+        (v.SPO2, 100, ADULT, None),
+        (v.SPO2, 101, ADULT, "SpO2 cannot be above 100 %."),
+        (v.PAIN, -1, ADULT, "Pain is scored 0 to 10."),
+        (v.PAIN, 0, ADULT, None),
+        (v.PAIN, 10, ADULT, None),
+        (v.PAIN, 11, ADULT, "Pain is scored 0 to 10."),
+    ],
+)  # fmt: skip
+def test_counts_outside_what_a_body_can_do_are_refused_with_advice(name, value, ctx, message):
+    if message is None:
+        assert v.check_count("k", name, value, ctx) is None
+    else:
+        assert refusal_of(v.check_count, "k", name, value, ctx) == ("k", message)
+
+
+@pytest.mark.parametrize(
+    ("systolic", "diastolic", "message"),
+    [
+        (120, 120, "Diastolic (120) must be lower than systolic (120)."),
+        (80, 120, "Diastolic (120) must be lower than systolic (80). The numbers look swapped: "
+                  "systolic comes first."),
+        (49, 30, "Systolic 49 is outside 50-300: re-measure."),
+        (50, 30, None),
+        (300, 100, None),
+        (301, 100, "Systolic 301 is outside 50-300: re-measure."),
+        (120, 19, "Diastolic 19 is outside 20-200: re-measure."),
+        (120, 20, None),
+        (250, 200, None),
+        (250, 201, "Diastolic 201 is outside 20-200: re-measure."),
+    ],
+)  # fmt: skip
+def test_blood_pressure_that_cannot_be_real_is_refused(systolic, diastolic, message):
+    if message is None:
+        assert v.check_bp("bp.1", systolic, diastolic, ADULT) is None
+    else:
+        assert refusal_of(v.check_bp, "bp.1", systolic, diastolic, ADULT) == ("bp.1", message)
+
+
+def typed(value: float, unit: str) -> units.Parsed:
+    return units.Parsed(value, unit, str(value))
+
+
+LAST_100_KG = v.PatientContext.on(
+    dt.date(1980, 1, 1), DAY, previous={v.WEIGHT: v.Previous(100.0, dt.datetime(2026, 10, 1, 9))}
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "message"),
+    [
+        (90, units.LB, "90 lb is far less than last time's 220.5 lb (10/01/2026); 90 kg would be "
+                       "198.4 lb. Was it measured in kg? Switch the unit to kg."),  # kg ratio 0.9
+        (110, units.LB, "110 lb is far less than last time's 220.5 lb (10/01/2026); 110 kg would "
+                        "be 242.5 lb. Was it measured in kg? Switch the unit to kg."),  # 1.1
+        (89, units.LB, None),  # 89 kg would be 0.89 of last time: not a unit slip
+        (111, units.LB, None),
+        (220, units.KG, "220 kg is far more than last time's 100 kg (10/01/2026); 220 lb would "
+                        "be 99.8 kg. Was it measured in lb? Switch the unit to lb."),
+        (90, units.KG, None),
+    ],
+)  # fmt: skip
+def test_a_weight_in_the_wrong_unit_is_caught_against_last_time(value, unit, message):
+    if message is None:
+        assert v.check_quantity("w", v.WEIGHT, typed(value, unit), LAST_100_KG) > 0
+    else:
+        assert refusal_of(v.check_quantity, "w", v.WEIGHT, typed(value, unit), LAST_100_KG) == (
+            "w", message)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "unit", "message"),
+    [
+        (v.WEIGHT, 500, units.KG, "500 kg is not plausible for an adult (22.7 kg to 340 kg). Was "
+                                  "it in lb? 500 lb = 226.8 kg."),
+        (v.WEIGHT, 341, units.KG, "341 kg is not plausible for an adult (22.7 kg to 340 kg). Was "
+                                  "it in lb? 341 lb = 154.7 kg."),
+        (v.WEIGHT, 340, units.KG, None),
+        (v.WEIGHT, 22.7, units.KG, None),
+        (v.WEIGHT, 22, units.KG, "22 kg is not plausible for an adult (22.7 kg to 340 kg)."),
+        (v.WEIGHT, 20, units.LB, "20 lb is not plausible for an adult (50 lb to 749.6 lb)."),
+        (v.WEIGHT, 749, units.LB, None),
+        (v.WEIGHT, 750, units.LB, "750 lb is not plausible for an adult (50 lb to 749.6 lb)."),
+        (v.TEMPERATURE, 37, units.DEGF, "37 °F is not a body temperature; it looks like °C "
+                                        "(37 °C = 98.6 °F). Switch the unit to °C."),
+        (v.TEMPERATURE, 86, units.CEL, "86 °C is not a body temperature; it looks like °F "
+                                       "(86 °F = 30 °C). Switch the unit to °F."),  # at 30 °C
+        (v.TEMPERATURE, 100, units.CEL, "100 °C is not a body temperature; it looks like °F "
+                                        "(100 °F = 37.8 °C). Switch the unit to °F."),
+        (v.TEMPERATURE, 113, units.DEGF, None),  # exactly 45 °C
+        (v.TEMPERATURE, 30, units.CEL, None),
+        (v.TEMPERATURE, 45, units.CEL, None),
+        (v.TEMPERATURE, 50, units.CEL, "50 °C is outside 30 °C to 45 °C: re-measure."),
+        (v.TEMPERATURE, 113.1, units.CEL, "113.1 °C is outside 30 °C to 45 °C: re-measure."),
+    ],
+)  # fmt: skip
+def test_quantities_that_cannot_be_real_name_the_likely_unit(name, value, unit, message):
+    if message is None:
+        assert v.check_quantity("q", name, typed(value, unit), ADULT) > 0
+    else:
+        assert refusal_of(v.check_quantity, "q", name, typed(value, unit), ADULT) == ("q", message)
+
+
+def test_plausible_weight_reads_in_kilograms():
+    assert v.check_quantity("w", v.WEIGHT, typed(400, units.LB), ADULT) == 181.436948
+
+
+# ------------------------------------------------------------------ weight change
+LAST_80_KG = v.PatientContext.on(
+    dt.date(1980, 1, 1), DAY, previous={v.WEIGHT: v.Previous(80.0, dt.datetime(2026, 10, 1, 9))}
+)
+
+
+@pytest.mark.parametrize(
+    ("kg", "direction", "words"),
+    [
+        (88, "", ""),  # exactly 10 %: not beyond the threshold
+        (88.1, "high", "Up 10.1 % since 10/01/2026"),
+        (72, "", ""),
+        (71.9, "low", "Down 10.1 % since 10/01/2026"),
+    ],
+)
+def test_an_adults_weight_change_beyond_the_threshold_is_flagged(kg, direction, words):
+    level = v.ABNORMAL if direction else v.NORMAL
+    assert v.classify_weight(kg, LAST_80_KG, 10.0) == v.Finding(v.WEIGHT, level, direction, words)
+
+
+def test_a_child_is_flagged_for_loss_and_low_weight_for_age_never_for_growing():
+    girl = v.PatientContext.on(dt.date(2018, 1, 1), DAY, "female",
+                               previous={v.WEIGHT: v.Previous(25.0, dt.datetime(2026, 10, 1, 9))})  # fmt: skip
+    assert v.classify_weight(30, girl, 10.0) == v.Finding(
+        v.WEIGHT, v.NORMAL, "", "60th percentile weight-for-age (CDC 2000, z +0.27)")  # fmt: skip
+    assert v.classify_weight(22, girl, 10.0) == v.Finding(
+        v.WEIGHT, v.ABNORMAL, "low",
+        "Down 12.0 % since 10/01/2026; 5th percentile weight-for-age (CDC 2000, z -1.62)",
+    )  # fmt: skip
+    thin = v.PatientContext.on(dt.date(2018, 1, 1), DAY, "female")
+    assert v.classify_weight(18, thin, 10.0).level == v.ABNORMAL
+    assert v.classify_weight(18, thin, 10.0).direction == "low"
