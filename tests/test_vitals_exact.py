@@ -527,3 +527,88 @@ def test_a_child_is_flagged_for_loss_and_low_weight_for_age_never_for_growing():
     thin = v.PatientContext.on(dt.date(2018, 1, 1), DAY, "female")
     assert v.classify_weight(18, thin, 10.0).level == v.ABNORMAL
     assert v.classify_weight(18, thin, 10.0).direction == "low"
+
+
+# ------------------------------------------------------------------ one field of the form
+def evaluated(entries: dict, ctx: v.PatientContext = ADULT, limits=v.DEFAULT_THRESHOLDS, **form):
+    typed_entries = {
+        k: v.Entry(*t) if isinstance(t, tuple) else v.Entry(t) for k, t in entries.items()
+    }
+    return v.evaluate(v.VitalsForm(entries=typed_entries, **form), ctx, limits=limits)
+
+
+def test_an_irregular_rhythm_flags_a_normal_pulse_and_joins_an_abnormal_ones_words():
+    normal = evaluated({v.PULSE: "72"}, pulse_rhythm="irregular")
+    assert normal.findings[v.PULSE] == v.Finding(v.PULSE, v.ABNORMAL, "", "Irregular rhythm", "72")
+    assert normal.measurements == [
+        v.Measurement(v.PULSE, "8867-4", 72.0, "/min", "72", "/min", {"rhythm": "irregular"}, "A")
+    ]
+    fast = evaluated({v.PULSE: "110"}, pulse_rhythm="irregular")
+    assert fast.findings[v.PULSE] == v.Finding(
+        v.PULSE, v.ABNORMAL, "high", "High (normal 60-100); irregular", "110")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("entries", "limits", "key", "words"),
+    [
+        ({v.PULSE: "95"}, v.Thresholds(pulse_high=90), v.PULSE, "High (normal 60-90)"),
+        ({v.RESPIRATORY_RATE: "19"}, v.Thresholds(respiratory_high=18), v.RESPIRATORY_RATE,
+         "High (normal 12-18)"),
+        ({v.TEMPERATURE: ("37.9", units.CEL)}, v.Thresholds(fever_c=37.5), v.TEMPERATURE,
+         "Fever (≥ 37.5 °C / 99.5 °F)"),
+    ],
+)  # fmt: skip
+def test_the_clinics_own_limits_reach_every_field(entries, limits, key, words):
+    assert evaluated(entries, limits=limits).findings[key].words == words
+    assert key not in evaluated(entries).findings  # flagged only by the clinic's limit
+
+
+def test_the_clinics_spo2_limit_reaches_the_form():
+    assert v.SPO2 in evaluated({v.SPO2: "94"}).findings
+    assert v.SPO2 not in evaluated({v.SPO2: "94"}, limits=v.Thresholds(spo2_low=93)).findings
+
+
+def test_the_temperature_route_is_kept_with_the_value():
+    result = evaluated({v.TEMPERATURE: ("37", units.CEL)}, temperature_route="tympanic")
+    assert [m.qualifiers for m in result.measurements] == [{"route": "tympanic"}]
+
+
+@pytest.mark.parametrize(
+    ("flow", "refusal", "qualifiers"),
+    [
+        ("abc", "O2 flow must be a number of L/min (e.g. 2).", None),
+        ("0", "O2 flow must be between 0 and 60 L/min.", None),
+        ("0.5", None, {"oxygen": "on O2", "o2_flow_l_min": 0.5}),
+        ("60", None, {"oxygen": "on O2", "o2_flow_l_min": 60.0}),
+        ("61", "O2 flow must be between 0 and 60 L/min.", None),
+        ("", None, {"oxygen": "on O2"}),
+    ],
+)
+def test_oxygen_flow_is_checked_only_on_oxygen(flow, refusal, qualifiers):
+    result = evaluated({v.SPO2: "94"}, oxygen="on O2", o2_flow=flow)
+    assert result.refusals == ({v.SPO2: refusal} if refusal else {})
+    assert [m.qualifiers for m in result.measurements] == ([qualifiers] if qualifiers else [])
+    if qualifiers:
+        assert result.findings[v.SPO2].words == "Low (below 95 %) on O2"
+    on_room_air = evaluated({v.SPO2: "94"}, oxygen="room air", o2_flow=flow)
+    assert on_room_air.refusals == {}
+    assert [m.qualifiers for m in on_room_air.measurements] == [{"oxygen": "room air"}]
+
+
+def test_a_quantity_that_is_not_a_number_is_refused_on_its_field():
+    assert evaluated({v.WEIGHT: ("abc", units.KG)}).refusals == {v.WEIGHT: "'abc' is not a number."}
+
+
+def test_a_plain_weight_is_stored_as_typed_with_no_flag():
+    assert evaluated({v.WEIGHT: ("70", units.KG)}).measurements == [
+        v.Measurement(v.WEIGHT, "29463-7", 70.0, "kg", "70", "kg", {}, "")
+    ]
+
+
+def test_height_percentiles_stop_at_twenty_years():
+    nineteen = v.PatientContext.on(dt.date(2006, 12, 1), DAY, "female")  # 239 months
+    assert evaluated({v.HEIGHT: ("165", units.CM)}, nineteen).findings[v.HEIGHT].words == (
+        "60th percentile stature-for-age (CDC 2000, z +0.26)"
+    )
+    twenty = v.PatientContext.on(dt.date(2006, 11, 30), DAY, "female")  # 240 months
+    assert evaluated({v.HEIGHT: ("165", units.CM)}, twenty).findings == {}
