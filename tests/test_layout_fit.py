@@ -523,3 +523,68 @@ def test_scaled_screens_fit_with_real_device_pixel_scaling(factor, screens, case
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:]
     assert run.stdout.split("[")[0].strip() == "." * cases, run.stdout  # each case passed
+
+
+# ------------------------------------------------------------------ one scroll bar per page
+def covered_visit(services, day):
+    """Today's visit of a patient with a coverage that has an eligibility history."""
+    for row in day:
+        for coverage in services.insurance.coverages(row.patient_id):
+            if services.insurance.verification_log(coverage.id):
+                return row
+    raise AssertionError("the demo has no covered patient with a check today")
+
+
+@pytest.fixture
+def covered_window(window, demo_services, clock) -> MainWindow:
+    """The window with a patient chosen whose insurance has coverage and checks."""
+    visit = covered_visit(demo_services, demo_services.schedule.day(clock.now().date()))
+    window.selection.select_appointment(visit.id, visit.patient_id)
+    return window
+
+
+def nested_scrolling(window: MainWindow, index: int, screen: str) -> list[str]:
+    """A panel that scrolls up and down inside a page that scrolls (two bars, the wheel
+    caught by the inner one), and inner tab bars that neither the window shows nor the
+    page's own scrolling reaches."""
+    holder = window.tabs.widget(index)
+    page_scrolls = holder.verticalScrollBar().isVisible()
+    problems = []
+    if page_scrolls:
+        for area in visible_widgets(holder.page(), QScrollArea):
+            if area.verticalScrollBar().isVisible():
+                problems.append(f"{area.objectName()} scrolls inside the scrolling page")
+    frame = QRect(0, 0, *client_size(screen))
+    content = holder.widget()
+    for pages in visible_widgets(holder.page(), QTabWidget):
+        bar = pages.tabBar()
+        scroller = _scroll_ancestor(bar, window)
+        if scroller is None and not frame.contains(_on_screen_rect(bar, window)):
+            problems.append(f"{pages.objectName()} tabs outside the window")
+        elif scroller is not None and scroller is not holder:
+            problems.append(f"{pages.objectName()} tabs inside {scroller.objectName()}")
+        elif not content.rect().contains(QRect(bar.mapTo(content, QPoint(0, 0)), bar.size())):
+            problems.append(f"{pages.objectName()} tabs past the page's end")
+    return problems
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_one_scroll_bar_per_page_and_inner_tabs_reached(covered_window, screen):
+    """Issue 15: the Insurance page scrolled and so did the card panel inside it, with
+    the Eligibility / Notes tabs below the fold. On every tab, at every size: while the
+    page scrolls nothing inside it scrolls up and down too, and every inner tab bar is
+    in the window or reached by the page's own scrolling."""
+    window = covered_window
+    report = {}
+    for index in range(window.tabs.count()):
+        show_at(window, screen, index)
+        title = window.tabs.tabText(index)
+        found = nested_scrolling(window, index, screen)
+        for pages, page in inner_pages(window.tab_page(index)):
+            pages.setCurrentIndex(page)
+            QApplication.processEvents()
+            found += [p for p in nested_scrolling(window, index, screen) if p not in found]
+            pages.setCurrentIndex(0)
+        if found:
+            report[title] = found
+    assert not report, "\n".join(f"{screen} {tab}: {p}" for tab, found in report.items() for p in found)
