@@ -563,8 +563,18 @@ def nested_scrolling(window: MainWindow, index: int, screen: str) -> list[str]:
             problems.append(f"{pages.objectName()} tabs outside the window")
         elif scroller is not None and scroller is not holder:
             problems.append(f"{pages.objectName()} tabs inside {scroller.objectName()}")
-        elif not content.rect().contains(QRect(bar.mapTo(content, QPoint(0, 0)), bar.size())):
-            problems.append(f"{pages.objectName()} tabs past the page's end")
+        elif not content.rect().contains(
+            place := QRect(bar.mapTo(content, QPoint(0, 0)), bar.size())
+        ):
+            problems.append(
+                f"{pages.objectName()} tabs at {place.getRect()} past the page's end {content.size().toTuple()}"
+            )
+    for widget in visible_widgets(holder.page(), CONTROLS):
+        if _scroll_ancestor(widget, holder) is None:  # not inside an inner scroll area
+            place = QRect(widget.mapTo(content, QPoint(0, 0)), widget.size())
+            if not content.rect().contains(place):
+                name = widget.objectName() or type(widget).__name__
+                problems.append(f"{name} at {place.getRect()} past the page's end")
     return problems
 
 
@@ -587,4 +597,66 @@ def test_one_scroll_bar_per_page_and_inner_tabs_reached(covered_window, screen):
             pages.setCurrentIndex(0)
         if found:
             report[title] = found
-    assert not report, "\n".join(f"{screen} {tab}: {p}" for tab, found in report.items() for p in found)
+    assert not report, "\n".join(
+        f"{screen} {tab}: {p}" for tab, found in report.items() for p in found
+    )
+
+
+def _in_page_view(widget: QWidget, holder: QScrollArea) -> bool:
+    """The widget lies in what the page's scroll area shows now (its top at least, for
+    a widget taller than the view)."""
+    view = holder.viewport().rect()
+    place = QRect(widget.mapTo(holder.viewport(), QPoint(0, 0)), widget.size())
+    if place.height() > view.height():
+        return view.contains(place.topLeft())
+    return view.contains(place)
+
+
+SHORT = "1280x720@150"  # the smallest screen: the Insurance page scrolls
+
+
+def test_tabbing_through_the_insurance_page_scrolls_each_control_into_view(covered_window, qtbot):
+    window = covered_window
+    show_at(window, SHORT, 4)
+    holder, tab = window.tabs.widget(4), window.tab_page(4)
+    assert holder.verticalScrollBar().isVisible()
+    tab.actions["add"].setFocus()
+    below_fold, visited = set(), []
+    for _ in range(40):
+        widget = QApplication.focusWidget()
+        if not tab.isAncestorOf(widget):
+            break
+        visited.append(widget)
+        if holder.verticalScrollBar().value() > 0:
+            below_fold.add(widget)
+        assert _in_page_view(widget, holder), (
+            widget.objectName(),
+            holder.verticalScrollBar().value(),
+        )
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+        QApplication.processEvents()
+    assert tab.pages.tabBar() in below_fold or any(tab.pages.isAncestorOf(w) for w in below_fold)
+    assert tab.checks.verify_button in visited  # the Eligibility page's own Verify
+
+
+@pytest.mark.parametrize(
+    ("key", "page"), [(Qt.Key.Key_S, "notes"), (Qt.Key.Key_I, "auths"), (Qt.Key.Key_G, "checks")]
+)
+def test_insurance_pages_open_by_mnemonic_and_come_into_view(covered_window, qtbot, key, page):
+    """Alt+G / Alt+S / Alt+I choose Eligibility / Notes / Prior authorizations from
+    anywhere on the tab; the cursor goes to the tabs and the page scrolls to them."""
+    window = covered_window
+    show_at(window, SHORT, 4)
+    holder, tab = window.tabs.widget(4), window.tab_page(4)
+    if page == "checks":
+        tab.pages.setCurrentWidget(tab.notes)
+    tab.actions["add"].setFocus()
+    holder.verticalScrollBar().setValue(0)
+    assert not _in_page_view(tab.pages.tabBar(), holder)  # below the fold at first
+    qtbot.keyClick(tab.actions["add"], key, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: tab.pages.currentWidget() is getattr(tab, page), timeout=5000)
+    assert QApplication.focusWidget() is tab.pages.tabBar()
+    assert _in_page_view(tab.pages.tabBar(), holder)
+    current = tab.pages.currentIndex()
+    qtbot.keyClick(tab.pages.tabBar(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert tab.pages.currentIndex() == (current + 1) % tab.pages.count()  # Ctrl+Tab goes on
