@@ -389,8 +389,10 @@ class PageScroll(QScrollArea):
         leaves out, and the page's end would be cut off by it once the page scrolls."""
         layout = self.page().layout()
         wrapped = 0
-        if layout is not None and layout.hasHeightForWidth():
-            wrapped = layout.totalMinimumHeightForWidth(self.viewport().width())
+        if layout is not None:
+            margins = layout.contentsMargins()
+            width = self.viewport().width() - margins.left() - margins.right()
+            wrapped = layout.totalMinimumSize().height() + _wrapping_extra(layout, width)
         if wrapped != self.widget().minimumHeight():
             self.widget().setMinimumHeight(wrapped)
 
@@ -441,6 +443,20 @@ def _relayout_up_to(holder: QWidget, splitters: list[QSplitter]) -> None:
     for widget in chain:
         if widget.layout() is not None:
             widget.layout().activate()
+
+
+def _wrapping_extra(layout: QLayout, width: int) -> int:
+    """The height a layout's rows of buttons and sentences take at ``width`` beyond
+    the one line their minimum counts (panels inside are left to their own minimum)."""
+    extra = 0
+    for index in range(layout.count()):
+        item = layout.itemAt(index)
+        if item.isEmpty() or not item.hasHeightForWidth():
+            continue
+        inner = item.layout() or (item.widget().layout() if item.widget() else None)
+        if isinstance(inner, FlowLayout) or isinstance(item.widget(), QLabel):
+            extra += max(0, item.heightForWidth(width) - item.minimumSize().height())
+    return extra
 
 
 def _forget_sizes_up_to(widget: QWidget, holder: QWidget) -> None:
