@@ -505,7 +505,7 @@ def test_schedule_week_view_fits(window, demo_services, screen):
 
 
 # ------------------------------------------------------------------ real device-pixel scaling
-@pytest.mark.parametrize(("factor", "screens", "cases"), [("1.25", "125", 7), ("1.5", "150", 7)])
+@pytest.mark.parametrize(("factor", "screens", "cases"), [("1.25", "125", 9), ("1.5", "150", 10)])
 def test_scaled_screens_fit_with_real_device_pixel_scaling(factor, screens, cases, tmp_path):
     """The scaled cases again in a Qt that paints at QT_SCALE_FACTOR (fonts and metrics
     rounded in device pixels, as on a Windows laptop at 125 % / 150 %), not only at
@@ -515,7 +515,7 @@ def test_scaled_screens_fit_with_real_device_pixel_scaling(factor, screens, case
     import sys
 
     env = dict(os.environ, QT_SCALE_FACTOR=factor, QT_QPA_PLATFORM="offscreen")
-    chosen = f"{screens} and (every_tab or every_dialog or save_row or week)"  # no @: a file
+    chosen = f"{screens} and (every_tab or every_dialog or save_row or week or one_scroll)"
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", __file__,
          "-k", chosen, "--basetemp", str(tmp_path / "t")],
@@ -660,3 +660,18 @@ def test_insurance_pages_open_by_mnemonic_and_come_into_view(covered_window, qtb
     current = tab.pages.currentIndex()
     qtbot.keyClick(tab.pages.tabBar(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
     assert tab.pages.currentIndex() == (current + 1) % tab.pages.count()  # Ctrl+Tab goes on
+
+
+@pytest.mark.parametrize(
+    ("screen", "side_by_side"), [("1366x768@150", True), ("1366x768@125", False)]
+)
+def test_card_sides_side_by_side_only_where_the_panel_is_wide(covered_window, screen, side_by_side):
+    """On a short screen the card panel has the page's whole width: front and back
+    share a row and the tabs below come a card's height sooner; in the narrow left
+    pane the back goes under the front, nothing cut."""
+    show_at(covered_window, screen, 4)
+    cards = covered_window.tab_page(4).cards
+    front, back = (cards.findChild(QWidget, f"card_{side}_box") for side in ("front", "back"))
+    assert (front.y() == back.y()) is side_by_side
+    assert side_by_side or back.y() >= front.y() + front.height()
+    assert cards.rect().contains(QRect(back.mapTo(cards, QPoint(0, 0)), back.size()))
