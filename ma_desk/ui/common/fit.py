@@ -373,7 +373,6 @@ class PageScroll(QScrollArea):
                 splitter.setSizes(sizes)
             self._stacked.clear()
         restacked = before != self.is_stacked()
-        self._hold_wrapped_rows()
         unrolled = self._unroll_inner_panels(restacked)
         grown = [
             _keep_rows(splitter, self._first_panel_room(splitter)) for splitter in self._stacked
@@ -382,19 +381,6 @@ class PageScroll(QScrollArea):
             changed = [*self._stacked, *unrolled] or self.page().findChildren(QSplitter)
             _relayout_up_to(self.widget(), changed)
             self.setWidgetResizable(True)  # sizes the page for its new shape at once
-
-    def _hold_wrapped_rows(self) -> None:
-        """Keeps the page at least as tall as it needs at its width now: a row of
-        buttons that wraps to a second line adds height the page's plain minimum
-        leaves out, and the page's end would be cut off by it once the page scrolls."""
-        layout = self.page().layout()
-        wrapped = 0
-        if layout is not None:
-            margins = layout.contentsMargins()
-            width = self.viewport().width() - margins.left() - margins.right()
-            wrapped = layout.totalMinimumSize().height() + _wrapping_extra(layout, width)
-        if wrapped != self.widget().minimumHeight():
-            self.widget().setMinimumHeight(wrapped)
 
     def _unroll_inner_panels(self, restacked: bool) -> list[QWidget]:
         """While the page scrolls up and down, its scrolling panels unroll (one scroll
@@ -513,10 +499,22 @@ def _keep_rows(splitter: QSplitter, first_room: int) -> bool:
 class _FillLayout(QVBoxLayout):
     """Holds the page at the viewport's size. It hides the page's height-for-width
     from the scroll area, which would otherwise stretch the page to its preferred
-    height and scroll a page that fits."""
+    height and scroll a page that fits; its minimum counts only the lines that rows
+    of buttons and sentences wrap onto at the width now (left out, they pushed the
+    page's last rows out of reach once the page scrolled)."""
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         return False
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        least = super().minimumSize()
+        page = self.itemAt(0).widget() if self.count() else None
+        inner = page.layout() if page is not None else None
+        if inner is None or self.parentWidget() is None:
+            return least
+        margins = inner.contentsMargins()
+        width = self.parentWidget().width() - margins.left() - margins.right()
+        return QSize(least.width(), least.height() + _wrapping_extra(inner, width))
 
 
 def scrolling_page(page: QWidget) -> PageScroll:
