@@ -505,7 +505,7 @@ def test_schedule_week_view_fits(window, demo_services, screen):
 
 
 # ------------------------------------------------------------------ real device-pixel scaling
-@pytest.mark.parametrize(("factor", "screens", "cases"), [("1.25", "125", 7), ("1.5", "150", 7)])
+@pytest.mark.parametrize(("factor", "screens", "cases"), [("1.25", "125", 9), ("1.5", "150", 10)])
 def test_scaled_screens_fit_with_real_device_pixel_scaling(factor, screens, cases, tmp_path):
     """The scaled cases again in a Qt that paints at QT_SCALE_FACTOR (fonts and metrics
     rounded in device pixels, as on a Windows laptop at 125 % / 150 %), not only at
@@ -515,7 +515,7 @@ def test_scaled_screens_fit_with_real_device_pixel_scaling(factor, screens, case
     import sys
 
     env = dict(os.environ, QT_SCALE_FACTOR=factor, QT_QPA_PLATFORM="offscreen")
-    chosen = f"{screens} and (every_tab or every_dialog or save_row or week)"  # no @: a file
+    chosen = f"{screens} and (every_tab or every_dialog or save_row or week or one_scroll)"
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", __file__,
          "-k", chosen, "--basetemp", str(tmp_path / "t")],
@@ -523,3 +523,155 @@ def test_scaled_screens_fit_with_real_device_pixel_scaling(factor, screens, case
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:]
     assert run.stdout.split("[")[0].strip() == "." * cases, run.stdout  # each case passed
+
+
+# ------------------------------------------------------------------ one scroll bar per page
+def covered_visit(services, day):
+    """Today's visit of a patient with a coverage that has an eligibility history."""
+    for row in day:
+        for coverage in services.insurance.coverages(row.patient_id):
+            if services.insurance.verification_log(coverage.id):
+                return row
+    raise AssertionError("the demo has no covered patient with a check today")
+
+
+@pytest.fixture
+def covered_window(window, demo_services, clock) -> MainWindow:
+    """The window with a patient chosen whose insurance has coverage and checks."""
+    visit = covered_visit(demo_services, demo_services.schedule.day(clock.now().date()))
+    window.selection.select_appointment(visit.id, visit.patient_id)
+    return window
+
+
+def nested_scrolling(window: MainWindow, index: int, screen: str) -> list[str]:
+    """A panel that scrolls up and down inside a page that scrolls (two bars, the wheel
+    caught by the inner one), and inner tab bars that neither the window shows nor the
+    page's own scrolling reaches."""
+    holder = window.tabs.widget(index)
+    page_scrolls = holder.verticalScrollBar().isVisible()
+    problems = []
+    if page_scrolls:
+        for area in visible_widgets(holder.page(), QScrollArea):
+            if area.verticalScrollBar().isVisible():
+                problems.append(f"{area.objectName()} scrolls inside the scrolling page")
+    frame = QRect(0, 0, *client_size(screen))
+    content = holder.widget()
+    for pages in visible_widgets(holder.page(), QTabWidget):
+        bar = pages.tabBar()
+        scroller = _scroll_ancestor(bar, window)
+        if scroller is None and not frame.contains(_on_screen_rect(bar, window)):
+            problems.append(f"{pages.objectName()} tabs outside the window")
+        elif scroller is not None and scroller is not holder:
+            problems.append(f"{pages.objectName()} tabs inside {scroller.objectName()}")
+        elif not content.rect().contains(
+            place := QRect(bar.mapTo(content, QPoint(0, 0)), bar.size())
+        ):
+            problems.append(
+                f"{pages.objectName()} tabs at {place.getRect()} past the page's end {content.size().toTuple()}"
+            )
+    for widget in visible_widgets(holder.page(), CONTROLS):
+        if _scroll_ancestor(widget, holder) is None:  # not inside an inner scroll area
+            place = QRect(widget.mapTo(content, QPoint(0, 0)), widget.size())
+            if not content.rect().contains(place):
+                name = widget.objectName() or type(widget).__name__
+                problems.append(f"{name} at {place.getRect()} past the page's end")
+    return problems
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_one_scroll_bar_per_page_and_inner_tabs_reached(covered_window, screen):
+    """Issue 15: the Insurance page scrolled and so did the card panel inside it, with
+    the Eligibility / Notes tabs below the fold. On every tab, at every size: while the
+    page scrolls nothing inside it scrolls up and down too, and every inner tab bar is
+    in the window or reached by the page's own scrolling."""
+    window = covered_window
+    report = {}
+    for index in range(window.tabs.count()):
+        show_at(window, screen, index)
+        title = window.tabs.tabText(index)
+        found = nested_scrolling(window, index, screen)
+        for pages, page in inner_pages(window.tab_page(index)):
+            pages.setCurrentIndex(page)
+            QApplication.processEvents()
+            found += [p for p in nested_scrolling(window, index, screen) if p not in found]
+            pages.setCurrentIndex(0)
+        if found:
+            report[title] = found
+    assert not report, "\n".join(
+        f"{screen} {tab}: {p}" for tab, found in report.items() for p in found
+    )
+
+
+def _in_page_view(widget: QWidget, holder: QScrollArea) -> bool:
+    """The widget lies in what the page's scroll area shows now (its top at least, for
+    a widget taller than the view)."""
+    view = holder.viewport().rect()
+    place = QRect(widget.mapTo(holder.viewport(), QPoint(0, 0)), widget.size())
+    if place.height() > view.height():
+        return view.contains(place.topLeft())
+    return view.contains(place)
+
+
+SHORT = "1280x720@150"  # the smallest screen: the Insurance page scrolls
+
+
+def test_tabbing_through_the_insurance_page_scrolls_each_control_into_view(covered_window, qtbot):
+    window = covered_window
+    show_at(window, SHORT, 4)
+    holder, tab = window.tabs.widget(4), window.tab_page(4)
+    assert holder.verticalScrollBar().isVisible()
+    tab.actions["add"].setFocus()
+    below_fold, visited = set(), []
+    for _ in range(40):
+        widget = QApplication.focusWidget()
+        if not tab.isAncestorOf(widget):
+            break
+        visited.append(widget)
+        if holder.verticalScrollBar().value() > 0:
+            below_fold.add(widget)
+        assert _in_page_view(widget, holder), (
+            widget.objectName(),
+            holder.verticalScrollBar().value(),
+        )
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+        QApplication.processEvents()
+    assert tab.pages.tabBar() in below_fold or any(tab.pages.isAncestorOf(w) for w in below_fold)
+    assert tab.checks.verify_button in visited  # the Eligibility page's own Verify
+
+
+@pytest.mark.parametrize(
+    ("key", "page"), [(Qt.Key.Key_S, "notes"), (Qt.Key.Key_I, "auths"), (Qt.Key.Key_G, "checks")]
+)
+def test_insurance_pages_open_by_mnemonic_and_come_into_view(covered_window, qtbot, key, page):
+    """Alt+G / Alt+S / Alt+I choose Eligibility / Notes / Prior authorizations from
+    anywhere on the tab; the cursor goes to the tabs and the page scrolls to them."""
+    window = covered_window
+    show_at(window, SHORT, 4)
+    holder, tab = window.tabs.widget(4), window.tab_page(4)
+    if page == "checks":
+        tab.pages.setCurrentWidget(tab.notes)
+    tab.actions["add"].setFocus()
+    holder.verticalScrollBar().setValue(0)
+    assert not _in_page_view(tab.pages.tabBar(), holder)  # below the fold at first
+    qtbot.keyClick(tab.actions["add"], key, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: tab.pages.currentWidget() is getattr(tab, page), timeout=5000)
+    assert QApplication.focusWidget() is tab.pages.tabBar()
+    assert _in_page_view(tab.pages.tabBar(), holder)
+    current = tab.pages.currentIndex()
+    qtbot.keyClick(tab.pages.tabBar(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert tab.pages.currentIndex() == (current + 1) % tab.pages.count()  # Ctrl+Tab goes on
+
+
+@pytest.mark.parametrize(
+    ("screen", "side_by_side"), [("1366x768@150", True), ("1366x768@125", False)]
+)
+def test_card_sides_side_by_side_only_where_the_panel_is_wide(covered_window, screen, side_by_side):
+    """On a short screen the card panel has the page's whole width: front and back
+    share a row and the tabs below come a card's height sooner; in the narrow left
+    pane the back goes under the front, nothing cut."""
+    show_at(covered_window, screen, 4)
+    cards = covered_window.tab_page(4).cards
+    front, back = (cards.findChild(QWidget, f"card_{side}_box") for side in ("front", "back"))
+    assert (front.y() == back.y()) is side_by_side
+    assert side_by_side or back.y() >= front.y() + front.height()
+    assert cards.rect().contains(QRect(back.mapTo(cards, QPoint(0, 0)), back.size()))

@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -231,13 +232,54 @@ class FittingLabel(QLabel):
 
 
 class _VerticalScroll(QScrollArea):
-    """Scrolls up and down only; as wide as its panel needs, so nothing is cut sideways."""
+    """Scrolls up and down only; as wide as its panel needs, so nothing is cut sideways.
+
+    Unrolled (inside a tab page that scrolls, see PageScroll), it is as tall as its
+    panel and never scrolls: the page's one scroll bar reaches the whole panel.
+    """
+
+    _unrolled = False
+    _unrolled_height = 0  # the height asked for when last measured, unrolled
+
+    def set_unrolled(self, unrolled: bool) -> None:
+        if unrolled == self._unrolled:
+            return
+        self._unrolled = unrolled
+        self.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+            if unrolled
+            else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
+        self.verticalScrollBar().setValue(0)
+        self.updateGeometry()
+
+    def is_unrolled(self) -> bool:
+        return self._unrolled
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         panel = self.widget()
         needed = panel.minimumSizeHint().expandedTo(panel.minimumSize()).width() if panel else 0
         bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(needed + bar + 2 * self.frameWidth(), 0)
+        height = self._panel_height() if self._unrolled else 0
+        return QSize(needed + bar + 2 * self.frameWidth(), height)
+
+    def _panel_height(self) -> int:
+        """The panel's whole height at the area's width now (wrapped text included)."""
+        panel = self.widget()
+        if panel is None:
+            return 0
+        width = self.viewport().width() if self.width() > 0 else panel.sizeHint().width()
+        wrapped = panel.heightForWidth(width) if panel.hasHeightForWidth() else -1
+        whole = wrapped if wrapped > 0 else panel.sizeHint().height()
+        self._unrolled_height = max(whole, _least(panel).height()) + 2 * self.frameWidth()
+        return self._unrolled_height
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._unrolled and event.size().width() != event.oldSize().width():
+            before = self._unrolled_height
+            if self._panel_height() != before:
+                self.updateGeometry()  # wrapped text takes more (or fewer) lines now
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
@@ -277,6 +319,7 @@ class PageScroll(QScrollArea):
         super().__init__(parent)
         self._stacked: dict[QSplitter, tuple[list[int], int]] = {}  # sizes, min height
         self._wide_need = 0  # the page's minimum width with its panels side by side
+        self._rolled_need = 0  # the page's minimum height with its inner panels scrolling
 
     def page(self) -> QWidget:
         """The page inside (the tab itself)."""
@@ -293,6 +336,12 @@ class PageScroll(QScrollArea):
 
     def is_stacked(self) -> bool:
         return bool(self._stacked)
+
+    def follow_focus(self, _old: QWidget | None, now: QWidget | None) -> None:
+        """Scrolls a control that gets the cursor into view, however it got it (Tab,
+        a mnemonic, Ctrl+Tab, a tab's first field): never typing below the fold."""
+        if now is not None and self.widget() is not None and self.widget().isAncestorOf(now):
+            self.ensureWidgetVisible(now)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -323,14 +372,36 @@ class PageScroll(QScrollArea):
                 splitter.setMinimumHeight(least)
                 splitter.setSizes(sizes)
             self._stacked.clear()
+        restacked = before != self.is_stacked()
+        unrolled = self._unroll_inner_panels(restacked)
         grown = [
             _keep_rows(splitter, self._first_panel_room(splitter)) for splitter in self._stacked
         ]
-        if before != self.is_stacked() or any(grown):
-            _relayout_up_to(
-                self.widget(), list(self._stacked) or self.page().findChildren(QSplitter)
-            )
+        if restacked or any(grown) or unrolled:
+            changed = [*self._stacked, *unrolled] or self.page().findChildren(QSplitter)
+            _relayout_up_to(self.widget(), changed)
             self.setWidgetResizable(True)  # sizes the page for its new shape at once
+
+    def _unroll_inner_panels(self, restacked: bool) -> list[QWidget]:
+        """While the page scrolls up and down, its scrolling panels unroll (one scroll
+        bar to find, the wheel never caught by an inner one); they scroll again once
+        the area is as tall as the page needs with them scrolling. Returns the panels
+        changed. Just (un)stacked, they scroll, to be measured again on the next pass."""
+        panels = self.page().findChildren(_VerticalScroll)
+        inner = [area for area in panels if area.window() is self.window()]  # not a dialog's
+        room = self.height() - 2 * self.frameWidth()
+        if self.horizontalScrollBar().isVisible():
+            room -= self.horizontalScrollBar().height()
+        if restacked or any(area.is_unrolled() for area in inner):
+            unroll = not restacked and room < self._rolled_need
+        else:
+            self._rolled_need = _least(self.widget()).height()
+            unroll = self._rolled_need > room
+        changed = [area for area in inner if area.is_unrolled() != unroll]
+        for area in changed:
+            area.set_unrolled(unroll)
+            _forget_sizes_up_to(area, self.widget())
+        return changed
 
     def _first_panel_room(self, splitter: QSplitter) -> int:
         """The height the area leaves a stacked splitter's first panel: the area's
@@ -358,6 +429,28 @@ def _relayout_up_to(holder: QWidget, splitters: list[QSplitter]) -> None:
     for widget in chain:
         if widget.layout() is not None:
             widget.layout().activate()
+
+
+def _wrapping_extra(layout: QLayout, width: int) -> int:
+    """The height a layout's rows of buttons and sentences take at ``width`` beyond
+    the one line their minimum counts (panels inside are left to their own minimum)."""
+    extra = 0
+    for index in range(layout.count()):
+        item = layout.itemAt(index)
+        if item.isEmpty() or not item.hasHeightForWidth():
+            continue
+        inner = item.layout() or (item.widget().layout() if item.widget() else None)
+        if isinstance(inner, FlowLayout) or isinstance(item.widget(), QLabel):
+            extra += max(0, item.heightForWidth(width) - item.minimumSize().height())
+    return extra
+
+
+def _forget_sizes_up_to(widget: QWidget, holder: QWidget) -> None:
+    """Drops the sizes the layouts from widget up to holder keep for each widget (a
+    splitter's parent layout would otherwise measure the page with the old panel)."""
+    while widget is not None and widget is not holder:
+        widget.updateGeometry()
+        widget = widget.parentWidget()
 
 
 def _least(widget: QWidget) -> QSize:
@@ -406,16 +499,29 @@ def _keep_rows(splitter: QSplitter, first_room: int) -> bool:
 class _FillLayout(QVBoxLayout):
     """Holds the page at the viewport's size. It hides the page's height-for-width
     from the scroll area, which would otherwise stretch the page to its preferred
-    height and scroll a page that fits."""
+    height and scroll a page that fits; its minimum counts only the lines that rows
+    of buttons and sentences wrap onto at the width now (left out, they pushed the
+    page's last rows out of reach once the page scrolled)."""
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         return False
+
+    def minimumSize(self) -> QSize:  # noqa: N802
+        least = super().minimumSize()
+        page = self.itemAt(0).widget() if self.count() else None
+        inner = page.layout() if page is not None else None
+        if inner is None or self.parentWidget() is None:
+            return least
+        margins = inner.contentsMargins()
+        width = self.parentWidget().width() - margins.left() - margins.right()
+        return QSize(least.width(), least.height() + _wrapping_extra(inner, width))
 
 
 def scrolling_page(page: QWidget) -> PageScroll:
     """Wraps a tab page so a screen smaller than its minimum scrolls it instead of
     making the window bigger than the screen (issue 15: 1280x720 at 150 %)."""
     area = PageScroll()
+    QApplication.instance().focusChanged.connect(area.follow_focus)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the page's fields
@@ -590,6 +696,15 @@ def scrolls_sideways(view: QTableView) -> QTableView:
     for any laptop, so it scrolls sideways by design instead of squeezing numbers."""
     view.setProperty(SIDEWAYS, True)
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    return view
+
+
+def keeps_rows(view: QTableView, rows: int) -> QTableView:
+    """A table never squeezed below ``rows`` rows under its titles (a page that
+    scrolls gives each panel only its minimum height)."""
+    titles = view.horizontalHeader().sizeHint().height()
+    row = view.verticalHeader().defaultSectionSize()
+    view.setMinimumHeight(titles + rows * row + 2 * view.frameWidth())
     return view
 
 

@@ -32,6 +32,7 @@ from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import SIDES
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
+from ma_desk.ui.common.fit import button_row
 from ma_desk.ui.common.widgets import named
 from ma_desk.ui.insurance import common
 
@@ -134,48 +135,59 @@ class CardPanel(QGroupBox):
         self.patient_label = ""
         folder = QSettings().value(SCANNER_KEY, "")
         self.scanner_folder: Path | None = Path(str(folder)) if folder else None
-        grid = QGridLayout(self)
         self.thumbs: dict[str, QLabel] = {}
         self.buttons: dict[str, QPushButton] = {}
-        for column, side in enumerate(SIDES):
-            thumb = QLabel(f"No {side} image")
-            named(thumb, f"card_{side}_thumb", f"Card {side} image")
-            thumb.setFixedSize(THUMB)
-            thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            thumb.setStyleSheet(
-                f"border: 1px dashed {palette.THUMBNAIL_BORDER}; background: {palette.THUMBNAIL}; color: {palette.THUMBNAIL_TEXT};"
-            )
-            caption = QLabel(f"<b>{side.capitalize()}</b>")
-            caption.setObjectName(f"card_{side}_caption")
-            top = column * 3  # front above back: the panel stays narrow
-            grid.addWidget(caption, top, 0, 1, 3)
-            grid.addWidget(thumb, top + 1, 0, 1, 3)
-            self.thumbs[side] = thumb
-            for offset, (key, text, slot) in enumerate(
-                (
-                    ("file", "File…", lambda _=False, s=side: self.import_from_file(s)),
-                    ("scan", "Scanner", lambda _=False, s=side: self.import_from_scanner(s)),
-                    ("remove", "Remove", lambda _=False, s=side: self.remove(s)),
-                )
-            ):
-                button = named(QPushButton(text), f"card_{side}_{key}", f"{text} card {side}")
-                button.setToolTip(
-                    {
-                        "file": f"Import the card {side} from an image file",
-                        "scan": f"Import the newest scan from the scanner folder as the {side}",
-                        "remove": f"Remove the stored {side} image",
-                    }[key]  # fmt: skip
-                )
-                button.clicked.connect(slot)
-                grid.addWidget(button, top + 2, offset)
-                self.buttons[f"{side}_{key}"] = button
+        layout = QVBoxLayout(self)
+        # Front and back side by side where the panel is wide (a short screen's page
+        # gives it the whole width), one under the other where it is narrow.
+        layout.addWidget(button_row([self._side_box(side) for side in SIDES]))
         self.view_button = named(QPushButton("View / &print…"), "card_view", "View or print card")
         self.view_button.clicked.connect(self.view)
         self.folder_button = named(QPushButton("Scanner folder…"), "card_scanner_folder")
         self.folder_button.clicked.connect(self.choose_scanner_folder)
-        grid.addWidget(self.view_button, 6, 0, 1, 2)
-        grid.addWidget(self.folder_button, 6, 2, 1, 1)
+        actions = QHBoxLayout()
+        actions.addWidget(self.view_button, 2)
+        actions.addWidget(self.folder_button, 1)
+        layout.addLayout(actions)
         self.show_coverage(None)
+
+    def _side_box(self, side: str) -> QWidget:
+        """One side of the card: its caption, its thumbnail and its import buttons."""
+        box = QWidget()
+        box.setObjectName(f"card_{side}_box")
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        thumb = QLabel(f"No {side} image")
+        named(thumb, f"card_{side}_thumb", f"Card {side} image")
+        thumb.setFixedSize(THUMB)
+        thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        thumb.setStyleSheet(
+            f"border: 1px dashed {palette.THUMBNAIL_BORDER}; background: {palette.THUMBNAIL}; color: {palette.THUMBNAIL_TEXT};"
+        )
+        caption = QLabel(f"<b>{side.capitalize()}</b>")
+        caption.setObjectName(f"card_{side}_caption")
+        grid.addWidget(caption, 0, 0, 1, 3)
+        grid.addWidget(thumb, 1, 0, 1, 3)
+        self.thumbs[side] = thumb
+        for offset, (key, text, slot) in enumerate(
+            (
+                ("file", "File…", lambda _=False, s=side: self.import_from_file(s)),
+                ("scan", "Scanner", lambda _=False, s=side: self.import_from_scanner(s)),
+                ("remove", "Remove", lambda _=False, s=side: self.remove(s)),
+            )
+        ):
+            button = named(QPushButton(text), f"card_{side}_{key}", f"{text} card {side}")
+            button.setToolTip(
+                {
+                    "file": f"Import the card {side} from an image file",
+                    "scan": f"Import the newest scan from the scanner folder as the {side}",
+                    "remove": f"Remove the stored {side} image",
+                }[key]  # fmt: skip
+            )
+            button.clicked.connect(slot)
+            grid.addWidget(button, 2, offset)
+            self.buttons[f"{side}_{key}"] = button
+        return box
 
     # -- display
     def show_coverage(self, coverage: CoverageRow | None, patient_label: str = "") -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QPlainTextEdit,
+    QTableView,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -26,7 +27,15 @@ from ma_desk.errors import MADeskError
 from ma_desk.ui.common.errors import FieldMessage, field_errors
 from ma_desk.ui.common.fit import scrolling
 from ma_desk.ui.common.note_keys import ctrl_enter_saves
-from ma_desk.ui.common.widgets import named
+from ma_desk.ui.common.widgets import make_table, named
+
+
+def row_table(object_name: str, accessible: str) -> QTableView:
+    """A table of rows chosen with the arrows: Tab leaves it for the next control
+    instead of walking its cells, so the keyboard reaches the tabs below it."""
+    table = make_table(object_name, accessible)
+    table.setTabKeyNavigation(False)
+    return table
 
 
 def run_dialog(dialog: QDialog) -> bool:

@@ -22,7 +22,7 @@ from ma_desk.services.insurance import CoverageRow, EligibilityRow, NoteRow, Pri
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, wrapping
 from ma_desk.ui.common.table_model import Column, RowTableModel
-from ma_desk.ui.common.widgets import make_table, named
+from ma_desk.ui.common.widgets import named
 from ma_desk.ui.insurance import common
 from ma_desk.ui.insurance.common import when_text
 from ma_desk.ui.insurance.forms import NoteDialog, PriorAuthDialog
@@ -101,7 +101,7 @@ class EligibilityPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.summary)
         self.model: RowTableModel[EligibilityRow] = RowTableModel(CHECK_COLUMNS, self)
-        self.table = make_table("eligibility_log", "Eligibility checks")
+        self.table = common.row_table("eligibility_log", "Eligibility checks")
         self.table.setModel(self.model)
         fit_columns(self.table, stretch=("By", "Method", "Notes", "Reference"))
         layout.addWidget(self.table)
@@ -127,7 +127,7 @@ class NoteHistoryDialog(QDialog):
         layout.addWidget(QLabel("Every version of this note, oldest first; none was deleted."))
         self.model: RowTableModel[NoteRow] = RowTableModel(NOTE_COLUMNS, self)
         self.model.set_rows(versions)
-        self.table = make_table("note_history_table", "Note versions")
+        self.table = common.row_table("note_history_table", "Note versions")
         self.table.setModel(self.model)
         self.table.resizeColumnsToContents()
         layout.addWidget(self.table)
@@ -172,7 +172,7 @@ class NotesPanel(QWidget):
         layout.addLayout(row)
         split = keep_panels(QSplitter(), (2, 1))
         self.model: RowTableModel[NoteRow] = RowTableModel(NOTE_COLUMNS, self)
-        self.table = make_table("notes_table", "Insurance notes")
+        self.table = common.row_table("notes_table", "Insurance notes")
         self.table.setModel(self.model)
         fit_columns(self.table, stretch=("Note", "About"))
         self.text = named(QPlainTextEdit(), "note_text", "Selected note")
@@ -261,7 +261,7 @@ class PriorAuthPanel(QWidget):
         )
         layout.addLayout(row)
         self.model: RowTableModel[PriorAuthRow] = RowTableModel(AUTH_COLUMNS, self)
-        self.table = make_table("prior_auths", "Prior authorizations")
+        self.table = common.row_table("prior_auths", "Prior authorizations")
         self.table.setModel(self.model)
         fit_columns(self.table, stretch=("Service", "Payer"))
         layout.addWidget(self.table)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QLabel,
     QPushButton,
@@ -21,12 +22,19 @@ from ma_desk.services.insurance import CoverageRow
 from ma_desk.services.insurance_rules import format_money
 from ma_desk.ui.common import palette
 from ma_desk.ui.common.dialogs import dialogs
-from ma_desk.ui.common.fit import FlowLayout, fit_columns, keep_panels, scrolling, wrapping
+from ma_desk.ui.common.fit import (
+    FlowLayout,
+    fit_columns,
+    keep_panels,
+    keeps_rows,
+    scrolling,
+    wrapping,
+)
 from ma_desk.ui.common.patient_banner import PatientBanner
 from ma_desk.ui.common.role_gate import gate, show_reason
 from ma_desk.ui.common.shortcuts import add_shortcut
 from ma_desk.ui.common.table_model import Column, RowTableModel
-from ma_desk.ui.common.widgets import make_table, named
+from ma_desk.ui.common.widgets import named
 from ma_desk.ui.insurance import common
 from ma_desk.ui.insurance.cards import CardPanel
 from ma_desk.ui.insurance.common import when_text
@@ -40,6 +48,8 @@ if TYPE_CHECKING:
     from ma_desk.ui.selection import Selection
 
 AMBER, RED = palette.AMBER, palette.RED
+AUTHS_TITLE = "Pr&ior authorizations"
+COVERAGE_ROWS_KEPT = 3  # primary, secondary, tertiary: all in view on the smallest screen
 
 
 def _attention_colour(text: str) -> str | None:
@@ -92,12 +102,13 @@ class InsuranceTab(Tab):
         layout.addWidget(self.role_note)
 
         self.model: RowTableModel[CoverageRow] = RowTableModel(self._columns(), self)
-        self.table = make_table("insurance_coverages", "Coverages on file")
+        self.table = common.row_table("insurance_coverages", "Coverages on file")
         self.table.setModel(self.model)
         fit_columns(
             self.table,
             stretch=("Payer", "Plan", "Member ID", "Subscriber", "Last verified", "Attention"),
         )
+        keeps_rows(self.table, COVERAGE_ROWS_KEPT)
         self.table.selectionModel().currentRowChanged.connect(self._coverage_selected)
         self.table.doubleClicked.connect(lambda _i: self.edit_coverage())
         move_keys = [
@@ -131,9 +142,10 @@ class InsuranceTab(Tab):
         self.notes.changed.connect(lambda: self._written())
         self.auths = PriorAuthPanel(services)
         self.auths.changed.connect(lambda: self._written())
-        self.pages.addTab(self.checks, "Eligibility log")
-        self.pages.addTab(self.notes, "Notes")
-        self.pages.addTab(self.auths, "Prior authorizations")
+        self.pages.addTab(self.checks, "Eli&gibility log")
+        self.pages.addTab(self.notes, "Note&s")
+        self.pages.addTab(self.auths, AUTHS_TITLE)
+        self.pages.currentChanged.connect(self._page_chosen)
         lower.addWidget(scrolling(left, "coverage_details_scroll"))
         lower.addWidget(self.pages)
         keep_panels(lower, (2, 3))
@@ -157,6 +169,14 @@ class InsuranceTab(Tab):
             gate(target, services, "insurance.write")
         selection.patient_changed.connect(self.show_patient)
         self.show_patient(selection.patient_id)
+
+    def _page_chosen(self, _index: int) -> None:
+        """A page chosen by its mnemonic (Alt+G, Alt+S, Alt+I) takes the cursor to its
+        tab bar, as Qt does for a button: Ctrl+Tab and the arrows go on from there, and
+        a page that scrolls brings the tabs into view."""
+        focused = QApplication.focusWidget()
+        if self.isVisible() and not (focused and self.pages.isAncestorOf(focused)):
+            self.pages.tabBar().setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _columns(self) -> list[Column[CoverageRow]]:
         def attention(c: CoverageRow) -> str:
@@ -265,9 +285,9 @@ class InsuranceTab(Tab):
         self.auths.show_patient(self.patient_id, [r for r in self.model.rows()
                                                   if not r.is_ended(today)])  # fmt: skip
         flagged = sum(1 for a in self.auths.model.rows() if a.flag)
-        self.pages.setTabText(2, f"Prior authorizations ({flagged} ⚠)" if flagged
-                              else "Prior authorizations")  # fmt: skip
-        self.pages.setTabText(1, f"Notes ({self.notes.model.rowCount()})")
+        self.pages.setTabText(2, f"{AUTHS_TITLE} ({flagged} ⚠)" if flagged
+                              else AUTHS_TITLE)  # fmt: skip
+        self.pages.setTabText(1, f"Note&s ({self.notes.model.rowCount()})")
 
     def _details_html(self, c: CoverageRow | None) -> str:
         if self.patient_id is None:
