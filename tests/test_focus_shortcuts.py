@@ -74,3 +74,63 @@ def test_buttons_show_their_keys(window) -> None:
     assert texts["schedule_cancel"] == "Cancel visit (Del)"
     assert "(Ctrl+N)" in texts["checkin_new_patient"]
     assert "(Enter)" in texts["vitals_save"] and "(Esc)" in texts["vitals_cancel"]
+
+
+def _mnemonic(text: str) -> str | None:
+    """The letter after a single '&' ('Move &up' -> 'u'); '&&' is a literal ampersand."""
+    plain = text.replace("&&", "")
+    at = plain.find("&")
+    return plain[at + 1].lower() if 0 <= at < len(plain) - 1 else None
+
+
+def _mnemonics_shown(window: MainWindow) -> dict[str, list[str]]:
+    """Every Alt+letter a user can press on the tab shown now: the menu bar's, the
+    visible buttons', labels' (with a buddy) and inner tab titles'."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QTabWidget
+
+    found: dict[str, list[str]] = {}
+
+    def add(text: str) -> None:
+        letter = _mnemonic(text)
+        if letter:
+            found.setdefault(letter, []).append(text)
+
+    for action in window.menuBar().actions():
+        add(action.text())
+    page = window.tabs.currentWidget()
+    for button in page.findChildren(QAbstractButton):
+        if button.isVisible():
+            add(button.text())
+    for label in page.findChildren(QLabel):
+        if label.isVisible() and label.buddy() is not None:
+            add(label.text())
+    for inner in page.findChildren(QTabWidget):
+        if inner.isVisible():
+            for index in range(inner.count()):
+                add(inner.tabText(index))
+    return found
+
+
+def test_no_two_alt_letters_clash_on_any_tab(qtbot, window) -> None:
+    """Alt+letter must do one thing: two on screen make Qt alternate between them."""
+    clashes = {}
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        qtbot.waitUntil(lambda i=index: window.tabs.currentIndex() == i)
+        QApplication.processEvents()
+        for inner, page in [(None, 0)] + _inner_pages(window.tabs.currentWidget()):
+            if inner is not None:
+                inner.setCurrentIndex(page)
+                QApplication.processEvents()
+            shown = _mnemonics_shown(window)
+            double = {letter: texts for letter, texts in shown.items() if len(texts) > 1}
+            if double:
+                where = window.tabs.tabText(index) + (f" / {inner.tabText(page)}" if inner else "")
+                clashes[where] = double
+    assert not clashes, "\n".join(f"{where}: {found}" for where, found in clashes.items())
+
+
+def _inner_pages(tab) -> list:
+    from PySide6.QtWidgets import QTabWidget
+
+    return [(w, i) for w in tab.findChildren(QTabWidget) if w.isVisible() for i in range(w.count())]

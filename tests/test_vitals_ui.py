@@ -250,7 +250,7 @@ def test_second_bp_reading_keeps_position_and_is_saved(qtbot, tab: VitalsTab, ma
     type_into(qtbot, tab, "bp.0", "150/95")
     position = tab.entry.rows["bp.0"].qualifiers["position"]
     position.setCurrentIndex(position.findData("standing"))
-    qtbot.keyClick(edit(tab, "bp.0"), Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(edit(tab, "bp.0"), Qt.Key.Key_G, Qt.KeyboardModifier.AltModifier)
     second = edit(tab, "bp.1")
     qtbot.waitUntil(second.isVisible)  # the mnemonic "clicks" the button (animated)
     assert second.hasFocus()

@@ -141,7 +141,7 @@ class CardPanel(QGroupBox):
         # Front and back side by side where the panel is wide (a short screen's page
         # gives it the whole width), one under the other where it is narrow.
         layout.addWidget(button_row([self._side_box(side) for side in SIDES]))
-        self.view_button = named(QPushButton("View / &print…"), "card_view", "View or print card")
+        self.view_button = named(QPushButton("Vie&w / print…"), "card_view", "View or print card")
         self.view_button.clicked.connect(self.view)
         self.folder_button = named(QPushButton("Scanner folder…"), "card_scanner_folder")
         self.folder_button.clicked.connect(self.choose_scanner_folder)

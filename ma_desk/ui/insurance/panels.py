@@ -161,7 +161,7 @@ class NotesPanel(QWidget):
         row, self.buttons = _buttons(
             ("notes_add", "Add no&te…", "Add note"),
             ("notes_edit", "Co&rrect note…", "Correct note"),
-            ("notes_history", "&History…", "Note history"),
+            ("notes_history", "Histor&y…", "Note history"),
         )
         self.search = named(QLineEdit(), "notes_search", "Search notes")
         self.search.setPlaceholderText("Search notes…")

@@ -75,11 +75,11 @@ class InsuranceTab(Tab):
         toolbar = FlowLayout()
         self.actions: dict[str, QPushButton] = {}
         for key, text, accessible, slot in (
-            ("add", "&Add coverage…", "Add coverage", self.add_coverage),
+            ("add", "Add &coverage…", "Add coverage", self.add_coverage),
             ("edit", "&Edit…", "Edit coverage", self.edit_coverage),
             ("verify", "&Verify eligibility…", "Verify eligibility", self.verify),
             ("up", "Move &up", "Move coverage up", lambda: self.move(-1)),
-            ("down", "Move &down", "Move coverage down", lambda: self.move(1)),
+            ("down", "&Move down", "Move coverage down", lambda: self.move(1)),
             ("end", "E&nd-date…", "End-date coverage", self.end_date),
             ("remove", "Remove…", "Remove coverage entered in error", self.remove),
         ):

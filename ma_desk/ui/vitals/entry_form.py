@@ -118,17 +118,17 @@ class VitalsEntryForm(QFrame):
         outer.addLayout(self.grid)
         self._line = 0
 
-        self._add_quantity(rules.HEIGHT, "&Height")
+        self._add_quantity(rules.HEIGHT, "H&eight")
         self._add_quantity(rules.WEIGHT, "&Weight")
         self._add_bmi_row()
         for i in range(MAX_BP_READINGS):
             self._add_bp_row(i)
-        self.add_reading = named(QPushButton("&Add BP reading"), "vitals_add_bp", "Add BP reading")
+        self.add_reading = named(QPushButton("Add BP readin&g"), "vitals_add_bp", "Add BP reading")
         self.add_reading.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.add_reading.clicked.connect(self.add_bp_reading)
         self.grid.addWidget(self.add_reading, self._line, 1, 1, 2)
         self._line += 1
-        self._add_count(rules.PULSE, "&Pulse", "/min")
+        self._add_count(rules.PULSE, "P&ulse", "/min")
         self._add_qualifier(rules.PULSE, "rhythm", _combo("vitals_pulse_rhythm", "Pulse rhythm", rules.RHYTHMS))  # fmt: skip
         self._add_count(rules.RESPIRATORY_RATE, "&Resp. rate", "/min")
         self._add_quantity(rules.TEMPERATURE, "&Temperature")
