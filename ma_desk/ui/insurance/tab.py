@@ -97,6 +97,7 @@ class InsuranceTab(Tab):
         fit_columns(
             self.table,
             stretch=("Payer", "Plan", "Member ID", "Subscriber", "Last verified", "Attention"),
+            hide_first=("Subscriber", "Group", "Copay", "Effective"),  # no room for their words
         )
         self.table.selectionModel().currentRowChanged.connect(self._coverage_selected)
         self.table.doubleClicked.connect(lambda _i: self.edit_coverage())
