@@ -221,3 +221,25 @@ def test_keys_move_between_rows_of_a_wrapped_table(table, qtbot):
     assert table.currentIndex().row() == 1
     qtbot.keyClick(table, Qt.Key.Key_Up)
     assert table.currentIndex().row() == 0
+
+
+def test_a_long_table_wraps_every_row_to_the_same_lines(qtbot, styled):
+    """Beyond MEASURED_ROWS rows are not laid out one by one on each resize: all get
+    the lines the plan needs (a year of checklist runs stays quick to resize)."""
+    from ma_desk.ui.common.fit import MEASURED_ROWS
+
+    model = QStandardItemModel(0, len(TITLES))
+    model.setHorizontalHeaderLabels(TITLES)
+    for number in range(MEASURED_ROWS + 1):
+        model.appendRow([QStandardItem(text) for text in ROWS[number % len(ROWS)]])
+    holder = QWidget()
+    view = make_table("long", "long")
+    view.setParent(holder)
+    view.setModel(model)
+    fit_columns(view, stretch=("Status", "Room", "Type"))
+    qtbot.addWidget(holder)
+    holder.show()
+    settle(view, comfortable_width(view) - 30)
+    assert view.wordWrap()
+    heights = {view.rowHeight(r) for r in range(model.rowCount())}
+    assert len(heights) == 1 and heights.pop() > view.fontMetrics().lineSpacing() * 2

@@ -568,6 +568,8 @@ class _ColumnFitter(QObject):
         self._hidden: set[int] = set()  # columns this fitter hid for lack of room
         self._cells: dict[str, CellNeed] = {}  # each distinct text measured once
         self._fitting = False
+        self._one_line = view.verticalHeader().defaultSectionSize()
+        self._rows = (False, self._one_line)  # rows sized to their text, their height
 
     def measure(self, *_args) -> None:
         """Measures every column (each distinct text once), then fits."""
@@ -650,9 +652,26 @@ class _ColumnFitter(QObject):
             for column, width in zip(shown, plan.widths, strict=True):
                 if header.sectionSize(column) != width:
                     header.resizeSection(column, width)
-            _wrap_when(view, plan.lines > 1)
+            self._wrap_rows(plan.lines)
         finally:
             self._fitting = False
+
+    def _wrap_rows(self, lines: int) -> None:
+        """One line a row while one fits (as before); else words wrap and each row grows
+        to its wrapped words (in a table longer than MEASURED_ROWS every row is as tall
+        as the lines the plan needs, so a resize never lays out every row's text)."""
+        view, rows = self._view, self._view.verticalHeader()
+        view.setWordWrap(lines > 1)
+        each_row = lines > 1 and view.model().rowCount() <= MEASURED_ROWS
+        height = self._one_line + (0 if each_row else lines - 1) * view.fontMetrics().lineSpacing()
+        if (each_row, height) == self._rows:
+            return
+        self._rows = (each_row, height)
+        mode = QHeaderView.ResizeMode
+        rows.setSectionResizeMode(mode.ResizeToContents if each_row else mode.Interactive)
+        rows.setDefaultSectionSize(height)
+        if not each_row:
+            rows.reset()  # every row at the height the plan needs
 
     def _hide(self, columns: list[int]) -> None:
         """Hides these columns (shows the others this fitter hid) and names them in the
@@ -670,19 +689,6 @@ def comfortable_width(view: QTableView) -> int:
     """The width at which a fit_columns table reads one line per row (0 for another)."""
     fitter = view.findChild(_ColumnFitter)
     return fitter.comfortable_width() if fitter is not None else 0
-
-
-def _wrap_when(view: QTableView, wrap: bool) -> None:
-    """Rows as tall as their wrapped words, or one line each (as before) while one fits."""
-    rows = view.verticalHeader()
-    if view.wordWrap() != wrap:
-        view.setWordWrap(wrap)
-        mode = (
-            QHeaderView.ResizeMode.ResizeToContents if wrap else QHeaderView.ResizeMode.Interactive
-        )
-        rows.setSectionResizeMode(mode)
-        if not wrap:
-            rows.reset()  # back to the one-line default height
 
 
 class _ElidedCellTips(QObject):
