@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 )
 
 from ma_desk.ui.common.column_plan import (
-    MAX_LINES,
     CellNeed,
     ColumnNeed,
     column_need,
@@ -45,6 +44,7 @@ from ma_desk.ui.common.column_plan import (
     text_need,
 )
 
+FLOOR_LINES = 2  # a table asks the layout for room for two lines a row before three
 MEASURED_ROWS = 500  # rows fit_columns measures: a day's board, a search's results, and more
 SIDEWAYS = "scrolls_sideways"  # property: a table of many equal columns, scrolled by design
 
@@ -555,8 +555,8 @@ def eliding_header(view: QAbstractItemView | QTableView) -> QTableView:
 class _ColumnFitter(QObject):
     """Measures a table's columns when its rows change and shares the viewport's width
     among them whenever it changes (column_plan.plan_columns); keeps the table at
-    least as wide as its longest words, so the layout gives it room before words wrap
-    apart."""
+    least as wide as two lines a row need (its longest words at the least), so the
+    layout gives it room before its rows grow taller."""
 
     SLACK = 2  # px per cell beyond Qt's own padding: rounding at 125 % / 150 % scaling
 
@@ -587,7 +587,7 @@ class _ColumnFitter(QObject):
                                            self._cell_need, stretch=title in self._stretch))  # fmt: skip
         kept = [c for c in self._columns() if self._titles[c] not in self._hide_first]
         chrome = view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth()
-        view.setMinimumWidth(sum(self._needs[c].at(MAX_LINES) for c in kept) + chrome)
+        view.setMinimumWidth(sum(self._needs[c].at(FLOOR_LINES) for c in kept) + chrome)
         self.fit()
 
     def comfortable_width(self) -> int:
