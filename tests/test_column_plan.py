@@ -133,6 +133,7 @@ def test_width_for_lines_is_the_narrowest_that_wraps_into_the_lines(widths, line
                   min_size=1, max_size=6).map(" ".join),
     lines=st.integers(min_value=1, max_value=MAX_LINES),
 )  # fmt: skip
+@example(text="Myers, Pamela  $?", lines=2)  # the flow board's two spaces before "$?"
 def test_measured_widths_wrap_as_qt_lays_the_text_out(qapp, text, lines):
     """The widths summed from words hold for Qt's own text layout (what a cell paints)."""
     font = QApplication.font()

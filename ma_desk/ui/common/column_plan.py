@@ -3,9 +3,10 @@
 Pure arithmetic over measured text widths (no Qt), so the rule can be tested on any
 text: words are never cut while the longest words fit. Each column is measured once
 for one, two and three lines per row; a narrow table uses the fewest lines per row
-whose widths fit, and the width left over goes to the columns nearest to reading on
-one line. Only when even the longest words do not fit does a column fall back to its
-first word and "…" (its tooltip has the rest), and only below that is anything cut.
+whose widths fit, and the width left over goes first to the columns that make rows
+taller, then to those nearest to reading on one line. Only when even the longest
+words do not fit does a column fall back to its first word and "…" (its tooltip has
+the rest), and only below that is anything cut.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def width_for_lines(words: Sequence[int], space: int, lines: int) -> int:
 
 def text_need(text: str, measure: Measure) -> CellNeed:
     """One cell's widths for 1..MAX_LINES lines and its least (first word and "…")."""
-    words = [measure(word) for word in text.split()]
+    words = [measure(word) for word in text.strip().split(" ")]  # "Hayes  $?": two spaces
     space = measure(" ")
     lines = tuple(width_for_lines(words, space, count) for count in range(1, MAX_LINES + 1))
     whole = measure(text.strip())
@@ -127,13 +128,15 @@ def _share_spare(widths: list[int], needs: Sequence[ColumnNeed], spare: int) -> 
 
 
 def _towards_one_line(widths: list[int], needs: Sequence[ColumnNeed], spare: int) -> list[int]:
-    """The spare width to the columns closest to one line first, so that as many
-    columns as possible read on one line."""
+    """The spare width first to the columns that make rows taller (every column to
+    MAX_LINES - 1 lines, then fewer), each level to the columns closest to it first."""
     grown = list(widths)
-    for column in sorted(range(len(needs)), key=lambda i: needs[i].lines[0] - widths[i]):
-        more = min(spare, max(0, needs[column].lines[0] - widths[column]))
-        grown[column] += more
-        spare -= more
+    for lines in range(MAX_LINES - 1, 0, -1):
+        order = sorted(range(len(needs)), key=lambda i: needs[i].at(lines) - grown[i])
+        for column in order:
+            more = min(spare, max(0, needs[column].at(lines) - grown[column]))
+            grown[column] += more
+            spare -= more
     return grown
 
 

@@ -5,7 +5,7 @@ wrap, names that shorten to what still identifies, sentences that wrap, long
 panels that scroll instead of widening the window, whole tab pages that scroll when
 even their minimum is bigger than the screen (1280x720 at 150 %), one-line labels that
 elide with the whole text in a tooltip, splitters that never collapse a panel, and
-table columns that share the width instead of running off the side.
+table columns that share the width by wrapping words instead of cutting them.
 """
 
 from __future__ import annotations
@@ -571,7 +571,7 @@ class _ColumnFitter(QObject):
         self._one_line = view.verticalHeader().defaultSectionSize()
         self._rows = (False, self._one_line)  # rows sized to their text, their height
 
-    def measure(self, *_args) -> None:
+    def measure(self, *_args: object) -> None:
         """Measures every column (each distinct text once), then fits."""
         view, model = self._view, self._view.model()
         padding = self._cell_padding()
