@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFontMetrics, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -27,6 +27,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
+    QStyle,
+    QStyleOptionHeader,
+    QStyleOptionViewItem,
     QTableView,
     QTabWidget,
     QTextEdit,
@@ -170,6 +173,103 @@ def clipped_headers(tab: QWidget) -> list[str]:
     return problems
 
 
+def first_word(text: str) -> str:
+    """The text up to the end of its first word with a letter or digit ("⚠ Latex", not
+    "⚠"): what a cut cell must still show whole."""
+    words = text.split()
+    for count, word in enumerate(words, 1):
+        if any(ch.isalnum() for ch in word):
+            return " ".join(words[:count])
+    return " ".join(words)
+
+
+def _wrapped_lines(text: str, option: QStyleOptionViewItem, room: int) -> list[tuple[str, float]]:
+    """The lines Qt's item painter lays the text out in at width room: text, width."""
+    layout = QTextLayout(text, option.font)
+    text_option = QTextOption()
+    text_option.setWrapMode(QTextOption.WrapMode.WordWrap)
+    layout.setTextOption(text_option)
+    layout.beginLayout()
+    lines = []
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(room)
+        lines.append(
+            (text[line.textStart() : line.textStart() + line.textLength()], line.naturalTextWidth())
+        )
+    layout.endLayout()
+    return lines
+
+
+def shown_cell_text(text: str, option: QStyleOptionViewItem, room: int, height: int) -> str:
+    """What an item view paints of text in a room x height text rectangle (after
+    QCommonStyle's calculateElidedText): every line that fits, the last one elided."""
+    metrics = option.fontMetrics
+    elide = Qt.TextElideMode.ElideRight
+    if metrics.horizontalAdvance(text) <= room:
+        return text
+    if not option.features & QStyleOptionViewItem.ViewItemFeature.WrapText:
+        return metrics.elidedText(text, elide, room)
+    lines = _wrapped_lines(text, option, room)
+    shown, used = [], 0.0
+    for number, (line, width) in enumerate(lines):
+        used += metrics.height()
+        if number + 1 < len(lines) and used + metrics.height() / 2 > height:
+            shown.append(metrics.elidedText(line.rstrip() + "…", elide, room))
+            break
+        cut = metrics.elidedText(line.rstrip(), elide, room) + line[len(line.rstrip()) :]
+        shown.append(cut if width > room else line)
+    return "".join(shown)  # a line keeps the space it broke at ("Follow-" "up" has none)
+
+
+def _keeps_first_word(text: str, shown: str) -> bool:
+    whole, seen = " ".join(text.split()), " ".join(shown.split())
+    if seen == whole:
+        return True
+    kept = seen.removesuffix("…").rstrip()
+    return whole.startswith(kept) and len(kept) >= len(first_word(whole))
+
+
+def _cell_option(view: QTableView, index) -> QStyleOptionViewItem:
+    option = QStyleOptionViewItem()
+    view.initViewItemOption(option)
+    view.itemDelegateForIndex(index).initStyleOption(option, index)
+    option.rect = view.visualRect(index)
+    return option
+
+
+def cut_words(tab: QWidget) -> list[str]:
+    """Cells and column titles that show less than their first whole word ("Wit…",
+    "S…"): a word cut to its first letters cannot be read, tooltip or not."""
+    problems = []
+    for view in visible_widgets(tab, QTableView):
+        model, header = view.model(), view.horizontalHeader()
+        if model is None or view.property(SIDEWAYS):
+            continue
+        margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+        columns = [c for c in range(model.columnCount()) if not header.isSectionHidden(c)]
+        for column in columns:
+            title = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+            if not header.isHidden() and title:
+                option = QStyleOptionHeader()
+                header.initStyleOptionForIndex(option, column)
+                if not _keeps_first_word(title, option.text):
+                    problems.append(f"{view.objectName()}: title {title!r} shows {option.text!r}")
+            for row in range(model.rowCount()):
+                index = model.index(row, column)
+                text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+                if not text.strip():
+                    continue
+                option = _cell_option(view, index)
+                rect = view.style().subElementRect(
+                    QStyle.SubElement.SE_ItemViewItemText, option, view
+                )
+                shown = shown_cell_text(text, option, rect.width() - 2 * margin, rect.height())
+                if not _keeps_first_word(text, shown):
+                    problems.append(f"{view.objectName()}: {text!r} shows {shown!r}")
+                    break  # one cell per column says it
+    return problems
+
+
 def _label_cut(label: QLabel) -> bool:
     text = label.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
     if not text or label.pixmap() is not None and not label.pixmap().isNull():
@@ -227,7 +327,7 @@ def test_tab_pages_scroll_only_on_screens_smaller_than_them(window, screen):
 
 def problems_on(window: MainWindow, tab: QWidget, screen: str) -> list[str]:
     problems = outside_window(window, tab, screen) + hidden_columns(tab) + clipped_texts(tab)
-    problems += clipped_headers(tab)
+    problems += clipped_headers(tab) + cut_words(tab)
     need = tab.minimumSizeHint()
     if need.width() > tab.width() or need.height() > tab.height():
         problems.insert(

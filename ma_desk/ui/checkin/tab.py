@@ -118,7 +118,10 @@ class CheckinTab(Tab):
         self.model: RowTableModel[PatientHit] = RowTableModel(self._result_columns(), self)
         self.results = make_table("checkin_results", "Matching patients")
         self.results.setModel(self.model)
-        fit_columns(self.results, stretch=("Status", "Phone", "Provider", "Alerts"))  # names whole
+        # Words wrap before anything is cut; with no room even for whole words, the
+        # provider (on the patient's page too) gives way before the identifiers.
+        fit_columns(self.results, stretch=("Status", "Phone", "Provider", "Alerts"),
+                    hide_first=("Provider",))  # fmt: skip
         left_box.addWidget(self.results, 1)
         buttons = FlowLayout()
         self.new_button = named(

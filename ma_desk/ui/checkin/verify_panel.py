@@ -139,7 +139,8 @@ class VerifyPanel(QWidget):
         self.coverages: RowTableModel[CoverageRow] = RowTableModel(COVERAGE_COLUMNS, self)
         self.coverage_view = make_table("checkin_coverages", "Insurance coverages on file")
         self.coverage_view.setModel(self.coverages)
-        fit_columns(self.coverage_view, stretch=("Payer / plan", "Member ID", "Last verified"))
+        fit_columns(self.coverage_view, stretch=("Payer / plan", "Member ID", "Last verified"),
+                    hide_first=("Group", "Copay"))  # fmt: skip
         self.coverage_view.setMaximumHeight(96)
         self.coverage_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         ins_box.addWidget(self.coverage_view)

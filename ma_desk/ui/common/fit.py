@@ -5,7 +5,7 @@ wrap, names that shorten to what still identifies, sentences that wrap, long
 panels that scroll instead of widening the window, whole tab pages that scroll when
 even their minimum is bigger than the screen (1280x720 at 150 %), one-line labels that
 elide with the whole text in a tooltip, splitters that never collapse a panel, and
-table columns that share the width instead of running off the side.
+table columns that share the width by wrapping words instead of cutting them.
 """
 
 from __future__ import annotations
@@ -36,7 +36,17 @@ from PySide6.QtWidgets import (
     QWidgetItem,
 )
 
-CONTENT_SAMPLE_ROWS = 60  # rows measured to size a column: a year of runs stays quick
+from ma_desk.ui.common.column_plan import (
+    CellNeed,
+    ColumnNeed,
+    column_need,
+    first_word,
+    plan_columns,
+    text_need,
+)
+
+FLOOR_LINES = 2  # a table asks the layout for room for two lines a row before three
+MEASURED_ROWS = 500  # rows fit_columns measures: a day's board, a search's results, and more
 SIDEWAYS = "scrolls_sideways"  # property: a table of many equal columns, scrolled by design
 
 
@@ -588,40 +598,42 @@ def keep_panels(splitter: QSplitter, stretches: Iterable[int]) -> QSplitter:
     return splitter
 
 
-def fit_columns(view: QTableView, stretch: Iterable[str], minimum: int = 40) -> None:
-    """Short columns as wide as their contents; the named text columns share the rest
-    and elide (the model's tooltip, or the cell text, shows what is cut).
+def fit_columns(view: QTableView, stretch: Iterable[str], minimum: int = 40,
+                hide_first: Sequence[str] = ()) -> None:  # fmt: skip
+    """Columns that give way by wrapping words, never by cutting them: one line per row
+    while the columns fit (the named text columns share the spare width), else the
+    fewest lines per row that keep every word whole (column_plan.py), each cell's
+    whole text in a tooltip when it is cut all the same.
 
-    Call after the model is set; columns are found by their header text.
+    Only when even each cell's first word does not fit do the ``hide_first`` columns
+    hide, in that order (the header's tooltip names them); the table asks the layout
+    for room for the others' longest words.
+
+    Call after the model is set; columns are found by their header text. ``minimum``
+    is the least section a column can be dragged to.
     """
     header = view.horizontalHeader()
-    model = view.model()
-    wide = set(stretch)
     header.setStretchLastSection(False)
     header.setMinimumSectionSize(minimum)
-    header.setResizeContentsPrecision(CONTENT_SAMPLE_ROWS)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    for column in range(model.columnCount()):
-        title = model.headerData(column, Qt.Orientation.Horizontal)
-        mode = (
-            QHeaderView.ResizeMode.Stretch
-            if title in wide
-            else QHeaderView.ResizeMode.ResizeToContents
-        )
-        header.setSectionResizeMode(column, mode)
     if view.viewport().property("elided_tips") is None:
         view.viewport().installEventFilter(_ElidedCellTips(view))
         view.viewport().setProperty("elided_tips", True)
-        floor = _ColumnFloor(view, wide, minimum)
+        fitter = _ColumnFitter(view, set(stretch), tuple(hide_first))
+        view.viewport().installEventFilter(fitter)
+        model = view.model()
         for signal in (
             model.modelReset,
             model.rowsInserted,
+            model.rowsRemoved,
             model.dataChanged,
             model.layoutChanged,
+            model.headerDataChanged,
         ):
-            signal.connect(floor.update)
-        floor.update()
+            signal.connect(fitter.measure)
+        fitter.measure()
 
 
 class ElidingHeader(QHeaderView):
@@ -646,27 +658,143 @@ def eliding_header(view: QAbstractItemView | QTableView) -> QTableView:
     return view
 
 
-class _ColumnFloor(QObject):
-    """Keeps the table at least as wide as its short columns' contents plus a minimum
-    for each text column, so the layout gives it room instead of hiding columns."""
+class _ColumnFitter(QObject):
+    """Measures a table's columns when its rows change and shares the viewport's width
+    among them whenever it changes (column_plan.plan_columns); keeps the table at
+    least as wide as two lines a row need (its longest words at the least), so the
+    layout gives it room before its rows grow taller."""
 
-    def __init__(self, view: QTableView, wide: set[str], minimum: int) -> None:
+    SLACK = 2  # px per cell beyond Qt's own padding: rounding at 125 % / 150 % scaling
+
+    def __init__(self, view: QTableView, stretch: set[str], hide_first: tuple[str, ...]) -> None:
         super().__init__(view)
-        self._view, self._wide, self._minimum = view, wide, minimum
+        self._view, self._stretch, self._hide_first = view, stretch, hide_first
+        self._needs: list[ColumnNeed] = []
+        self._titles: list[str] = []
+        self._hidden: set[int] = set()  # columns this fitter hid for lack of room
+        self._cells: dict[str, CellNeed] = {}  # each distinct text measured once
+        self._fitting = False
+        self._one_line = view.verticalHeader().defaultSectionSize()
+        self._rows = (False, self._one_line)  # rows sized to their text, their height
 
-    def update(self, *_args) -> None:
+    def measure(self, *_args: object) -> None:
+        """Measures every column (each distinct text once), then fits."""
+        view, model = self._view, self._view.model()
+        padding = self._cell_padding()
+        rows = range(min(model.rowCount(), MEASURED_ROWS))
+        self._needs = []
+        self._titles = [
+            str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+            for column in range(model.columnCount())
+        ]
+        for column, title in enumerate(self._titles):
+            texts = [str(model.index(row, column).data() or "") for row in rows]
+            self._needs.append(column_need(texts, self._title(column, title), padding,
+                                           self._cell_need, stretch=title in self._stretch))  # fmt: skip
+        kept = [c for c in self._columns() if self._titles[c] not in self._hide_first]
+        chrome = view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth()
+        view.setMinimumWidth(sum(self._needs[c].at(FLOOR_LINES) for c in kept) + chrome)
+        self.fit()
+
+    def comfortable_width(self) -> int:
+        """The table's width with every column on one line."""
         view = self._view
-        header, model = view.horizontalHeader(), view.model()
-        needed = 0
-        for column in range(model.columnCount()):
-            if header.isSectionHidden(column):
-                continue
-            if model.headerData(column, Qt.Orientation.Horizontal) in self._wide:
-                needed += self._minimum
-            else:
-                needed += max(header.sectionSizeHint(column), view.sizeHintForColumn(column))
-        needed += view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth()
-        view.setMinimumWidth(needed)
+        chrome = view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth()
+        return sum(self._needs[c].at(1) for c in self._columns()) + chrome
+
+    def _columns(self) -> list[int]:
+        """The columns the table shows when there is room (not hidden by its owner)."""
+        header = self._view.horizontalHeader()
+        return [
+            column
+            for column in range(len(self._needs))
+            if column in self._hidden or not header.isSectionHidden(column)
+        ]
+
+    def _cell_need(self, text: str) -> CellNeed:
+        if text not in self._cells:
+            self._cells[text] = text_need(text, self._view.fontMetrics().horizontalAdvance)
+        return self._cells[text]
+
+    def _title(self, column: int, title: str) -> tuple[int, int]:
+        """The title's width whole and cut to its first word and "…" (titles never wrap)."""
+        header = self._view.horizontalHeader()
+        if header.isHidden() or not title:
+            return 0, 0
+        whole = header.sectionSizeFromContents(column).width()
+        metrics = header.fontMetrics()
+        cut = metrics.horizontalAdvance(first_word(title) + "…") - metrics.horizontalAdvance(title)
+        return whole, min(whole, whole + cut)
+
+    def _cell_padding(self) -> int:
+        """What the item delegate adds around a cell's text (its margins and the grid)."""
+        view = self._view
+        margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view)
+        grid = 1 if view.showGrid() else 0
+        return 2 * (margin + 1) + grid + self.SLACK
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+    def fit(self) -> None:
+        """Shares the viewport's width now: hidden columns, widths, lines per row."""
+        if self._fitting or not self._needs:
+            return
+        self._fitting = True
+        try:
+            view, header = self._view, self._view.horizontalHeader()
+            room = view.viewport().width()
+            shown = self._columns()
+            hidden = []
+            for title in self._hide_first:
+                if sum(self._needs[c].least for c in shown) <= room:
+                    break
+                hidden += [c for c in shown if self._titles[c] == title]
+                shown = [c for c in shown if self._titles[c] != title]
+            self._hide(hidden)
+            plan = plan_columns([self._needs[c] for c in shown], room)
+            for column, width in zip(shown, plan.widths, strict=True):
+                if header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+            self._wrap_rows(plan.lines)
+        finally:
+            self._fitting = False
+
+    def _wrap_rows(self, lines: int) -> None:
+        """One line a row while one fits (as before); else words wrap and each row grows
+        to its wrapped words (in a table longer than MEASURED_ROWS every row is as tall
+        as the lines the plan needs, so a resize never lays out every row's text)."""
+        view, rows = self._view, self._view.verticalHeader()
+        view.setWordWrap(lines > 1)
+        each_row = lines > 1 and view.model().rowCount() <= MEASURED_ROWS
+        height = self._one_line + (0 if each_row else lines - 1) * view.fontMetrics().lineSpacing()
+        if (each_row, height) == self._rows:
+            return
+        self._rows = (each_row, height)
+        mode = QHeaderView.ResizeMode
+        rows.setSectionResizeMode(mode.ResizeToContents if each_row else mode.Interactive)
+        rows.setDefaultSectionSize(height)
+        if not each_row:
+            rows.reset()  # every row at the height the plan needs
+
+    def _hide(self, columns: list[int]) -> None:
+        """Hides these columns (shows the others this fitter hid) and names them in the
+        header's tooltip."""
+        header = self._view.horizontalHeader()
+        for column in self._hidden | set(columns):
+            header.setSectionHidden(column, column in columns)
+        self._hidden = set(columns)
+        names = ", ".join(self._titles[c] for c in sorted(columns))
+        header.setToolTip(f"Not shown for lack of room: {names}. A wider window shows them."
+                          if names else "")  # fmt: skip
+
+
+def comfortable_width(view: QTableView) -> int:
+    """The width at which a fit_columns table reads one line per row (0 for another)."""
+    fitter = view.findChild(_ColumnFitter)
+    return fitter.comfortable_width() if fitter is not None else 0
 
 
 class _ElidedCellTips(QObject):

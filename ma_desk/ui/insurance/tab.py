@@ -107,6 +107,7 @@ class InsuranceTab(Tab):
         fit_columns(
             self.table,
             stretch=("Payer", "Plan", "Member ID", "Subscriber", "Last verified", "Attention"),
+            hide_first=("Subscriber", "Group", "Copay", "Effective"),  # no room for their words
         )
         keeps_rows(self.table, COVERAGE_ROWS_KEPT)
         self.table.selectionModel().currentRowChanged.connect(self._coverage_selected)

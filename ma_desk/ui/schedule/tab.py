@@ -43,7 +43,7 @@ from ma_desk.display_format import (
 from ma_desk.errors import MADeskError
 from ma_desk.services.schedule import AppointmentRow
 from ma_desk.ui.common import palette
-from ma_desk.ui.common.fit import button_row, keep_panels, wrapping
+from ma_desk.ui.common.fit import button_row, comfortable_width, keep_panels, wrapping
 from ma_desk.ui.common.focus import whole_field_tab
 from ma_desk.ui.common.role_gate import RoleLock, gate
 from ma_desk.ui.common.shortcuts import describe
@@ -420,10 +420,14 @@ class ScheduleTab(ScheduleActions, Tab):
         return self._reference
 
     def _fit_splitter(self) -> None:
-        """Give the book room for its columns; the side panel takes the rest."""
+        """Give the book room for its columns, then the side panel room for the flow
+        board on one line per row (a 1920 screen has it); the book takes the rest."""
         total = max(self.splitter.width(), 1200)
-        wanted = 70 + 175 * max(1, self.model.columnCount())
-        book = max(int(total * 0.56), min(wanted, int(total * 0.72)))
+        wanted = min(70 + 175 * max(1, self.model.columnCount()), int(total * 0.72))
+        board = self.flow_board.table
+        side_chrome = self.side.minimumSizeHint().width() - board.minimumWidth()
+        side_wanted = comfortable_width(board) + max(side_chrome, 0)
+        book = min(max(int(total * 0.56), wanted), max(total - side_wanted, wanted))
         self.splitter.setSizes([book, total - book])
 
     def resizeEvent(self, event) -> None:
