@@ -612,3 +612,101 @@ def test_height_percentiles_stop_at_twenty_years():
     )
     twenty = v.PatientContext.on(dt.date(2006, 11, 30), DAY, "female")  # 240 months
     assert evaluated({v.HEIGHT: ("165", units.CM)}, twenty).findings == {}
+
+
+# ------------------------------------------------------------------ the whole form
+def test_each_bp_reading_is_checked_alone_and_keeps_its_number_and_cuff():
+    readings = (
+        v.BPEntry(""),
+        v.BPEntry("abc"),
+        v.BPEntry("130/85", "standing", "left", "large adult"),
+    )
+    result = v.evaluate(v.VitalsForm(bp=readings), ADULT)
+    assert result.refusals == {"bp.1": "Type both numbers: systolic/diastolic, e.g. 120/80."}
+    how = {"reading": 3, "position": "standing", "arm": "left", "cuff": "large adult"}
+    assert result.measurements == [
+        v.Measurement(v.SYSTOLIC, "8480-6", 130.0, units.MMHG, "130", units.MMHG, how, "H"),
+        v.Measurement(v.DIASTOLIC, "8462-4", 85.0, units.MMHG, "85", units.MMHG, how, "H"),
+    ]
+    assert result.findings == {
+        "bp.2": v.Finding("bp.2", v.ABNORMAL, "high", "Stage 1 hypertension", "130/85")
+    }
+
+
+@pytest.mark.parametrize(
+    ("dob", "refused"), [(dt.date(2023, 12, 1), False), (dt.date(2023, 11, 30), True)]
+)
+def test_head_circumference_is_recorded_under_three_years_only(dob, refused):
+    toddler = v.PatientContext.on(dob, DAY, "male")  # 2 years 11 months, then 3 today
+    entries = {v.HEAD_CIRCUMFERENCE: v.Entry("49", units.CM), v.WEIGHT: v.Entry("14", units.KG)}
+    result = v.evaluate(v.VitalsForm(entries=entries), toddler)
+    if refused:
+        assert result.refusals == {
+            v.HEAD_CIRCUMFERENCE: "Head circumference is recorded under 3 years only."
+        }
+        assert [m.field for m in result.measurements] == [v.WEIGHT]
+    else:
+        assert result.refusals == {}
+        assert [m.field for m in result.measurements] == [v.WEIGHT, v.HEAD_CIRCUMFERENCE]
+
+
+def test_bmi_is_computed_from_two_years():
+    entries = {v.HEIGHT: v.Entry("87", units.CM), v.WEIGHT: v.Entry("12.5", units.KG)}
+    under_two = v.PatientContext.on(dt.date(2024, 12, 1), DAY, "male")
+    result = v.evaluate(v.VitalsForm(entries=entries), under_two)
+    assert result.bmi is None and v.BMI not in result.findings
+    two = v.PatientContext.on(dt.date(2024, 11, 30), DAY, "male")
+    result = v.evaluate(v.VitalsForm(entries=entries), two)
+    assert result.bmi == pytest.approx(16.5147, abs=1e-4)
+    assert result.findings[v.BMI] == v.Finding(
+        v.BMI, v.NORMAL, "", "49th percentile for age (CDC 2000): Healthy weight", "16.5")  # fmt: skip
+
+
+def test_an_adults_bmi_is_stored_as_computed():
+    entries = {v.HEIGHT: v.Entry("170", units.CM), v.WEIGHT: v.Entry("70", units.KG)}
+    result = v.evaluate(v.VitalsForm(entries=entries), ADULT)
+    assert result.findings[v.BMI] == v.Finding(v.BMI, v.NORMAL, "", "Healthy weight", "24.2")
+    assert result.measurements[-1] == v.Measurement(
+        v.BMI, "39156-5", result.bmi, "kg/m2", "", "", {"computed": True}, "N")  # fmt: skip
+
+
+def test_a_bmi_that_cannot_be_real_is_refused_naming_both_fields():
+    entries = {v.HEIGHT: v.Entry("250", units.CM), v.WEIGHT: v.Entry("30", units.KG)}
+    result = v.evaluate(v.VitalsForm(entries=entries), ADULT)
+    assert result.refusals == {
+        v.BMI: "BMI 4.8 from this height and weight is not plausible: check both (was one "
+        "typed in the other unit?)."
+    }
+    assert result.bmi is None and v.BMI not in result.findings
+
+
+# ------------------------------------------------------------------ engineering limits by age
+def aged(years: int) -> v.PatientContext:
+    return v.PatientContext(age_days=years * 365 + 100, age_months=years * 12 + 3, age_years=years)
+
+
+@pytest.mark.parametrize(
+    ("name", "by_age"),
+    [
+        (v.WEIGHT, {0: (0.3, 25.0), 1: (4.0, 60.0), 5: (4.0, 60.0), 6: (10.0, 160.0),
+                    12: (10.0, 160.0), 13: (20.0, 250.0), 17: (20.0, 250.0), 18: (22.7, 340.0)}),
+        (v.HEIGHT, {0: (25.0, 100.0), 1: (50.0, 140.0), 5: (50.0, 140.0), 6: (80.0, 200.0),
+                    12: (80.0, 200.0), 13: (100.0, 230.0), 17: (100.0, 230.0), 18: (90.0, 250.0)}),
+        (v.RESPIRATORY_RATE, {0: (4.0, 120.0), 1: (4.0, 80.0), 18: (4.0, 80.0)}),
+        (v.SYSTOLIC, {0: (30.0, 200.0), 1: (40.0, 250.0), 17: (40.0, 250.0), 18: (50.0, 300.0)}),
+        (v.DIASTOLIC, {0: (15.0, 150.0), 17: (15.0, 150.0), 18: (20.0, 200.0)}),
+        (v.HEAD_CIRCUMFERENCE, {0: (20.0, 60.0), 18: (20.0, 60.0)}),
+        (v.PULSE, {0: (20.0, 300.0), 18: (20.0, 300.0)}),
+        (v.TEMPERATURE, {0: (30.0, 45.0), 18: (30.0, 45.0)}),
+        (v.SPO2, {0: (50.0, 100.0), 18: (50.0, 100.0)}),
+        (v.PAIN, {0: (0.0, 10.0), 18: (0.0, 10.0)}),
+        (v.BMI, {2: (10.0, 100.0), 18: (10.0, 100.0)}),
+    ],
+)  # fmt: skip
+def test_plausible_ranges_by_age_band(name, by_age):
+    assert {years: v.plausible_range(name, aged(years)) for years in by_age} == by_age
+
+
+def test_an_unknown_field_has_no_range():
+    with pytest.raises(KeyError):
+        v.plausible_range("shoe size", ADULT)
