@@ -710,3 +710,138 @@ def test_plausible_ranges_by_age_band(name, by_age):
 def test_an_unknown_field_has_no_range():
     with pytest.raises(KeyError):
         v.plausible_range("shoe size", ADULT)
+
+
+# ------------------------------------------------------------------ edges the mutation run found
+TAKEN = dt.datetime(2026, 10, 1, 9)
+
+
+def with_weight(dob: dt.date, kg: float, sex: str = "unknown") -> v.PatientContext:
+    return v.PatientContext.on(dob, DAY, sex, {v.WEIGHT: v.Previous(kg, TAKEN)})
+
+
+@pytest.mark.parametrize(
+    ("years", "systolic", "diastolic", "finding"),
+    [
+        (13, 125, 75, v.Finding(v.BP, v.ABNORMAL, "high", "Elevated")),  # adult categories
+        (13, 110, 70, v.Finding(v.BP, v.NORMAL, "", "Normal")),
+        (12, 125, 75, v.Finding(v.BP, v.ABNORMAL, "high", f"At least elevated for age (≥ 120/80); {NEEDS_BOTH}")),
+        (1, 100, 60, v.Finding(v.BP, v.NORMAL, "", f"Below 120/80; {NEEDS_BOTH}")),
+        (0, 100, 60, v.Finding(v.BP)),  # infants: no category, only hypotension and severe
+    ],
+)  # fmt: skip
+def test_bp_rules_change_at_one_and_at_thirteen(years, systolic, diastolic, finding):
+    assert v.classify_bp(systolic, diastolic, aged(years)) == finding
+
+
+def test_a_girl_without_a_height_needs_only_the_height():
+    girl = v.PatientContext.on(dt.date(2018, 5, 1), DAY, "female")
+    assert v.classify_bp(119, 79, girl).words == "Below 120/80; the AAP 2017 category needs height"
+
+
+def test_a_premature_babys_weight_loss_counts_below_one_kilogram():
+    baby = with_weight(dt.date(2026, 10, 1), 0.8, "male")
+    change = v.weight_change(0.6, baby, 10.0)
+    assert change is not None and change[0] == pytest.approx(-25.0)
+    assert v.weight_change(1.0, baby, 10.0) is None  # babies are meant to gain
+
+
+def test_a_child_gaining_past_a_tiny_threshold_is_not_flagged():
+    assert v.weight_change(25.125, with_weight(dt.date(2018, 1, 1), 25.0, "female"), 0.1) is None
+
+
+def test_an_adults_small_gain_past_a_small_threshold_reads_up():
+    adult = with_weight(dt.date(1980, 1, 1), 80.0)
+    assert v.classify_weight(80.4, adult, 0.1) == v.Finding(
+        v.WEIGHT, v.ABNORMAL, "high", "Up 0.5 % since 10/01/2026")  # fmt: skip
+
+
+def test_a_last_weight_of_zero_is_no_reference():
+    adult = with_weight(dt.date(1980, 1, 1), 0.0)
+    assert v.weight_change(70, adult, 10.0) is None
+    assert v.check_quantity("w", v.WEIGHT, typed(70, units.KG), adult) == 70
+
+
+@pytest.mark.parametrize(
+    ("ctx", "value", "message"),
+    [
+        (with_weight(dt.date(2026, 10, 1), 0.8, "male"), 1.76,
+         "1.76 kg is far more than last time's 0.8 kg (10/01/2026); 1.76 lb would be 0.8 kg. "
+         "Was it measured in lb? Switch the unit to lb."),
+        (with_weight(dt.date(1980, 1, 1), 100.0), 198.5,  # twice last time less a little
+         "198.5 kg is far more than last time's 100 kg (10/01/2026); 198.5 lb would be 90 kg. "
+         "Was it measured in lb? Switch the unit to lb."),
+    ],
+)  # fmt: skip
+def test_a_unit_slip_is_caught_for_a_baby_and_near_double(ctx, value, message):
+    assert refusal_of(v.check_quantity, "w", v.WEIGHT, typed(value, units.KG), ctx) == (
+        "w",
+        message,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "unit", "ctx", "message"),
+    [
+        (v.TEMPERATURE, 113, units.CEL, ADULT, "113 °C is not a body temperature; it looks like "
+         "°F (113 °F = 45 °C). Switch the unit to °F."),  # the other unit at the high limit
+        (v.HEIGHT, 100, units.IN, aged(15), "100 in is not plausible for a 15-year-old (39.4 in "
+         "to 90.6 in). Was it in cm? 100 cm = 39.4 in."),  # at the low limit
+        (v.HEIGHT, 230, units.IN, aged(15), "230 in is not plausible for a 15-year-old (39.4 in "
+         "to 90.6 in). Was it in cm? 230 cm = 90.6 in."),  # at the high limit
+        (v.WEIGHT, 500.1234, units.KG, ADULT, "500.123 kg is not plausible for an adult (22.7 kg "
+         "to 340 kg). Was it in lb? 500.123 lb = 226.9 kg."),  # three decimals shown
+        (v.WEIGHT, 500, units.KG, aged(11), "500 kg is not plausible for an 11-year-old (10 kg "
+         "to 160 kg)."),
+        (v.WEIGHT, 500, units.KG, aged(8), "500 kg is not plausible for an 8-year-old (10 kg to "
+         "160 kg)."),
+        (v.WEIGHT, 500, units.KG, aged(12), "500 kg is not plausible for a 12-year-old (10 kg to "
+         "160 kg)."),
+        (v.WEIGHT, 500, units.KG, aged(0), "500 kg is not plausible for an infant (0.3 kg to "
+         "25 kg)."),
+    ],
+)  # fmt: skip
+def test_refusals_at_the_limits_read_right_for_every_age(name, value, unit, ctx, message):
+    assert refusal_of(v.check_quantity, "q", name, typed(value, unit), ctx) == ("q", message)
+
+
+def test_a_misplaced_decimal_shows_three_decimals():
+    assert v.misplaced_decimal(372.155, units.CEL, 30.0, 45.0) == "37.215 °C"
+
+
+def test_a_trailing_letter_is_not_taken_for_a_percent_sign():
+    assert refusal_of(v.parse_count, "k", "95X", v.SPO2) == ("k", "'95X' is not a number.")
+
+
+def test_values_read_in_the_canonical_unit_and_blank_when_missing():
+    assert v.display_value(v.WEIGHT, 70.0) == "70 kg"
+    assert v.display_value(v.PULSE, None) == ""
+    assert v.display_value(v.PULSE, float("nan")) == ""
+    assert v.display_value(v.WEIGHT, 11.34, units.LB) == "25 lb"  # 25 lb: no ounces from here
+    assert v.display_value(v.WEIGHT, 11.33, units.LB) == "25 lb 0 oz"
+    assert v.display_previous(v.WEIGHT, v.Previous(70.0, TAKEN)) == "Last 70 kg (10/01/26)"
+
+
+def test_a_newborn_is_zero_months_old():
+    newborn = v.PatientContext.on(DAY, DAY)
+    assert (newborn.age_days, newborn.age_months, newborn.age_years) == (0, 0, 0)
+
+
+def test_an_unknown_field_is_named_in_the_error():
+    with pytest.raises(KeyError, match="shoe size"):
+        v.plausible_range("shoe size", ADULT)
+
+
+@pytest.mark.parametrize("bad", [True, "x", float("inf")])
+def test_one_bad_threshold_override_does_not_drop_the_next(bad):
+    assert v.Thresholds.from_settings({"pulse_high": bad, "pulse_low": 50}).pulse_low == 50
+
+
+def test_an_infants_weight_words_join_weight_for_length():
+    baby = with_weight(dt.date(2026, 5, 30), 9.0, "male")
+    entries = {v.HEIGHT: v.Entry("67.6", units.CM), v.WEIGHT: v.Entry("7.9", units.KG)}
+    finding = v.evaluate(v.VitalsForm(entries=entries), baby).findings[v.WEIGHT]
+    assert finding.words == (
+        "Down 12.2 % since 10/01/2026; 47th percentile weight-for-age (WHO 2006, z -0.06); "
+        "51st percentile weight-for-length (WHO 2006, z +0.04)"
+    )

@@ -445,7 +445,7 @@ Z_85TH = 1.0364
 def healthy_bmi_band(dob: dt.date, sex: str, day: dt.date) -> tuple[float, float] | None:
     """The healthy BMI range on ``day``: 18.5-25 from 20 years; CDC BMI-for-age 5th to
     85th percentile from 2 to 19 (when sex is male/female); None under 2."""
-    age = PatientContext.on(dob, day, sex)
+    age = PatientContext.on(dob, day)  # the age alone: sex picks the table below
     if age.age_years >= 20:
         return HEALTHY_BMI_ADULT
     lms = growth.lms_at(growth.BMI_FOR_AGE, sex, age.age_months + 0.5)
@@ -593,7 +593,7 @@ def misplaced_decimal(typed: float, unit: str, low: float, high: float) -> str |
 
 
 def _article(band: str) -> str:
-    vowel_sound = band[0] in "aeiou8" or band.startswith(("11-", "18-"))
+    vowel_sound = band[0] in "aeiou8" or band.startswith("11-")  # 18 and up: "adult"
     return ("an " if vowel_sound else "a ") + band
 
 
