@@ -845,3 +845,11 @@ def test_an_infants_weight_words_join_weight_for_length():
         "Down 12.2 % since 10/01/2026; 47th percentile weight-for-age (WHO 2006, z -0.06); "
         "51st percentile weight-for-length (WHO 2006, z +0.04)"
     )
+
+
+@pytest.mark.parametrize("unit", [units.KG, units.LB, units.CM, units.IN])
+def test_a_value_near_last_time_in_the_other_unit_is_always_far_from_it_as_typed(unit):
+    """Why the unit-slip check needs no 'far from last time' test of its own: the units
+    differ by 2.2 or 2.54, so 0.9-1.1 of last time in one is 0.35-0.5 or 2-2.8 in the other."""
+    factor = units.to_canonical(1.0, unit) / units.to_canonical(1.0, units.other_unit(unit))
+    assert factor * 1.1 < 0.75 or factor * 0.9 > 1.33

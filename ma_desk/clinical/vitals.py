@@ -552,7 +552,9 @@ def check_quantity(key: str, name: str, parsed: units.Parsed, ctx: PatientContex
     previous = ctx.previous.get(name)
     if previous is not None and previous.value > 0:
         ratio, alt_ratio = value / previous.value, alt_value / previous.value
-        if not (0.75 <= ratio <= 1.33) and 0.9 <= alt_ratio <= 1.1:
+        # Within 10 % of last time in the other unit: as kg/lb and cm/in differ by a factor
+        # of 2.2 and 2.54, the value as typed is then always far from last time's.
+        if 0.9 <= alt_ratio <= 1.1:
             shown_unit = parsed.unit
             direction = "less than" if ratio < 1 else "more than"
             raise Refused(
