@@ -292,3 +292,157 @@ def test_a_clinic_server_is_not_copied_as_a_file(tmp_path):
         "--database-url URL. Nothing was written."
     )
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ restore: putting it in place
+def store_key(data_dir: Path):
+    from ma_desk.db import keys
+
+    return keys.find_key(data_dir, keys.read_keyinfo(data_dir), passphrase=PASSPHRASE)
+
+
+RESTORED_AT = dt.datetime(2026, 11, 30, 7, 5, 9)
+
+
+def backed_up(small_store, tmp_path: Path) -> tuple[Path, list]:
+    """A backup of a store with one audit entry; returns it and the entries it holds."""
+    with small_store.db.write() as s:
+        audit.record(s, Actor.system(), "settings", "clinic", "1")
+    made = backup.backup_store(small_store.db, tmp_path / "b.madesk").path
+    with small_store.db.read() as s:
+        held = [(e.id, e.hash) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    return made, held
+
+
+def restore(made: Path, data_dir: Path, key) -> backup.RestoreResult:
+    verified = backup.verify_backup_copy(made, data_dir, [key])
+    return backup.install_verified(verified, data_dir, live_key=key, actor=Actor.system(),
+                                   restored_from=made, now=RESTORED_AT)  # fmt: skip
+
+
+def test_a_restore_keeps_the_old_store_and_records_what_it_restored(small_store, tmp_path):
+    data_dir = small_store.db.path.parent
+    made, held = backed_up(small_store, tmp_path)
+    key = store_key(data_dir)
+    small_store.db.close()
+    result = restore(made, data_dir, key)
+    kept = data_dir / "clinic.madesk.replaced-20261130-070509"
+    assert result == backup.RestoreResult(made, kept, len(held) + 1)
+    assert kept.exists() and not [p for p in data_dir.iterdir() if p.name.startswith(".restore-")]
+    reopened = backup.Database(backup.make_engine(small_store.db.path, key), small_store.db.path)
+    try:
+        with reopened.read() as s:
+            restored = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    finally:
+        reopened.close()
+    assert [(e.id, e.hash) for e in restored[:-1]] == held
+    entry = restored[-1]
+    assert (entry.action, entry.entity, entry.entity_id) == ("restore", "store", "b.madesk")
+    assert json.loads(entry.details) == {"file": str(made), "sha256": backup.file_sha256(made),
+                                         "restored_head": list(held[-1])}  # fmt: skip
+
+
+def test_a_restore_into_an_empty_data_folder_replaces_nothing(small_store, tmp_path):
+    data_dir = small_store.db.path.parent
+    made, held = backed_up(small_store, tmp_path)
+    key = store_key(data_dir)
+    small_store.db.close()
+    verified = backup.verify_backup_copy(made, data_dir, [key])
+    small_store.db.path.unlink()  # the live store is gone (a lost disk)
+    result = backup.install_verified(verified, data_dir, live_key=key, actor=Actor.system(),
+                                     restored_from=made, now=RESTORED_AT)  # fmt: skip
+    assert result == backup.RestoreResult(made, None, len(held) + 1)
+    assert small_store.db.path.exists()
+
+
+def test_a_restore_over_an_unreadable_store_moves_it_aside(small_store, tmp_path):
+    data_dir = small_store.db.path.parent
+    live = small_store.db.path
+    made, held = backed_up(small_store, tmp_path)
+    key = store_key(data_dir)
+    small_store.db.close()
+    verified = backup.verify_backup_copy(made, data_dir, [key])
+    live.write_bytes(b"\0" * 4096)  # damaged beyond reading
+    result = backup.install_verified(verified, data_dir, live_key=key, actor=Actor.system(),
+                                     restored_from=made, now=RESTORED_AT)  # fmt: skip
+    kept = data_dir / "clinic.madesk.replaced-20261130-070509"
+    assert result == backup.RestoreResult(made, kept, len(held) + 1)
+    assert kept.read_bytes() == b"\0" * 4096
+    assert live.read_bytes()[:16] != b"\0" * 16  # the restored store is in its place
+
+
+# ------------------------------------------------------------------ restore: is the store in use
+def test_a_store_open_in_ma_desk_is_not_restored_over(small_store):
+    live = small_store.db.path
+    with small_store.db.write() as s:  # an open connection keeps the -shm file
+        audit.record(s, Actor.system(), "settings", "clinic", "1")
+    assert live.with_name(live.name + "-shm").exists()
+    with pytest.raises(BackupError) as refusal:
+        backup.refuse_if_in_use(live, store_key(live.parent))
+    assert str(refusal.value) == (
+        f"The clinic store in {live.parent} is open in MA Desk (or another program). "
+        "Close MA Desk on this computer, then restore again. Nothing was changed."
+    )
+    with pytest.raises(BackupError, match="is open in MA Desk"):
+        backup.refuse_if_in_use(live, None)  # no key to look closer: refused all the same
+
+
+def test_a_closed_store_or_none_at_all_may_be_restored_over(small_store, tmp_path):
+    live = small_store.db.path
+    key = store_key(live.parent)
+    small_store.db.close()
+    assert not live.with_name(live.name + "-shm").exists()
+    assert backup.refuse_if_in_use(live, key) is None
+    touch(tmp_path / "none.madesk-shm")  # a -shm without its store holds nothing
+    assert backup.refuse_if_in_use(tmp_path / "none.madesk", key) is None
+
+
+def test_only_a_closed_readable_store_counts_as_checkpointed(small_store, tmp_path):
+    live = small_store.db.path
+    key = store_key(live.parent)
+    with small_store.db.write() as s:
+        audit.record(s, Actor.system(), "settings", "clinic", "1")
+    assert backup._checkpointed(live, key) is False  # open here: its -shm is in use
+    small_store.db.close()
+    assert backup._checkpointed(live, key) is True
+    other = create_store(tmp_path / "other", passphrase="a different passphrase 7731")
+    other.db.close()
+    assert backup._checkpointed(live, store_key_of(tmp_path / "other")) is False
+
+
+def store_key_of(data_dir: Path):
+    from ma_desk.db import keys
+
+    return keys.find_key(data_dir, keys.read_keyinfo(data_dir),
+                         passphrase="a different passphrase 7731")  # fmt: skip
+
+
+# ------------------------------------------------------------------ small writers
+def test_the_pending_note_names_the_partial_file_and_never_replaces_one(tmp_path):
+    live = tmp_path / "clinic" / "clinic.madesk"
+    live.parent.mkdir()
+    db = SimpleNamespace(path=live)
+    partial = tmp_path / "usb" / "b.madesk.1-ab.partial"
+    note = backup._note_pending(db, partial, "ab")  # type: ignore[arg-type]
+    assert note == live.parent / f".backup-{os.getpid()}-ab.pending"
+    assert note.read_text("utf-8") == str(partial.absolute())
+    with pytest.raises(FileExistsError):
+        backup._note_pending(db, partial, "ab")  # type: ignore[arg-type]
+    assert backup._note_pending(SimpleNamespace(path=None), partial, "cd") is None  # type: ignore[arg-type]
+
+
+def test_pruning_a_backup_whose_checksum_was_lost_still_removes_it(tmp_path):
+    made = daily_with_sidecars(tmp_path, 3)
+    backup.sidecar_path(made[0]).unlink()
+    backup_anchor_path(made[0]).unlink()
+    assert backup.prune_backups(tmp_path, 2) == made[:1]
+    assert not made[0].exists()
+
+
+def test_the_daily_backup_is_audited_as_the_actor_given(small_store):
+    data_dir = small_store.db.path.parent
+    backup.run_scheduled_backup(small_store.db, data_dir, keep=2, now=RESTORED_AT,
+                                actor=Actor.system())  # fmt: skip
+    with small_store.db.read() as s:
+        last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert (last.action, last.entity_id) == ("backup", "clinic-20261130-070509.madesk")
