@@ -178,3 +178,54 @@ def test_undo_of_arrival_refused_once_check_in_work_is_on_the_visit(clinic):  # 
         schedule.undo_last_transition(row.id)
     assert "cannot be un-arrived" in str(err.value)
     assert schedule.get(row.id).status == flow.ARRIVED
+
+
+def _arrived(clinic, patient=0, provider=0):  # noqa: F811
+    row = book(clinic, patient=patient, provider=provider, start=NOW + dt.timedelta(minutes=5))
+    clinic.services.schedule.transition(row.id, flow.ARRIVED)
+    return row, clinic.services.schedule.get(row.id).visit_id
+
+
+def _record_work(clinic, visit_id: int, work: str) -> None:  # noqa: F811
+    from ma_desk.db.models import VisitTask, VitalSet
+
+    with clinic.services.ctx.db.write() as s:
+        visit = s.get(Visit, visit_id)
+        if work == "vitals":
+            s.add(VitalSet(patient_id=visit.patient_id, visit_id=visit_id, taken_at=NOW))
+        elif work == "task":
+            s.add(VisitTask(visit_id=visit_id, kind="notify_provider", message="Call",
+                            created_at=NOW))  # fmt: skip
+        elif work == "copay":
+            visit.copay_collected_cents = 2500
+
+
+@pytest.mark.parametrize("work", ["vitals", "task", "copay"])
+def test_undo_of_arrival_refused_for_each_kind_of_work(clinic, work):  # noqa: F811
+    row, visit_id = _arrived(clinic)
+    _record_work(clinic, visit_id, work)
+    with pytest.raises(ConflictError) as err:
+        clinic.services.schedule.undo_last_transition(row.id)
+    assert str(err.value) == (
+        "Work was already recorded on this visit (vitals, forms, tasks or a copay); "
+        "it cannot be un-arrived."
+    )
+    assert clinic.services.schedule.get(row.id).status == flow.ARRIVED
+
+
+@pytest.mark.parametrize("work", ["vitals", "task"])
+def test_work_on_another_visit_does_not_block_an_undo(clinic, work):  # noqa: F811
+    row, _ = _arrived(clinic)
+    _, other_visit = _arrived(clinic, patient=1, provider=1)
+    _record_work(clinic, other_visit, work)
+    back = clinic.services.schedule.undo_last_transition(row.id)
+    assert back.status == flow.SCHEDULED and back.visit_id is None
+
+
+def test_undo_of_a_late_arrival_clears_late(clinic, clock):  # noqa: F811
+    clinic.services.settings.update(late_after_minutes=5)
+    row = book(clinic, start=NOW + dt.timedelta(minutes=1))
+    clock.advance(minutes=20)
+    assert clinic.services.schedule.transition(row.id, flow.ARRIVED).is_late
+    back = clinic.services.schedule.undo_last_transition(row.id)
+    assert back.status == flow.SCHEDULED and not back.is_late
