@@ -180,6 +180,8 @@ def test_a_backup_writes_the_copy_its_checksum_and_its_audit_anchor(small_store,
     assert (backed_up.action, backed_up.entity, backed_up.entity_id) == ("backup", "store",
                                                                           "b.madesk")  # fmt: skip
     assert result.audit_entries == len(events) - 1  # the copy holds what came before
+    assert json.loads(backed_up.details) == {"file": str(out), "sha256": result.sha256,
+                                             "bytes": result.size}  # fmt: skip
     anchor = json.loads(backup_anchor_path(out).read_text("ascii"))
     assert anchor["audit_head"] == [events[-2].id, events[-2].hash]
     assert dt.datetime.fromisoformat(anchor["made_at"]).tzinfo is not None
@@ -226,8 +228,9 @@ def test_a_backup_never_overwrites_the_live_store(small_store):
 
 
 def test_a_store_without_an_audit_entry_gets_no_anchor(small_store, tmp_path):
-    backup.backup_store(small_store.db, tmp_path / "b.madesk")
+    result = backup.backup_store(small_store.db, tmp_path / "b.madesk")
     assert folder_names(tmp_path) == {"clinic", "b.madesk", "b.madesk.sha256"}
+    assert result.audit_entries == 0
 
 
 def test_a_dangling_symlink_counts_as_an_existing_file(small_store, tmp_path):
