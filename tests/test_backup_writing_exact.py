@@ -298,10 +298,13 @@ def test_a_clinic_server_is_not_copied_as_a_file(tmp_path):
 
 
 # ------------------------------------------------------------------ restore: putting it in place
-def store_key(data_dir: Path):
+OTHER_PASSPHRASE = "a different passphrase 7731"
+
+
+def store_key(data_dir: Path, passphrase: str = PASSPHRASE):
     from ma_desk.db import keys
 
-    return keys.find_key(data_dir, keys.read_keyinfo(data_dir), passphrase=PASSPHRASE)
+    return keys.find_key(data_dir, keys.read_keyinfo(data_dir), passphrase=passphrase)
 
 
 RESTORED_AT = dt.datetime(2026, 11, 30, 7, 5, 9)
@@ -408,16 +411,9 @@ def test_only_a_closed_readable_store_counts_as_checkpointed(small_store, tmp_pa
     assert backup._checkpointed(live, key) is False  # open here: its -shm is in use
     small_store.db.close()
     assert backup._checkpointed(live, key) is True
-    other = create_store(tmp_path / "other", passphrase="a different passphrase 7731")
+    other = create_store(tmp_path / "other", passphrase=OTHER_PASSPHRASE)
     other.db.close()
-    assert backup._checkpointed(live, store_key_of(tmp_path / "other")) is False
-
-
-def store_key_of(data_dir: Path):
-    from ma_desk.db import keys
-
-    return keys.find_key(data_dir, keys.read_keyinfo(data_dir),
-                         passphrase="a different passphrase 7731")  # fmt: skip
+    assert backup._checkpointed(live, store_key(tmp_path / "other", OTHER_PASSPHRASE)) is False
 
 
 # ------------------------------------------------------------------ small writers
